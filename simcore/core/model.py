@@ -1,0 +1,242 @@
+"""Pytrees that describe the economy (``Model``) and a policy mix (``Policy``).
+
+Shapes use these letters throughout simcore:
+
+* ``P`` products (materials, components, services),
+* ``O`` origin countries that supply imports,
+* ``S`` sectors of the input-output table.
+
+Units: product quantities are in the product's own unit (tonnes for most materials)
+per day; prices in currency per product unit; sector values (gross output, final
+demand, lost output) in the input-output table's currency unit per year unless a
+name says ``per_day``.
+
+Both pytrees hold arrays only, so that a batch of policies can be stacked along a
+leading axis and ``vmap``-ed. They are built by :func:`build_model` and
+:func:`no_policy`; the shell (``simcore.modelfile``, ``simcore.config``) fills them
+from files. Nothing here imports the shell.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from simcore.core.io import leontief_output, leontief_price_operator
+
+DAYS_PER_YEAR = 365.0
+
+
+class Model(NamedTuple):
+    """Economy description: products, origins, sectors and the links between them.
+
+    Product fields have shape ``[P]`` unless stated.
+    """
+
+    demand_per_day: jnp.ndarray  # [P] baseline demand, product units / day
+    price: jnp.ndarray  # [P] baseline price, currency / product unit
+    inventory_days: jnp.ndarray  # [P] private inventory target, days of baseline demand
+    lead_time_days: jnp.ndarray  # [P] days goods already shipped keep arriving after a cut
+    storable: jnp.ndarray  # [P] 1.0 for goods, 0.0 for services (no inventory possible)
+    import_share: jnp.ndarray  # [P, O] baseline share of primary supply from each origin
+    domestic_share: jnp.ndarray  # [P] share of primary supply produced at home
+    recipe_inputs: jnp.ndarray  # [P, P] 1.0 where product q (column) is a critical input of p (row)
+    price_elasticity: jnp.ndarray  # [P] short-run demand elasticity (>0) of the scarcity curve
+    price_cap: jnp.ndarray  # [P] highest scarcity multiple of the baseline price
+    price_relax_half_life_days: jnp.ndarray  # [P] half-life of the scarcity premium after recovery
+    restock_headroom: jnp.ndarray  # [P] extra supply per day above need, fraction of demand
+    use_share: jnp.ndarray  # [P, S] share of product demand used by each sector
+    substitutable_share: jnp.ndarray  # [P, S] share of that use that can be substituted
+    priority_before: jnp.ndarray  # [S, S] 1.0 where sector j (row) is served before s (column)
+    use_priority: jnp.ndarray  # scalar 1.0 = priority rationing, 0.0 = proportional
+    technical_coefficients: jnp.ndarray  # [S, S] A[j, s]: input from j per unit output of s
+    final_demand: jnp.ndarray  # [S] currency / year
+    gross_output: jnp.ndarray  # [S] baseline (I - A)^-1 f, currency / year
+    critical_upstream: jnp.ndarray  # [S, S] 1.0 where sector j (row) is a critical input of s
+    cost_share: jnp.ndarray  # [P, S] product cost per unit value of sector output
+    price_operator: jnp.ndarray  # [S, P] (I - A^T)^-1 C^T: sector price change per product price change
+    index_weights: jnp.ndarray  # [S] final-demand weights of the price index (sum 1)
+    shortage_tolerance: jnp.ndarray  # scalar: unmet share of daily demand that counts as shortage
+
+
+class Policy(NamedTuple):
+    """One policy mix: the three pillars as levers. Fields ``[P]`` unless stated.
+
+    Stockpiling
+      ``gov_stock_days``: government stock held at the start, days of baseline demand.
+      ``release_rate``: most the government releases per day, fraction of daily demand.
+      ``release_trigger_shortfall``: release only while the supply shortfall (after
+      spare capacity) exceeds this fraction of daily demand.
+      ``release_delay_days``: decision lag between the first supply alarm and release.
+      ``refill_rate``: buy-back per day after the crisis, fraction of daily demand.
+      ``stock_carrying_cost``: yearly holding cost, fraction of stock value (fiscal).
+      ``private_extra_days``: extra private buffer on top of the model's target.
+    Diversification
+      ``import_share`` ``[P, O]``: supplier shares in force (baseline shares if unchanged).
+      ``diversification_premium``: price premium paid on shifted volume (fraction).
+      ``spare_capacity`` ``[P, O]``: contracted spare supply, fraction of daily demand,
+      callable after ``qualification_lag_days`` from the first alarm and ramping up
+      over ``spare_ramp_days``; ``spare_premium`` on volume used in a crisis and
+      ``spare_reservation_fee`` (fraction of price per unit of contracted share) always.
+    Recycling / reduce
+      ``recycling_share``: secondary domestic supply as a share of demand, immune to
+      foreign disruptions, ramping up over ``recycling_ramp_days`` from day 0;
+      ``recycling_premium`` is its extra cost (fraction of price) on the recycled share.
+      ``efficiency_cut``: share of product use saved, ramping over
+      ``efficiency_ramp_days``; ``efficiency_cost`` is the price markup (fraction) per
+      unit of cut.
+    """
+
+    gov_stock_days: jnp.ndarray
+    release_rate: jnp.ndarray
+    release_trigger_shortfall: jnp.ndarray
+    release_delay_days: jnp.ndarray
+    refill_rate: jnp.ndarray
+    stock_carrying_cost: jnp.ndarray
+    private_extra_days: jnp.ndarray
+    import_share: jnp.ndarray
+    diversification_premium: jnp.ndarray
+    spare_capacity: jnp.ndarray
+    qualification_lag_days: jnp.ndarray
+    spare_ramp_days: jnp.ndarray
+    spare_premium: jnp.ndarray
+    spare_reservation_fee: jnp.ndarray
+    recycling_share: jnp.ndarray
+    recycling_ramp_days: jnp.ndarray
+    recycling_premium: jnp.ndarray
+    efficiency_cut: jnp.ndarray
+    efficiency_ramp_days: jnp.ndarray
+    efficiency_cost: jnp.ndarray
+
+
+def _f32(x, shape=None) -> jnp.ndarray:
+    arr = np.asarray(x, dtype=np.float32)
+    if shape is not None:
+        arr = np.broadcast_to(arr, shape).copy()
+    return jnp.asarray(arr)
+
+
+def build_model(
+    *,
+    demand_per_day,
+    price,
+    inventory_days,
+    import_share,
+    lead_time_days=0.0,
+    storable=1.0,
+    domestic_share=None,
+    recipe_inputs=None,
+    price_elasticity=0.5,
+    price_cap=10.0,
+    price_relax_half_life_days=30.0,
+    restock_headroom=0.1,
+    technical_coefficients=None,
+    final_demand=None,
+    use_share=None,
+    substitutable_share=0.0,
+    sector_priority=None,
+    allocation="proportional",
+    critical_upstream=None,
+    shortage_tolerance=1e-3,
+) -> Model:
+    """Build a :class:`Model` from plain arrays and derive the Leontief quantities.
+
+    ``import_share`` is ``[P, O]``; ``domestic_share`` defaults to whatever the import
+    shares leave. Without an input-output table a single pass-through sector using all
+    of every product is created, so that product-only studies still run.
+    ``sector_priority`` ranks sectors (0 is served first) when ``allocation`` is
+    ``"priority"``. ``critical_upstream[j, s]`` marks sector j as a critical input of s.
+    Inputs are assumed valid; the shell validates files before calling this.
+    """
+    demand = np.asarray(demand_per_day, dtype=np.float64)
+    n_products = demand.shape[0]
+    import_share = np.asarray(import_share, dtype=np.float64).reshape(n_products, -1)
+    if domestic_share is None:
+        domestic_share = np.clip(1.0 - import_share.sum(axis=1), 0.0, 1.0)
+    price = np.broadcast_to(np.asarray(price, dtype=np.float64), (n_products,))
+    if technical_coefficients is None:
+        # One sector that buys every product and nothing else: its price index is the
+        # value-weighted product price change and its output the product basket.
+        technical_coefficients = np.zeros((1, 1))
+        final_demand = np.array([float(np.sum(price * demand)) * DAYS_PER_YEAR])
+        use_share = np.ones((n_products, 1))
+    a_matrix = np.asarray(technical_coefficients, dtype=np.float64)
+    n_sectors = a_matrix.shape[0]
+    final = np.asarray(final_demand, dtype=np.float64)
+    if use_share is None:
+        use_share = np.zeros((n_products, n_sectors))
+    use_share = np.asarray(use_share, dtype=np.float64).reshape(n_products, n_sectors)
+    gross = leontief_output(a_matrix, final)
+    # Yearly value of product p bought by sector s over that sector's yearly output value.
+    product_value_per_year = price * demand * DAYS_PER_YEAR
+    cost_share = product_value_per_year[:, None] * use_share / np.where(gross > 0, gross, 1.0)[None, :]
+    price_operator = leontief_price_operator(a_matrix, cost_share)
+    weights = final / final.sum() if final.sum() > 0 else np.full(n_sectors, 1.0 / n_sectors)
+    if sector_priority is None:
+        sector_priority = np.arange(n_sectors)
+    rank = np.asarray(sector_priority)
+    priority_before = (rank[:, None] < rank[None, :]).astype(np.float32)
+    if critical_upstream is None:
+        critical_upstream = np.zeros((n_sectors, n_sectors))
+    if recipe_inputs is None:
+        recipe_inputs = np.zeros((n_products, n_products))
+    return Model(
+        demand_per_day=_f32(demand),
+        price=_f32(price),
+        inventory_days=_f32(inventory_days, (n_products,)),
+        lead_time_days=_f32(lead_time_days, (n_products,)),
+        storable=_f32(storable, (n_products,)),
+        import_share=_f32(import_share),
+        domestic_share=_f32(domestic_share, (n_products,)),
+        recipe_inputs=_f32(recipe_inputs),
+        price_elasticity=_f32(price_elasticity, (n_products,)),
+        price_cap=_f32(price_cap, (n_products,)),
+        price_relax_half_life_days=_f32(price_relax_half_life_days, (n_products,)),
+        restock_headroom=_f32(restock_headroom, (n_products,)),
+        use_share=_f32(use_share),
+        substitutable_share=_f32(substitutable_share, (n_products, n_sectors)),
+        priority_before=_f32(priority_before),
+        use_priority=_f32(1.0 if allocation == "priority" else 0.0),
+        technical_coefficients=_f32(a_matrix),
+        final_demand=_f32(final),
+        gross_output=_f32(gross),
+        critical_upstream=_f32(critical_upstream),
+        cost_share=_f32(cost_share),
+        price_operator=_f32(price_operator),
+        index_weights=_f32(weights),
+        shortage_tolerance=_f32(shortage_tolerance),
+    )
+
+
+def no_policy(model: Model) -> Policy:
+    """The do-nothing mix: baseline supplier shares, no extra stocks, no levers."""
+    zeros = jnp.zeros_like(model.demand_per_day)
+    return Policy(
+        gov_stock_days=zeros,
+        release_rate=jnp.ones_like(zeros),
+        release_trigger_shortfall=zeros,
+        release_delay_days=zeros,
+        refill_rate=zeros,
+        stock_carrying_cost=zeros,
+        private_extra_days=zeros,
+        import_share=model.import_share,
+        diversification_premium=zeros,
+        spare_capacity=jnp.zeros_like(model.import_share),
+        qualification_lag_days=zeros,
+        spare_ramp_days=zeros,
+        spare_premium=zeros,
+        spare_reservation_fee=zeros,
+        recycling_share=zeros,
+        recycling_ramp_days=zeros,
+        recycling_premium=zeros,
+        efficiency_cut=zeros,
+        efficiency_ramp_days=zeros,
+        efficiency_cost=zeros,
+    )
+
+
+def stack_policies(policies) -> Policy:
+    """Stack policy mixes along a new leading ``policy`` axis (for ``vmap``)."""
+    return Policy(*(jnp.stack(fields) for fields in zip(*policies)))
