@@ -1,0 +1,271 @@
+"""Shell around the core: chunked runs, xarray results, statistics, pillar effects.
+
+The core function is compiled once per (model shape, number of policies, chunk size,
+horizon); chunks are padded to the same size so the last one does not recompile.
+Scenario ``i`` always comes from ``fold_in(PRNGKey(seed), i)``, so results do not
+depend on the chunk size, and every policy sees the same scenarios.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from simcore.config import BASELINE_POLICY, RunConfig
+from simcore.core.disruptions import EventSet, no_disruption, sample_scenario
+from simcore.core.engine import simulate_batch, simulate_given
+from simcore.core.model import stack_policies
+from simcore.modelfile import LoadedModel
+
+QUANTILES = (0.5, 0.9, 0.95, 0.99)
+
+# Per-scenario metric -> (dimensions after (policy, scenario), units, description)
+METRIC_INFO = {
+    "shortage_days": (("product",), "days", "days with unmet demand above the shortage tolerance"),
+    "unmet": (("product",), "product unit", "demand not served over the horizon"),
+    "demand": (("product",), "product unit", "demand over the horizon (after efficiency cuts)"),
+    "delivered": (("product",), "product unit", "demand served over the horizon"),
+    "inflow": (("product",), "product unit", "supply entering the country (imports, domestic, recycled, spare)"),
+    "initial_stock": (("product",), "product unit", "private + government stock at the start"),
+    "final_stock": (("product",), "product unit", "private + government stock at the end"),
+    "final_gov_stock": (("product",), "product unit", "government stock at the end"),
+    "gov_release": (("product",), "product unit", "government stock released"),
+    "spare_used": (("product",), "product unit", "contracted spare capacity used"),
+    "lost_output": (("sector",), "IO value unit", "sector output lost over the horizon"),
+    "peak_price_change": (("product",), "1", "highest price relative to baseline, minus 1"),
+    "mean_price_change": (("product",), "1", "mean price relative to baseline, minus 1"),
+    "mean_sector_price_change": (("sector",), "1", "mean sector price change (Leontief price model)"),
+    "mean_price_index_change": ((), "1", "mean change of the final-demand price index"),
+    "peak_price_index_change": ((), "1", "peak change of the final-demand price index"),
+    "time_to_survive": (("product",), "days", "days from the first supply alarm to the first shortage (nan: none)"),
+    "time_to_recover": (("product",), "days", "days from the first alarm until supply, stocks and deliveries are "
+                        "normal again (nan: no alarm; censored at the horizon when recovered is false)"),
+    "recovered": (("product",), "bool", "false if still not recovered at the end of the horizon"),
+}
+
+
+@dataclass
+class Simulation:
+    """Everything one run needs, with names for the result dimensions."""
+
+    loaded: LoadedModel
+    events: EventSet
+    event_names: list[str]
+    policy_names: list[str]
+    policies: object  # stacked Policy, leading axis = policy
+    horizon_days: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> "Simulation":
+        return cls(
+            loaded=config.loaded,
+            events=config.events,
+            event_names=config.event_names,
+            policy_names=[p.name for p in config.policies],
+            policies=stack_policies([p.policy for p in config.policies]),
+            horizon_days=config.horizon_days,
+            seed=config.seed,
+        )
+
+    @property
+    def base_key(self) -> jax.Array:
+        return jax.random.PRNGKey(self.seed)
+
+
+@jax.jit
+def _sample_chunk(events: EventSet, base_key: jax.Array, index: jnp.ndarray):
+    return jax.vmap(lambda i: sample_scenario(jax.random.fold_in(base_key, i), events))(index)
+
+
+def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int,
+                start: int = 0) -> Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]]:
+    """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays.
+
+    Metrics have leading axes ``[policy, scenario]``; draws ``[scenario, event]``.
+    Only one chunk is held on the device at a time.
+    """
+    chunk_size = max(1, min(chunk_size, n_scenarios))
+    for first in range(start, start + n_scenarios, chunk_size):
+        count = min(chunk_size, start + n_scenarios - first)
+        # Pad to a full chunk (extra indices are real, independent scenarios we drop)
+        # so that every chunk reuses one compiled function.
+        index = jnp.arange(first, first + chunk_size, dtype=jnp.uint32)
+        metrics, _ = simulate_batch(sim.loaded.model, sim.policies, sim.events, sim.base_key, index,
+                                    horizon=sim.horizon_days)
+        draws = _sample_chunk(sim.events, sim.base_key, index)
+        host = {name: np.asarray(value)[:, :count] for name, value in metrics._asdict().items()}
+        draws_host = {name: np.asarray(value)[:count] for name, value in draws._asdict().items()}
+        yield first, host, draws_host
+
+
+def chunk_dataset(sim: Simulation, first: int, metrics: dict, draws: dict) -> xr.Dataset:
+    """One chunk of per-scenario results as an ``xarray.Dataset``."""
+    count = next(iter(metrics.values())).shape[1]
+    data_vars = {}
+    for name, (dims, units, description) in METRIC_INFO.items():
+        data_vars[name] = (("policy", "scenario", *dims), metrics[name],
+                           {"units": units, "description": description})
+    for name, value in draws.items():
+        data_vars[f"event_{name}"] = (("scenario", "event"), value,
+                                      {"units": "1" if name == "severity" else "days",
+                                       "description": f"sampled event {name.replace('_', ' ')}"})
+    ds = xr.Dataset(
+        data_vars,
+        coords={
+            "policy": sim.policy_names,
+            "scenario": np.arange(first, first + count, dtype=np.int64),
+            "product": sim.loaded.products,
+            "sector": sim.loaded.sectors,
+            "event": sim.event_names,
+        },
+    )
+    ds["product_unit"] = ("product", sim.loaded.units)
+    return ds
+
+
+def simulate(sim: Simulation, n_scenarios: int, chunk_size: int = 10_000, start: int = 0) -> xr.Dataset:
+    """Per-scenario results for ``n_scenarios`` scenarios in memory (small and medium runs).
+
+    Large runs should stream with :func:`iter_chunks` (the CLI writes each chunk to
+    zarr) instead of holding everything.
+    """
+    parts = [chunk_dataset(sim, first, m, d) for first, m, d in iter_chunks(sim, n_scenarios, chunk_size, start)]
+    ds = xr.concat(parts, dim="scenario", data_vars="minimal", coords="minimal", compat="override",
+                   join="override") if len(parts) > 1 else parts[0]
+    ds.attrs.update(run_attributes(sim, n_scenarios))
+    return ds
+
+
+def run_attributes(sim: Simulation, n_scenarios: int) -> dict:
+    return {
+        "model": sim.loaded.name,
+        "horizon_days": sim.horizon_days,
+        "seed": sim.seed,
+        "scenarios": n_scenarios,
+        "currency": sim.loaded.currency,
+        "io_value_unit": sim.loaded.io_value_unit,
+        "simcore_version": _version(),
+        "jax_version": jax.__version__,
+    }
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("simcore")
+    except Exception:  # not installed (running from a source tree)
+        return "unknown"
+
+
+def daily_trajectories(sim: Simulation, scenario_index) -> xr.Dataset:
+    """Day-by-day trajectories of a few scenarios (for plots and inspection)."""
+    index = jnp.asarray(scenario_index, dtype=jnp.uint32)
+    _, daily = simulate_batch(sim.loaded.model, sim.policies, sim.events, sim.base_key, index,
+                              horizon=sim.horizon_days, save_daily=True)
+    dims = {"sector_output_share": "sector", "sector_price_change": "sector", "price_index_change": None}
+    data = {}
+    for name, value in daily._asdict().items():
+        last = dims.get(name, "product")
+        data[name] = (("policy", "scenario", "day") + ((last,) if last else ()), np.asarray(value))
+    return xr.Dataset(data, coords={"policy": sim.policy_names, "scenario": np.asarray(scenario_index),
+                                    "day": np.arange(sim.horizon_days), "product": sim.loaded.products,
+                                    "sector": sim.loaded.sectors})
+
+
+def normal_times(sim: Simulation) -> xr.Dataset:
+    """Each policy's side effects without any disruption: price changes and fiscal cost."""
+    scenario = jax.tree_util.tree_map(lambda x: x[None], no_disruption(sim.events))
+    metrics, _ = simulate_given(sim.loaded.model, sim.policies, sim.events, scenario, horizon=sim.horizon_days)
+    model = sim.loaded.model
+    stock_value = np.asarray(sim.policies.gov_stock_days) * np.asarray(model.demand_per_day * model.price)
+    fiscal = np.asarray(sim.policies.stock_carrying_cost) * stock_value
+    return xr.Dataset(
+        {
+            "normal_price_change": (("policy", "product"), np.asarray(metrics.mean_price_change)[:, 0],
+                                    {"units": "1", "description": "mean product price change with no disruption"}),
+            "normal_price_index_change": (("policy",), np.asarray(metrics.mean_price_index_change)[:, 0],
+                                          {"units": "1", "description": "price index change with no disruption"}),
+            "stockpile_fiscal_cost_per_year": (("policy", "product"), fiscal,
+                                               {"units": f"{sim.loaded.currency} / year",
+                                                "description": "carrying cost of the government stock"}),
+        },
+        coords={"policy": sim.policy_names, "product": sim.loaded.products},
+    )
+
+
+def cvar(values: np.ndarray, level: float, axis: int) -> np.ndarray:
+    """Conditional value at risk: mean of the worst ``1 - level`` share along ``axis``
+    (at least one value), ignoring nothing — values must be finite."""
+    sorted_values = np.sort(values, axis=axis)
+    n = values.shape[axis]
+    tail = max(1, int(np.ceil(n * (1.0 - level))))
+    return np.take(sorted_values, np.arange(n - tail, n), axis=axis).mean(axis=axis)
+
+
+def summarize(ds: xr.Dataset) -> xr.Dataset:
+    """Statistics across scenarios for every per-scenario metric.
+
+    ``statistic``: mean, probability > 0 (``p_positive``: e.g. probability of any
+    shortage), quantiles q50/q90/q95/q99 and cvar95. ``time_to_survive`` statistics are
+    over the scenarios that had a shortage (nan-aware).
+    """
+    out = {}
+    names = ["mean", "p_positive"] + [f"q{int(q * 100)}" for q in QUANTILES] + ["cvar95"]
+    for name, (dims, units, description) in METRIC_INFO.items():
+        if name == "recovered":
+            continue
+        values = np.asarray(ds[name].values, dtype=np.float64)
+        axis = 1
+        with np.errstate(all="ignore"):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                finite = np.where(np.isnan(values), 0.0, values)
+                stats = [np.nanmean(values, axis=axis), np.mean(finite > 0, axis=axis)]
+                stats += list(np.nanquantile(values, QUANTILES, axis=axis))
+                stats.append(cvar(finite, 0.95, axis))
+        out[name] = (("statistic", "policy", *dims), np.stack(stats),
+                     {"units": units, "description": description})
+    coords = {"statistic": names, "policy": ds.policy.values, "product": ds["product"].values,
+              "sector": ds["sector"].values}
+    summary = xr.Dataset(out, coords=coords)
+    summary.attrs.update(ds.attrs)
+    return summary
+
+
+def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.Dataset:
+    """Each policy mix against the no-policy baseline on the same scenarios.
+
+    Reductions are ``baseline - policy`` (positive = less risk); relative reductions
+    divide by the baseline (nan where the baseline is 0).
+    """
+    base = summary.sel(policy=BASELINE_POLICY)
+    picks = {
+        "shortage_days_mean": ("shortage_days", "mean"),
+        "shortage_probability": ("shortage_days", "p_positive"),
+        "shortage_days_q95": ("shortage_days", "q95"),
+        "shortage_days_cvar95": ("shortage_days", "cvar95"),
+        "unmet_mean": ("unmet", "mean"),
+        "peak_price_change_mean": ("peak_price_change", "mean"),
+        "lost_output_mean": ("lost_output", "mean"),
+        "price_index_change_mean": ("mean_price_index_change", "mean"),
+    }
+    out = {}
+    for label, (metric, stat) in picks.items():
+        value = summary[metric].sel(statistic=stat, drop=True)
+        reference = base[metric].sel(statistic=stat, drop=True)
+        out[label] = value
+        out[f"{label}_reduction"] = reference - value
+        with np.errstate(all="ignore"):
+            out[f"{label}_relative_reduction"] = xr.where(reference != 0, (reference - value) / reference, np.nan)
+    effects = xr.Dataset(out)
+    if normal is not None:
+        effects["normal_price_index_change"] = normal["normal_price_index_change"]
+        effects["stockpile_fiscal_cost_per_year"] = normal["stockpile_fiscal_cost_per_year"].sum("product")
+    return effects
