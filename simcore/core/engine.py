@@ -268,7 +268,11 @@ def step(
     unmet = jnp.maximum(-stock_after, 0.0)
     delivered = demand - unmet
     shortage = unmet > tol
-    fill = jnp.where(demand > 0, delivered / jnp.maximum(demand, _TINY), 1.0)
+    # Written from the loss (1 - unmet / demand, not delivered / demand) so that a day
+    # without unmet demand has fill exactly 1: XLA on CPU contracts a * b + c into FMA
+    # per fusion, so ``demand`` recomputed in two fusions (e.g. under an efficiency-cut
+    # ramp) can differ by one ulp and delivered / demand gave 0.99999994 in normal times.
+    fill = jnp.where(demand > 0, 1.0 - unmet / jnp.maximum(demand, _TINY), 1.0)
 
     # 7. refill the government stock from spare headroom once the crisis is over
     gov_target = base_demand * policy.gov_stock_days * model.storable

@@ -1,0 +1,97 @@
+"""Small model and config texts shared by the shell tests (not a test module)."""
+
+SMALL_MODEL = """
+[model]
+name = "small"
+currency = "USD"
+origins = ["CN", "AU"]
+[model.sources]
+origins = "assumption: test"
+
+[[products]]
+name = "gallium"
+demand_per_day = 10.0
+price = 100.0
+inventory_days = 5
+lead_time_days = 2
+import_share = { CN = 0.8, AU = 0.2 }
+use = { electronics = 1.0 }
+[products.sources]
+demand_per_day = "assumption: test"
+price = "assumption: test"
+inventory_days = "assumption: test"
+lead_time_days = "assumption: test"
+import_share = "assumption: test"
+use = "assumption: test"
+
+[[products]]
+name = "repair"
+demand_per_day = 1.0
+price = 1000.0
+storable = false
+import_share = { AU = 0.5 }
+use = { services = 1.0 }
+[products.sources]
+demand_per_day = "assumption: test"
+price = "assumption: test"
+import_share = "assumption: test"
+use = "assumption: test"
+
+[io]
+sectors = ["electronics", "services"]
+technical_coefficients = [[0.15, 0.25], [0.20, 0.05]]
+final_demand = [350000.0, 1700000.0]
+critical_upstream = [["electronics", "services"]]
+[io.sources]
+technical_coefficients = "Miller and Blair (2009), Input-Output Analysis, 2nd ed., section 2.3 example"
+final_demand = "Miller and Blair (2009) example, scaled by 1000"
+"""
+
+SMALL_CONFIG = """
+[run]
+model = "small.toml"
+scenarios = 40
+horizon_days = 120
+chunk_size = 16
+seed = 7
+
+[[events]]
+name = "CN ban"
+origin = "CN"
+products = ["gallium"]
+hazard_per_year = 2.0
+duration_median_days = 30
+duration_sigma = 0.5
+severity_alpha = 3.0
+severity_beta = 2.0
+tightening_days = 5
+
+[[events]]
+name = "repair fleet"
+origin = "AU"
+products = { repair = 1.0 }
+onset_day = 10
+duration_days = 5
+severity = 1.0
+
+[[policies]]
+name = "stock"
+[policies.stockpile]
+gov_stock_days = { gallium = 30 }
+carrying_cost = 0.1
+
+[[policies]]
+name = "diversify"
+[policies.diversification]
+import_share = { gallium = { CN = 0.4, AU = 0.6 } }
+premium = 0.1
+spare_capacity = { gallium = { AU = 0.3 } }
+qualification_lag_days = 10
+"""
+
+
+def write_small(tmp_path, config_text=SMALL_CONFIG, model_text=SMALL_MODEL):
+    (tmp_path / "small.toml").write_text(model_text)
+    config = tmp_path / "run.toml"
+    config.write_text(config_text)
+    return config
