@@ -26,7 +26,7 @@ def run_to_store(config, output: Path, *, scenarios: int, chunk_size: int, log=p
     attrs = run_attributes(sim, scenarios)
     attrs["config"] = str(config.path)
     set_attributes(output, attrs)
-    per_scenario = open_results(output).load()
+    per_scenario = open_results(output)  # lazy: summarize loads one variable at a time
     summary = summarize(per_scenario)
     normal = normal_times(sim)
     effects = pillar_effects(summary, normal)

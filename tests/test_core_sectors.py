@@ -1,0 +1,141 @@
+"""Engine behaviour beyond single-product inventories: rationing between sectors,
+substitution, critical upstream propagation, multi-tier recipes, tightening, the
+price curve, and the disruption sampler's distributions."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from simcore.core import Scenario, build_model, make_events, no_policy, sample_scenario, simulate_given, stack_policies
+from simcore.core.model import DAYS_PER_YEAR
+
+HORIZON = 40
+
+
+def one_scenario(onset, duration, severity):
+    """Explicit scenario ``[1, E]`` for a list of events."""
+    return Scenario(onset_day=jnp.array([onset], jnp.float32), duration_days=jnp.array([duration], jnp.float32),
+                    severity=jnp.array([severity], jnp.float32))
+
+
+def run(model, events, scenario, policies=None):
+    policies = policies or stack_policies([no_policy(model)])
+    metrics, daily = simulate_given(model, policies, events, scenario, horizon=HORIZON, save_daily=True)
+    return metrics, daily
+
+
+def two_sector_model(allocation, substitutable=0.0, critical=None):
+    # one product used half by each of two sectors; sector 2 also uses sector 1 (A[0, 1] = 0.1)
+    return build_model(
+        demand_per_day=[100.0], price=[1.0], inventory_days=[0.0], import_share=[[1.0]],
+        technical_coefficients=[[0.0, 0.1], [0.0, 0.0]], final_demand=[1.0e6, 1.0e6],
+        use_share=[[0.5, 0.5]], substitutable_share=substitutable, sector_priority=[1, 0],
+        allocation=allocation, critical_upstream=critical,
+    )
+
+
+CUT = make_events(origin_onehot=[[1.0]], product_weight=[[1.0]])
+
+
+def test_proportional_and_priority_rationing():
+    scenario = one_scenario([0.0], [10.0], [0.5])  # half the supply withheld for 10 days
+    _, prop = run(two_sector_model("proportional"), CUT, scenario)
+    _, prio = run(two_sector_model("priority"), CUT, scenario)
+    during = slice(0, 10)
+    np.testing.assert_allclose(prop.sector_output_share[0, 0, during], 0.5)
+    # sector 2 (rank 0) is served first and gets all it needs; sector 1 gets nothing
+    np.testing.assert_allclose(prio.sector_output_share[0, 0, during, 1], 1.0)
+    np.testing.assert_allclose(prio.sector_output_share[0, 0, during, 0], 0.0)
+    np.testing.assert_allclose(prio.sector_output_share[0, 0, 10:], 1.0)
+
+
+def test_substitutable_share_and_lost_output_value():
+    model = two_sector_model("proportional", substitutable=0.5)
+    for severity, expected in ((0.5, 1.0), (0.75, 0.5)):
+        metrics, daily = run(model, CUT, one_scenario([0.0], [10.0], [severity]))
+        # fill f with substitutable share 0.5 keeps min(1, f / 0.5) of output
+        np.testing.assert_allclose(daily.sector_output_share[0, 0, :10], expected, rtol=1e-6)
+        gross = np.asarray(model.gross_output)
+        np.testing.assert_allclose(metrics.lost_output[0, 0], gross / DAYS_PER_YEAR * (1 - expected) * 10, rtol=1e-5)
+
+
+def test_critical_upstream_caps_downstream():
+    # only sector 1 uses the product; sector 2 needs sector 1 as a critical input
+    model = build_model(
+        demand_per_day=[100.0], price=[1.0], inventory_days=[0.0], import_share=[[1.0]],
+        technical_coefficients=[[0.0, 0.1], [0.0, 0.0]], final_demand=[1.0e6, 1.0e6],
+        use_share=[[1.0, 0.0]], critical_upstream=[[0.0, 1.0], [0.0, 0.0]],
+    )
+    _, daily = run(model, CUT, one_scenario([0.0], [10.0], [0.6]))
+    np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 0], 0.4, rtol=1e-6)
+    np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 1], 0.4, rtol=1e-6)
+    plain = model._replace(critical_upstream=jnp.zeros((2, 2)))
+    _, daily = run(plain, CUT, one_scenario([0.0], [10.0], [0.6]))
+    np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 1], 1.0)
+
+
+def test_multi_tier_recipe_passes_shortage_down_one_day_later():
+    # product 1 is made at home from product 0, which is imported; no stocks anywhere
+    model = build_model(
+        demand_per_day=[100.0, 50.0], price=[1.0, 1.0], inventory_days=[0.0, 0.0],
+        import_share=[[1.0], [0.0]], domestic_share=[0.0, 1.0], recipe_inputs=[[0, 0], [1, 0]],
+    )
+    events = make_events(origin_onehot=[[1.0]], product_weight=[[1.0, 0.0]])
+    metrics, daily = run(model, events, one_scenario([5.0], [10.0], [1.0]))
+    assert int(metrics.shortage_days[0, 0, 0]) == 10
+    assert int(metrics.shortage_days[0, 0, 1]) == 10
+    unmet = np.asarray(daily.unmet[0, 0])
+    assert np.flatnonzero(unmet[:, 0] > 0).tolist() == list(range(5, 15))
+    assert np.flatnonzero(unmet[:, 1] > 0).tolist() == list(range(6, 16))
+
+
+def test_tightening_builds_up_linearly():
+    events = make_events(origin_onehot=[[1.0]], product_weight=[[1.0]], tightening_days=4.0)
+    model = build_model(demand_per_day=[100.0], price=[1.0], inventory_days=[0.0], import_share=[[1.0]])
+    metrics, daily = run(model, events, one_scenario([2.0], [8.0], [0.8]))
+    unmet = np.asarray(daily.unmet[0, 0, :, 0])
+    expected = np.zeros(HORIZON)
+    for day in range(2, 10):
+        expected[day] = 100.0 * 0.8 * min(1.0, (day - 2 + 1) / 4)
+    np.testing.assert_allclose(unmet, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_price_curve_and_relaxation():
+    elasticity, half_life, severity = 0.5, 5.0, 0.4
+    model = build_model(demand_per_day=[100.0], price=[1.0], inventory_days=[0.0], import_share=[[1.0]],
+                        price_elasticity=elasticity, price_relax_half_life_days=half_life, price_cap=10.0)
+    _, daily = run(model, CUT, one_scenario([0.0], [10.0], [severity]))
+    change = np.asarray(daily.price_change[0, 0, :, 0])
+    peak = (1 - severity) ** (-1 / elasticity) - 1  # constant-elasticity market clearing
+    np.testing.assert_allclose(change[:10], peak, rtol=1e-5)
+    # the premium halves every half-life once supply is back (day 10 is the first normal day)
+    np.testing.assert_allclose(change[9 + 5], peak / 2, rtol=1e-4)
+    np.testing.assert_allclose(change[9 + 10], peak / 4, rtol=1e-4)
+    # a deeper cut hits the cap
+    _, daily = run(model, CUT, one_scenario([0.0], [10.0], [0.9]))
+    np.testing.assert_allclose(np.asarray(daily.price_change[0, 0, 0, 0]), 9.0, rtol=1e-6)
+
+
+def test_sampler_distributions():
+    hazard, median, sigma, alpha, beta = 0.8, 40.0, 0.5, 2.0, 5.0
+    events = make_events(origin_onehot=[[1.0], [1.0]], product_weight=[[1.0], [1.0]],
+                         hazard_per_year=[hazard, 0.0], onset_day=[0.0, 12.0],
+                         duration_median_days=[median, 7.0], duration_sigma=[sigma, 0.0],
+                         severity_alpha=[alpha, 0.0], severity_beta=[beta, 0.0], severity=[0.0, 0.3])
+    n = 20000
+    key = jax.random.PRNGKey(3)
+    draws = jax.vmap(lambda i: sample_scenario(jax.random.fold_in(key, i), events))(jnp.arange(n))
+    onset, duration, sev = (np.asarray(x) for x in draws)
+    # given event: exactly as configured, in every scenario
+    assert (onset[:, 1] == 12).all() and (duration[:, 1] == 7).all() and np.allclose(sev[:, 1], 0.3)
+    # random onset: P(onset within a year) = 1 - exp(-hazard); standard error ~0.0035
+    assert abs(np.mean(onset[:, 0] < 365) - (1 - math.exp(-hazard))) < 0.015
+    # lognormal duration rounded up: the median lies within one day of the configured median
+    assert median - 0.5 <= np.median(duration[:, 0]) <= median + 1.0
+    assert (duration[:, 0] >= 1).all() and (duration[:, 0] == np.ceil(duration[:, 0])).all()
+    # Beta severity: mean alpha / (alpha + beta)
+    assert abs(sev[:, 0].mean() - alpha / (alpha + beta)) < 0.01
+    assert (sev[:, 0] >= 0).all() and (sev[:, 0] <= 1).all()
