@@ -57,6 +57,7 @@ def run_one(sim: Simulation, n_scenarios: int, chunk_size: int) -> dict:
     chunk_size = min(chunk_size, n_scenarios)
     n_chunks = -(-n_scenarios // chunk_size)
     index = jnp.arange(chunk_size, dtype=jnp.uint32)
+    jax.clear_caches()  # so every scenario count reports a real compile time
     started = time.perf_counter()
     compiled = simulate_batch.lower(sim.loaded.model, sim.policies, sim.events, sim.base_key, index,
                                     horizon=sim.horizon_days).compile()

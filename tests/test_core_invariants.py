@@ -182,6 +182,7 @@ def monotone_case(draw):
         tightening=draw(hnp.arrays(np.int64, E, elements=st.integers(0, 30))).astype(float),
         gov_days=draw(_floats(0.0, 40.0, P)),
         release_rate=draw(_floats(0.05, 1.5, P)),
+        trigger=draw(_floats(0.0, 0.5, P)),
         release_delay=draw(hnp.arrays(np.int64, P, elements=st.integers(0, 15))).astype(float),
         refill_rate=draw(_floats(0.0, 0.2, P)),
         spare=draw(_floats(0.0, 0.4, (P, O))),
@@ -221,10 +222,8 @@ def test_more_of_a_lever_never_adds_shortage_days(case):
     def f32(x):
         return jnp.asarray(x, jnp.float32)
 
-    # release_trigger_shortfall stays 0: with a trigger, more spare capacity or more
-    # recycling can shrink the shortfall below the trigger and stop a release that
-    # would have prevented a shortage (see the report of this test suite).
     base = no_policy(model)._replace(
+        release_trigger_shortfall=f32(case["trigger"]),
         gov_stock_days=f32(case["gov_days"]),
         release_rate=f32(case["release_rate"]),
         release_delay_days=f32(case["release_delay"]),
@@ -251,12 +250,8 @@ def test_more_of_a_lever_never_adds_shortage_days(case):
     for i, name in enumerate(variants, start=1):
         worse = np.argwhere(days[i] > days[0])
         assert worse.size == 0, f"{name}: more shortage days in (scenario, product) {worse.tolist()}"
-        # Unmet demand does not grow either, except by amounts below the shortage
-        # tolerance: the government releases only while the shortfall exceeds the
-        # tolerance, so a lever that shrinks a day's shortfall below it leaves that
-        # (tiny) shortfall unmet where the weaker policy released the whole of it.
-        tolerance = float(model.shortage_tolerance) * case["demand"]
-        assert (unmet[i] <= unmet[0] * (1 + 1e-5) + MONO_HORIZON * tolerance).all(), name
+        # Unmet demand does not grow either (up to float32 rounding).
+        assert (unmet[i] <= unmet[0] * (1 + 1e-5) + 1e-3).all(), name
 
 
 # --------------------------------------------------------------------------------------

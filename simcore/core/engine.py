@@ -17,8 +17,9 @@ Order of one day for product ``p`` (quantities in product units per day):
    crisis clock for qualification lags and release delays.
 4. contracted spare capacity (after its lag, ramping) covers the loss first, then
    helps restock; restocking otherwise uses the suppliers' headroom.
-5. government release: when the remaining shortfall exceeds the trigger and the
-   decision delay has passed, up to the release rate, the stock and the shortfall.
+5. government release: once the decision delay has passed, while the remaining
+   shortfall exceeds the trigger or users would otherwise go short, up to the release
+   rate, the stock and the shortfall.
 6. the private inventory takes everything in, demand is served from it, the rest is
    unmet; scarce deliveries go to sectors proportionally or by priority.
 7. refill of the government stock once supply is normal and private stocks are back.
@@ -252,16 +253,22 @@ def step(
     restock = jnp.minimum(private_gap, headroom + spare_capacity - spare_flow)
     spare_used = spare_flow + jnp.maximum(restock - headroom, 0.0)
 
-    # 5. government release
-    triggered = (shortfall > jnp.maximum(policy.release_trigger_shortfall * base_demand, tol)) & (
-        since_alarm >= policy.release_delay_days
+    # 5. government release, once the decision delay has passed, while the shortfall
+    # exceeds the trigger, and in any case (last resort) before users would go short:
+    # a government never sits on stock while demand goes unmet, so a lever that shrinks
+    # the shortfall below the trigger cannot cause a shortage.
+    arrivals = demand - shortfall + restock  # recycled + domestic + imports + spare + restock
+    would_go_short = state.private_stock + arrivals < demand
+    triggered = (
+        (shortfall > 0)
+        & ((shortfall > policy.release_trigger_shortfall * base_demand) | would_go_short)
+        & (since_alarm >= policy.release_delay_days)
     )
     release = jnp.where(
         triggered, jnp.minimum(jnp.minimum(policy.release_rate * base_demand, state.gov_stock), shortfall), 0.0
     )
 
     # 6. private inventory, deliveries, unmet demand
-    arrivals = demand - shortfall + restock  # recycled + domestic + imports + spare + restock
     # Written as a net change so that a stock in balance stays exactly constant.
     stock_after = state.private_stock + (arrivals + release - demand)
     private_stock = jnp.maximum(stock_after, 0.0)
