@@ -13,6 +13,7 @@ from simcore.runner import (
     iter_chunks,
     normal_times,
     pillar_effects,
+    sample_scenarios,
     simulate,
     summarize,
 )
@@ -20,5 +21,5 @@ from simcore.runner import (
 __all__ = [
     "BASELINE_POLICY", "InputError", "LoadedModel", "RunConfig", "Simulation", "daily_trajectories",
     "iter_chunks", "load_config", "load_model", "normal_times", "parse_config", "parse_model",
-    "pillar_effects", "simulate", "summarize",
+    "pillar_effects", "sample_scenarios", "simulate", "summarize",
 ]

@@ -9,7 +9,16 @@ from pathlib import Path
 
 from simcore.config import BASELINE_POLICY, load_config
 from simcore.errors import InputError
-from simcore.runner import Simulation, chunk_dataset, iter_chunks, normal_times, pillar_effects, run_attributes, summarize
+from simcore.runner import (
+    Simulation,
+    chunk_dataset,
+    daily_trajectories,
+    iter_chunks,
+    normal_times,
+    pillar_effects,
+    run_attributes,
+    summarize,
+)
 from simcore.store import open_results, set_attributes, write_chunk, write_group
 
 
@@ -30,6 +39,8 @@ def run_to_store(config, output: Path, *, scenarios: int, chunk_size: int, log=p
     summary = summarize(per_scenario)
     normal = normal_times(sim)
     effects = pillar_effects(summary, normal)
+    if config.daily_scenarios:
+        write_group(daily_trajectories(sim, range(config.daily_scenarios)), output, "daily")
     write_group(summary, output, "summary")
     write_group(normal, output, "normal_times")
     write_group(effects, output, "effects")
@@ -105,7 +116,8 @@ def main(argv=None) -> int:
     summary, effects = run_to_store(config, output, scenarios=scenarios, chunk_size=chunk_size)
     print()
     print(format_summary(summary, effects))
-    print(f"\nresults written to {output} (groups: root per-scenario, summary, effects, normal_times)")
+    print(f"\nresults written to {output} (groups: root per-scenario, summary, effects, normal_times"
+          f"{', daily' if config.daily_scenarios else ''})")
     return 0
 
 

@@ -9,8 +9,7 @@ where the key ``"*"`` sets the default for unlisted products.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -18,13 +17,13 @@ import numpy as np
 
 from simcore.core.disruptions import EventSet, make_events
 from simcore.core.model import Policy, no_policy
-from simcore.errors import Problems
+from simcore.errors import Problems, read_toml
 from simcore.modelfile import LoadedModel, load_model
 
 BASELINE_POLICY = "no-policy"
 MAX_HORIZON_DAYS = 3650
 
-RUN_KEYS = {"model", "scenarios", "horizon_days", "chunk_size", "seed", "output", "save_daily"}
+RUN_KEYS = {"model", "scenarios", "horizon_days", "chunk_size", "seed", "output", "daily_scenarios"}
 EVENT_KEYS = {"name", "description", "origin", "products", "onset_day", "hazard_per_year", "duration_days",
               "duration_median_days", "duration_sigma", "severity", "severity_alpha", "severity_beta",
               "tightening_days"}
@@ -78,23 +77,15 @@ class RunConfig:
     chunk_size: int = 1000
     seed: int = 0
     output: str | None = None
-    save_daily: bool = False
+    daily_scenarios: int = 0
     path: str | None = None
-    raw: dict = field(default_factory=dict)
 
 
 def load_config(path: str | Path) -> RunConfig:
     """Read and validate a config file; the model path is relative to the file."""
     path = Path(path)
     problems = Problems(f"config {path}")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        problems.add("path", f"file not found: {path}")
-        problems.raise_if_any()
-    except tomllib.TOMLDecodeError as exc:
-        problems.add("syntax", f"not valid TOML: {exc}")
-        problems.raise_if_any()
+    raw = read_toml(path, problems)
     config = parse_config(raw, base_dir=path.parent, problems=problems)
     config.path = str(path)
     return config
@@ -125,9 +116,7 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
     horizon = _integer(problems, run, "horizon_days", 365, 1, MAX_HORIZON_DAYS)
     chunk = _integer(problems, run, "chunk_size", min(scenarios or 1, 10_000), 1, 10_000_000)
     seed = _integer(problems, run, "seed", 0, 0, 2**31 - 1)
-    save_daily = run.get("save_daily", False)
-    if not isinstance(save_daily, bool):
-        problems.add("run.save_daily", f"must be true or false, got {save_daily!r}")
+    daily_scenarios = _integer(problems, run, "daily_scenarios", 0, 0, 1000)
     output = run.get("output")
     if output is not None and not isinstance(output, str):
         problems.add("run.output", "must be a path string")
@@ -137,7 +126,7 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
     problems.raise_if_any()
     return RunConfig(loaded=loaded, events=events, event_names=event_names, policies=policies,
                      scenarios=scenarios, horizon_days=horizon, chunk_size=chunk, seed=seed, output=output,
-                     save_daily=save_daily, raw=raw)
+                     daily_scenarios=min(daily_scenarios, scenarios or 0))
 
 
 def _integer(problems: Problems, table: dict, key: str, default, low, high, where: str = "run"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 
 class InputError(ValueError):
     """Bad input (model file, config, API request): carries every problem found.
@@ -61,3 +64,16 @@ class Problems:
             if key not in allowed:
                 self.add(f"{field}.{key}" if field else key,
                          f"unknown field; allowed: {', '.join(sorted(allowed))}")
+
+
+def read_toml(path: Path, problems: Problems) -> dict:
+    """Parse a TOML file; a missing file or bad syntax raises at once (nothing else
+    can be checked without the contents)."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        problems.add("path", f"file not found: {path}")
+    except tomllib.TOMLDecodeError as exc:
+        problems.add("syntax", f"not valid TOML: {exc}")
+    problems.raise_if_any()
+    raise AssertionError("unreachable")

@@ -21,14 +21,13 @@ All problems are reported together as one :class:`~simcore.errors.InputError`.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from simcore.core.model import Model, build_model
-from simcore.errors import Problems
+from simcore.errors import Problems, read_toml
 
 ALLOCATIONS = ("proportional", "priority")
 
@@ -103,14 +102,7 @@ def load_model(path: str | Path) -> LoadedModel:
     """Read and validate a model file; raise :class:`InputError` listing every problem."""
     path = Path(path)
     problems = Problems(f"model file {path}")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        problems.add("path", f"file not found: {path}")
-        problems.raise_if_any()
-    except tomllib.TOMLDecodeError as exc:
-        problems.add("syntax", f"not valid TOML: {exc}")
-        problems.raise_if_any()
+    raw = read_toml(path, problems)
     loaded = parse_model(raw, problems)
     loaded.path = str(path)
     return loaded

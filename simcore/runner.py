@@ -83,6 +83,17 @@ def _sample_chunk(events: EventSet, base_key: jax.Array, index: jnp.ndarray):
     return jax.vmap(lambda i: sample_scenario(jax.random.fold_in(base_key, i), events))(index)
 
 
+def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Dataset:
+    """The sampled events of scenarios ``start .. start + n_scenarios - 1`` ``(scenario, event)``:
+    onset day (``inf``: not within reach), duration in days and severity."""
+    index = jnp.arange(start, start + n_scenarios, dtype=jnp.uint32)
+    draws = _sample_chunk(sim.events, sim.base_key, index)
+    return xr.Dataset(
+        {name: (("scenario", "event"), np.asarray(value)) for name, value in draws._asdict().items()},
+        coords={"scenario": np.arange(start, start + n_scenarios), "event": sim.event_names},
+    )
+
+
 def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int,
                 start: int = 0) -> Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays.

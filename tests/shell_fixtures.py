@@ -54,6 +54,7 @@ scenarios = 40
 horizon_days = 120
 chunk_size = 16
 seed = 7
+daily_scenarios = 3
 
 [[events]]
 name = "CN ban"

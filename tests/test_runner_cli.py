@@ -6,7 +6,7 @@ import xarray as xr
 
 from simcore import BASELINE_POLICY, Simulation, load_config, normal_times, pillar_effects, simulate, summarize
 from simcore.cli import main
-from simcore.runner import cvar, daily_trajectories
+from simcore.runner import cvar, daily_trajectories, sample_scenarios
 from simcore.store import open_results
 from tests.shell_fixtures import write_small
 
@@ -28,6 +28,9 @@ def test_dataset_has_named_dimensions_and_units(small):
     assert ds["shortage_days"].attrs["units"] == "days"
     assert ds["event_onset_day"].dims == ("scenario", "event")
     assert list(ds.scenario.values) == list(range(40))
+    draws = sample_scenarios(sim, 40)
+    np.testing.assert_array_equal(draws["onset_day"].values, ds["event_onset_day"].values)
+    np.testing.assert_array_equal(draws["severity"].values, ds["event_severity"].values)
 
 
 def test_results_do_not_depend_on_chunk_size(small):
@@ -108,6 +111,11 @@ def test_cli_writes_store_and_prints_summary(small, capsys):
     effects = open_results(output, group="effects")
     assert "shortage_days_mean_reduction" in effects
     assert isinstance(open_results(output, group="normal_times"), xr.Dataset)
+    daily = open_results(output, group="daily")
+    assert daily["unmet"].dims == ("policy", "scenario", "day", "product")
+    assert daily.sizes["scenario"] == 3 and daily.sizes["day"] == config.horizon_days
+    np.testing.assert_allclose(daily["unmet"].sum("day").values, ds["unmet"].isel(scenario=[0, 1, 2]).values,
+                               rtol=1e-5, atol=1e-4)
 
 
 def test_cli_reports_bad_config(tmp_path, capsys):

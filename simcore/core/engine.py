@@ -281,7 +281,7 @@ def step(
     # ramp) can differ by one ulp and delivered / demand gave 0.99999994 in normal times.
     fill = jnp.where(demand > 0, 1.0 - unmet / jnp.maximum(demand, _TINY), 1.0)
 
-    # 7. refill the government stock from spare headroom once the crisis is over
+    # 7. refill the government stock from suppliers' headroom once the crisis is over
     gov_target = base_demand * policy.gov_stock_days * model.storable
     normal_again = (shortfall <= tol) & (target - private_stock <= tol)
     refill_room = jnp.maximum(headroom - restock, 0.0)
