@@ -96,11 +96,7 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
     """Validate a config given as a dict. ``loaded`` skips loading ``run.model``."""
     problems = problems or Problems("config")
     problems.unknown_keys(raw, {"run", "events", "policies"}, "")
-    run = raw.get("run", {})
-    if not isinstance(run, dict):
-        problems.add("run", "must be a table")
-        run = {}
-    problems.unknown_keys(run, RUN_KEYS, "run")
+    run = problems.table(raw, "run", RUN_KEYS, "run")
     if loaded is None:
         model_path = run.get("model")
         if not isinstance(model_path, str):
@@ -269,18 +265,15 @@ def parse_policy(raw: dict, loaded: LoadedModel, problems: Problems, where: str)
     base = no_policy(loaded.model)
     fields = {name: np.asarray(value, dtype=np.float64).copy() for name, value in base._asdict().items()}
     problems.unknown_keys(raw, {"name", "description", *PILLARS}, where)
+    tables = {}
     for pillar, levers in PILLARS.items():
-        table = raw.get(pillar, {})
-        if not isinstance(table, dict):
-            problems.add(f"{where}.{pillar}", "must be a table")
-            continue
         allowed = set(levers) | (DIVERSIFICATION_TABLES if pillar == "diversification" else set())
-        problems.unknown_keys(table, allowed, f"{where}.{pillar}")
+        table = tables[pillar] = problems.table(raw, pillar, allowed, f"{where}.{pillar}")
         for key, (policy_field, low, high) in levers.items():
             if key in table:
                 fields[policy_field] = _per_product(problems, table[key], loaded.products, f"{where}.{pillar}.{key}",
                                                     low, high, float(fields[policy_field][0]))
-    diversification = raw.get("diversification", {}) if isinstance(raw.get("diversification", {}), dict) else {}
+    diversification = tables["diversification"]
     baseline_shares = np.asarray(loaded.model.import_share, dtype=np.float64)
     for p, row in _per_product_origin(problems, diversification.get("import_share", {}), loaded,
                                       f"{where}.diversification.import_share").items():

@@ -59,6 +59,16 @@ class Problems:
             return default
         return value
 
+    def table(self, parent: dict, key: str, allowed, field: str) -> dict:
+        """``parent[key]`` as a table (``{}`` if absent or not a table), with unknown
+        keys recorded."""
+        value = parent.get(key, {})
+        if not isinstance(value, dict):
+            self.add(field, "must be a table")
+            return {}
+        self.unknown_keys(value, allowed, field)
+        return value
+
     def unknown_keys(self, table: dict, allowed, field: str) -> None:
         for key in table:
             if key not in allowed:

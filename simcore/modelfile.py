@@ -112,11 +112,7 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
     """Validate a model given as a dict (the parsed TOML) and build it."""
     problems = problems or Problems("model")
     problems.unknown_keys(raw, {"model", "products", "io"}, "")
-    meta = raw.get("model", {})
-    if not isinstance(meta, dict):
-        problems.add("model", "must be a table")
-        meta = {}
-    problems.unknown_keys(meta, MODEL_KEYS, "model")
+    meta = problems.table(raw, "model", MODEL_KEYS, "model")
     origins = meta.get("origins")
     if not (isinstance(origins, list) and origins and all(isinstance(o, str) for o in origins)):
         problems.add("model.origins", "must be a non-empty list of origin names, e.g. [\"CN\", \"AU\"]")
