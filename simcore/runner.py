@@ -8,6 +8,7 @@ depend on the chunk size, and every policy sees the same scenarios.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from simcore.config import BASELINE_POLICY, RunConfig
-from simcore.core.disruptions import EventSet, no_disruption, sample_scenario
+from simcore.core.disruptions import EventSet, no_disruption, sample_batch
 from simcore.core.engine import simulate_batch, simulate_given
 from simcore.core.model import stack_policies
 from simcore.modelfile import LoadedModel
@@ -78,9 +79,7 @@ class Simulation:
         return jax.random.PRNGKey(self.seed)
 
 
-@jax.jit
-def _sample_chunk(events: EventSet, base_key: jax.Array, index: jnp.ndarray):
-    return jax.vmap(lambda i: sample_scenario(jax.random.fold_in(base_key, i), events))(index)
+_sample_chunk = jax.jit(sample_batch)
 
 
 def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Dataset:
@@ -231,16 +230,14 @@ def summarize(ds: xr.Dataset) -> xr.Dataset:
     for name, (dims, units, description) in METRIC_INFO.items():
         if name == "recovered":
             continue
-        values = np.asarray(ds[name].values, dtype=np.float64)
-        axis = 1
-        with np.errstate(all="ignore"):
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                finite = np.where(np.isnan(values), 0.0, values)
-                stats = [np.nanmean(values, axis=axis), np.mean(finite > 0, axis=axis)]
-                stats += list(np.nanquantile(values, QUANTILES, axis=axis))
-                stats.append(cvar(finite, 0.95, axis))
+        values = np.asarray(ds[name].values, dtype=np.float64)  # [policy, scenario, ...]
+        finite = np.where(np.isnan(values), 0.0, values)
+        with warnings.catch_warnings():
+            # all-nan slices (e.g. time_to_survive where no scenario had a shortage) give nan
+            warnings.simplefilter("ignore", RuntimeWarning)
+            stats = [np.nanmean(values, axis=1), np.mean(finite > 0, axis=1)]
+            stats += list(np.nanquantile(values, QUANTILES, axis=1))
+        stats.append(cvar(finite, 0.95, axis=1))
         out[name] = (("statistic", "policy", *dims), np.stack(stats),
                      {"units": units, "description": description})
     coords = {"statistic": names, "policy": ds.policy.values, "product": ds["product"].values,

@@ -4,7 +4,7 @@ Nothing in this package imports the shell (config parsing, CLI, service, xarray,
 zarr or plotting).
 """
 
-from simcore.core.disruptions import EventSet, Scenario, availability, make_events, no_disruption, sample_scenario
+from simcore.core.disruptions import EventSet, Scenario, availability, make_events, no_disruption, sample_batch, sample_scenario
 from simcore.core.engine import (
     Daily,
     Metrics,
@@ -22,6 +22,6 @@ from simcore.core.model import Model, Policy, build_model, no_policy, stack_poli
 __all__ = [
     "Daily", "EventSet", "Metrics", "Model", "Policy", "Scenario", "State", "availability", "build_model",
     "init_state", "leontief_output", "leontief_price_change", "make_events", "no_disruption", "no_policy",
-    "normal_time_markup", "sample_scenario", "simulate_batch", "simulate_given", "simulate_scenario",
+    "normal_time_markup", "sample_batch", "sample_scenario", "simulate_batch", "simulate_given", "simulate_scenario",
     "stack_policies", "step",
 ]

@@ -110,6 +110,11 @@ def sample_scenario(key: jax.Array, events: EventSet) -> Scenario:
     return Scenario(onset_day=onset, duration_days=duration, severity=jnp.clip(severity, 0.0, 1.0))
 
 
+def sample_batch(events: EventSet, base_key: jax.Array, scenario_index: jnp.ndarray) -> Scenario:
+    """Scenarios ``[N]`` for indices ``[N]``: scenario ``i`` from ``fold_in(base_key, i)``."""
+    return jax.vmap(lambda i: sample_scenario(jax.random.fold_in(base_key, i), events))(scenario_index)
+
+
 def no_disruption(events: EventSet) -> Scenario:
     """A scenario in which no event ever starts (the normal-times reference)."""
     n_events = events.hazard_per_year.shape[0]

@@ -38,7 +38,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from simcore.core.disruptions import EventSet, Scenario, availability, sample_scenario
+from simcore.core.disruptions import EventSet, Scenario, availability, sample_batch
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
 
 _TINY = 1e-12
@@ -433,7 +433,7 @@ def simulate_batch(
     futures (common random numbers) and a chunk's results do not depend on which other
     indices are in it.
     """
-    scenarios = jax.vmap(lambda i: sample_scenario(jax.random.fold_in(base_key, i), events))(scenario_index)
+    scenarios = sample_batch(events, base_key, scenario_index)
 
     def one(policy, scenario):
         return simulate_scenario(model, policy, events, scenario, horizon, save_daily)
