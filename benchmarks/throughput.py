@@ -29,9 +29,9 @@ import jax.numpy as jnp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simcore.config import load_config  # noqa: E402
+from simcore.schema.config import load_config  # noqa: E402
 from simcore.core.engine import simulate_batch  # noqa: E402
-from simcore.runner import Simulation  # noqa: E402
+from simcore.run.runner import Simulation  # noqa: E402
 
 
 def _peak_host_mib() -> float:

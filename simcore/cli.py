@@ -7,19 +7,18 @@ import sys
 import time
 from pathlib import Path
 
-from simcore.config import BASELINE_POLICY, load_config
-from simcore.errors import InputError
-from simcore.runner import (
+from simcore.schema.config import BASELINE_POLICY, load_config
+from simcore.schema.errors import InputError
+from simcore.run.runner import (
     Simulation,
     chunk_dataset,
     daily_trajectories,
     iter_chunks,
     normal_times,
-    pillar_effects,
     run_attributes,
-    summarize,
 )
-from simcore.store import open_results, set_attributes, write_chunk, write_group
+from simcore.run.summary import pillar_effects, summarize
+from simcore.run.store import open_results, set_attributes, write_chunk, write_group
 
 
 def run_to_store(config, output: Path, *, scenarios: int, chunk_size: int, log=print):

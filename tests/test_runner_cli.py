@@ -6,8 +6,9 @@ import xarray as xr
 
 from simcore import BASELINE_POLICY, Simulation, load_config, normal_times, pillar_effects, simulate, summarize
 from simcore.cli import main
-from simcore.runner import cvar, daily_trajectories, sample_scenarios
-from simcore.store import open_results
+from simcore.run.runner import daily_trajectories, sample_scenarios
+from simcore.run.summary import cvar
+from simcore.run.store import open_results
 from tests.shell_fixtures import write_small
 
 

@@ -4,7 +4,7 @@
 owns the loop (``lax.scan`` over days) and returns per-scenario metrics, plus daily
 trajectories when asked; :func:`simulate_batch` ``vmap``-s that over policies and
 scenario indices. The shell ``jit``-s the batch function once (see
-``simcore.runner``).
+``simcore.run.runner``).
 
 Order of one day for product ``p`` (quantities in product units per day):
 

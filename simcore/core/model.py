@@ -13,7 +13,7 @@ name says ``per_day``.
 
 Both pytrees hold arrays only, so that a batch of policies can be stacked along a
 leading axis and ``vmap``-ed. They are built by :func:`build_model` and
-:func:`no_policy`; the shell (``simcore.modelfile``, ``simcore.config``) fills them
+:func:`no_policy`; the shell (``simcore.schema.modelfile``, ``simcore.schema.config``) fills them
 from files. Nothing here imports the shell.
 """
 

@@ -1,4 +1,4 @@
-"""Shell around the core: chunked runs, xarray results, statistics, pillar effects.
+"""Chunked runs over the core returning xarray datasets; normal-times side effects.
 
 The core function is compiled once per (model shape, number of policies, chunk size,
 horizon); chunks are padded to the same size so the last one does not recompile.
@@ -8,7 +8,6 @@ depend on the chunk size, and every policy sees the same scenarios.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,37 +16,12 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from simcore.config import BASELINE_POLICY, RunConfig
+from simcore.schema.config import RunConfig
 from simcore.core.disruptions import EventSet, no_disruption, sample_batch
 from simcore.core.engine import simulate_batch, simulate_given
 from simcore.core.model import stack_policies
-from simcore.modelfile import LoadedModel
-
-QUANTILES = (0.5, 0.9, 0.95, 0.99)
-
-# Per-scenario metric -> (dimensions after (policy, scenario), units, description)
-METRIC_INFO = {
-    "shortage_days": (("product",), "days", "days with unmet demand above the shortage tolerance"),
-    "unmet": (("product",), "product unit", "demand not served over the horizon"),
-    "demand": (("product",), "product unit", "demand over the horizon (after efficiency cuts)"),
-    "delivered": (("product",), "product unit", "demand served over the horizon"),
-    "inflow": (("product",), "product unit", "supply entering the country (imports, domestic, recycled, spare)"),
-    "initial_stock": (("product",), "product unit", "private + government stock at the start"),
-    "final_stock": (("product",), "product unit", "private + government stock at the end"),
-    "final_gov_stock": (("product",), "product unit", "government stock at the end"),
-    "gov_release": (("product",), "product unit", "government stock released"),
-    "spare_used": (("product",), "product unit", "contracted spare capacity used"),
-    "lost_output": (("sector",), "IO value unit", "sector output lost over the horizon"),
-    "peak_price_change": (("product",), "1", "highest price relative to baseline, minus 1"),
-    "mean_price_change": (("product",), "1", "mean price relative to baseline, minus 1"),
-    "mean_sector_price_change": (("sector",), "1", "mean sector price change (Leontief price model)"),
-    "mean_price_index_change": ((), "1", "mean change of the final-demand price index"),
-    "peak_price_index_change": ((), "1", "peak change of the final-demand price index"),
-    "time_to_survive": (("product",), "days", "days from the first supply alarm to the first shortage (nan: none)"),
-    "time_to_recover": (("product",), "days", "days from the first alarm until supply, stocks and deliveries are "
-                        "normal again (nan: no alarm; censored at the horizon when recovered is false)"),
-    "recovered": (("product",), "bool", "false if still not recovered at the end of the horizon"),
-}
+from simcore.run.metrics import METRIC_INFO
+from simcore.schema.modelfile import LoadedModel
 
 
 @dataclass
@@ -209,71 +183,3 @@ def normal_times(sim: Simulation) -> xr.Dataset:
     )
 
 
-def cvar(values: np.ndarray, level: float, axis: int) -> np.ndarray:
-    """Conditional value at risk: mean of the worst ``ceil(n (1 - level))`` values along
-    ``axis`` (at least one); values must be finite."""
-    sorted_values = np.sort(values, axis=axis)
-    n = values.shape[axis]
-    tail = max(1, int(np.ceil(n * (1.0 - level) - 1e-9)))  # 1e-9: 40 x (1 - 0.95) is 2.0000000000000018
-    return np.take(sorted_values, np.arange(n - tail, n), axis=axis).mean(axis=axis)
-
-
-def summarize(ds: xr.Dataset) -> xr.Dataset:
-    """Statistics across scenarios for every per-scenario metric.
-
-    ``statistic``: mean, probability > 0 (``p_positive``: e.g. probability of any
-    shortage), quantiles q50/q90/q95/q99 and cvar95. ``time_to_survive`` statistics are
-    over the scenarios that had a shortage (nan-aware).
-    """
-    out = {}
-    names = ["mean", "p_positive"] + [f"q{int(q * 100)}" for q in QUANTILES] + ["cvar95"]
-    for name, (dims, units, description) in METRIC_INFO.items():
-        if name == "recovered":
-            continue
-        values = np.asarray(ds[name].values, dtype=np.float64)  # [policy, scenario, ...]
-        finite = np.where(np.isnan(values), 0.0, values)
-        with warnings.catch_warnings():
-            # all-nan slices (e.g. time_to_survive where no scenario had a shortage) give nan
-            warnings.simplefilter("ignore", RuntimeWarning)
-            stats = [np.nanmean(values, axis=1), np.mean(finite > 0, axis=1)]
-            stats += list(np.nanquantile(values, QUANTILES, axis=1))
-        stats.append(cvar(finite, 0.95, axis=1))
-        out[name] = (("statistic", "policy", *dims), np.stack(stats),
-                     {"units": units, "description": description})
-    coords = {"statistic": names, "policy": ds.policy.values, "product": ds["product"].values,
-              "sector": ds["sector"].values}
-    summary = xr.Dataset(out, coords=coords)
-    summary.attrs.update(ds.attrs)
-    return summary
-
-
-def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.Dataset:
-    """Each policy mix against the no-policy baseline on the same scenarios.
-
-    Reductions are ``baseline - policy`` (positive = less risk); relative reductions
-    divide by the baseline (nan where the baseline is 0).
-    """
-    base = summary.sel(policy=BASELINE_POLICY)
-    picks = {
-        "shortage_days_mean": ("shortage_days", "mean"),
-        "shortage_probability": ("shortage_days", "p_positive"),
-        "shortage_days_q95": ("shortage_days", "q95"),
-        "shortage_days_cvar95": ("shortage_days", "cvar95"),
-        "unmet_mean": ("unmet", "mean"),
-        "peak_price_change_mean": ("peak_price_change", "mean"),
-        "lost_output_mean": ("lost_output", "mean"),
-        "price_index_change_mean": ("mean_price_index_change", "mean"),
-    }
-    out = {}
-    for label, (metric, stat) in picks.items():
-        value = summary[metric].sel(statistic=stat, drop=True)
-        reference = base[metric].sel(statistic=stat, drop=True)
-        out[label] = value
-        out[f"{label}_reduction"] = reference - value
-        with np.errstate(all="ignore"):
-            out[f"{label}_relative_reduction"] = xr.where(reference != 0, (reference - value) / reference, np.nan)
-    effects = xr.Dataset(out)
-    if normal is not None:
-        effects["normal_price_index_change"] = normal["normal_price_index_change"]
-        effects["stockpile_fiscal_cost_per_year"] = normal["stockpile_fiscal_cost_per_year"].sum("product")
-    return effects

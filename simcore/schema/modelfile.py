@@ -16,7 +16,7 @@ Layout (see ``models/README.md`` for the full reference)::
 
 Every numeric field given for a product or the IO table must have an entry in the
 matching ``sources`` table: a citation, or a text starting with ``assumption:``.
-All problems are reported together as one :class:`~simcore.errors.InputError`.
+All problems are reported together as one :class:`~simcore.schema.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from simcore.core.model import Model, build_model
-from simcore.errors import Problems, read_toml
+from simcore.schema.errors import Problems, read_toml
 
 ALLOCATIONS = ("proportional", "priority")
 

@@ -2,7 +2,7 @@
 
 See ``configs/README.md`` for the reference and ``configs/quickstart.toml`` for an
 example. :func:`load_config` checks the whole file and raises one
-:class:`~simcore.errors.InputError` naming every bad field with its allowed values.
+:class:`~simcore.schema.errors.InputError` naming every bad field with its allowed values.
 Per-product values are a number (all products) or a table ``{product = value}``
 where the key ``"*"`` sets the default for unlisted products.
 """
@@ -17,8 +17,8 @@ import numpy as np
 
 from simcore.core.disruptions import EventSet, make_events
 from simcore.core.model import Policy, no_policy
-from simcore.errors import Problems, read_toml
-from simcore.modelfile import LoadedModel, load_model
+from simcore.schema.errors import Problems, read_toml
+from simcore.schema.modelfile import LoadedModel, load_model
 
 BASELINE_POLICY = "no-policy"
 MAX_HORIZON_DAYS = 3650
