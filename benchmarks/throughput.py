@@ -1,148 +1,191 @@
-"""Throughput benchmark: scenario-days per second of the built-in model.
+"""Throughput benchmark of a config (default: the quickstart): scenario-days per second,
+one device against all devices, and the peak memory of a streaming-summary run.
 
 Usage::
 
-    python benchmarks/throughput.py                      # 10k and 100k scenarios x 365 days
+    python benchmarks/throughput.py                                  # 10k and 100k scenarios x 365 days
     python benchmarks/throughput.py --scenarios 1000 --chunk-size 1000
+    python benchmarks/throughput.py --compare-devices                # 1 device vs every CPU core, one run
+    python benchmarks/throughput.py --compare-devices --scenarios 20000 --chunk-size 5000
+    python benchmarks/throughput.py --summary-memory --scenarios 1000000 --horizon 30
 
-For every scenario count it compiles the batch function ahead of time (timed apart),
-then times all chunks, and reports scenario-days per second, the compile time, and
-peak memory (host RSS; device peak where the
-backend reports it). Results go to ``results/benchmarks/`` as JSON with the machine,
-the backend and the versions. No timing is ever asserted in tests.
+Default mode: for every scenario count the sharded batch function (all local devices;
+``--cpu-devices``, default every core) is compiled ahead of time (timed apart), then all
+chunks are timed with only a checksum coming back to the host, so the time is the
+engine's. Reports scenario-days/s, compile time and peak memory (host RSS; device peak
+where the backend reports it).
+
+``--compare-devices``: the same measurement in two subprocesses, with 1 CPU device and
+with one per core (``os.cpu_count()``), and their ratio (target on 2 cores: >= 1.6x).
+
+``--summary-memory``: a streaming-summary run as the CLI does it (``iter_chunks`` ->
+``simcore.run.stats.reduce_chunk`` -> ``merge`` -> ``finalize``, nothing per scenario
+kept), with the resident memory after every chunk and the peak, to show that memory
+does not grow with the scenario count (target: 10M quickstart scenarios under 2 GB).
+
+Every result goes to ``results/benchmarks/`` as JSON with the machine, the backend and
+the versions. No timing is ever asserted in tests.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
+import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from simcore.schema.config import load_config  # noqa: E402
-from simcore.core.engine import simulate_batch  # noqa: E402
-from simcore.run.runner import Simulation  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    ROOT, RESULTS, last_json_line, machine_record, peak_host_mib, setup_devices, time_engine, write_record,
+)
 
 
-def _peak_host_mib() -> float:
-    # ru_maxrss is KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _peak_device_mib() -> float | None:
+def _current_rss_mib() -> float:
+    """Resident memory now (MiB), from /proc where there is one, else the peak."""
     try:
-        stats = jax.devices()[0].memory_stats()
-    except Exception:
-        return None
-    if not stats or "peak_bytes_in_use" not in stats:
-        return None
-    return stats["peak_bytes_in_use"] / 2**20
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return peak_host_mib()
 
 
-def run_one(sim: Simulation, n_scenarios: int, chunk_size: int) -> dict:
-    """Compile once (timed apart), then time ``n_scenarios`` scenarios in chunks.
+def _load(args):
+    from simcore.run.runner import Simulation
+    from simcore.schema.config import load_config
 
-    Metrics stay on the device except a checksum, so the timing is the engine's.
-    """
-    chunk_size = min(chunk_size, n_scenarios)
-    n_chunks = -(-n_scenarios // chunk_size)
-    index = jnp.arange(chunk_size, dtype=jnp.uint32)
-    jax.clear_caches()  # so every scenario count reports a real compile time
+    config = load_config(args.config)
+    config.horizon_days = args.horizon
+    return Simulation.from_config(config)
+
+
+def _model_record(args, sim) -> dict:
+    return {"config": os.path.relpath(args.config, ROOT), "model": sim.loaded.name,
+            "products": len(sim.loaded.products), "origins": len(sim.loaded.origins),
+            "sectors": len(sim.loaded.sectors), "events": len(sim.event_names)}
+
+
+def measure(args) -> dict:
+    """Throughput of every scenario count in ``args.scenarios``, in this process."""
+    import jax
+
+    sim = _load(args)
+    record = {"benchmark": "throughput", **_model_record(args, sim), **machine_record(), "runs": []}
+    for n in args.scenarios:
+        jax.clear_caches()  # so every scenario count reports a real compile time
+        result = time_engine(sim.loaded.model, sim.policies, sim.events, sim.base_key, horizon=sim.horizon_days,
+                             chunk_size=min(args.chunk_size, n), n_scenarios=n, warmup=False)
+        record["runs"].append(result)
+        print(f"{result['scenarios']:>9,d} scenarios x {sim.horizon_days} days x {result['policies']} policies "
+              f"on {result['devices']} device(s): {result['scenario_days_per_second']:,.0f} scenario-days/s, "
+              f"each under every policy mix ({result['policy_scenario_days_per_second']:,.0f} policy-scenario-days/s), "
+              f"compile {result['compile_seconds']:.1f} s, run {result['run_seconds']:.1f} s, "
+              f"peak RSS {result['peak_host_rss_mib']:.0f} MiB", file=sys.stderr, flush=True)
+    return record
+
+
+def compare_devices(args) -> dict:
+    """1 CPU device against one per core, each in its own subprocess, one scenario count."""
+    n_all = os.cpu_count() or 1
+    results = {}
+    for label, count in (("one_device", 1), ("all_devices", n_all)):
+        command = [sys.executable, __file__, "--config", args.config, "--scenarios", str(args.scenarios[0]),
+                   "--chunk-size", str(args.chunk_size), "--horizon", str(args.horizon), "--cpu-devices", str(count),
+                   "--child"]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(done.stderr[-3000:])
+        child = last_json_line(done.stdout)
+        results[label] = child["runs"][0]
+        results[label]["machine"] = child["machine"]
+        print(f"{label:>12}: {child['machine']['device_count']} device(s), "
+              f"{results[label]['scenario_days_per_second']:,.0f} scenario-days/s "
+              f"(compile {results[label]['compile_seconds']:.1f} s, run {results[label]['run_seconds']:.1f} s)",
+              flush=True)
+    ratio = results["all_devices"]["scenario_days_per_second"] / results["one_device"]["scenario_days_per_second"]
+    print(f"all {results['all_devices']['devices']} devices vs 1: {ratio:.2f}x (target on 2 cores: >= 1.6x)")
+    sim_info = {key: child[key] for key in ("config", "model", "products", "origins", "sectors", "events")}
+    return {"benchmark": "throughput-devices", **sim_info, **machine_record(), **results,
+            "ratio_all_vs_one": ratio, "target_ratio_on_2_cores": 1.6}
+
+
+def summary_memory(args) -> dict:
+    """Peak RSS of a streaming-summary run (per-chunk reduction, nothing per scenario kept)."""
+    from simcore.run.runner import iter_chunks
+
+    try:
+        from simcore.run import stats
+    except ImportError as error:
+        raise SystemExit(f"--summary-memory needs simcore.run.stats (reduce_chunk / merge / finalize): {error}")
+    sim = _load(args)
+    n = args.scenarios[0]
+    storable = np.asarray(sim.loaded.model.storable) > 0 if hasattr(sim.loaded.model, "storable") else None
+    rss_after_chunk = []
+    merged = None
     started = time.perf_counter()
-    compiled = simulate_batch.lower(sim.loaded.model, sim.policies, sim.events, sim.base_key, index,
-                                    horizon=sim.horizon_days).compile()
-    compile_seconds = time.perf_counter() - started
-    checksum = 0.0
-    started = time.perf_counter()
-    for c in range(n_chunks):
-        index = jnp.arange(c * chunk_size, (c + 1) * chunk_size, dtype=jnp.uint32)
-        metrics, _ = compiled(sim.loaded.model, sim.policies, sim.events, sim.base_key, index)
-        checksum += float(jnp.sum(metrics.shortage_days))  # blocks until the chunk is done
-    run_seconds = time.perf_counter() - started
-    simulated = n_chunks * chunk_size
-    n_policies = len(sim.policy_names)
-    return {
-        "scenarios": simulated,
-        "chunk_size": chunk_size,
-        "chunks": n_chunks,
-        "horizon_days": sim.horizon_days,
-        "policies": n_policies,
-        "compile_seconds": compile_seconds,
-        "run_seconds": run_seconds,
-        "scenario_days_per_second": simulated * sim.horizon_days / run_seconds,
-        "policy_scenario_days_per_second": n_policies * simulated * sim.horizon_days / run_seconds,
-        "peak_host_rss_mib": _peak_host_mib(),
-        "peak_device_mib": _peak_device_mib(),
-        "checksum_shortage_days": checksum,
-    }
+    rss_start = _current_rss_mib()
+    for first, metrics, _ in iter_chunks(sim, n, args.chunk_size):
+        part = stats.reduce_chunk(metrics, storable=storable)
+        merged = part if merged is None else stats.merge(merged, part)
+        del metrics, part
+        rss_after_chunk.append(round(_current_rss_mib(), 1))
+        done = min(first + args.chunk_size, n)
+        print(f"  {done:>11,d} / {n:,d} scenarios, RSS {rss_after_chunk[-1]:,.0f} MiB "
+              f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+    coords = {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
+    summary = stats.finalize(merged, coords)
+    seconds = time.perf_counter() - started
+    peak = peak_host_mib()
+    print(f"{n:,d} scenarios x {sim.horizon_days} days, streaming summary: peak RSS {peak:,.0f} MiB "
+          f"(RSS {rss_start:,.0f} MiB before the run, {rss_after_chunk[0]:,.0f} after the first chunk, "
+          f"{rss_after_chunk[-1]:,.0f} after the last), {seconds:.1f} s, {len(summary.data_vars)} summary variables "
+          "(target: 10M quickstart scenarios under 2048 MiB)", flush=True)
+    return {"benchmark": "throughput-summary-memory", **_model_record(args, sim), **machine_record(),
+            "scenarios": n, "chunk_size": args.chunk_size, "horizon_days": sim.horizon_days,
+            "policies": len(sim.policy_names), "seconds": seconds, "scenario_days_per_second": n * sim.horizon_days / seconds,
+            "peak_host_rss_mib": peak, "rss_before_run_mib": rss_start, "rss_after_each_chunk_mib": rss_after_chunk,
+            "target_peak_mib_at_10M": 2048}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(ROOT / "configs" / "quickstart.toml"))
-    parser.add_argument("--scenarios", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--chunk-size", type=int, default=10_000)
-    parser.add_argument("--horizon", type=int, default=365)
-    parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks"))
+    parser.add_argument("--scenarios", type=int, nargs="+", default=None,
+                        help="scenario counts (default: 10000 100000; 4000 with --compare-devices; "
+                             "100000 with --summary-memory)")
+    parser.add_argument("--chunk-size", type=int, default=None,
+                        help="scenarios per chunk (default 10000; 2000 with --compare-devices)")
+    parser.add_argument("--horizon", type=int, default=None, help="days (default 365; 30 with --summary-memory)")
+    parser.add_argument("--cpu-devices", default="all", help="CPU devices (int or 'all'); ignored on GPU")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--compare-devices", action="store_true", help="1 CPU device vs one per core")
+    mode.add_argument("--summary-memory", action="store_true", help="peak RSS of a streaming-summary run")
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # print the record as JSON
     args = parser.parse_args(argv)
+    args.scenarios = args.scenarios or ([4000] if args.compare_devices else [100_000] if args.summary_memory
+                                        else [10_000, 100_000])
+    args.chunk_size = args.chunk_size or (2000 if args.compare_devices else 10_000)
+    args.horizon = args.horizon or (30 if args.summary_memory else 365)
 
-    config = load_config(args.config)
-    config.horizon_days = args.horizon
-    sim = Simulation.from_config(config)
-    device = jax.devices()[0]
-    record = {
-        "benchmark": "throughput",
-        "config": os.path.relpath(args.config, ROOT),
-        "model": sim.loaded.name,
-        "products": len(sim.loaded.products),
-        "origins": len(sim.loaded.origins),
-        "sectors": len(sim.loaded.sectors),
-        "events": len(sim.event_names),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "backend": jax.default_backend(),
-            "device": str(device.device_kind),
-        },
-        "versions": {"python": platform.python_version(), "jax": jax.__version__,
-                     "jaxlib": getattr(jax.lib, "__version__", None) or jax.__version__,
-                     "simcore": _simcore_version()},
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "runs": [],
-    }
-    for n in args.scenarios:
-        result = run_one(sim, n, args.chunk_size)
-        record["runs"].append(result)
-        print(f"{n:>9,d} scenarios x {sim.horizon_days} days x {result['policies']} policies: "
-              f"{result['scenario_days_per_second']:,.0f} scenario-days/s, each under every policy mix "
-              f"({result['policy_scenario_days_per_second']:,.0f} policy-scenario-days/s), "
-              f"compile {result['compile_seconds']:.1f} s, run {result['run_seconds']:.1f} s, "
-              f"peak RSS {result['peak_host_rss_mib']:.0f} MiB", flush=True)
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"throughput-{jax.default_backend()}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    (out_dir / name).write_text(json.dumps(record, indent=2))
-    print(f"written to {out_dir / name}")
+    if args.compare_devices:
+        record, stem = compare_devices(args), "throughput-devices"
+    else:
+        setup_devices(args.cpu_devices)
+        if args.summary_memory:
+            record, stem = summary_memory(args), "summary-memory"
+        else:
+            record, stem = measure(args), "throughput"
+    if args.child:
+        import json
+        print(json.dumps(record), flush=True)
+        return 0
+    path = write_record(record, stem, args.out)
+    print(f"written to {path}")
     return 0
-
-
-def _simcore_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("simcore")
-    except Exception:
-        return "unknown"
 
 
 if __name__ == "__main__":

@@ -1,53 +1,27 @@
-"""Command line: ``simcore run CONFIG`` -> zarr store under ``results/`` + summary table."""
+"""Command line: ``simcore run CONFIG`` -> zarr store under ``results/`` + summary table.
+
+Exit status: 0 done, 2 bad input or unusable output (a message, never a traceback),
+130 interrupted (the partial store stays; ``--resume`` continues it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
-from simcore.schema.config import BASELINE_POLICY, load_config
-from simcore.schema.errors import InputError
-from simcore.run.runner import (
-    Simulation,
-    chunk_dataset,
-    daily_trajectories,
-    iter_chunks,
-    normal_times,
-    run_attributes,
-)
-from simcore.run.summary import pillar_effects, summarize
-from simcore.run.store import open_results, set_attributes, write_chunk, write_group
-
-
-def run_to_store(config, output: Path, *, scenarios: int, chunk_size: int, log=print):
-    """Stream every chunk to ``output`` and write summary groups; returns (summary, effects)."""
-    sim = Simulation.from_config(config)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    done = 0
-    for first, metrics, draws in iter_chunks(sim, scenarios, chunk_size):
-        write_chunk(chunk_dataset(sim, first, metrics, draws), output, first=(done == 0))
-        done += next(iter(metrics.values())).shape[1]
-        log(f"  {done:>10,d} / {scenarios:,d} scenarios  ({time.perf_counter() - started:6.1f} s)")
-    attrs = run_attributes(sim, scenarios)
-    attrs["config"] = str(config.path)
-    set_attributes(output, attrs)
-    per_scenario = open_results(output)  # lazy: summarize loads one variable at a time
-    summary = summarize(per_scenario)
-    normal = normal_times(sim)
-    effects = pillar_effects(summary, normal)
-    if config.daily_scenarios:
-        write_group(daily_trajectories(sim, range(config.daily_scenarios)), output, "daily")
-    write_group(summary, output, "summary")
-    write_group(normal, output, "normal_times")
-    write_group(effects, output, "effects")
-    return summary, effects
+DEFAULT_MAX_STORE_GB = 20.0
 
 
 def format_summary(summary, effects) -> str:
     """A readable table: per product and policy, then policy-level effects."""
+    from simcore.schema.config import BASELINE_POLICY
+
+    def stat(var, name):
+        return float(var.sel(statistic=name)) if name in list(var.statistic.values) else float("nan")
+
     lines = []
     header = (f"{'product':<22} {'policy':<26} {'mean short.':>11} {'P(short.)':>9} {'q95 days':>8} "
               f"{'CVaR95':>8} {'peak price':>10}")
@@ -59,10 +33,10 @@ def format_summary(summary, effects) -> str:
             row = summary.sel(policy=policy, product=product)
             short = row["shortage_days"]
             lines.append(
-                f"{str(product):<22} {str(policy):<26} {float(short.sel(statistic='mean')):>11.1f} "
-                f"{float(short.sel(statistic='p_positive')):>9.1%} {float(short.sel(statistic='q95')):>8.0f} "
-                f"{float(short.sel(statistic='cvar95')):>8.1f} "
-                f"{float(row['peak_price_change'].sel(statistic='mean')):>+10.0%}"
+                f"{str(product):<22} {str(policy):<26} {stat(short, 'mean'):>11.1f} "
+                f"{stat(short, 'p_positive'):>9.1%} {stat(short, 'q95'):>8.0f} "
+                f"{stat(short, 'cvar95'):>8.1f} "
+                f"{stat(row['peak_price_change'], 'mean'):>+10.0%}"
             )
     lines.append("")
     header = (f"{'policy':<26} {'short. days':>11} {'reduction':>9} {'P(any)':>7} {'index chg':>9} "
@@ -70,54 +44,265 @@ def format_summary(summary, effects) -> str:
     lines.append("Policy mixes against the no-policy baseline (same scenarios; sums over products)")
     lines.append(header)
     lines.append("-" * len(header))
+    lost_name = next((n for n in ("value_added_loss_mean", "lost_output_mean") if n in effects), None)
     for policy in effects.policy.values:
         e = effects.sel(policy=policy)
         total = float(e["shortage_days_mean"].sum())
         reduction = float(e["shortage_days_mean_reduction"].sum())
-        p_any = float(summary["shortage_days"].sel(policy=policy, statistic="p_positive").max())
+        p_any = stat(summary["shortage_days"].sel(policy=policy).max("product"), "p_positive")
+        lost = float(e[lost_name].sum()) if lost_name else float("nan")
         lines.append(
             f"{str(policy):<26} {total:>11.1f} {reduction:>9.1f} {p_any:>7.1%} "
             f"{float(e['price_index_change_mean']):>+9.4%} {float(e['normal_price_index_change']):>+11.4%} "
-            f"{float(e['lost_output_mean'].sum()):>12.3g} {float(e['stockpile_fiscal_cost_per_year']):>10.3g}"
+            f"{lost:>12.3g} {float(e['stockpile_fiscal_cost_per_year']):>10.3g}"
         )
     lines.append("")
     lines.append(f"short. = shortage; P(any) = highest probability of a shortage across products; index chg = mean "
                  f"final-demand price index change over the horizon; normal-time = the policy's price side effect "
-                 f"with no disruption; baseline policy: {BASELINE_POLICY}.")
+                 f"with no disruption; lost output = value added lost; baseline policy: {BASELINE_POLICY}.")
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+# ---------------------------------------------------------------- progress
+
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class RichProgress:
+    """Progress on stderr: a line while compiling, a bar with scenarios done,
+    scenario-days per second and ETA, a line while summarising."""
+
+    def __init__(self):
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.progress = None
+        self.task = None
+        self.horizon_days = 1
+        self._marks: list[tuple[float, int]] = []
+        self._estimated = False
+
+    def start(self, total: int, done: int, horizon_days: int) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
+                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+        from rich.text import Text
+
+        horizon = self.horizon_days = max(1, int(horizon_days))
+
+        class ScenarioDaysPerSecond(ProgressColumn):
+            def render(self, task):
+                speed = task.finished_speed or task.speed
+                return Text(f"{speed * horizon:,.0f} scen-days/s" if speed else "- scen-days/s")
+
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("scenarios"), ScenarioDaysPerSecond(),
+                                 TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(),
+                                 console=self.console, transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task("starting", total=total, completed=done)
+        self._total = total
+        self._marks = [(time.perf_counter(), done)]
+
+    def phase(self, text: str | None) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=text or "running")
+
+    def advance(self, scenarios: int) -> None:
+        self.progress.advance(self.task, scenarios)
+        now = time.perf_counter()
+        done = self._marks[-1][1] + scenarios
+        self._marks.append((now, done))
+        # the first chunk includes compiling: estimate from the second one on
+        if not self._estimated and len(self._marks) >= 3 and done < self._total:
+            (t1, d1), (t2, d2) = self._marks[-2], self._marks[-1]
+            rate = (d2 - d1) / max(t2 - t1, 1e-9)
+            self._estimated = True
+            self.console.print(f"estimated time for the remaining {self._total - done:,d} scenarios: "
+                               f"{_duration((self._total - done) / rate)} "
+                               f"({rate * self.horizon_days:,.0f} scenario-days/s)")
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description="done")
+            self.progress.stop()
+
+
+# ---------------------------------------------------------------- argument checks
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def _check_input_file(path: str, what: str) -> str | None:
+    """A message if ``path`` cannot be read as a UTF-8 text file, else None."""
+    p = Path(path)
+    if not p.exists():
+        return f"{what} {path}: file not found"
+    if p.is_dir():
+        return f"{what} {path}: is a directory, expected a TOML file"
+    try:
+        p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{what} {path}: not a UTF-8 text file (byte {exc.start}: {exc.reason})"
+    except OSError as exc:
+        return f"{what} {path}: cannot be read ({exc.strerror or exc})"
+    return None
+
+
+def _version() -> str:
+    from simcore.run.runner import _version as package_version
+
+    return package_version()
+
+
+def _cluster_address(config) -> str | None:
+    """The scheduler address of the config's ``[cluster]`` section, if any."""
+    cluster = getattr(config, "cluster", None)
+    if cluster is None:
+        return None
+    if isinstance(cluster, dict):
+        return cluster.get("scheduler") or cluster.get("address")
+    return getattr(cluster, "scheduler", None) or getattr(cluster, "address", None)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simcore", description="Stochastic supply-disruption simulator.")
+    parser.add_argument("--version", action="version", version=f"simcore {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a configured sweep and write a zarr store")
     run.add_argument("config", help="config file (TOML), e.g. configs/quickstart.toml")
-    run.add_argument("--scenarios", type=int, help="override run.scenarios")
-    run.add_argument("--chunk-size", type=int, help="override run.chunk_size")
-    run.add_argument("--output", help="zarr store path (default results/<config name>.zarr)")
-    args = parser.parse_args(argv)
+    run.add_argument("--scenarios", type=_positive_int, help="override run.scenarios (>= 1)")
+    run.add_argument("--chunk-size", type=_positive_int, help="override run.chunk_size (>= 1)")
+    run.add_argument("--output", help="zarr store path (default: run.output or results/<config name>.zarr)")
+    run.add_argument("--keep", choices=("per-scenario", "summary"),
+                     help="store per-scenario arrays, or only per-chunk statistics (override run.keep)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run of the same config from its done chunks")
+    run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786): run chunks on a cluster "
+                                         "(override the [cluster] section)")
+    run.add_argument("--max-store-gb", type=_positive_float, default=DEFAULT_MAX_STORE_GB,
+                     help=f"refuse runs whose store would exceed this size unless --yes (default "
+                          f"{DEFAULT_MAX_STORE_GB:g})")
+    run.add_argument("--yes", "-y", action="store_true", help="run even above --max-store-gb")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary table (scripts)")
+    schema = sub.add_parser("schema", help="print the JSON schema of model files or run configs")
+    schema.add_argument("kind", choices=("model", "config"))
+    schema.add_argument("--output", help="write the schema to this file instead of stdout")
+    return parser
 
+
+# ---------------------------------------------------------------- commands
+
+def _fail(message: str) -> int:
+    print(f"simcore: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _schema_command(args) -> int:
+    try:
+        from simcore.schema import json_schema
+    except ImportError:
+        return _fail("JSON schemas are not available in this version")
+    text = json.dumps(json_schema(args.kind), indent=2) + "\n"
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _run_command(args) -> int:
+    from simcore.run.job import Job
+    from simcore.run.store import OutputError
+    from simcore.schema.config import load_config
+    from simcore.schema.errors import InputError
+
+    say = (lambda *a, **k: None) if args.quiet else print
+    problem = _check_input_file(args.config, "config")
+    if problem:
+        return _fail(problem)
     try:
         config = load_config(args.config)
     except InputError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except (OSError, UnicodeDecodeError) as exc:  # e.g. the model file is a directory or not UTF-8
+        return _fail(f"cannot read an input of {args.config}: {exc}")
     scenarios = args.scenarios or config.scenarios
-    chunk_size = args.chunk_size or config.chunk_size
-    if scenarios < 1 or chunk_size < 1:
-        print("--scenarios and --chunk-size must be >= 1", file=sys.stderr)
-        return 2
     output = Path(args.output or config.output or Path("results") / f"{Path(args.config).stem}.zarr")
+    scheduler = args.scheduler or _cluster_address(config)
     loaded = config.loaded
-    print(f"simcore: model {loaded.name!r} ({len(loaded.products)} products, {len(loaded.origins)} origins, "
-          f"{len(loaded.sectors)} sectors), {len(config.events.hazard_per_year)} event(s), "
-          f"{len(config.policies)} policy mix(es), {scenarios:,d} scenarios x {config.horizon_days} days")
-    summary, effects = run_to_store(config, output, scenarios=scenarios, chunk_size=chunk_size)
-    print()
-    print(format_summary(summary, effects))
-    print(f"\nresults written to {output} (groups: root per-scenario, summary, effects, normal_times"
-          f"{', daily' if config.daily_scenarios else ''})")
+    say(f"simcore: model {loaded.name!r} ({len(loaded.products)} products, {len(loaded.origins)} origins, "
+        f"{len(loaded.sectors)} sectors), {len(config.event_names)} event(s), "
+        f"{len(config.policies)} policy mix(es), {scenarios:,d} scenarios x {config.horizon_days} days")
+    try:
+        with Job(config, output, scenarios=scenarios, chunk_size=args.chunk_size, keep=args.keep,
+                 resume=args.resume, log=say) as job:
+            job.prepare()  # output checked and locked, nothing compiled yet
+            size_gb = job.estimated_store_bytes() / 1e9
+            plan = job.plan
+            if size_gb > args.max_store_gb and not args.yes:
+                return _fail(f"the store would take about {size_gb:,.1f} GB (keep = {plan.keep!r}), above "
+                             f"--max-store-gb {args.max_store_gb:g}; use --keep summary, fewer scenarios, a higher "
+                             f"--max-store-gb, or --yes")
+            if not job.already_complete:
+                resumed = plan.n_chunks - len(job.todo)
+                say(f"store: {output} (about {size_gb * 1000:,.1f} MB uncompressed, keep = {plan.keep}), "
+                    f"{plan.n_chunks:,d} chunk(s) of {plan.chunk_size:,d}"
+                    + (f"; resuming with {resumed:,d} chunk(s) done" if args.resume and resumed else "")
+                    + (f"; scheduler {scheduler}" if scheduler else ""))
+            progress = None if args.quiet else RichProgress()
+            summary, effects = job.run(progress=progress, scheduler=scheduler)
+    except OutputError as exc:
+        return _fail(str(exc))
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the partial store stays at {output}.partial; continue with --resume",
+              file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print()
+        print(format_summary(summary, effects))
+        print(f"\nresults written to {output} (groups: root per-scenario, summary, effects, normal_times"
+              f"{', daily' if getattr(config, 'daily_scenarios', 0) else ''})")
     return 0
+
+
+def main(argv=None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (status 2)
+        return int(exc.code or 0)
+    if args.command == "schema":
+        return _schema_command(args)
+    return _run_command(args)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,30 @@ def write_small(tmp_path, config_text=SMALL_CONFIG, model_text=SMALL_MODEL):
     config = tmp_path / "run.toml"
     config.write_text(config_text)
     return config
+
+
+# Issue-5 fields on top of SMALL_MODEL (append to the gallium product / the [io] table).
+NEW_PRODUCT_FIELDS = {
+    "world_share": {"CN": 0.98},
+    "world_price_elasticity": 0.2,
+    "world_demand_weight": 0.05,
+    "cover_horizon_days": 20.0,
+    "transit_days": {"CN": 30},
+    "storage_room_days": 10.0,
+    "exposure": {"electronics": 0.02},
+    "essentiality": {"electronics": "important"},
+}
+
+
+def small_model_with_new_fields() -> dict:
+    """SMALL_MODEL parsed, with every issue-5 product field on gallium (sourced) and
+    an IO value-added row."""
+    import tomllib
+
+    raw = tomllib.loads(SMALL_MODEL)
+    gallium = raw["products"][0]
+    gallium.update(NEW_PRODUCT_FIELDS)
+    gallium["sources"].update({key: "assumption: test" for key in NEW_PRODUCT_FIELDS})
+    raw["io"]["value_added"] = [100000.0, 900000.0]
+    raw["io"]["sources"]["value_added"] = "assumption: test"
+    return raw

@@ -163,8 +163,10 @@ def expected_spare(k, s, lag, d):
 def lead_time_view(expected_fn, d, shift_lag=False, **params):
     """Expected result of the lead-time product: the loss starts ``LEAD`` days late, so
     only ``HORIZON - LEAD`` days of it fit in the horizon; the first short day moves by
-    ``LEAD``. Spare qualification still counts from the alarm (day 0 at the origin), so
-    seen from the start of the loss the lag is ``max(lag - LEAD, 0)``."""
+    ``LEAD``. With ``shift_lag`` the lever counts from the alarm (day 0 at the origin)
+    and does not travel, so seen from the start of the loss its lag is
+    ``max(lag - LEAD, 0)``; spare volume travels (it is called at the alarm plus its
+    qualification lag and arrives one transit later), so it keeps its lag."""
     if shift_lag:
         params["lag"] = max(0, params["lag"] - LEAD)
     days, unmet, first = expected_fn(d=min(d, HORIZON - LEAD), **params)
@@ -406,7 +408,7 @@ def test_spare_capacity(grid, k, s, lag, d):
     _check_product(metrics, daily, P_PLAIN, expected, label)
     _check_product(metrics, daily, P_HEADROOM, expected, label + " (headroom product)")
     _check_product(
-        metrics, daily, P_LEAD, lead_time_view(expected_spare, d, shift_lag=True, k=k, s=s, lag=lag), label + " (lead time)"
+        metrics, daily, P_LEAD, lead_time_view(expected_spare, d, k=k, s=s, lag=lag), label + " (lead time)"
     )
     # Spare used: s x demand on cut days from the lag on, then (the product has no
     # supplier headroom) it restocks the private inventory at up to s x demand a day.
@@ -434,10 +436,12 @@ def test_lead_time_delays_the_cut_by_lead_days(grid, kind, policy_key, scenario_
     """Goods already shipped keep arriving for ``LEAD`` days: when ``D + LEAD`` fits in
     the horizon the lead-time product's daily trajectories are those of the plain
     product shifted by ``LEAD`` days (same shortage days and unmet), while the alarm
-    is still day 0."""
+    is still day 0. The domestic scarcity premium follows the goods (shifted); the
+    import price moves at the origin on day 0 for both products."""
     metrics, daily = grid.cell(policy_key, scenario_key)
     k, g = policy_key[0], policy_key[1]
-    baseline = dict(unmet=0, delivered=DEMAND, private_stock=DEMAND * k, gov_stock=DEMAND * g, price_change=0)
+    np.testing.assert_array_equal(daily.import_price_change[:, P_LEAD], daily.import_price_change[:, P_PLAIN])
+    baseline = dict(unmet=0, delivered=DEMAND, private_stock=DEMAND * k, gov_stock=DEMAND * g, scarcity_premium=0)
     for field, before in baseline.items():
         trajectory = getattr(daily, field)
         plain, lead = trajectory[:, P_PLAIN], trajectory[:, P_LEAD]
@@ -497,7 +501,7 @@ def _normal_times_setup():
         efficiency_cut=jnp.asarray([0.0, 0.1]),
         efficiency_ramp_days=jnp.asarray([0.0, 30.0]),
     )
-    never = no_disruption(events)
+    never = Scenario(*(x[:, 0] for x in no_disruption(events)))  # one occurrence per event
     scenarios = Scenario(
         onset_day=jnp.stack([never.onset_day, jnp.asarray([0.0, 10.0]), jnp.asarray([HORIZON + 5.0, 1e6])]),
         duration_days=jnp.stack([never.duration_days, jnp.asarray([30.0, 60.0]), jnp.asarray([30.0, 60.0])]),
@@ -526,16 +530,21 @@ def test_no_disruption_everything_stays_at_baseline():
     np.testing.assert_array_equal(metrics.shortage_days, 0)
     np.testing.assert_array_equal(metrics.gov_release, 0.0)
     np.testing.assert_array_equal(metrics.spare_used, 0.0)
-    np.testing.assert_array_equal(metrics.lost_output, 0.0)
+    np.testing.assert_array_equal(metrics.value_added_loss, 0.0)
+    np.testing.assert_array_equal(metrics.gross_output_loss, 0.0)
+    np.testing.assert_array_equal(metrics.undelivered_value, 0.0)
+    np.testing.assert_array_equal(metrics.peak_import_price_change, 0.0)
+    np.testing.assert_array_equal(metrics.episodes, 0)
     np.testing.assert_array_equal(metrics.final_stock, metrics.initial_stock)
     for field in ("peak_price_change", "mean_price_change", "mean_sector_price_change",
                   "mean_price_index_change", "peak_price_index_change"):
         np.testing.assert_array_equal(getattr(metrics, field), 0.0, err_msg=field)
     assert np.all(np.isnan(metrics.time_to_survive))
     assert np.all(np.isnan(metrics.time_to_recover))
+    assert np.all(np.isnan(metrics.worst_time_to_survive)) and np.all(np.isnan(metrics.worst_time_to_recover))
     assert np.all(metrics.recovered)
 
-    # Demand: the baseline, less the (ramping) efficiency cut of the second policy.
+    # Demand: the baseline, less the efficiency cut (in place from day 0) of the second policy.
     base = np.asarray(model.demand_per_day)
     np.testing.assert_allclose(metrics.demand[0], np.broadcast_to(base * HORIZON, (3, 2)), rtol=1e-6)
     assert np.all(metrics.demand[1, :, 1] < base[1] * HORIZON)

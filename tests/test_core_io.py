@@ -62,12 +62,18 @@ HORIZON = 60
 CUT_DAYS = 20
 
 
+WORLD_SHARE = 0.2  # the only origin supplies 20 % of the world
+COVER = 30.0  # cover horizon, days (model default)
+
+
 def _price_model():
     return build_model(
         demand_per_day=DEMAND,
         price=PRICE,
         inventory_days=10.0,
         import_share=[[1.0], [1.0]],
+        world_share=[[WORLD_SHARE], [WORLD_SHARE]],
+        restock_headroom=0.0,
         technical_coefficients=MB_A,
         final_demand=MB_F,
         use_share=USE_SHARE,
@@ -108,6 +114,26 @@ def cut_run():
     return model, metrics, daily
 
 
+def _expected_prices(severity):
+    """Import multiple, scarcity multiple and user multiple of product 0 by day, from
+    the formulas of docs/model.md: world gap g = world share x severity during the cut,
+    import multiple (1 - g)^(-1/eps) relaxing with the half-life afterwards; stock
+    S_t = 10 D - severity D (t + 1) (no restock headroom, no unmet while S > 0), cover
+    ratio (S_t + H (D - shortfall)) / (10 D + H D), scarcity multiple ratio^(-1/eps);
+    user multiple = min(import x scarcity, cap)."""
+    days = np.arange(HORIZON)
+    gap = WORLD_SHARE * severity
+    during = min((1.0 - gap) ** (-1.0 / ELASTICITY), CAP)
+    after = 1.0 + (during - 1.0) * 0.5 ** ((days - CUT_DAYS + 1) / HALF_LIFE)
+    import_multiple = np.where(days < CUT_DAYS, during, after)
+    demand = DEMAND[0]
+    stock = np.maximum(10.0 * demand - severity * demand * (np.minimum(days, CUT_DAYS - 1) + 1), 0.0)
+    shortfall = np.where(days < CUT_DAYS, severity * demand, 0.0)
+    ratio = (stock + COVER * (demand - shortfall)) / (10.0 * demand + COVER * demand)
+    scarcity = np.where(ratio >= 1.0, 1.0, np.clip(np.maximum(ratio, 1e-6) ** (-1.0 / ELASTICITY), 1.0, CAP))
+    return import_multiple, scarcity, np.minimum(import_multiple * scarcity, CAP)
+
+
 def test_product_price_change_passes_through_to_sectors(cut_run):
     model, _, daily = cut_run
     price_change = np.asarray(daily.price_change, dtype=np.float64)  # [1, 2, H, P]
@@ -117,29 +143,25 @@ def test_product_price_change_passes_through_to_sectors(cut_run):
     np.testing.assert_allclose(sector, np.einsum("sp,...p->...s", operator, price_change), rtol=1e-5, atol=1e-7)
     weights = np.asarray(model.index_weights, dtype=np.float64)
     np.testing.assert_allclose(np.asarray(daily.price_index_change), sector @ weights, rtol=1e-5, atol=1e-7)
-    # By hand for the half cut, where the product 0 price is up 300 % (see below):
-    #   sector price change = 3 x (I - A^T)^-1 C[0, :]^T
-    #   = 3 (400/303) [.95 x .0438 + .20 x .0146, .25 x .0438 + .85 x .0146]
-    expected = 3.0 * (400.0 / 303.0) * np.array([0.95 * 0.0438 + 0.20 * 0.0146, 0.25 * 0.0438 + 0.85 * 0.0146])
-    np.testing.assert_allclose(sector[0, 0, :CUT_DAYS], np.broadcast_to(expected, (CUT_DAYS, 2)), rtol=1e-5)
+    # By hand for the half cut on day 0, where product 0's price is up dp0 (see
+    # _expected_prices): sector price change = dp0 x (I - A^T)^-1 C[0, :]^T
+    #   = dp0 (400/303) [.95 x .0438 + .20 x .0146, .25 x .0438 + .85 x .0146]
+    dp0 = _expected_prices(0.5)[2][0] - 1.0
+    expected = dp0 * (400.0 / 303.0) * np.array([0.95 * 0.0438 + 0.20 * 0.0146, 0.25 * 0.0438 + 0.85 * 0.0146])
+    np.testing.assert_allclose(sector[0, 0, 0], expected, rtol=1e-5)
     # The uncut product's price does not move.
     np.testing.assert_array_equal(price_change[..., 1], 0.0)
 
 
-def test_scarcity_price_curve_cap_and_relaxation(cut_run):
+@pytest.mark.parametrize("row,severity", [(0, 0.5), (1, 1.0)])
+def test_import_and_scarcity_price_curves(cut_run, row, severity):
     _, metrics, daily = cut_run
-    price_change = np.asarray(daily.price_change)[0, :, :, 0]  # [scenario, day]
-    # Half the supply: multiple = supply_ratio ** (-1 / elasticity) = .5 ** -2 = 4.
-    half = 0.5 ** (-1.0 / ELASTICITY) - 1.0
-    np.testing.assert_array_equal(price_change[0, :CUT_DAYS], half)
-    # No supply at all: the multiple hits the cap.
-    np.testing.assert_array_equal(price_change[1, :CUT_DAYS], CAP - 1.0)
-    # After the cut the scarcity premium halves every HALF_LIFE days.
-    n = np.arange(1, HORIZON - CUT_DAYS + 1)
-    relax = 0.5 ** (n / HALF_LIFE)
-    np.testing.assert_allclose(price_change[0, CUT_DAYS:], half * relax, rtol=2e-5)
-    np.testing.assert_allclose(price_change[1, CUT_DAYS:], (CAP - 1.0) * relax, rtol=2e-5)
-    np.testing.assert_allclose(np.asarray(metrics.peak_price_change)[0, :, 0], [half, CAP - 1.0], rtol=1e-7)
-    np.testing.assert_allclose(
-        np.asarray(metrics.mean_price_change)[0, :, 0], price_change.mean(axis=1), rtol=1e-5
-    )
+    import_multiple, scarcity, user = _expected_prices(severity)
+    np.testing.assert_allclose(np.asarray(daily.import_price_change)[0, row, :, 0], import_multiple - 1.0,
+                               rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(daily.scarcity_premium)[0, row, :, 0], scarcity - 1.0, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(daily.price_change)[0, row, :, 0], user - 1.0, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(metrics.peak_price_change)[0, row, 0], user.max() - 1.0, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(metrics.peak_import_price_change)[0, row, 0], import_multiple.max() - 1.0,
+                               rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(metrics.mean_price_change)[0, row, 0], (user - 1.0).mean(), rtol=1e-4)

@@ -59,7 +59,13 @@ def test_substitutable_share_and_lost_output_value():
         # fill f with substitutable share 0.5 keeps min(1, f / 0.5) of output
         np.testing.assert_allclose(daily.sector_output_share[0, 0, :10], expected, rtol=1e-6)
         gross = np.asarray(model.gross_output)
-        np.testing.assert_allclose(metrics.lost_output[0, 0], gross / DAYS_PER_YEAR * (1 - expected) * 10, rtol=1e-5)
+        value_added = np.asarray(model.value_added)
+        np.testing.assert_allclose(value_added, (1.0 - np.asarray(model.technical_coefficients).sum(axis=0)) * gross,
+                                   rtol=1e-6)
+        np.testing.assert_allclose(metrics.gross_output_loss[0, 0], gross / DAYS_PER_YEAR * (1 - expected) * 10,
+                                   rtol=1e-5)
+        np.testing.assert_allclose(metrics.value_added_loss[0, 0], value_added / DAYS_PER_YEAR * (1 - expected) * 10,
+                                   rtol=1e-5)
 
 
 def test_critical_upstream_caps_downstream():
@@ -72,7 +78,7 @@ def test_critical_upstream_caps_downstream():
     _, daily = run(model, CUT, one_scenario([0.0], [10.0], [0.6]))
     np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 0], 0.4, rtol=1e-6)
     np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 1], 0.4, rtol=1e-6)
-    plain = model._replace(critical_upstream=jnp.zeros((2, 2)))
+    plain = model._replace(critical_upstream=jnp.zeros((2, 2)), upstream_closure=jnp.zeros((2, 2)))
     _, daily = run(plain, CUT, one_scenario([0.0], [10.0], [0.6]))
     np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 1], 1.0)
 
@@ -109,11 +115,20 @@ def test_price_curve_and_relaxation():
                         price_elasticity=elasticity, price_relax_half_life_days=half_life, price_cap=10.0)
     _, daily = run(model, CUT, one_scenario([0.0], [10.0], [severity]))
     change = np.asarray(daily.price_change[0, 0, :, 0])
-    peak = (1 - severity) ** (-1 / elasticity) - 1  # constant-elasticity market clearing
-    np.testing.assert_allclose(change[:10], peak, rtol=1e-5)
-    # the premium halves every half-life once supply is back (day 10 is the first normal day)
-    np.testing.assert_allclose(change[9 + 5], peak / 2, rtol=1e-4)
-    np.testing.assert_allclose(change[9 + 10], peak / 4, rtol=1e-4)
+    import_change = np.asarray(daily.import_price_change[0, 0, :, 0])
+    # The origin is the whole world (world share = import share = 1): constant-elasticity
+    # world market clearing on the world gap.
+    world = (1 - severity) ** (-1 / elasticity)
+    np.testing.assert_allclose(import_change[:10], world - 1, rtol=1e-5)
+    # No stock: the country's cover over the horizon H is H (D - 0.4 D) against H D, so
+    # the scarcity multiple is 0.6^(-1/elasticity); users pay both.
+    scarcity = (1 - severity) ** (-1 / elasticity)
+    np.testing.assert_allclose(change[:10], world * scarcity - 1, rtol=1e-5)
+    # The import premium halves every half-life once the cut ends (day 10 is the first
+    # normal day); with nothing to restock the scarcity premium is gone at once.
+    np.testing.assert_allclose(import_change[9 + 5], (world - 1) / 2, rtol=1e-4)
+    np.testing.assert_allclose(import_change[9 + 10], (world - 1) / 4, rtol=1e-4)
+    np.testing.assert_allclose(change[10:], import_change[10:], rtol=1e-6)
     # a deeper cut hits the cap
     _, daily = run(model, CUT, one_scenario([0.0], [10.0], [0.9]))
     np.testing.assert_allclose(np.asarray(daily.price_change[0, 0, 0, 0]), 9.0, rtol=1e-6)
@@ -128,7 +143,7 @@ def test_sampler_distributions():
     n = 20000
     key = jax.random.PRNGKey(3)
     draws = jax.vmap(lambda i: sample_scenario(jax.random.fold_in(key, i), events))(jnp.arange(n))
-    onset, duration, sev = (np.asarray(x) for x in draws)
+    onset, duration, sev = (np.asarray(x)[:, :, 0] for x in draws)  # [N, E, K=1] -> the one occurrence
     # given event: exactly as configured, in every scenario
     assert (onset[:, 1] == 12).all() and (duration[:, 1] == 7).all() and np.allclose(sev[:, 1], 0.3)
     # random onset: P(onset within a year) = 1 - exp(-hazard); standard error ~0.0035

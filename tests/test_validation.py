@@ -100,3 +100,63 @@ def test_quickstart_config_is_valid():
     config = load_config("configs/quickstart.toml")
     assert config.policies[0].name == "no-policy"
     assert [p.name for p in config.policies[1:]] == ["stockpile-60d", "diversify", "recycle-reduce", "all-three"]
+
+
+PRODUCT_ONLY_MODEL = SMALL_MODEL.split("[io]")[0].replace("use = { electronics = 1.0 }\n", "").replace(
+    "use = { services = 1.0 }\n", "").replace('use = "assumption: test"\n', "")
+
+
+def test_model_without_io_table_loads_as_product_only():
+    loaded = parse_model(tomllib.loads(PRODUCT_ONLY_MODEL))
+    assert loaded.sectors == ["all products"] and loaded.products == ["gallium", "repair"]
+    m = loaded.model
+    assert np.asarray(m.technical_coefficients).shape == (1, 1)
+    # the pseudo-sector buys every product: yearly value of the basket
+    np.testing.assert_allclose(np.asarray(m.final_demand), [(10 * 100 + 1 * 1000) * 365.0], rtol=1e-6)
+
+
+def test_sector_tables_without_io_are_refused():
+    raw = tomllib.loads(PRODUCT_ONLY_MODEL)
+    raw["products"][0]["use"] = {"electronics": 1.0}
+    raw["products"][0]["sources"]["use"] = "assumption: test"
+    with pytest.raises(InputError) as info:
+        parse_model(raw)
+    assert fields(info.value) == ["products[0] (gallium).use"]
+    assert "needs an [io] table" in str(info.value) and "'all products'" in str(info.value)
+
+
+def test_names_and_sources_must_match():
+    raw = tomllib.loads(SMALL_MODEL)
+    raw["products"][1]["name"] = "gallium"  # twice
+    raw["products"][0]["sources"]["inventory_day"] = "assumption: typo"  # names no field
+    raw["products"][0]["sources"]["price"] = ""  # empty source
+    raw["io"]["critical_upstream"] = [["electronics", "mining"]]
+    raw["io"]["priority"] = ["services"]
+    with pytest.raises(InputError) as info:
+        parse_model(raw)
+    got = dict(info.value.problems)
+    assert "product names must be unique" in got["products[1] (gallium).name"]
+    assert got["products[0] (gallium).sources.inventory_day"].startswith("names no field of this table; allowed: ")
+    assert "citation" in got["products[0] (gallium).sources.price"]
+    assert "electronics, services" in got["io.critical_upstream[0]"]
+    assert "every sector once" in got["io.priority"]
+    assert len(got) == 5, got
+
+
+def test_missing_tables_and_wrong_types_are_named():
+    with pytest.raises(InputError) as info:
+        parse_model({"products": [{"name": "x", "demand_per_day": 1, "price": 2, "storable": "yes"}], "extra": 1})
+    got = dict(info.value.problems)
+    assert got["model"].startswith("is required: a [model] table")
+    assert got["products[0] (x).storable"] == "must be true or false, got 'yes'"
+    assert got["extra"] == "unknown field; allowed: io, model, products"
+    assert "sources.demand_per_day" in " ".join(got)
+
+
+def test_config_schema_problems_are_reported_even_without_a_model(tmp_path):
+    config = write_small(tmp_path, "[run]\nscenarios = 0\n[[events]]\norigin = 'CN'\nbogus = 1\n")
+    with pytest.raises(InputError) as info:
+        load_config(config)
+    named = fields(info.value)
+    for expected in ("run.scenarios", "run.model", "events[0].bogus", "events[0].products"):
+        assert expected in named, named

@@ -1,18 +1,67 @@
-"""Stochastic disruption generator: events per (origin, product set).
+"""Stochastic disruption generator: events per (origin, product set), each arriving
+as a Poisson process of occurrences.
 
-An *event* ``e`` is a threat from one origin to a set of products, e.g. "China
-restricts exports of gallium and germanium". Its onset is either fixed (the
-deterministic "given event" mode: ``hazard_per_year == 0``) or drawn from a constant
-hazard rate over the horizon; its duration is lognormal around a median (fixed when
-``duration_sigma == 0``); its severity (share of that origin's supply withheld) is
-Beta-distributed or fixed. Severity tightens linearly over ``tightening_days`` after
-onset (licence delays, a quota that bites progressively). One draw of onset,
-duration and severity serves every product of the event, so multi-product events
-from one origin are perfectly correlated; ``product_weight`` scales the severity per
-product. Several events combine multiplicatively on availability.
+Events
+    An *event* ``e`` is a threat from one origin to a set of products, e.g. "China
+    restricts exports of gallium and germanium". ``product_weight[e, p]`` scales the
+    event's severity per product (0 = product not hit). One draw of onset, duration and
+    severity serves every product of an occurrence, so multi-product events from one
+    origin are perfectly correlated.
 
-Scenario ``i`` is sampled from ``fold_in(base_key, i)`` alone, so results never
-depend on chunking or device count.
+Occurrences (Poisson arrivals)
+    A *given* event (``hazard_per_year == 0``) happens exactly once, at ``onset_day``.
+    A *hazard* event arrives as a Poisson process of rate ``h = hazard_per_year / 365``
+    per day, truncated to its first ``max_occurrences`` arrivals. With inter-arrival
+    times ``X_1, X_2, ... ~ Exp(1)`` (i.i.d., unit rate), occurrence ``k`` (0-based)
+    starts on day::
+
+        onset_k = floor((X_1 + ... + X_{k+1}) / h)
+
+    i.e. the arrival times of a Poisson process of rate ``h`` in continuous time, each
+    rounded down to the day it falls in (two arrivals may share a day). Because the
+    horizon ``H`` is a whole number of days, ``onset_k < H`` exactly when the
+    continuous arrival is before ``H``: the number of occurrences within the horizon is
+    ``min(N, max_occurrences)`` with ``N ~ Poisson(h * H)``. At 0.5/year over 365 days:
+    mean 0.5, P(N >= 2) = 1 - e^-0.5 (1 + 0.5) = 9.0 %. Onsets beyond the horizon stay
+    finite (they are simply never reached); occurrences beyond ``max_occurrences`` (and
+    occurrences ``k >= 1`` of a given event) have onset ``inf`` and duration and
+    severity 0 ("never").
+
+    Each occurrence draws its own duration (lognormal around ``duration_median_days``
+    with ``duration_sigma``, rounded up to whole days, at least 1; fixed when sigma is 0)
+    and severity (``Beta(severity_alpha, severity_beta)``, or the fixed ``severity``
+    when alpha is 0), independently of the other occurrences and events.
+
+Random numbers
+    Scenario ``i`` is drawn from ``fold_in(base_key, i)`` alone, so results never depend
+    on chunking or device count. Within a scenario, occurrence ``k`` of event ``e``
+    draws from ``fold_in(fold_in(scenario_key, e), k)``: its draws do not depend on the
+    number of events nor on ``max_occurrences`` (common random numbers across configs:
+    raising the maximum adds occurrences and leaves the earlier ones unchanged).
+
+Supply cut
+    Severity tightens linearly over ``tightening_days`` after onset (licence delays, a
+    quota that bites progressively): on day ``t`` of an occurrence (``t = 0`` at onset)
+    the cut is ``severity * product_weight * min(1, (t + 1) / tightening_days)``, for
+    ``duration`` days ``onset <= day < onset + duration``.
+
+    Overlapping cuts combine multiplicatively: each restriction withholds its share of
+    what the others leave, so the kept share of origin ``o``'s supply of product ``p``
+    is ``prod over (e, k) hitting o of (1 - cut_ek[p])``. This holds both for
+    different events and for a new occurrence of an event that starts while an earlier
+    one is still active (two overlapping 50 % cuts keep 25 %). The kept share is exactly
+    1.0 on days when nothing is active.
+
+Announcements
+    An occurrence may be announced ``announcement_lead_days`` before its onset. During
+    the announcement window ``onset - lead <= day < onset`` nothing is cut yet, but the
+    market knows what is coming: :func:`announced_cut` counts the occurrence at its full
+    (fully tightened) severity there, and from the onset to the end of an announced
+    occurrence it keeps counting the full severity (the announced cut does not dip
+    while the physical cut tightens). Unannounced occurrences (lead 0) count as their
+    physical cut, as in :func:`availability`. :func:`in_announcement` flags the
+    products with an occurrence in its announcement window (the pre-announcement
+    buying rush).
 """
 
 from __future__ import annotations
@@ -21,10 +70,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from simcore.core.model import DAYS_PER_YEAR
 
-NEVER = jnp.inf  # onset of an event that does not happen within the horizon
+NEVER = jnp.inf  # onset of an occurrence that never happens
 
 
 class EventSet(NamedTuple):
@@ -32,7 +82,7 @@ class EventSet(NamedTuple):
 
     origin_onehot: jnp.ndarray  # [E, O] 1.0 at the event's origin
     product_weight: jnp.ndarray  # [E, P] severity multiplier per product (0 = not hit)
-    hazard_per_year: jnp.ndarray  # onset rate, events / year; 0 = fixed onset
+    hazard_per_year: jnp.ndarray  # arrival rate, occurrences / year; 0 = one occurrence at onset_day
     onset_day: jnp.ndarray  # fixed onset day (used when hazard_per_year == 0)
     duration_median_days: jnp.ndarray
     duration_sigma: jnp.ndarray  # lognormal sigma; 0 = fixed duration
@@ -40,14 +90,19 @@ class EventSet(NamedTuple):
     severity_alpha: jnp.ndarray  # Beta(alpha, beta) severity; alpha == 0 = fixed
     severity_beta: jnp.ndarray
     tightening_days: jnp.ndarray  # days from onset to full severity; 0 = immediate
+    announcement_lead_days: jnp.ndarray  # days between announcement and onset; 0 = unannounced
+    # [E, K] bool, True for k < max_occurrences[e]; K = max over events (static, from the shape)
+    occurrence_allowed: jnp.ndarray
 
 
 class Scenario(NamedTuple):
-    """One sampled future. Fields ``[E]``; onset is ``inf`` for events that never start."""
+    """One sampled future. Fields ``[E, K]`` (event, occurrence); ``[E]`` is accepted
+    as ``K = 1``. ``onset_day`` is ``inf`` for occurrences that never happen (then
+    duration and severity are 0); days are whole numbers, severity in ``[0, 1]``."""
 
-    onset_day: jnp.ndarray
-    duration_days: jnp.ndarray
-    severity: jnp.ndarray
+    onset_day: jnp.ndarray  # day of onset (first day of the cut)
+    duration_days: jnp.ndarray  # days the cut lasts, >= 1 for occurrences that happen
+    severity: jnp.ndarray  # share of the origin's supply withheld at full tightening
 
 
 def make_events(
@@ -62,13 +117,35 @@ def make_events(
     severity_alpha=0.0,
     severity_beta=0.0,
     tightening_days=0.0,
+    max_occurrences=1,
+    announcement_lead_days=0.0,
 ) -> EventSet:
-    """Build an :class:`EventSet`, broadcasting scalars to ``[E]``."""
+    """Build an :class:`EventSet`, broadcasting scalars to ``[E]``.
+
+    ``max_occurrences`` (int >= 1, scalar or ``[E]``) must be concrete (NumPy or Python
+    values): ``K = max(max_occurrences)`` fixes the static trailing shape of the
+    scenarios. It only matters for hazard events; a given event has one occurrence.
+    ``announcement_lead_days`` (days >= 0, scalar or ``[E]``) is the announcement lead.
+    Raises ``ValueError`` for a bad ``max_occurrences`` or ``announcement_lead_days``.
+    """
     onehot = jnp.asarray(origin_onehot, dtype=jnp.float32)
     n_events = onehot.shape[0]
 
     def vec(x):
         return jnp.broadcast_to(jnp.asarray(x, dtype=jnp.float32), (n_events,))
+
+    occurrences = np.broadcast_to(np.asarray(max_occurrences), (n_events,))
+    if not (np.issubdtype(occurrences.dtype, np.integer) or np.all(np.mod(occurrences, 1) == 0)) or (
+        n_events and occurrences.min() < 1
+    ):
+        raise ValueError(f"max_occurrences must be integers >= 1 (one per event), got {occurrences.tolist()}")
+    occurrences = occurrences.astype(np.int64)
+    n_occurrences = int(occurrences.max()) if n_events else 1
+    allowed = np.arange(n_occurrences)[None, :] < occurrences[:, None]  # [E, K]
+
+    lead = np.broadcast_to(np.asarray(announcement_lead_days, dtype=np.float64), (n_events,))
+    if not np.all(np.isfinite(lead) & (lead >= 0)):
+        raise ValueError(f"announcement_lead_days must be finite and >= 0 (days), got {lead.tolist()}")
 
     return EventSet(
         origin_onehot=onehot,
@@ -81,61 +158,159 @@ def make_events(
         severity_alpha=vec(severity_alpha),
         severity_beta=vec(severity_beta),
         tightening_days=vec(tightening_days),
+        announcement_lead_days=vec(lead),
+        occurrence_allowed=jnp.asarray(allowed),
     )
 
 
+def n_occurrences(events: EventSet) -> int:
+    """``K``, the static number of occurrence slots per event."""
+    return events.occurrence_allowed.shape[1]
+
+
 def sample_scenario(key: jax.Array, events: EventSet) -> Scenario:
-    """Draw onset, duration and severity of every event for one scenario.
+    """Draw onset, duration and severity of every occurrence ``[E, K]`` for one scenario.
 
-    Onset with a hazard is ``floor(Exp(rate))`` in days (possibly beyond the
-    horizon, i.e. the event does not happen); duration is rounded up to whole days,
-    at least one.
+    See the module docstring: onsets are the floored arrival days of a Poisson process
+    (possibly beyond the horizon, i.e. not reached); durations are whole days, at least
+    one; occurrences that never happen have onset ``inf``, duration and severity 0.
     """
-    key_onset, key_duration, key_severity = jax.random.split(key, 3)
-    n_events = events.hazard_per_year.shape[0]
-    daily_hazard = events.hazard_per_year / DAYS_PER_YEAR
-    exponential = jax.random.exponential(key_onset, (n_events,))
-    random_onset = jnp.floor(exponential / jnp.where(daily_hazard > 0, daily_hazard, 1.0))
-    onset = jnp.where(events.hazard_per_year > 0, random_onset, events.onset_day)
+    n_events, n_slots = events.occurrence_allowed.shape
 
-    normal = jax.random.normal(key_duration, (n_events,))
-    duration = jnp.ceil(events.duration_median_days * jnp.exp(events.duration_sigma * normal))
-    duration = jnp.maximum(duration, 1.0)
+    def occurrence_keys(event, occurrence):
+        # one key per (event, occurrence): draws independent of E and K
+        return jax.random.split(jax.random.fold_in(jax.random.fold_in(key, event), occurrence), 3)
 
-    is_random_severity = events.severity_alpha > 0
-    alpha = jnp.where(is_random_severity, events.severity_alpha, 1.0)
-    beta = jnp.where(is_random_severity, events.severity_beta, 1.0)
-    random_severity = jax.random.beta(key_severity, alpha, beta, (n_events,))
-    severity = jnp.where(is_random_severity, random_severity, events.severity)
-    return Scenario(onset_day=onset, duration_days=duration, severity=jnp.clip(severity, 0.0, 1.0))
+    grid = jax.vmap(jax.vmap(occurrence_keys, in_axes=(None, 0)), in_axes=(0, None))
+    keys = grid(jnp.arange(n_events), jnp.arange(n_slots))  # [E, K, 3] keys
+    per_key = lambda draw: jax.vmap(jax.vmap(draw))  # noqa: E731  a scalar draw over [E, K] keys
+    inter_arrival = per_key(jax.random.exponential)(keys[:, :, 0])  # [E, K]
+    normal = per_key(jax.random.normal)(keys[:, :, 1])
+
+    def beta_draws(_):
+        is_random = events.severity_alpha > 0
+        alpha = jnp.where(is_random, events.severity_alpha, 1.0)[:, None]
+        beta = jnp.where(is_random, events.severity_beta, 1.0)[:, None]
+        shape = (n_events, n_slots)
+        return jax.vmap(jax.vmap(jax.random.beta))(keys[:, :, 2], jnp.broadcast_to(alpha, shape),
+                                                   jnp.broadcast_to(beta, shape))
+
+    # Beta draws (a rejection loop) are the sampler's main cost: skip them when every
+    # severity is fixed. The predicate depends on the events only, so under vmap over
+    # scenarios it stays a real branch.
+    random_severity = jax.lax.cond(jnp.any(events.severity_alpha > 0), beta_draws,
+                                   lambda _: jnp.zeros((n_events, n_slots)), None)
+
+    hazard = events.hazard_per_year[:, None]
+    daily_hazard = jnp.where(hazard > 0, hazard / DAYS_PER_YEAR, 1.0)
+    arrival_onset = jnp.floor(jnp.cumsum(inter_arrival, axis=1) / daily_hazard)
+    given_onset = jnp.where(jnp.arange(n_slots)[None, :] == 0, events.onset_day[:, None], NEVER)
+    happens = events.occurrence_allowed & ((hazard > 0) | (jnp.arange(n_slots)[None, :] == 0))
+    onset = jnp.where(happens, jnp.where(hazard > 0, arrival_onset, given_onset), NEVER)
+
+    duration = jnp.ceil(events.duration_median_days[:, None] * jnp.exp(events.duration_sigma[:, None] * normal))
+    duration = jnp.where(happens, jnp.maximum(duration, 1.0), 0.0)
+
+    severity = jnp.where(events.severity_alpha[:, None] > 0, random_severity, events.severity[:, None])
+    severity = jnp.where(happens, jnp.clip(severity, 0.0, 1.0), 0.0)
+    return Scenario(onset_day=onset, duration_days=duration, severity=severity)
 
 
 def sample_batch(events: EventSet, base_key: jax.Array, scenario_index: jnp.ndarray) -> Scenario:
-    """Scenarios ``[N]`` for indices ``[N]``: scenario ``i`` from ``fold_in(base_key, i)``."""
+    """Scenarios ``[N, E, K]`` for indices ``[N]``: scenario ``i`` from ``fold_in(base_key, i)``
+    alone, so a scenario's draws do not depend on the other indices of the batch."""
     return jax.vmap(lambda i: sample_scenario(jax.random.fold_in(base_key, i), events))(scenario_index)
 
 
 def no_disruption(events: EventSet) -> Scenario:
-    """A scenario in which no event ever starts (the normal-times reference)."""
-    n_events = events.hazard_per_year.shape[0]
-    return Scenario(
-        onset_day=jnp.full((n_events,), NEVER),
-        duration_days=jnp.ones((n_events,)),
-        severity=jnp.zeros((n_events,)),
-    )
+    """A scenario ``[E, K]`` in which no occurrence ever starts (the normal-times reference)."""
+    shape = events.occurrence_allowed.shape
+    return Scenario(onset_day=jnp.full(shape, NEVER), duration_days=jnp.zeros(shape), severity=jnp.zeros(shape))
 
 
-def availability(events: EventSet, scenario: Scenario, day: jnp.ndarray) -> jnp.ndarray:
+# --------------------------------------------------------------------------- cuts by day
+
+
+def _occurrences(scenario: Scenario) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """Onset, duration, severity as ``[E, K]``; an ``[E]`` scenario is ``K = 1`` (shapes
+    are static under jit/vmap, so the branch is resolved at trace time)."""
+    fields = tuple(jnp.asarray(x, dtype=jnp.float32) for x in scenario)
+    return tuple(x[:, None] if x.ndim == 1 else x for x in fields)
+
+
+def _day_per_event(events: EventSet, day) -> jnp.ndarray:
+    """The day each event sees per product: ``[1, P]`` for a scalar or ``[P]`` day,
+    ``[E, P]`` (the row of the event's origin) for ``[O, P]`` days."""
+    n_products = events.product_weight.shape[1]
+    day = jnp.asarray(day, dtype=jnp.float32)
+    if day.ndim < 2:
+        return jnp.broadcast_to(day, (n_products,))[None, :]
+    day = jnp.broadcast_to(day, (events.origin_onehot.shape[1], n_products))
+    return day[jnp.argmax(events.origin_onehot, axis=1)]  # gather: exact, no matmul rounding
+
+
+def _occurrence_cuts(events: EventSet, scenario: Scenario, day, announced: bool) -> jnp.ndarray:
+    """Cut ``[E, K, P]`` in ``[0, 1]`` of each occurrence on ``day``: the physical cut,
+    or with ``announced`` the cut known to the market (full severity from the
+    announcement to the end of an announced occurrence)."""
+    onset, duration, severity = _occurrences(scenario)
+    since_onset = _day_per_event(events, day)[:, None, :] - onset[:, :, None]  # [E, K, P]
+    active = (since_onset >= 0) & (since_onset < duration[:, :, None])
+    tighten = events.tightening_days[:, None, None]
+    ramp = jnp.where(tighten > 0, jnp.clip((since_onset + 1.0) / jnp.maximum(tighten, 1.0), 0.0, 1.0), 1.0)
+    level = jnp.where(active, ramp, 0.0)
+    if announced:
+        lead = events.announcement_lead_days[:, None, None]
+        known = (lead > 0) & (since_onset >= -lead) & (since_onset < duration[:, :, None])
+        level = jnp.where(known, 1.0, level)
+    cut = severity[:, :, None] * level * events.product_weight[:, None, :]
+    return jnp.clip(cut, 0.0, 1.0)
+
+
+def _kept_share(events: EventSet, cut: jnp.ndarray) -> jnp.ndarray:
+    """Combine occurrence cuts ``[E, K, P]`` multiplicatively into kept shares ``[O, P]``.
+    Exactly 1.0 where every cut is 0."""
+    if cut.shape[1] == 1:
+        event_cut = cut[:, 0, :]  # no round trip through 1 - (1 - c): exact for K = 1
+    else:
+        event_cut = 1.0 - jnp.prod(1.0 - cut, axis=1)  # [E, P]
+    kept = 1.0 - events.origin_onehot[:, :, None] * event_cut[:, None, :]  # [E, O, P]
+    return jnp.prod(kept, axis=0)
+
+
+def availability(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
     """Share of each origin's normal supply of each product available on ``day``.
 
-    ``day`` is a scalar or ``[P]`` (one day per product, used for lead-time delays;
-    days before 0 are normal times). Returns ``[O, P]`` in ``[0, 1]``.
+    ``day`` (days, may be fractional or negative: days before 0 are normal times) is a
+    scalar, ``[P]`` (one day per product) or ``[O, P]`` (one per product and origin,
+    e.g. ``today - transit_days.T``). ``scenario`` fields are ``[E, K]`` or ``[E]``.
+    Returns ``[O, P]`` in ``[0, 1]``, exactly 1.0 where no occurrence is active.
+    Cost ``O(E K P + E O P)`` per call.
     """
+    return _kept_share(events, _occurrence_cuts(events, scenario, day, announced=False))
+
+
+def announced_cut(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
+    """Share ``[O, P]`` of each origin's supply of each product that is cut or announced
+    to be cut on ``day`` (same ``day`` shapes as :func:`availability`).
+
+    An announced occurrence (``announcement_lead_days > 0``) counts at its full drawn
+    severity x product weight from ``onset - lead`` to its end; an unannounced one as
+    its physical cut (``1 - availability`` for a single occurrence). Combined
+    multiplicatively like :func:`availability`; exactly 0.0 in normal times. Drives the
+    world price, which moves when the cut at origin is known.
+    """
+    return 1.0 - _kept_share(events, _occurrence_cuts(events, scenario, day, announced=True))
+
+
+def in_announcement(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
+    """``[P]`` float 1.0 where some occurrence that hits product ``p`` (drawn severity x
+    weight > 0) is in its announcement window ``onset - lead <= day < onset``, else 0.0.
+    ``day`` is a scalar or ``[P]``. Drives the pre-announcement buying rush."""
+    onset, _, severity = _occurrences(scenario)
     day = jnp.broadcast_to(jnp.asarray(day, dtype=jnp.float32), events.product_weight.shape[1:])
-    since_onset = day[None, :] - scenario.onset_day[:, None]  # [E, P]
-    active = (since_onset >= 0) & (since_onset < scenario.duration_days[:, None])
-    tighten = events.tightening_days[:, None]
-    ramp = jnp.where(tighten > 0, jnp.clip((since_onset + 1.0) / jnp.maximum(tighten, 1.0), 0.0, 1.0), 1.0)
-    cut = jnp.where(active, scenario.severity[:, None] * ramp, 0.0) * events.product_weight  # [E, P]
-    kept = 1.0 - events.origin_onehot[:, :, None] * jnp.clip(cut, 0.0, 1.0)[:, None, :]  # [E, O, P]
-    return jnp.prod(kept, axis=0)
+    until_onset = onset[:, :, None] - day[None, None, :]  # [E, K, P]
+    lead = events.announcement_lead_days[:, None, None]
+    window = (until_onset > 0) & (until_onset <= lead)
+    hits = (severity[:, :, None] * events.product_weight[:, None, :]) > 0
+    return jnp.any(window & hits, axis=(0, 1)).astype(jnp.float32)

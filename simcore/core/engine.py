@@ -3,31 +3,42 @@
 :func:`step` advances the state of one scenario by one day; :func:`simulate_scenario`
 owns the loop (``lax.scan`` over days) and returns per-scenario metrics, plus daily
 trajectories when asked; :func:`simulate_batch` ``vmap``-s that over policies and
-scenario indices. The shell ``jit``-s the batch function once (see
-``simcore.run.runner``).
+scenario indices and is ``jit``-ed once per shape.
 
-Order of one day for product ``p`` (quantities in product units per day):
+Order of one day for product ``p`` (quantities in product units per day; the
+equations and their references are in ``docs/model.md``):
 
-1. demand ``D`` = baseline demand x (1 - efficiency cut); recycled supply ``r D``;
-   primary requirement ``Q = D - r D``.
+1. demand ``D`` = baseline demand x (1 - efficiency cut) x the use of yesterday's
+   sector output (idle users stop drawing); recycled supply ``r D``; primary
+   requirement ``Q = D - r D``. Recycling and efficiency are in place from day 0
+   unless the policy starts them at the alarm.
 2. primary supply lost: ``Q`` x (import shares x share withheld at origin, seen
-   ``lead_time_days`` late because goods already shipped keep arriving) + domestic
-   share x shortfall of its critical inputs (yesterday's fill of those products).
-3. supply alarm: the first day the origins (not yet the port) fall short starts the
-   crisis clock for qualification lags and release delays.
-4. contracted spare capacity (after its lag, ramping) covers the loss first, then
-   helps restock; restocking otherwise uses the suppliers' headroom.
-5. government release: once the decision delay has passed, while the remaining
-   shortfall exceeds the trigger or users would otherwise go short, up to the release
-   rate, the stock and the shortfall.
+   ``transit_days`` late per origin because goods already shipped keep arriving) +
+   domestic share x shortfall of its critical inputs (yesterday's fill).
+3. episode clock: the first day an origin falls short (or a cut is announced) starts
+   an episode; it ends when supply, deliveries and stocks are normal again, and the
+   next cut starts a new one. Qualification lags, release delays and emergency
+   measures count from the episode's alarm.
+4. contracted spare capacity (after its lag plus the origin's transit, ramping)
+   covers the loss, then helps restock; restocking otherwise uses the suppliers'
+   headroom, also arriving a transit after the alarm. During an announcement the
+   importers' target rises by their storage room (buying ahead).
+5. government release once the decision delay has passed, while the remaining
+   shortfall exceeds the trigger or users would otherwise go short.
 6. the private inventory takes everything in, demand is served from it, the rest is
    unmet; scarce deliveries go to sectors proportionally or by priority.
 7. refill of the government stock once supply is normal and private stocks are back.
-8. sector output is capped by critical product inputs (less the substitutable share)
-   and by critical upstream sectors; prices follow the scarcity curve and pass
-   through the Leontief price model.
+8. sectors: the exposed share of each sector's output is capped by its product
+   inputs (critical: Leontief, important: half, non-critical: none; less the
+   substitutable share) and by every critical upstream sector (one pass over the
+   transitive closure); losses in value added and gross output.
+9. prices: the import (world) price follows the world supply gap at the origin
+   (announcement included) and relaxes after it; the domestic scarcity premium
+   follows the country's cover (stocks incl. decided government stock plus the
+   supply still flowing, against normal cover); users pay import price x premium x
+   policy markups; sector prices pass through the Leontief price model.
 
-With no disruption and no policy every quantity stays exactly at its baseline.
+With no disruption every quantity stays exactly at its baseline.
 """
 
 from __future__ import annotations
@@ -38,10 +49,11 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from simcore.core.disruptions import EventSet, Scenario, availability, sample_batch
+from simcore.core.disruptions import EventSet, Scenario, announced_cut, availability, in_announcement, sample_batch
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
 
 _TINY = 1e-12
+_NORMAL = 1e-6  # relative gap below which a price or a supply counts as normal (exact baseline)
 _NOT_YET = jnp.inf  # day sentinel for "has not happened"
 
 
@@ -51,29 +63,37 @@ class State(NamedTuple):
     day: jnp.ndarray  # scalar int32
     private_stock: jnp.ndarray  # product units
     gov_stock: jnp.ndarray  # product units
-    scarcity_multiple: jnp.ndarray  # scarcity part of price / baseline price (>= 1)
-    alarm_day: jnp.ndarray  # first day origins fell short, inf if none yet
+    import_multiple: jnp.ndarray  # import (world) price / baseline price (>= 1)
+    alarm_day: jnp.ndarray  # alarm day of the current episode, inf between episodes
+    last_cut_day: jnp.ndarray  # last day an origin fell short, -inf if never (cuts still in transit)
+    episode_short: jnp.ndarray  # bool: the current episode has had a shortage
     fill: jnp.ndarray  # yesterday's delivered / demand (feeds domestic production)
+    use_factor: jnp.ndarray  # yesterday's use of the product by its users (1 = all working)
 
 
 class Totals(NamedTuple):
     """Running sums and extremes over the horizon for one scenario."""
 
     shortage_days: jnp.ndarray  # [P] int32, days with unmet > tolerance x demand
+    episodes: jnp.ndarray  # [P] int32, episodes started
     unmet: jnp.ndarray  # [P] product units
     demand: jnp.ndarray  # [P] product units
     delivered: jnp.ndarray  # [P] product units
     inflow: jnp.ndarray  # [P] product units entering the country's stocks and users
     gov_release: jnp.ndarray  # [P] product units
     spare_used: jnp.ndarray  # [P] product units
-    lost_output: jnp.ndarray  # [S] currency (IO unit), sum over days
-    price_change_sum: jnp.ndarray  # [P] sum of relative price changes
+    value_added_loss: jnp.ndarray  # [S] currency (IO unit), sum over days
+    gross_output_loss: jnp.ndarray  # [S] currency (IO unit), sum over days
+    price_change_sum: jnp.ndarray  # [P] sum of relative user price changes
     price_change_peak: jnp.ndarray  # [P]
+    import_price_change_peak: jnp.ndarray  # [P]
     sector_price_change_sum: jnp.ndarray  # [S]
     index_change_sum: jnp.ndarray  # scalar
     index_change_peak: jnp.ndarray  # scalar
-    first_shortage_day: jnp.ndarray  # [P] inf if none
-    last_unrecovered_day: jnp.ndarray  # [P] -1 if always normal
+    first_time_to_survive: jnp.ndarray  # [P] nan until the first episode with a shortage
+    worst_time_to_survive: jnp.ndarray  # [P] inf if none
+    first_time_to_recover: jnp.ndarray  # [P] nan until the first episode ends
+    worst_time_to_recover: jnp.ndarray  # [P] -inf if none
 
 
 class Daily(NamedTuple):
@@ -83,16 +103,20 @@ class Daily(NamedTuple):
     gov_stock: jnp.ndarray  # [P]
     delivered: jnp.ndarray  # [P]
     unmet: jnp.ndarray  # [P]
-    price_change: jnp.ndarray  # [P]
+    price_change: jnp.ndarray  # [P] user price relative to baseline, minus 1
+    import_price_change: jnp.ndarray  # [P] import (world) price relative to baseline, minus 1
+    scarcity_premium: jnp.ndarray  # [P] domestic scarcity multiple, minus 1
     sector_output_share: jnp.ndarray  # [S] output / baseline output
     sector_price_change: jnp.ndarray  # [S]
     price_index_change: jnp.ndarray  # scalar
 
 
 class Metrics(NamedTuple):
-    """Per-scenario results. ``[P]`` per product, ``[S]`` per sector."""
+    """Per-scenario results. ``[P]`` per product, ``[S]`` per sector (see
+    ``simcore.run.metrics.METRIC_INFO`` for units)."""
 
     shortage_days: jnp.ndarray  # [P] int32 days
+    episodes: jnp.ndarray  # [P] int32
     unmet: jnp.ndarray  # [P] product units
     demand: jnp.ndarray  # [P] product units
     delivered: jnp.ndarray  # [P] product units
@@ -102,15 +126,20 @@ class Metrics(NamedTuple):
     final_gov_stock: jnp.ndarray  # [P] product units
     gov_release: jnp.ndarray  # [P] product units
     spare_used: jnp.ndarray  # [P] product units
-    lost_output: jnp.ndarray  # [S] currency (IO unit)
-    peak_price_change: jnp.ndarray  # [P] relative to baseline price
+    undelivered_value: jnp.ndarray  # [P] currency: baseline price x unmet
+    value_added_loss: jnp.ndarray  # [S] currency (IO unit)
+    gross_output_loss: jnp.ndarray  # [S] currency (IO unit)
+    peak_price_change: jnp.ndarray  # [P] user price relative to baseline
     mean_price_change: jnp.ndarray  # [P]
+    peak_import_price_change: jnp.ndarray  # [P]
     mean_sector_price_change: jnp.ndarray  # [S]
     mean_price_index_change: jnp.ndarray  # scalar
     peak_price_index_change: jnp.ndarray  # scalar
-    time_to_survive: jnp.ndarray  # [P] days from first alarm to first shortage (nan: none)
-    time_to_recover: jnp.ndarray  # [P] days from first alarm to full recovery (nan: no alarm)
-    recovered: jnp.ndarray  # [P] bool, False if still not recovered at the horizon end
+    time_to_survive: jnp.ndarray  # [P] first episode with a shortage: alarm to shortage (nan: none)
+    worst_time_to_survive: jnp.ndarray  # [P] shortest over episodes (nan: none)
+    time_to_recover: jnp.ndarray  # [P] first episode: alarm to recovery (nan: no alarm; censored)
+    worst_time_to_recover: jnp.ndarray  # [P] longest over episodes (nan: no alarm; censored)
+    recovered: jnp.ndarray  # [P] bool, False if an episode is still open at the horizon end
 
 
 def _ramp(days_since_start: jnp.ndarray, ramp_days: jnp.ndarray) -> jnp.ndarray:
@@ -124,6 +153,12 @@ def private_target(model: Model, policy: Policy) -> jnp.ndarray:
     return model.demand_per_day * (model.inventory_days + policy.private_extra_days) * model.storable
 
 
+def normal_cover(model: Model) -> jnp.ndarray:
+    """Stock ``[P]`` the market holds in normal times (the model's inventory target,
+    without policy buffers): the reference of the domestic scarcity curve."""
+    return model.demand_per_day * model.inventory_days * model.storable
+
+
 def init_state(model: Model, policy: Policy) -> State:
     """Everything at baseline: stocks at their targets, prices at baseline."""
     ones = jnp.ones_like(model.demand_per_day)
@@ -131,9 +166,12 @@ def init_state(model: Model, policy: Policy) -> State:
         day=jnp.asarray(0, dtype=jnp.int32),
         private_stock=private_target(model, policy),
         gov_stock=model.demand_per_day * policy.gov_stock_days * model.storable,
-        scarcity_multiple=ones,
+        import_multiple=ones,
         alarm_day=jnp.full_like(ones, _NOT_YET),
+        last_cut_day=jnp.full_like(ones, -jnp.inf),
+        episode_short=jnp.zeros(ones.shape, dtype=bool),
         fill=ones,
+        use_factor=ones,
     )
 
 
@@ -142,33 +180,50 @@ def init_totals(model: Model) -> Totals:
     zeros_s = jnp.zeros_like(model.final_demand)
     return Totals(
         shortage_days=jnp.zeros(zeros_p.shape, dtype=jnp.int32),
+        episodes=jnp.zeros(zeros_p.shape, dtype=jnp.int32),
         unmet=zeros_p,
         demand=zeros_p,
         delivered=zeros_p,
         inflow=zeros_p,
         gov_release=zeros_p,
         spare_used=zeros_p,
-        lost_output=zeros_s,
+        value_added_loss=zeros_s,
+        gross_output_loss=zeros_s,
         price_change_sum=zeros_p,
         price_change_peak=zeros_p,
+        import_price_change_peak=zeros_p,
         sector_price_change_sum=zeros_s,
         index_change_sum=jnp.zeros(()),
         index_change_peak=jnp.zeros(()),
-        first_shortage_day=jnp.full_like(zeros_p, _NOT_YET),
-        last_unrecovered_day=jnp.full_like(zeros_p, -1.0),
+        first_time_to_survive=jnp.full_like(zeros_p, jnp.nan),
+        worst_time_to_survive=jnp.full_like(zeros_p, jnp.inf),
+        first_time_to_recover=jnp.full_like(zeros_p, jnp.nan),
+        worst_time_to_recover=jnp.full_like(zeros_p, -jnp.inf),
     )
 
 
-def normal_time_markup(model: Model, policy: Policy, day: jnp.ndarray) -> jnp.ndarray:
-    """Price markup ``[P]`` (fraction of baseline price) that the policy costs in normal times.
+def _lever_level(policy_start_at_alarm: jnp.ndarray, since_alarm: jnp.ndarray, ramp_days: jnp.ndarray):
+    """Share of a recycling/reduce lever in effect: full from day 0 when in place, else
+    ramping from the episode's alarm (0 between episodes)."""
+    return jnp.where(policy_start_at_alarm > 0, _ramp(since_alarm, ramp_days), 1.0)
+
+
+def normal_time_markup(model: Model, policy: Policy, since_alarm: jnp.ndarray | None = None) -> jnp.ndarray:
+    """Price markup ``[P]`` (fraction of baseline price) that the policy costs.
 
     Private buffer carrying cost, premium on supplier shares moved away from the
     baseline, reservation fee of spare capacity, recycling premium and efficiency
-    cost. Government stock carrying cost is fiscal and not in prices.
+    cost (for levers in place; emergency levers cost only once started). Government
+    stock carrying cost is fiscal and not in prices. ``since_alarm`` ``[P]`` defaults
+    to "no episode" (normal times).
     """
+    if since_alarm is None:
+        since_alarm = jnp.full_like(model.demand_per_day, -jnp.inf)
     shifted = 0.5 * jnp.sum(jnp.abs(policy.import_share - model.import_share), axis=1)
-    recycled = policy.recycling_share * _ramp(day, policy.recycling_ramp_days)
-    cut = policy.efficiency_cut * _ramp(day, policy.efficiency_ramp_days)
+    recycled = policy.recycling_share * _lever_level(policy.recycling_start_at_alarm, since_alarm,
+                                                     policy.recycling_ramp_days)
+    cut = policy.efficiency_cut * _lever_level(policy.recycling_start_at_alarm, since_alarm,
+                                               policy.efficiency_ramp_days)
     return (
         policy.stock_carrying_cost * policy.private_extra_days / DAYS_PER_YEAR
         + policy.diversification_premium * shifted
@@ -192,25 +247,48 @@ def _sector_fill(model: Model, delivered: jnp.ndarray, demand: jnp.ndarray, fill
     return jnp.where(model.use_priority > 0, priority_fill, proportional_fill)
 
 
-def _sector_capacity(model: Model, sector_fill: jnp.ndarray) -> jnp.ndarray:
-    """Output of each sector as a share of baseline ``[S]``.
+def _exposed_losses(model: Model, sector_fill: jnp.ndarray) -> jnp.ndarray:
+    """Share of each sector's output lost through each product, ``[P, S]``.
 
-    A sector receiving share ``f`` of product ``p`` whose use is substitutable at share
-    ``sigma`` can keep ``min(1, f / (1 - sigma))`` of its output (Leontief in the
-    non-substitutable part). A sector cannot exceed the output share of any critical
-    upstream sector; iterating S times propagates this through any chain.
+    The exposed part ``e`` of sector ``s`` receiving share ``f`` of product ``p``
+    (substitutable at share ``sigma``) can run at ``c = min(1, f / (1 - sigma))``;
+    critical inputs bind fully, important ones half (Pichler et al. 2022), so the
+    loss is ``e x essentiality x (1 - c)``.
     """
     binding = 1.0 - model.substitutable_share
-    uses = (model.use_share > 0) & (binding > 0)
-    limit = jnp.where(uses, jnp.minimum(1.0, sector_fill / jnp.maximum(binding, _TINY)), 1.0)
-    product_capacity = jnp.min(limit, axis=0)  # [S]
+    capacity = jnp.where(binding > 0, jnp.minimum(1.0, sector_fill / jnp.maximum(binding, _TINY)), 1.0)
+    return model.exposure * model.essentiality * (1.0 - capacity)
 
-    def propagate(_, capacity):
-        upstream = jnp.where(model.critical_upstream > 0, capacity[:, None], 1.0)  # [j, s]
-        return jnp.minimum(product_capacity, jnp.min(upstream, axis=0))
 
-    n_sectors = model.final_demand.shape[0]
-    return jax.lax.fori_loop(0, n_sectors, propagate, product_capacity)
+def _upstream_cap(model: Model, own_capacity: jnp.ndarray) -> jnp.ndarray:
+    """Lowest own capacity among each sector's critical upstream sectors, ``[S]`` (1 if
+    none): one pass over the transitive closure, no ``S``-fold iteration."""
+    return jnp.min(jnp.where(model.upstream_closure > 0, own_capacity[:, None], 1.0), axis=0)
+
+
+def _sectors(model: Model, sector_fill: jnp.ndarray):
+    """Sector output shares ``[S]`` and each product's use factor for tomorrow ``[P]``.
+
+    Output share of ``s``: ``1 - max_p loss[p, s]`` (the exposed parts are nested: a
+    line that needs several short inputs stops once), capped by critical upstream
+    sectors. A product's users draw on it in proportion to their output as limited by
+    everything *but* that product (an idle line stops buying its other inputs; the
+    missing input itself is still wanted).
+    """
+    loss = _exposed_losses(model, sector_fill)  # [P, S]
+    worst = jnp.max(loss, axis=0)  # [S]
+    own = 1.0 - worst
+    upstream = _upstream_cap(model, own)
+    output_share = jnp.minimum(own, upstream)
+    # Loss from everything but product p: the largest loss, or the runner-up where p
+    # is the largest.
+    n_products = loss.shape[0]
+    top = jnp.argmax(loss, axis=0)  # [S]
+    runner_up = jnp.max(jnp.where(jnp.arange(n_products)[:, None] == top[None, :], 0.0, loss), axis=0)
+    worst_without = jnp.where(jnp.arange(n_products)[:, None] == top[None, :], runner_up[None, :], worst[None, :])
+    output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
+    use_factor = 1.0 - jnp.sum(model.use_share * (1.0 - output_without), axis=1)
+    return output_share, use_factor
 
 
 def step(
@@ -222,33 +300,44 @@ def step(
     base_demand = model.demand_per_day
     tol = model.shortage_tolerance * base_demand
 
-    # 1. demand, recycling, primary requirement
-    cut = policy.efficiency_cut * _ramp(day, policy.efficiency_ramp_days)
-    demand = base_demand * (1.0 - cut)
-    recycled_share = policy.recycling_share * _ramp(day, policy.recycling_ramp_days)
-    primary = demand * (1.0 - recycled_share)
-
-    # 2. primary supply lost (written as losses so that normal times are exact)
-    arriving = availability(events, scenario, day - model.lead_time_days).T  # [P, O]
-    at_origin = availability(events, scenario, day).T  # [P, O]
+    # 3 (first): the episode clock starts when an origin (or domestic inputs) fall short
+    # or a cut is announced; levers below count from it.
+    at_origin = announced_cut(events, scenario, day).T  # [P, O] cut or announced at origin
     input_fill = jnp.min(jnp.where(model.recipe_inputs > 0, state.fill[None, :], 1.0), axis=1)
     domestic_loss = model.domestic_share * (1.0 - input_fill)
+    origin_loss = jnp.sum(policy.import_share * at_origin, axis=1) + domestic_loss
+    starts = jnp.isinf(state.alarm_day) & (origin_loss > _NORMAL)
+    alarm_day = jnp.where(starts, day, state.alarm_day)
+    since_alarm = day - alarm_day  # -inf between episodes
+
+    # 1. demand, recycling, primary requirement
+    cut = policy.efficiency_cut * _lever_level(policy.recycling_start_at_alarm, since_alarm,
+                                               policy.efficiency_ramp_days)
+    demand = base_demand * (1.0 - cut) * state.use_factor
+    recycled_share = policy.recycling_share * _lever_level(policy.recycling_start_at_alarm, since_alarm,
+                                                           policy.recycling_ramp_days)
+    primary = demand * (1.0 - recycled_share)
+
+    # 2. primary supply lost (written as losses so that normal times are exact); goods
+    # shipped before a cut keep arriving for the origin's transit time.
+    arriving = availability(events, scenario, day - model.transit_days.T).T  # [P, O]
     import_loss = jnp.sum(policy.import_share * (1.0 - arriving), axis=1)
     primary_loss = primary * (import_loss + domestic_loss)
 
-    # 3. the crisis clock starts when origins (or domestic inputs) first fall short
-    origin_loss = jnp.sum(policy.import_share * (1.0 - at_origin), axis=1) + domestic_loss
-    alarm_day = jnp.where(jnp.isinf(state.alarm_day) & (origin_loss > 1e-6), day, state.alarm_day)
-    since_alarm = day - alarm_day  # -inf before any alarm
-
-    # 4. spare capacity and restocking
-    spare_ramp = _ramp(since_alarm - policy.qualification_lag_days, policy.spare_ramp_days)
-    spare_capacity = base_demand * jnp.sum(policy.spare_capacity * arriving, axis=1) * spare_ramp
+    # 4. spare capacity and restocking: volumes ordered at the alarm arrive one transit later
+    since_ready = since_alarm[:, None] - model.transit_days  # [P, O]
+    spare_ramp = _ramp(since_ready - policy.qualification_lag_days[:, None], policy.spare_ramp_days[:, None])
+    spare_capacity = base_demand * jnp.sum(policy.spare_capacity * arriving * spare_ramp, axis=1)
     spare_flow = jnp.minimum(spare_capacity, primary_loss)
     shortfall = primary_loss - spare_flow
+    rush = in_announcement(events, scenario, day) * model.storage_room_days * base_demand * model.storable
     target = private_target(model, policy)
-    private_gap = jnp.maximum(target - state.private_stock, 0.0)
-    supplier_availability = jnp.sum(policy.import_share * arriving, axis=1) + model.domestic_share * input_fill
+    private_gap = jnp.maximum(target + rush - state.private_stock, 0.0)
+    # Between episodes orders are in the pipeline already (steady state); in an episode
+    # extra volume from origin o arrives once its transit after the alarm has passed.
+    delivered_from = jnp.where(jnp.isinf(since_alarm)[:, None], 1.0, (since_ready >= 0).astype(jnp.float32))
+    supplier_availability = (jnp.sum(policy.import_share * arriving * delivered_from, axis=1)
+                             + model.domestic_share * input_fill)
     headroom = model.restock_headroom * base_demand * supplier_availability
     restock = jnp.minimum(private_gap, headroom + spare_capacity - spare_flow)
     spare_used = spare_flow + jnp.maximum(restock - headroom, 0.0)
@@ -259,10 +348,11 @@ def step(
     # the shortfall below the trigger cannot cause a shortage.
     arrivals = demand - shortfall + restock  # recycled + domestic + imports + spare + restock
     would_go_short = state.private_stock + arrivals < demand
+    decided = since_alarm >= policy.release_delay_days
     triggered = (
         (shortfall > 0)
         & ((shortfall > policy.release_trigger_shortfall * base_demand) | would_go_short)
-        & (since_alarm >= policy.release_delay_days)
+        & decided
     )
     release = jnp.where(
         triggered, jnp.minimum(jnp.minimum(policy.release_rate * base_demand, state.gov_stock), shortfall), 0.0
@@ -276,9 +366,7 @@ def step(
     delivered = demand - unmet
     shortage = unmet > tol
     # Written from the loss (1 - unmet / demand, not delivered / demand) so that a day
-    # without unmet demand has fill exactly 1: XLA on CPU contracts a * b + c into FMA
-    # per fusion, so ``demand`` recomputed in two fusions (e.g. under an efficiency-cut
-    # ramp) can differ by one ulp and delivered / demand gave 0.99999994 in normal times.
+    # without unmet demand has fill exactly 1 (CPU fused multiply-add rounding).
     fill = jnp.where(demand > 0, 1.0 - unmet / jnp.maximum(demand, _TINY), 1.0)
 
     # 7. refill the government stock from suppliers' headroom once the crisis is over
@@ -287,33 +375,73 @@ def step(
     refill_room = jnp.maximum(headroom - restock, 0.0)
     refill = jnp.where(
         normal_again,
-        jnp.minimum(jnp.minimum(policy.refill_rate * base_demand, jnp.maximum(gov_target - state.gov_stock, 0.0)), refill_room),
+        jnp.minimum(jnp.minimum(policy.refill_rate * base_demand, jnp.maximum(gov_target - state.gov_stock, 0.0)),
+                    refill_room),
         0.0,
     )
     gov_stock = state.gov_stock - release + refill
 
-    # 8. sectors and prices
-    sector_output_share = _sector_capacity(model, _sector_fill(model, delivered, demand, fill))
-    supply_ratio = (demand - shortfall + release) / jnp.maximum(demand, _TINY)
-    supply_ratio = jnp.where(supply_ratio > 1.0 - 1e-6, 1.0, jnp.maximum(supply_ratio, 1e-6))
-    target_multiple = jnp.clip(supply_ratio ** (-1.0 / model.price_elasticity), 1.0, model.price_cap)
+    # 8. sectors: exposed output, critical upstream links, value added
+    sector_output_share, use_factor = _sectors(model, _sector_fill(model, delivered, demand, fill))
+    lost_share = 1.0 - sector_output_share
+    undelivered_value = model.price * unmet  # currency / day
+    value_added_loss = jnp.where(model.product_only > 0, jnp.sum(undelivered_value),
+                                 model.value_added / DAYS_PER_YEAR * lost_share)
+    gross_output_loss = jnp.where(model.product_only > 0, jnp.sum(undelivered_value),
+                                  model.gross_output / DAYS_PER_YEAR * lost_share)
+
+    # 9a. import (world) price: the world supply gap at the origin, announcement included,
+    # plus the country's own extra buying weighted by its share of world demand.
+    world_gap = jnp.sum(model.world_share * at_origin, axis=1)
+    world_gap = world_gap + model.world_demand_weight * restock / jnp.maximum(base_demand, _TINY)
+    world_supply = jnp.maximum(1.0 - world_gap, _NORMAL)
+    import_target = jnp.where(world_gap > _NORMAL,
+                              jnp.clip(world_supply ** (-1.0 / model.world_price_elasticity), 1.0, model.price_cap),
+                              1.0)
     decay = jnp.exp(-jnp.log(2.0) / jnp.maximum(model.price_relax_half_life_days, 1e-3))
-    relaxed = target_multiple + (state.scarcity_multiple - target_multiple) * decay
-    scarcity_multiple = jnp.where(target_multiple >= state.scarcity_multiple, target_multiple, relaxed)
+    relaxed = import_target + (state.import_multiple - import_target) * decay
+    import_multiple = jnp.where(import_target >= state.import_multiple, import_target, relaxed)
+
+    # 9b. domestic scarcity premium from the country's cover: stocks in the country
+    # (government stock once its release is decided) plus the supply still flowing over
+    # the cover horizon, against the normal stock plus normal use over that horizon.
+    horizon = model.cover_horizon_days
+    cover = private_stock + jnp.where(decided, gov_stock, 0.0) + horizon * (demand - shortfall)
+    normal = normal_cover(model) + horizon * demand
+    cover_ratio = jnp.where(normal > 0, cover / jnp.maximum(normal, _TINY), 1.0)
+    scarcity = jnp.where(cover_ratio >= 1.0 - _NORMAL, 1.0,
+                         jnp.clip(jnp.maximum(cover_ratio, _NORMAL) ** (-1.0 / model.price_elasticity), 1.0,
+                                  model.price_cap))
+
     spare_markup = policy.spare_premium * spare_flow / jnp.maximum(demand, _TINY)
-    price_multiple = (1.0 + normal_time_markup(model, policy, day)) * scarcity_multiple * (1.0 + spare_markup)
+    markup = normal_time_markup(model, policy, since_alarm)
+    # The cap bounds what users pay for the good itself; policy markups come on top.
+    market_multiple = jnp.minimum(import_multiple * scarcity, jnp.maximum(model.price_cap, import_multiple))
+    price_multiple = (1.0 + markup) * market_multiple * (1.0 + spare_markup)
     price_change = price_multiple - 1.0
     sector_price_change = model.price_operator @ price_change
     index_change = jnp.dot(model.index_weights, sector_price_change)
 
-    unrecovered = shortage | (shortfall > tol) | (target - private_stock > tol)
+    # 3 (end): the episode ends on the first day everything is normal again and no cut
+    # goods are still in transit.
+    cut_today = origin_loss > _NORMAL
+    last_cut_day = jnp.where(cut_today, day, state.last_cut_day)
+    longest_transit = jnp.max(jnp.where(policy.import_share > 0, model.transit_days, 0.0), axis=1)
+    in_transit = day - last_cut_day < longest_transit
+    unrecovered = shortage | (shortfall > tol) | (target - private_stock > tol) | cut_today | in_transit
+    in_episode = jnp.isfinite(alarm_day)
+    first_short = in_episode & shortage & ~state.episode_short
+    ends = in_episode & ~unrecovered
     new_state = State(
         day=state.day + 1,
         private_stock=private_stock,
         gov_stock=gov_stock,
-        scarcity_multiple=scarcity_multiple,
-        alarm_day=alarm_day,
+        import_multiple=import_multiple,
+        alarm_day=jnp.where(ends, _NOT_YET, alarm_day),
+        last_cut_day=last_cut_day,
+        episode_short=jnp.where(ends, False, state.episode_short | (in_episode & shortage)),
         fill=fill,
+        use_factor=use_factor,
     )
     daily = Daily(
         private_stock=private_stock,
@@ -321,54 +449,74 @@ def step(
         delivered=delivered,
         unmet=unmet,
         price_change=price_change,
+        import_price_change=import_multiple - 1.0,
+        scarcity_premium=scarcity - 1.0,
         sector_output_share=sector_output_share,
         sector_price_change=sector_price_change,
         price_index_change=index_change,
     )
     flows = dict(
-        day=day,
         shortage=shortage,
-        unrecovered=unrecovered,
+        starts=starts,
+        first_short=first_short,
+        time_to_survive=day - alarm_day,
+        ends=ends,
+        time_to_recover=day - alarm_day,
         demand=demand,
         inflow=arrivals + refill,
         release=release,
         spare_used=spare_used,
-        lost_output=model.gross_output / DAYS_PER_YEAR * (1.0 - sector_output_share),
+        value_added_loss=value_added_loss,
+        gross_output_loss=gross_output_loss,
     )
     return new_state, daily, flows
 
 
+def _first_and_worst(first, worst, happened, value, better):
+    """Record ``value`` where ``happened``: the first one seen and the worst so far."""
+    first = jnp.where(happened & jnp.isnan(first), value, first)
+    worst = jnp.where(happened, better(worst, value), worst)
+    return first, worst
+
+
 def _accumulate(totals: Totals, daily: Daily, flows: dict) -> Totals:
-    day = flows["day"]
-    shortage = flows["shortage"]
+    first_tts, worst_tts = _first_and_worst(totals.first_time_to_survive, totals.worst_time_to_survive,
+                                            flows["first_short"], flows["time_to_survive"], jnp.minimum)
+    first_ttr, worst_ttr = _first_and_worst(totals.first_time_to_recover, totals.worst_time_to_recover,
+                                            flows["ends"], flows["time_to_recover"], jnp.maximum)
     return Totals(
-        shortage_days=totals.shortage_days + shortage.astype(jnp.int32),
+        shortage_days=totals.shortage_days + flows["shortage"].astype(jnp.int32),
+        episodes=totals.episodes + flows["starts"].astype(jnp.int32),
         unmet=totals.unmet + daily.unmet,
         demand=totals.demand + flows["demand"],
         delivered=totals.delivered + daily.delivered,
         inflow=totals.inflow + flows["inflow"],
         gov_release=totals.gov_release + flows["release"],
         spare_used=totals.spare_used + flows["spare_used"],
-        lost_output=totals.lost_output + flows["lost_output"],
+        value_added_loss=totals.value_added_loss + flows["value_added_loss"],
+        gross_output_loss=totals.gross_output_loss + flows["gross_output_loss"],
         price_change_sum=totals.price_change_sum + daily.price_change,
         price_change_peak=jnp.maximum(totals.price_change_peak, daily.price_change),
+        import_price_change_peak=jnp.maximum(totals.import_price_change_peak, daily.import_price_change),
         sector_price_change_sum=totals.sector_price_change_sum + daily.sector_price_change,
         index_change_sum=totals.index_change_sum + daily.price_index_change,
         index_change_peak=jnp.maximum(totals.index_change_peak, daily.price_index_change),
-        first_shortage_day=jnp.where(
-            shortage & jnp.isinf(totals.first_shortage_day), day, totals.first_shortage_day
-        ),
-        last_unrecovered_day=jnp.where(flows["unrecovered"], day, totals.last_unrecovered_day),
+        first_time_to_survive=first_tts,
+        worst_time_to_survive=worst_tts,
+        first_time_to_recover=first_ttr,
+        worst_time_to_recover=worst_ttr,
     )
 
 
 def _finish(model: Model, initial: State, final: State, totals: Totals, horizon: int) -> Metrics:
-    alarm = final.alarm_day
-    had_alarm = jnp.isfinite(alarm)
-    had_shortage = jnp.isfinite(totals.first_shortage_day)
-    recovered = totals.last_unrecovered_day < horizon - 1
+    # An episode still open at the end is censored at the horizon.
+    open_episode = jnp.isfinite(final.alarm_day)
+    censored = horizon - final.alarm_day
+    first_ttr, worst_ttr = _first_and_worst(totals.first_time_to_recover, totals.worst_time_to_recover,
+                                            open_episode, censored, jnp.maximum)
     return Metrics(
         shortage_days=totals.shortage_days,
+        episodes=totals.episodes,
         unmet=totals.unmet,
         demand=totals.demand,
         delivered=totals.delivered,
@@ -378,17 +526,21 @@ def _finish(model: Model, initial: State, final: State, totals: Totals, horizon:
         final_gov_stock=final.gov_stock,
         gov_release=totals.gov_release,
         spare_used=totals.spare_used,
-        lost_output=totals.lost_output,
+        undelivered_value=model.price * totals.unmet,
+        value_added_loss=totals.value_added_loss,
+        gross_output_loss=totals.gross_output_loss,
         peak_price_change=totals.price_change_peak,
         mean_price_change=totals.price_change_sum / horizon,
+        peak_import_price_change=totals.import_price_change_peak,
         mean_sector_price_change=totals.sector_price_change_sum / horizon,
         mean_price_index_change=totals.index_change_sum / horizon,
         peak_price_index_change=totals.index_change_peak,
-        time_to_survive=jnp.where(had_shortage & had_alarm, totals.first_shortage_day - alarm, jnp.nan),
-        time_to_recover=jnp.where(
-            had_alarm, jnp.maximum(totals.last_unrecovered_day + 1.0 - alarm, 0.0), jnp.nan
-        ),
-        recovered=recovered,
+        time_to_survive=totals.first_time_to_survive,
+        worst_time_to_survive=jnp.where(jnp.isinf(totals.worst_time_to_survive), jnp.nan,
+                                        totals.worst_time_to_survive),
+        time_to_recover=first_ttr,
+        worst_time_to_recover=jnp.where(jnp.isinf(worst_ttr), jnp.nan, worst_ttr),
+        recovered=~open_episode,
     )
 
 

@@ -43,18 +43,29 @@ class Model(NamedTuple):
     import_share: jnp.ndarray  # [P, O] baseline share of primary supply from each origin
     domestic_share: jnp.ndarray  # [P] share of primary supply produced at home
     recipe_inputs: jnp.ndarray  # [P, P] 1.0 where product q (column) is a critical input of p (row)
-    price_elasticity: jnp.ndarray  # [P] short-run demand elasticity (>0) of the scarcity curve
-    price_cap: jnp.ndarray  # [P] highest scarcity multiple of the baseline price
-    price_relax_half_life_days: jnp.ndarray  # [P] half-life of the scarcity premium after recovery
+    price_elasticity: jnp.ndarray  # [P] short-run demand elasticity (>0) of the domestic scarcity curve
+    price_cap: jnp.ndarray  # [P] highest multiple of the baseline price, per price component
+    price_relax_half_life_days: jnp.ndarray  # [P] half-life of the import-price premium after the cut ends
     restock_headroom: jnp.ndarray  # [P] extra supply per day above need, fraction of demand
+    world_share: jnp.ndarray  # [P, O] each origin's share of world production (rest: outside the model)
+    world_price_elasticity: jnp.ndarray  # [P] short-run world demand elasticity of the import-price curve
+    world_demand_weight: jnp.ndarray  # [P] the country's share of world demand (0 = price taker)
+    cover_horizon_days: jnp.ndarray  # [P] look-ahead of the stock-to-use (cover) scarcity curve, days
+    transit_days: jnp.ndarray  # [P, O] transit time per (product, origin), days
+    storage_room_days: jnp.ndarray  # [P] extra stock importers can hold when a cut is announced, days
     use_share: jnp.ndarray  # [P, S] share of product demand used by each sector
     substitutable_share: jnp.ndarray  # [P, S] share of that use that can be substituted
+    exposure: jnp.ndarray  # [P, S] share of sector output that depends on the product
+    essentiality: jnp.ndarray  # [P, S] 1 critical, 0.5 important, 0 non-critical (Pichler et al. 2022)
     priority_before: jnp.ndarray  # [S, S] 1.0 where sector j (row) is served before s (column)
     use_priority: jnp.ndarray  # scalar 1.0 = priority rationing, 0.0 = proportional
     technical_coefficients: jnp.ndarray  # [S, S] A[j, s]: input from j per unit output of s
     final_demand: jnp.ndarray  # [S] currency / year
     gross_output: jnp.ndarray  # [S] baseline (I - A)^-1 f, currency / year
     critical_upstream: jnp.ndarray  # [S, S] 1.0 where sector j (row) is a critical input of s
+    upstream_closure: jnp.ndarray  # [S, S] 1.0 where j is a critical input of s directly or through a chain
+    value_added: jnp.ndarray  # [S] baseline value added, currency / year
+    product_only: jnp.ndarray  # scalar 1.0 when the model has no input-output table
     cost_share: jnp.ndarray  # [P, S] product cost per unit value of sector output
     price_operator: jnp.ndarray  # [S, P] (I - A^T)^-1 C^T: sector price change per product price change
     index_weights: jnp.ndarray  # [S] final-demand weights of the price index (sum 1)
@@ -82,11 +93,13 @@ class Policy(NamedTuple):
       ``spare_reservation_fee`` (fraction of price per unit of contracted share) always.
     Recycling / reduce
       ``recycling_share``: secondary domestic supply as a share of demand, immune to
-      foreign disruptions, ramping up over ``recycling_ramp_days`` from day 0;
-      ``recycling_premium`` is its extra cost (fraction of price) on the recycled share.
-      ``efficiency_cut``: share of product use saved, ramping over
-      ``efficiency_ramp_days``; ``efficiency_cost`` is the price markup (fraction) per
-      unit of cut.
+      foreign disruptions; ``recycling_premium`` is its extra cost (fraction of price)
+      on the recycled share. ``efficiency_cut``: share of product use saved;
+      ``efficiency_cost`` is the price markup (fraction) per unit of cut. Both are in
+      place at full level from day 0 (``recycling_start_at_alarm`` = 0, like the
+      stockpile and the shifted shares) or, as emergency measures
+      (``recycling_start_at_alarm`` = 1), start at each episode's alarm and ramp over
+      ``recycling_ramp_days`` / ``efficiency_ramp_days``.
     """
 
     gov_stock_days: jnp.ndarray
@@ -109,6 +122,7 @@ class Policy(NamedTuple):
     efficiency_cut: jnp.ndarray
     efficiency_ramp_days: jnp.ndarray
     efficiency_cost: jnp.ndarray
+    recycling_start_at_alarm: jnp.ndarray
 
 
 def _f32(x, shape=None) -> jnp.ndarray:
@@ -140,6 +154,15 @@ def build_model(
     allocation="proportional",
     critical_upstream=None,
     shortage_tolerance=1e-3,
+    world_share=None,
+    world_price_elasticity=None,
+    world_demand_weight=0.0,
+    cover_horizon_days=30.0,
+    transit_days=None,
+    storage_room_days=0.0,
+    exposure=None,
+    essentiality=1.0,
+    value_added=None,
 ) -> Model:
     """Build a :class:`Model` from plain arrays and derive the Leontief quantities.
 
@@ -148,7 +171,13 @@ def build_model(
     of every product is created, so that product-only studies still run.
     ``sector_priority`` ranks sectors (0 is served first) when ``allocation`` is
     ``"priority"``. ``critical_upstream[j, s]`` marks sector j as a critical input of s.
-    Inputs are assumed valid; the shell validates files before calling this.
+    ``world_share`` defaults to the import shares, ``world_price_elasticity`` to
+    ``price_elasticity``, ``transit_days`` to ``lead_time_days`` for every origin,
+    ``exposure`` to the whole sector wherever the product is used, and ``value_added``
+    to ``(1 - column sums of A) x gross output``. A model without an input-output table
+    is *product-only*: its one pseudo-sector has no exposure and its value-added loss is
+    the value of the demand not served. Inputs are assumed valid; the shell validates
+    files before calling this.
     """
     demand = np.asarray(demand_per_day, dtype=np.float64)
     n_products = demand.shape[0]
@@ -156,12 +185,15 @@ def build_model(
     if domestic_share is None:
         domestic_share = np.clip(1.0 - import_share.sum(axis=1), 0.0, 1.0)
     price = np.broadcast_to(np.asarray(price, dtype=np.float64), (n_products,))
-    if technical_coefficients is None:
+    product_only = technical_coefficients is None
+    if product_only:
         # One sector that buys every product and nothing else: its price index is the
-        # value-weighted product price change and its output the product basket.
+        # value-weighted product price change and its output the product basket. It has
+        # no exposure: the loss of a product-only model is the value not delivered.
         technical_coefficients = np.zeros((1, 1))
         final_demand = np.array([float(np.sum(price * demand)) * DAYS_PER_YEAR])
         use_share = np.ones((n_products, 1))
+        exposure = np.zeros((n_products, 1))
     a_matrix = np.asarray(technical_coefficients, dtype=np.float64)
     n_sectors = a_matrix.shape[0]
     final = np.asarray(final_demand, dtype=np.float64)
@@ -180,6 +212,18 @@ def build_model(
     priority_before = (rank[:, None] < rank[None, :]).astype(np.float32)
     if critical_upstream is None:
         critical_upstream = np.zeros((n_sectors, n_sectors))
+    closure = transitive_closure(critical_upstream)
+    if value_added is None:
+        value_added = (1.0 - a_matrix.sum(axis=0)) * gross
+    if exposure is None:
+        exposure = (use_share > 0).astype(np.float64)
+    if world_share is None:
+        world_share = import_share
+    if world_price_elasticity is None:
+        world_price_elasticity = price_elasticity
+    if transit_days is None:
+        lead = np.broadcast_to(np.asarray(lead_time_days, dtype=np.float64), (n_products,))
+        transit_days = np.broadcast_to(lead[:, None], import_share.shape)
     if recipe_inputs is None:
         recipe_inputs = np.zeros((n_products, n_products))
     return Model(
@@ -195,19 +239,40 @@ def build_model(
         price_cap=_f32(price_cap, (n_products,)),
         price_relax_half_life_days=_f32(price_relax_half_life_days, (n_products,)),
         restock_headroom=_f32(restock_headroom, (n_products,)),
+        world_share=_f32(world_share, import_share.shape),
+        world_price_elasticity=_f32(world_price_elasticity, (n_products,)),
+        world_demand_weight=_f32(world_demand_weight, (n_products,)),
+        cover_horizon_days=_f32(cover_horizon_days, (n_products,)),
+        transit_days=_f32(transit_days, import_share.shape),
+        storage_room_days=_f32(storage_room_days, (n_products,)),
         use_share=_f32(use_share),
         substitutable_share=_f32(substitutable_share, (n_products, n_sectors)),
+        exposure=_f32(exposure, (n_products, n_sectors)),
+        essentiality=_f32(essentiality, (n_products, n_sectors)),
         priority_before=_f32(priority_before),
         use_priority=_f32(1.0 if allocation == "priority" else 0.0),
         technical_coefficients=_f32(a_matrix),
         final_demand=_f32(final),
         gross_output=_f32(gross),
         critical_upstream=_f32(critical_upstream),
+        upstream_closure=_f32(closure),
+        value_added=_f32(value_added, (n_sectors,)),
+        product_only=_f32(1.0 if product_only else 0.0),
         cost_share=_f32(cost_share),
         price_operator=_f32(price_operator),
         index_weights=_f32(weights),
         shortage_tolerance=_f32(shortage_tolerance),
     )
+
+
+def transitive_closure(adjacency) -> np.ndarray:
+    """``closure[j, s] = 1`` where a chain of links ``j -> ... -> s`` exists in ``adjacency``
+    ``[S, S]`` (Warshall's algorithm, once at model build). With it a sector's cap by all
+    its critical upstream sectors is one pass per day instead of ``S`` passes."""
+    reach = np.asarray(adjacency, dtype=bool).copy()
+    for k in range(reach.shape[0]):
+        reach |= reach[:, k:k + 1] & reach[k:k + 1, :]
+    return reach.astype(np.float64)
 
 
 def no_policy(model: Model) -> Policy:
@@ -234,6 +299,7 @@ def no_policy(model: Model) -> Policy:
         efficiency_cut=zeros,
         efficiency_ramp_days=zeros,
         efficiency_cost=zeros,
+        recycling_start_at_alarm=zeros,
     )
 
 

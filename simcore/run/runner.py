@@ -57,12 +57,13 @@ _sample_chunk = jax.jit(sample_batch)
 
 
 def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Dataset:
-    """The sampled events of scenarios ``start .. start + n_scenarios - 1`` ``(scenario, event)``:
-    onset day (``inf``: not within reach), duration in days and severity."""
+    """The sampled events of scenarios ``start .. start + n_scenarios - 1``
+    ``(scenario, event, occurrence)``: onset day (``inf``: not within reach), duration in
+    days and severity of each occurrence."""
     index = jnp.arange(start, start + n_scenarios, dtype=jnp.uint32)
     draws = _sample_chunk(sim.events, sim.base_key, index)
     return xr.Dataset(
-        {name: (("scenario", "event"), np.asarray(value)) for name, value in draws._asdict().items()},
+        {name: (("scenario", "event", "occurrence"), np.asarray(value)) for name, value in draws._asdict().items()},
         coords={"scenario": np.arange(start, start + n_scenarios), "event": sim.event_names},
     )
 
@@ -71,18 +72,36 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int,
                 start: int = 0) -> Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays.
 
-    Metrics have leading axes ``[policy, scenario]``; draws ``[scenario, event]``.
-    Only one chunk is held on the device at a time.
+    Metrics have leading axes ``[policy, scenario]``; draws ``[scenario, event, occurrence]``.
+    Chunks are ``[first, first + chunk_size)`` (the last one shorter), whatever the
+    device count. Each chunk's scenarios are split over all local devices
+    (:mod:`simcore.run.devices`); the computed index range is padded up to a multiple
+    of the device count with real, independent scenarios that are dropped, so every
+    chunk reuses one compiled function. The next chunk is started before the current
+    one is handed back, so the devices keep working while the caller writes it: at
+    most two chunks are on the devices at a time.
     """
+    from simcore.run import devices  # kept local: this function owns the device layout
+
     chunk_size = max(1, min(chunk_size, n_scenarios))
-    for first in range(start, start + n_scenarios, chunk_size):
+    mesh = devices.scenario_mesh()
+    padded = devices.padded_size(chunk_size, mesh.size)
+    batch = devices.sharded_simulate_batch(mesh, sim.horizon_days)
+    model, policies, events, base_key = devices.replicate(
+        (sim.loaded.model, sim.policies, sim.events, sim.base_key), mesh)
+
+    def launch(first):  # asynchronous: returns device arrays still being computed
+        index = devices.shard_index(np.arange(first, first + padded, dtype=np.uint32), mesh)
+        metrics = batch(model, policies, events, base_key, index)
+        return metrics, _sample_chunk(events, base_key, index)
+
+    firsts = range(start, start + n_scenarios, chunk_size)
+    pending = launch(firsts[0]) if len(firsts) else None
+    for position, first in enumerate(firsts):
+        metrics, draws = pending
+        if position + 1 < len(firsts):
+            pending = launch(firsts[position + 1])
         count = min(chunk_size, start + n_scenarios - first)
-        # Pad to a full chunk (extra indices are real, independent scenarios we drop)
-        # so that every chunk reuses one compiled function.
-        index = jnp.arange(first, first + chunk_size, dtype=jnp.uint32)
-        metrics, _ = simulate_batch(sim.loaded.model, sim.policies, sim.events, sim.base_key, index,
-                                    horizon=sim.horizon_days)
-        draws = _sample_chunk(sim.events, sim.base_key, index)
         host = {name: np.asarray(value)[:, :count] for name, value in metrics._asdict().items()}
         draws_host = {name: np.asarray(value)[:count] for name, value in draws._asdict().items()}
         yield first, host, draws_host
@@ -92,11 +111,11 @@ def chunk_dataset(sim: Simulation, first: int, metrics: dict, draws: dict) -> xr
     """One chunk of per-scenario results as an ``xarray.Dataset``."""
     count = next(iter(metrics.values())).shape[1]
     data_vars = {}
-    for name, (dims, units, description) in METRIC_INFO.items():
+    for name, (dims, units, description, kind) in METRIC_INFO.items():
         data_vars[name] = (("policy", "scenario", *dims), metrics[name],
-                           {"units": units, "description": description})
+                           {"units": units, "description": description, "kind": kind})
     for name, value in draws.items():
-        data_vars[f"event_{name}"] = (("scenario", "event"), value,
+        data_vars[f"event_{name}"] = (("scenario", "event", "occurrence"), value,
                                       {"units": "1" if name == "severity" else "days",
                                        "description": f"sampled event {name.replace('_', ' ')}"})
     ds = xr.Dataset(
@@ -110,6 +129,7 @@ def chunk_dataset(sim: Simulation, first: int, metrics: dict, draws: dict) -> xr
         },
     )
     ds["product_unit"] = ("product", sim.loaded.units)
+    ds["storable"] = ("product", np.asarray(sim.loaded.model.storable) > 0)
     return ds
 
 

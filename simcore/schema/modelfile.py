@@ -1,6 +1,7 @@
 """Model files (TOML): products, origins, an input-output table, with sources.
 
-Layout (see ``models/README.md`` for the full reference)::
+Layout (see ``models/README.md`` for the full reference, and
+:class:`~simcore.schema.spec.ModelFileSpec` for the schema)::
 
     [model]            name, description, currency, io_value_unit, allocation,
                        shortage_tolerance, origins = ["CN", ...]
@@ -9,18 +10,24 @@ Layout (see ``models/README.md`` for the full reference)::
                        domestic_share, recipe_inputs = [...], price_elasticity,
                        price_cap, price_relax_half_life_days, restock_headroom,
                        use = {sector = share}, substitutable = {sector = share},
+                       world_share = {CN = 0.98, ...}, world_price_elasticity,
+                       world_demand_weight, cover_horizon_days, transit_days = {CN = 30},
+                       storage_room_days, exposure = {sector = share},
+                       essentiality = {sector = "critical" | "important" | "non-critical"},
                        sources = {field = "citation" or "assumption: ..."}
     [io]               sectors, technical_coefficients (A[j][s]), final_demand,
-                       priority, critical_upstream = [[j, s], ...] or
+                       value_added, priority, critical_upstream = [[j, s], ...] or
                        critical_threshold, sources = {...}
 
-Every numeric field given for a product or the IO table must have an entry in the
-matching ``sources`` table: a citation, or a text starting with ``assumption:``.
+Every numeric field given for a product, the IO table or ``[model]`` must have an entry
+in the matching ``sources`` table: a citation, or a text starting with ``assumption:``.
+Without ``[io]`` the model is product-only, with one pseudo-sector "all products".
 All problems are reported together as one :class:`~simcore.schema.errors.InputError`.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,29 +35,25 @@ import numpy as np
 
 from simcore.core.model import Model, build_model
 from simcore.schema.errors import Problems, read_toml
+from simcore.schema.spec import (
+    ESSENTIALITY,
+    IOSpec,
+    ModelFileSpec,
+    ModelMetaSpec,
+    ProductSpec,
+    needs_source,
+    schema_problems,
+    sort_problems,
+)
 
-ALLOCATIONS = ("proportional", "priority")
-
-PRODUCT_NUMBERS = {
-    # field: (default, low, high, low_open)
-    "demand_per_day": (None, 0.0, None, True),
-    "price": (None, 0.0, None, True),
-    "inventory_days": (0.0, 0.0, None, False),
-    "lead_time_days": (0.0, 0.0, 3650.0, False),
-    "domestic_share": (None, 0.0, 1.0, False),
-    "price_elasticity": (0.5, 0.0, None, True),
-    "price_cap": (10.0, 1.0, None, False),
-    "price_relax_half_life_days": (30.0, 0.0, None, True),
-    "restock_headroom": (0.1, 0.0, None, False),
+PRODUCT_ONLY_SECTOR = "all products"
+SECTOR_TABLES = ("use", "substitutable", "exposure", "essentiality")
+SHARE_TOLERANCE = 1e-6
+DEFAULT_COVER_HORIZON_DAYS = 30.0
+MODEL_HINTS = {
+    "model": "a [model] table with origins = [\"CN\", ...]",
+    "products": "one [[products]] table per product (name, demand_per_day, price, ...)",
 }
-PRODUCT_KEYS = set(PRODUCT_NUMBERS) | {
-    "name", "unit", "hs_code", "description", "storable", "import_share", "recipe_inputs",
-    "use", "substitutable", "sources",
-}
-MODEL_KEYS = {"name", "description", "currency", "io_value_unit", "allocation", "shortage_tolerance",
-              "origins", "sources"}
-IO_KEYS = {"sectors", "technical_coefficients", "final_demand", "priority", "critical_upstream",
-           "critical_threshold", "sources"}
 
 
 @dataclass
@@ -70,32 +73,17 @@ class LoadedModel:
     path: str | None = None
 
 
-def _shares(problems: Problems, table, names: list[str], field_name: str) -> np.ndarray | None:
-    """Read ``{name: share}`` into a vector over ``names``; shares in [0, 1]."""
-    if not isinstance(table, dict):
-        problems.add(field_name, f"must be a table {{name = share}}, got {table!r}")
-        return None
-    out = np.zeros(len(names))
-    for key in table:
-        if key not in names:
-            problems.add(f"{field_name}.{key}", f"unknown name; allowed: {', '.join(names)}")
-            continue
-        value = problems.number(table, key, f"{field_name}.{key}", low=0.0, high=1.0)
-        if value is not None:
-            out[names.index(key)] = value
-    return out
+def core_kwargs(func, kwargs: dict) -> dict:
+    """The keyword arguments of ``kwargs`` that ``func`` accepts.
 
-
-def _check_sources(problems: Problems, table: dict, numeric_fields, where: str) -> None:
-    sources = table.get("sources", {})
-    if not isinstance(sources, dict):
-        problems.add(f"{where}.sources", "must be a table {field = \"source or assumption: ...\"}")
-        return
-    for name in numeric_fields:
-        text = sources.get(name)
-        if not isinstance(text, str) or not text.strip():
-            problems.add(f"{where}.sources.{name}",
-                         "missing: every number needs a source or a text starting with 'assumption:'")
+    TODO(lead, issue 5): remove this guard once build_model / make_events take the
+    issue-5 keywords (world_share, ..., max_occurrences, announcement_lead_days); until
+    then a field the engine does not know yet is validated but not passed on.
+    """
+    params = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(kwargs)
+    return {k: v for k, v in kwargs.items() if k in params}
 
 
 def load_model(path: str | Path) -> LoadedModel:
@@ -109,197 +97,327 @@ def load_model(path: str | Path) -> LoadedModel:
 
 
 def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
-    """Validate a model given as a dict (the parsed TOML) and build it."""
+    """Validate a model given as a dict (the parsed TOML) and build it.
+
+    Pass 1 checks each field against :class:`ModelFileSpec`; pass 2 the rules across
+    fields (names, sums, sources, recipe cycles, IO shapes). Both always run.
+    """
     problems = problems or Problems("model")
-    problems.unknown_keys(raw, {"model", "products", "io"}, "")
-    meta = problems.table(raw, "model", MODEL_KEYS, "model")
+    spec, clean = schema_problems(ModelFileSpec, raw, problems, hints=MODEL_HINTS)
+    clean = clean if isinstance(clean, dict) else {}
+    meta = _table(clean.get("model"))
     origins = meta.get("origins")
-    if not (isinstance(origins, list) and origins and all(isinstance(o, str) for o in origins)):
-        problems.add("model.origins", "must be a non-empty list of origin names, e.g. [\"CN\", \"AU\"]")
-        origins = []
-    elif len(set(origins)) != len(origins):
-        problems.add("model.origins", "names must be unique")
-    allocation = meta.get("allocation", "proportional")
-    if allocation not in ALLOCATIONS:
-        problems.add("model.allocation", f"must be one of {', '.join(ALLOCATIONS)}, got {allocation!r}")
-    tolerance = problems.number(meta, "shortage_tolerance", "model.shortage_tolerance", default=1e-3,
-                                low=0.0, high=1.0)
+    io_given = isinstance(raw, dict) and "io" in raw
+    io = _table(clean.get("io"))
+    sectors = io.get("sectors")
+    products = clean.get("products") if isinstance(clean.get("products"), list) else []
+    raw_products = raw.get("products") if isinstance(raw, dict) and isinstance(raw.get("products"), list) else []
+    names = [p.get("name") if isinstance(p, dict) else None for p in products]
 
-    io = raw.get("io")
-    sectors, a_matrix, final, priority, critical = _parse_io(io, problems)
+    _check_sources(problems, _table(_table(raw).get("model")), ModelMetaSpec, "model")
+    for i, product in enumerate(products):
+        if isinstance(product, dict):
+            where = f"products[{i}]" + (f" ({names[i]})" if isinstance(names[i], str) else "")
+            given = raw_products[i] if i < len(raw_products) and isinstance(raw_products[i], dict) else {}
+            _check_product(problems, product, given, where, i, names, origins, sectors if io_given else None,
+                           io_given)
+    _check_recipe_cycles(problems, products, names)
+    if io_given and io:
+        _check_io(problems, io, _table(raw.get("io")))
 
-    products_raw = raw.get("products")
-    if not (isinstance(products_raw, list) and products_raw):
-        problems.add("products", "must be a non-empty array of [[products]] tables")
-        products_raw = []
-    names = [p.get("name") if isinstance(p, dict) else None for p in products_raw]
-    for i, name in enumerate(names):
-        if not isinstance(name, str) or not name:
-            problems.add(f"products[{i}].name", "is required (a non-empty string)")
-    if len(set(n for n in names if isinstance(n, str))) != len([n for n in names if isinstance(n, str)]):
-        problems.add("products", "product names must be unique")
-
-    columns: dict[str, list] = {k: [] for k in PRODUCT_NUMBERS}
-    storable, import_share, recipe, use, substitutable, units = [], [], [], [], [], []
-    n_sectors = len(sectors) if sectors else 1
-    for i, prod in enumerate(products_raw):
-        where = f"products[{i}]" + (f" ({names[i]})" if isinstance(names[i], str) else "")
-        if not isinstance(prod, dict):
-            problems.add(where, "must be a table")
-            continue
-        problems.unknown_keys(prod, PRODUCT_KEYS, where)
-        given_numbers = [k for k in PRODUCT_NUMBERS if k in prod]
-        for key, (default, low, high, low_open) in PRODUCT_NUMBERS.items():
-            required = default is None and key != "domestic_share"
-            columns[key].append(problems.number(prod, key, f"{where}.{key}", default=default, low=low,
-                                                high=high, low_open=low_open, required=required))
-        is_storable = prod.get("storable", True)
-        if not isinstance(is_storable, bool):
-            problems.add(f"{where}.storable", f"must be true or false, got {is_storable!r}")
-            is_storable = True
-        if not is_storable and prod.get("inventory_days", 0) not in (0, 0.0):
-            problems.add(f"{where}.inventory_days", "must be 0 for a non-storable product (a service)")
-        storable.append(1.0 if is_storable else 0.0)
-        units.append(str(prod.get("unit", "unit")))
-        shares = _shares(problems, prod.get("import_share", {}), origins, f"{where}.import_share")
-        import_share.append(shares if shares is not None else np.zeros(len(origins)))
-        domestic = columns["domestic_share"][-1]
-        total = (shares.sum() if shares is not None else 0.0) + (domestic or 0.0)
-        if shares is not None and domestic is not None and abs(total - 1.0) > 1e-6:
-            problems.add(f"{where}.import_share",
-                         f"import shares + domestic_share must sum to 1, got {total:.6g}")
-        elif shares is not None and shares.sum() > 1.0 + 1e-6:
-            problems.add(f"{where}.import_share", f"shares must sum to at most 1, got {shares.sum():.6g}")
-        if domestic is None and shares is not None:
-            columns["domestic_share"][-1] = max(0.0, 1.0 - float(shares.sum()))
-        inputs = prod.get("recipe_inputs", [])
-        row = np.zeros(len(products_raw))
-        if not isinstance(inputs, list):
-            problems.add(f"{where}.recipe_inputs", "must be a list of product names")
-            inputs = []
-        for name in inputs:
-            if name not in names or name == names[i]:
-                problems.add(f"{where}.recipe_inputs", f"{name!r} is not another product of this model")
-            else:
-                row[names.index(name)] = 1.0
-        recipe.append(row)
-        if sectors:
-            use_row = _shares(problems, prod.get("use", {}), sectors, f"{where}.use")
-            if use_row is not None and use_row.sum() > 1.0 + 1e-6:
-                problems.add(f"{where}.use", f"sector shares must sum to at most 1, got {use_row.sum():.6g}")
-            sub_row = _shares(problems, prod.get("substitutable", {}), sectors, f"{where}.substitutable")
-        else:
-            for key in ("use", "substitutable"):
-                if key in prod:
-                    problems.add(f"{where}.{key}", "needs an [io] table with sectors")
-            use_row, sub_row = np.ones(1), np.zeros(1)
-        use.append(use_row if use_row is not None else np.zeros(n_sectors))
-        substitutable.append(sub_row if sub_row is not None else np.zeros(n_sectors))
-        numeric = given_numbers + (["import_share"] if prod.get("import_share") else [])
-        numeric += ["use"] if prod.get("use") else []
-        numeric += ["substitutable"] if prod.get("substitutable") else []
-        _check_sources(problems, prod, numeric, where)
-    if io is not None and isinstance(io, dict):
-        io_numeric = [k for k in ("technical_coefficients", "final_demand", "critical_threshold") if k in io]
-        _check_sources(problems, io, io_numeric, "io")
-
+    sort_problems(problems, ("model", "products", "io"))
     problems.raise_if_any()
-    model = build_model(
-        demand_per_day=columns["demand_per_day"],
-        price=columns["price"],
-        inventory_days=columns["inventory_days"],
-        import_share=np.array(import_share),
-        lead_time_days=columns["lead_time_days"],
-        storable=storable,
-        domestic_share=columns["domestic_share"],
-        recipe_inputs=np.array(recipe),
-        price_elasticity=columns["price_elasticity"],
-        price_cap=columns["price_cap"],
-        price_relax_half_life_days=columns["price_relax_half_life_days"],
-        restock_headroom=columns["restock_headroom"],
-        technical_coefficients=a_matrix,
-        final_demand=final,
-        use_share=np.array(use) if sectors else None,
-        substitutable_share=np.array(substitutable),
-        sector_priority=priority,
-        allocation=allocation,
-        critical_upstream=critical,
-        shortage_tolerance=tolerance,
-    )
-    _check_value_added(model, sectors or ["all products"], problems)
+    assert spec is not None  # pass 1 found nothing
+    model = _build(spec)
+    if spec.io is not None:
+        _check_value_added(model, spec.io.sectors, problems)
     problems.raise_if_any()
+    meta_spec = spec.model
     return LoadedModel(
         model=model,
-        name=str(meta.get("name", "model")),
-        products=list(names),
-        origins=list(origins),
-        sectors=list(sectors) if sectors else ["all products"],
-        units=units,
-        currency=str(meta.get("currency", "currency")),
-        io_value_unit=str(meta.get("io_value_unit", meta.get("currency", "currency"))),
-        description=str(meta.get("description", "")),
-        sources={"model": meta.get("sources", {}), "io": (io or {}).get("sources", {})},
+        name=meta_spec.name,
+        products=[p.name for p in spec.products],
+        origins=list(meta_spec.origins),
+        sectors=list(spec.io.sectors) if spec.io else [PRODUCT_ONLY_SECTOR],
+        units=[p.unit for p in spec.products],
+        currency=meta_spec.currency,
+        io_value_unit=meta_spec.io_value_unit or meta_spec.currency,
+        description=meta_spec.description,
+        sources={"model": meta_spec.sources, "io": spec.io.sources if spec.io else {}},
     )
 
 
-def _parse_io(io, problems: Problems):
-    """Validate the ``[io]`` table; returns sectors, A, f, priority ranks, critical mask."""
-    if io is None:
-        return None, None, None, None, None
-    if not isinstance(io, dict):
-        problems.add("io", "must be a table")
-        return None, None, None, None, None
-    problems.unknown_keys(io, IO_KEYS, "io")
+# --------------------------------------------------------------------------- pass 2: cross-field checks
+
+def _table(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _check_names(problems: Problems, table: dict, allowed, where: str, what: str) -> None:
+    """Every key of ``table`` must be one of ``allowed`` (skipped when those are unknown)."""
+    if allowed is None:
+        return
+    for key in table:
+        if key not in allowed:
+            problems.add(f"{where}.{key}", f"unknown {what}; allowed: {', '.join(allowed)}")
+
+
+def _known_sum(table: dict, allowed) -> float:
+    return float(sum(v for k, v in table.items() if allowed is None or k in allowed))
+
+
+def _check_sources(problems: Problems, given: dict, spec, where: str) -> None:
+    """Every sourced field given needs a non-empty ``sources`` entry; sources name fields."""
+    if "sources" in given and not isinstance(given["sources"], dict):
+        return  # reported by pass 1
+    sources = _table(given.get("sources"))
+    for name in needs_source(spec):
+        value = given.get(name)
+        if name in given and value not in ({}, []) and name not in sources:
+            problems.add(f"{where}.sources.{name}",
+                         "missing: every number needs a source or a text starting with 'assumption:'")
+    fields = sorted(set(spec.model_fields) - {"sources"})
+    for name in sources:
+        if name not in fields:
+            problems.add(f"{where}.sources.{name}", f"names no field of this table; allowed: {', '.join(fields)}")
+
+
+def _check_product(problems: Problems, product: dict, given: dict, where: str, index: int, names: list,
+                   origins, sectors, io_given: bool) -> None:
+    """Rules across the fields of one product (``product``: the cleaned table; ``given``: as written)."""
+    name = names[index]
+    if isinstance(name, str) and name in names[:index]:
+        problems.add(f"{where}.name", f"{name!r} is also the name of products[{names.index(name)}]; "
+                     "product names must be unique")
+    if product.get("storable", True) is False:
+        for key in ("inventory_days", "storage_room_days"):
+            if product.get(key, 0.0) > 0:
+                problems.add(f"{where}.{key}", "must be 0 for a non-storable product (a service)")
+
+    imports = _table(product.get("import_share"))
+    _check_names(problems, imports, origins, f"{where}.import_share", "origin")
+    total_imports = _known_sum(imports, origins)
+    domestic = product.get("domestic_share")
+    if domestic is not None and abs(total_imports + domestic - 1.0) > SHARE_TOLERANCE:
+        problems.add(f"{where}.import_share",
+                     f"import shares + domestic_share must sum to 1, got {total_imports + domestic:.6g}")
+    elif total_imports > 1.0 + SHARE_TOLERANCE:
+        problems.add(f"{where}.import_share", f"shares must sum to at most 1, got {total_imports:.6g}")
+    world = _table(product.get("world_share"))
+    _check_names(problems, world, origins, f"{where}.world_share", "origin")
+    if _known_sum(world, origins) > 1.0 + SHARE_TOLERANCE:
+        problems.add(f"{where}.world_share", f"shares of world production must sum to at most 1 (the rest is the "
+                     f"rest of the world), got {_known_sum(world, origins):.6g}")
+    _check_names(problems, _table(product.get("transit_days")), origins, f"{where}.transit_days", "origin")
+
+    for other in product.get("recipe_inputs", []):
+        if other is not None and (other not in names or other == name):
+            problems.add(f"{where}.recipe_inputs", f"{other!r} is not another product of this model; "
+                         f"allowed: {', '.join(n for n in names if isinstance(n, str) and n != name)}")
+
+    if io_given:
+        _check_sector_tables(problems, product, given, where, sectors)
+    else:
+        for key in SECTOR_TABLES:
+            if given.get(key):
+                problems.add(f"{where}.{key}", "needs an [io] table with sectors (a product-only model has "
+                             f"one pseudo-sector {PRODUCT_ONLY_SECTOR!r})")
+    _check_sources(problems, given, ProductSpec, where)
+
+
+def _check_sector_tables(problems: Problems, product: dict, given: dict, where: str, sectors) -> None:
+    """Sector names; use shares sum to at most 1; exposure/essentiality only where the product is used."""
+    for key in SECTOR_TABLES:
+        _check_names(problems, _table(product.get(key)), sectors, f"{where}.{key}", "sector")
+    if sectors is None or ("use" in given and not isinstance(given["use"], dict)):
+        return  # reported by pass 1
+    use, use_given = _table(product.get("use")), _table(given.get("use"))
+    if _known_sum(use, sectors) > 1.0 + SHARE_TOLERANCE:
+        problems.add(f"{where}.use", f"sector shares must sum to at most 1, got {_known_sum(use, sectors):.6g}")
+    for key in ("exposure", "essentiality"):
+        for sector in _table(product.get(key)):
+            if sector in sectors and use.get(sector, 0.0) <= 0 and not (sector in use_given and sector not in use):
+                problems.add(f"{where}.{key}.{sector}",
+                             f"the product has no use in sector {sector!r}; give use.{sector} too ({key} applies "
+                             "to the sectors that use the product)")
+
+
+def find_cycle(edges: dict[int, list[int]], n: int) -> list[int] | None:
+    """One directed cycle in a graph of ``n`` nodes as ``[a, b, ..., a]``, or None.
+
+    Depth-first in node order; the cycle starts at the node whose edge closes it.
+    """
+    state = [0] * n  # 0 new, 1 on the current path, 2 done
+    path: list[int] = []
+
+    def visit(u: int) -> list[int] | None:
+        state[u] = 1
+        path.append(u)
+        for v in edges.get(u, []):
+            if state[v] == 1:
+                loop = path[path.index(v):]
+                return [u] + loop[:-1] + [u] if len(loop) > 1 else [u, u]
+            if state[v] == 0:
+                found = visit(v)
+                if found:
+                    return found
+        path.pop()
+        state[u] = 2
+        return None
+
+    for start in range(n):
+        if state[start] == 0:
+            found = visit(start)
+            if found:
+                return found
+    return None
+
+
+def _check_recipe_cycles(problems: Problems, products: list, names: list) -> None:
+    """Recipe inputs must not loop back (A needs B needs A): refuse naming the cycle."""
+    index = {name: i for i, name in enumerate(names) if isinstance(name, str)}
+    edges = {}
+    for i, product in enumerate(products):
+        if isinstance(product, dict):
+            edges[i] = [index[q] for q in product.get("recipe_inputs", []) if q in index and index[q] != i]
+    cycle = find_cycle(edges, len(names))
+    if cycle:
+        first = cycle[0]
+        problems.add(f"products[{first}] ({names[first]}).recipe_inputs",
+                     f"recipe inputs form a cycle: {' -> '.join(names[i] for i in cycle)} "
+                     "(a product cannot need itself, directly or through other products)")
+
+
+def _check_io(problems: Problems, io: dict, given: dict) -> None:
+    """Shapes against the sector list, column sums, priority and critical links."""
     sectors = io.get("sectors")
-    if not (isinstance(sectors, list) and sectors and all(isinstance(s, str) for s in sectors)):
-        problems.add("io.sectors", "must be a non-empty list of sector names")
-        return None, None, None, None, None
-    n = len(sectors)
-    a_matrix = np.zeros((n, n))
-    try:
-        a_given = np.array(io.get("technical_coefficients"), dtype=np.float64)
-        if a_given.shape != (n, n):
-            problems.add("io.technical_coefficients", f"must be a {n}x{n} array (A[j][s]), got shape {a_given.shape}")
-        elif (a_given < 0).any() or (a_given.sum(axis=0) >= 1).any():
-            problems.add("io.technical_coefficients", "entries must be >= 0 and every column sum < 1")
-        else:
-            a_matrix = a_given
-    except (TypeError, ValueError):
-        problems.add("io.technical_coefficients", f"must be a {n}x{n} array of numbers")
-    final = np.ones(n)
-    try:
-        f_given = np.array(io.get("final_demand"), dtype=np.float64)
-        if f_given.shape != (n,) or (f_given < 0).any():
-            problems.add("io.final_demand", f"must be {n} numbers >= 0 (currency per year)")
-        else:
-            final = f_given
-    except (TypeError, ValueError):
-        problems.add("io.final_demand", f"must be {n} numbers >= 0 (currency per year)")
-    priority = io.get("priority")
-    if priority is not None:
-        if not (isinstance(priority, list) and sorted(priority) == sorted(set(priority))
-                and set(priority) <= set(sectors) and len(priority) == n):
+    if sectors is not None:
+        n = len(sectors)
+        rows = io.get("technical_coefficients")
+        if isinstance(rows, list) and all(isinstance(r, list) and None not in r for r in rows):
+            if len(rows) != n or any(len(r) != n for r in rows):
+                problems.add("io.technical_coefficients",
+                             f"must be a {n}x{n} array (A[j][s], one row and one column per sector), got "
+                             f"{len(rows)} rows of lengths {sorted({len(r) for r in rows})}")
+            else:
+                column_sums = np.asarray(rows, dtype=np.float64).sum(axis=0)
+                for s in np.flatnonzero(column_sums >= 1.0):
+                    problems.add("io.technical_coefficients",
+                                 f"every column sum must be < 1 (inputs per unit of output); column {s} "
+                                 f"({sectors[s]}) sums to {column_sums[s]:.6g}")
+        for key in ("final_demand", "value_added"):
+            values = io.get(key)
+            if isinstance(values, list) and None not in values and len(values) != n:
+                problems.add(f"io.{key}", f"must be {n} numbers >= 0 (one per sector: {', '.join(sectors)}), "
+                             f"got {len(values)}")
+        priority = io.get("priority")
+        if priority is not None and None not in priority and sorted(priority) != sorted(sectors):
             problems.add("io.priority", f"must list every sector once, first served first: {', '.join(sectors)}")
-            priority = None
-        else:
-            priority = [priority.index(s) for s in sectors]
-    critical = np.zeros((n, n))
-    if "critical_threshold" in io:
-        threshold = problems.number(io, "critical_threshold", "io.critical_threshold", low=0.0, high=1.0,
-                                    low_open=True)
-        if threshold is not None:
-            critical = (a_matrix >= threshold).astype(float)
+        for k, pair in enumerate(io.get("critical_upstream", [])):
+            if isinstance(pair, list) and not all(p in sectors for p in pair):
+                problems.add(f"io.critical_upstream[{k}]",
+                             f"must be [upstream, downstream] sector names from: {', '.join(sectors)}")
+    _check_sources(problems, given, IOSpec, "io")
+
+
+# --------------------------------------------------------------------------- building
+
+def _rows(tables: list[dict], names: list[str], defaults: np.ndarray) -> np.ndarray:
+    """``[{name: value}]`` -> ``[len(tables), len(names)]`` over ``defaults``."""
+    out = np.array(defaults, dtype=np.float64, copy=True)
+    for i, table in enumerate(tables):
+        for key, value in (table or {}).items():
+            out[i, names.index(key)] = value
+    return out
+
+
+def _build(spec: ModelFileSpec) -> Model:
+    """The core :class:`Model` of a valid spec (pass 1 and pass 2 found nothing)."""
+    products, origins = spec.products, spec.model.origins
+    names = [p.name for p in products]
+    n_products, n_origins = len(products), len(origins)
+
+    def column(key, default=None) -> np.ndarray:
+        return np.array([getattr(p, key) if getattr(p, key) is not None else default for p in products],
+                        dtype=np.float64)
+
+    import_share = _rows([p.import_share for p in products], origins, np.zeros((n_products, n_origins)))
+    domestic = np.array([p.domestic_share if p.domestic_share is not None else max(0.0, 1.0 - row.sum())
+                         for p, row in zip(products, import_share)])
+    recipe = np.zeros((n_products, n_products))
+    for i, product in enumerate(products):
+        for other in product.recipe_inputs:
+            recipe[i, names.index(other)] = 1.0
+    kwargs = dict(
+        demand_per_day=column("demand_per_day"), price=column("price"), inventory_days=column("inventory_days"),
+        import_share=import_share, lead_time_days=column("lead_time_days"),
+        storable=np.array([1.0 if p.storable else 0.0 for p in products]), domestic_share=domestic,
+        recipe_inputs=recipe, price_elasticity=column("price_elasticity"), price_cap=column("price_cap"),
+        price_relax_half_life_days=column("price_relax_half_life_days"),
+        restock_headroom=column("restock_headroom"), allocation=spec.model.allocation,
+        shortage_tolerance=spec.model.shortage_tolerance,
+    )
+    # Issue-5 fields: passed only when some product gives them (the others get the
+    # documented default), so that older models keep the engine's own defaults.
+    new: dict = {}
+
+    def given(key) -> bool:
+        return any(getattr(p, key) is not None for p in products)
+
+    if given("world_share"):
+        # a product that gives world shares gives them all (unlisted origins: 0); the
+        # others keep the default, their import shares
+        listed = np.array([p.world_share is not None for p in products])
+        new["world_share"] = _rows([p.world_share for p in products], origins,
+                                   np.where(listed[:, None], 0.0, import_share))
+    if given("world_price_elasticity"):
+        new["world_price_elasticity"] = np.where(np.isnan(column("world_price_elasticity", np.nan)),
+                                                 kwargs["price_elasticity"], column("world_price_elasticity", np.nan))
+    if given("world_demand_weight"):
+        new["world_demand_weight"] = column("world_demand_weight", 0.0)
+    if given("cover_horizon_days"):
+        new["cover_horizon_days"] = column("cover_horizon_days", DEFAULT_COVER_HORIZON_DAYS)
+    if given("transit_days"):
+        lead = np.repeat(kwargs["lead_time_days"][:, None], n_origins, axis=1)
+        new["transit_days"] = _rows([p.transit_days for p in products], origins, lead)
+    if given("storage_room_days"):
+        new["storage_room_days"] = column("storage_room_days", 0.0)
+
+    io: IOSpec | None = spec.io
+    if io is not None:
+        sectors = io.sectors
+        n_sectors = len(sectors)
+        use = _rows([p.use for p in products], sectors, np.zeros((n_products, n_sectors)))
+        critical = np.zeros((n_sectors, n_sectors))
+        if io.critical_threshold is not None:
+            critical = (np.asarray(io.technical_coefficients) >= io.critical_threshold).astype(float)
             np.fill_diagonal(critical, 0.0)
-    for k, pair in enumerate(io.get("critical_upstream", [])):
-        if not (isinstance(pair, list) and len(pair) == 2 and all(p in sectors for p in pair)):
-            problems.add(f"io.critical_upstream[{k}]", f"must be [upstream, downstream] sector names from: {', '.join(sectors)}")
-            continue
-        critical[sectors.index(pair[0]), sectors.index(pair[1])] = 1.0
-    return sectors, a_matrix, final, priority, critical
+        for upstream, downstream in io.critical_upstream:
+            critical[sectors.index(upstream), sectors.index(downstream)] = 1.0
+        kwargs.update(
+            technical_coefficients=np.asarray(io.technical_coefficients, dtype=np.float64),
+            final_demand=np.asarray(io.final_demand, dtype=np.float64),
+            use_share=use,
+            substitutable_share=_rows([p.substitutable for p in products], sectors, np.zeros_like(use)),
+            sector_priority=[io.priority.index(s) for s in sectors] if io.priority else None,
+            critical_upstream=critical,
+        )
+        if given("exposure"):
+            new["exposure"] = _rows([p.exposure for p in products], sectors, (use > 0).astype(np.float64))
+        if given("essentiality"):
+            classes = [{s: ESSENTIALITY[c] for s, c in (p.essentiality or {}).items()} for p in products]
+            new["essentiality"] = _rows(classes, sectors, np.ones_like(use))
+        if io.value_added is not None:
+            new["value_added"] = np.asarray(io.value_added, dtype=np.float64)
+    return build_model(**kwargs, **core_kwargs(build_model, new))
 
 
 def _check_value_added(model: Model, sectors: list[str], problems: Problems) -> None:
-    """Sector input costs (other sectors + products) must stay below output value."""
+    """Sector input costs (other sectors + products) must stay below output value.
+
+    Only for models with an ``[io]`` table: the product-only pseudo-sector buys every
+    product and nothing else, so its costs are its whole output by construction.
+    """
     costs = np.asarray(model.technical_coefficients).sum(axis=0) + np.asarray(model.cost_share).sum(axis=0)
     for s, name in enumerate(sectors):
         if costs[s] >= 1.0:

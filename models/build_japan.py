@@ -1,0 +1,1660 @@
+"""Build the Japan critical-minerals reference model (and its two run configs) from data.
+
+    python models/build_japan.py            # write the model and the two configs
+    python models/build_japan.py --check    # exit 1 if the committed files are out of date
+
+Inputs: the CSV rows in ``models/data/`` (copied verbatim from the team's shared dataset,
+each with its ``source`` column; see ``models/data/SOURCES.md``) and the ASSUMPTIONS table
+below (each with its reason and, where useful, a range).
+
+Outputs (generated, do not edit by hand):
+
+* ``models/japan_critical_minerals.toml``
+* ``configs/japan_timeline.toml``  (2023-2025 control timeline replayed as given events)
+* ``configs/japan_outlook.toml``   (three-year stochastic outlook with policy mixes)
+
+Rule: every number written into the model is a :class:`Sourced` value whose ``source``
+is either ``data: <file> ...`` / ``computed: ... <file> ...`` naming a file of
+``models/data/`` or ``assumption: <reason>``. :func:`validate_tree` walks the model before
+writing and the build FAILS (exit status 1, naming each number) if a number is bare or
+its source does not qualify. :func:`validate_assumptions` checks the assumptions table
+itself (a reason for each entry, the value inside its range).
+
+Units: product quantities in each product's ``unit`` per day; prices in JPY million per
+product unit (USD prices from ``prices.csv`` converted at the assumed exchange rate, see
+``usd_jpy``), because the engine compares product spending with the IO table's sector
+output, which is in JPY million per year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "models" / "data"
+MODEL_PATH = ROOT / "models" / "japan_critical_minerals.toml"
+TIMELINE_PATH = ROOT / "configs" / "japan_timeline.toml"
+OUTLOOK_PATH = ROOT / "configs" / "japan_outlook.toml"
+
+ORIGINS = ["CN", "AU", "US", "MM", "VN", "RU", "KR", "EU", "AFR", "ROW"]
+DATA_FILES = ("world_production_shares.csv", "japan_import_shares.csv", "prices.csv", "japan_io_sectors.csv",
+              "stockpile_facts.csv", "control_timeline.csv", "critical_products.csv", "origin_groups.csv")
+LB_PER_T = 2204.62262  # pounds per metric tonne (definition: 1 lb = 0.45359237 kg)
+DAYS_PER_YEAR = 365.0
+
+
+class BuildError(Exception):
+    """A number without a qualifying source, or an assumption without a reason."""
+
+
+# --------------------------------------------------------------------------- sourced numbers
+@dataclass(frozen=True)
+class Sourced:
+    """A number with where it comes from: ``data: ...``, ``computed: ...`` or ``assumption: ...``."""
+
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A text value that is still a modelling choice (e.g. an essentiality level), with its source."""
+
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Assumption:
+    value: float
+    reason: str
+    low: float | None = None
+    high: float | None = None
+
+    def label(self) -> str:
+        rng = f" (range {_fmt(self.low)}-{_fmt(self.high)})" if self.low is not None and self.high is not None else ""
+        return f"assumption: {self.reason}{rng}"
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+# Every assumed number of the model, with its reason (and range where useful).
+# Units are given in the name or the reason. Ranges are the plausible bands a user should
+# vary in a sensitivity run; the central value is what the model file uses.
+ASSUMPTIONS: dict[str, Assumption] = {
+    # currency
+    "usd_jpy": Assumption(151.5, "JPY per USD, approximately the 2024 annual average, used to convert the 2024 USD "
+                          "prices into the IO table's JPY; the IO table itself is in 2011 JPY, so product cost shares "
+                          "carry the 2011-2024 change in nominal output (roughly +20%) as an error", 140.0, 160.0),
+    # demand: Japan's consumption where the data give no Japan volume
+    "ga_mirror_mostly_gallium": Assumption(1.0, "share of the China->Japan HS 8112.92 mirror quantity in 2022 (the last "
+                                           "pre-control year) that is gallium; the code also covers Ge, In, Nb and others "
+                                           "and its unit value (159 USD/kg) is below the US gallium import unit value "
+                                           "(432 USD/kg in 2022), so the true share may be lower", 0.5, 1.0),
+    "ge_demand_kg_per_year": Assumption(20000.0, "Japan's germanium use (fibre optics, infrared optics, GeO2 catalyst "
+                                        "for PET) in kg/yr; no world production table and no Japan volume exist in the "
+                                        "data (USGS MCS 2026 publishes no Ge country table), order of magnitude only",
+                                        10000.0, 40000.0),
+    "graphite_cn_share_applies_to_natural": Assumption(1.0, "the ~90% China share of Japan's graphite imports (Yomiuri, "
+                                                       "c. 2023, natural vs synthetic not distinguished) is applied to "
+                                                       "natural graphite (HS 2504.10) to scale the mirror flow up to "
+                                                       "Japan's total", 1.0, 1.0),
+    "sb_december_representative": Assumption(12.0, "months per year: the December 2024 ingot imports (~293 t, the only "
+                                             "Japan-reported month in the data) are taken as a typical month; Argus "
+                                             "calls December a surge, so annual imports may be lower (2020 China->Japan "
+                                             "alone: 1,822 t unwrought + 2,524 t oxide)", 8.0, 12.0),
+    "w_japan_share_of_world": Assumption(0.07, "Japan's share of world tungsten use: a large cemented-carbide and "
+                                         "cutting-tool industry; no Japan import volume in the data (NOT FOUND row)",
+                                         0.04, 0.10),
+    "te_japan_share_of_world": Assumption(0.05, "Japan's share of world tellurium use (thermoelectric modules, "
+                                          "electronics, metallurgy); no Japan volume in the data", 0.02, 0.10),
+    "ndfeb_production_t": Assumption(10000.0, "Japan's sintered NdFeB magnet production in t/yr (several domestic "
+                                     "makers); no production statistic in the data", 6000.0, 15000.0),
+    "ndfeb_domestic_share": Assumption(0.6, "share of Japan's NdFeB magnet use made in Japan (the rest imported, mostly "
+                                       "from China); production assumed to serve domestic use", 0.4, 0.8),
+    "ndpr_oxide_per_magnet": Assumption(0.34, "kg NdPr oxide per kg sintered NdFeB: about 29-32 wt% rare-earth metal, "
+                                        "mostly Nd+Pr, divided by the ~0.86 metal content of the oxide", 0.30, 0.38),
+    "dy_oxide_per_magnet": Assumption(0.02, "kg Dy oxide per kg NdFeB, an average over grades (0 to ~4 wt% Dy; grain-"
+                                      "boundary diffusion lowers it)", 0.005, 0.05),
+    "tb_oxide_per_magnet": Assumption(0.004, "kg Tb oxide per kg NdFeB, an average over grades", 0.001, 0.01),
+    "ndpr_magnet_use_share": Assumption(0.9, "share of Japan's NdPr oxide use that goes into magnets (rest: catalysts, "
+                                        "glass, ceramics)", 0.8, 0.95),
+    "dy_magnet_use_share": Assumption(0.95, "share of Japan's Dy use that goes into magnets", 0.85, 1.0),
+    "tb_magnet_use_share": Assumption(0.8, "share of Japan's Tb use that goes into magnets (rest: phosphors)", 0.5, 0.95),
+    "smco_production_t": Assumption(300.0, "Japan's SmCo magnet production in t/yr (niche: aerospace, defence, high-"
+                                    "temperature sensors)", 100.0, 800.0),
+    "smco_domestic_share": Assumption(0.8, "share of Japan's SmCo use made in Japan", 0.6, 0.95),
+    "sm_oxide_per_magnet": Assumption(0.29, "kg Sm oxide per kg SmCo magnet (about 25 wt% Sm divided by the 0.86 metal "
+                                      "content of the oxide)", 0.25, 0.40),
+    "sm_magnet_use_share": Assumption(0.9, "share of Japan's Sm use that goes into magnets", 0.7, 1.0),
+    "cable_ship_days_per_day": Assumption(2.0, "cable-repair ship-days Japan's submarine-cable network needs per day "
+                                          "(about two ships on station on average)", 1.0, 4.0),
+    "launches_per_year": Assumption(10.0, "launches of Japanese satellites per year (government and commercial, on "
+                                    "domestic and foreign rockets)", 6.0, 15.0),
+    # prices not in the data (USD)
+    "sm_oxide_usd_per_kg": Assumption(5.0, "no samarium price in the data; samarium oxide is a low-value co-product of "
+                                      "light rare-earth separation", 2.0, 30.0),
+    "ndfeb_usd_per_kg": Assumption(50.0, "no magnet price in the data; the rare-earth content alone is worth about "
+                                   "27 USD/kg at 2024 oxide prices (intensities above), plus iron, boron and processing",
+                                   35.0, 90.0),
+    "smco_usd_per_kg": Assumption(100.0, "no SmCo price in the data; cobalt-rich high-temperature magnets cost "
+                                  "more than NdFeB", 60.0, 200.0),
+    "cable_usd_per_ship_day": Assumption(100000.0, "no charter rate in the data; day rate of a cable-repair ship",
+                                         50000.0, 200000.0),
+    "launch_usd": Assumption(60e6, "no launch price in the data; price of one medium-lift launch", 30e6, 120e6),
+    # import shares not in the data
+    "ge_world_cn": Assumption(0.7, "China's share of world refined germanium (USGS MCS 2026 has no Ge country table); "
+                              "the rest is grouped as ROW", 0.6, 0.9),
+    "ndpr_non_cn_au": Assumption(0.25, "Australia's share of Japan's NdPr imports: Japan's main non-Chinese rare-earth "
+                                 "source is Australian ore separated in Malaysia under Japanese-financed offtake",
+                                 0.15, 0.30),
+    "ndpr_non_cn_vn": Assumption(0.05, "Vietnam's share of Japan's NdPr imports (rare-earth processing serving "
+                                 "Japanese magnet makers); the headline 70% China share leaves 30% for AU+VN",
+                                 0.0, 0.10),
+    "hree_separation_cn": Assumption(0.9, "China's share of world separated Dy, Tb and Sm: heavy and medium rare earths "
+                                     "(including Myanmar's ionic-clay ore) are separated almost only in China; the "
+                                     "USGS mine shares (CN 0.71, MM 0.07 of REO) understate it", 0.8, 0.99),
+    "sm_import_cn": Assumption(0.9, "China's share of Japan's samarium imports; no Sm trade data, separation "
+                               "concentrated in China", 0.8, 0.99),
+    "magnet_world_cn": Assumption(0.9, "China's share of world sintered NdFeB production; not in the data", 0.8, 0.95),
+    "magnet_import_cn_of_imports": Assumption(0.9, "China's share of Japan's NdFeB magnet imports; the rest split "
+                                              "between Vietnam (magnet plants serving Japanese users) and ROW",
+                                              0.7, 0.95),
+    "smco_world_cn": Assumption(0.8, "China's share of world SmCo magnet production; not in the data", 0.6, 0.9),
+    "smco_import_cn_of_imports": Assumption(0.75, "China's share of Japan's SmCo imports; rest ROW", 0.5, 0.9),
+    "cable_domestic_share": Assumption(0.75, "share of Japan's cable-repair needs covered by Japanese-flagged ships; the "
+                                       "rest chartered from Asian (ROW) and European fleets", 0.5, 0.9),
+    "cable_import_eu_of_imports": Assumption(0.4, "European fleets' share of the chartered part", 0.2, 0.6),
+    "launch_domestic_share": Assumption(0.5, "share of Japanese satellites launched on Japanese rockets; the rest mostly "
+                                        "on US rockets, a few on European ones", 0.3, 0.7),
+    "launch_import_us_of_imports": Assumption(0.9, "US share of foreign launches of Japanese satellites", 0.7, 1.0),
+    # product behaviour
+    "inventory_days_minerals": Assumption(45.0, "private inventories of refined minerals held by Japanese users and "
+                                          "traders, days of use", 20.0, 90.0),
+    "inventory_days_magnets": Assumption(30.0, "private inventories of magnets, days of use", 10.0, 60.0),
+    "lead_time_days": Assumption(30.0, "days goods already shipped keep arriving after a cut (sea transit from East and "
+                                 "South-East Asia plus customs; longer from Europe, Africa, the Americas)", 14.0, 60.0),
+    "price_elasticity": Assumption(0.3, "short-run demand elasticity of critical minerals: small cost share, few "
+                                   "substitutes; not yet calibrated to an episode", 0.1, 0.6),
+    "price_cap_default": Assumption(10.0, "highest scarcity multiple of the baseline price; the observed 2023-2025 "
+                                    "annual-average multiples in prices.csv are 1.6 (Ga 2025/2023), 2.9 (Ge), 4.6 (Sb), "
+                                    "1.5 (W concentrate), 2.0 (Te), and annual averages hide the peaks", 3.0, 30.0),
+    "price_cap_hree": Assumption(25.0, "highest scarcity multiple for Dy and Tb: the Dy oxide point quotes in prices.csv "
+                                 "went from 91 USD/kg (2009-01) to 2,377 USD/kg (2011-08), a multiple of 26", 10.0, 30.0),
+    "price_cap_service": Assumption(5.0, "highest scarcity multiple of a charter or launch price", 2.0, 10.0),
+    "substitutable_low": Assumption(0.05, "share of use substitutable within months (magnet and device redesign takes "
+                                    "years)", 0.0, 0.15),
+    "substitutable_mineral": Assumption(0.1, "share of use substitutable within months", 0.0, 0.3),
+    "substitutable_graphite": Assumption(0.2, "synthetic graphite can replace part of natural graphite in anodes and "
+                                         "refractories within months", 0.1, 0.4),
+    "substitutable_sb": Assumption(0.2, "other flame retardants and battery alloys replace part of antimony use",
+                                   0.1, 0.4),
+    "substitutable_cable": Assumption(0.3, "traffic rerouted over other cables and satellites while a cable waits for "
+                                      "repair", 0.1, 0.6),
+    "substitutable_launch": Assumption(0.2, "launches that can wait or move to another provider", 0.0, 0.5),
+    # sectors: use, exposure (share of a sector's output that depends on the product)
+    "use_manufacturing": Assumption(1.0, "all industrial use of these minerals and magnets is in Manufacturing (03) at "
+                                    "the 13-sector level (metal refining, electronics, machinery and vehicles are all "
+                                    "inside it); exports and households are not modelled", 0.9, 1.0),
+    "use_launch_ict": Assumption(0.5, "share of launches bought for communication and broadcasting satellites (ICT); "
+                                 "the rest for government satellites (Public administration)", 0.3, 0.7),
+    "exp_gallium": Assumption(0.03, "share of Manufacturing output depending on gallium: compound-semiconductor devices "
+                              "(GaAs RF, GaN power, LEDs, lasers) and the lines built on them", 0.01, 0.08),
+    "exp_germanium": Assumption(0.01, "fibre optics, infrared optics, PET made with GeO2 catalyst", 0.003, 0.03),
+    "exp_graphite": Assumption(0.06, "steelmaking (refractories) and lithium-ion cells (anodes)", 0.02, 0.12),
+    "exp_antimony": Assumption(0.03, "flame-retarded plastics and textiles, lead-acid batteries, glass", 0.01, 0.06),
+    "exp_tungsten": Assumption(0.10, "metalworking with cemented-carbide tools in machinery and vehicle making",
+                               0.03, 0.25),
+    "exp_tellurium": Assumption(0.005, "thermoelectric modules, some electronics and alloys", 0.001, 0.02),
+    "exp_ree_direct": Assumption(0.002, "direct non-magnet uses of the rare-earth oxides (catalysts, glass, phosphors); "
+                                 "the magnet path runs through the recipes of ndfeb_magnet and smco_magnet",
+                                 0.0005, 0.01),
+    "exp_ndfeb": Assumption(0.12, "motors in hybrid and electric vehicles and vehicle electrics, industrial robots, "
+                            "servo motors of machine tools, compressors, drives", 0.05, 0.25),
+    "exp_smco": Assumption(0.005, "aerospace, defence and high-temperature sensors", 0.001, 0.02),
+    "exp_cable_ict": Assumption(0.10, "share of Information and communication output that depends on international "
+                                "submarine cables being repaired in time (they carry 99% of international traffic, "
+                                "policy-context.md)", 0.03, 0.30),
+    "exp_launch_ict": Assumption(0.01, "satellite communication and broadcasting", 0.003, 0.05),
+    "exp_launch_gov": Assumption(0.01, "government satellite services (earth observation, navigation, defence)",
+                                 0.003, 0.05),
+    # diversification policy (outlook config)
+    "divert_fraction": Assumption(0.375, "share of the China import share a diversification programme moves to other "
+                                  "origins: Korea's 2023 strategy cuts reliance on a few countries from 80% to 50% "
+                                  "(stockpile_facts.csv / SOURCES.md), i.e. 1 - 50/80", 0.2, 0.6),
+    "japan_take_of_alt_output": Assumption(0.25, "most of an alternative producer's output Japan can buy; Japan took "
+                                           "36% of China's natural-graphite exports (2025) and 22% of its unwrought "
+                                           "antimony exports (2020)", 0.1, 0.4),
+}
+
+
+def A(name: str) -> Sourced:
+    """The assumption ``name`` as a sourced number."""
+    a = ASSUMPTIONS[name]
+    return Sourced(a.value, a.label())
+
+
+def validate_assumptions(table: dict[str, Assumption]) -> list[str]:
+    """Problems in the assumptions table: missing reasons, values outside their range."""
+    problems = []
+    for name, a in table.items():
+        if not isinstance(a.value, (int, float)) or isinstance(a.value, bool) or not math.isfinite(a.value):
+            problems.append(f"assumption {name}: value {a.value!r} is not a finite number")
+        if not isinstance(a.reason, str) or len(a.reason.strip()) < 10:
+            problems.append(f"assumption {name} = {a.value!r}: needs a reason (a sentence saying why)")
+        if (a.low is None) != (a.high is None):
+            problems.append(f"assumption {name}: give both ends of the range or neither")
+        elif a.low is not None and not (a.low <= a.value <= a.high):
+            problems.append(f"assumption {name} = {a.value!r} lies outside its range {a.low}-{a.high}")
+    return problems
+
+
+def source_problem(source) -> str | None:
+    """Why ``source`` does not qualify, or None."""
+    if not isinstance(source, str) or not source.strip():
+        return "has no source"
+    text = source.strip()
+    if text.startswith("assumption:"):
+        return None if len(text) > len("assumption:") + 10 else "is labelled 'assumption:' without a reason"
+    if text.startswith(("data:", "computed:")):
+        if any(name in text for name in DATA_FILES):
+            return None
+        return f"cites no file of models/data/ ({', '.join(DATA_FILES)})"
+    return "source must start with 'data:', 'computed:' or 'assumption:'"
+
+
+def validate_tree(tree, path: str = "") -> list[str]:
+    """Every number in ``tree`` must be a :class:`Sourced` with a qualifying source.
+
+    Returns one message per bad number, naming its path and value. Strings and booleans
+    are labels, not numbers, and need no source.
+    """
+    problems = []
+    if isinstance(tree, Sourced):
+        why = source_problem(tree.source)
+        if why:
+            problems.append(f"{path} = {tree.value!r} {why}")
+        if not isinstance(tree.value, (int, float)) or not math.isfinite(tree.value):
+            problems.append(f"{path} = {tree.value!r} is not a finite number")
+    elif isinstance(tree, Labelled):
+        why = source_problem(tree.source)
+        if why:
+            problems.append(f"{path} = {tree.value!r} {why}")
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            problems += validate_tree(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            label = value.get("name") if isinstance(value, dict) and isinstance(value.get("name"), str) else i
+            problems += validate_tree(value, f"{path}[{label}]")
+    elif isinstance(tree, bool) or isinstance(tree, str) or tree is None:
+        pass
+    elif isinstance(tree, (int, float)):
+        problems.append(f"{path} = {tree!r} has no source (a bare number: wrap it in Sourced or an assumption)")
+    else:
+        problems.append(f"{path}: unexpected value {tree!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------- data access
+def read_csv(name: str) -> list[dict]:
+    with (DATA / name).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _short_source(row: dict) -> str:
+    return row["source"].split(";")[0].strip()
+
+
+def price_usd(material: str, series_prefix: str, year: str) -> tuple[float, dict]:
+    for row in read_csv("prices.csv"):
+        if row["material"] == material and row["series"].startswith(series_prefix) and row["year"] == year:
+            return float(row["price"]), row
+    raise BuildError(f"prices.csv has no row {material} / {series_prefix} / {year}")
+
+
+def origin_groups() -> dict[str, str]:
+    return {r["country"]: r["origin"] for r in read_csv("origin_groups.csv")}
+
+
+def world_production(material: str, year: str = "2024") -> dict[str, float]:
+    """Production by country (source unit) for the USGS table of ``material``; W/NA cells skipped."""
+    out = {}
+    for row in read_csv("world_production_shares.csv"):
+        if row["material"] != material or row["year"] != year or row["country"].startswith("World total"):
+            continue
+        if row["production"] == "":
+            continue
+        out[row["country"]] = float(row["production"])
+    if not out:
+        raise BuildError(f"world_production_shares.csv has no {year} rows for {material}")
+    return out
+
+
+def world_shares_by_origin(material: str) -> tuple[dict[str, float], float, float]:
+    """(origin -> share of the listed countries' total, Japan's share, listed total).
+
+    Shares use the sum of the listed countries' production as denominator so that they
+    add to one with Japan (USGS's rounded world total differs by rounding, 0.97-1.03)."""
+    production = world_production(material)
+    groups = origin_groups()
+    total = sum(production.values())
+    shares = {o: 0.0 for o in ORIGINS}
+    japan = 0.0
+    for country, value in production.items():
+        group = groups[country]
+        if group.startswith("JP"):
+            japan += value / total
+        else:
+            shares[group] += value / total
+    return shares, japan, total
+
+
+def import_proxy(material: str, exclude_countries=("Korea, North",)) -> dict[str, float]:
+    """Non-Japanese world production shares by origin, normalised to one: the proxy for
+    Japan's import shares where no Japan import data exist. North Korea is left out
+    because Japan bans imports from it (see ``import_ban_kp`` in the docs)."""
+    production = world_production(material)
+    groups = origin_groups()
+    out = {o: 0.0 for o in ORIGINS}
+    for country, value in production.items():
+        group = groups[country]
+        if group.startswith("JP") or country in exclude_countries:
+            continue
+        out[group] += value
+    total = sum(out.values())
+    return {o: v / total for o, v in out.items()}
+
+
+def import_row(material: str, partner: str, period: str) -> dict:
+    for row in read_csv("japan_import_shares.csv"):
+        if row["material"] == material and row["partner"] == partner and row["period"] == period:
+            return row
+    raise BuildError(f"japan_import_shares.csv has no row {material} / {partner} / {period}")
+
+
+def stockpile_fact(fact_id: str) -> tuple[float, dict]:
+    for row in read_csv("stockpile_facts.csv"):
+        if row["fact_id"] == fact_id:
+            return float(row["value"]), row
+    raise BuildError(f"stockpile_facts.csv has no fact {fact_id}")
+
+
+# --------------------------------------------------------------------------- shares
+def _round_shares(shares: dict[str, float], domestic: float, digits: int = 6) -> tuple[dict[str, float], float]:
+    """Round import shares and the domestic share so that they sum to exactly one; the
+    rounding residual goes to the largest entry."""
+    rounded = {o: round(v, digits) for o, v in shares.items() if round(v, digits) > 0}
+    dom = round(domestic, digits)
+    residual = round(1.0 - dom - sum(rounded.values()), digits + 2)
+    if rounded and abs(residual) > 0:
+        top = max(rounded, key=rounded.get)
+        rounded[top] = round(rounded[top] + residual, digits + 2)
+    elif not rounded:
+        dom = 1.0
+    return rounded, dom
+
+
+def sourced_shares(shares: dict[str, float], source: str) -> dict[str, Sourced]:
+    return {o: Sourced(v, source) for o, v in shares.items()}
+
+
+# --------------------------------------------------------------------------- IO table
+SECTOR_NAMES = {
+    "01": "agriculture", "02": "mining", "03": "manufacturing", "04": "construction", "05": "utilities",
+    "06": "commerce", "07": "finance", "08": "real_estate", "09": "transport", "10": "ict",
+    "11": "public_admin", "12": "services", "13": "other",
+}
+
+
+def io_table() -> dict:
+    """Domestic-coefficient form of the 2011 Japan table (competitive-import type).
+
+    Japan's table records imports as a negative final-demand column, so ``A = Z / X``
+    includes imported inputs and ``f`` (final demand + exports - imports) is negative for
+    Mining. The model uses the standard import-adjusted form instead::
+
+        m_i   = M_i / (sum_j Z_ij + Fd_i)          import ratio of domestic demand
+        A_d   = (I - diag(m)) Z / X                 domestic input coefficients
+        f_d   = (I - diag(m)) Fd + E                domestic final demand + exports
+        X     = (I - A_d)^-1 f_d                    exactly the table's gross output
+
+    Values in JPY million per year (2011 prices). Value added = rows 71 + 91..95.
+    """
+    rows = read_csv("japan_io_sectors.csv")
+    codes = sorted({r["row_sector"][:2] for r in rows if r["row_type"] == "industry"})
+    index = {c: i for i, c in enumerate(codes)}
+    n = len(codes)
+    z = [[0.0] * n for _ in range(n)]
+    final_domestic, exports, imports, value_added, gross = ([0.0] * n for _ in range(5))
+    va_parts: dict[str, float] = {}
+    for r in rows:
+        v = float(r["value_jpy_million"])
+        if r["row_type"] == "industry" and r["col_type"] == "industry":
+            z[index[r["row_sector"][:2]]][index[r["col_sector"][:2]]] += v
+        elif r["row_type"] == "industry" and r["col_type"] == "finaldemand":
+            final_domestic[index[r["row_sector"][:2]]] += v
+        elif r["row_type"] == "industry" and r["col_type"] == "export":
+            exports[index[r["row_sector"][:2]]] += v
+        elif r["row_type"] == "industry" and r["col_type"] == "import":
+            imports[index[r["row_sector"][:2]]] -= v  # stored negative in the table
+        elif r["row_type"] == "valueadded":
+            value_added[index[r["col_sector"][:2]]] += v
+            va_parts[r["row_sector"][:2]] = va_parts.get(r["row_sector"][:2], 0.0) + v
+        elif r["row_type"] == "derived":
+            gross[index[r["col_sector"][:2]]] = v
+    domestic_demand = [sum(z[i]) + final_domestic[i] for i in range(n)]
+    m = [imports[i] / domestic_demand[i] for i in range(n)]
+    a_dom = [[(1.0 - m[i]) * z[i][j] / gross[j] for j in range(n)] for i in range(n)]
+    f_dom = [(1.0 - m[i]) * final_domestic[i] + exports[i] for i in range(n)]
+    return {"codes": codes, "sectors": [SECTOR_NAMES[c] for c in codes], "a": a_dom, "f": f_dom,
+            "value_added": value_added, "gross_output": gross, "import_ratio": m, "va_parts": va_parts}
+
+
+IO_SOURCE = ("japan_io_sectors.csv (2011 Input-Output Tables for Japan, 13 sectors, producers' prices, JPY million, "
+             "e-Stat sid=0003119272, via github:UchidaMizuki/blog-ioanalysis-in-r)")
+
+
+# --------------------------------------------------------------------------- products
+CRITICAL_PRODUCT_LINKS = {
+    # product -> the specified critical products (critical_products.csv) it goes into
+    "gallium": ["semiconductors", "advanced electronic components", "critical minerals"],
+    "germanium": ["advanced electronic components", "critical minerals"],
+    "natural_graphite": ["storage batteries", "critical minerals"],
+    "antimony": ["storage batteries", "critical minerals"],
+    "tungsten": ["machine tools and industrial robots", "aircraft parts", "critical minerals"],
+    "tellurium": ["advanced electronic components", "critical minerals"],
+    "ndpr_oxide": ["permanent magnets", "critical minerals"],
+    "dysprosium": ["permanent magnets", "critical minerals"],
+    "terbium": ["permanent magnets", "critical minerals"],
+    "samarium": ["permanent magnets", "critical minerals"],
+    "ndfeb_magnet": ["permanent magnets", "machine tools and industrial robots"],
+    "smco_magnet": ["permanent magnets", "aircraft parts"],
+    "cable_repair_vessel": ["cloud programs"],
+    "satellite_launch": [],
+}
+# Essentiality of each product to its using sectors: "critical" where the product is a
+# non-substitutable input of a specified critical product, "important" where it enters one
+# but alternatives exist for part of the use, else "non-critical".
+ESSENTIALITY = {
+    "gallium": ("critical", "GaAs/GaN devices have no short-run substitute and feed semiconductors"),
+    "germanium": ("important", "Ti/Sb catalysts and other optics replace part of the use"),
+    "natural_graphite": ("critical", "anode material of storage batteries; refractories of steelmaking"),
+    "antimony": ("important", "other flame retardants and battery alloys exist for part of the use"),
+    "tungsten": ("critical", "cemented-carbide tools of machine tools and aircraft-part machining"),
+    "tellurium": ("important", "thermoelectric and electronic uses, small and partly substitutable"),
+    "ndpr_oxide": ("critical", "no substitute in NdFeB permanent magnets"),
+    "dysprosium": ("critical", "heat resistance of NdFeB magnets for motors"),
+    "terbium": ("critical", "heat resistance of NdFeB magnets for motors"),
+    "samarium": ("critical", "no substitute in SmCo magnets"),
+    "ndfeb_magnet": ("critical", "permanent magnets are a specified critical product"),
+    "smco_magnet": ("critical", "permanent magnets are a specified critical product"),
+    "cable_repair_vessel": ("critical", "international data traffic (cloud programs) depends on cable repair"),
+    "satellite_launch": ("important", "satellite services can be delayed or moved to other providers"),
+}
+
+
+def _usd_to_jpy_million(usd: float, basis: str, assumed: bool = False) -> Sourced:
+    """USD per unit -> JPY million per unit at the assumed exchange rate. ``assumed``:
+    the USD price itself is an assumption (the label then starts with 'assumption:')."""
+    rate = ASSUMPTIONS["usd_jpy"].value
+    prefix = "assumption: (price assumed) " if assumed else "computed: "
+    return Sourced(usd * rate / 1e6, f"{prefix}{basis} x {rate:g} JPY/USD (assumption usd_jpy: "
+                                     f"{ASSUMPTIONS['usd_jpy'].reason}) / 1e6 -> JPY million")
+
+
+def _price(material, prefix, year, unit_factor=1.0, factor_text="") -> Sourced:
+    usd, row = price_usd(material, prefix, year)
+    basis = (f"{usd:g} {row['unit'].split(' (')[0]} ({row['series']}, {year}, prices.csv; "
+             f"{_short_source(row)}){factor_text}")
+    return _usd_to_jpy_million(usd * unit_factor, basis)
+
+
+def _world_share_sourced(material: str) -> dict[str, Sourced]:
+    shares, japan, total = world_shares_by_origin(material)
+    src = (f"computed: 2024 production by country / sum of listed countries ({total:g}), countries grouped by "
+           f"origin_groups.csv; Japan ({japan:.4f}) left in the rest of the world; world_production_shares.csv "
+           f"(USGS MCS 2026)")
+    return {o: Sourced(round(v, 4), src) for o, v in shares.items() if round(v, 4) > 0}
+
+
+def _ree_world_share() -> dict[str, Sourced]:
+    shares, japan, total = world_shares_by_origin("rare earths (REO)")
+    src = ("computed: (proxy: mine output of all rare earths, REO, not separated NdPr; China's share of separation is "
+           f"higher): 2024 production by country / sum of listed countries ({total:g} t REO), grouped by "
+           "origin_groups.csv; world_production_shares.csv (USGS MCS 2026)")
+    return {o: Sourced(round(v, 4), src) for o, v in shares.items() if round(v, 4) > 0}
+
+
+def _proxy_imports(material: str, domestic: float, fixed: dict[str, float] | None = None,
+                   fixed_source: str = "") -> tuple[dict[str, Sourced], Sourced]:
+    """Import shares = (1 - domestic) x [fixed origins + the rest by world production proxy]."""
+    proxy = import_proxy(material)
+    fixed = fixed or {}
+    rest = 1.0 - sum(fixed.values())
+    others = {o: v for o, v in proxy.items() if o not in fixed}
+    norm = sum(others.values())
+    shares = dict(fixed)
+    for o, v in others.items():
+        shares[o] = shares.get(o, 0.0) + rest * v / norm
+    scaled = {o: (1.0 - domestic) * v for o, v in shares.items()}
+    rounded, dom = _round_shares(scaled, domestic)
+    src = ("computed: (proxy) Japan's import shares where Japan-reported imports by origin are NOT FOUND "
+           "(japan_import_shares.csv) = non-Japanese 2024 world production shares of the origins "
+           f"(world_production_shares.csv, USGS MCS 2026; North Korea left out: Japan bans its imports) x (1 - domestic)")
+    if fixed:
+        src = f"{fixed_source}; the remainder: " + src
+    return sourced_shares(rounded, src), Sourced(dom, src if domestic else
+                                                    "computed: no Japanese production in the USGS table "
+                                                    "(world_production_shares.csv), so domestic share 0")
+
+
+def build_products() -> list[dict]:
+    products = []
+    mineral_common = {
+        "lead_time_days": A("lead_time_days"),
+        "price_elasticity": A("price_elasticity"),
+    }
+
+    def exposure(name, assumption):
+        return {"manufacturing": A(assumption)}
+
+    # ---------------- gallium
+    mirror = import_row("gallium/germanium (mixed)", "Japan", "2022")
+    ga_prod = world_production("gallium")
+    ga_japan_kg = ga_prod["Japan"]
+    proxy = import_proxy("gallium")
+    cn_from_mirror = float(mirror["quantity"]) * ASSUMPTIONS["ga_mirror_mostly_gallium"].value
+    # D = domestic + imports; CN imports = proxy_cn x (D - domestic) = mirror  =>  D = mirror / proxy_cn + domestic
+    ga_demand_year = cn_from_mirror / proxy["CN"] + ga_japan_kg
+    ga_domestic = ga_japan_kg / ga_demand_year
+    ga_imports, ga_dom = _proxy_imports("gallium", ga_domestic)
+    products.append({
+        "name": "gallium", "unit": "kg", "hs_code": "8112.92",
+        "description": "Primary gallium metal (kg Ga)",
+        "demand_per_day": Sourced(ga_demand_year / DAYS_PER_YEAR,
+                                  f"computed: Japan's gallium use = China->Japan HS 8112.92 mirror quantity 2022 "
+                                  f"({float(mirror['quantity']):,.0f} kg, japan_import_shares.csv, UN Comtrade via "
+                                  f"qennis/ChinaCriticalMineralComtrade; 2022 = last pre-control year) x "
+                                  f"{ASSUMPTIONS['ga_mirror_mostly_gallium'].value:g} ({A('ga_mirror_mostly_gallium').source}) / "
+                                  f"China's proxy import share {proxy['CN']:.4f} + Japan's primary production "
+                                  f"{ga_japan_kg:,.0f} kg (world_production_shares.csv, USGS MCS 2026, 2024) = "
+                                  f"{ga_demand_year:,.0f} kg/yr / 365"),
+        "price": _price("gallium", "Ga metal", "2024"),
+        "inventory_days": A("inventory_days_minerals"),
+        **mineral_common,
+        "import_share": ga_imports,
+        "domestic_share": Sourced(ga_dom.value,
+                                  f"computed: Japan's primary production {ga_japan_kg:,.0f} kg (2024, "
+                                  f"world_production_shares.csv) / use {ga_demand_year:,.0f} kg/yr"),
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_low")},
+        "world_share": _world_share_sourced("gallium"),
+        "world_demand_weight": Sourced(round(ga_demand_year / sum(ga_prod.values()), 4),
+                                       f"computed: Japan's use {ga_demand_year:,.0f} kg / world primary production "
+                                       f"{sum(ga_prod.values()):,.0f} kg (2024, world_production_shares.csv)"),
+        "exposure": exposure("gallium", "exp_gallium"),
+    })
+
+    # ---------------- germanium
+    ge_world = {"CN": ASSUMPTIONS["ge_world_cn"].value, "ROW": 1.0 - ASSUMPTIONS["ge_world_cn"].value}
+    ge_src = A("ge_world_cn").source + "; ROW = 1 - CN"
+    products.append({
+        "name": "germanium", "unit": "kg", "hs_code": "8112.92",
+        "description": "Germanium metal (kg Ge)",
+        "demand_per_day": Sourced(ASSUMPTIONS["ge_demand_kg_per_year"].value / DAYS_PER_YEAR,
+                                  A("ge_demand_kg_per_year").source + " / 365"),
+        "price": _price("germanium", "Ge metal", "2024"),
+        "inventory_days": A("inventory_days_minerals"),
+        **mineral_common,
+        "import_share": {o: Sourced(round(v, 6), "assumption: (proxy) Japan's import shares = the assumed world "
+                                    "shares; " + ge_src) for o, v in ge_world.items()},
+        "domestic_share": Sourced(0.0, "computed: no Japanese germanium production in the data "
+                                  "(world_production_shares.csv has a NOT FOUND row for germanium); recycling is a "
+                                  "policy lever"),
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_mineral")},
+        "world_share": {o: Sourced(round(v, 6), ge_src) for o, v in ge_world.items()},
+        "exposure": exposure("germanium", "exp_germanium"),
+    })
+
+    # ---------------- natural graphite
+    g2023 = import_row("graphite (natural)", "Japan", "2023")
+    g_cn = import_row("graphite", "China", "c. 2023")
+    g_cn_share = float(g_cn["share"])
+    g_demand_t = float(g2023["quantity"]) / 1000.0 / g_cn_share
+    g_prod = world_production("graphite (natural)")
+    g_imports, g_dom = _proxy_imports(
+        "graphite (natural)", 0.0, fixed={"CN": g_cn_share},
+        fixed_source=f"data: China ~{g_cn_share:g} of Japan's graphite imports (japan_import_shares.csv; "
+                     f"{_short_source(g_cn)})")
+    products.append({
+        "name": "natural_graphite", "unit": "t", "hs_code": "2504.10",
+        "description": "Natural graphite, powder or flakes (t)",
+        "demand_per_day": Sourced(g_demand_t / DAYS_PER_YEAR,
+                                  f"computed: China->Japan HS 2504.10 mirror quantity 2023 ({float(g_2023q(g2023)):,.0f} t, "
+                                  f"japan_import_shares.csv, UN Comtrade; 2023 = year before the Dec-2023 control) / "
+                                  f"China's share {g_cn_share:g} of Japan's graphite imports = {g_demand_t:,.0f} t/yr / "
+                                  f"365; {A('graphite_cn_share_applies_to_natural').source}; an upper reference is "
+                                  f"Japan's 36% of China's 115,000 t natural-graphite exports in Jan-Sep 2025 "
+                                  f"(about 55,000 t/yr from China)"),
+        "price": _price("graphite (natural)", "Flake", "2024"),
+        "inventory_days": A("inventory_days_minerals"),
+        **mineral_common,
+        "import_share": g_imports,
+        "domestic_share": g_dom,
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_graphite")},
+        "world_share": _world_share_sourced("graphite (natural)"),
+        "world_demand_weight": Sourced(round(g_demand_t / sum(g_prod.values()), 4),
+                                       f"computed: Japan's use {g_demand_t:,.0f} t / world production "
+                                       f"{sum(g_prod.values()):,.0f} t (2024, world_production_shares.csv)"),
+        "exposure": exposure("natural_graphite", "exp_graphite"),
+    })
+
+    # ---------------- antimony
+    sb_total = import_row("antimony (ingot)", "World", "2024-12")
+    sb_tonnes = {"MM": float(import_row("antimony (ingot)", "Myanmar", "2024-12")["quantity"]),
+                 "VN": float(import_row("antimony (ingot)", "Vietnam", "2024-12")["quantity"]),
+                 "KR": float(import_row("antimony (ingot)", "Korea, Republic of", "2024-12")["quantity"]),
+                 "CN": float(import_row("antimony (ingot)", "China", "2024-12")["quantity"])}
+    sb_month = float(sb_total["quantity"])
+    sb_shares = {o: t / sb_month for o, t in sb_tonnes.items()}
+    sb_shares["ROW"] = 1.0 - sum(sb_shares.values())
+    sb_rounded, sb_dom = _round_shares(sb_shares, 0.0)
+    sb_src = (f"computed: Japan's December 2024 antimony ingot imports by origin (MM 167, VN 62, KR 61, CN 0 of "
+              f"~{sb_month:g} t; ROW = the unattributed remainder), japan_import_shares.csv ({_short_source(sb_total)}, "
+              f"citing Japan's Ministry of Finance); one month, AFTER China's Sep-2024 controls (Dec 2023: China "
+              f"174 t, Thailand 60 t)")
+    sb_year = sb_month * ASSUMPTIONS["sb_december_representative"].value
+    sb_prod = world_production("antimony")
+    products.append({
+        "name": "antimony", "unit": "t", "hs_code": "8110",
+        "description": "Antimony metal (t Sb)",
+        "demand_per_day": Sourced(sb_year / DAYS_PER_YEAR,
+                                  f"computed: Japan's ingot imports December 2024 ~{sb_month:g} t "
+                                  f"(japan_import_shares.csv) x {ASSUMPTIONS['sb_december_representative'].value:g} "
+                                  f"({A('sb_december_representative').source}) / 365"),
+        "price": _price("antimony", "Sb metal", "2024", LB_PER_T,
+                        f" x {LB_PER_T} lb/t (1 lb = 0.45359237 kg) -> USD/t"),
+        "inventory_days": A("inventory_days_minerals"),
+        **mineral_common,
+        "import_share": sourced_shares({o: v for o, v in sb_rounded.items() if v > 0}, sb_src),
+        "domestic_share": Sourced(sb_dom, "computed: no Japanese antimony mine production in the USGS table "
+                                  "(world_production_shares.csv)"),
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_sb")},
+        "world_share": _world_share_sourced("antimony"),
+        "world_demand_weight": Sourced(round(sb_year / sum(sb_prod.values()), 4),
+                                       f"computed: Japan's use {sb_year:,.0f} t / world production "
+                                       f"{sum(sb_prod.values()):,.0f} t (2024, excl. US, world_production_shares.csv)"),
+        "exposure": exposure("antimony", "exp_antimony"),
+    })
+
+    # ---------------- tungsten
+    w_prod = world_production("tungsten")
+    w_world = sum(w_prod.values())
+    w_year = w_world * ASSUMPTIONS["w_japan_share_of_world"].value
+    w_imports, w_dom = _proxy_imports("tungsten", 0.0)
+    products.append({
+        "name": "tungsten", "unit": "t", "hs_code": "8101",
+        "description": "Tungsten (t W content)",
+        "demand_per_day": Sourced(w_year / DAYS_PER_YEAR,
+                                  f"computed: world mine production 2024 {w_world:,.0f} t W "
+                                  f"(world_production_shares.csv) x Japan's share of world use "
+                                  f"{ASSUMPTIONS['w_japan_share_of_world'].value:g} "
+                                  f"({A('w_japan_share_of_world').source}) / 365"),
+        "price": _price("tungsten", "WO3 concentrate", "2024", 1000.0 / 7.93,
+                        " / 7.93 kg W per mtu WO3 (prices.csv unit note) x 1000 kg/t -> USD/t W; a CONCENTRATE "
+                        "price: refined products (APT, carbide) cost more, no APT price was found"),
+        "inventory_days": A("inventory_days_minerals"),
+        **mineral_common,
+        "import_share": w_imports,
+        "domestic_share": w_dom,
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_mineral")},
+        "world_share": _world_share_sourced("tungsten"),
+        "world_demand_weight": A("w_japan_share_of_world"),
+        "exposure": exposure("tungsten", "exp_tungsten"),
+    })
+
+    # ---------------- tellurium
+    te_prod = world_production("tellurium")
+    te_world = sum(te_prod.values())
+    te_year = te_world * ASSUMPTIONS["te_japan_share_of_world"].value
+    te_domestic = min(1.0, te_prod["Japan"] / te_year)
+    te_imports, te_dom = _proxy_imports("tellurium", te_domestic)
+    products.append({
+        "name": "tellurium", "unit": "t", "hs_code": "2804.50",
+        "description": "Refined tellurium (t Te)",
+        "demand_per_day": Sourced(te_year / DAYS_PER_YEAR,
+                                  f"computed: world refinery production 2024 {te_world:,.0f} t (excl. US, "
+                                  f"world_production_shares.csv) x Japan's share of world use "
+                                  f"{ASSUMPTIONS['te_japan_share_of_world'].value:g} "
+                                  f"({A('te_japan_share_of_world').source}) / 365"),
+        "price": _price("tellurium", "Te min 99.99%", "2024", 1000.0, " x 1000 kg/t -> USD/t"),
+        "inventory_days": A("inventory_days_minerals"),
+        **mineral_common,
+        "import_share": te_imports,
+        "domestic_share": Sourced(te_dom.value,
+                                  f"computed: min(1, Japan's refinery output {te_prod['Japan']:g} t (2024, "
+                                  f"world_production_shares.csv) / use {te_year:.1f} t): Japan produces more "
+                                  f"tellurium than the assumed use, so the model has no tellurium imports at the "
+                                  f"central assumption (imports appear if use exceeds 70 t/yr)"),
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_mineral")},
+        "world_share": _world_share_sourced("tellurium"),
+        "world_demand_weight": A("te_japan_share_of_world"),
+        "exposure": exposure("tellurium", "exp_tellurium"),
+    })
+
+    # ---------------- rare earths
+    re_h1 = import_row("rare earths", "World", "2024-01..2024-06")
+    re_cn_2024 = import_row("rare earths", "China", "2024")
+    y_oxide = import_row("rare earths (yttrium oxide)", "China", "2024-01..2024-06")
+    reo_prod = world_production("rare earths (REO)")
+    re_weight = float(re_h1["quantity"]) * 2 / sum(reo_prod.values())
+    re_weight_src = (f"computed: (proxy for every rare-earth product) Japan's rare-earth imports H1 2024 "
+                     f"{float(re_h1['quantity']):,.0f} t metal-equivalent x 2 / world mine production 2024 "
+                     f"{sum(reo_prod.values()):,.0f} t REO (japan_import_shares.csv, {_short_source(re_h1)}; "
+                     f"world_production_shares.csv); mixes metal-equivalent and oxide bases")
+    production = ASSUMPTIONS["ndfeb_production_t"].value * 1000.0  # kg/yr
+
+    def re_demand(intensity, use_share, label):
+        kg = production * ASSUMPTIONS[intensity].value / ASSUMPTIONS[use_share].value
+        return Sourced(kg / DAYS_PER_YEAR,
+                       f"computed: Japan's NdFeB production {ASSUMPTIONS['ndfeb_production_t'].value:,.0f} t/yr "
+                       f"({A('ndfeb_production_t').source}) x {ASSUMPTIONS[intensity].value:g} kg {label} per kg "
+                       f"magnet ({A(intensity).source}) / magnet share of use {ASSUMPTIONS[use_share].value:g} "
+                       f"({A(use_share).source}) = {kg / 1000:,.0f} t/yr / 365; cross-check: Japan's rare-earth "
+                       f"imports were {float(re_h1['quantity']) * 2:,.0f} t/yr (H1 2024 x 2, japan_import_shares.csv)")
+
+    ndpr_cn = float(re_cn_2024["share"])
+    ndpr_imports = {"CN": Sourced(ndpr_cn, f"data: China ~{ndpr_cn:g} of Japan's rare-earth imports in 2024 "
+                                  f"(japan_import_shares.csv, {_short_source(re_cn_2024)}, attributed to JOGMEC; "
+                                  f"other readings: 0.796 H1 2024, 0.60 reported 2026-01), applied to NdPr"),
+                    "AU": A("ndpr_non_cn_au"), "VN": A("ndpr_non_cn_vn")}
+    ree_common = {
+        "inventory_days": A("inventory_days_minerals"),
+        **mineral_common,
+        "domestic_share": Sourced(0.0, "computed: no Japanese rare-earth mine or separation output in the USGS table "
+                                  "(world_production_shares.csv)"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_low")},
+        "world_demand_weight": Sourced(round(re_weight, 4), re_weight_src),
+        "exposure": {"manufacturing": A("exp_ree_direct")},
+    }
+    products.append({
+        "name": "ndpr_oxide", "unit": "kg", "hs_code": "2846.90",
+        "description": "Neodymium-praseodymium oxide (kg)",
+        "demand_per_day": re_demand("ndpr_oxide_per_magnet", "ndpr_magnet_use_share", "NdPr oxide"),
+        "price": _price("rare earths", "NdPr oxide", "2024"),
+        "import_share": ndpr_imports,
+        "price_cap": A("price_cap_default"),
+        "world_share": _ree_world_share(),
+        **ree_common,
+    })
+    y_share = float(y_oxide["share"])
+    hree_imports = {"CN": Sourced(y_share, f"data: (proxy) China's share {y_share:g} of Japan's yttrium-oxide imports "
+                                  f"H1 2024, the only heavy rare earth in japan_import_shares.csv "
+                                  f"({_short_source(y_oxide)})"),
+                    "ROW": Sourced(round(1.0 - y_share, 6), "computed: 1 - China's proxy share "
+                                   "(japan_import_shares.csv yttrium oxide H1 2024)")}
+    hree_world = {"CN": A("hree_separation_cn"),
+                  "ROW": Sourced(round(1.0 - ASSUMPTIONS["hree_separation_cn"].value, 6),
+                                 A("hree_separation_cn").source + "; ROW = 1 - CN")}
+    for name, intensity, use_share, label, price_prefix, desc in (
+            ("dysprosium", "dy_oxide_per_magnet", "dy_magnet_use_share", "Dy oxide", "Dy oxide, 99.5%",
+             "Dysprosium oxide (kg)"),
+            ("terbium", "tb_oxide_per_magnet", "tb_magnet_use_share", "Tb oxide", "Tb oxide", "Terbium oxide (kg)")):
+        products.append({
+            "name": name, "unit": "kg", "hs_code": "2846.90", "description": desc,
+            "demand_per_day": re_demand(intensity, use_share, label),
+            "price": _price("rare earths", price_prefix, "2024"),
+            "import_share": dict(hree_imports),
+            "price_cap": A("price_cap_hree"),
+            "world_share": dict(hree_world),
+            **ree_common,
+        })
+    sm_kg = (ASSUMPTIONS["smco_production_t"].value * 1000.0 * ASSUMPTIONS["sm_oxide_per_magnet"].value
+             / ASSUMPTIONS["sm_magnet_use_share"].value)
+    sm_cn = ASSUMPTIONS["sm_import_cn"].value
+    products.append({
+        "name": "samarium", "unit": "kg", "hs_code": "2846.90", "description": "Samarium oxide (kg)",
+        "demand_per_day": Sourced(sm_kg / DAYS_PER_YEAR,
+                                  f"assumption: (derived) Japan's SmCo production {ASSUMPTIONS['smco_production_t'].value:g} t/yr "
+                                  f"({A('smco_production_t').source}) x {ASSUMPTIONS['sm_oxide_per_magnet'].value:g} "
+                                  f"({A('sm_oxide_per_magnet').source}) / {ASSUMPTIONS['sm_magnet_use_share'].value:g} "
+                                  f"({A('sm_magnet_use_share').source}) / 365"),
+        "price": _usd_to_jpy_million(ASSUMPTIONS["sm_oxide_usd_per_kg"].value,
+                                     f"{ASSUMPTIONS['sm_oxide_usd_per_kg'].value:g} USD/kg "
+                                     f"({A('sm_oxide_usd_per_kg').source})", assumed=True),
+        "import_share": {"CN": A("sm_import_cn"),
+                         "ROW": Sourced(round(1.0 - sm_cn, 6), A("sm_import_cn").source + "; ROW = 1 - CN")},
+        "price_cap": A("price_cap_default"),
+        "world_share": dict(hree_world),
+        **ree_common,
+    })
+
+    # ---------------- magnets (multi-tier: oxides -> magnets)
+    nd_dom = ASSUMPTIONS["ndfeb_domestic_share"].value
+    nd_use_kg = production / nd_dom
+    cn_of_imports = ASSUMPTIONS["magnet_import_cn_of_imports"].value
+    nd_imp = {"CN": (1 - nd_dom) * cn_of_imports, "VN": (1 - nd_dom) * (1 - cn_of_imports) / 2,
+              "ROW": (1 - nd_dom) * (1 - cn_of_imports) / 2}
+    nd_rounded, nd_dom_r = _round_shares(nd_imp, nd_dom)
+    nd_src = (f"assumption: (derived) (1 - domestic share {nd_dom:g}) x China {cn_of_imports:g} of imports "
+              f"({A('magnet_import_cn_of_imports').source}); the rest split evenly between VN and ROW "
+              f"(assumption: no magnet trade data)")
+    products.append({
+        "name": "ndfeb_magnet", "unit": "kg", "hs_code": "8505.11",
+        "description": "Sintered NdFeB permanent magnets (kg); domestic production needs NdPr, Dy, Tb oxide",
+        "demand_per_day": Sourced(nd_use_kg / DAYS_PER_YEAR,
+                                  f"assumption: (derived) Japan's NdFeB production {ASSUMPTIONS['ndfeb_production_t'].value:,.0f} "
+                                  f"t/yr / domestic share {nd_dom:g} ({A('ndfeb_production_t').source}; "
+                                  f"{A('ndfeb_domestic_share').source}) / 365"),
+        "price": _usd_to_jpy_million(ASSUMPTIONS["ndfeb_usd_per_kg"].value,
+                                     f"{ASSUMPTIONS['ndfeb_usd_per_kg'].value:g} USD/kg "
+                                     f"({A('ndfeb_usd_per_kg').source})", assumed=True),
+        "inventory_days": A("inventory_days_magnets"),
+        **mineral_common,
+        "import_share": sourced_shares(nd_rounded, nd_src),
+        "domestic_share": Sourced(nd_dom_r, A("ndfeb_domestic_share").source),
+        "recipe_inputs": ["ndpr_oxide", "dysprosium", "terbium"],
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_low")},
+        "world_share": {"CN": A("magnet_world_cn"),
+                        "ROW": Sourced(round((1 - ASSUMPTIONS["magnet_world_cn"].value) / 2, 6),
+                                       A("magnet_world_cn").source + "; the rest split evenly between ROW and "
+                                       "Japan (rest of world outside the origins): assumption, no magnet data")},
+        "exposure": {"manufacturing": A("exp_ndfeb")},
+    })
+    sc_dom = ASSUMPTIONS["smco_domestic_share"].value
+    sc_cn = ASSUMPTIONS["smco_import_cn_of_imports"].value
+    sc_rounded, sc_dom_r = _round_shares({"CN": (1 - sc_dom) * sc_cn, "ROW": (1 - sc_dom) * (1 - sc_cn)}, sc_dom)
+    products.append({
+        "name": "smco_magnet", "unit": "kg", "hs_code": "8505.11",
+        "description": "Samarium-cobalt permanent magnets (kg); domestic production needs samarium oxide",
+        "demand_per_day": Sourced(ASSUMPTIONS["smco_production_t"].value * 1000.0 / sc_dom / DAYS_PER_YEAR,
+                                  f"assumption: (derived) Japan's SmCo production {ASSUMPTIONS['smco_production_t'].value:g} t/yr "
+                                  f"/ domestic share {sc_dom:g} ({A('smco_production_t').source}; "
+                                  f"{A('smco_domestic_share').source}) / 365"),
+        "price": _usd_to_jpy_million(ASSUMPTIONS["smco_usd_per_kg"].value,
+                                     f"{ASSUMPTIONS['smco_usd_per_kg'].value:g} USD/kg ({A('smco_usd_per_kg').source})", assumed=True),
+        "inventory_days": A("inventory_days_magnets"),
+        **mineral_common,
+        "import_share": sourced_shares(sc_rounded, f"assumption: (derived) (1 - domestic share {sc_dom:g}) x "
+                                       f"({A('smco_import_cn_of_imports').source}), rest ROW"),
+        "domestic_share": Sourced(sc_dom_r, A("smco_domestic_share").source),
+        "recipe_inputs": ["samarium"],
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_low")},
+        "world_share": {"CN": A("smco_world_cn")},
+        "exposure": {"manufacturing": A("exp_smco")},
+    })
+
+    # ---------------- services (not storable)
+    cb_dom = ASSUMPTIONS["cable_domestic_share"].value
+    cb_eu = ASSUMPTIONS["cable_import_eu_of_imports"].value
+    cb_rounded, cb_dom_r = _round_shares({"EU": (1 - cb_dom) * cb_eu, "ROW": (1 - cb_dom) * (1 - cb_eu)}, cb_dom)
+    products.append({
+        "name": "cable_repair_vessel", "unit": "ship-day", "storable": False,
+        "description": "Submarine-cable laying and repair ship capacity (a service: cannot be stockpiled)",
+        "demand_per_day": A("cable_ship_days_per_day"),
+        "price": _usd_to_jpy_million(ASSUMPTIONS["cable_usd_per_ship_day"].value,
+                                     f"{ASSUMPTIONS['cable_usd_per_ship_day'].value:g} USD/ship-day "
+                                     f"({A('cable_usd_per_ship_day').source})", assumed=True),
+        "inventory_days": Sourced(0.0, "assumption: a service holds no inventory (policy-context.md: services "
+                                  "cannot be stockpiled)"),
+        "lead_time_days": Sourced(0.0, "assumption: chartered capacity acts at once; nothing is in transit"),
+        "price_elasticity": A("price_elasticity"),
+        "import_share": sourced_shares(cb_rounded, f"assumption: (derived) (1 - domestic share {cb_dom:g}) split by "
+                                       f"{A('cable_import_eu_of_imports').source}"),
+        "domestic_share": Sourced(cb_dom_r, A("cable_domestic_share").source),
+        "price_cap": A("price_cap_service"),
+        "use": {"ict": Sourced(1.0, "assumption: repair ships are chartered by the cable owners (telecom carriers, "
+                               "Information and communication)")},
+        "substitutable": {"ict": A("substitutable_cable")},
+        "exposure": {"ict": A("exp_cable_ict")},
+    })
+    ln_dom = ASSUMPTIONS["launch_domestic_share"].value
+    ln_us = ASSUMPTIONS["launch_import_us_of_imports"].value
+    ln_rounded, ln_dom_r = _round_shares({"US": (1 - ln_dom) * ln_us, "EU": (1 - ln_dom) * (1 - ln_us)}, ln_dom)
+    products.append({
+        "name": "satellite_launch", "unit": "launch", "storable": False,
+        "description": "Satellite launch capacity (a service: cannot be stockpiled)",
+        "demand_per_day": Sourced(ASSUMPTIONS["launches_per_year"].value / DAYS_PER_YEAR,
+                                  A("launches_per_year").source + " / 365"),
+        "price": _usd_to_jpy_million(ASSUMPTIONS["launch_usd"].value,
+                                     f"{ASSUMPTIONS['launch_usd'].value:g} USD/launch ({A('launch_usd').source})", assumed=True),
+        "inventory_days": Sourced(0.0, "assumption: a service holds no inventory (policy-context.md: services "
+                                  "cannot be stockpiled)"),
+        "lead_time_days": Sourced(0.0, "assumption: a launch slot lost is lost; nothing is in transit"),
+        "price_elasticity": A("price_elasticity"),
+        "import_share": sourced_shares(ln_rounded, f"assumption: (derived) (1 - domestic share {ln_dom:g}) split by "
+                                       f"{A('launch_import_us_of_imports').source}"),
+        "domestic_share": Sourced(ln_dom_r, A("launch_domestic_share").source),
+        "price_cap": A("price_cap_service"),
+        "use": {"ict": A("use_launch_ict"),
+                "public_admin": Sourced(round(1.0 - ASSUMPTIONS["use_launch_ict"].value, 6),
+                                        A("use_launch_ict").source + "; public_admin = 1 - ict")},
+        "substitutable": {"ict": A("substitutable_launch"), "public_admin": A("substitutable_launch")},
+        "exposure": {"ict": A("exp_launch_ict"), "public_admin": A("exp_launch_gov")},
+    })
+
+    # essentiality (labels) + the links to the specified critical products
+    specified = {r["specified_critical_product"] for r in read_csv("critical_products.csv")}
+    for prod in products:
+        links = CRITICAL_PRODUCT_LINKS[prod["name"]]
+        unknown = [x for x in links if x not in specified]
+        if unknown:
+            raise BuildError(f"{prod['name']}: {unknown} not in critical_products.csv")
+        level, why = ESSENTIALITY[prod["name"]]
+        label = (f"assumption: {level} - {why}; goes into these specified critical products: "
+                 f"{', '.join(links) or 'none'} (critical_products.csv, policy-context.md)")
+        prod["essentiality"] = {sector: Labelled(level, label) for sector in prod["exposure"]}
+    return products
+
+
+def g_2023q(row: dict) -> float:
+    return float(row["quantity"]) / 1000.0
+
+
+def build_model() -> dict:
+    io = io_table()
+    n = len(io["sectors"])
+    io_src_a = (f"computed: domestic input coefficients (1 - m_j) z_js / X_s with import ratio m_j = imports_j / "
+                f"(intermediate + final domestic demand)_j, from {IO_SOURCE}; reproduces the table's gross output "
+                f"exactly as (I - A)^-1 f")
+    io_src_f = (f"computed: (1 - m_j) x final domestic demand (columns 71-77) + exports (81), JPY million per year, "
+                f"from {IO_SOURCE}; imports (84-86) enter through m_j")
+    io_src_va = (f"computed: gross value added per sector = rows 71 (consumption expenditure outside households, "
+                 f"counted in gross value added by the Japanese table) + 91-95 (compensation, operating surplus, "
+                 f"consumption of fixed capital, indirect taxes, less subsidies), JPY million per year, from {IO_SOURCE}")
+    model = {
+        "model": {
+            "name": "japan-critical-minerals",
+            "description": ("Japan's exposure to export controls on gallium, germanium, natural graphite, antimony, "
+                            "tungsten, tellurium and rare earths (NdPr, Dy, Tb, Sm) and on NdFeB/SmCo magnets, plus two "
+                            "non-storable services; 13-sector 2011 Japan input-output table. Generated by "
+                            "models/build_japan.py from models/data/ - see docs/model-japan.md."),
+            "currency": "JPY million",
+            "io_value_unit": "JPY million",
+            "allocation": "proportional",
+            "origins": list(ORIGINS),
+            "sources": {
+                "origins": ("grouping of the USGS producer countries (models/data/origin_groups.csv): CN China, AU "
+                            "Australia, US United States, MM Myanmar (Burma), VN Vietnam, RU Russia, KR Korea (Rep.), "
+                            "EU member states, AFR African producers, ROW all others; Japan's own production is each "
+                            "product's domestic_share"),
+                "currency": ASSUMPTIONS["usd_jpy"].label(),
+            },
+        },
+        "products": build_products(),
+        "io": {
+            "sectors": io["sectors"],
+            "technical_coefficients": [[Sourced(_sig(io["a"][i][j]), io_src_a) for j in range(n)] for i in range(n)],
+            "final_demand": [Sourced(_sig(v), io_src_f) for v in io["f"]],
+            "value_added": [Sourced(v, io_src_va) for v in io["value_added"]],
+        },
+    }
+    return model
+
+
+def _sig(x: float, digits: int = 10) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+# --------------------------------------------------------------------------- TOML writing
+def _plain(value):
+    if isinstance(value, (Sourced, Labelled)):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _sources_of(value) -> list[str]:
+    if isinstance(value, (Sourced, Labelled)):
+        return [value.source]
+    if isinstance(value, dict):
+        out = []
+        for v in value.values():
+            out += _sources_of(v)
+        return out
+    if isinstance(value, list):
+        out = []
+        for v in value:
+            out += _sources_of(v)
+        return out
+    return []
+
+
+def field_sources(table: dict) -> dict[str, str]:
+    """One sources entry per numeric field: the distinct sources of its numbers, joined."""
+    out = {}
+    for key, value in table.items():
+        texts = list(dict.fromkeys(_sources_of(value)))
+        if texts:
+            out[key] = texts[0] if len(texts) == 1 else " | ".join(f"{i + 1}) {t}" for i, t in enumerate(texts))
+    return out
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v == 0:
+            return "0.0"
+        text = f"{v:.10g}"
+        if "e" not in text and "." not in text and "inf" not in text and "nan" not in text:
+            text += ".0"
+        return text
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise BuildError(f"cannot write {v!r} to TOML")
+
+
+def _key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else _toml_value(k)
+
+
+def _table_lines(table: dict, skip=("sources",)) -> list[str]:
+    return [f"{_key(k)} = {_toml_value(v)}" for k, v in table.items() if k not in skip]
+
+
+MODEL_HEADER = """\
+# GENERATED by models/build_japan.py from models/data/ - do not edit; change the data or the
+# ASSUMPTIONS table in the script and rerun it (`python models/build_japan.py`).
+#
+# Japan critical-minerals reference model. Units: product quantities in each product's
+# `unit` per day; prices in JPY million per unit (USD prices of USGS MCS 2026 / 2025
+# converted at the assumed exchange rate); IO values in JPY million per year (2011 table).
+# Every number has an entry in the `sources` table beside it: `data:`/`computed:` cite
+# models/data/ (and through it the original source), `assumption:` gives the reason and a
+# range. See docs/model-japan.md for what the numbers mean and what not to conclude.
+"""
+
+
+def render_model(model: dict) -> str:
+    lines = [MODEL_HEADER, "[model]"]
+    meta = _plain(model["model"])
+    lines += _table_lines(meta)
+    lines += ["", "[model.sources]"] + [f"{k} = {_toml_value(v)}" for k, v in meta["sources"].items()]
+    for prod in model["products"]:
+        lines += ["", "[[products]]"] + _table_lines(_plain(prod))
+        lines += ["[products.sources]"] + [f"{k} = {_toml_value(v)}" for k, v in field_sources(prod).items()]
+    io = model["io"]
+    plain_io = _plain(io)
+    lines += ["", "[io]", f"sectors = {_toml_value(plain_io['sectors'])}",
+              "# technical_coefficients[j][s]: domestic input from sector j per unit of output of sector s",
+              "technical_coefficients = ["]
+    lines += [f"  {_toml_value(row)}," for row in plain_io["technical_coefficients"]]
+    lines += ["]", f"final_demand = {_toml_value(plain_io['final_demand'])}",
+              f"value_added = {_toml_value(plain_io['value_added'])}", "", "[io.sources]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in field_sources(io).items()]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- configs
+TIMELINE_START = dt.date(2023, 7, 1)
+TIMELINE_END = dt.date(2026, 1, 1)  # exclusive: the replay covers 2023-07-01 .. 2025-12-31
+
+
+def day_of(month: str, day: int = 1) -> int:
+    y, m = (int(x) for x in month.split("-"))
+    return (dt.date(y, m, day) - TIMELINE_START).days
+
+
+def control_months() -> dict[str, str]:
+    return {r["month"]: r["what"] for r in read_csv("control_timeline.csv")}
+
+
+def stockpile_days(model: dict, high_risk: set[str], scale: float = 1.0) -> dict[str, float]:
+    base, _ = stockpile_fact("jp_target_baseline")
+    high, _ = stockpile_fact("jp_target_high_risk")
+    out = {}
+    for prod in model["products"]:
+        name = prod["name"]
+        if name in MINERALS:
+            out[name] = round((high if name in high_risk else base) * scale)
+    out["*"] = 0
+    return out
+
+
+REE_PRODUCTS = ("ndpr_oxide", "dysprosium", "terbium", "samarium")
+MINERALS = ["gallium", "germanium", "natural_graphite", "antimony", "tungsten", "tellurium", "ndpr_oxide",
+            "dysprosium", "terbium", "samarium"]
+
+
+def high_risk_metals(model: dict) -> set[str]:
+    """Metals given the 180-day target: China >= 80% of world supply in the model's world
+    shares (USGS 2024 where available, the labelled assumptions for Ge, Dy, Tb, Sm)."""
+    out = set()
+    for prod in model["products"]:
+        ws = prod.get("world_share", {})
+        if prod["name"] in MINERALS and ws.get("CN") is not None and _plain(ws["CN"]) >= 0.8:
+            out.add(prod["name"])
+    return out
+
+
+def diversified_imports(model: dict) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Import shares after moving ``divert_fraction`` of China's share to the other origins
+    of the data, each in proportion to its world production share and capped at
+    ``japan_take_of_alt_output`` of its output where production is in the data in the
+    product's own unit. Same import total as the model. Returns shares and notes."""
+    divert = ASSUMPTIONS["divert_fraction"].value
+    take = ASSUMPTIONS["japan_take_of_alt_output"].value
+    usgs = {"gallium": "gallium", "natural_graphite": "graphite (natural)", "antimony": "antimony",
+            "tungsten": "tungsten", "tellurium": "tellurium"}
+    out, notes = {}, []
+    for prod in model["products"]:
+        name = prod["name"]
+        if name not in MINERALS + ["ndfeb_magnet", "smco_magnet"]:
+            continue
+        shares = {o: float(_plain(v)) for o, v in prod["import_share"].items()}
+        cn = shares.get("CN", 0.0)
+        if cn < 0.3:
+            continue
+        world = {o: float(_plain(v)) for o, v in prod.get("world_share", {}).items() if o != "CN"}
+        if not world or sum(world.values()) <= 0:
+            continue
+        move = divert * cn
+        demand_year = float(_plain(prod["demand_per_day"])) * DAYS_PER_YEAR
+        if name in usgs:
+            production = world_production(usgs[name])
+            groups = origin_groups()
+            by_origin = {o: 0.0 for o in ORIGINS}
+            for country, value in production.items():
+                g = groups[country]
+                if not g.startswith("JP") and country != "Korea, North":
+                    by_origin[g] += value
+            room = {o: max(0.0, take * by_origin[o] / demand_year - shares.get(o, 0.0)) for o in world}
+            wsum = sum(world.values())
+            want = {o: move * w / wsum for o, w in world.items()}
+            got = {o: min(want[o], room[o]) for o in world}
+            moved = sum(got.values())
+            if moved < move - 1e-9:
+                notes.append(f"{name}: only {moved:.3f} of the {move:.3f} share to move fits into "
+                             f"{take:g} x the alternative producers' 2024 output")
+        else:
+            if name in REE_PRODUCTS:
+                # USGS fn12: Burma's rare-earth output is estimated from China's import data,
+                # i.e. it is shipped to China for separation - not an alternative to China.
+                world.pop("MM", None)
+            wsum = sum(world.values())
+            got = {o: move * w / wsum for o, w in world.items()}
+            moved = move
+        new = dict(shares)
+        new["CN"] = cn - moved
+        for o, v in got.items():
+            new[o] = new.get(o, 0.0) + v
+        total_before = sum(shares.values())
+        rounded = {o: round(v, 4) for o, v in new.items() if round(v, 4) > 0}
+        top = max(rounded, key=rounded.get)
+        rounded[top] = round(rounded[top] + total_before - sum(rounded.values()), 6)
+        out[name] = rounded
+    return out, notes
+
+
+def _inline(d: dict) -> str:
+    return _toml_value(d)
+
+
+def render_timeline(model: dict) -> str:
+    months = control_months()
+    horizon = (TIMELINE_END - TIMELINE_START).days
+    g23 = import_row("graphite (natural)", "Japan", "2023")
+    g24 = import_row("graphite (natural)", "Japan", "2024")
+    graphite_fall = 1.0 - float(g24["quantity"]) / float(g23["quantity"])
+    high = high_risk_metals(model)
+    target = stockpile_days(model, high)
+    fill, _ = stockpile_fact("jp_2006_actual")
+    base, _ = stockpile_fact("jp_target_baseline")
+    partial = stockpile_days(model, high, fill / base)
+    ga_on, gr_on, sb_on = day_of("2023-08"), day_of("2023-12"), day_of("2024-09")
+    wt_on, re_on = day_of("2025-02"), day_of("2025-04")
+    re_acute = 75
+    assert {"2023-08", "2023-12", "2024-09", "2024-12", "2025-02", "2025-04", "2025-10"} <= set(months)
+    return f"""\
+# GENERATED by models/build_japan.py - do not edit; rerun the script.
+#
+# Replay of China's 2023-2025 export-control timeline (models/data/control_timeline.csv,
+# from a 2026 government briefing) against the Japan model, with Japan's stockpile policy
+# as published and without it. Day 0 = {TIMELINE_START.isoformat()}; each control starts on the
+# FIRST DAY of the month the briefing gives (assumption: the briefing gives months only).
+# The horizon ends {TIMELINE_END.isoformat()} (day {horizon}). All events are given (fixed onset,
+# duration and severity), so every scenario is the same: a few scenarios suffice.
+# Severities: from data where the data show the fall of supply to Japan, otherwise labelled
+# assumptions with their reasons. See docs/model-japan.md.
+
+[run]
+model = "../models/japan_critical_minerals.toml"
+scenarios = 20
+horizon_days = {horizon}
+chunk_size = 20
+seed = 20230701
+daily_scenarios = 1
+
+# 2023-08 gallium, germanium: licensing. severity 0.85 = data: Japan's gallium imports from
+# China fell 85% in the year after the controls (FT, japan_import_shares.csv); germanium
+# assumed alike. In force to the end of the replay (not lifted for Japan).
+# announcement_lead_days 29: assumption - the rules were published about a month before they
+# took effect (public reporting; the date is not in models/data). tightening_days 45:
+# assumption - licence reviews take weeks, shipments fall over about six weeks.
+[[events]]
+name = "CN licensing Ga/Ge (2023-08)"
+origin = "CN"
+products = ["gallium", "germanium"]
+onset_day = {ga_on}
+duration_days = {horizon - ga_on}
+severity = 0.85
+tightening_days = 45
+announcement_lead_days = 29
+
+# 2023-12 graphite: licensing. severity {graphite_fall:.3f} = computed: China->Japan natural
+# graphite (HS 2504.10, UN Comtrade mirror) fell from {float(g23['quantity'])/1000:,.0f} t (2023) to
+# {float(g24['quantity'])/1000:,.0f} t (2024), japan_import_shares.csv. announcement_lead_days 42:
+# assumption (published in October, in force from December).
+[[events]]
+name = "CN licensing graphite (2023-12)"
+origin = "CN"
+products = ["natural_graphite"]
+onset_day = {gr_on}
+duration_days = {horizon - gr_on}
+severity = {graphite_fall:.3f}
+tightening_days = 30
+announcement_lead_days = 42
+
+# 2024-09 antimony: severity 1.0 = data: China shipped 174 t of antimony ingot to Japan in
+# Dec 2023 and 0 t in Dec 2024 (Argus citing Japan's MoF, japan_import_shares.csv).
+# NOTE: the model's antimony import shares are the Dec-2024 (post-control) shares with China
+# at 0, so this event changes nothing in the model: Japan had already moved to Myanmar,
+# Vietnam and Korea. It is kept so that the timeline is complete and so that a user who
+# sets pre-control shares sees it.
+[[events]]
+name = "CN licensing antimony (2024-09)"
+origin = "CN"
+products = ["antimony"]
+onset_day = {sb_on}
+duration_days = {horizon - sb_on}
+severity = 1.0
+tightening_days = 15
+
+# 2024-12 tightening toward the US (Ga, Ge, Sb): aimed at the US, not at Japan; it acts on
+# Japan only through world prices, so it is not an event on Japan's supply here.
+
+# 2025-02 tungsten, tellurium: licensing. severity 0.5: assumption (range 0.3-0.85, the upper
+# end being the observed gallium fall) - no Japan data for these flows. Tellurium has no
+# imports in the model at the central assumption (Japan refines more than it is assumed to use).
+[[events]]
+name = "CN licensing W/Te (2025-02)"
+origin = "CN"
+products = ["tungsten", "tellurium"]
+onset_day = {wt_on}
+duration_days = {horizon - wt_on}
+severity = 0.5
+tightening_days = 30
+
+# 2025-04 seven medium/heavy rare earths incl. samarium (and Dy, Tb) and magnets containing
+# them: licensing without announcement lead. Acute phase: severity 0.75 for {re_acute} days, then a
+# residual of 0.25 to the end - assumptions (shipments nearly stopped until licences began to
+# be granted about two months later; no Japan data in models/data). NdFeB magnets weighted 0.5:
+# assumption - only the heat-resistant grades contain Dy/Tb.
+[[events]]
+name = "CN licensing medium/heavy REE, acute (2025-04)"
+origin = "CN"
+products = {{ dysprosium = 1.0, terbium = 1.0, samarium = 1.0, smco_magnet = 1.0, ndfeb_magnet = 0.5 }}
+onset_day = {re_on}
+duration_days = {re_acute}
+severity = 0.75
+tightening_days = 7
+
+[[events]]
+name = "CN licensing medium/heavy REE, residual (2025-06)"
+origin = "CN"
+products = {{ dysprosium = 1.0, terbium = 1.0, samarium = 1.0, smco_magnet = 1.0, ndfeb_magnet = 0.5 }}
+onset_day = {re_on + re_acute}
+duration_days = {horizon - re_on - re_acute}
+severity = 0.25
+
+# 2025-10 five more rare earths (holmium ...), technology and re-export rules: none of the five
+# elements is in the model, and the re-export rules were suspended before they applied
+# (public reporting), so no event. The outlook config covers such rules stochastically.
+
+# Japan's policy as published: 60 days of consumption for the rare metals, 180 days for the
+# high-risk ones (stockpile_facts.csv: IEA Policies DB 16639; Sankei 2020). Which metals
+# get 180 days is undisclosed - assumption: those whose world supply is >= 80% Chinese in
+# the model's world shares ({', '.join(sorted(high))}). Natural graphite is not one of
+# the 34 rare metals; assumption: stocked under the same rule. Magnets and services: no
+# national stock.
+# release_delay_days 14: assumption (Korea's emergency release takes 8 days,
+# stockpile_facts.csv; Japan's procedure is undisclosed). refill_rate 0.02, carrying_cost 0.05:
+# assumptions (buy back 2% of daily use per day after the crisis; 5%/yr storage + financing).
+[[policies]]
+name = "japan-stockpile-target"
+description = "National stock at the published targets: 60 days, 180 for high-risk metals"
+[policies.stockpile]
+gov_stock_days = {_inline(target)}
+release_rate = 1.0
+release_delay_days = 14
+refill_rate = 0.02
+carrying_cost = 0.05
+
+# The same targets filled to {fill:g}/{base:g} (computed: the 2006-07 stock was {fill:g} days against the
+# 60-day target, stockpile_facts.csv) - actual holdings are secret, this shows the cost of a
+# partly filled stockpile.
+[[policies]]
+name = "japan-stockpile-partly-filled"
+description = "Published targets filled as in 2006-07 ({fill:g} of {base:g} days)"
+[policies.stockpile]
+gov_stock_days = {_inline(partial)}
+release_rate = 1.0
+release_delay_days = 14
+refill_rate = 0.02
+carrying_cost = 0.05
+"""
+
+
+def render_outlook(model: dict) -> str:
+    months = control_months()
+    years = (dt.date(2025, 10, 1) - dt.date(2023, 8, 1)).days / DAYS_PER_YEAR
+
+    def rate(keys):
+        count = sum(1 for m, what in months.items() if m >= "2023-08" and any(k in what for k in keys))
+        return count, count / years
+
+    ga_n, ga_rate = rate(["gallium", "Ga"])
+    gr_n, gr_rate = rate(["graphite"])
+    sb_n, sb_rate = rate(["antimony", "Sb"])
+    wt_n, wt_rate = rate(["tungsten"])
+    re_n, re_rate = rate(["rare earth"])
+    half = 0.5
+    high = high_risk_metals(model)
+    target = stockpile_days(model, high)
+    uniform = stockpile_days(model, set())
+    diversified, notes = diversified_imports(model)
+    div_notes = "\n".join(f"#   {n}" for n in notes) or "#   (none)"
+    div_table = "{ " + ", ".join(f"{p} = {_inline(s)}" for p, s in diversified.items()) + " }"
+    stock = f"""[policies.stockpile]
+gov_stock_days = {_inline(target)}
+release_rate = 1.0
+release_delay_days = 14
+refill_rate = 0.02
+carrying_cost = 0.05"""
+    diversify = f"""[policies.diversification]
+import_share = {div_table}
+qualification_lag_days = 90
+ramp_days = 60
+premium = 0.1
+spare_capacity = {{ gallium = {{ EU = 0.1, KR = 0.05 }} }}
+spare_premium = 0.3
+reservation_fee = 0.02"""
+    recycle = """[policies.recycling]
+share = { gallium = 0.2, germanium = 0.2, tungsten = 0.3, antimony = 0.1, ndfeb_magnet = 0.05, ndpr_oxide = 0.05, dysprosium = 0.05, terbium = 0.05, "*" = 0 }
+ramp_days = 365
+premium = 0.2
+efficiency_cut = { dysprosium = 0.3, terbium = 0.3, ndpr_oxide = 0.05, natural_graphite = 0.05, tungsten = 0.05, "*" = 0 }
+efficiency_ramp_days = 365
+efficiency_cost = 0.1"""
+    return f"""\
+# GENERATED by models/build_japan.py - do not edit; rerun the script.
+#
+# Three-year stochastic outlook (1095 days from an unspecified "today") of FURTHER Chinese
+# export controls on the Japan model, with the policy mixes a ministry would compare. All
+# hazards, durations and severities are ASSUMPTIONS; the reasons are next to each event.
+# Base rates: control rules per product group in the 2023-08..2025-10 briefing timeline
+# (models/data/control_timeline.csv, {years:.2f} years): Ga/Ge {ga_n}, graphite {gr_n}, antimony {sb_n},
+# W/Te {wt_n}, rare earths {re_n}. Hazard = {half:g} x that rate (assumption, range 0.25-1 x): not
+# every rule cut Japan's supply (the 2024-12 rule aimed at the US; the 2025-10 rules were
+# suspended). max_occurrences 3: at most three episodes per group in three years.
+# Severities are Beta draws whose means follow the observed falls where known.
+# 1000 scenarios x 8 policy mixes: about 8 minutes on two shared cores (2000: about 15).
+
+[run]
+model = "../models/japan_critical_minerals.toml"
+scenarios = 1000
+horizon_days = 1095
+chunk_size = 1000
+seed = 20260101
+daily_scenarios = 10
+
+# Ga/Ge: severity mean 0.8 (Beta 8,2) near the observed 85% fall of gallium from China;
+# duration median 365 days (the 2023 controls were still in force two years later), sigma 0.7.
+[[events]]
+name = "CN escalation Ga/Ge"
+origin = "CN"
+products = ["gallium", "germanium"]
+hazard_per_year = {ga_rate * half:.3f}
+max_occurrences = 3
+duration_median_days = 365
+duration_sigma = 0.7
+severity_alpha = 8.0
+severity_beta = 2.0
+tightening_days = 45
+announcement_lead_days = 14
+
+# Graphite: severity mean 0.25 (Beta 2,6) near the observed 21% fall of China->Japan
+# natural graphite 2023->2024; duration median 180 days.
+[[events]]
+name = "CN escalation graphite"
+origin = "CN"
+products = ["natural_graphite"]
+hazard_per_year = {gr_rate * half:.3f}
+max_occurrences = 3
+duration_median_days = 180
+duration_sigma = 0.7
+severity_alpha = 2.0
+severity_beta = 6.0
+tightening_days = 30
+
+# Antimony: Japan's imports now come from Myanmar, Vietnam and Korea (Dec-2024 shares), whose
+# smelters may use Chinese feed (hidden dependence, not yet in the engine). Modelled as a
+# disruption of Myanmar supply (border and conflict risk): severity mean 0.5 (Beta 3,3);
+# assumption, no data on such episodes in models/data.
+[[events]]
+name = "MM antimony disruption"
+origin = "MM"
+products = ["antimony"]
+hazard_per_year = {sb_rate * half:.3f}
+max_occurrences = 3
+duration_median_days = 120
+duration_sigma = 0.7
+severity_alpha = 3.0
+severity_beta = 3.0
+tightening_days = 15
+
+# W/Te: severity mean 0.5 (Beta 3,3), duration median 180 days.
+[[events]]
+name = "CN escalation W/Te"
+origin = "CN"
+products = ["tungsten", "tellurium"]
+hazard_per_year = {wt_rate * half:.3f}
+max_occurrences = 3
+duration_median_days = 180
+duration_sigma = 0.7
+severity_alpha = 3.0
+severity_beta = 3.0
+tightening_days = 30
+
+# Rare earths and magnets: severity mean 0.75 (Beta 6,2) like the acute phase of 2025-04;
+# duration median 75 days (that phase lasted about two and a half months), sigma 0.7; NdPr
+# included (the next list may reach light rare earths), weights are assumptions.
+[[events]]
+name = "CN escalation rare earths/magnets"
+origin = "CN"
+products = {{ ndpr_oxide = 0.5, dysprosium = 1.0, terbium = 1.0, samarium = 1.0, ndfeb_magnet = 0.5, smco_magnet = 1.0 }}
+hazard_per_year = {re_rate * half:.3f}
+max_occurrences = 3
+duration_median_days = 75
+duration_sigma = 0.7
+severity_alpha = 6.0
+severity_beta = 2.0
+tightening_days = 7
+
+# Services (cannot be stockpiled): foreign repair ships unavailable (e.g. busy on other
+# breaks in the region) and foreign launch capacity unavailable (e.g. a fleet grounded after a
+# failure). Hazards, durations and severities: assumptions.
+[[events]]
+name = "ROW cable-repair ships unavailable"
+origin = "ROW"
+products = ["cable_repair_vessel"]
+hazard_per_year = 0.3
+max_occurrences = 3
+duration_median_days = 30
+duration_sigma = 0.5
+severity = 1.0
+
+[[events]]
+name = "US launch capacity unavailable"
+origin = "US"
+products = ["satellite_launch"]
+hazard_per_year = 0.1
+max_occurrences = 2
+duration_median_days = 90
+duration_sigma = 0.5
+severity = 1.0
+
+# ---- policy mixes (a no-policy baseline is added first) ----
+# Stockpile: published targets, 60 days and 180 for high-risk metals ({', '.join(sorted(high))}:
+# China >= 80% of world supply in the model); stockpile_facts.csv. Release and refill
+# parameters: assumptions as in japan_timeline.toml.
+[[policies]]
+name = "stockpile-60-180"
+description = "National stock at the published targets: 60 days, 180 for high-risk metals"
+{stock}
+
+[[policies]]
+name = "stockpile-60"
+description = "60 days for every rare metal in the model (the uniform pre-2020 target)"
+[policies.stockpile]
+gov_stock_days = {_inline(uniform)}
+release_rate = 1.0
+release_delay_days = 14
+refill_rate = 0.02
+carrying_cost = 0.05
+
+# Diversification (computed by models/build_japan.py): {ASSUMPTIONS['divert_fraction'].value:g} of China's import share
+# moves to the other origins of the data in proportion to their world production share
+# (USGS 2024), each capped at {ASSUMPTIONS['japan_take_of_alt_output'].value:g} of its output where the data give it (assumptions:
+# divert_fraction, japan_take_of_alt_output in the script). Where the cap binds:
+{div_notes}
+# Gallium: the alternative producers in the data are tiny, so the programme also contracts
+# idle capacity that USGS says Germany, Hungary, Kazakhstan, Korea and Ukraine retain
+# (spare_capacity EU 0.1, KR 0.05 of Japan's use: assumptions). Lags, ramps, premiums:
+# assumptions (qualifying a new supplier takes about a quarter; 10% premium on moved volume).
+[[policies]]
+name = "diversify"
+description = "Move part of China's share to the other suppliers in the data; contract idle gallium capacity"
+{diversify}
+
+# Recycling and reduce (in place from day 0, ramping over a year): secondary supply shares
+# and efficiency cuts are assumptions (Ga/Ge from process scrap, tungsten from carbide scrap,
+# antimony from lead-acid batteries; Dy/Tb cut by grain-boundary diffusion).
+[[policies]]
+name = "recycle-reduce"
+description = "Secondary supply and material-efficiency cuts, ramping over a year"
+{recycle}
+
+[[policies]]
+name = "stockpile+diversify"
+description = "Published stockpile targets and diversification"
+{stock}
+{diversify}
+
+[[policies]]
+name = "stockpile+recycle"
+description = "Published stockpile targets and recycling/reduce"
+{stock}
+{recycle}
+
+[[policies]]
+name = "all-three"
+description = "Stockpile, diversification and recycling/reduce together"
+{stock}
+{diversify}
+{recycle}
+"""
+
+
+# --------------------------------------------------------------------------- main
+def build() -> dict[Path, str]:
+    """Validate everything and return the generated files' texts. Raises BuildError."""
+    problems = validate_assumptions(ASSUMPTIONS)
+    model = build_model()
+    problems += validate_tree(model)
+    problems += check_shares(model)
+    if problems:
+        raise BuildError("the model has numbers without a qualifying source or bad shares:\n  - "
+                         + "\n  - ".join(problems))
+    return {MODEL_PATH: render_model(model), TIMELINE_PATH: render_timeline(model),
+            OUTLOOK_PATH: render_outlook(model)}
+
+
+def check_shares(model: dict) -> list[str]:
+    problems = []
+    for prod in model["products"]:
+        total = sum(_plain(v) for v in prod["import_share"].values()) + _plain(prod["domestic_share"])
+        if abs(total - 1.0) > 1e-9:
+            problems.append(f"products.{prod['name']}: import shares + domestic_share = {total!r}, not 1")
+        ws = sum(_plain(v) for v in prod.get("world_share", {}).values())
+        if ws > 1.0 + 1e-9:
+            problems.append(f"products.{prod['name']}.world_share sums to {ws!r} > 1")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ from a fresh build")
+    args = parser.parse_args(argv)
+    try:
+        outputs = build()
+    except BuildError as exc:
+        print(f"build_japan: FAILED: {exc}", file=sys.stderr)
+        return 1
+    stale = []
+    for path, text in outputs.items():
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path.relative_to(ROOT)))
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
+    if stale:
+        print("build_japan: out of date (rerun `python models/build_japan.py`): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    if args.check:
+        print("build_japan: up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Use every local device: the scenario axis of a chunk is sharded over a 1-D mesh.
+
+Scenarios are independent, so each device simulates its own slice of a chunk's
+scenario indices (``jax.shard_map``, no communication between devices) and the
+results come back as one array sharded along the scenario axis. Scenario ``i`` is
+still drawn from ``fold_in(base_key, i)``, so the results are the same on one device
+or many, and do not depend on how scenarios are split.
+
+Devices are JAX's local devices of the default backend: the GPUs (or TPUs) of this
+machine, or on a CPU-only machine as many CPU devices as asked for. JAX creates a
+single CPU device unless told otherwise before its first computation, so a CPU run
+uses several cores only when one of these is set before anything runs:
+
+- ``SIMCORE_CPU_DEVICES=N`` (or ``all`` = one per core) in the environment, read by
+  :func:`configure_cpu_devices`, which a program (the ``simcore`` CLI, the benchmarks)
+  calls before its first computation, or
+- the XLA flag ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (any program).
+
+Imports ``simcore.core`` (and the schema's error type); never the store or the CLI.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from collections.abc import Mapping
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from simcore.core.engine import simulate_batch
+from simcore.schema.errors import InputError
+
+CPU_DEVICES_ENV = "SIMCORE_CPU_DEVICES"
+SCENARIO_AXIS = "scenario"
+_FORCE_FLAG = "--xla_force_host_platform_device_count"
+
+
+def requested_cpu_devices(environ: Mapping[str, str] | None = None) -> int | None:
+    """The CPU device count asked for in ``SIMCORE_CPU_DEVICES``; ``None`` when unset.
+
+    Accepted values: a positive integer, or ``all`` / ``auto`` for one device per core
+    (``os.cpu_count()``). Anything else raises :class:`InputError` naming the variable
+    and the allowed values.
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(CPU_DEVICES_ENV, "").strip()
+    if not raw:
+        return None
+    if raw.lower() in ("all", "auto"):
+        return max(1, os.cpu_count() or 1)
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise InputError("the environment", [(CPU_DEVICES_ENV, f"must be a positive integer, 'all' or 'auto', "
+                                                                f"got {raw!r}")])
+    return count
+
+
+def configure_cpu_devices(count: int | None = None, *, default: int | str | None = None) -> int | None:
+    """Ask JAX for ``count`` CPU devices; without ``count``, for ``SIMCORE_CPU_DEVICES``,
+    and where that is unset for ``default`` (an int, ``"all"``, or None: leave JAX alone).
+
+    Must run before JAX's first computation (importing simcore is fine; building a
+    model is not). Returns the count set, or ``None`` when nothing was asked for or
+    JAX was already running (then a warning says so if the count was asked for
+    explicitly and differs). ``default`` never overrides ``XLA_FLAGS=--xla_force_host_platform_device_count``.
+    Only affects the CPU backend: on a GPU machine the GPUs are the devices.
+    """
+    explicit = count is not None or requested_cpu_devices() is not None
+    if count is None:
+        count = requested_cpu_devices()
+    if count is None and default is not None and _FORCE_FLAG not in os.environ.get("XLA_FLAGS", ""):
+        count = requested_cpu_devices({CPU_DEVICES_ENV: str(default)})  # an explicit XLA flag wins
+    if count is None:
+        return None
+    if count < 1:
+        raise ValueError(f"the CPU device count must be >= 1, got {count}")
+    try:
+        jax.config.update("jax_num_cpu_devices", int(count))
+    except RuntimeError:  # JAX's backends already exist: too late to change
+        current = len(jax.devices("cpu"))
+        if explicit and current != count:
+            warnings.warn(f"{CPU_DEVICES_ENV}: JAX is already running with {current} CPU device(s); "
+                          f"set it before the first computation to get {count}", stacklevel=2)
+        return None
+    return int(count)
+
+
+def scenario_mesh(devices=None) -> Mesh:
+    """A 1-D mesh named ``scenario`` over ``devices`` (default: all local devices)."""
+    devices = jax.local_devices() if devices is None else list(devices)
+    return Mesh(np.asarray(devices), (SCENARIO_AXIS,))
+
+
+def padded_size(count: int, n_devices: int) -> int:
+    """``count`` rounded up to a multiple of ``n_devices`` (each device gets as many)."""
+    return -(-max(1, count) // n_devices) * n_devices
+
+
+def shard_index(index: np.ndarray, mesh: Mesh) -> jax.Array:
+    """Put scenario indices ``[N]`` (N a multiple of the mesh size) on the mesh, split
+    evenly along the scenario axis."""
+    return jax.device_put(np.asarray(index, dtype=np.uint32), NamedSharding(mesh, PartitionSpec(SCENARIO_AXIS)))
+
+
+def replicate(tree, mesh: Mesh):
+    """Copy every array of ``tree`` (model, policies, events, key) to each device of the
+    mesh once, rather than on every call of the sharded batch."""
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
+@functools.lru_cache(maxsize=16)
+def sharded_simulate_batch(mesh: Mesh, horizon: int):
+    """``f(model, policies, events, base_key, index) -> Metrics`` over the mesh.
+
+    ``index`` ``[N]`` uint32 is split along the mesh (N a multiple of its size); every
+    other argument is copied to each device. Metrics come back ``[policy, N, ...]``,
+    sharded along the scenario axis. Compiled once per (mesh, horizon, shapes).
+    """
+    replicated = PartitionSpec()
+
+    def local(model, policies, events, base_key, index):
+        metrics, _ = simulate_batch(model, policies, events, base_key, index, horizon=horizon)
+        return metrics
+
+    # No collectives inside: each device's slice is an ordinary single-device batch.
+    mapped = jax.shard_map(local, mesh=mesh,
+                           in_specs=(replicated, replicated, replicated, replicated, PartitionSpec(SCENARIO_AXIS)),
+                           out_specs=PartitionSpec(None, SCENARIO_AXIS), check_vma=False)
+    return jax.jit(mapped)
+
+
+def device_summary(mesh: Mesh | None = None) -> dict:
+    """Backend, device kind and count of ``mesh`` (default: all local devices), for records."""
+    devices = list(mesh.devices.flat) if mesh is not None else jax.local_devices()
+    return {"backend": jax.default_backend(), "device_kind": str(devices[0].device_kind),
+            "device_count": len(devices)}

@@ -1,0 +1,72 @@
+"""Chunks of a sweep on a Dask distributed cluster (optional: ``pip install simcore[cluster]``).
+
+The client (``simcore run --scheduler ADDRESS``) lays out the store, sends one task per
+missing chunk and marks a chunk done when its task returns. Each task computes its
+chunk on the worker's own devices and writes its region of the shared store itself,
+so only small results travel back. A task whose worker dies is re-run elsewhere by the
+scheduler; region writes are idempotent, so a chunk written twice is safe, and the
+done marker is set only once, by the client, after the data is in place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+
+def _client(scheduler):
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - depends on the environment
+        from simcore.run.store import OutputError
+
+        raise OutputError("--scheduler needs Dask distributed: pip install 'simcore[cluster]' "
+                          "(or pip install 'dask[distributed]')") from None
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    try:
+        return Client(scheduler, timeout="30s"), True
+    except (OSError, TimeoutError) as exc:
+        from simcore.run.store import OutputError
+
+        raise OutputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def _chunk_task(sim, plan, path: str, index: int) -> tuple[int, int]:
+    """Runs on a worker: compute chunk ``index`` and write it; returns (index, scenarios)."""
+    from simcore.run.job import write_chunk
+
+    return index, write_chunk(sim, plan, path, index)
+
+
+def run_chunks(scheduler, sim, plan, path: str | Path, chunks: Iterable[int],
+               on_done: Callable[[int], None] | None = None) -> None:
+    """Compute and write ``chunks`` of ``plan`` into the store at ``path`` on a Dask cluster.
+
+    ``scheduler``: an address (``tcp://host:8786``) or a ``distributed.Client``. The store
+    path must be reachable under the same name from every worker (a shared filesystem).
+    ``on_done(scenarios)`` is called on the client as each chunk is marked done.
+    """
+    from distributed import as_completed
+
+    from simcore.run import store
+
+    chunks = list(chunks)
+    if not chunks:
+        return
+    client, owned = _client(scheduler)
+    try:
+        sim_on_workers = client.scatter(sim, broadcast=True, hash=False)
+        run_id = uuid.uuid4().hex[:8]
+        futures = [client.submit(_chunk_task, sim_on_workers, plan, str(path), index,
+                                 key=f"simcore-chunk-{run_id}-{index}", pure=False, retries=2)
+                   for index in chunks]
+        for future in as_completed(futures):
+            index, count = future.result()
+            store.mark_done(path, index)
+            if on_done is not None:
+                on_done(count)
+    finally:
+        if owned:
+            client.close()

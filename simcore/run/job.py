@@ -1,0 +1,437 @@
+"""A sweep written to a fault-tolerant store: plan, lock, fill chunk by chunk, resume, publish.
+
+:func:`run_to_store` is the whole job; :class:`Job` splits it in steps so that the
+CLI can check the output and show the estimated store size *before* anything is
+compiled. Chunk ``i`` covers scenarios ``i * chunk_size ... (i + 1) * chunk_size - 1``
+(the last one fewer) and is always computed as one full, padded chunk, so its results
+do not depend on whether the run was interrupted, resumed or spread over workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from simcore.run import store
+from simcore.run.runner import (
+    Simulation,
+    chunk_dataset,
+    daily_trajectories,
+    iter_chunks,
+    normal_times,
+    run_attributes,
+)
+from simcore.run.store import OutputError
+
+KEEP_CHOICES = ("per-scenario", "summary")
+
+
+# ---------------------------------------------------------------- statistics adapter
+
+def _stats_module():
+    """The streaming statistics module (``simcore.run.stats``) or None while it does not
+    exist yet; without it, summaries come from the stored per-scenario arrays."""
+    try:
+        from simcore.run import stats
+    except ImportError:
+        return None
+    return stats
+
+
+def _reduce_chunk(sim: Simulation, metrics: dict) -> dict[str, np.ndarray] | None:
+    stats = _stats_module()
+    if stats is None:
+        return None
+    from simcore.run.metrics import METRIC_INFO
+
+    storable = np.asarray(sim.loaded.model.storable) > 0.5  # [P] goods (1.0) vs services (0.0)
+    return stats.reduce_chunk(metrics, METRIC_INFO, storable).to_arrays()
+
+
+def _result_coords(sim: Simulation) -> dict:
+    return {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
+
+
+# ---------------------------------------------------------------- plan
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How a sweep is cut into chunks and what is kept."""
+
+    n_scenarios: int
+    chunk_size: int
+    keep: str = "per-scenario"
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_scenarios // self.chunk_size)
+
+    def chunk_range(self, index: int) -> tuple[int, int]:
+        """``(first scenario, number of scenarios)`` of chunk ``index``."""
+        first = index * self.chunk_size
+        return first, min(self.chunk_size, self.n_scenarios - first)
+
+
+def _blocks(indices) -> list[range]:
+    """Sorted chunk indices as runs of consecutive ones: [0, 1, 2, 5, 6] -> [0..2], [5..6]."""
+    blocks: list[range] = []
+    for index in sorted(set(int(i) for i in indices)):
+        if blocks and blocks[-1].stop == index:
+            blocks[-1] = range(blocks[-1].start, index + 1)
+        else:
+            blocks.append(range(index, index + 1))
+    return blocks
+
+
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict]]:
+    """Yield ``(chunk index, first scenario, metrics, draws)`` for the chunks ``indices``
+    (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``).
+
+    Every chunk is computed as a full chunk of ``plan.chunk_size`` scenarios (the last
+    one's extra scenarios are real, independent ones, dropped here), so a chunk's numbers
+    are the same bits whether it is computed in one pass, after a resume or on a worker.
+    Consecutive chunks go through one :func:`iter_chunks` call, which keeps the devices
+    busy on the next chunk while this one is written.
+    """
+    size = plan.chunk_size
+    for block in _blocks(indices):
+        for first, metrics, draws in iter_chunks(sim, len(block) * size, size, start=block.start * size):
+            index = first // size
+            count = plan.chunk_range(index)[1]
+            yield (index, first, {name: value[:, :count] for name, value in metrics.items()},
+                   {name: value[:count] for name, value in draws.items()})
+
+
+def store_chunk(sim: Simulation, plan: RunPlan, path: str | Path, index: int, first: int, metrics: dict,
+                draws: dict) -> int:
+    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics into the
+    store at ``path``; not its done marker (the caller sets it once this returns).
+    Idempotent. Returns the number of scenarios in the chunk."""
+    if plan.keep == "per-scenario":
+        store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
+    arrays = _reduce_chunk(sim, metrics)
+    if arrays is not None:
+        store.write_chunk_stats(path, index, arrays)
+    return next(iter(metrics.values())).shape[1]
+
+
+def write_chunk(sim: Simulation, plan: RunPlan, path: str | Path, index: int) -> int:
+    """Compute and store one chunk (a cluster task); returns its number of scenarios."""
+    (item,) = list(iter_plan_chunks(sim, plan, [index]))
+    return store_chunk(sim, plan, path, *item)
+
+
+def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict | None]:
+    """A one-scenario per-scenario dataset and one chunk's statistics arrays with the
+    run's variables, dims and dtypes, from the engine's output shapes (traced with
+    ``jax.eval_shape``: nothing is compiled or run)."""
+    from simcore.core.disruptions import sample_batch
+    from simcore.core.engine import simulate_batch
+
+    index = jnp.arange(plan.chunk_size, dtype=jnp.uint32)
+    metrics_shape, _ = jax.eval_shape(simulate_batch, sim.loaded.model, sim.policies, sim.events, sim.base_key,
+                                      index, horizon=sim.horizon_days)
+    draws_shape = jax.eval_shape(sample_batch, sim.events, sim.base_key, index)
+
+    def zeros(shape_struct, scenario_axis):
+        shape = list(shape_struct.shape)
+        shape[scenario_axis] = 1
+        return np.zeros(shape, dtype=shape_struct.dtype)
+
+    metrics = {name: zeros(s, 1) for name, s in metrics_shape._asdict().items()}
+    draws = {name: zeros(s, 0) for name, s in draws_shape._asdict().items()}
+    return chunk_dataset(sim, 0, metrics, draws), _reduce_chunk(sim, metrics)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_text(path) -> bytes:
+    try:
+        return Path(path).read_bytes() if path else b""
+    except OSError:
+        return b""
+
+
+def _versions() -> dict:
+    import zarr
+
+    from simcore.run.runner import _version
+
+    return {"simcore_version": _version(), "jax_version": jax.__version__, "numpy_version": np.__version__,
+            "xarray_version": xr.__version__, "zarr_version": zarr.__version__}
+
+
+# ---------------------------------------------------------------- the job
+
+@dataclass
+class Job:
+    """One sweep into one store. Use as a context manager (it holds the output lock)::
+
+        with Job(config, output, scenarios=..., chunk_size=...) as job:
+            job.prepare()            # check output, lock, resume state, estimates
+            summary, effects = job.run()
+    """
+
+    config: object
+    output: Path
+    scenarios: int | None = None
+    chunk_size: int | None = None
+    keep: str | None = None
+    resume: bool = False
+    log: object = print
+    sim: Simulation | None = None
+    plan: RunPlan | None = None
+    todo: list[int] = field(default_factory=list)
+    already_complete: bool = False
+    _lock: store.OutputLock | None = None
+    _template_ds: xr.Dataset | None = None
+    _template_stats: dict | None = None
+
+    def __post_init__(self):
+        self.output = Path(self.output)
+        self.partial = store.partial_path(self.output)
+
+    # -- context: the lock
+    def __enter__(self) -> "Job":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    # -- step 1: everything that can fail before compiling
+    def prepare(self) -> "Job":
+        config = self.config
+        keep = self.keep or getattr(config, "keep", None) or "per-scenario"
+        if keep not in KEEP_CHOICES:
+            raise OutputError(f"keep must be one of {', '.join(KEEP_CHOICES)}, got {keep!r}")
+        store.check_writable(self.output)
+        self._lock = store.OutputLock(self.output).acquire()
+
+        config_text = _file_text(getattr(config, "path", None))
+        model_text = _file_text(getattr(config.loaded, "path", None))
+        self.identity = {
+            "config_sha256": _sha256(config_text),
+            "model_sha256": _sha256(model_text),
+            "seed": int(config.seed),
+            "horizon_days": int(config.horizon_days),
+        }
+        self.config_text = config_text.decode("utf-8", errors="replace")
+        n_scenarios = int(self.scenarios or config.scenarios)
+        chunk_size = self.chunk_size
+        stored = self._resumable_attributes() if self.resume else None
+        if stored is not None:
+            chunk_size = self._check_resume(stored, n_scenarios, chunk_size, keep)
+        chunk_size = max(1, min(int(chunk_size or config.chunk_size), n_scenarios))
+        self.plan = RunPlan(n_scenarios, chunk_size, keep)
+
+        if stored is None and self.resume:
+            if self._complete_matches():
+                self.already_complete = True
+                self.todo = []
+                return self
+            if self.output.exists():
+                self.log(f"note: {self.output} holds another run; starting a new one (it replaces {self.output} "
+                         f"only when complete)")
+        if stored is None:
+            if self.partial.exists() and not self.resume:
+                self.log(f"note: removing an interrupted run's {self.partial} (use --resume to continue it)")
+            self.todo = list(range(self.plan.n_chunks))
+        else:
+            done = store.done_chunks(self.partial)
+            self.todo = [int(i) for i in np.flatnonzero(~done)]
+        self.sim = Simulation.from_config(config)
+        self._template_ds, self._template_stats = _template(self.sim, self.plan)
+        if stored is None:
+            self._create()
+        return self
+
+    def _resumable_attributes(self) -> dict | None:
+        if not self.partial.exists():
+            if not self.output.exists():
+                self.log(f"note: nothing to resume at {self.partial}; starting a new run")
+            return None
+        try:
+            attrs = store.read_attributes(self.partial)
+            store.done_chunks(self.partial)
+        except Exception:  # created but never laid out (killed at once): start over
+            self.log(f"note: {self.partial} is not a readable store; starting a new run")
+            return None
+        return attrs
+
+    def _check_resume(self, stored: dict, n_scenarios: int, chunk_size: int | None, keep: str) -> int:
+        """Refuse to resume a different run; returns the stored chunk size."""
+        wanted = dict(self.identity, n_scenarios=n_scenarios, keep=keep)
+        if chunk_size:
+            wanted["chunk_size"] = int(chunk_size)
+        labels = {"config_sha256": "config file (sha256)", "model_sha256": "model file (sha256)", "seed": "seed",
+                  "horizon_days": "horizon_days", "n_scenarios": "scenario count", "keep": "keep",
+                  "chunk_size": "chunk size"}
+        differ = [f"{labels[k]}: stored {stored.get(k)!r}, now {v!r}" for k, v in wanted.items() if stored.get(k) != v]
+        if differ:
+            raise OutputError(f"cannot resume {self.partial}: it belongs to a different run ("
+                              + "; ".join(differ) + "). Run without --resume to start over.")
+        return int(stored["chunk_size"])
+
+    def _complete_matches(self) -> bool:
+        """True if the target is a complete store of this very run (resume: nothing to do)."""
+        if not self.output.exists():
+            return False
+        try:
+            attrs = store.read_attributes(self.output)
+        except Exception:
+            return False
+        wanted = dict(self.identity, n_scenarios=self.plan.n_scenarios, keep=self.plan.keep, status="complete")
+        return all(attrs.get(k) == v for k, v in wanted.items())
+
+    def _create(self) -> None:
+        # lay out beside, then rename: a '.partial' store always has its full layout
+        staging = self.partial.with_name(self.partial.name + ".new")
+        for old in (staging, self.partial):
+            if old.exists():
+                shutil.rmtree(old)
+        sim, plan = self.sim, self.plan
+        attrs = dict(run_attributes(sim, plan.n_scenarios))
+        attrs.update(_versions())
+        attrs.update(self.identity)
+        attrs.update({
+            "status": "running", "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "config": str(getattr(self.config, "path", "")), "config_text": self.config_text,
+            "n_scenarios": plan.n_scenarios, "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks,
+            "keep": plan.keep,
+        })
+        per_scenario = self._template_ds if plan.keep == "per-scenario" else None
+        coords = {name: self._template_ds[name].values for name in ("policy", "product", "sector", "event")}
+        store.create_store(staging, per_scenario, n_scenarios=plan.n_scenarios,
+                           chunk_size=plan.chunk_size, coords=coords, attrs=attrs)
+        os.replace(staging, self.partial)
+
+    # -- estimates
+    def estimated_store_bytes(self) -> int:
+        """Uncompressed size of the chunk data (an upper bound for the store on disk)."""
+        total = 0
+        if self._template_ds is None:  # already complete: nothing to write
+            return 0
+        if self.plan.keep == "per-scenario":
+            for var in self._template_ds.data_vars.values():
+                if "scenario" in var.dims:
+                    total += var.dtype.itemsize * int(np.prod(var.shape)) * self.plan.n_scenarios
+        for value in (self._template_stats or {}).values():
+            total += np.asarray(value).nbytes * self.plan.n_chunks
+        return total
+
+    @property
+    def scenarios_done(self) -> int:
+        todo = set(self.todo)
+        return sum(self.plan.chunk_range(i)[1] for i in range(self.plan.n_chunks) if i not in todo)
+
+    # -- step 2: compute, then summarise and publish
+    def run(self, progress=None, scheduler=None):
+        """Fill the missing chunks (locally or on a Dask cluster at ``scheduler``),
+        write the summary groups and publish the store; returns ``(summary, effects)``."""
+        progress = progress or NullProgress()
+        if self.already_complete:
+            self.log(f"{self.output} is already complete for this run; nothing to resume")
+            return self._read_summary(self.output)
+        plan = self.plan
+        progress.start(total=plan.n_scenarios, done=self.scenarios_done, horizon_days=self.sim.horizon_days)
+        if scheduler is not None:
+            from simcore.run.distributed import run_chunks
+
+            progress.phase("sending chunks to the cluster")
+            run_chunks(scheduler, self.sim, plan, self.partial, self.todo, on_done=progress.advance)
+        else:
+            self._run_local(progress)
+        progress.phase("summarising")
+        summary, effects = self._finish()
+        progress.stop()
+        return summary, effects
+
+    def _run_local(self, progress) -> None:
+        sim, plan = self.sim, self.plan
+        progress.phase("compiling")
+        for n, (index, first, metrics, draws) in enumerate(iter_plan_chunks(sim, plan, self.todo)):
+            count = store_chunk(sim, plan, self.partial, index, first, metrics, draws)
+            store.mark_done(self.partial, index)
+            progress.advance(count)
+            if n == 0:
+                progress.phase(None)
+
+    def _finish(self):
+        from simcore.run.summary import pillar_effects
+
+        sim, plan, path = self.sim, self.plan, self.partial
+        missing = np.flatnonzero(~store.done_chunks(path))
+        if missing.size:
+            raise RuntimeError(f"chunks {missing.tolist()[:10]} are not done; cannot summarise")
+        summary = self._summary(path)
+        normal = normal_times(sim)
+        effects = pillar_effects(summary, normal)
+        daily = int(getattr(self.config, "daily_scenarios", 0) or 0)
+        if daily:
+            store.write_group(daily_trajectories(sim, range(min(daily, plan.n_scenarios))), path, "daily")
+        store.write_group(summary, path, "summary")
+        store.write_group(normal, path, "normal_times")
+        store.write_group(effects, path, "effects")
+        store.publish(path, self.output)
+        self._lock.release()
+        return summary, effects
+
+    def _summary(self, path) -> xr.Dataset:
+        stats = _stats_module()
+        if stats is not None:
+            parts = [store.read_chunk_stats(path, index) for index in range(self.plan.n_chunks)]
+            if any(part is None for part in parts):
+                raise RuntimeError(f"{path}: done chunks without statistics; start the run again")
+            # merging is exact, so the order of the chunks (or of a resume) does not matter
+            merged = stats.merge_all(stats.ChunkStats.from_arrays(part) for part in parts)
+            summary = stats.finalize(merged, _result_coords(self.sim))
+        else:
+            if self.plan.keep != "per-scenario":
+                raise OutputError('keep = "summary" needs the streaming statistics (simcore.run.stats)')
+            from simcore.run.summary import summarize
+
+            per_scenario = store.open_results(path)
+            summary = summarize(per_scenario.drop_vars([store.CHUNK_DONE, "chunk"], errors="ignore"))
+        summary.attrs.update({k: v for k, v in store.read_attributes(path).items()
+                              if isinstance(v, (str, int, float)) and k != "config_text"})
+        return summary
+
+    def _read_summary(self, path):
+        return store.open_results(path, group="summary").load(), store.open_results(path, group="effects").load()
+
+
+class NullProgress:
+    """Progress display that shows nothing (``--quiet`` and library use)."""
+
+    def start(self, total: int, done: int, horizon_days: int) -> None: ...
+    def phase(self, text: str | None) -> None: ...
+    def advance(self, scenarios: int) -> None: ...
+    def stop(self) -> None: ...
+
+
+def run_to_store(config, output: str | Path, *, scenarios: int | None = None, chunk_size: int | None = None,
+                 keep: str | None = None, resume: bool = False, scheduler=None, progress=None, log=print):
+    """Run the sweep of ``config`` into the store ``output``; returns ``(summary, effects)``.
+
+    Writes ``output.partial`` under the lock ``output.lock`` and replaces ``output`` only
+    when complete. ``resume``: continue an interrupted run's done chunks. ``scheduler``:
+    a Dask scheduler address (or ``distributed.Client``) to send chunks to.
+    Raises :class:`~simcore.run.store.OutputError` for unusable outputs.
+    """
+    with Job(config, Path(output), scenarios=scenarios, chunk_size=chunk_size, keep=keep, resume=resume,
+             log=log) as job:
+        job.prepare()
+        return job.run(progress=progress, scheduler=scheduler)

@@ -1,0 +1,580 @@
+"""The declarative schema of model files and run configs (pydantic v2), and its JSON Schema.
+
+Checking an input happens in two passes, both reporting into one
+:class:`~simcore.schema.errors.Problems` so that every bad field is named at once:
+
+1. **Schema** (this module): types, ranges, allowed values and unknown keys, field by
+   field. :func:`schema_problems` turns pydantic's errors into ``(field, message)``
+   pairs with the allowed values and returns the input with the bad values taken out.
+2. **Cross-field checks** (:mod:`~simcore.schema.modelfile`, :mod:`~simcore.schema.config`):
+   names that must exist in the model, shares that must add up, sources for every
+   number, recipe cycles, ... They read that cleaned input, so they run even when
+   pass 1 found problems, and trust the type of every value left in it.
+
+Leaf values (numbers, integers, choices, names) are checked by small plain validators
+that write the message themselves (``must be in [0, 1], got 1.5``); pydantic does the
+structure (tables, arrays, required and unknown keys). A value that may be given "for
+all products" or per product (``1.0`` or ``{gallium = 1.0, "*" = 0}``) is a tagged union
+whose tags (``<number>``, ``<list>``, ``<table>``) are dropped from field paths.
+
+Fields marked :func:`sourced` need an entry in the ``sources`` table beside them (a
+citation or a text starting with ``assumption:``); the JSON Schema shows them with
+``"x-needs-source": true``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from annotated_types import MinLen
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag, ValidationError, WithJsonSchema
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import PydanticCustomError
+
+from simcore.schema.errors import Problems
+
+MAX_HORIZON_DAYS = 3650
+NUMBER_TAG, LIST_TAG, TABLE_TAG = "<number>", "<list>", "<table>"
+UNION_TAGS = {NUMBER_TAG, LIST_TAG, TABLE_TAG}
+ESSENTIALITY = {"critical": 1.0, "important": 0.5, "non-critical": 0.0}
+RECYCLING_START = {"in-place": 0.0, "at-alarm": 1.0}
+ALLOCATIONS = ("proportional", "priority")
+
+
+# --------------------------------------------------------------------------- leaf types
+
+def _invalid(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid", "{reason}", {"reason": reason})
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _range_text(low, high, low_open: bool) -> str:
+    if low is not None and high is not None:
+        return f" in {'(' if low_open else '['}{low:g}, {high:g}]"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f" <= {high:g}"
+    return ""
+
+
+def _bounds_schema(kind: str, low, high, low_open: bool) -> dict:
+    schema: dict = {"type": kind}
+    if low is not None:
+        schema["exclusiveMinimum" if low_open else "minimum"] = low
+    if high is not None:
+        schema["maximum"] = high
+    return schema
+
+
+def Number(low: float | None = None, high: float | None = None, *, low_open: bool = False):
+    """A finite number (int or float, never a bool) within ``[low, high]``, or
+    ``(low, high]`` with ``low_open``."""
+    text = _range_text(low, high, low_open)
+
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _invalid(f"must be a number{text}, got {_show(value)}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise _invalid(f"must be a finite number{text}, got {value}")
+        if (low is not None and (value < low or (low_open and value == low))) or (high is not None and value > high):
+            raise _invalid(f"must be{text}, got {value:g}")
+        return value
+
+    return Annotated[float, PlainValidator(check), WithJsonSchema(_bounds_schema("number", low, high, low_open))]
+
+
+def Integer(low: int, high: int):
+    """A whole number (a TOML integer, not ``3.0``) within ``[low, high]``."""
+
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _invalid(f"must be an integer in [{low}, {high}], got {_show(value)}")
+        return value
+
+    return Annotated[int, PlainValidator(check), WithJsonSchema(_bounds_schema("integer", low, high, False))]
+
+
+def Choice(*values: str):
+    """One of the given texts."""
+
+    def check(value):
+        if value not in values or not isinstance(value, str):
+            raise _invalid(f"must be one of {', '.join(values)}, got {_show(value)}")
+        return value
+
+    return Annotated[str, PlainValidator(check), WithJsonSchema({"type": "string", "enum": list(values)})]
+
+
+def _check_name(value):
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(f"must be a non-empty text, got {_show(value)}")
+    return value
+
+
+Name = Annotated[str, PlainValidator(_check_name), WithJsonSchema({"type": "string", "minLength": 1})]
+
+
+def NameList(what: str, example: str):
+    """A non-empty list of unique names (origins, sectors)."""
+
+    def check(value):
+        if not (isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value)):
+            raise _invalid(f"must be a non-empty list of {what} names, e.g. {example}, got {_show(value)}")
+        twice = sorted({v for v in value if value.count(v) > 1})
+        if twice:
+            raise _invalid(f"names must be unique; given more than once: {', '.join(twice)}")
+        return value
+
+    return Annotated[list[str], PlainValidator(check),
+                     WithJsonSchema({"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                                     "uniqueItems": True})]
+
+
+def _check_source(value):
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(f"must be a citation or a text starting with 'assumption:', got {_show(value)}")
+    return value
+
+
+SourceText = Annotated[str, PlainValidator(_check_source), WithJsonSchema({"type": "string", "minLength": 1})]
+
+
+def _check_pair(value):
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise _invalid(f"must be [upstream, downstream] sector names, got {_show(value)}")
+    return value
+
+
+SectorPair = Annotated[list[str], PlainValidator(_check_pair),
+                       WithJsonSchema({"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2})]
+
+
+def _number_or_table(value) -> str:
+    return TABLE_TAG if isinstance(value, dict) else NUMBER_TAG
+
+
+def PerProduct(leaf):
+    """``leaf`` for all products, or a table ``{product = leaf, "*" = default}``."""
+    return Annotated[Union[Annotated[leaf, Tag(NUMBER_TAG)], Annotated[dict[str, leaf], Tag(TABLE_TAG)]],
+                     Discriminator(_number_or_table)]
+
+
+def _list_or_table(value) -> str:
+    return TABLE_TAG if isinstance(value, dict) else LIST_TAG
+
+
+Share = Number(0.0, 1.0)
+Days = Number(0.0, MAX_HORIZON_DAYS)
+NonNegative = Number(0.0)
+Positive = Number(0.0, low_open=True)
+ShareTable = dict[str, Share]
+OriginNames = NameList("origin", '["CN", "AU"]')
+SectorNames = NameList("sector", '["electronics", "services"]')
+
+
+def sourced(default: Any = None, description: str = "", **kwargs) -> Any:
+    """A field whose value (when given) needs an entry in the ``sources`` table."""
+    extra = {"description": description, "json_schema_extra": {"x-needs-source": True}}
+    if "default_factory" in kwargs:
+        return Field(**extra, **kwargs)
+    return Field(default, **extra, **kwargs)
+
+
+def needs_source(spec: type[BaseModel]) -> list[str]:
+    """Names of the fields of ``spec`` marked :func:`sourced`, in declaration order."""
+    return [name for name, info in spec.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("x-needs-source")]
+
+
+class _Spec(BaseModel):
+    # strict: TOML has real types, so "10" is not a number and 1 is not true.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# --------------------------------------------------------------------------- model file
+
+class ModelMetaSpec(_Spec):
+    """`[model]`: names, units and the list of origins."""
+
+    name: str = Field("model", description="Name of the model")
+    description: str = Field("", description="What the model describes")
+    currency: str = Field("currency", description="Currency of product prices")
+    io_value_unit: str | None = Field(None, description="Unit of input-output values per year (default: currency)")
+    allocation: Choice(*ALLOCATIONS) = Field(
+        "proportional", description="How scarce supply is shared between sectors: proportional or by io.priority")
+    shortage_tolerance: Share = sourced(1e-3, "Unmet share of daily demand that counts as a shortage day")
+    origins: OriginNames = Field(description="Origin countries (or groups) that supply imports")
+    sources: dict[str, SourceText] = Field(default_factory=dict, description="field = citation or 'assumption: ...'")
+
+
+class ProductSpec(_Spec):
+    """`[[products]]`: one product (material, component or service). Quantities in
+    `unit` per day, prices in `currency` per unit."""
+
+    name: Name = Field(description="Product name (unique)")
+    unit: str = Field("unit", description="Quantity unit, e.g. t")
+    hs_code: str | None = Field(None, description="Harmonized System code (text)")
+    description: str = Field("", description="What the product is")
+    demand_per_day: Positive = sourced(..., "Baseline demand [unit/day], including use by domestic production")
+    price: Positive = sourced(..., "Baseline price [currency/unit]")
+    inventory_days: NonNegative = sourced(0.0, "Private inventory target [days of demand]")
+    lead_time_days: Days = sourced(0.0, "Goods already shipped keep arriving this long after a cut [days]")
+    storable: bool = Field(True, description="false for services: no inventory, no stockpile")
+    import_share: ShareTable = sourced(
+        default_factory=dict, description="{origin = share} of primary supply; imports + domestic_share sum to 1")
+    domestic_share: Share | None = sourced(None, "Share of primary supply produced at home (default: 1 - imports)")
+    recipe_inputs: list[Name] = Field(
+        default_factory=list, description="Products that domestic production needs (multi-tier); no cycles")
+    price_elasticity: Positive = sourced(0.5, "Short-run demand elasticity of the scarcity price curve")
+    price_cap: Number(1.0) = sourced(10.0, "Highest scarcity multiple of the baseline price")
+    price_relax_half_life_days: Positive = sourced(30.0, "Half-life of the scarcity premium after recovery [days]")
+    restock_headroom: NonNegative = sourced(0.1, "Supply above need available for restocking [share of demand/day]")
+    use: ShareTable = sourced(
+        default_factory=dict, description="{sector = share} of demand used by each sector (sum <= 1); needs [io]")
+    substitutable: ShareTable = sourced(
+        default_factory=dict, description="{sector = share} of that use substitutable in the short run; needs [io]")
+    world_share: ShareTable | None = sourced(
+        None, "{origin = share} of WORLD production (rest of the world: 1 - sum); default: import_share")
+    world_price_elasticity: Positive | None = sourced(
+        None, "Short-run world demand elasticity of the import-price curve (default: price_elasticity)")
+    world_demand_weight: Share | None = sourced(
+        None, "The country's share of world demand (0 = price taker, the default)")
+    cover_horizon_days: Positive | None = sourced(
+        None, "Look-ahead of the domestic stock-to-use scarcity curve [days] (default 30)")
+    transit_days: dict[str, Days] | None = sourced(
+        None, "{origin = days} transit per origin (missing origins: lead_time_days)")
+    storage_room_days: NonNegative | None = sourced(
+        None, "Extra storage importers fill during an announcement lead [days of demand] (default 0)")
+    exposure: ShareTable | None = sourced(
+        None, "{sector = share} of the sector's output that depends on the product (default 1 where use > 0)")
+    essentiality: dict[str, Choice(*ESSENTIALITY)] | None = sourced(
+        None, "{sector = critical | important | non-critical} (1.0 / 0.5 / 0.0; default critical)")
+    sources: dict[str, SourceText] = Field(
+        default_factory=dict, description="field = citation or 'assumption: ...' for every number given")
+
+
+class IOSpec(_Spec):
+    """`[io]`: the input-output table of the sectors (values per year)."""
+
+    sectors: SectorNames = Field(description="Sector names")
+    technical_coefficients: list[list[NonNegative]] = sourced(
+        ..., "A[j][s]: input from sector j per unit output of sector s (S x S, column sums < 1)")
+    final_demand: list[NonNegative] = sourced(..., "Final demand per sector [io_value_unit/year]")
+    value_added: list[NonNegative] | None = sourced(
+        None, "Value added per sector [io_value_unit/year] (default: (1 - column sums of A) x gross output)")
+    priority: list[Name] | None = Field(
+        None, description="Every sector once, first served first (with allocation = priority)")
+    critical_upstream: list[SectorPair] = Field(
+        default_factory=list, description="[[upstream, downstream], ...] critical sector links")
+    critical_threshold: Number(0.0, 1.0, low_open=True) | None = sourced(
+        None, "A entries at or above this mark critical links")
+    sources: dict[str, SourceText] = Field(default_factory=dict, description="field = citation or 'assumption: ...'")
+
+
+class ModelFileSpec(_Spec):
+    """A simcore model file: products, origins and (optionally) an input-output table.
+    Without [io] the model is product-only: one pseudo-sector "all products"."""
+
+    model_config = ConfigDict(title="simcore model file")
+
+    model: ModelMetaSpec
+    products: Annotated[list[ProductSpec], MinLen(1)]
+    io: IOSpec | None = None
+
+
+# --------------------------------------------------------------------------- run config
+
+class RunSpec(_Spec):
+    """`[run]`: what to run and how much of it."""
+
+    model: str | None = Field(None, description="Path of the model file, relative to the config file")
+    scenarios: Integer(1, 100_000_000) = Field(1000, description="Number of sampled scenarios")
+    horizon_days: Integer(1, MAX_HORIZON_DAYS) = Field(365, description="Simulated days")
+    chunk_size: Integer(1, 10_000_000) | None = Field(None, description="Scenarios per compiled batch")
+    seed: Integer(0, 2**31 - 1) = Field(0, description="Random seed")
+    output: str | None = Field(None, description="Zarr store path (default results/<config name>.zarr)")
+    daily_scenarios: Integer(0, 1000) = Field(0, description="Keep day-by-day trajectories of the first N scenarios")
+
+
+EventProducts = Annotated[
+    Union[Annotated[Annotated[list[Name], MinLen(1)], Tag(LIST_TAG)],
+          Annotated[Annotated[dict[str, Share], MinLen(1)], Tag(TABLE_TAG)]],
+    Discriminator(_list_or_table)]
+
+
+class EventSpec(_Spec):
+    """`[[events]]`: a threat from one origin to a set of products."""
+
+    name: Name | None = Field(None, description="Unique event name (default 'event <i>')")
+    description: str = Field("", description="What the event is")
+    origin: Name = Field(description="One of the model's origins")
+    products: EventProducts = Field(description="Affected products: a list, or {product = severity weight}")
+    onset_day: Days | None = Field(None, description="Fixed onset day (a given event); or hazard_per_year")
+    hazard_per_year: Positive | None = Field(None, description="Random onsets per year (Poisson); or onset_day")
+    max_occurrences: Integer(1, 50) | None = Field(
+        None, description="Most occurrences within the horizon (only with hazard_per_year; default 4)")
+    announcement_lead_days: Days = Field(0.0, description="Days between announcement and onset")
+    duration_days: Number(1.0, MAX_HORIZON_DAYS) | None = Field(None, description="Fixed duration [days]")
+    duration_median_days: Number(1.0, MAX_HORIZON_DAYS) | None = Field(
+        None, description="Median of a lognormal duration [days] (with duration_sigma)")
+    duration_sigma: Number(0.0, 3.0) = Field(0.0, description="Lognormal sigma of the duration")
+    severity: Share | None = Field(None, description="Fixed share of the origin's supply withheld")
+    severity_alpha: Positive | None = Field(None, description="Beta severity: alpha (with severity_beta)")
+    severity_beta: Positive | None = Field(None, description="Beta severity: beta (with severity_alpha)")
+    tightening_days: Days = Field(0.0, description="Linear build-up to full severity [days]")
+
+
+def _lever(description: str, what: str = "a number"):
+    return Field(None, description=description + f' ({what}, or {{product = value, "*" = default}})')
+
+
+class StockpileSpec(_Spec):
+    """`[policies.stockpile]`: government stock and private buffers."""
+
+    gov_stock_days: PerProduct(Days) | None = _lever("Government stock [days of demand]")
+    release_rate: PerProduct(NonNegative) | None = _lever("Most released per day [share of demand]")
+    release_trigger_shortfall: PerProduct(Share) | None = _lever(
+        "Release only while the shortfall exceeds this share of demand")
+    release_delay_days: PerProduct(Days) | None = _lever("Decision lag after the alarm [days]")
+    refill_rate: PerProduct(NonNegative) | None = _lever("Buy-back per day after the crisis [share of demand]")
+    carrying_cost: PerProduct(Share) | None = _lever("Yearly cost [share of stock value]")
+    private_extra_days: PerProduct(Days) | None = _lever("Extra private buffer [days of demand]")
+
+
+class DiversificationSpec(_Spec):
+    """`[policies.diversification]`: shifted supplier shares and spare capacity."""
+
+    import_share: dict[str, ShareTable] = Field(
+        default_factory=dict, description="{product = {origin = share}}, same import total as the model")
+    premium: PerProduct(NonNegative) | None = _lever("Price premium on shifted volume")
+    spare_capacity: dict[str, ShareTable] = Field(
+        default_factory=dict, description="{product = {origin = share of demand}} contracted spare supply")
+    qualification_lag_days: PerProduct(Days) | None = _lever("From the alarm to first spare supply [days]")
+    ramp_days: PerProduct(Days) | None = _lever("Ramp-up of spare supply [days]")
+    spare_premium: PerProduct(NonNegative) | None = _lever("Premium on spare volume used")
+    reservation_fee: PerProduct(NonNegative) | None = _lever("Fee on the contracted share")
+
+
+class RecyclingSpec(_Spec):
+    """`[policies.recycling]`: secondary supply and material efficiency."""
+
+    share: PerProduct(Share) | None = _lever("Secondary supply [share of demand]")
+    ramp_days: PerProduct(Days) | None = _lever("Ramp of the recycling share [days]")
+    premium: PerProduct(NonNegative) | None = _lever("Extra cost of recycled supply [share of price]")
+    efficiency_cut: PerProduct(Number(0.0, 0.99)) | None = _lever("Share of use saved")
+    efficiency_ramp_days: PerProduct(Days) | None = _lever("Ramp of the efficiency cut [days]")
+    efficiency_cost: PerProduct(NonNegative) | None = _lever("Price markup per unit of cut")
+    start: PerProduct(Choice(*RECYCLING_START)) | None = _lever(
+        "in-place (full level from day 0, the default) or at-alarm (starts at the alarm and ramps)", "a text")
+
+
+class PolicySpec(_Spec):
+    """`[[policies]]`: one policy mix of up to three pillars."""
+
+    name: Name = Field(description="Unique policy name ('no-policy' is the baseline, always added)")
+    description: str = Field("", description="What the mix does")
+    stockpile: StockpileSpec | None = None
+    diversification: DiversificationSpec | None = None
+    recycling: RecyclingSpec | None = None
+
+
+class ConfigSpec(_Spec):
+    """A simcore run config: the model to load, disruption events and policy mixes."""
+
+    model_config = ConfigDict(title="simcore run config")
+
+    run: RunSpec = Field(default_factory=RunSpec)
+    events: Annotated[list[EventSpec], MinLen(1)]
+    policies: list[PolicySpec] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- errors
+
+_TYPE_WORDS = {
+    "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table", "list_type": "an array",
+    "string_type": "a text (string)", "bool_type": "true or false", "float_type": "a number", "int_type": "an integer",
+}
+
+
+def _unwrap(annotation):
+    """Strip ``Annotated`` and ``Optional`` down to the type that holds the fields."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _spec_at(root: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    """The spec class that validates the table at ``path`` (None if it is no table)."""
+    annotation: Any = root
+    for part in path:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
+            annotation = annotation.model_fields[part].annotation
+        elif get_origin(annotation) is list and isinstance(part, int):
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def field_name(loc: tuple, raw: Any) -> str:
+    """``("products", 0, "price")`` -> ``products[0] (gallium).price`` (the product's name
+    read from ``raw``, the input as given)."""
+    text, node = "", raw
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if loc[:i] == ("products",) and isinstance(node, dict) and isinstance(node.get("name"), str):
+                text += f" ({node['name']})"
+        else:
+            text += f".{part}" if text else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return text
+
+
+def _pattern(loc: tuple) -> str:
+    return ".".join("*" if isinstance(p, int) else str(p) for p in loc)
+
+
+def _message(error: dict, root: type[BaseModel], hints: dict[str, str]) -> str:
+    kind, loc = error["type"], error["loc"]
+    hint = hints.get(_pattern(loc))
+    if kind == "invalid":
+        return error["ctx"]["reason"]
+    if kind == "missing":
+        return "is required" + (f": {hint}" if hint else "")
+    if kind == "too_short":
+        return "must not be empty" + (f": {hint}" if hint else "")
+    if kind == "extra_forbidden":
+        spec = _spec_at(root, loc[:-1])
+        allowed = sorted(spec.model_fields) if spec else []
+        return "unknown field" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]}, got {_show(error.get('input'))}"
+    return error["msg"]
+
+
+def schema_problems(spec: type[BaseModel], raw: Any, problems: Problems, *,
+                    hints: dict[str, str] | None = None) -> tuple[BaseModel | None, Any]:
+    """Pass 1: validate ``raw`` against ``spec``; add one problem per bad field.
+
+    Returns the validated spec object (``None`` if anything is wrong) and a copy of
+    ``raw`` without the values that failed (bad leaves and unknown keys removed, bad
+    array items replaced by ``None``), for the cross-field checks. ``hints`` adds text
+    to "is required"/"must not be empty" messages, keyed by field pattern
+    (``"events.*.origin"``).
+    """
+    hints = hints or {}
+    try:
+        return spec.model_validate(raw), raw
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    clean = copy.deepcopy(raw)
+    for error in errors:
+        loc = tuple(p for p in error["loc"] if p not in UNION_TAGS)
+        error = {**error, "loc": loc}
+        problems.add(field_name(loc, raw) or "(file)", _message(error, spec, hints))
+        if error["type"] != "missing":
+            _remove(clean, loc)
+    return None, clean
+
+
+def sort_problems(problems: Problems, sections: tuple[str, ...]) -> None:
+    """Order problems by place in the document: section (in ``sections`` order), then
+    array item; within one item, schema problems stay before cross-field ones."""
+
+    def place(item: tuple[str, str]) -> tuple[int, int]:
+        match = re.match(r"([^.\[ ]*)(?:\[(\d+)\])?", item[0])
+        section, index = match.group(1), match.group(2)
+        rank = sections.index(section) if section in sections else len(sections)
+        return rank, int(index) if index is not None else -1
+
+    problems.items.sort(key=place)
+
+
+def _remove(tree: Any, loc: tuple) -> None:
+    """Take the value at ``loc`` out of ``tree`` (a dict key is deleted, a list item set to None)."""
+    if not loc:
+        return
+    node = tree
+    for part in loc[:-1]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return
+    last = loc[-1]
+    if isinstance(node, dict):
+        node.pop(last, None)
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        node[last] = None
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+SCHEMAS = {"model": ModelFileSpec, "config": ConfigSpec}
+
+
+class _TomlJsonSchema(GenerateJsonSchema):
+    """TOML has no null: an optional field is simply left out, so drop the null branch."""
+
+    def nullable_schema(self, schema):
+        return self.generate_inner(schema["schema"])
+
+
+def _drop_null_defaults(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop_null_defaults(v) for k, v in node.items() if not (k == "default" and v is None)}
+    if isinstance(node, list):
+        return [_drop_null_defaults(v) for v in node]
+    return node
+
+
+def json_schema(kind: str) -> dict:
+    """JSON Schema (draft 2020-12) of a model file (``kind="model"``) or a run config
+    (``kind="config"``), for editors that check TOML files against a schema.
+
+    Cross-field rules (names that must exist in the model, shares that add up, sources
+    for every number) are not expressible here; the loaders check them.
+    """
+    if kind not in SCHEMAS:
+        raise ValueError(f"unknown schema kind {kind!r}; allowed: {', '.join(SCHEMAS)}")
+    schema = SCHEMAS[kind].model_json_schema(schema_generator=_TomlJsonSchema)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **_drop_null_defaults(schema)}
+
+
+def write_json_schema(kind: str, path: str | Path) -> Path:
+    """Write :func:`json_schema` ``(kind)`` to ``path`` (indented, trailing newline)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def write_json_schemas(directory: str | Path = "schemas") -> list[Path]:
+    """Write ``model.schema.json`` and ``config.schema.json`` into ``directory``."""
+    return [write_json_schema(kind, Path(directory) / f"{kind}.schema.json") for kind in SCHEMAS]

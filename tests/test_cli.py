@@ -1,0 +1,233 @@
+"""The CLI: argument and input checks, output checks before compiling, the size cap,
+progress, --version, the schema command, and kill / --resume of a real subprocess."""
+
+import json
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from simcore.cli import main
+from simcore.run import job as job_module
+from simcore.run import store
+from simcore.run.store import open_results
+
+
+def _never_compile(monkeypatch):
+    """Fail the test if the run gets as far as tracing or compiling the engine."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the engine was traced before the output was checked")
+    monkeypatch.setattr(job_module, "_template", refuse)
+    monkeypatch.setattr(job_module, "iter_plan_chunks", refuse)
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("simcore ")
+
+
+@pytest.mark.parametrize("flag", ["--scenarios", "--chunk-size"])
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_scenarios_and_chunk_size_must_be_positive(write_tiny, capsys, flag, value):
+    assert main(["run", str(write_tiny()), flag, value]) == 2
+    err = capsys.readouterr().err
+    assert flag in err and "Traceback" not in err
+
+
+def test_bad_input_paths_are_clear_errors(tmp_path, write_tiny, capsys):
+    assert main(["run", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes("[run]\nmodel = 'caf\xe9.toml'\n".encode("latin-1"))
+    assert main(["run", str(latin1)]) == 2
+    assert "not a UTF-8 text file" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "missing.toml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    # a model path that is a directory
+    config = write_tiny()
+    config.write_text(config.read_text().replace('model = "small.toml"', 'model = "."'))
+    assert main(["run", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip()
+
+
+def test_unwritable_or_locked_output_fails_before_compiling(tmp_path, write_tiny, capsys, monkeypatch):
+    _never_compile(monkeypatch)
+    config = str(write_tiny())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["run", config, "--output", str(blocker / "out.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the output folder" in err and "Traceback" not in err
+    output = tmp_path / "out.zarr"
+    with store.OutputLock(output):
+        assert main(["run", config, "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert "being written by another simcore run" in err and str(store.lock_path(output)) in err
+
+
+def test_store_size_cap_needs_yes(write_tiny, tmp_path, capsys):
+    output = tmp_path / "out.zarr"
+    assert main(["run", str(write_tiny()), "--output", str(output), "--max-store-gb", "1e-9"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-store-gb" in err and "--yes" in err
+    assert not store.partial_path(output).exists() or store.done_chunks(store.partial_path(output)).sum() == 0
+
+
+def test_quiet_run_prints_nothing_and_resume_of_a_complete_run_is_a_no_op(write_tiny, tmp_path, capsys):
+    output = tmp_path / "out.zarr"
+    assert main(["run", str(write_tiny()), "--output", str(output), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert store.read_attributes(output)["status"] == "complete"
+    assert main(["run", str(write_tiny()), "--output", str(output), "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "already complete" in out and "Shortage days" in out
+
+
+def test_progress_and_estimates_are_shown(write_tiny, tmp_path, capsys):
+    output = tmp_path / "out.zarr"
+    assert main(["run", str(write_tiny()), "--output", str(output), "--chunk-size", "4"]) == 0
+    captured = capsys.readouterr()
+    assert "store: " in captured.out and "MB uncompressed" in captured.out and "6 chunk(s) of 4" in captured.out
+    assert "estimated time for the remaining" in captured.err and "scenario-days/s" in captured.err
+    assert "24/24" in captured.err and "done" in captured.err
+
+
+def test_schema_command(tmp_path, capsys):
+    try:
+        from simcore.schema import json_schema  # noqa: F401
+    except ImportError:
+        assert main(["schema", "config"]) == 2
+        return
+    target = tmp_path / "config.schema.json"
+    assert main(["schema", "config", "--output", str(target)]) == 0
+    assert isinstance(json.loads(target.read_text()), dict)
+    assert main(["schema", "model"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out), dict)
+    assert main(["schema", "nonsense"]) == 2
+
+
+# ---------------------------------------------------------------- kill and resume
+
+def _wait_for(predicate, proc, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        if proc.poll() is not None:
+            return predicate()
+        time.sleep(0.02)
+    return False
+
+
+def _lock_owner(output) -> int | None:
+    try:
+        return json.loads(store.lock_path(output).read_text())["pid"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _simcore(config, output, env, *extra):
+    return subprocess.Popen([sys.executable, "-m", "simcore.cli", "run", str(config), "--output", str(output),
+                             "--quiet", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _done_count(partial) -> int:
+    try:
+        return int(store.done_chunks(partial).sum())
+    except Exception:  # not laid out yet, or a marker being written right now
+        return -1
+
+
+def _kill_and_resume(write_tiny, tmp_path, env, kills_wanted: int, seed: int):
+    """Kill ``simcore run`` / ``--resume`` at random moments: while it starts (tracing,
+    compiling), while a random chunk is computed and written, or while it summarises;
+    check the partial store after every kill, then resume to the end and compare with an
+    uninterrupted run. Returns (kills, moments, seconds)."""
+    n_scenarios, chunk_size = 24, 2
+    n_chunks = n_scenarios // chunk_size
+    config = write_tiny(scenarios=n_scenarios, chunk_size=chunk_size)
+    started = time.monotonic()
+
+    # uninterrupted reference, timed: how long chunks and the summary take
+    reference = tmp_path / "reference.zarr"
+    proc = _simcore(config, reference, env)
+    ref_partial = store.partial_path(reference)
+    assert _wait_for(lambda: _done_count(ref_partial) >= 1, proc, 300)
+    first_done = time.monotonic()
+    assert _wait_for(lambda: _done_count(ref_partial) == n_chunks, proc, 300)
+    chunk_seconds = (time.monotonic() - first_done) / (n_chunks - 1)
+    all_done = time.monotonic()
+    assert proc.wait(300) == 0, proc.stderr.read().decode()
+    summary_seconds = time.monotonic() - all_done
+    expected = open_results(reference).load()
+
+    rng = random.Random(seed)
+    moments = ["chunks", "startup", "summary"] + ["chunks"] * (kills_wanted - 3)
+    rng.shuffle(moments[1:])
+    output = tmp_path / "killed.zarr"
+    partial = store.partial_path(output)
+    kills, resume, log = 0, False, []
+    while kills < len(moments):
+        moment = moments[kills] if resume or moments[kills] != "startup" else "chunks"  # fresh: no partial yet
+        proc = _simcore(config, output, env, *(["--resume"] if resume else []))
+        done_before = max(_done_count(partial), 0) if resume else 0
+        if moment == "chunks" and done_before == n_chunks:
+            moment = "summary"  # every chunk is done: only the summary is left to interrupt
+        if moment == "startup":
+            time.sleep(rng.uniform(0.0, 3.0))
+        elif moment == "chunks":
+            target = rng.randint(done_before, n_chunks - 1)
+            _wait_for(lambda: _done_count(partial) >= target and (resume or _lock_owner(output) == proc.pid),
+                      proc, 300)
+            time.sleep(rng.uniform(0.0, chunk_seconds))  # somewhere inside the next chunk's compute or write
+        else:
+            _wait_for(lambda: _done_count(partial) == n_chunks and _lock_owner(output) == proc.pid, proc, 300)
+            time.sleep(rng.uniform(0.0, 0.8 * summary_seconds))
+        if proc.poll() is not None:  # finished before the kill: start a fresh run
+            assert proc.returncode == 0, proc.stderr.read().decode()
+            resume = False
+            continue
+        proc.kill()
+        proc.wait()
+        kills += 1
+        resume = True
+        # the partial store opens, says it is incomplete, and its done chunks are right
+        interrupted = open_results(partial)
+        assert interrupted.attrs["status"] == "running"
+        done = store.done_chunks(partial)
+        log.append((moment, int(done.sum())))
+        for index in np.flatnonzero(done):
+            region = slice(chunk_size * index, chunk_size * (index + 1))
+            xr.testing.assert_identical(
+                interrupted.isel(scenario=region).drop_vars(["chunk_done", "chunk"]).drop_attrs().load(),
+                expected.isel(scenario=region).drop_vars(["chunk_done", "chunk"]).drop_attrs())
+        assert not output.exists() or store.read_attributes(output)["status"] == "complete"
+
+    final = _simcore(config, output, env, "--resume")
+    assert final.wait(300) == 0, final.stderr.read().decode()
+    assert not partial.exists() and not store.lock_path(output).exists()
+    result = open_results(output).load()
+    xr.testing.assert_identical(result.drop_attrs(), expected.drop_attrs())
+    for group in ("summary", "effects", "normal_times"):
+        xr.testing.assert_identical(open_results(output, group=group).load().drop_attrs(),
+                                    open_results(reference, group=group).load().drop_attrs())
+    return kills, log, time.monotonic() - started
+
+
+def test_killed_runs_resume_to_identical_results(write_tiny, tmp_path, jax_cache_env):
+    kills, log, seconds = _kill_and_resume(write_tiny, tmp_path, jax_cache_env, kills_wanted=10, seed=1)
+    print(f"{kills} kills (moment, chunks done of 12): {log}; {seconds:.0f} s")
+    assert {moment for moment, _ in log} == {"startup", "chunks", "summary"}
+    assert kills >= 10
+
+
+@pytest.mark.slow
+def test_killed_runs_resume_to_identical_results_many_times(write_tiny, tmp_path, jax_cache_env):
+    kills, _, _ = _kill_and_resume(write_tiny, tmp_path, jax_cache_env, kills_wanted=30, seed=2)
+    assert kills >= 30

@@ -1,0 +1,84 @@
+"""Chunks on a Dask cluster: a LocalCluster of two worker processes writes the same store
+as a local run, even when a worker is killed in the middle of the run."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+distributed = pytest.importorskip("distributed")
+
+from simcore import load_config  # noqa: E402
+from simcore.run import store  # noqa: E402
+from simcore.run.job import run_to_store  # noqa: E402
+
+
+class _Count:
+    """Progress that records what the client reports."""
+
+    def __init__(self):
+        self.advanced = []
+
+    def start(self, total, done, horizon_days):
+        self.total = total
+
+    def phase(self, text):
+        pass
+
+    def advance(self, scenarios):
+        self.advanced.append(scenarios)
+
+    def stop(self):
+        pass
+
+
+def _kill_one_worker_when(partial, client, chunks_done: int, killed: dict):
+    """Background: once ``chunks_done`` chunks are marked done, SIGKILL one worker process."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            if store.done_chunks(partial).sum() >= chunks_done:
+                break
+        except Exception:
+            pass
+        time.sleep(0.05)
+    pids = client.run(os.getpid)  # worker address -> pid
+    address, pid = sorted(pids.items())[0]
+    killed.update(address=address, pid=pid, done=int(store.done_chunks(partial).sum()))
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_cluster_run_matches_local_run_despite_a_killed_worker(write_tiny, tmp_path, jax_cache_env):
+    config = load_config(write_tiny(scenarios=24, chunk_size=2))  # 12 chunks
+    local = tmp_path / "local.zarr"
+    run_to_store(config, local, log=lambda *a: None)
+
+    env = {k: v for k, v in jax_cache_env.items() if k.startswith("JAX_")}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  env=env) as cluster, distributed.Client(cluster) as client:
+        output = tmp_path / "cluster.zarr"
+        killed = {}
+        killer = threading.Thread(target=_kill_one_worker_when,
+                                  args=(store.partial_path(output), client, 3, killed), daemon=True)
+        killer.start()
+        progress = _Count()
+        run_to_store(config, output, scheduler=client, progress=progress, log=lambda *a: None)
+        killer.join(timeout=60)
+        # the killed worker was running while chunks were left, and the nanny replaced it
+        assert killed and killed["done"] < 12
+        client.wait_for_workers(2, timeout=120)
+        assert killed["pid"] not in client.run(os.getpid).values()
+
+    # nothing lost or counted twice, and the same numbers as the local run
+    assert sum(progress.advanced) == 24 and len(progress.advanced) == 12
+    assert store.done_chunks(output).all() and store.read_attributes(output)["status"] == "complete"
+    here, there = store.open_results(local).load(), store.open_results(output).load()
+    xr.testing.assert_identical(there.drop_attrs(), here.drop_attrs())
+    np.testing.assert_array_equal(there.scenario.values, np.arange(24))
+    for group in ("summary", "effects"):
+        xr.testing.assert_identical(store.open_results(output, group=group).load().drop_attrs(),
+                                    store.open_results(local, group=group).load().drop_attrs())

@@ -1,0 +1,259 @@
+"""The Japan reference model: provenance of every number, share sums, the IO table, and
+that the committed files are what ``models/build_japan.py`` generates.
+
+Run: ``.venv/bin/python -m pytest -q tests/test_japan_model.py``
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+import sys
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "japan_critical_minerals.toml"
+DATA = ROOT / "models" / "data"
+
+
+def _load_build_module():
+    spec = importlib.util.spec_from_file_location("build_japan", ROOT / "models" / "build_japan.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_japan"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build_module()
+
+
+@pytest.fixture(scope="module")
+def raw():
+    with MODEL.open("rb") as f:
+        return tomllib.load(f)
+
+
+@pytest.fixture(scope="module")
+def tree():
+    return build.build_model()
+
+
+# ---------------------------------------------------------------- provenance
+def test_clean_build_has_no_problems(tree):
+    assert build.validate_tree(tree) == []
+    assert build.validate_assumptions(build.ASSUMPTIONS) == []
+
+
+def test_validation_refuses_a_bare_number(tree):
+    tampered = dict(tree)
+    products = [dict(p) for p in tree["products"]]
+    products[0]["price"] = 0.0665  # a bare number: no source
+    tampered["products"] = products
+    problems = build.validate_tree(tampered)
+    assert len(problems) == 1
+    assert "products[gallium].price = 0.0665 has no source" in problems[0]
+
+
+@pytest.mark.parametrize("source, why", [
+    ("", "has no source"),
+    ("assumption:", "without a reason"),
+    ("computed: from a spreadsheet somewhere", "cites no file of models/data/"),
+    ("USGS says so", "must start with"),
+])
+def test_validation_refuses_unqualified_sources(tree, source, why):
+    tampered = dict(tree)
+    products = [dict(p) for p in tree["products"]]
+    products[3]["import_share"] = dict(products[3]["import_share"])
+    products[3]["import_share"]["MM"] = build.Sourced(0.57, source)
+    tampered["products"] = products
+    problems = build.validate_tree(tampered)
+    assert len(problems) == 1 and problems[0].startswith("products[antimony].import_share.MM = 0.57")
+    assert why in problems[0]
+
+
+def test_validation_refuses_assumption_without_reason_or_outside_range():
+    table = dict(build.ASSUMPTIONS)
+    table["usd_jpy"] = replace(table["usd_jpy"], reason="")
+    table["exp_ndfeb"] = replace(table["exp_ndfeb"], value=0.5)  # range 0.05-0.25
+    problems = build.validate_assumptions(table)
+    assert any(p.startswith("assumption usd_jpy") and "needs a reason" in p for p in problems)
+    assert any(p.startswith("assumption exp_ndfeb = 0.5 lies outside its range") for p in problems)
+
+
+def test_build_fails_with_nonzero_exit_naming_the_number(monkeypatch, capsys):
+    original = build.build_model
+
+    def tampered():
+        model = original()
+        model["io"]["final_demand"][2] = 1.3e8  # bare number
+        return model
+
+    monkeypatch.setattr(build, "build_model", tampered)
+    assert build.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED" in err and "io.final_demand[2] = 130000000.0 has no source" in err
+
+
+def _source_parts(text):
+    """A field whose numbers have several sources lists them as '1) ... | 2) ...'."""
+    if not isinstance(text, str):
+        return [text]
+    return [re.sub(r"^\d+\) ", "", part.strip()) for part in text.split(" | ")]
+
+
+def test_every_numeric_field_in_the_file_has_a_source_entry(raw):
+    for prod in raw["products"]:
+        sources = prod["sources"]
+        for key, value in prod.items():
+            if key in ("name", "unit", "hs_code", "description", "storable", "recipe_inputs", "sources"):
+                continue
+            if isinstance(value, dict) and not value:
+                continue
+            for part in _source_parts(sources.get(key)):
+                assert build.source_problem(part) is None, (prod["name"], key, part)
+    for key in ("technical_coefficients", "final_demand", "value_added"):
+        assert build.source_problem(raw["io"]["sources"][key]) is None
+
+
+def test_generated_files_are_up_to_date():
+    """The committed model and configs equal a fresh build (`build_japan.py --check`)."""
+    outputs = build.build()
+    for path, text in outputs.items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run python models/build_japan.py"
+    assert build.main(["--check"]) == 0
+
+
+# ---------------------------------------------------------------- shares
+def test_import_shares_plus_domestic_sum_to_one(raw):
+    origins = set(raw["model"]["origins"])
+    for prod in raw["products"]:
+        shares = prod.get("import_share", {})
+        assert set(shares) <= origins
+        total = sum(shares.values()) + prod["domestic_share"]
+        assert total == pytest.approx(1.0, abs=1e-9), prod["name"]
+        assert all(0 <= v <= 1 for v in shares.values())
+
+
+def test_world_shares_are_shares_of_world(raw):
+    for prod in raw["products"]:
+        ws = prod.get("world_share", {})
+        assert all(0 <= v <= 1 for v in ws.values())
+        assert sum(ws.values()) <= 1.0 + 1e-9, prod["name"]
+
+
+def test_shares_trace_to_the_data_rows(raw):
+    """Hand-checked figures from models/data/: antimony Dec-2024 (167/62/61 of 293 t),
+    graphite ~90% China, rare earths 70% China, gallium 2024 world shares (839/6 of 848 t)."""
+    prods = {p["name"]: p for p in raw["products"]}
+    sb = prods["antimony"]["import_share"]
+    assert sb["MM"] == pytest.approx(167 / 293, abs=1e-6)
+    assert sb["VN"] == pytest.approx(62 / 293, abs=1e-6)
+    assert sb["KR"] == pytest.approx(61 / 293, abs=1e-6)
+    assert "CN" not in sb
+    assert prods["natural_graphite"]["import_share"]["CN"] == pytest.approx(0.90, abs=1e-5)
+    assert prods["ndpr_oxide"]["import_share"]["CN"] == pytest.approx(0.70)
+    assert prods["gallium"]["world_share"]["CN"] == pytest.approx(839000 / 848000, abs=1e-4)
+    assert prods["gallium"]["world_share"]["RU"] == pytest.approx(6000 / 848000, abs=1e-4)
+    # gallium: domestic share = Japan's 3,000 kg over use; CN imports reproduce the 2022 mirror flow
+    ga = prods["gallium"]
+    use_year = ga["demand_per_day"] * 365
+    assert ga["domestic_share"] == pytest.approx(3000 / use_year, rel=1e-5)
+    assert ga["import_share"]["CN"] * use_year == pytest.approx(45148, rel=1e-4)
+    # antimony price: 10.24 USD/lb x 2204.62262 lb/t x 151.5 JPY/USD / 1e6
+    assert prods["antimony"]["price"] == pytest.approx(10.24 * 2204.62262 * 151.5 / 1e6, rel=1e-9)
+
+
+def test_recipes_are_multi_tier_and_acyclic(raw):
+    recipes = {p["name"]: p.get("recipe_inputs", []) for p in raw["products"]}
+    assert set(recipes["ndfeb_magnet"]) == {"ndpr_oxide", "dysprosium", "terbium"}
+    assert recipes["smco_magnet"] == ["samarium"]
+
+    def visit(name, path):
+        assert name not in path, " -> ".join(path + [name])
+        for child in recipes[name]:
+            visit(child, path + [name])
+
+    for name in recipes:
+        visit(name, [])
+
+
+def test_services_are_not_storable(raw):
+    services = [p for p in raw["products"] if p.get("storable") is False]
+    assert {p["name"] for p in services} == {"cable_repair_vessel", "satellite_launch"}
+    assert all(p["inventory_days"] == 0 for p in services)
+
+
+# ---------------------------------------------------------------- IO table
+def _source_gross_output() -> dict[str, float]:
+    with (DATA / "japan_io_sectors.csv").open(newline="", encoding="utf-8") as f:
+        return {r["col_sector"][:2]: float(r["value_jpy_million"]) for r in csv.DictReader(f)
+                if r["row_type"] == "derived"}
+
+
+def test_io_table_reproduces_the_source_gross_output(raw):
+    """X = (I - A)^-1 f of the generated file equals the table's gross output within 0.1%."""
+    a = np.array(raw["io"]["technical_coefficients"])
+    f = np.array(raw["io"]["final_demand"])
+    x = np.linalg.solve(np.eye(len(f)) - a, f)
+    gross = _source_gross_output()
+    expected = np.array([gross[c] for c in sorted(gross)])
+    assert len(expected) == 13
+    np.testing.assert_allclose(x, expected, rtol=1e-3)
+    assert (a >= 0).all() and (a.sum(axis=0) < 1).all() and (f >= 0).all()
+
+
+def test_value_added_plus_inputs_equal_gross_output(raw):
+    """Column identity of the source table: total (domestic + imported) intermediate
+    inputs + value added (rows 71, 91-95) = gross output, for every sector."""
+    io = build.io_table()
+    with (DATA / "japan_io_sectors.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    inputs = {}
+    for r in rows:
+        if r["row_type"] == "industry" and r["col_type"] == "industry":
+            inputs[r["col_sector"][:2]] = inputs.get(r["col_sector"][:2], 0.0) + float(r["value_jpy_million"])
+    va = np.array(raw["io"]["value_added"])
+    total = np.array([inputs[c] for c in io["codes"]]) + va
+    np.testing.assert_allclose(total, io["gross_output"], rtol=1e-12)
+    # Japan's 2011 gross value added is about 477 trillion yen (sum of the sectors)
+    assert va.sum() == pytest.approx(476_905_256, rel=1e-9)
+
+
+# ---------------------------------------------------------------- loading and configs
+def _loader_or_skip(loader, path):
+    from simcore.schema.errors import InputError
+    try:
+        return loader(path)
+    except InputError as exc:
+        text = str(exc)
+        new_fields = ("world_share", "world_demand_weight", "exposure", "essentiality", "value_added",
+                      "max_occurrences", "announcement_lead_days")
+        if "unknown" in text and any(k in text for k in new_fields):
+            pytest.skip(f"the loader does not accept the new fields yet: {text[:300]}")
+        raise
+
+
+def test_model_loads_with_simcore():
+    from simcore.schema.modelfile import load_model
+    loaded = _loader_or_skip(load_model, MODEL)
+    assert len(loaded.products) == 14 and len(loaded.sectors) == 13 and len(loaded.origins) == 10
+    gross = np.asarray(loaded.model.gross_output, dtype=np.float64)
+    expected = _source_gross_output()
+    np.testing.assert_allclose(gross, [expected[c] for c in sorted(expected)], rtol=1e-3)
+    # every product's cost share of a sector's output stays tiny: prices are in JPY million
+    assert float(np.asarray(loaded.model.cost_share).max()) < 0.01
+
+
+@pytest.mark.parametrize("name", ["japan_timeline.toml", "japan_outlook.toml"])
+def test_configs_load(name):
+    from simcore.schema.config import load_config
+    config = _loader_or_skip(load_config, ROOT / "configs" / name)
+    assert config.policies[0].name == "no-policy" and len(config.policies) >= 3
+    if name == "japan_outlook.toml":
+        assert config.horizon_days == 1095 and config.scenarios <= 2000

@@ -1,0 +1,221 @@
+"""The results store: layout, lock, atomic replace, failure and resume (in-process runs)."""
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from simcore import Simulation, load_config, simulate
+from simcore.run import job as job_module
+from simcore.run import store
+from simcore.run.job import run_to_store
+from simcore.run.store import OutputError, OutputLock, open_results
+
+
+def _synthetic(first: int, count: int, value: float) -> xr.Dataset:
+    scenario = np.arange(first, first + count)
+    ds = xr.Dataset(
+        {"x": (("policy", "scenario", "product"), np.full((2, count, 2), value, np.float32)),
+         "n": (("policy", "scenario"), np.full((2, count), int(value), np.int32)),
+         "flag": (("scenario",), np.ones(count, bool))},
+        coords={"policy": ["a", "b"], "scenario": scenario, "product": ["p", "q"]})
+    ds["unit"] = ("product", ["t", "kg"])
+    return ds
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+# ---------------------------------------------------------------- no engine needed
+
+def test_lock_refuses_a_second_writer_and_takes_over_a_dead_ones(tmp_path):
+    target = tmp_path / "out.zarr"
+    with OutputLock(target):
+        owner = json.loads(store.lock_path(target).read_text())
+        assert owner["pid"] == os.getpid() and owner["host"] == socket.gethostname()
+        with pytest.raises(OutputError, match=f"another simcore run \\(pid {os.getpid()}"):
+            OutputLock(target).acquire()
+    assert not store.lock_path(target).exists()  # released
+    # a lock left by a killed run on this host is stale: taken over
+    store.lock_path(target).write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname()}))
+    with OutputLock(target) as lock:
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+    # a lock held on another host cannot be checked: refused
+    store.lock_path(target).write_text(json.dumps({"pid": _dead_pid(), "host": "elsewhere.example"}))
+    with pytest.raises(OutputError, match="elsewhere.example"):
+        OutputLock(target).acquire()
+
+
+def test_unusable_outputs_are_reported(tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(OutputError, match="cannot create the output folder"):
+        store.check_writable(a_file / "sub" / "out.zarr")
+    with pytest.raises(OutputError, match="not a directory"):
+        store.check_writable(a_file)
+    assert store.check_writable(tmp_path / "new" / "out.zarr") == tmp_path / "new" / "out.zarr"
+    assert (tmp_path / "new").is_dir()
+
+
+def test_layout_region_writes_and_publish(tmp_path):
+    path, target = tmp_path / "out.zarr.partial", tmp_path / "out.zarr"
+    store.create_store(path, _synthetic(0, 1, 0.0), n_scenarios=10, chunk_size=4,
+                       coords={"policy": ["a", "b"], "product": ["p", "q"]}, attrs={"status": "running"})
+    laid_out = open_results(path)
+    # final shape from the start; zarr chunks = run chunks; nothing written reads as missing
+    assert laid_out.sizes["scenario"] == 10 and laid_out["x"].encoding["chunks"] == (2, 4, 2)
+    assert np.isnan(laid_out["x"].values).all() and not store.done_chunks(path).any()
+    assert list(laid_out["unit"].values) == ["t", "kg"] and list(laid_out.scenario.values) == list(range(10))
+    # chunk 1 (scenarios 4..7) and the short last chunk (8, 9), each into its own region
+    store.write_region(path, _synthetic(4, 4, 7.0), 4)
+    store.write_region(path, _synthetic(4, 4, 7.0), 4)  # again: idempotent
+    store.write_region(path, _synthetic(8, 2, 9.0), 8)
+    store.write_chunk_stats(path, 1, {"hist": np.arange(5), "n": np.int64(4)})
+    store.mark_done(path, 1)
+    filled = open_results(path)
+    np.testing.assert_array_equal(filled["x"].values[0, :, 0], [np.nan] * 4 + [7.0] * 4 + [9.0] * 2)
+    np.testing.assert_array_equal(filled["n"].values[1], [0] * 4 + [7] * 4 + [9] * 2)
+    np.testing.assert_array_equal(store.done_chunks(path), [False, True, False])
+    np.testing.assert_array_equal(store.read_chunk_stats(path, 1)["hist"], np.arange(5))
+    assert store.read_chunk_stats(path, 0) is None
+
+    # publishing replaces an older complete result, and only then
+    target.mkdir()
+    (target / "old-result").write_text("previous run")
+    store.publish(path, target)
+    assert not path.exists() and not (target / "old-result").exists()
+    assert store.read_attributes(target)["status"] == "complete"
+    assert "consolidated_metadata" in json.loads((target / "zarr.json").read_text())
+    assert not list(tmp_path.glob("out.zarr.old-*"))
+
+
+# ---------------------------------------------------------------- runs of the tiny config
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """A complete run of the tiny config and the same scenarios in memory."""
+    from tests.conftest import tiny_config_text
+    from tests.shell_fixtures import write_small
+
+    tmp_path = tmp_path_factory.mktemp("reference")
+    config_path = write_small(tmp_path, tiny_config_text(daily_scenarios=2))
+    config = load_config(config_path)
+    output = tmp_path / "out.zarr"
+    summary, effects = run_to_store(config, output, log=lambda *a: None)
+    in_memory = simulate(Simulation.from_config(config), config.scenarios, chunk_size=config.chunk_size)
+    return config_path, config, output, summary, in_memory
+
+
+def test_chunk_blocks():
+    assert job_module._blocks([6, 0, 1, 2, 5, 9]) == [range(0, 3), range(5, 7), range(9, 10)]
+    assert job_module._blocks([]) == []
+
+
+def _per_scenario(ds: xr.Dataset) -> xr.Dataset:
+    return ds.drop_vars([store.CHUNK_DONE, "chunk"], errors="ignore").load()
+
+
+def test_run_writes_a_complete_store_identical_to_an_in_memory_run(reference):
+    config_path, config, output, summary, in_memory = reference
+    stored = open_results(output)
+    attrs = stored.attrs
+    assert attrs["status"] == "complete" and attrs["n_scenarios"] == 24 and attrs["chunk_size"] == 4
+    assert attrs["n_chunks"] == 6 and attrs["seed"] == 7 and attrs["keep"] == "per-scenario"
+    assert attrs["config_sha256"] == hashlib.sha256(config_path.read_bytes()).hexdigest()
+    assert attrs["config_text"] == config_path.read_text()
+    assert attrs["jax_version"] and attrs["zarr_version"] and attrs["xarray_version"]
+    assert stored[store.CHUNK_DONE].values.all()
+    xr.testing.assert_identical(_per_scenario(stored).drop_attrs(), in_memory.drop_attrs())
+    for group in ("summary", "effects", "normal_times", "daily"):
+        assert isinstance(open_results(output, group=group), xr.Dataset)
+    assert open_results(output, group="daily").sizes["scenario"] == 2
+    xr.testing.assert_allclose(open_results(output, group="summary").load().drop_attrs(), summary.drop_attrs())
+    leftovers = sorted(p.name for p in output.parent.iterdir() if p.name.startswith("out.zarr"))
+    assert leftovers == ["out.zarr"]  # no .partial, no .lock
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+def _crash_after(monkeypatch, chunks: int):
+    """Make the run fail while storing its chunk number ``chunks`` (0-based)."""
+    real, calls = job_module.store_chunk, []
+
+    def failing(sim, plan, path, index, *args):
+        if len(calls) == chunks:
+            raise _Crash(f"simulated failure at chunk {index}")
+        calls.append(index)
+        return real(sim, plan, path, index, *args)
+
+    monkeypatch.setattr(job_module, "store_chunk", failing)
+
+
+def test_failed_rerun_keeps_the_old_result_and_resume_is_identical(reference, monkeypatch):
+    config_path, config, output, summary, _ = reference
+    before = _per_scenario(open_results(output))
+    _crash_after(monkeypatch, 3)
+    with pytest.raises(_Crash):
+        run_to_store(config, output, log=lambda *a: None)
+    monkeypatch.undo()
+    # the old complete result is untouched; the new run is partial, incomplete, 3 chunks done
+    assert store.read_attributes(output)["status"] == "complete"
+    xr.testing.assert_identical(_per_scenario(open_results(output)), before)
+    partial = store.partial_path(output)
+    assert store.read_attributes(partial)["status"] == "running"
+    np.testing.assert_array_equal(store.done_chunks(partial), [True] * 3 + [False] * 3)
+    assert not store.lock_path(output).exists()  # released on the way out
+
+    messages = []
+    resumed_summary, _ = run_to_store(config, output, resume=True, log=messages.append)
+    assert not partial.exists()
+    after = _per_scenario(open_results(output))
+    xr.testing.assert_identical(after.drop_attrs(), before.drop_attrs())
+    timestamps = {"started", "completed"}
+    assert {k: v for k, v in after.attrs.items() if k not in timestamps} == \
+        {k: v for k, v in before.attrs.items() if k not in timestamps}
+    xr.testing.assert_identical(resumed_summary.drop_attrs(), summary.drop_attrs())
+
+
+def test_resume_refuses_a_different_run(reference, tmp_path, monkeypatch):
+    from tests.conftest import tiny_config_text
+    from tests.shell_fixtures import write_small
+
+    _, config, _, _, _ = reference
+    output = tmp_path / "out.zarr"
+    _crash_after(monkeypatch, 1)
+    with pytest.raises(_Crash):
+        run_to_store(config, output, log=lambda *a: None)
+    monkeypatch.undo()
+    other = load_config(write_small(tmp_path, tiny_config_text(seed=8)))
+    with pytest.raises(OutputError, match=r"cannot resume .*seed: stored 7, now 8.*without --resume"):
+        run_to_store(other, output, resume=True)
+    with pytest.raises(OutputError, match="scenario count: stored 24, now 20"):
+        run_to_store(config, output, resume=True, scenarios=20)
+    with pytest.raises(OutputError, match="chunk size: stored 4, now 8"):
+        run_to_store(config, output, resume=True, chunk_size=8)
+    assert store.done_chunks(store.partial_path(output)).sum() == 1  # refused runs change nothing
+
+
+def test_keep_summary_stores_statistics_only(reference, tmp_path):
+    if job_module._stats_module() is None:
+        pytest.skip("simcore.run.stats not available")
+    _, config, _, summary, _ = reference
+    output = tmp_path / "summary.zarr"
+    streamed, _ = run_to_store(config, output, keep="summary", log=lambda *a: None)
+    root = open_results(output)
+    assert "scenario" not in root.dims and set(root.data_vars) == {store.CHUNK_DONE}
+    assert root.attrs["keep"] == "summary"
+    assert [store.read_chunk_stats(output, i) is not None for i in range(6)] == [True] * 6
+    # statistics merged from the chunks are those of the per-scenario run
+    xr.testing.assert_identical(streamed.drop_attrs(), summary.drop_attrs())
+    assert open_results(output, group="daily").sizes["scenario"] == 2
