@@ -210,6 +210,7 @@ def time_engine(model, policies, events, base_key, *, horizon: int, chunk_size: 
         # even on a machine shared with other work, where wall-clock ratios are noisy.
         "cpu_seconds": cpu_seconds,
         "cores_busy": cpu_seconds / run_seconds,
+        "scenario_days_per_cpu_second": scenarios * horizon / cpu_seconds if cpu_seconds > 0 else None,
         "compiled_memory_per_device": compiled_memory(compiled),
         "peak_host_rss_mib": peak_host_mib(),
         "peak_device_mib": peak_device_mib(),

@@ -561,11 +561,38 @@ def _proxy_imports(material: str, domestic: float, fixed: dict[str, float] | Non
                                                     "(world_production_shares.csv), so domestic share 0")
 
 
+# Calibration of the import (world) price curve on ONE episode, China's 2024-09 antimony
+# controls (validation/episodes.py, docs/validation.md; the other episodes are out of sample).
+# Observed: China's antimony exports in H1 2025 were ~74% below H1 2024 (rawmaterials.net,
+# 2025-07-22, citing Chinese customs; not a models/data row, cited in validation/episodes.py).
+SB_EXPORT_FALL_2025 = 0.74
+
+
+def calibrated_world_price_elasticity() -> Sourced:
+    """world_price_elasticity solved from the antimony episode:
+    (1 - CN world share x export fall)^(-1/eps) = Sb price 2025 / Sb price 2023."""
+    p2025, _ = price_usd("antimony", "Sb metal", "2025")
+    p2023, _ = price_usd("antimony", "Sb metal", "2023")
+    shares, _, _ = world_shares_by_origin("antimony")
+    share = round(shares["CN"], 4)  # as written into the model's world_share
+    gap = share * SB_EXPORT_FALL_2025
+    eps = -math.log(1.0 - gap) / math.log(p2025 / p2023)
+    return Sourced(round(eps, 4), (
+        f"computed: CALIBRATED on the 2024-09 antimony controls (validation/, docs/validation.md): world gap = "
+        f"China's 2024 share of world antimony mine production {share:g} (world_production_shares.csv, USGS MCS 2026) "
+        f"x China's export fall {SB_EXPORT_FALL_2025:g} (H1 2025 vs H1 2024, Chinese customs via rawmaterials.net "
+        f"2025-07-22) = {gap:.4f}; observed multiple = Sb price 2025e {p2025:g} / 2023 {p2023:g} USD/lb (prices.csv, "
+        f"USGS MCS 2026, Argus; annual averages, 2023 = last pre-control year) = {p2025 / p2023:.4f}; eps = "
+        f"-ln(1 - {gap:.4f}) / ln({p2025 / p2023:.4f}) = {eps:.4f}; one value transferred to every material "
+        f"(sensitivity: export fall 0.6-0.9 gives 0.15-0.24); out-of-sample checks in docs/validation.md"))
+
+
 def build_products() -> list[dict]:
     products = []
     mineral_common = {
         "lead_time_days": A("lead_time_days"),
         "price_elasticity": A("price_elasticity"),
+        "world_price_elasticity": calibrated_world_price_elasticity(),
     }
 
     def exposure(name, assumption):

@@ -49,7 +49,10 @@ def format_summary(summary, effects) -> str:
         e = effects.sel(policy=policy)
         total = float(e["shortage_days_mean"].sum())
         reduction = float(e["shortage_days_mean_reduction"].sum())
-        p_any = stat(summary["shortage_days"].sel(policy=policy).max("product"), "p_positive")
+        if "p_any_shortage" in summary:  # share of scenarios with any product short
+            p_any = float(summary["p_any_shortage"].sel(policy=policy))
+        else:  # older summaries: the highest probability over products (a lower bound)
+            p_any = stat(summary["shortage_days"].sel(policy=policy).max("product"), "p_positive")
         lost = float(e[lost_name].sum()) if lost_name else float("nan")
         lines.append(
             f"{str(policy):<26} {total:>11.1f} {reduction:>9.1f} {p_any:>7.1%} "
@@ -57,7 +60,7 @@ def format_summary(summary, effects) -> str:
             f"{lost:>12.3g} {float(e['stockpile_fiscal_cost_per_year']):>10.3g}"
         )
     lines.append("")
-    lines.append(f"short. = shortage; P(any) = highest probability of a shortage across products; index chg = mean "
+    lines.append(f"short. = shortage; P(any) = probability of a shortage of any product; index chg = mean "
                  f"final-demand price index change over the horizon; normal-time = the policy's price side effect "
                  f"with no disruption; lost output = value added lost; baseline policy: {BASELINE_POLICY}.")
     return "\n".join(lines)

@@ -137,6 +137,13 @@ def _simcore(config, output, env, *extra):
                              "--quiet", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def _inode(path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
 def _done_count(partial) -> int:
     try:
         return int(store.done_chunks(partial).sum())
@@ -168,23 +175,28 @@ def _kill_and_resume(write_tiny, tmp_path, env, kills_wanted: int, seed: int):
     expected = open_results(reference).load()
 
     rng = random.Random(seed)
-    moments = ["chunks", "startup", "summary"] + ["chunks"] * (kills_wanted - 3)
-    rng.shuffle(moments[1:])
+    rest = ["startup", "summary"] + ["chunks"] * (kills_wanted - 3)
+    rng.shuffle(rest)
+    moments = ["chunks"] + rest  # the first run lays the store out
     output = tmp_path / "killed.zarr"
     partial = store.partial_path(output)
     kills, resume, log = 0, False, []
     while kills < len(moments):
-        moment = moments[kills] if resume or moments[kills] != "startup" else "chunks"  # fresh: no partial yet
-        proc = _simcore(config, output, env, *(["--resume"] if resume else []))
+        moment = moments[kills]
         done_before = max(_done_count(partial), 0) if resume else 0
         if moment == "chunks" and done_before == n_chunks:
-            moment = "summary"  # every chunk is done: only the summary is left to interrupt
+            resume, done_before = False, 0  # only the summary is left: start over (a plain re-run)
+        if moment == "startup" and not resume:
+            moment = "chunks"  # a fresh run has no partial store to check yet
+        # a fresh run replaces an old partial store: wait for the new one (another inode)
+        old_inode = _inode(partial) if not resume else None
+        proc = _simcore(config, output, env, *(["--resume"] if resume else []))
         if moment == "startup":
             time.sleep(rng.uniform(0.0, 3.0))
         elif moment == "chunks":
             target = rng.randint(done_before, n_chunks - 1)
-            _wait_for(lambda: _done_count(partial) >= target and (resume or _lock_owner(output) == proc.pid),
-                      proc, 300)
+            _wait_for(lambda: _done_count(partial) >= target and _lock_owner(output) == proc.pid
+                      and _inode(partial) != old_inode, proc, 300)
             time.sleep(rng.uniform(0.0, chunk_seconds))  # somewhere inside the next chunk's compute or write
         else:
             _wait_for(lambda: _done_count(partial) == n_chunks and _lock_owner(output) == proc.pid, proc, 300)
@@ -195,6 +207,10 @@ def _kill_and_resume(write_tiny, tmp_path, env, kills_wanted: int, seed: int):
             continue
         proc.kill()
         proc.wait()
+        if not partial.exists():  # killed after publishing, while exiting: the run is complete
+            assert store.read_attributes(output)["status"] == "complete"
+            resume = False
+            continue
         kills += 1
         resume = True
         # the partial store opens, says it is incomplete, and its done chunks are right

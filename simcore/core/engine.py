@@ -51,6 +51,7 @@ import jax.numpy as jnp
 
 from simcore.core.disruptions import EventSet, Scenario, announced_cut, availability, in_announcement, sample_batch
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
+from simcore.core.uncertainty import draw_model, hidden_cut, hidden_factor, parameter_key
 
 _TINY = 1e-12
 _NORMAL = 1e-6  # relative gap below which a price or a supply counts as normal (exact baseline)
@@ -291,6 +292,27 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
     return output_share, use_factor
 
 
+def _with_hidden_cut(model: Model, at_origin: jnp.ndarray) -> jnp.ndarray:
+    """Cut or announced cut at origin ``[P, O]`` including hidden dependence: a supply
+    that depends (share ``h``) on a cut upstream supply loses ``h x`` that cut on top of
+    its own (combined multiplicatively; exact when nothing upstream is cut)."""
+    hidden = model.hidden
+    upstream = at_origin[hidden.on_product, hidden.on_origin]  # [L]
+    extra = hidden_cut(hidden, at_origin.shape, upstream)
+    return at_origin + (1.0 - at_origin) * extra
+
+
+def _hidden_arriving(model: Model, events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
+    """Availability factor ``[P, O]`` of hidden dependence for goods arriving today: the
+    upstream supply of link ``l`` as it was when the dependent goods left, ``transit_days``
+    of the dependent supply ago."""
+    hidden = model.hidden
+    left_on = day - model.transit_days[hidden.product, hidden.origin]  # [L]
+    kept = jax.vmap(lambda d, q, o: availability(events, scenario, d)[o, q])(left_on, hidden.on_product,
+                                                                          hidden.on_origin)
+    return hidden_factor(hidden, model.import_share.shape, kept)
+
+
 def step(
     model: Model, policy: Policy, events: EventSet, scenario: Scenario, state: State
 ) -> tuple[State, Daily, dict]:
@@ -303,6 +325,8 @@ def step(
     # 3 (first): the episode clock starts when an origin (or domestic inputs) fall short
     # or a cut is announced; levers below count from it.
     at_origin = announced_cut(events, scenario, day).T  # [P, O] cut or announced at origin
+    if model.hidden is not None:  # static: a model without hidden suppliers compiles without this
+        at_origin = _with_hidden_cut(model, at_origin)
     input_fill = jnp.min(jnp.where(model.recipe_inputs > 0, state.fill[None, :], 1.0), axis=1)
     domestic_loss = model.domestic_share * (1.0 - input_fill)
     origin_loss = jnp.sum(policy.import_share * at_origin, axis=1) + domestic_loss
@@ -321,6 +345,8 @@ def step(
     # 2. primary supply lost (written as losses so that normal times are exact); goods
     # shipped before a cut keep arriving for the origin's transit time.
     arriving = availability(events, scenario, day - model.transit_days.T).T  # [P, O]
+    if model.hidden is not None:
+        arriving = arriving * _hidden_arriving(model, events, scenario, day)
     import_loss = jnp.sum(policy.import_share * (1.0 - arriving), axis=1)
     primary_loss = primary * (import_loss + domestic_loss)
 
@@ -583,15 +609,43 @@ def simulate_batch(
 
     Scenario ``i`` is drawn from ``fold_in(base_key, i)``, so every policy sees the same
     futures (common random numbers) and a chunk's results do not depend on which other
-    indices are in it.
+    indices are in it. A model with uncertain parameters (``model.uncertainty``) draws
+    scenario ``i``'s parameters from ``parameter_key(base_key, i)`` (its events are
+    unchanged) and runs every policy on that one drawn model; a model without them
+    compiles exactly the path it always had.
     """
     scenarios = sample_batch(events, base_key, scenario_index)
+    if model.uncertainty is not None:  # static (pytree structure)
+        return _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily)
 
     def one(policy, scenario):
         return simulate_scenario(model, policy, events, scenario, horizon, save_daily)
 
     over_scenarios = jax.vmap(one, in_axes=(None, 0))
     return jax.vmap(over_scenarios, in_axes=(0, None))(policies, scenarios)
+
+
+def drawn_policies(model: Model, drawn: Model, policies: Policy) -> Policy:
+    """``policies`` for a scenario's ``drawn`` model: the import-share rows a policy left
+    at the model's (central) values follow the drawn rows; rows a policy sets itself
+    (diversification) stay its decision."""
+    if model.uncertainty is None or "import_share" not in model.uncertainty.draws:
+        return policies
+    unchanged = jnp.all(policies.import_share == model.import_share[None], axis=-1, keepdims=True)  # [pol, P, 1]
+    return policies._replace(import_share=jnp.where(unchanged, drawn.import_share[None], policies.import_share))
+
+
+def _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily):
+    """Per scenario: draw the parameters once (outside the policy ``vmap``: every policy
+    sees the same numbers), then run every policy. Output ``[policy, scenario, ...]``."""
+
+    def per_scenario(index, scenario):
+        drawn = draw_model(model, parameter_key(base_key, index))
+        def one(policy):
+            return simulate_scenario(drawn, policy, events, scenario, horizon, save_daily)
+        return jax.vmap(one)(drawn_policies(model, drawn, policies))
+
+    return jax.vmap(per_scenario, out_axes=1)(scenario_index, scenarios)
 
 
 @functools.partial(jax.jit, static_argnames=("horizon", "save_daily"))
@@ -603,7 +657,13 @@ def simulate_given(
     horizon: int,
     save_daily: bool = False,
 ) -> tuple[Metrics, Daily | None]:
-    """Like :func:`simulate_batch` for explicit scenarios ``[N]`` (tests, normal times)."""
+    """Like :func:`simulate_batch` for explicit scenarios ``[N]`` (tests, normal times).
+
+    Uncertain parameters are not drawn here: the model runs at its central values (the
+    normal-times reference). To run explicit scenarios with drawn parameters, draw the
+    model first (:func:`simcore.core.uncertainty.draw_model`).
+    """
+    model = model._replace(uncertainty=None)
 
     def one(policy, scenario):
         return simulate_scenario(model, policy, events, scenario, horizon, save_daily)

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from simcore.core.io import leontief_output, leontief_price_operator
+from simcore.core.uncertainty import HiddenDependence, Uncertainty
 
 DAYS_PER_YEAR = 365.0
 
@@ -70,6 +71,10 @@ class Model(NamedTuple):
     price_operator: jnp.ndarray  # [S, P] (I - A^T)^-1 C^T: sector price change per product price change
     index_weights: jnp.ndarray  # [S] final-demand weights of the price index (sum 1)
     shortage_tolerance: jnp.ndarray  # scalar: unmet share of daily demand that counts as shortage
+    # Uncertainty the data cannot remove (simcore.core.uncertainty). None = exact numbers
+    # and no hidden suppliers: the engine then compiles exactly the path without them.
+    uncertainty: Uncertainty | None = None  # distributions of uncertain entries, drawn per scenario
+    hidden: HiddenDependence | None = None  # hidden-dependence links (tier 3 and below)
 
 
 class Policy(NamedTuple):

@@ -28,19 +28,23 @@ All problems are reported together as one :class:`~simcore.schema.errors.InputEr
 from __future__ import annotations
 
 import inspect
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from simcore.core.model import Model, build_model
+from simcore.core.uncertainty import DISTRIBUTION_KINDS, Uncertainty, distribution, hidden_dependence
 from simcore.schema.errors import Problems, read_toml
 from simcore.schema.spec import (
     ESSENTIALITY,
     IOSpec,
     ModelFileSpec,
     ModelMetaSpec,
+    Dist,
     ProductSpec,
+    central,
     needs_source,
     schema_problems,
     sort_problems,
@@ -71,6 +75,11 @@ class LoadedModel:
     description: str = ""
     sources: dict = field(default_factory=dict)
     path: str | None = None
+    # {model field: [entry name, ...]} of the uncertain entries, in the order of the
+    # field's Distribution.index (e.g. "products.gallium.inventory_days")
+    uncertain: dict = field(default_factory=dict)
+    # names of the hidden-dependence links ("gallium from VN on gallium from CN")
+    hidden_links: list = field(default_factory=list)
 
 
 def core_kwargs(func, kwargs: dict) -> dict:
@@ -128,7 +137,7 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
     sort_problems(problems, ("model", "products", "io"))
     problems.raise_if_any()
     assert spec is not None  # pass 1 found nothing
-    model = _build(spec)
+    model, uncertain, links = _build(spec)
     if spec.io is not None:
         _check_value_added(model, spec.io.sectors, problems)
     problems.raise_if_any()
@@ -144,6 +153,8 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
         io_value_unit=meta_spec.io_value_unit or meta_spec.currency,
         description=meta_spec.description,
         sources={"model": meta_spec.sources, "io": spec.io.sources if spec.io else {}},
+        uncertain=uncertain,
+        hidden_links=links,
     )
 
 
@@ -163,7 +174,16 @@ def _check_names(problems: Problems, table: dict, allowed, where: str, what: str
 
 
 def _known_sum(table: dict, allowed) -> float:
-    return float(sum(v for k, v in table.items() if allowed is None or k in allowed))
+    """Sum of the values of ``table`` whose keys are allowed (distributions: their central value)."""
+    return float(sum(central(v) for k, v in table.items() if (allowed is None or k in allowed)
+                     and isinstance(central(v), (int, float))))
+
+
+def _highest(value) -> float:
+    """A number, or the highest value a distribution table can draw (inf for a lognormal)."""
+    if isinstance(value, dict):
+        return float("inf") if value.get("dist") == "lognormal" else float(value.get("high", 0.0))
+    return value
 
 
 def _check_sources(problems: Problems, given: dict, spec, where: str) -> None:
@@ -191,7 +211,7 @@ def _check_product(problems: Problems, product: dict, given: dict, where: str, i
                      "product names must be unique")
     if product.get("storable", True) is False:
         for key in ("inventory_days", "storage_room_days"):
-            if product.get(key, 0.0) > 0:
+            if _highest(product.get(key, 0.0)) > 0:
                 problems.add(f"{where}.{key}", "must be 0 for a non-storable product (a service)")
 
     imports = _table(product.get("import_share"))
@@ -215,6 +235,7 @@ def _check_product(problems: Problems, product: dict, given: dict, where: str, i
             problems.add(f"{where}.recipe_inputs", f"{other!r} is not another product of this model; "
                          f"allowed: {', '.join(n for n in names if isinstance(n, str) and n != name)}")
 
+    _check_hidden(problems, product, given, where, name, names, origins)
     if io_given:
         _check_sector_tables(problems, product, given, where, sectors)
     else:
@@ -223,6 +244,41 @@ def _check_product(problems: Problems, product: dict, given: dict, where: str, i
                 problems.add(f"{where}.{key}", "needs an [io] table with sectors (a product-only model has "
                              f"one pseudo-sector {PRODUCT_ONLY_SECTOR!r})")
     _check_sources(problems, given, ProductSpec, where)
+
+
+def _check_hidden(problems: Problems, product: dict, given: dict, where: str, name, names: list, origins) -> None:
+    """Hidden-dependence links: known origins and products, no link of a supply on
+    itself, no link given twice, and the origin must supply the product (its import or
+    world share as written, so that a bad share value is not reported twice)."""
+    links = product.get("hidden_dependence")
+    if not isinstance(links, list):
+        return
+    supplying = set(_table(given.get("import_share"))) | set(_table(given.get("world_share")))
+    seen = {}
+    for k, link in enumerate(links):
+        if not isinstance(link, dict):
+            continue
+        at = f"{where}.hidden_dependence[{k}]"
+        for key in ("origin", "on_origin"):
+            value = link.get(key)
+            if origins is not None and isinstance(value, str) and value not in origins:
+                problems.add(f"{at}.{key}", f"unknown origin {value!r}; allowed: {', '.join(origins)}")
+        on_product = link.get("on_product", name)
+        if isinstance(on_product, str) and on_product not in names:
+            problems.add(f"{at}.on_product", f"unknown product {on_product!r}; allowed: "
+                         f"{', '.join(n for n in names if isinstance(n, str))}")
+        origin, on_origin = link.get("origin"), link.get("on_origin")
+        if on_product == name and origin is not None and origin == on_origin:
+            problems.add(f"{at}.on_origin", f"a supply cannot depend on itself ({name} from {origin}); name "
+                         "another origin or another product")
+        if isinstance(origin, str) and (origins is None or origin in origins) and origin not in supplying:
+            problems.add(f"{at}.origin", f"{origin!r} does not supply this product (no import_share.{origin} or "
+                         f"world_share.{origin}): a hidden dependence there has no effect")
+        triple = (origin, on_product, on_origin)
+        if None not in triple and triple in seen:
+            problems.add(at, f"the same link as hidden_dependence[{seen[triple]}] ({origin} on {on_product} from "
+                         f"{on_origin}); give each link once")
+        seen.setdefault(triple, k)
 
 
 def _check_sector_tables(problems: Problems, product: dict, given: dict, where: str, sectors) -> None:
@@ -323,22 +379,137 @@ def _check_io(problems: Problems, io: dict, given: dict) -> None:
 # --------------------------------------------------------------------------- building
 
 def _rows(tables: list[dict], names: list[str], defaults: np.ndarray) -> np.ndarray:
-    """``[{name: value}]`` -> ``[len(tables), len(names)]`` over ``defaults``."""
+    """``[{name: value}]`` -> ``[len(tables), len(names)]`` over ``defaults`` (distributions:
+    their central value)."""
     out = np.array(defaults, dtype=np.float64, copy=True)
     for i, table in enumerate(tables):
         for key, value in (table or {}).items():
-            out[i, names.index(key)] = value
+            out[i, names.index(key)] = central(value)
     return out
 
 
-def _build(spec: ModelFileSpec) -> Model:
-    """The core :class:`Model` of a valid spec (pass 1 and pass 2 found nothing)."""
+class _Draws:
+    """Collects the uncertain entries of a model file while it is built.
+
+    Each entry gets a random stream from its name (CRC-32), so a draw depends neither on
+    the order of the file nor on the other uncertain entries; entries given the same
+    name share their draw (tied values, e.g. a lead time and the transits that default
+    to it)."""
+
+    def __init__(self):
+        self.entries: dict[str, list[tuple[int, str, str, Dist]]] = {}  # field: (index, name, stream, dist)
+        self.streams: dict[str, int] = {}
+
+    def add(self, model_field: str, flat_index: int, name: str, value, stream_name: str | None = None) -> None:
+        if isinstance(value, Dist):
+            self.entries.setdefault(model_field, []).append((flat_index, name, stream_name or name, value))
+
+    def _stream(self, name: str) -> int:
+        if name not in self.streams:
+            stream, salt = zlib.crc32(name.encode()), 0
+            while stream in self.streams.values():  # a CRC collision (unlikely): move on
+                salt += 1
+                stream = zlib.crc32(f"{name}#{salt}".encode())
+            self.streams[name] = stream
+        return self.streams[name]
+
+    def distributions(self) -> dict:
+        out = {}
+        for model_field, entries in self.entries.items():
+            d = [e[3] for e in entries]
+            out[model_field] = distribution(
+                index=[e[0] for e in entries], stream=[self._stream(e[2]) for e in entries],
+                kind=[DISTRIBUTION_KINDS[x.kind] for x in d],
+                a=[x.median if x.kind == "lognormal" else x.low for x in d],
+                b=[x.sigma if x.kind == "lognormal" else x.mode for x in d],
+                c=[x.high for x in d], floor=[x.floor for x in d], ceiling=[x.ceiling for x in d])
+        return out
+
+    def names(self) -> dict[str, list[str]]:
+        return {model_field: [e[1] for e in entries] for model_field, entries in self.entries.items()}
+
+
+# Product fields of the spec that may be uncertain, and the model field they fill.
+_SCALAR_FIELDS = {
+    "demand_per_day": "demand_per_day", "price": "price", "inventory_days": "inventory_days",
+    "lead_time_days": "lead_time_days", "price_elasticity": "price_elasticity", "price_cap": "price_cap",
+    "price_relax_half_life_days": "price_relax_half_life_days", "restock_headroom": "restock_headroom",
+    "world_price_elasticity": "world_price_elasticity", "world_demand_weight": "world_demand_weight",
+    "cover_horizon_days": "cover_horizon_days", "storage_room_days": "storage_room_days",
+}
+
+
+def _collect_draws(spec: ModelFileSpec) -> _Draws:
+    """Every distribution of a valid spec, with its model field and flat index."""
+    draws = _Draws()
+    products, origins = spec.products, spec.model.origins
+    sectors = spec.io.sectors if spec.io is not None else []
+    for i, p in enumerate(products):
+        prefix = f"products.{p.name}"
+        for key, model_field in _SCALAR_FIELDS.items():
+            draws.add(model_field, i, f"{prefix}.{key}", getattr(p, key))
+        # defaults that follow a drawn number move with it (same stream)
+        if p.world_price_elasticity is None:
+            draws.add("world_price_elasticity", i, f"{prefix}.world_price_elasticity (= price_elasticity)",
+                      p.price_elasticity, stream_name=f"{prefix}.price_elasticity")
+        for o, origin in enumerate(origins):
+            draws.add("import_share", i * len(origins) + o, f"{prefix}.import_share.{origin}",
+                      p.import_share.get(origin))
+            transit = (p.transit_days or {}).get(origin)
+            if transit is not None:
+                draws.add("transit_days", i * len(origins) + o, f"{prefix}.transit_days.{origin}", transit)
+            else:
+                draws.add("transit_days", i * len(origins) + o, f"{prefix}.transit_days.{origin} (= lead_time_days)",
+                          p.lead_time_days, stream_name=f"{prefix}.lead_time_days")
+        for s, sector in enumerate(sectors):
+            draws.add("exposure", i * len(sectors) + s, f"{prefix}.exposure.{sector}", (p.exposure or {}).get(sector))
+            draws.add("substitutable_share", i * len(sectors) + s, f"{prefix}.substitutable.{sector}",
+                      p.substitutable.get(sector))
+    if spec.io is not None and spec.io.value_added is not None:
+        for s, (sector, value) in enumerate(zip(sectors, spec.io.value_added)):
+            draws.add("value_added", s, f"io.value_added.{sector}", value)
+    for k, (product, link) in enumerate(_links(spec)):
+        draws.add("hidden_share", k, f"products.{product.name}.hidden_dependence.{link.origin}."
+                  f"{link.on_product or product.name}.{link.on_origin}", link.share)
+    return draws
+
+
+def _links(spec: ModelFileSpec) -> list:
+    """``(product, link)`` for every hidden-dependence link, in file order."""
+    return [(p, link) for p in spec.products for link in p.hidden_dependence]
+
+
+def _attach_uncertainty(model: Model, spec: ModelFileSpec) -> tuple[Model, dict, list]:
+    """The model with its distributions and hidden-dependence links (None when the file
+    has none: such a model runs exactly as a model without the features)."""
+    names = [p.name for p in spec.products]
+    origins = spec.model.origins
+    links = _links(spec)
+    if links:
+        hidden = hidden_dependence(
+            product=[names.index(p.name) for p, _ in links], origin=[origins.index(link.origin) for _, link in links],
+            on_product=[names.index(link.on_product or p.name) for p, link in links],
+            on_origin=[origins.index(link.on_origin) for _, link in links],
+            share=[central(link.share) for _, link in links])
+        model = model._replace(hidden=hidden)
+    draws = _collect_draws(spec)
+    if draws.entries:
+        follows = np.array([1.0 if p.world_share is None else 0.0 for p in spec.products], dtype=np.float32)
+        model = model._replace(uncertainty=Uncertainty(draws=draws.distributions(), world_follows_import=follows))
+    link_names = [f"{p.name} from {link.origin} on {link.on_product or p.name} from {link.on_origin}"
+                  for p, link in links]
+    return model, draws.names(), link_names
+
+
+def _build(spec: ModelFileSpec) -> tuple[Model, dict, list]:
+    """The core :class:`Model` of a valid spec (pass 1 and pass 2 found nothing), the
+    names of its uncertain entries per model field and of its hidden-dependence links."""
     products, origins = spec.products, spec.model.origins
     names = [p.name for p in products]
     n_products, n_origins = len(products), len(origins)
 
     def column(key, default=None) -> np.ndarray:
-        return np.array([getattr(p, key) if getattr(p, key) is not None else default for p in products],
+        return np.array([central(getattr(p, key)) if getattr(p, key) is not None else default for p in products],
                         dtype=np.float64)
 
     import_share = _rows([p.import_share for p in products], origins, np.zeros((n_products, n_origins)))
@@ -408,8 +579,8 @@ def _build(spec: ModelFileSpec) -> Model:
             classes = [{s: ESSENTIALITY[c] for s, c in (p.essentiality or {}).items()} for p in products]
             new["essentiality"] = _rows(classes, sectors, np.ones_like(use))
         if io.value_added is not None:
-            new["value_added"] = np.asarray(io.value_added, dtype=np.float64)
-    return build_model(**kwargs, **core_kwargs(build_model, new))
+            new["value_added"] = np.asarray([central(v) for v in io.value_added], dtype=np.float64)
+    return _attach_uncertainty(build_model(**kwargs, **core_kwargs(build_model, new)), spec)
 
 
 def _check_value_added(model: Model, sectors: list[str], problems: Problems) -> None:

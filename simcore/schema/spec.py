@@ -28,6 +28,7 @@ import copy
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -93,6 +94,140 @@ def Number(low: float | None = None, high: float | None = None, *, low_open: boo
         return value
 
     return Annotated[float, PlainValidator(check), WithJsonSchema(_bounds_schema("number", low, high, low_open))]
+
+
+# --------------------------------------------------------------------------- uncertain numbers
+
+DISTRIBUTIONS = {"triangular": ("low", "mode", "high"), "uniform": ("low", "high"), "lognormal": ("median", "sigma")}
+MAX_LOGNORMAL_SIGMA = 3.0
+_DISTRIBUTION_TEXT = ('{low, mode, high} (triangular), {dist = "uniform", low, high} or '
+                      '{dist = "lognormal", median, sigma}')
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A validated distribution of one model number (see :func:`Uncertain`).
+
+    ``floor`` and ``ceiling`` are the field's allowed range (draws are clipped to it)."""
+
+    kind: str  # triangular | uniform | lognormal
+    low: float = 0.0
+    mode: float = 0.0
+    high: float = 0.0
+    median: float = 0.0
+    sigma: float = 0.0
+    floor: float = -math.inf
+    ceiling: float = math.inf
+
+    @property
+    def central(self) -> float:
+        """The value the model uses where nothing is drawn: the triangular mode, the
+        uniform midpoint, the lognormal median."""
+        return {"triangular": self.mode, "uniform": 0.5 * (self.low + self.high), "lognormal": self.median}[self.kind]
+
+    @property
+    def mean(self) -> float:
+        return {"triangular": (self.low + self.mode + self.high) / 3.0, "uniform": 0.5 * (self.low + self.high),
+                "lognormal": self.median * math.exp(0.5 * self.sigma ** 2)}[self.kind]
+
+    @property
+    def highest(self) -> float:
+        return self.ceiling if self.kind == "lognormal" else self.high
+
+
+def central(value) -> Any:
+    """A number as given, or the central value of a distribution (a :class:`Dist` or
+    the table as written in the file); anything else is returned unchanged."""
+    if isinstance(value, Dist):
+        return value.central
+    if isinstance(value, dict):
+        kind = value.get("dist", "triangular")
+        try:
+            if kind == "uniform":
+                return 0.5 * (float(value["low"]) + float(value["high"]))
+            return float(value["median" if kind == "lognormal" else "mode"])
+        except (KeyError, TypeError, ValueError):
+            return None
+    return value
+
+
+def Uncertain(low: float | None = None, high: float | None = None, *, low_open: bool = False):
+    """A number like :func:`Number`, or a distribution table: ``{low, mode, high}``
+    (triangular; ``dist = "triangular"`` may be written), ``{dist = "uniform", low, high}``
+    or ``{dist = "lognormal", median, sigma}`` (not for shares and other fields with an
+    upper bound of 1 or less). Every value of the table must lie in the field's range.
+    Validates to a float or a :class:`Dist`."""
+    number_type = Number(low, high, low_open=low_open)
+    check_number = get_args(number_type)[1].func
+    text = _range_text(low, high, low_open)
+    lognormal_allowed = high is None or high > 1.0
+
+    def in_range(value: float) -> bool:
+        return not ((low is not None and (value < low or (low_open and value == low)))
+                    or (high is not None and value > high))
+
+    def check(value):
+        if not isinstance(value, dict):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return check_number(value)  # a number out of range: the number's own message
+            raise _invalid(f"must be a number{text} or a distribution {_DISTRIBUTION_TEXT}, got {_show(value)}")
+        kind = value.get("dist", "triangular")
+        if kind not in DISTRIBUTIONS or not isinstance(kind, str):
+            raise _invalid(f"dist must be one of {', '.join(DISTRIBUTIONS)}, got {_show(kind)}")
+        keys = DISTRIBUTIONS[kind]
+        problems = []
+        if kind == "lognormal" and not lognormal_allowed:
+            problems.append(f"a lognormal cannot be used here (the field is bounded{text}): use a triangular or "
+                            "uniform distribution")
+        unknown = sorted(set(value) - set(keys) - {"dist"})
+        if unknown:
+            problems.append(f"unknown key(s) {', '.join(unknown)} for a {kind} distribution; allowed: dist, "
+                            f"{', '.join(keys)}")
+        missing = [k for k in keys if k not in value]
+        if missing:
+            problems.append(f"a {kind} distribution needs {', '.join(keys)}; missing: {', '.join(missing)}")
+        numbers = {}
+        for key in keys:
+            if key not in value:
+                continue
+            v = value[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                problems.append(f"{key} must be a finite number, got {_show(v)}")
+                continue
+            numbers[key] = float(v)
+            if key == "sigma":
+                if not 0.0 < v <= MAX_LOGNORMAL_SIGMA:
+                    problems.append(f"sigma must be in (0, {MAX_LOGNORMAL_SIGMA:g}], got {v:g}")
+            elif key == "median" and (v <= 0 or not in_range(v)):
+                bound = f" and{text}" if high is not None or (low or 0.0) > 0 else ""
+                problems.append(f"median must be > 0{bound}, got {v:g}")
+            elif not in_range(v):
+                problems.append(f"{key} must be{text}, got {v:g}")
+        if kind in ("triangular", "uniform") and {"low", "high"} <= set(numbers):
+            lo, hi = numbers["low"], numbers["high"]
+            if not lo < hi:
+                problems.append(f"low must be < high, got low = {lo:g}, high = {hi:g}")
+            elif "mode" in numbers and not lo <= numbers["mode"] <= hi:
+                problems.append(f"mode must be in [low, high] = [{lo:g}, {hi:g}], got {numbers['mode']:g}")
+        if problems:
+            raise _invalid("; ".join(problems))
+        return Dist(kind=kind, floor=low if low is not None else -math.inf,
+                    ceiling=high if high is not None else math.inf, **numbers)
+
+    bounds = _bounds_schema("number", low, high, low_open)
+
+    def table(kind: str, required: tuple) -> dict:
+        props = {"dist": {"type": "string", "enum": [kind]}}
+        props.update({k: ({"type": "number", "exclusiveMinimum": 0, "maximum": MAX_LOGNORMAL_SIGMA} if k == "sigma"
+                          else dict(bounds)) for k in DISTRIBUTIONS[kind]})
+        return {"type": "object", "description": f"{kind} distribution", "properties": props,
+                "required": list(required), "additionalProperties": False}
+
+    options = [bounds, table("triangular", DISTRIBUTIONS["triangular"]),
+               table("uniform", ("dist",) + DISTRIBUTIONS["uniform"])]
+    if lognormal_allowed:
+        options.append(table("lognormal", ("dist",) + DISTRIBUTIONS["lognormal"]))
+    return Annotated[Any, PlainValidator(check), WithJsonSchema({"anyOf": options})]
 
 
 def Integer(low: int, high: int):
@@ -180,6 +315,11 @@ Days = Number(0.0, MAX_HORIZON_DAYS)
 NonNegative = Number(0.0)
 Positive = Number(0.0, low_open=True)
 ShareTable = dict[str, Share]
+UShare = Uncertain(0.0, 1.0)
+UDays = Uncertain(0.0, MAX_HORIZON_DAYS)
+UNonNegative = Uncertain(0.0)
+UPositive = Uncertain(0.0, low_open=True)
+UShareTable = dict[str, UShare]
 OriginNames = NameList("origin", '["CN", "AU"]')
 SectorNames = NameList("sector", '["electronics", "services"]')
 
@@ -219,6 +359,18 @@ class ModelMetaSpec(_Spec):
     sources: dict[str, SourceText] = Field(default_factory=dict, description="field = citation or 'assumption: ...'")
 
 
+class HiddenDependenceSpec(_Spec):
+    """One hidden supplier link of a product (tier 3 and below): share ``share`` of the
+    product's supply from ``origin`` depends on ``on_origin``'s supply of ``on_product``
+    (default: the same product); a cut there cuts that share of this supply too."""
+
+    origin: Name = Field(description="Origin of this product's supply that depends (one of the model's origins)")
+    on_origin: Name = Field(description="Origin it depends on, e.g. the controlled origin")
+    on_product: Name | None = Field(None, description="Product it depends on (default: this product)")
+    share: UShare = Field(description="Share of the supply that depends, a number or a distribution")
+    description: str = Field("", description="What the dependence is")
+
+
 class ProductSpec(_Spec):
     """`[[products]]`: one product (material, component or service). Quantities in
     `unit` per day, prices in `currency` per unit."""
@@ -227,40 +379,43 @@ class ProductSpec(_Spec):
     unit: str = Field("unit", description="Quantity unit, e.g. t")
     hs_code: str | None = Field(None, description="Harmonized System code (text)")
     description: str = Field("", description="What the product is")
-    demand_per_day: Positive = sourced(..., "Baseline demand [unit/day], including use by domestic production")
-    price: Positive = sourced(..., "Baseline price [currency/unit]")
-    inventory_days: NonNegative = sourced(0.0, "Private inventory target [days of demand]")
-    lead_time_days: Days = sourced(0.0, "Goods already shipped keep arriving this long after a cut [days]")
+    demand_per_day: UPositive = sourced(..., "Baseline demand [unit/day], including use by domestic production")
+    price: UPositive = sourced(..., "Baseline price [currency/unit]")
+    inventory_days: UNonNegative = sourced(0.0, "Private inventory target [days of demand]")
+    lead_time_days: UDays = sourced(0.0, "Goods already shipped keep arriving this long after a cut [days]")
     storable: bool = Field(True, description="false for services: no inventory, no stockpile")
-    import_share: ShareTable = sourced(
+    import_share: UShareTable = sourced(
         default_factory=dict, description="{origin = share} of primary supply; imports + domestic_share sum to 1")
     domestic_share: Share | None = sourced(None, "Share of primary supply produced at home (default: 1 - imports)")
     recipe_inputs: list[Name] = Field(
         default_factory=list, description="Products that domestic production needs (multi-tier); no cycles")
-    price_elasticity: Positive = sourced(0.5, "Short-run demand elasticity of the scarcity price curve")
-    price_cap: Number(1.0) = sourced(10.0, "Highest scarcity multiple of the baseline price")
-    price_relax_half_life_days: Positive = sourced(30.0, "Half-life of the scarcity premium after recovery [days]")
-    restock_headroom: NonNegative = sourced(0.1, "Supply above need available for restocking [share of demand/day]")
+    price_elasticity: UPositive = sourced(0.5, "Short-run demand elasticity of the scarcity price curve")
+    price_cap: Uncertain(1.0) = sourced(10.0, "Highest scarcity multiple of the baseline price")
+    price_relax_half_life_days: UPositive = sourced(30.0, "Half-life of the scarcity premium after recovery [days]")
+    restock_headroom: UNonNegative = sourced(0.1, "Supply above need available for restocking [share of demand/day]")
     use: ShareTable = sourced(
         default_factory=dict, description="{sector = share} of demand used by each sector (sum <= 1); needs [io]")
-    substitutable: ShareTable = sourced(
+    substitutable: UShareTable = sourced(
         default_factory=dict, description="{sector = share} of that use substitutable in the short run; needs [io]")
     world_share: ShareTable | None = sourced(
         None, "{origin = share} of WORLD production (rest of the world: 1 - sum); default: import_share")
-    world_price_elasticity: Positive | None = sourced(
+    world_price_elasticity: UPositive | None = sourced(
         None, "Short-run world demand elasticity of the import-price curve (default: price_elasticity)")
-    world_demand_weight: Share | None = sourced(
+    world_demand_weight: UShare | None = sourced(
         None, "The country's share of world demand (0 = price taker, the default)")
-    cover_horizon_days: Positive | None = sourced(
+    cover_horizon_days: UPositive | None = sourced(
         None, "Look-ahead of the domestic stock-to-use scarcity curve [days] (default 30)")
-    transit_days: dict[str, Days] | None = sourced(
+    transit_days: dict[str, UDays] | None = sourced(
         None, "{origin = days} transit per origin (missing origins: lead_time_days)")
-    storage_room_days: NonNegative | None = sourced(
+    storage_room_days: UNonNegative | None = sourced(
         None, "Extra storage importers fill during an announcement lead [days of demand] (default 0)")
-    exposure: ShareTable | None = sourced(
+    exposure: UShareTable | None = sourced(
         None, "{sector = share} of the sector's output that depends on the product (default 1 where use > 0)")
     essentiality: dict[str, Choice(*ESSENTIALITY)] | None = sourced(
         None, "{sector = critical | important | non-critical} (1.0 / 0.5 / 0.0; default critical)")
+    hidden_dependence: list[HiddenDependenceSpec] = sourced(
+        default_factory=list, description="Hidden suppliers: [{origin, on_origin, on_product, share}, ...] (tier 3 "
+        "and below): share of this product's supply from origin that depends on on_origin's supply")
     sources: dict[str, SourceText] = Field(
         default_factory=dict, description="field = citation or 'assumption: ...' for every number given")
 
@@ -272,7 +427,7 @@ class IOSpec(_Spec):
     technical_coefficients: list[list[NonNegative]] = sourced(
         ..., "A[j][s]: input from sector j per unit output of sector s (S x S, column sums < 1)")
     final_demand: list[NonNegative] = sourced(..., "Final demand per sector [io_value_unit/year]")
-    value_added: list[NonNegative] | None = sourced(
+    value_added: list[UNonNegative] | None = sourced(
         None, "Value added per sector [io_value_unit/year] (default: (1 - column sums of A) x gross output)")
     priority: list[Name] | None = Field(
         None, description="Every sector once, first served first (with allocation = priority)")

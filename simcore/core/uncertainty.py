@@ -1,0 +1,287 @@
+"""Uncertainty that the data cannot remove: uncertain parameters and hidden suppliers.
+
+Uncertain parameters
+    Some numbers of a model are known only as a range. A :class:`Model` may carry an
+    :class:`Uncertainty`: for each uncertain field, the flat indices of its uncertain
+    entries and one distribution per entry (:class:`Distribution`). Each scenario draws
+    its own values from its own key, builds its own model (:func:`draw_model`) and runs
+    every policy on it, so results carry both event risk and data uncertainty, and
+    every policy sees the same drawn numbers (common random numbers).
+
+    The model's own value of an uncertain entry is its *central* value (triangular
+    mode, uniform midpoint, lognormal median): what :func:`~simcore.core.engine.simulate_given`
+    and the normal-times reference use.
+
+Random numbers
+    Scenario ``i``'s parameters come from ``parameter_key(base_key, i) =
+    fold_in(fold_in(base_key, i), PARAMETER_STREAM)``; its events use
+    ``fold_in(fold_in(base_key, i), e)`` for events ``e < E``, so adding uncertain
+    parameters leaves every event draw unchanged. Each entry draws one uniform ``u``
+    from ``fold_in(parameter_key, stream)`` and maps it through the inverse CDF of its
+    distribution. ``stream`` is a stable number the shell derives from the entry's
+    name (``products.gallium.inventory_days``): a draw depends neither on the batch,
+    nor on the other uncertain entries, nor on the order of the model file; entries
+    that share a stream share their ``u`` (a ``lead_time_days`` and the transit days
+    that default to it move together).
+
+Distributions (``kind``)
+    * ``TRIANGULAR`` (0): ``a`` = low, ``b`` = mode, ``c`` = high; mean ``(a + b + c) / 3``.
+    * ``UNIFORM`` (1): ``a`` = low, ``c`` = high; mean ``(a + c) / 2``.
+    * ``LOGNORMAL`` (2): ``a`` = median, ``b`` = sigma of the log; mean ``a exp(b^2 / 2)``.
+
+    Draws are clipped to ``[floor, ceiling]`` (the field's allowed range).
+
+Fields that may be uncertain (:data:`UNCERTAIN_FIELDS`) and what is recomputed
+    * ``price``, ``demand_per_day``: the product cost shares and the Leontief price
+      operator scale with price x demand (and, in a product-only model, the pseudo
+      sector's output and value added with the basket's value).
+    * ``import_share`` ``[P, O]``: the drawn entries replace the central ones, and the
+      other origins of the row (with a share > 0) are rescaled so that the row's import
+      total (and so the domestic share) stays as it was; drawn entries that would
+      exceed the total are scaled down to it and the others set to 0. In a row with no
+      other origin the domestic share takes the difference. ``world_share`` rows that
+      default to the import shares follow the drawn rows, and so do the policies' rows
+      that equal the model's (a diversification policy's own rows are its decision
+      and stay).
+    * every other field in the list is used as it is drawn (no derived quantities).
+
+    Not uncertain (derived quantities would need a re-solve or validation per
+    scenario): ``domestic_share``, ``world_share``, ``use_share``, the IO table's
+    ``technical_coefficients`` and ``final_demand``, essentiality classes, tolerances.
+
+Hidden suppliers (:class:`HiddenDependence`)
+    Link ``l`` says that share ``share[l]`` of origin ``origin[l]``'s supply of
+    ``product[l]`` depends on origin ``on_origin[l]``'s supply of ``on_product[l]``
+    (a Vietnamese magnet maker using Chinese dysprosium). When an event cuts the
+    supply it depends on by ``c``, the dependent supply keeps ``1 - share x c`` of
+    itself on top of its own cuts: availability of ``(p, o)`` becomes
+    ``kept[p, o] x (1 - share x c)``. Several links on one supply combine
+    multiplicatively. The dependence is one level deep: ``c`` is the event cut of the
+    upstream supply, not its own hidden-dependence cut. The shares may be uncertain
+    (field ``hidden_share`` of the draws).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtri
+
+TRIANGULAR, UNIFORM, LOGNORMAL = 0, 1, 2
+DISTRIBUTION_KINDS = {"triangular": TRIANGULAR, "uniform": UNIFORM, "lognormal": LOGNORMAL}
+# fold_in data that separates the parameter draws of a scenario from its events
+# (events use fold_in(scenario_key, e) with e < E, far below this).
+PARAMETER_STREAM = 0x7FFF_FFF1
+
+# Model fields that may carry distributions (``hidden_share`` is the share of the
+# hidden-dependence links).
+UNCERTAIN_FIELDS = (
+    "demand_per_day", "price", "inventory_days", "lead_time_days", "import_share", "price_elasticity", "price_cap",
+    "price_relax_half_life_days", "restock_headroom", "world_price_elasticity", "world_demand_weight",
+    "cover_horizon_days", "transit_days", "storage_room_days", "substitutable_share", "exposure", "value_added",
+    "hidden_share",
+)
+
+
+class Distribution(NamedTuple):
+    """``n`` uncertain entries of one field. All fields ``[n]``."""
+
+    index: jnp.ndarray  # int32 flat index into the field (row-major)
+    stream: jnp.ndarray  # uint32 random stream of the entry (same stream: same uniform draw)
+    kind: jnp.ndarray  # int32 TRIANGULAR, UNIFORM or LOGNORMAL
+    a: jnp.ndarray  # low (triangular, uniform) or median (lognormal)
+    b: jnp.ndarray  # mode (triangular) or sigma (lognormal); unused for uniform
+    c: jnp.ndarray  # high (triangular, uniform); unused for lognormal
+    floor: jnp.ndarray  # lowest allowed value of the field
+    ceiling: jnp.ndarray  # highest allowed value of the field (inf: none)
+
+
+class Uncertainty(NamedTuple):
+    """The uncertain entries of a model: ``draws`` maps a field of :data:`UNCERTAIN_FIELDS`
+    to its :class:`Distribution`; ``world_follows_import`` ``[P]`` is 1.0 where a
+    product's world shares default to its import shares (they follow the drawn rows)."""
+
+    draws: dict
+    world_follows_import: jnp.ndarray
+
+
+class HiddenDependence(NamedTuple):
+    """``L`` hidden-dependence links (tier 3 and below). Fields ``[L]``."""
+
+    product: jnp.ndarray  # int32 product whose supply depends
+    origin: jnp.ndarray  # int32 origin of that supply
+    on_product: jnp.ndarray  # int32 product it depends on
+    on_origin: jnp.ndarray  # int32 origin it depends on
+    share: jnp.ndarray  # share of the supply that depends, in [0, 1]
+
+
+def distribution(index, stream, kind, a, b=0.0, c=0.0, floor=-np.inf, ceiling=np.inf) -> Distribution:
+    """A :class:`Distribution`, broadcasting scalars to the length of ``index``."""
+    index = np.atleast_1d(np.asarray(index, dtype=np.int32))
+    n = index.shape[0]
+
+    def vec(x, dtype=np.float32):
+        return jnp.asarray(np.broadcast_to(np.asarray(x, dtype=dtype), (n,)).copy())
+
+    return Distribution(index=jnp.asarray(index), stream=vec(stream, np.uint32), kind=vec(kind, np.int32), a=vec(a),
+                        b=vec(b), c=vec(c), floor=vec(floor), ceiling=vec(ceiling))
+
+
+def hidden_dependence(product, origin, on_product, on_origin, share) -> HiddenDependence:
+    """A :class:`HiddenDependence` from index lists and shares (all ``[L]``)."""
+    ints = [jnp.asarray(np.atleast_1d(np.asarray(x, dtype=np.int32))) for x in (product, origin, on_product, on_origin)]
+    return HiddenDependence(*ints, share=jnp.asarray(np.atleast_1d(np.asarray(share, dtype=np.float32))))
+
+
+def parameter_key(base_key: jax.Array, scenario_index) -> jax.Array:
+    """Key of scenario ``i``'s parameter draws: ``fold_in(fold_in(base_key, i), PARAMETER_STREAM)``."""
+    return jax.random.fold_in(jax.random.fold_in(base_key, scenario_index), PARAMETER_STREAM)
+
+
+def inverse_cdf(dist: Distribution, u: jnp.ndarray) -> jnp.ndarray:
+    """Values ``[n]`` at probabilities ``u`` ``[n]`` in ``(0, 1)``, clipped to ``[floor, ceiling]``."""
+    low, mode, high = dist.a, dist.b, dist.c
+    width = high - low
+    at_mode = jnp.where(width > 0, (mode - low) / jnp.where(width > 0, width, 1.0), 0.0)
+    triangular = jnp.where(u < at_mode,
+                           low + jnp.sqrt(u * width * (mode - low)),
+                           high - jnp.sqrt((1.0 - u) * width * (high - mode)))
+    uniform = low + u * width
+    lognormal = dist.a * jnp.exp(dist.b * ndtri(u))
+    value = jnp.where(dist.kind == TRIANGULAR, triangular, jnp.where(dist.kind == UNIFORM, uniform, lognormal))
+    return jnp.clip(value, dist.floor, dist.ceiling)
+
+
+def draw_values(dist: Distribution, key: jax.Array) -> jnp.ndarray:
+    """One scenario's values ``[n]`` of the entries of ``dist`` from the parameter ``key``."""
+    u = jax.vmap(lambda s: jax.random.uniform(jax.random.fold_in(key, s)))(dist.stream)
+    # keep u inside (0, 1): the lognormal's ndtri is infinite at the ends
+    u = jnp.clip(u, 1e-7, 1.0 - 1e-7)
+    return inverse_cdf(dist, u)
+
+
+def _set(field: jnp.ndarray, dist: Distribution, values: jnp.ndarray) -> jnp.ndarray:
+    return field.reshape(-1).at[dist.index].set(values.astype(field.dtype)).reshape(field.shape)
+
+
+def _rebalance_imports(central: jnp.ndarray, drawn: jnp.ndarray, is_drawn: jnp.ndarray, domestic: jnp.ndarray):
+    """Import rows ``[P, O]`` and domestic shares ``[P]`` after drawing some entries.
+
+    The other origins of a row (not drawn, share > 0) absorb the change so that the
+    row's import total stays; without such origins the domestic share does."""
+    total = jnp.sum(central, axis=1)  # [P] import total at the central values
+    drawn_part = jnp.where(is_drawn, drawn, 0.0)
+    drawn_sum = jnp.sum(drawn_part, axis=1)
+    others = jnp.where(is_drawn, 0.0, central)
+    others_sum = jnp.sum(others, axis=1)
+    has_others = others_sum > 0
+    # rows with other origins: the drawn part at most the total, the others fill the rest
+    fit = jnp.where(drawn_sum > total, total / jnp.maximum(drawn_sum, 1e-30), 1.0)
+    room = jnp.maximum(total - drawn_sum * fit, 0.0)
+    scaled_others = others * (room / jnp.where(has_others, others_sum, 1.0))[:, None]
+    with_others = drawn_part * fit[:, None] + scaled_others
+    # rows without: the drawn part at most 1, the domestic share takes the rest
+    fit_alone = jnp.where(drawn_sum > 1.0, 1.0 / jnp.maximum(drawn_sum, 1e-30), 1.0)
+    alone = drawn_part * fit_alone[:, None] + others
+    rows = jnp.where(has_others[:, None], with_others, alone)
+    new_domestic = jnp.where(has_others, domestic, jnp.clip(1.0 - jnp.sum(alone, axis=1), 0.0, 1.0))
+    touched = jnp.any(is_drawn, axis=1)
+    return jnp.where(touched[:, None], rows, central), jnp.where(touched, new_domestic, domestic)
+
+
+def draw_model(model, key: jax.Array):
+    """The model of one scenario: every uncertain entry drawn from ``key`` (see
+    :func:`parameter_key`) and the quantities derived from them recomputed. Returns a
+    :class:`~simcore.core.model.Model` without uncertainty (``uncertainty=None``)."""
+    from simcore.core.model import DAYS_PER_YEAR  # model imports this module
+
+    uncertainty: Uncertainty = model.uncertainty
+    draws = uncertainty.draws
+    values = {name: draw_values(dist, key) for name, dist in draws.items()}
+    changes = {}
+    for name, dist in draws.items():
+        if name in ("hidden_share", "import_share"):
+            continue
+        changes[name] = _set(getattr(model, name), dist, values[name])
+    if "import_share" in draws:
+        dist = draws["import_share"]
+        is_drawn = _set(jnp.zeros_like(model.import_share), dist, jnp.ones_like(dist.a)) > 0
+        drawn = _set(model.import_share, dist, values["import_share"])
+        rows, domestic = _rebalance_imports(model.import_share, drawn, is_drawn, model.domestic_share)
+        changes["import_share"] = rows
+        changes["domestic_share"] = domestic
+        changes["world_share"] = jnp.where(uncertainty.world_follows_import[:, None] > 0, rows, model.world_share)
+    if "hidden_share" in draws:
+        hidden = model.hidden
+        changes["hidden"] = hidden._replace(share=_set(hidden.share, draws["hidden_share"], values["hidden_share"]))
+    if "price" in draws or "demand_per_day" in draws:
+        value = changes.get("price", model.price) * changes.get("demand_per_day", model.demand_per_day)
+        central = model.price * model.demand_per_day
+        ratio = value / central  # exactly 1.0 for products whose price and demand are not drawn
+        only = model.product_only > 0
+        basket = jnp.sum(value) * DAYS_PER_YEAR  # product-only: the pseudo sector's output
+        changes["cost_share"] = jnp.where(only, (value * DAYS_PER_YEAR / basket)[:, None],
+                                          model.cost_share * ratio[:, None])
+        changes["price_operator"] = jnp.where(only, changes["cost_share"].T, model.price_operator * ratio[None, :])
+        for name in ("final_demand", "gross_output"):
+            changes[name] = jnp.where(only, jnp.broadcast_to(basket, getattr(model, name).shape), getattr(model, name))
+        if "value_added" not in draws:
+            changes["value_added"] = jnp.where(only, jnp.broadcast_to(basket, model.value_added.shape),
+                                               model.value_added)
+    return model._replace(uncertainty=None, **changes)
+
+
+def draw_parameters(model, base_key: jax.Array, scenario_index) -> dict:
+    """The drawn values of every uncertain entry for scenarios ``[N]``: ``{field: [N, n]}``
+    in the order of the field's ``Distribution.index`` (for records and inspection)."""
+    if model.uncertainty is None:
+        return {}
+    draws = model.uncertainty.draws
+
+    def one(i):
+        key = parameter_key(base_key, i)
+        return {name: draw_values(dist, key) for name, dist in draws.items()}
+
+    return jax.vmap(one)(jnp.asarray(scenario_index, dtype=jnp.uint32))
+
+
+def hidden_factor(hidden: HiddenDependence, shape, upstream_kept: jnp.ndarray) -> jnp.ndarray:
+    """Availability factor ``[P, O]`` of hidden dependence: ``prod_l (1 - share_l + share_l
+    x kept_l)`` on each link's supply, 1.0 elsewhere. ``upstream_kept`` ``[L]`` is the
+    share of each link's upstream supply that is available. Exactly 1.0 where every
+    upstream supply is whole or every share 0; exactly ``kept_l`` for a single link of
+    share 1."""
+    factor = (1.0 - hidden.share) + hidden.share * upstream_kept
+    return jnp.ones(shape).at[hidden.product, hidden.origin].multiply(factor)
+
+
+def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jnp.ndarray:
+    """Cut ``[P, O]`` from hidden dependence: the links' cuts ``share_l x cut_l`` combined
+    multiplicatively per supply (``c + x - c x``, link by link), 0.0 elsewhere. Exactly 0
+    without upstream cuts, exactly ``cut_l`` for a single link of share 1."""
+    cut = hidden.share * upstream_cut
+
+    def add(total, link):
+        p, o, x = link
+        old = total[p, o]
+        return total.at[p, o].set(old + x - old * x), None
+
+    total, _ = jax.lax.scan(add, jnp.zeros(shape), (hidden.product, hidden.origin, cut))
+    return total
+
+
+def without_hidden(model):
+    """The same model with every hidden-dependence share set to 0 (and not drawn): the
+    reference that shows how much risk comes from hidden suppliers. The other uncertain
+    entries keep their streams, so every scenario draws the same values as before."""
+    if model.hidden is None:
+        return model
+    hidden = model.hidden._replace(share=jnp.zeros_like(model.hidden.share))
+    uncertainty = model.uncertainty
+    if uncertainty is not None and "hidden_share" in uncertainty.draws:
+        draws = {name: dist for name, dist in uncertainty.draws.items() if name != "hidden_share"}
+        uncertainty = uncertainty._replace(draws=draws) if draws else None
+    return model._replace(hidden=hidden, uncertainty=uncertainty)
