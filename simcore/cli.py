@@ -39,30 +39,34 @@ def format_summary(summary, effects) -> str:
                 f"{stat(row['peak_price_change'], 'mean'):>+10.0%}"
             )
     lines.append("")
-    header = (f"{'policy':<26} {'short. days':>11} {'reduction':>9} {'P(any)':>7} {'index chg':>9} "
-              f"{'normal-time':>11} {'lost output':>12} {'fiscal/yr':>10}")
-    lines.append("Policy mixes against the no-policy baseline (same scenarios; sums over products)")
+    header = (f"{'policy':<24} {'short.days':>10} {'reduction':>9} {'P(any)':>7} {'P(mat.)':>7} "
+              f"{'VA loss':>10} {'not deliv.':>10} {'ratio':>6} {'index chg':>9} {'normal-time':>11} {'fiscal/yr':>10}")
+    lines.append("Policy mixes against the no-policy baseline (same scenarios; means over scenarios, sums over "
+                 "products and sectors)")
     lines.append(header)
     lines.append("-" * len(header))
-    lost_name = next((n for n in ("value_added_loss_mean", "lost_output_mean") if n in effects), None)
     for policy in effects.policy.values:
         e = effects.sel(policy=policy)
-        total = float(e["shortage_days_mean"].sum())
-        reduction = float(e["shortage_days_mean_reduction"].sum())
-        if "p_any_shortage" in summary:  # share of scenarios with any product short
-            p_any = float(summary["p_any_shortage"].sel(policy=policy))
-        else:  # older summaries: the highest probability over products (a lower bound)
-            p_any = stat(summary["shortage_days"].sel(policy=policy).max("product"), "p_positive")
-        lost = float(e[lost_name].sum()) if lost_name else float("nan")
+        value_added = float(e["value_added_loss_mean"].sum())
+        undelivered = float(e["undelivered_value_mean"].sum())
+        ratio = value_added / undelivered if undelivered > 0 else float("nan")
         lines.append(
-            f"{str(policy):<26} {total:>11.1f} {reduction:>9.1f} {p_any:>7.1%} "
+            f"{str(policy):<24} {float(e['shortage_days_mean'].sum()):>10.1f} "
+            f"{float(e['shortage_days_mean_reduction'].sum()):>9.1f} "
+            f"{float(summary['p_any_shortage'].sel(policy=policy)):>7.1%} "
+            f"{float(summary['p_any_material_shortage'].sel(policy=policy)):>7.1%} "
+            f"{value_added:>10.3g} {undelivered:>10.3g} {ratio:>6.0f} "
             f"{float(e['price_index_change_mean']):>+9.4%} {float(e['normal_price_index_change']):>+11.4%} "
-            f"{lost:>12.3g} {float(e['stockpile_fiscal_cost_per_year']):>10.3g}"
+            f"{float(e['stockpile_fiscal_cost_per_year']):>10.3g}"
         )
     lines.append("")
-    lines.append(f"short. = shortage; P(any) = probability of a shortage of any product; index chg = mean "
+    io_unit = summary.attrs.get("io_value_unit", "IO value unit")
+    currency = summary.attrs.get("currency", "currency")
+    lines.append(f"short. = shortage; P(any) / P(mat.) = probability of a shortage of any product / any material "
+                 f"(storable product) in a scenario; VA loss = value added lost ({io_unit}); not deliv. = value of the "
+                 f"demand not served ({currency}, baseline prices); ratio = VA loss / not deliv.; index chg = mean "
                  f"final-demand price index change over the horizon; normal-time = the policy's price side effect "
-                 f"with no disruption; lost output = value added lost; baseline policy: {BASELINE_POLICY}.")
+                 f"with no disruption; baseline policy: {BASELINE_POLICY}.")
     return "\n".join(lines)
 
 
@@ -305,6 +309,13 @@ def main(argv=None) -> int:
         return int(exc.code or 0)
     if args.command == "schema":
         return _schema_command(args)
+    from simcore.run.devices import configure_cpu_devices
+    from simcore.schema.errors import InputError
+
+    try:  # before JAX's first computation: one device per core (SIMCORE_CPU_DEVICES overrides)
+        configure_cpu_devices(default="all")
+    except (InputError, ValueError) as exc:
+        return _fail(str(exc))
     return _run_command(args)
 
 

@@ -25,7 +25,8 @@ def test_dataset_has_named_dimensions_and_units(small):
     assert ds.sizes["policy"] == 3 and ds.sizes["scenario"] == 40
     assert list(ds.policy.values) == [BASELINE_POLICY, "stock", "diversify"]
     assert ds["shortage_days"].dims == ("policy", "scenario", "product")
-    assert ds["lost_output"].dims == ("policy", "scenario", "sector")
+    assert ds["value_added_loss"].dims == ("policy", "scenario", "sector")
+    assert ds["gross_output_loss"].dims == ("policy", "scenario", "sector")
     assert ds["shortage_days"].attrs["units"] == "days"
     assert ds["event_onset_day"].dims == ("scenario", "event")
     assert list(ds.scenario.values) == list(range(40))
@@ -38,7 +39,7 @@ def test_results_do_not_depend_on_chunk_size(small):
     _, config, sim, ds = small
     other = simulate(sim, config.scenarios, chunk_size=40)
     np.testing.assert_array_equal(ds["shortage_days"].values, other["shortage_days"].values)
-    for name in ("unmet", "peak_price_change", "lost_output", "mean_price_index_change"):
+    for name in ("unmet", "peak_price_change", "value_added_loss", "mean_price_index_change"):
         np.testing.assert_allclose(ds[name].values, other[name].values, rtol=1e-6, atol=1e-6)
     # a later window of scenarios is the same scenarios, wherever it starts
     window = simulate(sim, 10, chunk_size=4, start=25)

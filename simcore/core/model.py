@@ -11,8 +11,9 @@ per day; prices in currency per product unit; sector values (gross output, final
 demand, lost output) in the input-output table's currency unit per year unless a
 name says ``per_day``.
 
-Both pytrees hold arrays only, so that a batch of policies can be stacked along a
-leading axis and ``vmap``-ed. They are built by :func:`build_model` and
+Both pytrees hold arrays only (plus, for a model, the optional ``uncertainty`` and
+``hidden`` subtrees of :mod:`simcore.core.uncertainty`, ``None`` when unused), so that a
+batch of policies can be stacked along a leading axis and ``vmap``-ed. They are built by :func:`build_model` and
 :func:`no_policy`; the shell (``simcore.schema.modelfile``, ``simcore.schema.config``) fills them
 from files. Nothing here imports the shell.
 """

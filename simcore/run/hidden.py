@@ -125,22 +125,21 @@ def hidden_dependence_effect(sim: Simulation, n_scenarios: int, chunk_size: int 
 def format_hidden_report(ds: xr.Dataset) -> str:
     """A plain-text table of :func:`hidden_dependence_effect` (one line per policy)."""
     unit = ds.attrs.get("value_unit", "")
+    header = (f"{'policy':<24}{'shortage days':>14}{'without':>9}{'+hidden':>9}{'+-':>6}"
+              f"{'VA loss':>12}{'without':>12}{'+hidden':>12}{'+-':>10}{'VA benefit kept':>17}")
     lines = [f"Hidden dependence over {ds.attrs.get('scenarios')} scenarios (links: {ds.attrs.get('hidden_links')})",
-             f"means per scenario; value-added loss in {unit}; +- one standard error of the paired difference",
-             f"{'policy':<28}{'shortage days with / without (+hidden)':>44}{'VA loss with / without (+hidden)':>48}"
-             f"{'benefit kept (VA)':>20}"]
+             f"means per scenario (shortage days summed over products, value-added loss in {unit} summed over "
+             "sectors); +- one standard error of the paired difference; benefit kept: policy's benefit against "
+             f"{ds.attrs.get('baseline_policy')} with hidden dependence / without", header]
     for policy in ds.policy.values:
         row = ds.sel(policy=policy)
-        sd = row["shortage_days_total"].values
-        va = row["value_added_loss_total"].values
+        sd, va = row["shortage_days_total"].values, row["value_added_loss_total"].values
         kept = float(row["benefit_kept_share_value_added_loss_total"])
-        lines.append(
-            f"{str(policy):<28}"
-            f"{sd[0]:>14.1f} / {sd[1]:<8.1f} (+{float(row['hidden_shortage_days_total']):.1f} "
-            f"+- {float(row['hidden_shortage_days_total_se']):.1f})".ljust(72)
-            + f"{va[0]:>14.4g} / {va[1]:<10.4g} (+{float(row['hidden_value_added_loss_total']):.4g} "
-            f"+- {float(row['hidden_value_added_loss_total_se']):.3g})".ljust(48)
-            + ("" if np.isnan(kept) else f"{kept:>8.0%}"))
+        lines.append(f"{str(policy):<24}{sd[0]:>14.1f}{sd[1]:>9.1f}{float(row['hidden_shortage_days_total']):>9.1f}"
+                     f"{float(row['hidden_shortage_days_total_se']):>6.1f}{va[0]:>12.4g}{va[1]:>12.4g}"
+                     f"{float(row['hidden_value_added_loss_total']):>12.4g}"
+                     f"{float(row['hidden_value_added_loss_total_se']):>10.3g}"
+                     + (f"{'-':>17}" if np.isnan(kept) else f"{kept:>17.0%}"))
     return "\n".join(lines)
 
 

@@ -42,9 +42,15 @@ def read_toml(path: Path, problems: Problems) -> dict:
     """Parse a TOML file; a missing file or bad syntax raises at once (nothing else
     can be checked without the contents)."""
     try:
-        return tomllib.loads(Path(path).read_text())
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.add("path", f"file not found: {path}")
+    except IsADirectoryError:
+        problems.add("path", f"is a directory, not a TOML file: {path}")
+    except PermissionError:
+        problems.add("path", f"cannot be read (permission denied): {path}")
+    except UnicodeDecodeError as exc:
+        problems.add("path", f"is not UTF-8 text (byte {exc.start}): {path}")
     except tomllib.TOMLDecodeError as exc:
         problems.add("syntax", f"not valid TOML: {exc}")
     problems.raise_if_any()

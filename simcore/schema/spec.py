@@ -719,7 +719,39 @@ def json_schema(kind: str) -> dict:
     if kind not in SCHEMAS:
         raise ValueError(f"unknown schema kind {kind!r}; allowed: {', '.join(SCHEMAS)}")
     schema = SCHEMAS[kind].model_json_schema(schema_generator=_TomlJsonSchema)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **_drop_null_defaults(schema)}
+    schema = _hoist_distributions(_drop_null_defaults(schema))
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def _hoist_distributions(schema: dict) -> dict:
+    """Share the distribution tables of uncertain numbers as ``$defs`` (one per kind and
+    range, e.g. ``Triangular_ge0_le1``) instead of repeating them at every field."""
+    defs = dict(schema.get("$defs", {}))
+
+    def name(table: dict) -> str:
+        kind = table["description"].split()[0].capitalize()
+        bounds = table["properties"].get("low") or table["properties"]["median"]
+        parts = [f"gt{bounds['exclusiveMinimum']:g}" if "exclusiveMinimum" in bounds else
+                 f"ge{bounds['minimum']:g}" if "minimum" in bounds else ""]
+        parts.append(f"le{bounds['maximum']:g}" if "maximum" in bounds else "")
+        return "_".join([kind] + [p for p in parts if p])
+
+    def walk(node):
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        if node.get("type") == "object" and str(node.get("description", "")).endswith(" distribution") \
+                and "properties" in node:
+            key = name(node)
+            defs[key] = node
+            return {"$ref": f"#/$defs/{key}"}
+        return {k: walk(v) for k, v in node.items()}
+
+    schema = walk(schema)
+    if defs:
+        schema["$defs"] = {**schema.get("$defs", {}), **{k: v for k, v in defs.items() if k not in schema.get("$defs", {})}}
+    return schema
 
 
 def write_json_schema(kind: str, path: str | Path) -> Path:
