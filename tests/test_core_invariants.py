@@ -302,7 +302,8 @@ def test_chunked_batches_equal_one_batch(equivalence_setup):
 
 def test_vmap_equals_loop_of_single_scenarios(equivalence_setup):
     model, events, policies, key, full = equivalence_setup
-    scenarios = [sample_scenario(jax.random.fold_in(key, i), events) for i in range(N_EQUIV)]
+    sample = jax.jit(sample_scenario)  # one compile instead of op-by-op sampling per scenario
+    scenarios = [sample(jax.random.fold_in(key, i), events) for i in range(N_EQUIV)]
     # All explicit scenarios in one simulate_given call ...
     stacked = Scenario(*(jnp.stack(fields) for fields in zip(*scenarios)))
     given_all, _ = simulate_given(model, policies, events, stacked, horizon=HORIZON)

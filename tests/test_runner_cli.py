@@ -28,7 +28,7 @@ def test_dataset_has_named_dimensions_and_units(small):
     assert ds["value_added_loss"].dims == ("policy", "scenario", "sector")
     assert ds["gross_output_loss"].dims == ("policy", "scenario", "sector")
     assert ds["shortage_days"].attrs["units"] == "days"
-    assert ds["event_onset_day"].dims == ("scenario", "event")
+    assert ds["event_onset_day"].dims == ("scenario", "event", "occurrence")
     assert list(ds.scenario.values) == list(range(40))
     draws = sample_scenarios(sim, 40)
     np.testing.assert_array_equal(draws["onset_day"].values, ds["event_onset_day"].values)

@@ -64,7 +64,7 @@ POLICY_LEVERS = {
     },
 }
 STOCKPILED = ("gov_stock_days", "private_extra_days")
-SECTIONS = ("run", "events", "policies")
+SECTIONS = ("run", "cluster", "events", "policies")
 
 
 @dataclass
@@ -92,6 +92,8 @@ class RunConfig:
     seed: int = 0
     output: str | None = None
     daily_scenarios: int = 0
+    keep: str = "per-scenario"
+    cluster: dict | None = None
     path: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -137,6 +139,7 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
     return RunConfig(loaded=loaded, events=events, event_names=event_names, policies=_build_policies(spec, loaded),
                      scenarios=scenarios, horizon_days=spec.run.horizon_days, chunk_size=chunk, seed=spec.run.seed,
                      output=spec.run.output, daily_scenarios=min(spec.run.daily_scenarios, scenarios),
+                     keep=spec.run.keep, cluster=spec.cluster.model_dump() if spec.cluster else None,
                      warnings=notes)
 
 

@@ -45,6 +45,7 @@ NUMBER_TAG, LIST_TAG, TABLE_TAG = "<number>", "<list>", "<table>"
 UNION_TAGS = {NUMBER_TAG, LIST_TAG, TABLE_TAG}
 ESSENTIALITY = {"critical": 1.0, "important": 0.5, "non-critical": 0.0}
 RECYCLING_START = {"in-place": 0.0, "at-alarm": 1.0}
+KEEP_CHOICES = ("per-scenario", "summary")
 ALLOCATIONS = ("proportional", "priority")
 
 
@@ -461,6 +462,15 @@ class RunSpec(_Spec):
     seed: Integer(0, 2**31 - 1) = Field(0, description="Random seed")
     output: str | None = Field(None, description="Zarr store path (default results/<config name>.zarr)")
     daily_scenarios: Integer(0, 1000) = Field(0, description="Keep day-by-day trajectories of the first N scenarios")
+    keep: Choice(*KEEP_CHOICES) = Field(
+        "per-scenario", description="What the store keeps: every scenario's metrics, or only the streamed summary "
+        "(for 1e7+ scenarios)")
+
+
+class ClusterSpec(_Spec):
+    """`[cluster]`: run the chunks on a Dask distributed cluster."""
+
+    scheduler: str = Field(description="Address of the Dask scheduler, e.g. tcp://10.0.0.5:8786")
 
 
 EventProducts = Annotated[
@@ -551,6 +561,7 @@ class ConfigSpec(_Spec):
     model_config = ConfigDict(title="simcore run config")
 
     run: RunSpec = Field(default_factory=RunSpec)
+    cluster: ClusterSpec | None = None
     events: Annotated[list[EventSpec], MinLen(1)]
     policies: list[PolicySpec] = Field(default_factory=list)
 

@@ -1,0 +1,10 @@
+"""Policy analysis on top of the runner: sweeps, Shapley attribution, costs.
+
+* :mod:`simcore.analysis.levers`: lever paths (``stockpile.gov_stock_days.gallium``) and mixes;
+* :mod:`simcore.analysis.evaluate`: many mixes on common random numbers, streamed;
+* :mod:`simcore.analysis.sweep`: the ``[sweep]`` config section, grid / random designs;
+* :mod:`simcore.analysis.shapley`: Shapley values and interactions of pillars or levers;
+* :mod:`simcore.analysis.costs`: yearly cost of a mix and its cost-effectiveness.
+
+See ``docs/analysis.md``.
+"""

@@ -1,0 +1,250 @@
+"""What each policy mix costs per year, and what it buys.
+
+All costs are in the model currency per year (``currency / year``); value-added losses
+are in the IO value unit, which the engine already treats as the currency (the product
+cost shares divide product values by IO gross output), so the two are compared
+directly. Risk over the run horizon ``H`` days is annualised by ``365 / H``.
+
+Cost components of a mix (per product, then summed)
+---------------------------------------------------
+With ``V_p = gov_stock_days_p x d_p x price_p`` the value of the government stock
+(storable products; ``d`` daily demand, ``price`` the baseline price):
+
+* **fiscal, stock capital**: buying the stock, annuitised over ``stock_life_years`` at
+  ``discount_rate`` with the stock resold at the end for ``stock_residual_share`` of its
+  value: ``V x a(r, T) x (1 - residual x (1 + r)^-T)`` with the annuity factor
+  ``a(r, T) = r / (1 - (1 + r)^-T)`` (``1 / T`` at r = 0). With the default residual 1
+  this is ``r x V``, the cost of the capital tied up; with residual 0 the full
+  purchase is spread over T years. If the config's ``carrying_cost`` already includes the
+  cost of capital, set ``discount_rate = 0``.
+* **fiscal, stock carrying**: ``carrying_cost x V`` (storage, rotation, insurance).
+* **price side effect** (a cost to the economy in normal times, Leontief price model):
+  the policy markup ``m_p`` of the engine (:func:`simcore.core.engine.normal_time_markup`:
+  private buffer carrying, diversification premium on shifted volume, spare reservation
+  fee, recycling premium and efficiency cost of levers in place) raises sector prices by
+  ``dp = (I - A^T)^-1 C^T m`` and the final-demand price index by ``w . dp``; its cost is
+  ``(w . dp) x sum(f)``. By the Leontief identity ``f^T (I - A^T)^-1 C^T = x^T C^T`` this
+  equals ``sum_p m_p x value_p x u_p`` with ``value_p = 365 d_p price_p`` and ``u_p`` the
+  share of the product's use mapped to sectors (1 when the use shares sum to 1): the
+  per-product split reported here (checked against the operator route in the tests).
+  Markups are on baseline volumes (first order).
+* **private** (a part of the price side effect): the private buffer's carrying cost
+  ``carrying_cost x private_extra_days x d x price x u`` per year, passed on in prices.
+* **crisis premium** (expected): the spare premium on spare volume used,
+  ``spare_premium x price x E[spare used over H] x 365 / H``.
+
+``total = fiscal + price side effect + crisis premium`` (the private buffer is inside
+the price side effect, so it is not added twice). Not counted: the cost of emergency
+levers (``start = "at-alarm"``) while they run in a crisis, the refill purchases after a
+release (bought back at about the price the stock was released at) and crisis price
+rises themselves (they are outcomes, in the risk metrics).
+
+Cost-effectiveness against the reference mix (no policy): avoided shortage days per
+year, avoided value-added loss per year, cost per avoided shortage day, cost per
+currency unit of avoided value-added loss (< 1: the mix pays for itself on value added
+alone) and the net benefit (avoided loss - cost). A mix that avoids nothing gets NaN
+ratios and ranks last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from simcore.core.model import DAYS_PER_YEAR, Policy
+from simcore.schema.errors import Problems
+
+
+@dataclass(frozen=True)
+class CostAssumptions:
+    """Financial assumptions of the cost accounting (all labelled assumptions)."""
+
+    discount_rate: float = 0.02  # assumption: real public discount rate per year
+    stock_life_years: float = 20.0  # assumption: life of a stockpile programme
+    stock_residual_share: float = 1.0  # assumption: stock resold at the end at its purchase value
+
+    @classmethod
+    def from_dict(cls, raw, where: str, problems: Problems) -> "CostAssumptions":
+        """From a ``[sweep.costs]`` table; adds a problem per bad field."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            problems.add(where, f"must be a table with discount_rate, stock_life_years, stock_residual_share, "
+                         f"got {raw!r}")
+            return cls()
+        allowed = {"discount_rate": (0.0, 1.0), "stock_life_years": (1.0, 200.0), "stock_residual_share": (0.0, 1.0)}
+        values = {}
+        for key, value in raw.items():
+            if key not in allowed:
+                problems.add(f"{where}.{key}", f"unknown field; allowed: {', '.join(allowed)}")
+                continue
+            low, high = allowed[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                problems.add(f"{where}.{key}", f"must be a number in [{low:g}, {high:g}], got {value!r}")
+                continue
+            values[key] = float(value)
+        return cls(**values)
+
+
+def annuity_factor(rate: float, years: float) -> float:
+    """Capital recovery factor ``r / (1 - (1 + r)^-T)``; ``1 / T`` at ``r = 0``."""
+    if rate == 0:
+        return 1.0 / years
+    return rate / (1.0 - (1.0 + rate) ** -years)
+
+
+def markup_components(model, fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The engine's normal-time markup ``[M, P]`` split by lever (fractions of the price).
+
+    ``fields``: Policy fields with a leading mix axis. Their sum is
+    :func:`simcore.core.engine.normal_time_markup` (tested)."""
+    in_place = np.asarray(fields["recycling_start_at_alarm"]) <= 0  # emergency levers cost nothing in normal times
+    shifted = 0.5 * np.abs(fields["import_share"] - np.asarray(model.import_share, np.float64)[None]).sum(axis=-1)
+    return {
+        "private_buffer": fields["stock_carrying_cost"] * fields["private_extra_days"] / DAYS_PER_YEAR,
+        "diversification_premium": fields["diversification_premium"] * shifted,
+        "spare_reservation": fields["spare_reservation_fee"] * fields["spare_capacity"].sum(axis=-1),
+        "recycling_premium": fields["recycling_premium"] * fields["recycling_share"] * in_place,
+        "efficiency_cost": fields["efficiency_cost"] * fields["efficiency_cut"] * in_place,
+    }
+
+
+def price_index_change(model, markup: np.ndarray) -> np.ndarray:
+    """Final-demand price index change ``[M]`` of product markups ``[M, P]`` (Leontief
+    price model: ``w . (I - A^T)^-1 C^T m``)."""
+    operator = np.asarray(model.price_operator, np.float64)  # [S, P]
+    weights = np.asarray(model.index_weights, np.float64)  # [S]
+    return np.asarray(markup, np.float64) @ operator.T @ weights
+
+
+def mix_costs(loaded, policies: Policy | dict, names: list[str], *, spare_used_mean=None, horizon_days: int = 365,
+              assumptions: CostAssumptions = CostAssumptions()) -> xr.Dataset:
+    """Yearly cost of each mix, by component (see the module doc).
+
+    ``policies``: stacked Policy or ``{field: [M, ...]}``; ``spare_used_mean`` ``[M, P]``:
+    expected spare volume used over the horizon (product units; None: no crisis
+    premium). Returns a dataset with dims ``(policy[, product])``, units
+    ``currency / year``.
+    """
+    model = loaded.model
+    fields = policies if isinstance(policies, dict) else {k: np.asarray(v, np.float64)
+                                                          for k, v in policies._asdict().items()}
+    demand = np.asarray(model.demand_per_day, np.float64)
+    price = np.asarray(model.price, np.float64)
+    storable = np.asarray(model.storable, np.float64)
+    use_total = np.asarray(model.use_share, np.float64).sum(axis=1) * 1.0
+    if float(np.asarray(model.product_only)) > 0:
+        use_total = np.ones_like(demand)
+    value_per_year = demand * price * DAYS_PER_YEAR
+    r, years, residual = assumptions.discount_rate, assumptions.stock_life_years, assumptions.stock_residual_share
+    stock_value = fields["gov_stock_days"] * demand * price * storable  # [M, P] currency
+    capital = stock_value * annuity_factor(r, years) * (1.0 - residual * (1.0 + r) ** -years)
+    carrying = fields["stock_carrying_cost"] * stock_value
+    parts = markup_components(model, fields)
+    markup = sum(parts.values())
+    side = {name: part * value_per_year * use_total for name, part in parts.items()}
+    side_total = price_index_change(model, markup) * float(np.asarray(model.final_demand, np.float64).sum())
+    if spare_used_mean is None:
+        spare_used_mean = np.zeros_like(stock_value)
+    crisis = fields["spare_premium"] * price * np.asarray(spare_used_mean, np.float64) * DAYS_PER_YEAR / horizon_days
+    unit = f"{loaded.currency} / year"
+    pp, p = ("policy", "product"), ("policy",)
+
+    def var(dims, value, description):
+        return dims, np.asarray(value, np.float64), {"units": unit, "description": description}
+
+    data = {
+        "gov_stock_value": (pp, stock_value, {"units": loaded.currency, "description": "value of the government stock"}),
+        "fiscal_stock_capital": var(pp, capital, "government stock purchase, annuitised (net of resale)"),
+        "fiscal_stock_carrying": var(pp, carrying, "government stock carrying cost"),
+        "private_buffer_carrying": var(pp, side["private_buffer"], "private buffer carrying cost, passed into prices"),
+        "normal_markup": (pp, markup, {"units": "1", "description": "normal-time product price markup"}),
+        "crisis_spare_premium": var(pp, crisis, "expected spare premium on spare volume used in crises"),
+    }
+    for name, value in side.items():
+        data[f"price_side_{name}"] = var(pp, value, f"normal-time price side effect: {name.replace('_', ' ')}")
+    ds = xr.Dataset(data, coords={"policy": list(names), "product": loaded.products})
+    ds["fiscal"] = ds["fiscal_stock_capital"].sum("product") + ds["fiscal_stock_carrying"].sum("product")
+    ds["fiscal"].attrs = {"units": unit, "description": "fiscal cost: stock capital + carrying"}
+    ds["private"] = ds["private_buffer_carrying"].sum("product").assign_attrs(
+        {"units": unit, "description": "private buffer carrying (inside the price side effect)"})
+    ds["normal_price_index_change"] = (p, price_index_change(model, markup),
+                                       {"units": "1", "description": "normal-time final-demand price index change"})
+    ds["price_side_effect"] = var(p, side_total, "normal-time price side effect: price index change x final demand")
+    ds["crisis_premium"] = ds["crisis_spare_premium"].sum("product").assign_attrs(
+        {"units": unit, "description": "expected crisis premiums"})
+    ds["total_cost"] = (ds["fiscal"] + ds["price_side_effect"] + ds["crisis_premium"]).assign_attrs(
+        {"units": unit, "description": "fiscal + price side effect + crisis premium"})
+    ds.attrs.update({"currency": loaded.currency, "discount_rate": r, "stock_life_years": years,
+                     "stock_residual_share": residual, "horizon_days": int(horizon_days)})
+    return ds
+
+
+def cost_effectiveness(costs: xr.Dataset, risk: xr.Dataset, reference: str = "no-policy",
+                       horizon_days: int = 365) -> xr.Dataset:
+    """Avoided risk per year against ``reference`` and the cost of it, per mix.
+
+    ``risk``: :func:`simcore.analysis.evaluate.risk_metrics` output (same ``policy``
+    coordinate as ``costs``). Ratios are NaN where nothing is avoided.
+    """
+    per_year = DAYS_PER_YEAR / horizon_days
+    days = risk["expected_shortage_days_total"]
+    loss = risk["expected_value_added_loss"]
+    avoided_days = (days.sel(policy=reference) - days) * per_year
+    avoided_loss = (loss.sel(policy=reference) - loss) * per_year
+    cost = costs["total_cost"]
+    unit = costs["total_cost"].attrs.get("units", "currency / year")
+    with np.errstate(all="ignore"):
+        per_day = xr.where(avoided_days > 0, cost / avoided_days, np.nan)
+        per_loss = xr.where(avoided_loss > 0, cost / avoided_loss, np.nan)
+    ds = xr.Dataset({
+        "total_cost": cost,
+        "avoided_shortage_days_per_year": avoided_days.assign_attrs(
+            {"units": "days / year", "description": "expected shortage days avoided per year (all products)"}),
+        "avoided_value_added_loss_per_year": avoided_loss.assign_attrs(
+            {"units": unit, "description": "expected value-added loss avoided per year"}),
+        "cost_per_avoided_shortage_day": per_day.assign_attrs(
+            {"units": unit.replace(" / year", "") + " / day", "description": "yearly cost / avoided shortage days"}),
+        "cost_per_avoided_value_added_loss": per_loss.assign_attrs(
+            {"units": "1", "description": "yearly cost per currency unit of avoided value-added loss"}),
+        "net_benefit_per_year": (avoided_loss - cost).assign_attrs(
+            {"units": unit, "description": "avoided value-added loss - cost"}),
+    })
+    ds["pareto"] = ("policy", pareto_front(cost.values, loss.values),
+                    {"description": "not dominated in (total cost, expected value-added loss)"})
+    ratio = np.where(np.isfinite(per_loss.values), per_loss.values, np.inf)
+    order = np.lexsort((-avoided_loss.values, ratio))  # cheapest per avoided loss first; no benefit last
+    rank = np.empty(order.size, np.int64)
+    rank[order] = np.arange(1, order.size + 1)
+    ds["rank"] = ("policy", rank, {"description": "rank by cost per avoided value-added loss (1 = best)"})
+    return ds
+
+
+def pareto_front(cost, risk) -> np.ndarray:
+    """``[M]`` bool: mixes no other mix beats on both cost and risk (lower is better;
+    equal on both counts as not dominated)."""
+    cost, risk = np.asarray(cost, np.float64), np.asarray(risk, np.float64)
+    better_or_equal = (cost[None, :] <= cost[:, None]) & (risk[None, :] <= risk[:, None])
+    strictly = (cost[None, :] < cost[:, None]) | (risk[None, :] < risk[:, None])
+    return ~np.any(better_or_equal & strictly, axis=1)
+
+
+def ranking_table(effectiveness: xr.Dataset, labels=None) -> str:
+    """A Markdown table of the mixes by rank."""
+    order = np.argsort(effectiveness["rank"].values)
+    names = labels if labels is not None else [str(v) for v in effectiveness["policy"].values]
+    unit = effectiveness["total_cost"].attrs.get("units", "")
+    lines = [f"| rank | mix | cost [{unit}] | avoided shortage days / year | avoided VA loss [{unit}] | "
+             "cost per avoided day | cost per avoided VA loss | Pareto |",
+             "|---:|---|---:|---:|---:|---:|---:|:-:|"]
+    for i in order:
+        row = effectiveness.isel(policy=int(i))
+        lines.append(f"| {int(row['rank'])} | {names[i]} | {float(row['total_cost']):.4g} | "
+                     f"{float(row['avoided_shortage_days_per_year']):.4g} | "
+                     f"{float(row['avoided_value_added_loss_per_year']):.4g} | "
+                     f"{float(row['cost_per_avoided_shortage_day']):.4g} | "
+                     f"{float(row['cost_per_avoided_value_added_loss']):.4g} | "
+                     f"{'yes' if bool(row['pareto']) else ''} |")
+    return "\n".join(lines)

@@ -1,0 +1,316 @@
+"""Shapley attribution of a policy mix's risk reduction to its pillars or levers.
+
+The *players* are the three pillars of a mix (default) or any named set of lever paths
+(:mod:`simcore.analysis.levers`). The *coalition* ``S`` is the mix with the levers of
+the players in ``S`` at the mix's values and those of the others at no policy (levers
+of no player stay at the mix's values, ``rest = "policy"``, or at no policy,
+``rest = "reference"``). For a risk metric ``m`` the game is the risk reduction
+``v(S) = m(empty) - m(S)`` (positive = less risk), evaluated for every coalition on the
+same scenarios (common random numbers) with :func:`simcore.analysis.evaluate.evaluate_mixes`.
+
+* **Exact** (up to :data:`EXACT_MAX_PLAYERS` players): all ``2^n`` coalitions;
+  ``phi_i = sum_{S not containing i} |S|! (n - |S| - 1)! / n! (v(S + i) - v(S))``.
+  Efficiency: ``sum_i phi_i = v(N)``, the all-players effect (exact up to rounding).
+  Interactions: the pairwise Shapley interaction index (Grabisch & Roubens 1999)
+  ``I_ij = sum_{S in N - {i, j}} |S|! (n - |S| - 2)! / (n - 1)! (v(S+ij) - v(S+i) - v(S+j) + v(S))``
+  and the Harsanyi dividends (Moebius transform) of every coalition, e.g. the
+  three-pillar term. With additive effects all interactions are 0 and ``phi_i`` is the
+  single-player effect ``v({i})``.
+* **Permutation sampling** (more players, or on request): ``K`` random orders, each
+  player's marginal contribution when it joins (Castro, Gomez & Tejada 2009). The
+  estimate is unbiased, its standard error is ``std / sqrt(K)`` over the orders, and
+  efficiency still holds exactly (each order telescopes to ``v(N) - v(empty)``). Only
+  the coalitions the orders visit are simulated.
+
+The standard errors reported are those of the permutation sampling; the Monte Carlo
+error of the scenario sample is common to all coalitions (common random numbers) and
+not in them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from simcore.analysis import levers as lever_paths
+from simcore.analysis.evaluate import RISK_METRICS, evaluate_mixes, risk_metrics
+from simcore.core.model import no_policy
+from simcore.run.runner import Simulation
+from simcore.schema.config import BASELINE_POLICY, RunConfig
+from simcore.schema.errors import InputError, Problems
+
+EXACT_MAX_PLAYERS = 8
+MAX_PLAYERS = 64
+
+
+# ----------------------------------------------------------------------------- games on tables
+
+def coalition_masks(n: int) -> np.ndarray:
+    """``[2^n, n]`` bool: coalition ``c`` holds player ``i`` iff bit ``i`` of ``c`` is set."""
+    return (np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1 == 1
+
+
+def shapley_exact(v: np.ndarray) -> np.ndarray:
+    """Shapley values ``[n, ...]`` of a game given on all coalitions ``v [2^n, ...]``
+    (indexed by bit mask, see :func:`coalition_masks`)."""
+    v = np.asarray(v, np.float64)
+    n = int(round(math.log2(v.shape[0])))
+    sizes = coalition_masks(n).sum(axis=1)
+    phi = np.zeros((n,) + v.shape[1:])
+    for i in range(n):
+        without = np.flatnonzero(((np.arange(2 ** n) >> i) & 1) == 0)
+        s = sizes[without]
+        weight = np.array([math.factorial(k) * math.factorial(n - k - 1) for k in s], np.float64) / math.factorial(n)
+        delta = v[without | (1 << i)] - v[without]
+        phi[i] = np.tensordot(weight, delta, axes=(0, 0))
+    return phi
+
+
+def interaction_exact(v: np.ndarray) -> np.ndarray:
+    """Pairwise Shapley interaction indices ``[n, n, ...]`` (diagonal 0)."""
+    v = np.asarray(v, np.float64)
+    n = int(round(math.log2(v.shape[0])))
+    sizes = coalition_masks(n).sum(axis=1)
+    out = np.zeros((n, n) + v.shape[1:])
+    for i in range(n):
+        for j in range(i + 1, n):
+            rest = np.flatnonzero(((np.arange(2 ** n) >> i) & 1 == 0) & ((np.arange(2 ** n) >> j) & 1 == 0))
+            s = sizes[rest]
+            weight = np.array([math.factorial(k) * math.factorial(n - k - 2) for k in s],
+                              np.float64) / math.factorial(n - 1)
+            delta = v[rest | (1 << i) | (1 << j)] - v[rest | (1 << i)] - v[rest | (1 << j)] + v[rest]
+            out[i, j] = out[j, i] = np.tensordot(weight, delta, axes=(0, 0))
+    return out
+
+
+def mobius(v: np.ndarray) -> np.ndarray:
+    """Harsanyi dividends ``[2^n, ...]``: ``m(S) = sum_{T in S} (-1)^{|S|-|T|} v(T)``
+    (fast subset transform). ``phi_i = sum_{S containing i} m(S) / |S|``."""
+    m = np.array(v, np.float64, copy=True)
+    n = int(round(math.log2(m.shape[0])))
+    for i in range(n):
+        has = ((np.arange(2 ** n) >> i) & 1) == 1
+        m[has] = m[has] - m[np.flatnonzero(has) ^ (1 << i)]
+    return m
+
+
+def sample_orders(n: int, k: int, seed: int = 0) -> np.ndarray:
+    """``[k, n]`` random player orders."""
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(n) for _ in range(k)]) if k else np.zeros((0, n), np.int64)
+
+
+def order_coalitions(orders: np.ndarray) -> np.ndarray:
+    """Bit masks ``[k, n + 1]`` of the coalitions each order visits (empty first)."""
+    k, n = orders.shape
+    masks = np.zeros((k, n + 1), np.int64)
+    for step in range(n):
+        masks[:, step + 1] = masks[:, step] | (np.int64(1) << orders[:, step].astype(np.int64))
+    return masks
+
+
+def shapley_sampled(orders: np.ndarray, value_of) -> tuple[np.ndarray, np.ndarray]:
+    """Permutation-sampling estimate and standard error ``([n, ...], [n, ...])``.
+
+    ``value_of(mask)`` -> the game's value (array) of the coalition with bit mask ``mask``."""
+    k, n = orders.shape
+    masks = order_coalitions(orders)
+    first = np.asarray(value_of(0), np.float64)
+    contributions = np.zeros((k, n) + first.shape)
+    for r in range(k):
+        previous = first
+        for step in range(n):
+            current = np.asarray(value_of(int(masks[r, step + 1])), np.float64)
+            contributions[r, orders[r, step]] = current - previous
+            previous = current
+    mean = contributions.mean(axis=0)
+    se = contributions.std(axis=0, ddof=1) / math.sqrt(k) if k > 1 else np.full(mean.shape, np.nan)
+    return mean, se
+
+
+# ----------------------------------------------------------------------------- pillars and levers of a mix
+
+def resolve_players(config: RunConfig, players, problems: Problems, where: str = "attribution.players"):
+    """``"pillars"`` or a list of lever paths -> list of :class:`~simcore.analysis.levers.Lever`."""
+    if players in (None, "pillars"):
+        players = list(lever_paths.PILLARS)
+    if not isinstance(players, list) or not players:
+        problems.add(where, f'must be "pillars" or a non-empty list of lever paths, got {players!r}')
+        return []
+    if len(players) > MAX_PLAYERS:
+        problems.add(where, f"at most {MAX_PLAYERS} players, got {len(players)}")
+    out = []
+    for i, path in enumerate(players):
+        lever, reason = lever_paths.resolve(path, config.loaded)
+        if lever is None:
+            problems.add(f"{where}[{i}]", reason)
+            continue
+        for k, other in enumerate(out):
+            if other.overlaps(lever):
+                problems.add(f"{where}[{i}]", f"{path!r} overlaps {other.path!r} ({where}[{k}]): players must "
+                             "set disjoint levers")
+        out.append(lever)
+    return out
+
+
+def attribute(config: RunConfig, policy: str, players="pillars", *, scenarios: int | None = None,
+              chunk_size: int | None = None, method: str = "auto", permutations: int = 200, seed: int = 0,
+              rest: str = "policy", policy_chunk: int = 16) -> xr.Dataset:
+    """Shapley attribution of mix ``policy``'s risk reduction to ``players``.
+
+    ``players``: ``"pillars"`` or lever paths. ``method``: ``"exact"``, ``"sampling"`` or
+    ``"auto"`` (exact up to :data:`EXACT_MAX_PLAYERS` players). Returns a dataset with,
+    for every risk metric ``m`` of :data:`~simcore.analysis.evaluate.RISK_METRICS`
+    (units in the attributes): ``m`` (Shapley values, dims ``(player[, product])``),
+    ``m_se`` (their sampling standard error, 0 when exact), ``m_single`` (the player alone),
+    ``m_all`` (the all-players effect: the sum of the Shapley values), ``m_level``
+    ``(coalition[, product])`` (the metric of each simulated coalition) and, exact only,
+    ``m_interaction`` ``(player, other[, product])`` and ``m_dividend``
+    ``(coalition[, product])``.
+    """
+    problems = Problems("attribution")
+    names = [p.name for p in config.policies]
+    if policy not in names:
+        problems.add("attribution.policy", f"must be one of the config's policies: {', '.join(names)}; got {policy!r}")
+    if method not in ("auto", "exact", "sampling"):
+        problems.add("attribution.method", f"must be one of auto, exact, sampling; got {method!r}")
+    if rest not in ("policy", "reference"):
+        problems.add("attribution.rest", f"must be policy or reference; got {rest!r}")
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 2:
+        problems.add("attribution.permutations", f"must be an integer >= 2, got {permutations!r}")
+    levers = resolve_players(config, players, problems)
+    n = len(levers)
+    if method == "exact" and n > 16:
+        problems.add("attribution.method", f"exact enumeration of {n} players needs 2^{n} runs; use sampling")
+    problems.raise_if_any()
+    exact = method == "exact" or (method == "auto" and n <= EXACT_MAX_PLAYERS)
+    full = next(p.policy for p in config.policies if p.name == policy)
+    reference = no_policy(config.loaded.model)
+    if exact:
+        masks = np.arange(2 ** n)
+        orders = None
+    else:
+        orders = sample_orders(n, permutations, seed)
+        singles = [1 << i for i in range(n)]
+        masks = np.unique(np.concatenate([order_coalitions(orders).ravel(), singles, [0, 2 ** n - 1]]))
+    member = (masks[:, None] >> np.arange(n)[None, :]) & 1 == 1
+    fields = lever_paths.coalition_fields(full, reference, levers, member, rest)
+    labels = [coalition_label(row, levers) for row in member]
+    sim = Simulation.from_config(config)
+    n_scenarios = int(scenarios or config.scenarios)
+    summary = evaluate_mixes(sim, lever_paths.stacked(fields), labels, n_scenarios,
+                             chunk_size=int(chunk_size or config.chunk_size), policy_chunk=policy_chunk)
+    risk = risk_metrics(summary)
+    position = {int(mask): i for i, mask in enumerate(masks)}
+    player_names = [lever.path for lever in levers]
+    out = {}
+    for name, variable in risk.data_vars.items():
+        level = np.asarray(variable.transpose("policy", ...).values, np.float64)  # [C, ...]
+        gain = level[position[0]] - level  # v(S) = m(empty) - m(S)
+        extra = tuple(d for d in variable.dims if d != "policy")
+        attrs = dict(variable.attrs)
+        if exact:
+            phi, se = shapley_exact(gain), np.zeros((n,) + gain.shape[1:])
+            out[f"{name}_interaction"] = (("player", "other", *extra), interaction_exact(gain), attrs)
+            out[f"{name}_dividend"] = (("coalition", *extra), mobius(gain), attrs)
+        else:
+            phi, se = shapley_sampled(orders, lambda mask: gain[position[mask]])
+        out[name] = (("player", *extra), phi, {**attrs, "description": f"Shapley value: {attrs['description']}"})
+        out[f"{name}_se"] = (("player", *extra), se, attrs)
+        out[f"{name}_single"] = (("player", *extra), np.stack([gain[position[1 << i]] for i in range(n)]), attrs)
+        out[f"{name}_all"] = (extra, gain[position[2 ** n - 1]], attrs)
+        out[f"{name}_level"] = (("coalition", *extra), level, attrs)
+    coords = {"player": player_names, "other": player_names, "coalition": labels,
+              "coalition_mask": ("coalition", masks.astype(np.int64))}
+    if any("product" in v[0] for v in out.values()):
+        coords["product"] = config.loaded.products
+    ds = xr.Dataset(out, coords=coords)
+    ds.attrs.update({"kind": "attribution", "policy": policy, "method": "exact" if exact else "sampling",
+                     "permutations": 0 if exact else int(permutations), "rest": rest, "n_players": n,
+                     "n_scenarios": n_scenarios, "seed": int(config.seed), "model": config.loaded.name,
+                     "config": str(config.path or ""), "horizon_days": int(config.horizon_days),
+                     "io_value_unit": config.loaded.io_value_unit, "currency": config.loaded.currency,
+                     "metrics": ",".join(RISK_METRICS)})
+    return ds
+
+
+def coalition_label(member, levers) -> str:
+    present = [lever.path for lever, on in zip(levers, member) if on]
+    return "+".join(present) if present else "(none)"
+
+
+def efficiency_gap(ds: xr.Dataset, metric: str) -> xr.DataArray:
+    """``sum of Shapley values - all-players effect`` (0 up to rounding)."""
+    return ds[metric].sum("player") - ds[f"{metric}_all"]
+
+
+def format_attribution(ds: xr.Dataset) -> str:
+    """A Markdown table: Shapley value, single-player effect and share per player and metric."""
+    lines = [f"Shapley attribution of {ds.attrs.get('policy')} ({ds.attrs.get('method')}, "
+             f"{ds.attrs.get('n_scenarios')} scenarios): risk reduction against no policy", "",
+             "| metric | player | Shapley | single | share of all |", "|---|---|---:|---:|---:|"]
+    for metric in RISK_METRICS:
+        if metric not in ds:
+            continue
+        value = ds[metric].sum("product") if "product" in ds[metric].dims else ds[metric]
+        single = ds[f"{metric}_single"]
+        single = single.sum("product") if "product" in single.dims else single
+        total = float(value.sum("player"))
+        for player in ds["player"].values:
+            phi = float(value.sel(player=player))
+            share = phi / total if total else float("nan")
+            lines.append(f"| {metric} | {player} | {phi:.4g} | {float(single.sel(player=player)):.4g} | "
+                         f"{share:.1%} |")
+    return "\n".join(lines)
+
+
+def attribution_to_store(ds: xr.Dataset, store_path: str | Path, group: str = "attribution") -> None:
+    """Write an attribution dataset as a group of an existing (run or sweep) store."""
+    import warnings
+
+    import zarr
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
+        ds.to_zarr(store_path, group=group, mode="w", consolidated=False)
+        zarr.consolidate_metadata(str(store_path))
+
+
+ATTRIBUTION_KEYS = ("policy", "players", "method", "permutations", "seed", "scenarios", "rest", "store")
+
+
+def main(argv=None) -> int:
+    """``python -m simcore.analysis.shapley CONFIG POLICY [--players p1 p2 ...] [--store STORE]``."""
+    from simcore.analysis.sweep import _config_without_analysis
+
+    parser = argparse.ArgumentParser(prog="python -m simcore.analysis.shapley",
+                                     description="Shapley attribution of a policy mix's risk reduction")
+    parser.add_argument("config")
+    parser.add_argument("policy")
+    parser.add_argument("--players", nargs="*", default=None, help='lever paths (default: the three pillars)')
+    parser.add_argument("--scenarios", type=int, default=None)
+    parser.add_argument("--method", default="auto")
+    parser.add_argument("--permutations", type=int, default=200)
+    parser.add_argument("--store", default=None, help="write the result as group 'attribution' of this store")
+    args = parser.parse_args(argv)
+    try:
+        config = _config_without_analysis(args.config)
+        ds = attribute(config, args.policy, args.players or "pillars", scenarios=args.scenarios, method=args.method,
+                       permutations=args.permutations)
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(format_attribution(ds))
+    if args.store:
+        attribution_to_store(ds, args.store)
+        print(f"wrote group 'attribution' of {args.store}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,461 @@
+"""Policy sweeps: vary levers over a grid or a random design on common random numbers.
+
+A run config gains a ``[sweep]`` section (see ``docs/analysis.md``)::
+
+    [sweep]
+    base = "stockpile-60d"       # policy whose other levers are kept (default: no-policy)
+    design = "grid"              # grid | random | latin
+    samples = 200                # random / latin designs only
+    scenarios = 1000             # default: run.scenarios
+    output = "results/sweep.zarr"
+    levers = [
+      { path = "stockpile.gov_stock_days.gallium", values = [0, 30, 60, 90] },
+      { path = "diversification.spare_capacity.gallium.EU", range = [0, 0.5], n = 6, name = "ga_spare_EU" },
+    ]
+
+Every mix runs on the same scenario indices (common random numbers) through
+:func:`simcore.analysis.evaluate.evaluate_mixes`, which chunks the mix axis as the
+scenarios are chunked and keeps only mergeable statistics. The result has one
+dimension per lever (grid) or a ``mix`` dimension with one coordinate per lever
+(random designs), the risk metrics, each mix's yearly cost
+(:mod:`simcore.analysis.costs`) and its cost-effectiveness against no policy.
+
+Run it with ``python -m simcore.analysis.sweep CONFIG [--scenarios N] [--output PATH]``
+or :func:`run_sweep_file`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import shutil
+import sys
+import tomllib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from simcore.analysis import levers as lever_paths
+from simcore.analysis.costs import CostAssumptions, cost_effectiveness, mix_costs
+from simcore.analysis.evaluate import RISK_METRICS, evaluate_mixes, metric_info, risk_metrics
+from simcore.core.model import no_policy
+from simcore.run.metrics import METRIC_INFO
+from simcore.run.runner import Simulation
+from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
+from simcore.schema.errors import InputError, Problems, read_toml
+
+DESIGNS = ("grid", "random", "latin")
+SWEEP_KEYS = ("levers", "design", "samples", "seed", "base", "scenarios", "chunk_size", "policy_chunk", "output",
+              "metrics", "costs")
+LEVER_KEYS = ("path", "values", "range", "n", "name")
+MAX_MIXES = 100_000
+MAX_GRID_POINTS = 10_000  # per lever
+
+
+@dataclass
+class SweepLever:
+    lever: lever_paths.Lever
+    name: str
+    values: np.ndarray | None = None  # explicit values (grid, or choices of a random design)
+    low: float | None = None  # range of a random design
+    high: float | None = None
+
+    @property
+    def path(self) -> str:
+        return self.lever.path
+
+
+@dataclass
+class SweepSpec:
+    """A validated ``[sweep]`` section."""
+
+    levers: list[SweepLever]
+    design: str = "grid"
+    samples: int | None = None
+    seed: int = 0
+    base: str = BASELINE_POLICY
+    scenarios: int = 1000
+    chunk_size: int = 1000
+    policy_chunk: int = 16
+    output: str | None = None
+    metrics: object = "default"
+    costs: CostAssumptions = field(default_factory=CostAssumptions)
+
+    @property
+    def n_mixes(self) -> int:
+        if self.design == "grid":
+            return int(np.prod([lever.values.size for lever in self.levers]))
+        return int(self.samples)
+
+    @property
+    def dims(self) -> list[str]:
+        return [lever.name for lever in self.levers]
+
+
+def _int(value, low, high) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def parse_sweep(raw, config: RunConfig, source: str = "config") -> SweepSpec:
+    """Validate a ``[sweep]`` table against the run ``config`` (its model and policies).
+
+    Raises :class:`~simcore.schema.errors.InputError` naming every bad field
+    (``sweep.levers[1].range`` ...) with the allowed values.
+    """
+    problems = Problems(f"{source} [sweep]")
+    loaded = config.loaded
+    if not isinstance(raw, dict):
+        problems.add("sweep", f"must be a table with {', '.join(SWEEP_KEYS)}, got {raw!r}")
+        problems.raise_if_any()
+    for key in raw:
+        if key not in SWEEP_KEYS:
+            problems.add(f"sweep.{key}", f"unknown field; allowed: {', '.join(SWEEP_KEYS)}")
+    design = raw.get("design", "grid")
+    if design not in DESIGNS:
+        problems.add("sweep.design", f"must be one of {', '.join(DESIGNS)}, got {design!r}")
+        design = None
+    samples = raw.get("samples")
+    if design in ("random", "latin"):
+        if not _int(samples, 1, MAX_MIXES):
+            problems.add("sweep.samples", f"is required for a {design} design: an integer in [1, {MAX_MIXES}], "
+                         f"got {samples!r}")
+            samples = None
+    elif "samples" in raw and design == "grid":
+        problems.add("sweep.samples", "only applies to design = \"random\" or \"latin\" (a grid runs every point)")
+    names = [p.name for p in config.policies]
+    base = raw.get("base", BASELINE_POLICY)
+    if base not in names:
+        problems.add("sweep.base", f"must be one of the config's policies: {', '.join(names)}; got {base!r}")
+    settings = {}
+    for key, low, high, default in (("scenarios", 1, 10**9, config.scenarios), ("seed", 0, 2**32 - 1, config.seed),
+                                    ("chunk_size", 1, 10**7, None), ("policy_chunk", 1, 4096, 16)):
+        value = raw.get(key, default)
+        if key in raw and not _int(value, low, high):
+            problems.add(f"sweep.{key}", f"must be an integer in [{low}, {high}], got {value!r}")
+            value = default
+        settings[key] = value
+    output = raw.get("output", None)
+    if output is not None and (not isinstance(output, str) or not output.strip()):
+        problems.add("sweep.output", f"must be a path (text), got {output!r}")
+    metrics = raw.get("metrics", "default")
+    if metrics not in ("default", "all"):
+        bad = [m for m in metrics if m not in METRIC_INFO] if isinstance(metrics, list) else None
+        if bad is None or bad:
+            problems.add("sweep.metrics", f'must be "default", "all" or a list of metrics from '
+                         f'{", ".join(METRIC_INFO)}; got {bad if bad else metrics!r}')
+            metrics = "default"
+    costs = CostAssumptions.from_dict(raw.get("costs"), "sweep.costs", problems)
+    levers = _parse_levers(raw.get("levers"), design, loaded, problems)
+    spec = None
+    if not problems.items:
+        spec = SweepSpec(levers=levers, design=design, samples=samples, seed=settings["seed"], base=base,
+                         scenarios=settings["scenarios"],
+                         chunk_size=min(settings["chunk_size"] or config.chunk_size, settings["scenarios"]),
+                         policy_chunk=settings["policy_chunk"], output=output, metrics=metrics, costs=costs)
+        if spec.n_mixes > MAX_MIXES:
+            problems.add("sweep.levers", f"the grid has {spec.n_mixes} mixes; at most {MAX_MIXES} (use a random "
+                         "or latin design)")
+    problems.raise_if_any()
+    return spec
+
+
+def _parse_levers(raw, design, loaded, problems: Problems) -> list[SweepLever]:
+    if not isinstance(raw, list) or not raw:
+        problems.add("sweep.levers", "is required: a non-empty list of {path, values} or {path, range, n} tables")
+        return []
+    out: list[SweepLever] = []
+    for i, item in enumerate(raw):
+        where = f"sweep.levers[{i}]"
+        if not isinstance(item, dict):
+            problems.add(where, f"must be a table {{path, values}} or {{path, range, n}}, got {item!r}")
+            continue
+        ok = True
+        for key in item:
+            if key not in LEVER_KEYS:
+                problems.add(f"{where}.{key}", f"unknown field; allowed: {', '.join(LEVER_KEYS)}")
+        lever, reason = lever_paths.resolve(item.get("path"), loaded)
+        if lever is None:
+            problems.add(f"{where}.path", reason if "path" in item else
+                         "is required: a lever path like 'stockpile.gov_stock_days.gallium'")
+            ok = False
+        elif not lever.settable:
+            problems.add(f"{where}.path", f"{lever.path!r} is a whole pillar; give a lever, e.g. "
+                         f"{lever.pillar}.{next(iter(lever_paths.lever_keys(lever.pillar)))}")
+            ok = False
+        name = item.get("name", item.get("path"))
+        if not isinstance(name, str) or not name.strip():
+            problems.add(f"{where}.name", f"must be a non-empty text, got {name!r}")
+            ok = False
+        has_values, has_range = "values" in item, "range" in item
+        if has_values == has_range:
+            problems.add(where, "give exactly one of values = [...] or range = [low, high] (with n for a grid)")
+            continue
+        entry = SweepLever(lever=lever, name=name if isinstance(name, str) else "") if ok else None
+        if has_values:
+            values = item["values"]
+            if not isinstance(values, list) or not values or not all(_number(v) for v in values):
+                problems.add(f"{where}.values", f"must be a non-empty list of numbers, got {values!r}")
+                continue
+            if len(set(values)) != len(values):
+                problems.add(f"{where}.values", "values must be unique; given more than once: "
+                             + ", ".join(str(v) for v in sorted({v for v in values if values.count(v) > 1})))
+            if len(values) > MAX_GRID_POINTS:
+                problems.add(f"{where}.values", f"at most {MAX_GRID_POINTS} values, got {len(values)}")
+            if "n" in item:
+                problems.add(f"{where}.n", "only applies with range = [low, high]")
+            checked = values
+            if entry is not None:
+                entry.values = np.asarray(values, np.float64)
+        else:
+            bounds = item["range"]
+            if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(v) for v in bounds)
+                    and bounds[0] <= bounds[1]):
+                problems.add(f"{where}.range", f"must be [low, high] with low <= high, got {bounds!r}")
+                continue
+            checked = list(bounds)
+            n = item.get("n")
+            if design == "grid":
+                if not _int(n, 1, MAX_GRID_POINTS) or (n == 1 and bounds[0] != bounds[1]):
+                    problems.add(f"{where}.n", f"is required with range in a grid: an integer in [2, "
+                                 f"{MAX_GRID_POINTS}] (evenly spaced points, ends included), got {n!r}")
+                    continue
+                if entry is not None:
+                    entry.values = np.linspace(bounds[0], bounds[1], n)
+            else:
+                if "n" in item:
+                    problems.add(f"{where}.n", f"only applies to a grid; a {design} design draws 'samples' values "
+                                 "uniformly in the range")
+                if entry is not None:
+                    entry.low, entry.high = float(bounds[0]), float(bounds[1])
+        if lever is not None and lever.settable:
+            part = "values" if has_values else "range"
+            for j, value in enumerate(checked):
+                reason = lever_paths.value_problem(lever, value, loaded)
+                if reason:
+                    problems.add(f"{where}.{part}[{j}]", f"{lever.path}: {reason}")
+                    ok = False
+        if ok and entry is not None:
+            for k, other in enumerate(out):
+                if other.lever.overlaps(lever):
+                    problems.add(f"{where}.path", f"{lever.path!r} sets the same policy elements as "
+                                 f"sweep.levers[{k}] ({other.path!r})")
+                if other.name == entry.name:
+                    problems.add(f"{where}.name", f"{entry.name!r} is also the name of sweep.levers[{k}]; names "
+                                 "must be unique")
+            out.append(entry)
+    return out
+
+
+def design_values(spec: SweepSpec) -> np.ndarray:
+    """Lever values of every mix ``[M, L]`` (grid: row-major over the levers, the first
+    lever slowest)."""
+    if spec.design == "grid":
+        return np.array(list(itertools.product(*(lever.values for lever in spec.levers))), np.float64).reshape(
+            -1, len(spec.levers))
+    rng = np.random.default_rng(spec.seed)
+    n = spec.samples
+    columns = []
+    for lever in spec.levers:
+        if spec.design == "latin":
+            u = (rng.permutation(n) + rng.random(n)) / n  # one draw per stratum
+        else:
+            u = rng.random(n)
+        if lever.values is not None:
+            columns.append(lever.values[np.minimum((u * lever.values.size).astype(int), lever.values.size - 1)])
+        else:
+            columns.append(lever.low + u * (lever.high - lever.low))
+    return np.stack(columns, axis=1)
+
+
+@dataclass
+class SweepResult:
+    """``table``: the sweep dataset; ``summary``: full statistics ``(statistic, policy, ...)``
+    of no-policy and every mix (``policy`` = no-policy, mix 0, mix 1, ...); ``costs``: the
+    cost components ``(policy[, product])``; ``values``: lever values ``[M, L]``."""
+
+    table: xr.Dataset
+    summary: xr.Dataset
+    costs: xr.Dataset
+    values: np.ndarray
+
+
+def run_sweep(config: RunConfig, spec: SweepSpec, *, scenarios: int | None = None, progress=None) -> SweepResult:
+    """Run every mix of the sweep and the no-policy reference on the same scenarios.
+
+    Returns the sweep dataset: grid designs have one dimension per lever (named by the
+    lever's ``name``, coordinates = its values), random designs a ``mix`` dimension with
+    one coordinate per lever; plus ``product`` where a metric is per product. Variables:
+    the risk metrics of :data:`simcore.analysis.evaluate.RISK_METRICS`, ``reference_*``
+    (no policy), the yearly costs and the cost-effectiveness against no policy. The
+    full statistics of every mix are in ``attrs["summary"]`` (not stored there: see
+    :func:`write_sweep_store`).
+    """
+    sim = Simulation.from_config(config)
+    n_scenarios = int(scenarios or spec.scenarios)
+    base = next(p.policy for p in config.policies if p.name == spec.base)
+    values = design_values(spec)
+    fields = lever_paths.mixes_from_values(base, [lever.lever for lever in spec.levers], values)
+    reference = lever_paths.policy_fields(no_policy(config.loaded.model))
+    all_fields = {k: np.concatenate([reference[k][None], v], axis=0) for k, v in fields.items()}
+    mix_names = [BASELINE_POLICY] + [f"mix {i}" for i in range(values.shape[0])]
+    policies = lever_paths.stacked(all_fields)
+    summary = evaluate_mixes(sim, policies, mix_names, n_scenarios, chunk_size=min(spec.chunk_size, n_scenarios),
+                             policy_chunk=spec.policy_chunk, metrics=spec.metrics, progress=progress)
+    risk = risk_metrics(summary)
+    spare = summary["spare_used"].sel(statistic="mean", drop=True).values if "spare_used" in summary else None
+    costs = mix_costs(config.loaded, all_fields, mix_names, spare_used_mean=spare, horizon_days=sim.horizon_days,
+                      assumptions=spec.costs)
+    effect = cost_effectiveness(costs, risk, BASELINE_POLICY, sim.horizon_days)
+    table = xr.merge([risk, costs[["fiscal", "private", "price_side_effect", "crisis_premium",
+                                   "normal_price_index_change"]], effect], compat="override")
+    mixes = table.isel(policy=slice(1, None))
+    order = np.argsort(mixes["rank"].values, kind="stable")  # rank among the mixes only (no-policy left out)
+    rank = np.empty(order.size, np.int64)
+    rank[order] = np.arange(1, order.size + 1)
+    mixes["rank"] = ("policy", rank, mixes["rank"].attrs)
+    out = mixes.rename({"policy": "mix"}).assign_coords(mix=np.arange(values.shape[0]))
+    for j, lever in enumerate(spec.levers):
+        out = out.assign_coords({lever.name: ("mix", values[:, j])})
+    if spec.design == "grid":
+        out = out.set_index(mix=spec.dims).unstack("mix")
+        out = out.transpose(*spec.dims, ...)
+    for name in risk.data_vars:
+        out[f"reference_{name}"] = risk[name].sel(policy=BASELINE_POLICY, drop=True)
+    for lever in spec.levers:
+        out[lever.name].attrs.update({"path": lever.path, "units": _lever_units(lever.lever)})
+    out.attrs.update(_attributes(config, spec, summary, n_scenarios, values.shape[0]))
+    return SweepResult(out, summary.assign_coords(policy=mix_names), costs, values)
+
+
+def _lever_units(lever: lever_paths.Lever) -> str:
+    key = lever.key or ""
+    if key.endswith("_days"):
+        return "days"
+    if key in ("spare_capacity", "release_rate", "refill_rate"):
+        return "share of daily demand"
+    return "1"
+
+
+def _attributes(config: RunConfig, spec: SweepSpec, summary: xr.Dataset, n_scenarios: int, n_mixes: int) -> dict:
+    return {
+        "kind": "sweep", "model": config.loaded.name, "config": str(config.path or ""),
+        "n_scenarios": int(n_scenarios), "seed": int(config.seed), "horizon_days": int(config.horizon_days),
+        "design": spec.design, "design_seed": int(spec.seed), "base": spec.base, "n_mixes": int(n_mixes),
+        "levers": json.dumps([{"path": lv.path, "name": lv.name} for lv in spec.levers]),
+        "currency": config.loaded.currency, "io_value_unit": config.loaded.io_value_unit,
+        "seconds": float(summary.attrs.get("seconds", float("nan"))),
+        "mix_scenario_days": int(summary.attrs.get("mix_scenario_days", 0)),
+        "discount_rate": spec.costs.discount_rate, "stock_life_years": spec.costs.stock_life_years,
+        "stock_residual_share": spec.costs.stock_residual_share,
+    }
+
+
+def _clean_attrs(attrs: dict) -> dict:
+    return {k: v for k, v in attrs.items() if isinstance(v, (str, int, float, bool))}
+
+
+def write_sweep_store(result: SweepResult, path: str | Path, config_text: str = "") -> Path:
+    """Write a sweep to a zarr store: the root holds the sweep dataset, group ``summary``
+    the full statistics of every mix (``policy`` = no-policy, mix 0, mix 1, ...), group
+    ``costs`` the cost components. Written beside and moved into place when complete."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    attrs = _clean_attrs(result.table.attrs)
+    attrs.update({"config_text": config_text, "status": "complete"})
+    root = result.table.copy()
+    root.attrs = attrs
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
+        root.to_zarr(partial, mode="w", consolidated=False)
+        for group in ("summary", "costs"):
+            ds = getattr(result, group).copy()
+            ds.attrs = _clean_attrs(ds.attrs)
+            ds.to_zarr(partial, group=group, mode="a", consolidated=False)
+        import zarr
+        zarr.consolidate_metadata(str(partial))
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(partial, path)
+    return path
+
+
+def _config_without_analysis(path: str | Path) -> RunConfig:
+    """The run config of a file, its ``[sweep]`` and ``[attribution]`` sections left out
+    (so this works before the schema knows them)."""
+    config, _, _ = _read_with_sections(path)
+    return config
+
+
+def _read_with_sections(path: str | Path):
+    path = Path(path)
+    problems = Problems(f"config {path}")
+    raw = read_toml(path, problems)
+    sections = {key: raw.pop(key) for key in ("sweep", "attribution") if key in raw}
+    config = parse_config(raw, base_dir=path.parent, problems=problems)
+    config.path = str(path)
+    return config, sections, path.read_text()
+
+
+def load_sweep_config(path: str | Path) -> tuple[RunConfig, SweepSpec, str]:
+    """Read a config with a ``[sweep]`` section: ``(run config, sweep spec, file text)``."""
+    config, sections, text = _read_with_sections(path)
+    if "sweep" not in sections:
+        raise InputError(f"config {path}", [("sweep", "is required: a [sweep] table with levers = [...]")])
+    return config, parse_sweep(sections["sweep"], config, f"config {path}"), text
+
+
+def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: str | Path | None = None,
+                   log=print) -> tuple[SweepResult, Path]:
+    """Load, run and store a sweep config; returns ``(sweep dataset, store path)``.
+
+    The store goes to ``output``, else ``sweep.output``, else ``results/<config stem>.zarr``
+    (relative paths are relative to the current directory)."""
+    config, spec, text = load_sweep_config(path)
+    target = Path(output or spec.output or Path("results") / f"{Path(path).stem}.zarr")
+    n = int(scenarios or spec.scenarios)
+    log(f"sweep: {spec.n_mixes} mixes ({spec.design}) + no-policy x {n} scenarios x {config.horizon_days} days "
+        f"on {config.loaded.name}")
+
+    def progress(done, total):
+        if done == total or done % max(1, total // 10) == 0:
+            log(f"  {done}/{total} blocks")
+
+    result = run_sweep(config, spec, scenarios=n, progress=progress)
+    write_sweep_store(result, target, text)
+    attrs = result.table.attrs
+    rate = attrs["mix_scenario_days"] / max(attrs["seconds"], 1e-9)
+    log(f"wrote {target} ({attrs['seconds']:.1f} s, {rate:,.0f} mix-scenario-days/s)")
+    return result, target
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simcore.analysis.sweep", description=__doc__.split("\n")[0])
+    parser.add_argument("config")
+    parser.add_argument("--scenarios", type=int, default=None)
+    parser.add_argument("--output", default=None)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        run_sweep_file(args.config, scenarios=args.scenarios, output=args.output,
+                       log=(lambda *a: None) if args.quiet else print)
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

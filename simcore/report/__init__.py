@@ -1,0 +1,264 @@
+"""Reports of results stores: figures and an index page next to the store.
+
+``write_report(store)`` reads a run store (``simcore run``) or a sweep store
+(:mod:`simcore.analysis.sweep`) and writes PNG figures and ``index.md`` into
+``<store>.report/`` (or ``out_dir``):
+
+* run stores: exceedance curves of shortage days per product and of the value-added
+  loss (all sectors) per policy, from the per-scenario arrays when the store kept them,
+  else from the summary's quantiles (and then per sector); pillar effects (each mix's
+  risk reduction against no policy) and, when the store has an ``attribution`` group
+  (:func:`simcore.analysis.shapley.attribution_to_store`), their Shapley split; fan
+  charts (median, 5–95 % band) of stocks, user prices and sector output over the days
+  of the daily-kept scenarios (group ``daily``);
+* sweep stores: the cost–risk Pareto front, the response along the first levers and
+  the cost-effectiveness ranking table.
+
+Every axis names its unit; every figure's caption gives model, config, scenario count
+and seed. :func:`main_report` is the CLI entry (``simcore report STORE``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from simcore.report import figures as F
+
+
+@dataclass
+class Report:
+    """What :func:`write_report` wrote: the index page, figure files and Figure objects."""
+
+    index: Path
+    files: dict = field(default_factory=dict)  # name -> png path
+    figures: dict = field(default_factory=dict)  # name -> matplotlib Figure
+    notes: list = field(default_factory=list)
+
+
+class ReportError(Exception):
+    """The store cannot be reported on (missing, not a simcore store)."""
+
+
+def _open(path: Path, group: str | None = None) -> xr.Dataset | None:
+    from simcore.run.store import open_results
+
+    try:
+        return open_results(path, group=group)
+    except Exception:  # no such group
+        return None
+
+
+def write_report(store_path, out_dir=None) -> Report:
+    """Write the figures and ``index.md`` of the store at ``store_path``; returns a :class:`Report`."""
+    store_path = Path(store_path)
+    if not store_path.is_dir():
+        raise ReportError(f"no results store at {store_path} (a zarr store is a directory)")
+    root = _open(store_path)
+    if root is None:
+        raise ReportError(f"{store_path} is not a readable zarr store")
+    out = Path(out_dir) if out_dir is not None else store_path.with_name(store_path.name + ".report")
+    out.mkdir(parents=True, exist_ok=True)
+    report = Report(index=out / "index.md")
+    attrs = dict(root.attrs)
+    caption = F.caption_text(attrs)
+    if attrs.get("kind") == "sweep":
+        sections = _sweep_report(store_path, root, caption, report)
+    else:
+        sections = _run_report(store_path, root, caption, report)
+    attribution = _open(store_path, "attribution")
+    if attribution is not None:
+        sections += _attribution_section(attribution, F.caption_text({**attrs, **attribution.attrs}), report)
+    for name, fig in report.figures.items():
+        path = out / f"{name}.png"
+        fig.savefig(path, dpi=110)
+        report.files[name] = path
+    title = f"# simcore report: {store_path.name}\n\n{caption}\n"
+    notes = "".join(f"- {note}\n" for note in report.notes)
+    report.index.write_text(title + ("\n## Notes\n\n" + notes if notes else "") + "\n" + "\n".join(sections))
+    return report
+
+
+def _figure_md(name: str, text: str) -> str:
+    return f"## {text}\n\n![{text}]({name}.png)\n"
+
+
+# ----------------------------------------------------------------------------- run stores
+
+def _run_report(store_path: Path, root: xr.Dataset, caption: str, report: Report) -> list[str]:
+    summary = _open(store_path, "summary")
+    effects = _open(store_path, "effects")
+    daily = _open(store_path, "daily")
+    io_unit = root.attrs.get("io_value_unit", root.attrs.get("currency", "currency"))
+    sections = []
+    per_scenario = "shortage_days" in root.data_vars and "scenario" in root.dims
+    if per_scenario and "chunk_done" in root:
+        done = np.asarray(root["chunk_done"].values, bool)
+        if not done.all():
+            report.notes.append(f"only {int(done.sum())} of {done.size} chunks are done: per-scenario curves use "
+                                "the done chunks")
+    units = dict(zip(root["product"].values, root["product_unit"].values)) if "product_unit" in root else {}
+    if per_scenario:
+        valid = _done_scenarios(root)
+        days = root["shortage_days"].isel(scenario=valid).load()
+        curves = {str(p): {str(pol): F.exceedance(days.sel(policy=pol, product=p).values)
+                           for pol in days["policy"].values} for p in days["product"].values}
+        source = "per-scenario"
+    elif summary is not None:
+        curves = {str(p): {str(pol): F.quantile_exceedance(summary["shortage_days"].sel(policy=pol, product=p))
+                           for pol in summary["policy"].values} for p in summary["product"].values}
+        source = "summary quantiles"
+        report.notes.append("the store kept no per-scenario arrays: exceedance curves show the summary's "
+                            "quantiles (q05 ... q99) as points")
+    else:
+        raise ReportError(f"{store_path} has neither per-scenario arrays nor a summary group")
+    report.figures["exceedance_shortage_days"] = F.exceedance_figure(
+        curves, element_dim="product", xlabel="shortage days over the horizon [days]", caption=caption,
+        title=f"Exceedance of shortage days per product ({source})", source=source)
+    sections.append(_figure_md("exceedance_shortage_days", "Shortage days: exceedance per product and policy"))
+    if per_scenario:
+        loss = root["value_added_loss"].isel(scenario=_done_scenarios(root)).sum("sector").load()
+        curves = {"all sectors": {str(pol): F.exceedance(loss.sel(policy=pol).values) for pol in loss["policy"].values}}
+        element_dim = ""
+    else:
+        curves = {str(s): {str(pol): F.quantile_exceedance(summary["value_added_loss"].sel(policy=pol, sector=s))
+                           for pol in summary["policy"].values} for s in summary["sector"].values}
+        element_dim = "sector"
+    report.figures["exceedance_value_added_loss"] = F.exceedance_figure(
+        curves, element_dim=element_dim, xlabel=f"value-added loss over the horizon [{io_unit}]", caption=caption,
+        title=f"Exceedance of the value-added loss ({source})", source=source)
+    sections.append(_figure_md("exceedance_value_added_loss", "Value-added loss: exceedance per policy"))
+    if effects is not None:
+        table = _effects_table(effects, io_unit)
+        if table:
+            report.figures["pillar_effects"] = F.bars_figure(table, caption=caption,
+                                                             title="Risk reduction of each mix against no policy")
+            sections.append(_figure_md("pillar_effects", "Pillar effects: each mix against no policy"))
+    if daily is not None:
+        sections += _fan_sections(daily, units, caption, report)
+    else:
+        report.notes.append("no daily trajectories in the store (run.daily_scenarios = 0): no fan charts")
+    if "attribution" not in _groups(store_path):
+        report.notes.append("no Shapley split: run `python -m simcore.analysis.shapley CONFIG POLICY --store "
+                            f"{store_path}` to add one")
+    return sections
+
+
+def _groups(store_path: Path) -> set:
+    return {p.name for p in Path(store_path).iterdir() if p.is_dir()}
+
+
+def _done_scenarios(root: xr.Dataset) -> np.ndarray:
+    """Scenario positions of done chunks (all of them in a complete store)."""
+    n = root.sizes["scenario"]
+    if "chunk_done" not in root:
+        return np.arange(n)
+    done = np.asarray(root["chunk_done"].values, bool)
+    size = int(root.attrs.get("chunk_size", n))
+    keep = np.repeat(done, size)[:n]
+    return np.flatnonzero(keep)
+
+
+def _effects_table(effects: xr.Dataset, io_unit: str) -> dict:
+    picks = {  # label -> (variable, unit, reduce over product by)
+        "expected shortage days (all products)": ("shortage_days_mean_reduction", "days", "sum"),
+        "P(any shortage)": ("p_any_shortage_reduction", "share of scenarios", None),
+        "expected value-added loss": ("value_added_loss_mean_reduction", io_unit, None),
+        "expected peak price change (mean over products)": ("peak_price_change_mean_reduction", "1", "mean"),
+    }
+    table = {}
+    for label, (name, unit, how) in picks.items():
+        if name not in effects:
+            continue
+        var = effects[name]
+        if "product" in var.dims:
+            var = var.sum("product") if how == "sum" else var.mean("product")
+        values = {str(p): float(var.sel(policy=p)) for p in var["policy"].values if p != "no-policy"}
+        if values:
+            table[label] = (unit, values)
+    return table
+
+
+def _fan_sections(daily: xr.Dataset, units: dict, caption: str, report: Report) -> list[str]:
+    sections = []
+    n_kept = daily.sizes.get("scenario", 0)
+    fan_caption = caption + f" · fan over the {n_kept} daily-kept scenarios"
+    if "private_stock" in daily and "gov_stock" in daily:
+        stocks = (daily["private_stock"] + daily["gov_stock"]).load()
+        report.figures["fan_stocks"] = F.fan_figure(
+            stocks, element_dim="product", caption=fan_caption, title="Stocks (private + government)",
+            ylabel_of=lambda p: f"stock [{units.get(p, 'product unit')}]")
+        sections.append(_figure_md("fan_stocks", "Stocks over the days (median, 5–95 %)"))
+    if "price_change" in daily:
+        report.figures["fan_prices"] = F.fan_figure(
+            daily["price_change"].load(), element_dim="product", caption=fan_caption,
+            title="User price change", ylabel_of=lambda p: "price change [1 = +100 %]")
+        sections.append(_figure_md("fan_prices", "User prices over the days (median, 5–95 %)"))
+    if "sector_output_share" in daily:
+        report.figures["fan_output"] = F.fan_figure(
+            daily["sector_output_share"].load(), element_dim="sector", caption=fan_caption,
+            title="Sector output", ylabel_of=lambda s: "output [share of baseline]")
+        sections.append(_figure_md("fan_output", "Sector output over the days (median, 5–95 %)"))
+    return sections
+
+
+# ----------------------------------------------------------------------------- sweep stores
+
+def _sweep_report(store_path: Path, table: xr.Dataset, caption: str, report: Report) -> list[str]:
+    import json
+
+    from simcore.analysis.costs import ranking_table
+
+    levers = json.loads(table.attrs.get("levers", "[]"))
+    dims = [lever["name"] for lever in levers]
+    flat = table.stack(point=dims) if table.attrs.get("design") == "grid" else table.rename({"mix": "point"})
+    cost_unit = table["total_cost"].attrs.get("units", "currency / year")
+    risks = {}
+    for name in ("expected_value_added_loss", "expected_shortage_days_total", "p_any_shortage"):
+        if name in flat:
+            risks[name] = (flat[name].attrs.get("units", ""), np.asarray(flat[name].values, np.float64))
+    reference = {name: float(table[f"reference_{name}"]) for name in risks}
+    report.figures["pareto"] = F.pareto_figure(np.asarray(flat["total_cost"].values, np.float64), risks, reference,
+                                               cost_unit=cost_unit, caption=caption)
+    sections = [_figure_md("pareto", "Cost–risk Pareto front")]
+    if table.attrs.get("design") == "grid":
+        lever_units = {d: table[d].attrs.get("units", "") for d in dims}
+        report.figures["response"] = F.response_figure(table, "expected_shortage_days_total", dims, caption=caption,
+                                                       lever_units=lever_units)
+        sections.append(_figure_md("response", "Expected shortage days along the sweep"))
+    labels = [", ".join(f"{d} = {float(flat[d].values[i]):g}" for d in dims) for i in range(flat.sizes["point"])]
+    plain = flat.reset_index("point", drop=True) if table.attrs.get("design") == "grid" else flat
+    ranked = plain.drop_vars([d for d in [*dims, "point", "mix"] if d in plain.coords]).rename({"point": "policy"})
+    top = ranked.isel(policy=np.argsort(ranked["rank"].values)[:20])
+    top_labels = [labels[i] for i in np.argsort(ranked["rank"].values)[:20]]
+    sections.append("## Cost-effectiveness ranking (best 20)\n\n" + ranking_table(top, top_labels) + "\n")
+    return sections
+
+
+# ----------------------------------------------------------------------------- attribution
+
+def _attribution_section(attribution: xr.Dataset, caption: str, report: Report) -> list[str]:
+    from simcore.analysis.shapley import format_attribution
+
+    metrics = [m for m in ("expected_shortage_days_total", "p_any_shortage", "cvar95_value_added_loss",
+                           "expected_peak_price_change") if m in attribution]
+    report.figures["shapley"] = F.shapley_figure(attribution, metrics, caption=caption)
+    return [_figure_md("shapley", "Pillar effects: Shapley split"), format_attribution(attribution) + "\n"]
+
+
+def main_report(store, out=None) -> int:
+    """CLI entry: write the report of ``store`` (into ``out``); 0 on success, 2 on a bad store."""
+    try:
+        report = write_report(store, out)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {report.index} ({len(report.files)} figures)")
+    return 0
+
+
+__all__ = ["Report", "ReportError", "main_report", "write_report"]
