@@ -16,7 +16,6 @@ best round of each, and their ratio, and records them with the machine and versi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys

@@ -214,6 +214,15 @@ def _parser() -> argparse.ArgumentParser:
                           f"{DEFAULT_MAX_STORE_GB:g})")
     run.add_argument("--yes", "-y", action="store_true", help="run even above --max-store-gb")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary table (scripts)")
+    report = sub.add_parser("report", help="write figures and an index page next to a results store")
+    report.add_argument("store", help="a results store written by simcore run or simcore sweep")
+    report.add_argument("--out", help="output folder (default: next to the store)")
+    for name, text in (("sweep", "run a config's [sweep] of policy levers on common random numbers "
+                                 "(python -m simcore.analysis.sweep --help)"),
+                       ("attribute", "Shapley attribution of a mix's risk reduction to its pillars or levers "
+                                     "(python -m simcore.analysis.shapley --help)")):
+        forward = sub.add_parser(name, help=text, add_help=False)
+        forward.add_argument("arguments", nargs=argparse.REMAINDER)
     schema = sub.add_parser("schema", help="print the JSON schema of model files or run configs")
     schema.add_argument("kind", choices=("model", "config"))
     schema.add_argument("--output", help="write the schema to this file instead of stdout")
@@ -299,6 +308,7 @@ def _run_command(args) -> int:
         print(format_summary(summary, effects))
         print(f"\nresults written to {output} (groups: root per-scenario, summary, effects, normal_times"
               f"{', daily' if getattr(config, 'daily_scenarios', 0) else ''})")
+        print(f"figures and an index page: simcore report {output}")
     return 0
 
 
@@ -309,6 +319,15 @@ def main(argv=None) -> int:
         return int(exc.code or 0)
     if args.command == "schema":
         return _schema_command(args)
+    if args.command == "report":
+        from simcore.report import main_report
+        return main_report(args.store, args.out)
+    if args.command == "sweep":
+        from simcore.analysis.sweep import main as sweep_main
+        return sweep_main(args.arguments)
+    if args.command == "attribute":
+        from simcore.analysis.shapley import main as attribute_main
+        return attribute_main(args.arguments)
     from simcore.run.devices import configure_cpu_devices
     from simcore.schema.errors import InputError
 

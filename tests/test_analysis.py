@@ -4,7 +4,6 @@ Games on tables are checked against hand values and the Shapley axioms; the
 simulation tests use the small test model with a 30-day horizon and few scenarios
 (one compiled shape: 8 mixes x 8 scenarios)."""
 
-import math
 import types
 
 import numpy as np

@@ -7,7 +7,6 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from simcore.core import Scenario, build_model, make_events, no_policy, sample_scenario, simulate_given, stack_policies
 from simcore.core.model import DAYS_PER_YEAR

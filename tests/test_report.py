@@ -3,7 +3,6 @@ Figure objects, headless), captions and units, the index page and the CLI entry.
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from simcore.analysis.shapley import attribute, attribution_to_store
 from simcore.analysis.sweep import _config_without_analysis, load_sweep_config, run_sweep, write_sweep_store

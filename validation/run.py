@@ -20,7 +20,6 @@ import time
 import warnings
 from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 

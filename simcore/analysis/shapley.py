@@ -41,7 +41,7 @@ from simcore.analysis import levers as lever_paths
 from simcore.analysis.evaluate import RISK_METRICS, evaluate_mixes, risk_metrics
 from simcore.core.model import no_policy
 from simcore.run.runner import Simulation
-from simcore.schema.config import BASELINE_POLICY, RunConfig
+from simcore.schema.config import RunConfig
 from simcore.schema.errors import InputError, Problems
 
 EXACT_MAX_PLAYERS = 8

@@ -33,7 +33,6 @@ import math
 import os
 import shutil
 import sys
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,7 @@ import xarray as xr
 
 from simcore.analysis import levers as lever_paths
 from simcore.analysis.costs import CostAssumptions, cost_effectiveness, mix_costs
-from simcore.analysis.evaluate import RISK_METRICS, evaluate_mixes, metric_info, risk_metrics
+from simcore.analysis.evaluate import evaluate_mixes, risk_metrics
 from simcore.core.model import no_policy
 from simcore.run.metrics import METRIC_INFO
 from simcore.run.runner import Simulation

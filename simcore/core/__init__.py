@@ -4,7 +4,18 @@ Nothing in this package imports the shell (config parsing, CLI, service, xarray,
 zarr or plotting).
 """
 
-from simcore.core.disruptions import EventSet, Scenario, availability, make_events, no_disruption, sample_batch, sample_scenario
+from simcore.core.disruptions import (
+    EventSet,
+    Scenario,
+    announced_cut,
+    availability,
+    in_announcement,
+    make_events,
+    n_occurrences,
+    no_disruption,
+    sample_batch,
+    sample_scenario,
+)
 from simcore.core.engine import (
     Daily,
     Metrics,
@@ -17,11 +28,13 @@ from simcore.core.engine import (
     step,
 )
 from simcore.core.io import leontief_output, leontief_price_change
-from simcore.core.model import Model, Policy, build_model, no_policy, stack_policies
+from simcore.core.model import Model, Policy, build_model, no_policy, stack_policies, transitive_closure
+from simcore.core.uncertainty import draw_model, draw_parameters, without_hidden
 
 __all__ = [
-    "Daily", "EventSet", "Metrics", "Model", "Policy", "Scenario", "State", "availability", "build_model",
-    "init_state", "leontief_output", "leontief_price_change", "make_events", "no_disruption", "no_policy",
-    "normal_time_markup", "sample_batch", "sample_scenario", "simulate_batch", "simulate_given", "simulate_scenario",
-    "stack_policies", "step",
+    "Daily", "EventSet", "Metrics", "Model", "Policy", "Scenario", "State", "announced_cut", "availability",
+    "build_model", "draw_model", "draw_parameters", "in_announcement", "init_state", "leontief_output",
+    "leontief_price_change", "make_events", "n_occurrences", "no_disruption", "no_policy", "normal_time_markup",
+    "sample_batch", "sample_scenario", "simulate_batch", "simulate_given", "simulate_scenario", "stack_policies",
+    "step", "transitive_closure", "without_hidden",
 ]

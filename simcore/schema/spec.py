@@ -562,6 +562,10 @@ class ConfigSpec(_Spec):
 
     run: RunSpec = Field(default_factory=RunSpec)
     cluster: ClusterSpec | None = None
+    sweep: dict[str, Any] | None = Field(None, description="Lever grid or design for `simcore sweep` (checked by "
+                                         "simcore.analysis.sweep; ignored by `simcore run`)")
+    attribution: dict[str, Any] | None = Field(None, description="Shapley attribution settings (checked by "
+                                               "simcore.analysis.shapley)")
     events: Annotated[list[EventSpec], MinLen(1)]
     policies: list[PolicySpec] = Field(default_factory=list)
 
