@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     print(f"best: base {best_base:,.0f}, current {best_current:,.0f} scenario-days/s; current / base = {ratio:.2f}")
     record = dict(benchmark="compare_revisions", base=args.base, scenarios=args.scenarios, horizon=args.horizon,
                   rounds=rounds, best_base=best_base, best_current=best_current, ratio_current_over_base=ratio,
-                  machine=machine_record())
+                  **machine_record())
     print(f"recorded in {write_record(record, 'compare-revisions')}")
     return 0
 

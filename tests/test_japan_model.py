@@ -130,10 +130,23 @@ def test_generated_files_are_up_to_date():
 
 
 # ---------------------------------------------------------------- shares
+def _central(value):
+    """The model's own value of a number or a distribution (triangular mode, uniform
+    midpoint, lognormal median)."""
+    if not isinstance(value, dict):
+        return value
+    if "mode" in value:
+        return value["mode"]
+    if "median" in value:
+        return value["median"]
+    return (value["low"] + value["high"]) / 2
+
+
 def test_import_shares_plus_domestic_sum_to_one(raw):
+    """At central values (a drawn import share keeps the row's total, docs/uncertainty.md)."""
     origins = set(raw["model"]["origins"])
     for prod in raw["products"]:
-        shares = prod.get("import_share", {})
+        shares = {o: _central(v) for o, v in prod.get("import_share", {}).items()}
         assert set(shares) <= origins
         total = sum(shares.values()) + prod["domestic_share"]
         assert total == pytest.approx(1.0, abs=1e-9), prod["name"]
@@ -162,7 +175,7 @@ def test_shares_trace_to_the_data_rows(raw):
     assert prods["gallium"]["world_share"]["RU"] == pytest.approx(6000 / 848000, abs=1e-4)
     # gallium: domestic share = Japan's 3,000 kg over use; CN imports reproduce the 2022 mirror flow
     ga = prods["gallium"]
-    use_year = ga["demand_per_day"] * 365
+    use_year = _central(ga["demand_per_day"]) * 365
     assert ga["domestic_share"] == pytest.approx(3000 / use_year, rel=1e-5)
     assert ga["import_share"]["CN"] * use_year == pytest.approx(45148, rel=1e-4)
     # antimony price: 10.24 USD/lb x 2204.62262 lb/t x 151.5 JPY/USD / 1e6
@@ -257,3 +270,95 @@ def test_configs_load(name):
     assert config.policies[0].name == "no-policy" and len(config.policies) >= 3
     if name == "japan_outlook.toml":
         assert config.horizon_days == 1095 and config.scenarios <= 2000
+
+
+# ---------------------------------------------------------------- uncertainty the data cannot remove
+def test_assumption_ranges_become_triangular_distributions(raw, tree):
+    """inventory_days, lead_time_days, exposure and assumed demand are triangular draws whose
+    low/mode/high are the ASSUMPTIONS table's range and central value; the calibrated
+    world_price_elasticity stays an exact number."""
+    prods = {p["name"]: p for p in raw["products"]}
+    inv = build.ASSUMPTIONS["inventory_days_minerals"]
+    assert prods["gallium"]["inventory_days"] == {"low": inv.low, "mode": inv.value, "high": inv.high}
+    lead = build.ASSUMPTIONS["lead_time_days"]
+    assert prods["ndfeb_magnet"]["lead_time_days"] == {"low": lead.low, "mode": lead.value, "high": lead.high}
+    exp = build.ASSUMPTIONS["exp_ndfeb"]
+    assert prods["ndfeb_magnet"]["exposure"]["manufacturing"] == {"low": exp.low, "mode": exp.value,
+                                                                  "high": exp.high}
+    # germanium demand = assumed kg/yr / 365: the draw spans 10,000-40,000 kg/yr
+    ge = prods["germanium"]["demand_per_day"]
+    assert ge["low"] * 365 == pytest.approx(10000) and ge["mode"] * 365 == pytest.approx(20000)
+    assert ge["high"] * 365 == pytest.approx(40000)
+    # magnets: demand proportional to the assumed production, 6,000-15,000 around 10,000 t/yr
+    nd = prods["ndfeb_magnet"]["demand_per_day"]
+    assert nd["low"] / nd["mode"] == pytest.approx(0.6) and nd["high"] / nd["mode"] == pytest.approx(1.5)
+    # gallium: use = mirror x share / proxy + Japan's 3,000 kg; the share's range 0.5-1 halves the import part
+    ga = prods["gallium"]["demand_per_day"]
+    assert (ga["low"] * 365 - 3000) == pytest.approx((ga["mode"] * 365 - 3000) / 2, rel=1e-9)
+    for prod in raw["products"]:
+        assert not isinstance(prod.get("world_price_elasticity", 0.0), dict), prod["name"]
+        for key in ("inventory_days", "lead_time_days", "demand_per_day"):
+            if isinstance(prod.get(key), dict):
+                assert prod["sources"][key].startswith("assumption:") and "range" in prod["sources"][key]
+    # the build refuses a distribution whose mode lies outside its range
+    tampered = dict(tree)
+    products = [dict(p) for p in tree["products"]]
+    products[0]["inventory_days"] = build.Distributed(20.0, 100.0, 90.0, "assumption: a reason that is long enough")
+    tampered["products"] = products
+    problems = build.validate_tree(tampered)
+    assert len(problems) == 1 and "products[gallium].inventory_days" in problems[0] and "low <= mode <= high" in problems[0]
+
+
+def test_hidden_links_are_labelled_and_supplied(raw):
+    """Every hidden link is a labelled assumption with a reason and a triangular share, and
+    its origin really supplies the product in the model (import or world share)."""
+    links = [(p["name"], link) for p in raw["products"] for link in p.get("hidden_dependence", [])]
+    assert len(links) == len(build.HIDDEN_LINKS) >= 10
+    seen = {(name, link["origin"], link.get("on_product", name)) for name, link in links}
+    assert {("ndfeb_magnet", "VN", "dysprosium"), ("ndfeb_magnet", "VN", "ndpr_oxide"),
+            ("natural_graphite", "KR", "natural_graphite"), ("germanium", "ROW", "germanium")} <= seen
+    prods = {p["name"]: p for p in raw["products"]}
+    for name, link in links:
+        prod = prods[name]
+        assert link["origin"] in set(prod.get("import_share", {})) | set(prod.get("world_share", {}))
+        assert link["on_origin"] == "CN"
+        share = link["share"]
+        assert 0 <= share["low"] < share["high"] <= 1 and share["low"] <= share["mode"] <= share["high"]
+        assert prod["sources"]["hidden_dependence"].lstrip("0123456789) ").startswith("assumption:")
+    # gallium's only non-Chinese origin (Russia) refines its own alumina liquor: no link
+    assert "hidden_dependence" not in prods["gallium"]
+    assert build.validate_hidden_links(build.HIDDEN_LINKS) == []
+    bad = build.HiddenLink("antimony", "KR", "CN", None, 0.5, 0.9, 0.8, "short")
+    problems = build.validate_hidden_links([bad])
+    assert len(problems) == 2 and "low <= mode <= high" in problems[0] and "needs a reason" in problems[1]
+
+
+def test_loaded_model_carries_uncertainty_and_hidden_links():
+    from simcore.schema.modelfile import load_model
+    loaded = _loader_or_skip(load_model, MODEL)
+    model = loaded.model
+    assert model.uncertainty is not None and model.hidden is not None
+    assert len(np.asarray(model.hidden.share)) == len(build.HIDDEN_LINKS)
+    # the central values are the model's own: inventory 45 days for gallium
+    gallium = list(loaded.products).index("gallium")
+    assert float(np.asarray(model.inventory_days)[gallium]) == pytest.approx(45.0)
+    assert "products.gallium.inventory_days" in loaded.uncertain["inventory_days"]
+
+
+def test_hidden_dependence_effect_runs_on_the_outlook():
+    """simcore.run.hidden on configs/japan_outlook.toml, a handful of scenarios: the paired
+    difference is with - without, finite, one per policy."""
+    from simcore.run.hidden import hidden_dependence_effect
+    from simcore.run.runner import Simulation
+    from simcore.schema.config import load_config
+    config = _loader_or_skip(load_config, ROOT / "configs" / "japan_outlook.toml")
+    sim = Simulation.from_config(config)
+    ds = hidden_dependence_effect(sim, 8, chunk_size=8)
+    added = np.asarray(ds["hidden_shortage_days_total"])
+    assert added.shape == (len(config.policies),) and np.isfinite(added).all()
+    for name in ("shortage_days_total", "value_added_loss_total"):
+        with_h = np.asarray(ds[name].sel(case="with_hidden"), dtype=np.float64)
+        without = np.asarray(ds[name].sel(case="without_hidden"), dtype=np.float64)
+        assert np.isfinite(with_h).all() and np.isfinite(without).all()
+        np.testing.assert_allclose(np.asarray(ds[f"hidden_{name}"]), with_h - without,
+                                   rtol=1e-6, atol=1e-6 * max(1.0, float(np.abs(without).max())))
