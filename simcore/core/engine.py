@@ -373,7 +373,11 @@ def step(
     # a government never sits on stock while demand goes unmet, so a lever that shrinks
     # the shortfall below the trigger cannot cause a shortage.
     arrivals = demand - shortfall + restock  # recycled + domestic + imports + spare + restock
-    would_go_short = state.private_stock + arrivals < demand
+    # Last resort, looking one day ahead: the release is capped at the release rate, so
+    # it starts as soon as the private stock left after today could not bridge what that
+    # cap leaves uncovered tomorrow (a later start would only move the shortage earlier).
+    uncovered_tomorrow = jnp.maximum(shortfall - policy.release_rate * base_demand, 0.0)
+    would_go_short = state.private_stock + arrivals - demand < uncovered_tomorrow
     decided = since_alarm >= policy.release_delay_days
     triggered = (
         (shortfall > 0)
