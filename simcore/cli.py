@@ -331,8 +331,9 @@ def main(argv=None) -> int:
     from simcore.run.devices import configure_cpu_devices
     from simcore.schema.errors import InputError
 
-    try:  # before JAX's first computation: one device per core (SIMCORE_CPU_DEVICES overrides)
-        configure_cpu_devices(default="all")
+    try:  # before JAX's first computation: one device per core (SIMCORE_CPU_DEVICES overrides).
+        # Only from the command line (argv None): a call from Python leaves the caller's JAX as it is.
+        configure_cpu_devices(default="all" if argv is None else None)
     except (InputError, ValueError) as exc:
         return _fail(str(exc))
     return _run_command(args)
