@@ -142,6 +142,16 @@ class RichProgress:
 
 # ---------------------------------------------------------------- argument checks
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a port number 0-65535, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 0-65535, got {value}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -223,6 +233,10 @@ def _parser() -> argparse.ArgumentParser:
                                      "(python -m simcore.analysis.shapley --help)")):
         forward = sub.add_parser(name, help=text, add_help=False)
         forward.add_argument("arguments", nargs=argparse.REMAINDER)
+    serve = sub.add_parser("serve", help="run the Early Warning System HTTP service (docs/service.md)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     schema = sub.add_parser("schema", help="print the JSON schema of model files or run configs")
     schema.add_argument("kind", choices=("model", "config"))
     schema.add_argument("--output", help="write the schema to this file instead of stdout")
@@ -322,6 +336,12 @@ def main(argv=None) -> int:
     if args.command == "report":
         from simcore.report import main_report
         return main_report(args.store, args.out)
+    if args.command == "serve":
+        try:
+            from simcore.service import serve
+        except ImportError as exc:  # fastapi/uvicorn missing from a partial install
+            return _fail(f"the service needs fastapi and uvicorn ({exc}); pip install -e .")
+        return serve(args.host, args.port, log_level=args.log_level)
     if args.command == "sweep":
         from simcore.analysis.sweep import main as sweep_main
         return sweep_main(args.arguments)

@@ -190,8 +190,13 @@ def monotone_case(draw):
         severity_beta=draw(_floats(0.5, 5.0, E)),
         tightening=draw(hnp.arrays(np.int64, E, elements=st.integers(0, 30))).astype(float),
         gov_days=draw(_floats(0.0, 40.0, P)),
-        release_rate=draw(_floats(0.05, 1.5, P)),
-        trigger=draw(_floats(0.0, 0.5, P)),
+        # Either no trigger (any release rate) or a trigger with a release rate that covers
+        # any shortfall: a trigger with a binding rate cap holds stock back in capped form,
+        # which a later, sharper event can find too slow to release (docs/model.md, step 6).
+        **draw(st.one_of(
+            st.fixed_dictionaries(dict(release_rate=_floats(0.05, 1.5, P), trigger=st.just(np.zeros(P)))),
+            st.fixed_dictionaries(dict(release_rate=_floats(1.0, 1.5, P), trigger=_floats(0.0, 0.5, P))),
+        )),
         release_delay=draw(hnp.arrays(np.int64, P, elements=st.integers(0, 15))).astype(float),
         refill_rate=draw(_floats(0.0, 0.2, P)),
         spare=draw(_floats(0.0, 0.4, (P, O))),

@@ -373,12 +373,19 @@ def step(
     # a government never sits on stock while demand goes unmet, so a lever that shrinks
     # the shortfall below the trigger cannot cause a shortage.
     arrivals = demand - shortfall + restock  # recycled + domestic + imports + spare + restock
-    # Last resort, looking one day ahead: the release is capped at the release rate, so
-    # it starts as soon as the private stock left after today could not bridge what that
-    # cap leaves uncovered tomorrow (a later start would only move the shortage earlier).
-    uncovered_tomorrow = jnp.maximum(shortfall - policy.release_rate * base_demand, 0.0)
-    would_go_short = state.private_stock + arrivals - demand < uncovered_tomorrow
-    decided = since_alarm >= policy.release_delay_days
+    # Last resort: release at once when the release-rate cap cannot cover the shortfall
+    # (every day of waiting would only bring users' shortage forward, since the capped
+    # release could never catch up), otherwise as soon as the private stock left after
+    # today's flows would not cover today's demand.
+    cap_below_shortfall = shortfall > policy.release_rate * base_demand
+    would_go_short = (state.private_stock + arrivals - demand < 0) | cap_below_shortfall
+    # The decision clock runs from the first alarm in the product's supply chain (its own
+    # or any critical input's, through the recipes): the government watching NdPr oxide
+    # also starts deciding on magnets, so a lever that postpones a downstream shortfall
+    # cannot also postpone the decision.
+    chain_alarm = jnp.minimum(alarm_day, jnp.min(jnp.where(model.recipe_closure > 0, alarm_day[None, :], jnp.inf),
+                                                 axis=1))
+    decided = day - chain_alarm >= policy.release_delay_days
     triggered = (
         (shortfall > 0)
         & ((shortfall > policy.release_trigger_shortfall * base_demand) | would_go_short)

@@ -45,6 +45,7 @@ class Model(NamedTuple):
     import_share: jnp.ndarray  # [P, O] baseline share of primary supply from each origin
     domestic_share: jnp.ndarray  # [P] share of primary supply produced at home
     recipe_inputs: jnp.ndarray  # [P, P] 1.0 where product q (column) is a critical input of p (row)
+    recipe_closure: jnp.ndarray  # [P, P] 1.0 where q is a critical input of p directly or through a chain
     price_elasticity: jnp.ndarray  # [P] short-run demand elasticity (>0) of the domestic scarcity curve
     price_cap: jnp.ndarray  # [P] highest multiple of the baseline price, per price component
     price_relax_half_life_days: jnp.ndarray  # [P] half-life of the import-price premium after the cut ends
@@ -241,6 +242,7 @@ def build_model(
         import_share=_f32(import_share),
         domestic_share=_f32(domestic_share, (n_products,)),
         recipe_inputs=_f32(recipe_inputs),
+        recipe_closure=_f32(transitive_closure(np.asarray(recipe_inputs).T).T),
         price_elasticity=_f32(price_elasticity, (n_products,)),
         price_cap=_f32(price_cap, (n_products,)),
         price_relax_half_life_days=_f32(price_relax_half_life_days, (n_products,)),

@@ -126,7 +126,7 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
     if "horizon_days" in run_given and "horizon_days" not in run:
         horizon = None  # bad value, reported by pass 1
     notes = _check_events(problems, _list(clean.get("events")), _list(given.get("events")), loaded, horizon)
-    _check_policies(problems, _list(clean.get("policies")), loaded)
+    check_policies(problems, _list(clean.get("policies")), loaded)
     sort_problems(problems, SECTIONS)
     problems.raise_if_any()
 
@@ -243,7 +243,7 @@ def _per_product(value, products: list[str], default: float) -> np.ndarray:
     return out
 
 
-def _check_policies(problems: Problems, policies: list, loaded: LoadedModel) -> None:
+def check_policies(problems: Problems, policies: list, loaded: LoadedModel) -> None:
     """Unique names, product and origin names, import totals, no stockpiled services."""
     seen = {BASELINE_POLICY}
     baseline_shares = np.asarray(loaded.model.import_share, dtype=np.float64)

@@ -1,0 +1,5 @@
+import sys
+
+from simcore.service import main
+
+sys.exit(main())

@@ -1,0 +1,388 @@
+"""Jobs: full run configs run in the background into chunked stores, persisted in SQLite.
+
+A job is a run config in the TOML schema sent as JSON, with ``run.model`` a registry
+name. Its row in ``data_dir/jobs.sqlite`` holds owner (the key id), status
+(``queued`` -> ``running`` -> ``complete`` | ``failed`` | ``cancelled``) and progress;
+its files are in ``data_dir/jobs/<id>/``: ``config.json`` (the request, canonical
+JSON), ``result.zarr`` (the store of :func:`simcore.run.job.run_to_store`, written as
+``result.zarr.partial`` until complete), ``result.json`` (the summary once complete)
+and ``result.zip`` (the store as a download, made on first request).
+
+Worker threads (``settings.job_workers``) take queued jobs in order. After a restart,
+jobs that were queued or running are queued again and continue from their done chunks
+(``run_to_store(..., resume=True)``), so their result equals an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simcore.schema.config import parse_config
+from simcore.schema.errors import InputError, Problems
+from simcore.service.assess import CapError
+from simcore.service.registry import Registry
+from simcore.service.results import mix_effects, policy_results
+from simcore.schema.spec import ConfigSpec
+from simcore.service.schemas import without_nulls
+from simcore.service.settings import Settings
+
+log = logging.getLogger("simcore.service")
+
+ACTIVE = ("queued", "running")
+FINISHED = ("complete", "failed", "cancelled")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    model TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    scenarios INTEGER NOT NULL,
+    scenarios_done INTEGER NOT NULL DEFAULT 0,
+    phase TEXT,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    restarts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, status);
+"""
+
+
+class JobCancelled(Exception):
+    """Raised inside a running job when it was cancelled (DELETE)."""
+
+
+class JobInterrupted(Exception):
+    """Raised inside a running job when the server shuts down (it resumes on restart)."""
+
+
+@dataclass
+class JobRow:
+    id: str
+    owner: str
+    status: str
+    model: str
+    model_version: str
+    scenarios: int
+    scenarios_done: int
+    phase: str | None
+    created: float
+    started: float | None
+    finished: float | None
+    restarts: int
+    error: str | None
+    cancel_requested: int
+
+    def public(self) -> dict:
+        base = f"/v1/jobs/{self.id}"
+        return {"id": self.id, "status": self.status, "model": self.model, "model_version": self.model_version,
+                "scenarios": self.scenarios, "scenarios_done": self.scenarios_done,
+                "progress": self.scenarios_done / self.scenarios if self.scenarios else 0.0, "phase": self.phase,
+                "created": self.created, "started": self.started, "finished": self.finished,
+                "restarts": self.restarts, "error": self.error,
+                "links": {"self": base, "events": f"{base}/events", "result": f"{base}/result",
+                          "download": f"{base}/result?format=zip"}}
+
+
+class JobDB:
+    """The jobs table (stdlib sqlite3; one connection per call, safe across threads)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.row_factory = sqlite3.Row
+        return db
+
+    def insert(self, row: JobRow) -> None:
+        values = row.__dict__
+        with self._lock, self._connect() as db:
+            db.execute(f"INSERT INTO jobs ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                       tuple(values.values()))
+
+    def get(self, job_id: str, owner: str | None = None) -> JobRow | None:
+        query, args = "SELECT * FROM jobs WHERE id = ?", [job_id]
+        if owner is not None:
+            query += " AND owner = ?"
+            args.append(owner)
+        with self._connect() as db:
+            found = db.execute(query, args).fetchone()
+        return JobRow(**dict(found)) if found else None
+
+    def update(self, job_id: str, **values) -> None:
+        if not values:
+            return
+        with self._lock, self._connect() as db:
+            db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                       (*values.values(), job_id))
+
+    def delete(self, job_id: str) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    def active_count(self, owner: str) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM jobs WHERE owner = ? AND status IN ('queued', 'running')",
+                              (owner,)).fetchone()[0]
+
+    def list(self, owner: str, limit: int = 100) -> list[JobRow]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM jobs WHERE owner = ? ORDER BY created DESC LIMIT ?",
+                              (owner, limit)).fetchall()
+        return [JobRow(**dict(r)) for r in rows]
+
+    def unfinished(self) -> list[JobRow]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY created").fetchall()
+        return [JobRow(**dict(r)) for r in rows]
+
+
+# --------------------------------------------------------------------------- checking a request
+
+
+def check_job_request(body: Any, registry: Registry, settings: Settings):
+    """Validate a job body (a run config as JSON). Returns ``(registered model, RunConfig)``;
+    raises :class:`InputError` (422, every bad field) or :class:`CapError` (413)."""
+    from simcore.schema.spec import schema_problems
+
+    problems = Problems("job request")
+    body = without_nulls(body, ConfigSpec)
+    if not isinstance(body, dict):
+        problems.add("(body)", f"must be a JSON object (a run config), got {type(body).__name__}")
+        problems.raise_if_any()
+    run = body.get("run") if isinstance(body.get("run"), dict) else {}
+    name = run.get("model")
+    registered = registry.get(name)
+    allowed = ", ".join(registry.names())
+    if registered is None:
+        schema_problems(ConfigSpec, body, problems)  # report everything else too
+        if name is None:
+            problems.add("run.model", f"is required: a registered model name ({allowed})")
+        elif not any(f == "run.model" for f, _ in problems.items):
+            problems.add("run.model", f"unknown model {name!r} (models are named, never given as a path); "
+                         f"allowed: {allowed}")
+    if "output" in run:
+        problems.add("run.output", "not allowed in a request: the server chooses where the store goes")
+    if body.get("cluster") is not None:
+        problems.add("cluster", "not allowed in a request: jobs run on the server's own workers")
+    if registered is not None:
+        try:
+            config = parse_config(body, loaded=registered.loaded)
+        except InputError as exc:
+            problems.items.extend(exc.problems)
+    problems.raise_if_any()
+    caps = []
+    work = config.scenarios * config.horizon_days * len(config.policies)
+    if config.scenarios > settings.max_job_scenarios:
+        caps.append(("run.scenarios", f"{config.scenarios:,} exceeds the cap of {settings.max_job_scenarios:,} "
+                     "scenarios per job"))
+    elif work > settings.max_job_work:
+        caps.append(("run.scenarios", f"scenarios x horizon_days x policies = {config.scenarios:,} x "
+                     f"{config.horizon_days} x {len(config.policies)} = {work:,} exceeds the cap of "
+                     f"{settings.max_job_work:,} per job"))
+    if caps:
+        raise CapError(caps)
+    return registered, config
+
+
+# --------------------------------------------------------------------------- running
+
+
+class _Progress:
+    """The progress interface of :meth:`simcore.run.job.Job.run`, writing to the DB and
+    checking for cancellation between chunks."""
+
+    def __init__(self, runner: "JobRunner", job_id: str):
+        self.runner, self.job_id = runner, job_id
+        self.done = 0
+        self._last_write = 0.0
+
+    def start(self, total: int, done: int, horizon_days: int) -> None:
+        self.done = done
+        self.runner.db.update(self.job_id, scenarios_done=done, phase="starting")
+
+    def phase(self, text: str | None) -> None:
+        self.runner.db.update(self.job_id, phase=text or "running")
+        self._check()
+
+    def advance(self, scenarios: int) -> None:
+        self.done += scenarios
+        self.runner.db.update(self.job_id, scenarios_done=self.done)
+        pause = self.runner.settings.job_chunk_pause_s
+        if pause > 0:
+            time.sleep(pause)
+        self._check()
+
+    def stop(self) -> None:
+        self.runner.db.update(self.job_id, phase="done")
+
+    def _check(self) -> None:
+        if self.runner.stopping.is_set():
+            raise JobInterrupted()
+        row = self.runner.db.get(self.job_id)
+        if row is None or row.cancel_requested:
+            raise JobCancelled()
+
+
+class JobRunner:
+    """Worker threads running queued jobs one after the other (``settings.job_workers``)."""
+
+    def __init__(self, settings: Settings, registry: Registry):
+        self.settings, self.registry = settings, registry
+        self.root = Path(settings.data_dir) / "jobs"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db = JobDB(Path(settings.data_dir) / "jobs.sqlite")
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    # -- paths
+    def job_dir(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    def store_path(self, job_id: str) -> Path:
+        return self.job_dir(job_id) / "result.zarr"
+
+    # -- lifecycle
+    def start(self) -> None:
+        for row in self.db.unfinished():  # resume what a stopped or killed server left
+            if row.status == "running":
+                self.db.update(row.id, status="queued", restarts=row.restarts + 1, phase="resuming")
+            self.queue.put(row.id)
+            log.info("job %s queued again after a restart", row.id)
+        for n in range(self.settings.job_workers):  # 0: jobs wait for a server that runs them
+            thread = threading.Thread(target=self._work, name=f"simcore-job-{n}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current chunk; running jobs stay 'running' and resume on restart."""
+        self.stopping.set()
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join(timeout)
+
+    # -- requests
+    def submit(self, owner: str, body: dict, registered, config) -> JobRow:
+        job_id = uuid.uuid4().hex
+        directory = self.job_dir(job_id)
+        directory.mkdir(parents=True)
+        (directory / "config.json").write_text(json.dumps(without_nulls(body, ConfigSpec), sort_keys=True, indent=1))
+        row = JobRow(id=job_id, owner=owner, status="queued", model=registered.name,
+                     model_version=registered.version, scenarios=int(config.scenarios), scenarios_done=0,
+                     phase="queued", created=time.time(), started=None, finished=None, restarts=0, error=None,
+                     cancel_requested=0)
+        self.db.insert(row)
+        self.queue.put(job_id)
+        log.info("job %s submitted by key %s: model %s, %d scenarios", job_id, owner, registered.name,
+                 config.scenarios)
+        return row
+
+    def cancel(self, row: JobRow) -> JobRow:
+        if row.status == "queued":
+            self.db.update(row.id, status="cancelled", cancel_requested=1, finished=time.time(), phase=None)
+        elif row.status == "running":
+            self.db.update(row.id, cancel_requested=1, phase="cancelling")
+        return self.db.get(row.id)
+
+    def remove(self, row: JobRow) -> None:
+        self.db.delete(row.id)
+        shutil.rmtree(self.job_dir(row.id), ignore_errors=True)
+
+    def result(self, row: JobRow) -> dict | None:
+        path = self.job_dir(row.id) / "result.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def zip_path(self, row: JobRow) -> Path:
+        """The complete store as a zip (made once, next to it)."""
+        target = self.job_dir(row.id) / "result.zip"
+        if not target.exists():
+            store = self.store_path(row.id)
+            partial = target.with_suffix(".zip.partial")
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(store.rglob("*")):
+                    if path.is_file():
+                        archive.write(path, Path("result.zarr") / path.relative_to(store))
+            partial.replace(target)
+        return target
+
+    # -- the worker
+    def _work(self) -> None:
+        while not self.stopping.is_set():
+            job_id = self.queue.get()
+            if job_id is None or self.stopping.is_set():
+                return
+            try:
+                self._run(job_id)
+            except JobInterrupted:
+                log.info("job %s interrupted by shutdown; it resumes on restart", job_id)
+                return
+            except Exception:  # never let a worker die
+                log.exception("job %s: unexpected error", job_id)
+
+    def _run(self, job_id: str) -> None:
+        row = self.db.get(job_id)
+        if row is None or row.status not in ACTIVE:
+            return
+        if row.cancel_requested:
+            self.db.update(job_id, status="cancelled", finished=time.time())
+            return
+        from simcore.run.job import run_to_store
+
+        self.db.update(job_id, status="running", started=row.started or time.time(), phase="preparing")
+        try:
+            registered = self.registry.get(row.model)
+            if registered is None or registered.version != row.model_version:
+                raise RuntimeError(f"model {row.model} changed or was removed since the job was submitted "
+                                   f"(version {row.model_version[:12]}); submit it again")
+            config_path = self.job_dir(job_id) / "config.json"
+            config = parse_config(json.loads(config_path.read_text()), loaded=registered.loaded)
+            config.path = str(config_path)  # the store's identity includes this file's hash
+            summary, effects = run_to_store(config, self.store_path(job_id), resume=True,
+                                            progress=_Progress(self, job_id), log=lambda *a, **k: None)
+            result = {
+                "id": job_id,
+                "model": {"name": registered.name, "title": registered.loaded.name, "version": registered.version},
+                "seed": config.seed, "scenarios": config.scenarios, "horizon_days": config.horizon_days,
+                "currency": registered.loaded.currency, "io_value_unit": registered.loaded.io_value_unit,
+                "policies": policy_results(summary, registered.loaded.units,
+                                           {p.name: p.description for p in config.policies}),
+                "effects": mix_effects(effects),
+            }
+            (self.job_dir(job_id) / "result.json").write_text(json.dumps(result))
+            self.db.update(job_id, status="complete", finished=time.time(), phase=None,
+                           scenarios_done=config.scenarios)
+            log.info("job %s complete", job_id)
+        except JobCancelled:
+            self.db.update(job_id, status="cancelled", finished=time.time(), phase=None)
+            for path in self.job_dir(job_id).glob("result.zarr*"):
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            log.info("job %s cancelled", job_id)
+        except JobInterrupted:
+            raise
+        except Exception as exc:  # a failed job reports why; the server goes on
+            message = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
+            self.db.update(job_id, status="failed", finished=time.time(), phase=None, error=message)
+            log.warning("job %s failed: %s", job_id, message)

@@ -1,0 +1,346 @@
+"""Request and response schemas of the HTTP API (pydantic v2).
+
+One schema for files and requests: a signal's fields are the ``[[events]]`` fields of
+:class:`~simcore.schema.spec.EventSpec` (same types, ranges and messages), inline
+policy mixes are :class:`~simcore.schema.spec.PolicySpec` (the config's
+``[[policies]]``), and ``POST /v1/jobs`` takes a whole
+:class:`~simcore.schema.spec.ConfigSpec` as JSON. Request bodies are validated by
+:mod:`simcore.service.assess` / :mod:`simcore.service.jobs` in two passes like the file
+loaders, so a 422 names every bad field at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from annotated_types import MinLen
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
+
+from simcore.schema.spec import (
+    MAX_HORIZON_DAYS,
+    ConfigSpec,
+    Days,
+    EventSpec,
+    Integer,
+    Name,
+    PolicySpec,
+    _invalid,
+    _show,
+    _Spec,
+    _spec_at,
+)
+
+# --------------------------------------------------------------------------- leaves
+
+
+def _check_date(value):
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date(value)
+        except ValueError:
+            pass
+    raise _invalid(f"must be a date YYYY-MM-DD, got {_show(value)}")
+
+
+def _bad_date(value):
+    raise ValueError(value)
+
+
+IsoDate = Annotated[dt.date, PlainValidator(_check_date), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def _check_range(value):
+    ok = (isinstance(value, list) and len(value) == 2
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+    if not ok or not (0.0 <= value[0] < value[1] <= 1.0):
+        raise _invalid(f"must be [low, high] with 0 <= low < high <= 1, got {_show(value)}")
+    return [float(v) for v in value]
+
+
+SeverityRange = Annotated[list[float], PlainValidator(_check_range), WithJsonSchema(
+    {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2, "maxItems": 2})]
+
+# --------------------------------------------------------------------------- requests
+
+
+def without_nulls(value, spec: type[BaseModel], path: tuple = ()):
+    """``value`` (a JSON body validated by ``spec``) with every ``null`` *field* of a
+    table of the schema removed: ``null`` means "not given", as a key left out of a TOML
+    file (which has no null). Nulls elsewhere (array items, values of a name -> number
+    table) stay, and validation refuses them."""
+    if isinstance(value, list):
+        return [without_nulls(v, spec, path + (i,)) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    table = _spec_at(spec, path)
+    fields = table.model_fields if table is not None else {}
+    return {k: without_nulls(v, spec, path + (k,)) for k, v in value.items() if not (v is None and k in fields)}
+
+
+# Fields a signal shares with a config's [[events]] table: the same definitions.
+SHARED_EVENT_FIELDS = ("name", "description", "origin", "products", "announcement_lead_days", "duration_days",
+                       "duration_median_days", "duration_sigma", "severity", "severity_alpha", "severity_beta",
+                       "tightening_days")
+
+Signal = create_model(
+    "Signal",
+    __base__=_Spec,
+    __doc__=("A signal: a foreseen or announced cut of one origin's supply of some products, at a known onset "
+             "(a given event). Give the onset as onset_days_ahead or onset_date (with the request's as_of); the "
+             "duration as duration_days (fixed) or duration_median_days + duration_sigma (lognormal); the "
+             "severity as severity (fixed share withheld), severity_alpha + severity_beta (Beta) or "
+             "severity_range [low, high] (the Beta with the range's mean and variance: uniform for [0, 1])."),
+    **{name: (EventSpec.model_fields[name].annotation, EventSpec.model_fields[name]) for name in SHARED_EVENT_FIELDS},
+    onset_days_ahead=(Days | None, Field(None, description="Onset in days from as_of (day 0 of the run)")),
+    onset_date=(IsoDate | None, Field(None, description="Onset date (YYYY-MM-DD), on or after as_of")),
+    severity_range=(SeverityRange | None, Field(None, description="Severity between low and high (Beta with "
+                                                                  "the same mean and variance)")),
+)
+
+
+class AssessmentRequest(_Spec):
+    """A signal (or a few at once) against a registered model."""
+
+    model_config = ConfigDict(title="AssessmentRequest", json_schema_extra={"examples": [{
+        "model": "demo_critical_materials",
+        "signals": [{"origin": "CN", "products": {"gallium": 1.0, "germanium": 0.8}, "onset_days_ahead": 30,
+                     "announcement_lead_days": 14, "duration_median_days": 120, "duration_sigma": 0.6,
+                     "severity_alpha": 8.0, "severity_beta": 2.0}],
+        "mixes": ["stockpile-60d"], "scenarios": 2000, "horizon_days": 365, "seed": 1}]})
+
+    model: Name = Field(description="Registered model name (GET /v1/models)")
+    signals: Annotated[list[Signal], MinLen(1)] = Field(description="The signal(s); at most the server's "
+                                                                    "max_signals")
+    mixes: list[Name] = Field(default_factory=list, description="Named policy mixes of the model's registry")
+    policies: list[PolicySpec] = Field(default_factory=list, description="Inline policy mixes ([[policies]] "
+                                                                         "schema of run configs)")
+    scenarios: Integer(1, 100_000_000) | None = Field(None, description="Scenarios (default: the server's)")
+    horizon_days: Integer(1, MAX_HORIZON_DAYS) | None = Field(
+        None, description="Days simulated from as_of (one of the server's compiled horizons; default 365)")
+    seed: Integer(0, 2**31 - 1) | None = Field(None, description="Random seed (default: drawn and reported)")
+    as_of: IsoDate | None = Field(None, description="Day 0 of the run (default: today, UTC)")
+
+
+# a job: the run-config schema itself (run.model is a registry name, run.output is refused)
+JobRequest = ConfigSpec
+
+# --------------------------------------------------------------------------- responses
+
+OptionalFloat = float | None
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(_Out):
+    field: str
+    message: str
+
+
+class ErrorResponse(_Out):
+    error: str = Field(description="What went wrong, in one line")
+    problems: list[Problem] = Field(default_factory=list, description="Every bad field at once")
+
+
+class CountStats(_Out):
+    """Statistics of a whole-day count across scenarios (exact)."""
+
+    mean: OptionalFloat = None
+    std: OptionalFloat = None
+    p_positive: OptionalFloat = Field(None, description="P(value > 0)")
+    q50: OptionalFloat = None
+    q90: OptionalFloat = None
+    q95: OptionalFloat = None
+    q99: OptionalFloat = None
+    cvar95: OptionalFloat = Field(None, description="mean of the worst 5 %")
+    max: OptionalFloat = None
+
+
+class SurvivalStats(_Out):
+    """Days from the supply alarm to the first shortage; statistics over the scenarios
+    with a shortage, ``p_shortage`` = share of all scenarios with one."""
+
+    p_shortage: OptionalFloat = None
+    mean: OptionalFloat = None
+    q05: OptionalFloat = None
+    q10: OptionalFloat = None
+    q50: OptionalFloat = None
+    q90: OptionalFloat = None
+    cvar95_lower: OptionalFloat = Field(None, description="mean of the shortest 5 %")
+    p_within_7d: OptionalFloat = None
+    p_within_30d: OptionalFloat = None
+    p_within_90d: OptionalFloat = None
+    p_within_180d: OptionalFloat = None
+
+
+class AmountStats(_Out):
+    mean: OptionalFloat = None
+    std: OptionalFloat = None
+    p_positive: OptionalFloat = None
+    q05: OptionalFloat = None
+    q50: OptionalFloat = None
+    q95: OptionalFloat = None
+    cvar95: OptionalFloat = None
+    min: OptionalFloat = None
+    max: OptionalFloat = None
+
+
+class ProductResult(_Out):
+    unit: str
+    shortage_days: CountStats
+    time_to_survive: SurvivalStats
+    peak_price_change: AmountStats = Field(description="highest user price / baseline - 1")
+    mean_price_change: AmountStats
+    peak_import_price_change: AmountStats = Field(description="highest import (world) price / baseline - 1")
+    unmet: AmountStats = Field(description="demand not served over the horizon [product unit]")
+    undelivered_value: AmountStats = Field(description="value of the demand not served [currency]")
+
+
+class SectorResult(_Out):
+    value_added_loss: AmountStats = Field(description="value added lost over the horizon [IO value unit]")
+    mean_sector_price_change: AmountStats
+
+
+class PriceIndex(_Out):
+    mean_change: AmountStats
+    peak_change: AmountStats
+
+
+class PolicyResult(_Out):
+    name: str
+    description: str = ""
+    p_any_shortage: OptionalFloat = None
+    p_any_material_shortage: OptionalFloat = None
+    value_added_loss_mean_total: OptionalFloat = Field(None, description="sum over sectors [IO value unit]")
+    price_index: PriceIndex
+    products: dict[str, ProductResult]
+    sectors: dict[str, SectorResult]
+
+
+class MixEffect(_Out):
+    """A mix against the no-policy baseline on the same scenarios (positive = less risk)."""
+
+    name: str
+    shortage_days_mean_reduction: dict[str, OptionalFloat]
+    shortage_probability_reduction: dict[str, OptionalFloat]
+    peak_price_change_mean_reduction: dict[str, OptionalFloat]
+    value_added_loss_mean_reduction: OptionalFloat = None
+    value_added_loss_mean_relative_reduction: OptionalFloat = None
+    price_index_change_mean_reduction: OptionalFloat = None
+    p_any_shortage_reduction: OptionalFloat = None
+    normal_price_index_change: OptionalFloat = Field(None, description="price side effect with no disruption")
+    stockpile_fiscal_cost_per_year: OptionalFloat = Field(None, description="[currency / year]")
+
+
+class ModelRef(_Out):
+    name: str
+    title: str
+    version: str = Field(description="SHA-256 of the model file")
+
+
+class ResolvedSignal(_Out):
+    name: str
+    origin: str
+    products: dict[str, float]
+    onset_day: float
+    onset_date: str
+    announcement_lead_days: float
+    duration: str
+    severity: str
+
+
+class Timing(_Out):
+    seconds: float
+    queued_seconds: float
+    chunk_size: int
+    scenarios_computed: int
+
+
+class AssessmentResponse(_Out):
+    model: ModelRef
+    seed: int
+    scenarios: int
+    horizon_days: int
+    as_of: str
+    currency: str
+    io_value_unit: str
+    signals: list[ResolvedSignal]
+    policies: list[PolicyResult]
+    effects: list[MixEffect]
+    config: dict[str, Any] = Field(description="The equivalent run config (TOML schema, run.model = registry "
+                                               "name): reproduces these numbers")
+    warnings: list[str] = Field(default_factory=list)
+    simcore_version: str
+    jax_version: str
+    timing: Timing
+
+
+class MixInfo(_Out):
+    name: str
+    description: str
+    source: str
+
+
+class ModelSummary(_Out):
+    name: str
+    title: str
+    version: str
+    description: str
+    currency: str
+    io_value_unit: str
+    products: list[str]
+    origins: list[str]
+    sectors: list[str]
+    mixes: list[MixInfo]
+
+
+class ProductDetail(_Out):
+    name: str
+    unit: str
+    storable: bool
+    import_share: dict[str, float]
+
+
+class ModelDetail(ModelSummary):
+    product_details: list[ProductDetail]
+    mix_levers: dict[str, dict[str, Any]]
+
+
+class ModelList(_Out):
+    models: list[ModelSummary]
+
+
+class JobStatus(_Out):
+    id: str
+    status: str = Field(description="queued | running | complete | failed | cancelled")
+    model: str
+    model_version: str
+    scenarios: int
+    scenarios_done: int
+    progress: float = Field(description="scenarios_done / scenarios")
+    phase: str | None = None
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    restarts: int = Field(0, description="times the job was resumed after a server restart")
+    error: str | None = None
+    links: dict[str, str]
+
+
+class JobResult(_Out):
+    id: str
+    model: ModelRef
+    seed: int
+    scenarios: int
+    horizon_days: int
+    currency: str
+    io_value_unit: str
+    policies: list[PolicyResult]
+    effects: list[MixEffect]
+
+
+class Health(_Out):
+    status: str
+    detail: str | None = None
