@@ -200,6 +200,53 @@ def test_assessment_equals_python_api_run_of_its_config(client):
     assert stock["shortage_days_mean_reduction"]["cable_repair_service"] == 0.0  # services cannot be stockpiled
 
 
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def to_toml(config: dict) -> str:
+    """A run config (JSON-like dict) as TOML: scalars first, then [tables] and [[arrays of tables]]."""
+    lines = [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in config.items()
+             if not isinstance(v, dict) and not (isinstance(v, list) and v and all(isinstance(x, dict) for x in v))]
+    for key, value in config.items():
+        if isinstance(value, dict):
+            lines += [f"[{json.dumps(key)}]", *(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())]
+        elif isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            for item in value:
+                lines += [f"[[{json.dumps(key)}]]", *(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in item.items())]
+    return "\n".join(lines) + "\n"
+
+
+def test_assessment_equals_a_cli_run_of_its_config(client, tmp_path):
+    """The config an assessment returns, written to a TOML file and run by ``simcore run``
+    with the same seed, gives the same numbers as the answer (through the zarr store)."""
+    import xarray as xr
+
+    from simcore import cli
+
+    body = assessment(signals=[signal(), service_signal()])
+    answer = client.post("/v1/assessments", json=body, headers=A).json()
+    config = json.loads(json.dumps(answer["config"]))
+    config["run"]["model"] = str(DEMO_FILE)  # the registry's name -> the file it stands for
+    path = tmp_path / "assessment.toml"
+    path.write_text(to_toml(config), encoding="utf-8")
+    assert cli.main(["run", str(path), "--output", str(tmp_path / "run.zarr"), "--quiet"]) == 0
+    summary = xr.open_zarr(tmp_path / "run.zarr", group="summary").load()
+    loaded = parse_config(answer["config"], loaded=load_model(DEMO_FILE))
+    descriptions = {p.name: p.description for p in loaded.policies}
+    assert answer["policies"] == policy_results(summary, loaded.loaded.units, descriptions)
+
+
 def test_assessment_inline_policy_defaults_and_reproducible_seed(client):
     inline = {"name": "recycle-ga", "recycling": {"share": {"gallium": 0.3, "*": 0}}}
     fixed = {k: v for k, v in signal(severity=0.9).items() if k != "severity_range"}
