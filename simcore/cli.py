@@ -230,7 +230,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("sweep", "run a config's [sweep] of policy levers on common random numbers "
                                  "(python -m simcore.analysis.sweep --help)"),
                        ("attribute", "Shapley attribution of a mix's risk reduction to its pillars or levers "
-                                     "(python -m simcore.analysis.shapley --help)")):
+                                     "(python -m simcore.analysis.shapley --help)"),
+                       ("optimize", "optimise a config's [optimize] levers under a budget with optax "
+                                    "(python -m simcore.analysis.optimize --help)")):
         forward = sub.add_parser(name, help=text, add_help=False)
         forward.add_argument("arguments", nargs=argparse.REMAINDER)
     serve = sub.add_parser("serve", help="run the Early Warning System HTTP service (docs/service.md)")
@@ -348,6 +350,9 @@ def main(argv=None) -> int:
     if args.command == "attribute":
         from simcore.analysis.shapley import main as attribute_main
         return attribute_main(args.arguments)
+    if args.command == "optimize":
+        from simcore.analysis.optimize import main as optimize_main
+        return optimize_main(args.arguments)
     from simcore.run.devices import configure_cpu_devices
     from simcore.schema.errors import InputError
 

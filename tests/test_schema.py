@@ -401,4 +401,5 @@ def test_sourced_fields_are_marked_in_the_schema():
     assert {"price", "world_share", "exposure", "essentiality", "transit_days"} <= set(marked)
     assert not {"name", "storable", "recipe_inputs", "sources"} & set(marked)
     assert set(ModelFileSpec.model_fields) == {"model", "products", "io"}
-    assert set(ConfigSpec.model_fields) == {"run", "cluster", "sweep", "attribution", "events", "policies"}
+    assert set(ConfigSpec.model_fields) == {"run", "cluster", "sweep", "attribution", "optimize", "events",
+                                            "policies"}

@@ -5,6 +5,8 @@
 * :mod:`simcore.analysis.sweep`: the ``[sweep]`` config section, grid / random designs;
 * :mod:`simcore.analysis.shapley`: Shapley values and interactions of pillars or levers;
 * :mod:`simcore.analysis.costs`: yearly cost of a mix and its cost-effectiveness.
+* :mod:`simcore.analysis.optimize`: lever levels under a budget with optax (smoothed engine);
+* :mod:`simcore.analysis.sensitivity`: elasticities to model parameters, checked by finite differences.
 
 See ``docs/analysis.md``.
 """

@@ -39,6 +39,11 @@ equations and their references are in ``docs/model.md``):
    policy markups; sector prices pass through the Leontief price model.
 
 With no disruption every quantity stays exactly at its baseline.
+
+:func:`simulate_smooth` runs the same day step with its kinks and thresholds relaxed at
+a temperature (:mod:`simcore.core.smooth`, ``docs/model.md`` section 6) for gradients
+with respect to levers and model parameters; at temperature 0.0 (the default of
+:func:`step`) the exact program is traced unchanged.
 """
 
 from __future__ import annotations
@@ -50,12 +55,14 @@ import jax
 import jax.numpy as jnp
 
 from simcore.core.disruptions import EventSet, Scenario, announced_cut, availability, in_announcement, sample_batch
+from simcore.core import smooth as S
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
 from simcore.core.uncertainty import draw_model, hidden_cut, hidden_factor, parameter_key
 
 _TINY = 1e-12
 _NORMAL = 1e-6  # relative gap below which a price or a supply counts as normal (exact baseline)
 _NOT_YET = jnp.inf  # day sentinel for "has not happened"
+_COUNT_WIDTH = 10.0  # smoothed engine: band of the relaxed shortage count, x temperature x daily demand
 
 
 class State(NamedTuple):
@@ -66,6 +73,7 @@ class State(NamedTuple):
     gov_stock: jnp.ndarray  # product units
     import_multiple: jnp.ndarray  # import (world) price / baseline price (>= 1)
     alarm_day: jnp.ndarray  # alarm day of the current episode, inf between episodes
+    first_alarm_day: jnp.ndarray  # alarm day of the first episode, inf before (qualification runs once)
     last_cut_day: jnp.ndarray  # last day an origin fell short, -inf if never (cuts still in transit)
     episode_short: jnp.ndarray  # bool: the current episode has had a shortage
     fill: jnp.ndarray  # yesterday's delivered / demand (feeds domestic production)
@@ -169,6 +177,7 @@ def init_state(model: Model, policy: Policy) -> State:
         gov_stock=model.demand_per_day * policy.gov_stock_days * model.storable,
         import_multiple=ones,
         alarm_day=jnp.full_like(ones, _NOT_YET),
+        first_alarm_day=jnp.full_like(ones, _NOT_YET),
         last_cut_day=jnp.full_like(ones, -jnp.inf),
         episode_short=jnp.zeros(ones.shape, dtype=bool),
         fill=ones,
@@ -176,11 +185,12 @@ def init_state(model: Model, policy: Policy) -> State:
     )
 
 
-def init_totals(model: Model) -> Totals:
+def init_totals(model: Model, smooth: bool = False) -> Totals:
+    """Zero totals; ``smooth``: shortage days are a relaxed (float) count."""
     zeros_p = jnp.zeros_like(model.demand_per_day)
     zeros_s = jnp.zeros_like(model.final_demand)
     return Totals(
-        shortage_days=jnp.zeros(zeros_p.shape, dtype=jnp.int32),
+        shortage_days=jnp.zeros(zeros_p.shape, dtype=jnp.float32 if smooth else jnp.int32),
         episodes=jnp.zeros(zeros_p.shape, dtype=jnp.int32),
         unmet=zeros_p,
         demand=zeros_p,
@@ -314,10 +324,17 @@ def _hidden_arriving(model: Model, events: EventSet, scenario: Scenario, day) ->
 
 
 def step(
-    model: Model, policy: Policy, events: EventSet, scenario: Scenario, state: State
+    model: Model, policy: Policy, events: EventSet, scenario: Scenario, state: State, temperature=0.0
 ) -> tuple[State, Daily, dict]:
     """Advance one scenario by one day. Returns the new state, the day's trajectory
-    record and the flows needed by the totals."""
+    record and the flows needed by the totals.
+
+    ``temperature`` 0.0 (a Python float) is the exact engine; above 0 the stock and flow
+    kinks and the thresholds that decide shortage days, release and refill are relaxed
+    (:mod:`simcore.core.smooth`, widths ``temperature x`` daily demand) so that expected
+    metrics have useful gradients. Then ``flows["shortage"]`` is a float in [0, 1].
+    """
+    exact = S.is_exact(temperature)
     day = state.day.astype(jnp.float32)
     base_demand = model.demand_per_day
     tol = model.shortage_tolerance * base_demand
@@ -330,7 +347,14 @@ def step(
     input_fill = jnp.min(jnp.where(model.recipe_inputs > 0, state.fill[None, :], 1.0), axis=1)
     domestic_loss = model.domestic_share * (1.0 - input_fill)
     origin_loss = jnp.sum(policy.import_share * at_origin, axis=1) + domestic_loss
-    starts = jnp.isinf(state.alarm_day) & (origin_loss > _NORMAL)
+    # The alarm of a product goes up with its own cut or with the alarm of any critical
+    # input in its recipe chain (closure: same day through every tier): the government
+    # watching NdPr oxide watches magnets too, so the clocks that run from the alarm
+    # (decision delay, qualification, ramps) do not depend on how well a lever shields
+    # the inputs.
+    cut_today = origin_loss > _NORMAL
+    upstream_alarm = jnp.any((model.recipe_closure > 0) & (jnp.isfinite(state.alarm_day) | cut_today)[None, :], axis=1)
+    starts = jnp.isinf(state.alarm_day) & (cut_today | upstream_alarm)
     alarm_day = jnp.where(starts, day, state.alarm_day)
     since_alarm = day - alarm_day  # -inf between episodes
 
@@ -352,21 +376,25 @@ def step(
 
     # 4. spare capacity and restocking: volumes ordered at the alarm arrive one transit later
     since_ready = since_alarm[:, None] - model.transit_days  # [P, O]
-    spare_ramp = _ramp(since_ready - policy.qualification_lag_days[:, None], policy.spare_ramp_days[:, None])
+    # A supplier qualifies and ramps up once, from the first alarm (it stays qualified and
+    # the contracted capacity stays ready); each episode's volume travels its transit.
+    first_alarm_day = jnp.minimum(state.first_alarm_day, alarm_day)
+    since_qualifying = (day - first_alarm_day)[:, None] - model.transit_days - policy.qualification_lag_days[:, None]
+    spare_ramp = _ramp(since_qualifying, policy.spare_ramp_days[:, None]) * (since_ready >= 0)
     spare_capacity = base_demand * jnp.sum(policy.spare_capacity * arriving * spare_ramp, axis=1)
-    spare_flow = jnp.minimum(spare_capacity, primary_loss)
+    spare_flow = S.smooth_min(spare_capacity, primary_loss, temperature, base_demand)
     shortfall = primary_loss - spare_flow
     rush = in_announcement(events, scenario, day) * model.storage_room_days * base_demand * model.storable
     target = private_target(model, policy)
-    private_gap = jnp.maximum(target + rush - state.private_stock, 0.0)
+    private_gap = S.relu(target + rush - state.private_stock, temperature, base_demand)
     # Between episodes orders are in the pipeline already (steady state); in an episode
     # extra volume from origin o arrives once its transit after the alarm has passed.
     delivered_from = jnp.where(jnp.isinf(since_alarm)[:, None], 1.0, (since_ready >= 0).astype(jnp.float32))
     supplier_availability = (jnp.sum(policy.import_share * arriving * delivered_from, axis=1)
                              + model.domestic_share * input_fill)
     headroom = model.restock_headroom * base_demand * supplier_availability
-    restock = jnp.minimum(private_gap, headroom + spare_capacity - spare_flow)
-    spare_used = spare_flow + jnp.maximum(restock - headroom, 0.0)
+    restock = S.smooth_min(private_gap, headroom + spare_capacity - spare_flow, temperature, base_demand)
+    spare_used = spare_flow + S.relu(restock - headroom, temperature, base_demand)
 
     # 5. government release, once the decision delay has passed, while the shortfall
     # exceeds the trigger, and in any case (last resort) before users would go short:
@@ -377,44 +405,61 @@ def step(
     # (every day of waiting would only bring users' shortage forward, since the capped
     # release could never catch up), otherwise as soon as the private stock left after
     # today's flows would not cover today's demand.
-    cap_below_shortfall = shortfall > policy.release_rate * base_demand
-    would_go_short = (state.private_stock + arrivals - demand < 0) | cap_below_shortfall
-    # The decision clock runs from the first alarm in the product's supply chain (its own
-    # or any critical input's, through the recipes): the government watching NdPr oxide
-    # also starts deciding on magnets, so a lever that postpones a downstream shortfall
-    # cannot also postpone the decision.
-    chain_alarm = jnp.minimum(alarm_day, jnp.min(jnp.where(model.recipe_closure > 0, alarm_day[None, :], jnp.inf),
-                                                 axis=1))
-    decided = day - chain_alarm >= policy.release_delay_days
-    triggered = (
-        (shortfall > 0)
-        & ((shortfall > policy.release_trigger_shortfall * base_demand) | would_go_short)
-        & decided
-    )
-    release = jnp.where(
-        triggered, jnp.minimum(jnp.minimum(policy.release_rate * base_demand, state.gov_stock), shortfall), 0.0
+    cap_below_shortfall = S.greater(shortfall, policy.release_rate * base_demand, temperature, base_demand)
+    if exact:
+        would_go_short = (state.private_stock + arrivals - demand < 0) | cap_below_shortfall
+    else:
+        would_go_short = S.either(S.greater(demand, state.private_stock + arrivals, temperature, base_demand),
+                                  cap_below_shortfall)
+    decided = since_alarm >= policy.release_delay_days
+    if exact:
+        triggered = (
+            (shortfall > 0)
+            & ((shortfall > policy.release_trigger_shortfall * base_demand) | would_go_short)
+            & decided
+        )
+    else:  # relaxed levels in [0, 1]; the decision clock (whole days) stays exact
+        triggered = (S.greater(shortfall, 0.0, temperature, base_demand)
+                     * S.either(S.greater(shortfall, policy.release_trigger_shortfall * base_demand, temperature,
+                                          base_demand), would_go_short)
+                     * decided)
+    release = S.select(
+        triggered,
+        S.smooth_min(S.smooth_min(policy.release_rate * base_demand, state.gov_stock, temperature, base_demand),
+                     shortfall, temperature, base_demand),
     )
 
     # 6. private inventory, deliveries, unmet demand
     # Written as a net change so that a stock in balance stays exactly constant.
     stock_after = state.private_stock + (arrivals + release - demand)
-    private_stock = jnp.maximum(stock_after, 0.0)
-    unmet = jnp.maximum(-stock_after, 0.0)
+    private_stock = S.relu(stock_after, temperature, base_demand)
+    # relu(x) - relu(-x) = x holds for the relaxation too: the balance stays exact.
+    unmet = S.relu(-stock_after, temperature, base_demand)
     delivered = demand - unmet
+    # The episode bookkeeping keeps the exact test; the count of shortage days is relaxed.
     shortage = unmet > tol
+    # The band of the relaxed count is wider than the flows' (_COUNT_WIDTH): the unmet
+    # demand of a first short day is a sizeable share of demand, and a band that never
+    # holds it would give the count a zero gradient.
+    shortage_count = shortage if exact else S.greater(unmet, tol, temperature, _COUNT_WIDTH * base_demand)
     # Written from the loss (1 - unmet / demand, not delivered / demand) so that a day
     # without unmet demand has fill exactly 1 (CPU fused multiply-add rounding).
     fill = jnp.where(demand > 0, 1.0 - unmet / jnp.maximum(demand, _TINY), 1.0)
 
     # 7. refill the government stock from suppliers' headroom once the crisis is over
     gov_target = base_demand * policy.gov_stock_days * model.storable
-    normal_again = (shortfall <= tol) & (target - private_stock <= tol)
-    refill_room = jnp.maximum(headroom - restock, 0.0)
-    refill = jnp.where(
+    if exact:
+        normal_again = (shortfall <= tol) & (target - private_stock <= tol)
+    else:
+        normal_again = ((1.0 - S.greater(shortfall, tol, temperature, base_demand))
+                        * (1.0 - S.greater(target - private_stock, tol, temperature, base_demand)))
+    refill_room = S.relu(headroom - restock, temperature, base_demand)
+    refill = S.select(
         normal_again,
-        jnp.minimum(jnp.minimum(policy.refill_rate * base_demand, jnp.maximum(gov_target - state.gov_stock, 0.0)),
-                    refill_room),
-        0.0,
+        S.smooth_min(S.smooth_min(policy.refill_rate * base_demand,
+                                  S.relu(gov_target - state.gov_stock, temperature, base_demand),
+                                  temperature, base_demand),
+                     refill_room, temperature, base_demand),
     )
     gov_stock = state.gov_stock - release + refill
 
@@ -461,11 +506,11 @@ def step(
 
     # 3 (end): the episode ends on the first day everything is normal again and no cut
     # goods are still in transit.
-    cut_today = origin_loss > _NORMAL
     last_cut_day = jnp.where(cut_today, day, state.last_cut_day)
     longest_transit = jnp.max(jnp.where(policy.import_share > 0, model.transit_days, 0.0), axis=1)
     in_transit = day - last_cut_day < longest_transit
-    unrecovered = shortage | (shortfall > tol) | (target - private_stock > tol) | cut_today | in_transit
+    unrecovered = (shortage | (shortfall > tol) | (target - private_stock > tol) | cut_today | in_transit
+                   | upstream_alarm)
     in_episode = jnp.isfinite(alarm_day)
     first_short = in_episode & shortage & ~state.episode_short
     ends = in_episode & ~unrecovered
@@ -475,6 +520,7 @@ def step(
         gov_stock=gov_stock,
         import_multiple=import_multiple,
         alarm_day=jnp.where(ends, _NOT_YET, alarm_day),
+        first_alarm_day=first_alarm_day,
         last_cut_day=last_cut_day,
         episode_short=jnp.where(ends, False, state.episode_short | (in_episode & shortage)),
         fill=fill,
@@ -493,7 +539,7 @@ def step(
         price_index_change=index_change,
     )
     flows = dict(
-        shortage=shortage,
+        shortage=shortage_count,
         starts=starts,
         first_short=first_short,
         time_to_survive=day - alarm_day,
@@ -522,7 +568,7 @@ def _accumulate(totals: Totals, daily: Daily, flows: dict) -> Totals:
     first_ttr, worst_ttr = _first_and_worst(totals.first_time_to_recover, totals.worst_time_to_recover,
                                             flows["ends"], flows["time_to_recover"], jnp.maximum)
     return Totals(
-        shortage_days=totals.shortage_days + flows["shortage"].astype(jnp.int32),
+        shortage_days=totals.shortage_days + flows["shortage"].astype(totals.shortage_days.dtype),
         episodes=totals.episodes + flows["starts"].astype(jnp.int32),
         unmet=totals.unmet + daily.unmet,
         demand=totals.demand + flows["demand"],
@@ -588,21 +634,24 @@ def simulate_scenario(
     scenario: Scenario,
     horizon: int,
     save_daily: bool = False,
+    temperature=0.0,
 ) -> tuple[Metrics, Daily | None]:
     """Run one scenario over ``horizon`` days (``lax.scan``) and reduce to metrics.
 
     ``horizon`` and ``save_daily`` are static. With ``save_daily`` the daily
     trajectories come back with a leading ``[horizon]`` axis; otherwise ``None`` and
-    only the running totals live in memory.
+    only the running totals live in memory. ``temperature``: see :func:`step` (0.0, the
+    default, is the exact engine; otherwise ``shortage_days`` is a float count).
     """
     initial = init_state(model, policy)
 
     def body(carry, _):
         state, totals = carry
-        new_state, daily, flows = step(model, policy, events, scenario, state)
+        new_state, daily, flows = step(model, policy, events, scenario, state, temperature)
         return (new_state, _accumulate(totals, daily, flows)), (daily if save_daily else None)
 
-    (final, totals), daily = jax.lax.scan(body, (initial, init_totals(model)), None, length=horizon)
+    totals0 = init_totals(model, smooth=not S.is_exact(temperature))
+    (final, totals), daily = jax.lax.scan(body, (initial, totals0), None, length=horizon)
     return _finish(model, initial, final, totals, horizon), daily
 
 
@@ -625,12 +674,38 @@ def simulate_batch(
     unchanged) and runs every policy on that one drawn model; a model without them
     compiles exactly the path it always had.
     """
+    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, 0.0)
+
+
+@functools.partial(jax.jit, static_argnames=("horizon", "save_daily"))
+def simulate_smooth(
+    model: Model,
+    policies: Policy,
+    events: EventSet,
+    base_key: jax.Array,
+    scenario_index: jnp.ndarray,
+    horizon: int,
+    temperature,
+    save_daily: bool = False,
+) -> tuple[Metrics, Daily | None]:
+    """The smoothed engine: :func:`simulate_batch` with the relaxations of
+    :mod:`simcore.core.smooth` at ``temperature`` (> 0; dimensionless, widths in units
+    of daily demand). Differentiable in ``model`` and ``policies``; ``temperature`` is
+    traced (annealing does not recompile). ``shortage_days`` is a float (relaxed count).
+    Converges to the exact engine as ``temperature -> 0`` (``tests/test_optimize.py``).
+    """
+    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily,
+                  jnp.asarray(temperature, jnp.float32))
+
+
+def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature):
     scenarios = sample_batch(events, base_key, scenario_index)
     if model.uncertainty is not None:  # static (pytree structure)
-        return _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily)
+        return _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily,
+                                   temperature)
 
     def one(policy, scenario):
-        return simulate_scenario(model, policy, events, scenario, horizon, save_daily)
+        return simulate_scenario(model, policy, events, scenario, horizon, save_daily, temperature)
 
     over_scenarios = jax.vmap(one, in_axes=(None, 0))
     return jax.vmap(over_scenarios, in_axes=(0, None))(policies, scenarios)
@@ -646,14 +721,15 @@ def drawn_policies(model: Model, drawn: Model, policies: Policy) -> Policy:
     return policies._replace(import_share=jnp.where(unchanged, drawn.import_share[None], policies.import_share))
 
 
-def _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily):
+def _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily,
+                        temperature=0.0):
     """Per scenario: draw the parameters once (outside the policy ``vmap``: every policy
     sees the same numbers), then run every policy. Output ``[policy, scenario, ...]``."""
 
     def per_scenario(index, scenario):
         drawn = draw_model(model, parameter_key(base_key, index))
         def one(policy):
-            return simulate_scenario(drawn, policy, events, scenario, horizon, save_daily)
+            return simulate_scenario(drawn, policy, events, scenario, horizon, save_daily, temperature)
         return jax.vmap(one)(drawn_policies(model, drawn, policies))
 
     return jax.vmap(per_scenario, out_axes=1)(scenario_index, scenarios)

@@ -12,7 +12,11 @@
   charts (median, 5–95 % band) of stocks, user prices and sector output over the days
   of the daily-kept scenarios (group ``daily``);
 * sweep stores: the cost–risk Pareto front, the response along the first levers and
-  the cost-effectiveness ranking table.
+  the cost-effectiveness ranking table;
+* optimisation stores (:mod:`simcore.analysis.optimize`): the cost–risk front of the
+  optimised mixes across budgets against the search, and the comparison table;
+* any store with a ``sensitivity`` group (:mod:`simcore.analysis.sensitivity`): the
+  tornado chart of elasticities and their table.
 
 Every axis names its unit; every figure's caption gives model, config, scenario count
 and seed. :func:`main_report` is the CLI entry (``simcore report STORE``).
@@ -68,11 +72,16 @@ def write_report(store_path, out_dir=None) -> Report:
     caption = F.caption_text(attrs)
     if attrs.get("kind") == "sweep":
         sections = _sweep_report(store_path, root, caption, report)
+    elif attrs.get("kind") == "optimize":
+        sections = _optimize_report(root, caption, report)
     else:
         sections = _run_report(store_path, root, caption, report)
     attribution = _open(store_path, "attribution")
     if attribution is not None:
         sections += _attribution_section(attribution, F.caption_text({**attrs, **attribution.attrs}), report)
+    sensitivity = _open(store_path, "sensitivity")
+    if sensitivity is not None and "elasticity" in sensitivity:
+        sections += _sensitivity_section(sensitivity.load(), F.caption_text({**attrs, **sensitivity.attrs}), report)
     for name, fig in report.figures.items():
         path = out / f"{name}.png"
         fig.savefig(path, dpi=110)
@@ -248,6 +257,48 @@ def _attribution_section(attribution: xr.Dataset, caption: str, report: Report) 
                            "expected_peak_price_change") if m in attribution]
     report.figures["shapley"] = F.shapley_figure(attribution, metrics, caption=caption)
     return [_figure_md("shapley", "Pillar effects: Shapley split"), format_attribution(attribution) + "\n"]
+
+
+# ----------------------------------------------------------------------------- optimisation, sensitivities
+
+def _optimize_report(root: xr.Dataset, caption: str, report: Report) -> list[str]:
+    result = root.load()
+    report.figures["optimize"] = F.optimize_figure(result, caption=caption)
+    cost_unit = result["budget"].attrs.get("units", "")
+    io_unit = result["optax_test_mean_loss"].attrs.get("units", "")
+    search = result.attrs.get("search", "search")
+    lines = [f"Optax (Adam on the smoothed engine, {result.attrs.get('steps')} steps, "
+             f"{result.attrs.get('train_scenarios')} training scenarios, temperature "
+             f"{result.attrs.get('temperature')}) against the best of a {search} search with the same number of "
+             f"exact evaluations; both evaluated on the exact engine on {result.attrs.get('test_scenarios')} fresh "
+             f"scenarios. Loss: expected value-added loss [{io_unit}] ± standard error; difference paired.", "",
+             f"| budget [{cost_unit}] | optax levels | optax loss | {search} levels | {search} loss | "
+             "optax − search | at least as good (≤ 2 SE) |", "|---:|---|---:|---|---:|---:|:-:|"]
+    levers = [str(v) for v in result["lever"].values]
+    for b in range(result.sizes["budget"]):
+        row = result.isel(budget=b)
+        opt = ", ".join(f"{n} = {v:.3g}" for n, v in zip(levers, row["optax_levels"].values))
+        sea = ", ".join(f"{n} = {v:.3g}" for n, v in zip(levers, row["search_levels"].values))
+        lines.append(f"| {float(row['budget']):.4g} | {opt} | {float(row['optax_test_mean_loss']):.4g} ± "
+                     f"{float(row['optax_test_se']):.2g} | {sea} | {float(row['search_test_mean_loss']):.4g} ± "
+                     f"{float(row['search_test_se']):.2g} | {float(row['difference_mean_loss']):.3g} ± "
+                     f"{float(row['difference_se']):.2g} | "
+                     f"{'yes' if bool(row['optax_at_least_as_good']) else 'NO'} |")
+    worse = int((~np.asarray(result["optax_at_least_as_good"].values, bool)).sum())
+    if worse:
+        report.notes.append(f"the optax answer is NOT as good as the {search} search (beyond 2 standard errors) "
+                            f"at {worse} of {result.sizes['budget']} budgets")
+    return [_figure_md("optimize", "Optimised mixes: cost against risk (Pareto front over the budgets)"),
+            "## Optimisation against the search\n\n" + "\n".join(lines) + "\n"]
+
+
+def _sensitivity_section(sensitivity: xr.Dataset, caption: str, report: Report) -> list[str]:
+    from simcore.analysis.sensitivity import format_sensitivities
+
+    metrics = [str(m) for m in sensitivity["metric"].values]
+    report.figures["tornado"] = F.tornado_figure(sensitivity, metrics, caption=caption)
+    return [_figure_md("tornado", "Sensitivity tornado: elasticities of the expected metrics"),
+            format_sensitivities(sensitivity) + "\n"]
 
 
 def main_report(store, out=None) -> int:

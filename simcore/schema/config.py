@@ -64,7 +64,7 @@ POLICY_LEVERS = {
     },
 }
 STOCKPILED = ("gov_stock_days", "private_extra_days")
-SECTIONS = ("run", "cluster", "sweep", "attribution", "events", "policies")
+SECTIONS = ("run", "cluster", "sweep", "attribution", "optimize", "events", "policies")
 
 
 @dataclass

@@ -566,6 +566,8 @@ class ConfigSpec(_Spec):
                                          "simcore.analysis.sweep; ignored by `simcore run`)")
     attribution: dict[str, Any] | None = Field(None, description="Shapley attribution settings (checked by "
                                                "simcore.analysis.shapley)")
+    optimize: dict[str, Any] | None = Field(None, description="Lever optimisation under a budget for `simcore "
+                                            "optimize` (checked by simcore.analysis.optimize; ignored by `simcore run`)")
     events: Annotated[list[EventSpec], MinLen(1)]
     policies: list[PolicySpec] = Field(default_factory=list)
 
