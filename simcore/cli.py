@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from simcore.schema.errors import positive_float, positive_int
+
 DEFAULT_MAX_STORE_GB = 20.0
 
 
@@ -152,26 +154,6 @@ def _port(text: str) -> int:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
-
-
 def _check_input_file(path: str, what: str) -> str | None:
     """A message if ``path`` cannot be read as a UTF-8 text file, else None."""
     p = Path(path)
@@ -210,8 +192,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a configured sweep and write a zarr store")
     run.add_argument("config", help="config file (TOML), e.g. configs/quickstart.toml")
-    run.add_argument("--scenarios", type=_positive_int, help="override run.scenarios (>= 1)")
-    run.add_argument("--chunk-size", type=_positive_int, help="override run.chunk_size (>= 1)")
+    run.add_argument("--scenarios", type=positive_int, help="override run.scenarios (>= 1)")
+    run.add_argument("--chunk-size", type=positive_int, help="override run.chunk_size (>= 1)")
     run.add_argument("--output", help="zarr store path (default: run.output or results/<config name>.zarr)")
     run.add_argument("--keep", choices=("per-scenario", "summary"),
                      help="store per-scenario arrays, or only per-chunk statistics (override run.keep)")
@@ -219,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="continue an interrupted run of the same config from its done chunks")
     run.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786): run chunks on a cluster "
                                          "(override the [cluster] section)")
-    run.add_argument("--max-store-gb", type=_positive_float, default=DEFAULT_MAX_STORE_GB,
+    run.add_argument("--max-store-gb", type=positive_float, default=DEFAULT_MAX_STORE_GB,
                      help=f"refuse runs whose store would exceed this size unless --yes (default "
                           f"{DEFAULT_MAX_STORE_GB:g})")
     run.add_argument("--yes", "-y", action="store_true", help="run even above --max-store-gb")
@@ -232,7 +214,10 @@ def _parser() -> argparse.ArgumentParser:
                        ("attribute", "Shapley attribution of a mix's risk reduction to its pillars or levers "
                                      "(python -m simcore.analysis.shapley --help)"),
                        ("optimize", "optimise a config's [optimize] levers under a budget with optax "
-                                    "(python -m simcore.analysis.optimize --help)")):
+                                    "(python -m simcore.analysis.optimize --help)"),
+                       ("sensitivity", "elasticities of the expected metrics to model parameters, gradients "
+                                       "checked against finite differences "
+                                       "(python -m simcore.analysis.sensitivity --help)")):
         forward = sub.add_parser(name, help=text, add_help=False)
         forward.add_argument("arguments", nargs=argparse.REMAINDER)
     serve = sub.add_parser("serve", help="run the Early Warning System HTTP service (docs/service.md)")
@@ -353,6 +338,9 @@ def main(argv=None) -> int:
     if args.command == "optimize":
         from simcore.analysis.optimize import main as optimize_main
         return optimize_main(args.arguments)
+    if args.command == "sensitivity":
+        from simcore.analysis.sensitivity import main as sensitivity_main
+        return sensitivity_main(args.arguments)
     from simcore.run.devices import configure_cpu_devices
     from simcore.schema.errors import InputError
 

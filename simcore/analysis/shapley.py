@@ -288,7 +288,7 @@ def main(argv=None) -> int:
     """``python -m simcore.analysis.shapley CONFIG POLICY [--players p1 p2 ...] [--store STORE]``."""
     from simcore.analysis.sweep import _config_without_analysis
 
-    parser = argparse.ArgumentParser(prog="python -m simcore.analysis.shapley",
+    parser = argparse.ArgumentParser(prog="simcore attribute",
                                      description="Shapley attribution of a policy mix's risk reduction")
     parser.add_argument("config")
     parser.add_argument("policy")

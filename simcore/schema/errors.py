@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import tomllib
 from pathlib import Path
 
@@ -55,3 +57,27 @@ def read_toml(path: Path, problems: Problems) -> dict:
         problems.add("syntax", f"not valid TOML: {exc}")
     problems.raise_if_any()
     raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- command-line value types
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (``--scenarios 0`` is an error, not "unset")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {value}")
+    return value
