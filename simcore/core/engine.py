@@ -406,23 +406,15 @@ def step(
     # release could never catch up), otherwise as soon as the private stock left after
     # today's flows would not cover today's demand.
     cap_below_shortfall = S.greater(shortfall, policy.release_rate * base_demand, temperature, base_demand)
-    if exact:
-        would_go_short = (state.private_stock + arrivals - demand < 0) | cap_below_shortfall
-    else:
-        would_go_short = S.either(S.greater(demand, state.private_stock + arrivals, temperature, base_demand),
-                                  cap_below_shortfall)
-    decided = since_alarm >= policy.release_delay_days
-    if exact:
-        triggered = (
-            (shortfall > 0)
-            & ((shortfall > policy.release_trigger_shortfall * base_demand) | would_go_short)
-            & decided
-        )
-    else:  # relaxed levels in [0, 1]; the decision clock (whole days) stays exact
-        triggered = (S.greater(shortfall, 0.0, temperature, base_demand)
-                     * S.either(S.greater(shortfall, policy.release_trigger_shortfall * base_demand, temperature,
-                                          base_demand), would_go_short)
-                     * decided)
+    would_go_short = S.either(S.greater(demand, state.private_stock + arrivals, temperature, base_demand),
+                              cap_below_shortfall)
+    decided = since_alarm >= policy.release_delay_days  # the decision clock (whole days) stays exact
+    triggered = S.both(
+        S.greater(shortfall, 0.0, temperature, base_demand),
+        S.either(S.greater(shortfall, policy.release_trigger_shortfall * base_demand, temperature, base_demand),
+                 would_go_short),
+        decided,
+    )
     release = S.select(
         triggered,
         S.smooth_min(S.smooth_min(policy.release_rate * base_demand, state.gov_stock, temperature, base_demand),
@@ -448,11 +440,8 @@ def step(
 
     # 7. refill the government stock from suppliers' headroom once the crisis is over
     gov_target = base_demand * policy.gov_stock_days * model.storable
-    if exact:
-        normal_again = (shortfall <= tol) & (target - private_stock <= tol)
-    else:
-        normal_again = ((1.0 - S.greater(shortfall, tol, temperature, base_demand))
-                        * (1.0 - S.greater(target - private_stock, tol, temperature, base_demand)))
+    normal_again = S.both(S.at_most(shortfall, tol, temperature, base_demand),
+                          S.at_most(target - private_stock, tol, temperature, base_demand))
     refill_room = S.relu(headroom - restock, temperature, base_demand)
     refill = S.select(
         normal_again,

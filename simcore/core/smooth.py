@@ -79,6 +79,27 @@ def greater(a, b, temperature, scale=1.0):
     return u * u * (3.0 - 2.0 * u)
 
 
+def at_most(a, b, temperature, scale=1.0):
+    """``a <= b`` as a boolean (temperature 0.0), else ``1 - greater(a, b)``."""
+    if is_exact(temperature):
+        return a <= b
+    return 1.0 - greater(a, b, temperature, scale)
+
+
+def both(*levels):
+    """Logical and of levels: ``&`` when all are booleans, else their product (booleans
+    count as 0 or 1)."""
+    if all(level.dtype == bool for level in levels):
+        out = levels[0]
+        for level in levels[1:]:
+            out = out & level
+        return out
+    out = levels[0]
+    for level in levels[1:]:
+        out = out * level
+    return out
+
+
 def either(*levels):
     """Logical or of :func:`greater` results: ``|`` for booleans, ``max`` for relaxed levels."""
     out = levels[0]
