@@ -80,6 +80,7 @@ import xarray as xr
 
 from simcore.analysis import levers as lever_paths
 from simcore.analysis.costs import CostAssumptions, mix_costs
+from simcore.core.compile import engine_jit
 from simcore.core.engine import simulate_batch, simulate_smooth
 from simcore.core.model import Policy
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
@@ -353,7 +354,7 @@ def policy_from_values(base: Policy, masks: dict, values) -> Policy:
     return Policy(**{k: jnp.asarray(v, jnp.float32)[None] for k, v in fields.items()})
 
 
-@functools.partial(jax.jit, static_argnames=("horizon", "cvar_weight"))
+@functools.partial(engine_jit, static_argnames=("horizon", "cvar_weight"))
 def _smooth_objective(x, model, base, masks, low, span, events, base_key, index, temperature, horizon,
                       cvar_weight):
     """Smoothed risk at scaled levels ``x`` and its gradient (compiled once per shape)."""

@@ -45,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from simcore.core.compile import engine_jit
 from simcore.core.engine import simulate_batch, simulate_smooth
 from simcore.core.model import Model, Policy
 
@@ -126,7 +127,7 @@ def _one(policy: Policy) -> Policy:
     return jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], policy)
 
 
-@functools.partial(jax.jit, static_argnames=("horizon",))
+@functools.partial(engine_jit, static_argnames=("horizon",))
 def smooth_values_and_jacobian(model, policy, events, base_key, index, masks, temperature, horizon):
     """Smoothed expected metrics ``[K]`` and their Jacobian ``[K, n]`` in ``ln theta``
     (compiled once per shape; ``temperature`` is traced)."""
@@ -141,7 +142,7 @@ def smooth_values_and_jacobian(model, policy, events, base_key, index, masks, te
     return f(zero), jax.jacrev(f)(zero)
 
 
-@functools.partial(jax.jit, static_argnames=("horizon",))
+@functools.partial(engine_jit, static_argnames=("horizon",))
 def exact_values(model, policy, events, base_key, index, masks, log_factors, horizon):
     """Exact expected metrics ``[R, K]`` at ``R`` rows of ``log_factors`` ``[R, n]`` (one
     compiled function for all finite-difference points)."""

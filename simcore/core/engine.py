@@ -56,6 +56,7 @@ import jax.numpy as jnp
 
 from simcore.core.disruptions import EventSet, Scenario, announced_cut, availability, in_announcement, sample_batch
 from simcore.core import smooth as S
+from simcore.core.compile import engine_jit
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
 from simcore.core.uncertainty import draw_model, hidden_cut, hidden_factor, parameter_key
 
@@ -644,7 +645,7 @@ def simulate_scenario(
     return _finish(model, initial, final, totals, horizon), daily
 
 
-@functools.partial(jax.jit, static_argnames=("horizon", "save_daily"))
+@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
 def simulate_batch(
     model: Model,
     policies: Policy,
@@ -666,7 +667,7 @@ def simulate_batch(
     return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, 0.0)
 
 
-@functools.partial(jax.jit, static_argnames=("horizon", "save_daily"))
+@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
 def simulate_smooth(
     model: Model,
     policies: Policy,
@@ -724,7 +725,7 @@ def _simulate_uncertain(model, policies, events, base_key, scenario_index, scena
     return jax.vmap(per_scenario, out_axes=1)(scenario_index, scenarios)
 
 
-@functools.partial(jax.jit, static_argnames=("horizon", "save_daily"))
+@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
 def simulate_given(
     model: Model,
     policies: Policy,

@@ -30,6 +30,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from simcore.core.compile import engine_jit
 from simcore.core.engine import simulate_batch
 from simcore.schema.errors import InputError
 
@@ -132,7 +133,7 @@ def sharded_simulate_batch(mesh: Mesh, horizon: int):
     mapped = jax.shard_map(local, mesh=mesh,
                            in_specs=(replicated, replicated, replicated, replicated, PartitionSpec(SCENARIO_AXIS)),
                            out_specs=PartitionSpec(None, SCENARIO_AXIS), check_vma=False)
-    return jax.jit(mapped)
+    return engine_jit(mapped)
 
 
 def device_summary(mesh: Mesh | None = None) -> dict:

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from simcore.schema.config import RunConfig
+from simcore.core.compile import engine_jit
 from simcore.core.disruptions import EventSet, no_disruption, sample_batch
 from simcore.core.engine import simulate_batch, simulate_given
 from simcore.core.model import stack_policies
@@ -53,7 +54,7 @@ class Simulation:
         return jax.random.PRNGKey(self.seed)
 
 
-_sample_chunk = jax.jit(sample_batch)
+_sample_chunk = engine_jit(sample_batch)
 
 
 def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Dataset:

@@ -1,0 +1,90 @@
+"""How the engine's entry points are compiled: ``jax.jit`` with simcore's XLA options.
+
+Why
+    jaxlib 0.10 on CPU hands reductions (``sum``, ``min``, ``max`` over a trailing axis)
+    to YNNPACK library fusions. The engine's reductions run over short axes (origins,
+    sectors, products: 5 to 200 entries) for thousands of scenarios at once, and there
+    those library calls cost about 20 ns per element, several times XLA's own loops:
+    on the Japan model one day step spent over 80 % of its time in them
+    (``results/benchmarks/xla-options-*.json``: 4-5x the throughput without them, the
+    same results bit for bit). So the engine's outer ``jit`` calls compile with YNNPACK
+    fusions off (``xla_cpu_experimental_ynn_fusion_type`` empty), per function: the
+    caller's other JAX code and the global ``XLA_FLAGS`` are left alone. The option
+    is a CPU one; other backends ignore it.
+
+``SIMCORE_XLA_LIBRARY_FUSIONS=default`` (read at import) keeps XLA's defaults, for
+comparisons (``benchmarks/xla_options.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import jax
+
+LIBRARY_FUSIONS_ENV = "SIMCORE_XLA_LIBRARY_FUSIONS"
+_CHOICES = {"off": {"xla_cpu_experimental_ynn_fusion_type": ""}, "default": {}}
+
+
+def engine_compiler_options(environ=None) -> dict[str, str]:
+    """The XLA compiler options of the engine's jitted functions (see the module doc).
+    Raises ``ValueError`` for an unknown ``SIMCORE_XLA_LIBRARY_FUSIONS``."""
+    environ = os.environ if environ is None else environ
+    choice = environ.get(LIBRARY_FUSIONS_ENV, "off").strip().lower() or "off"
+    if choice not in _CHOICES:
+        raise ValueError(f"{LIBRARY_FUSIONS_ENV} must be one of {', '.join(_CHOICES)}, got {choice!r}")
+    return dict(_CHOICES[choice])
+
+
+ENGINE_COMPILER_OPTIONS = engine_compiler_options()
+
+
+class EngineFunction:
+    """A jitted function compiled with :data:`ENGINE_COMPILER_OPTIONS` when called at the
+    top level, and as a plain ``jax.jit`` when traced inside another transformation
+    (JAX accepts compiler options on the outermost ``jit`` only; there the caller's
+    ``jit`` decides). ``lower``, ``eval_shape`` and ``trace`` follow the top-level one."""
+
+    def __init__(self, fun, **jit_kwargs):
+        functools.update_wrapper(self, fun)
+        self._plain = jax.jit(fun, **jit_kwargs)
+        self._tuned = jax.jit(fun, compiler_options=ENGINE_COMPILER_OPTIONS, **jit_kwargs) \
+            if ENGINE_COMPILER_OPTIONS else self._plain
+
+    def __call__(self, *args, **kwargs):
+        if self._tuned is self._plain or _under_trace(args, kwargs):
+            return self._plain(*args, **kwargs)
+        return self._tuned(*args, **kwargs)
+
+    def lower(self, *args, **kwargs):
+        return self._tuned.lower(*args, **kwargs)
+
+    def trace(self, *args, **kwargs):
+        return self._tuned.trace(*args, **kwargs)
+
+    def eval_shape(self, *args, **kwargs):
+        return self._plain.eval_shape(*args, **kwargs)
+
+
+def _under_trace(args, kwargs) -> bool:
+    """True when any argument is a tracer (the call is inside jit, vmap, grad, ...), or
+    when JAX is tracing anyway (arguments closed over inside an outer ``jit``)."""
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves((args, kwargs))):
+        return True
+    return _trace_state_clean is not None and not _trace_state_clean()
+
+
+try:  # JAX's own test of "no transformation is tracing" (private; without it, tracers only)
+    from jax._src.core import trace_state_clean as _trace_state_clean
+except ImportError:  # pragma: no cover - depends on the JAX version
+    _trace_state_clean = None
+
+
+def engine_jit(fun=None, **jit_kwargs):
+    """:class:`EngineFunction` of ``fun``: ``jax.jit`` with :data:`ENGINE_COMPILER_OPTIONS`
+    at the top level; usable as ``engine_jit(f)``, ``@engine_jit`` or
+    ``functools.partial(engine_jit, static_argnames=...)``."""
+    if fun is None:
+        return lambda f: EngineFunction(f, **jit_kwargs)
+    return EngineFunction(fun, **jit_kwargs)
