@@ -9,6 +9,7 @@ do not depend on whether the run was interrupted, resumed or spread over workers
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -139,8 +140,11 @@ def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict | None]:
     from simcore.core.engine import simulate_batch
 
     index = jnp.arange(plan.chunk_size, dtype=jnp.uint32)
-    metrics_shape, _ = jax.eval_shape(simulate_batch, sim.loaded.model, sim.policies, sim.events, sim.base_key,
-                                      index, horizon=sim.horizon_days)
+    # the horizon is a static argument: bound by closure, as jax.eval_shape treats every
+    # argument it is given as traced
+    simulate_shapes = functools.partial(simulate_batch, horizon=sim.horizon_days)
+    metrics_shape, _ = jax.eval_shape(simulate_shapes, sim.loaded.model, sim.policies, sim.events, sim.base_key,
+                                      index)
     draws_shape = jax.eval_shape(sample_batch, sim.events, sim.base_key, index)
 
     def zeros(shape_struct, scenario_axis):
