@@ -194,7 +194,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="config file (TOML), e.g. configs/quickstart.toml")
     run.add_argument("--scenarios", type=positive_int, help="override run.scenarios (>= 1)")
     run.add_argument("--chunk-size", type=positive_int, help="override run.chunk_size (>= 1)")
-    run.add_argument("--output", help="zarr store path (default: run.output or results/<config name>.zarr)")
+    run.add_argument("--output", help="zarr store: a path or an fsspec URL such as s3://bucket/runs/a.zarr "
+                                      "(default: run.output or results/<config name>.zarr)")
     run.add_argument("--keep", choices=("per-scenario", "summary"),
                      help="store per-scenario arrays, or only per-chunk statistics (override run.keep)")
     run.add_argument("--resume", action="store_true",
@@ -255,7 +256,7 @@ def _schema_command(args) -> int:
 
 def _run_command(args) -> int:
     from simcore.run.job import Job
-    from simcore.run.store import OutputError
+    from simcore.run.store import OutputError, StoreLocation
     from simcore.schema.config import load_config
     from simcore.schema.errors import InputError
 
@@ -271,7 +272,8 @@ def _run_command(args) -> int:
     except (OSError, UnicodeDecodeError) as exc:  # e.g. the model file is a directory or not UTF-8
         return _fail(f"cannot read an input of {args.config}: {exc}")
     scenarios = args.scenarios or config.scenarios
-    output = Path(args.output or config.output or Path("results") / f"{Path(args.config).stem}.zarr")
+    # a path or an fsspec URL: kept as text (Path() would fold the '//' of a URL)
+    output = str(args.output or config.output or Path("results") / f"{Path(args.config).stem}.zarr")
     scheduler = args.scheduler or _cluster_address(config)
     loaded = config.loaded
     say(f"simcore: model {loaded.name!r} ({len(loaded.products)} products, {len(loaded.origins)} origins, "
@@ -309,7 +311,8 @@ def _run_command(args) -> int:
         print(format_summary(summary, effects))
         print(f"\nresults written to {output} (groups: root per-scenario, summary, effects, normal_times"
               f"{', daily' if getattr(config, 'daily_scenarios', 0) else ''})")
-        print(f"figures and an index page: simcore report {output}")
+        if not StoreLocation(output).is_url:  # simcore report reads and writes local folders only
+            print(f"figures and an index page: simcore report {output}")
     return 0
 
 

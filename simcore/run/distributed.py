@@ -6,13 +6,17 @@ chunk on the worker's own devices and writes its region of the shared store itse
 so only small results travel back. A task whose worker dies is re-run elsewhere by the
 scheduler; region writes are idempotent, so a chunk written twice is safe, and the
 done marker is set only once, by the client, after the data is in place.
+
+The shared store is a path every worker sees under the same name (a shared filesystem)
+or an fsspec URL (``s3://``, ``gs://``, ``file://`` on a shared mount): each task gets
+the :class:`~simcore.run.store.StoreLocation` (URL and ``storage_options``) and opens
+the store itself.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 
 def _client(scheduler):
@@ -33,25 +37,30 @@ def _client(scheduler):
         raise OutputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
 
 
-def _chunk_task(sim, plan, path: str, index: int) -> tuple[int, int]:
-    """Runs on a worker: compute chunk ``index`` and write it; returns (index, scenarios)."""
+def _chunk_task(sim, plan, location, index: int) -> tuple[int, int]:
+    """Runs on a worker: compute chunk ``index`` and write it into the store at
+    ``location`` (a :class:`~simcore.run.store.StoreLocation`); returns (index, scenarios)."""
     from simcore.run.job import write_chunk
 
-    return index, write_chunk(sim, plan, path, index)
+    return index, write_chunk(sim, plan, location, index)
 
 
-def run_chunks(scheduler, sim, plan, path: str | Path, chunks: Iterable[int],
+def run_chunks(scheduler, sim, plan, path, chunks: Iterable[int],
                on_done: Callable[[int], None] | None = None) -> None:
-    """Compute and write ``chunks`` of ``plan`` into the store at ``path`` on a Dask cluster.
+    """Compute and write ``chunks`` of ``plan`` into the store at ``path`` (a path, an
+    fsspec URL or a :class:`~simcore.run.store.StoreLocation`) on a Dask cluster.
 
     ``scheduler``: an address (``tcp://host:8786``) or a ``distributed.Client``. The store
-    path must be reachable under the same name from every worker (a shared filesystem).
+    must be reachable under the same name from every worker: a shared filesystem path,
+    or a URL whose credentials the workers have (their environment, or the location's
+    ``storage_options``, which travel with each task).
     ``on_done(scenarios)`` is called on the client as each chunk is marked done.
     """
     from distributed import as_completed
 
     from simcore.run import store
 
+    location = store.as_location(path)
     chunks = list(chunks)
     if not chunks:
         return
@@ -59,12 +68,12 @@ def run_chunks(scheduler, sim, plan, path: str | Path, chunks: Iterable[int],
     try:
         sim_on_workers = client.scatter(sim, broadcast=True, hash=False)
         run_id = uuid.uuid4().hex[:8]
-        futures = [client.submit(_chunk_task, sim_on_workers, plan, str(path), index,
+        futures = [client.submit(_chunk_task, sim_on_workers, plan, location, index,
                                  key=f"simcore-chunk-{run_id}-{index}", pure=False, retries=2)
                    for index in chunks]
         for future in as_completed(futures):
             index, count = future.result()
-            store.mark_done(path, index)
+            store.mark_done(location, index)
             if on_done is not None:
                 on_done(count)
     finally:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -113,7 +111,7 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[
                    {name: value[:count] for name, value in draws.items()})
 
 
-def store_chunk(sim: Simulation, plan: RunPlan, path: str | Path, index: int, first: int, metrics: dict,
+def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
                 draws: dict) -> int:
     """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics into the
     store at ``path``; not its done marker (the caller sets it once this returns).
@@ -126,7 +124,7 @@ def store_chunk(sim: Simulation, plan: RunPlan, path: str | Path, index: int, fi
     return next(iter(metrics.values())).shape[1]
 
 
-def write_chunk(sim: Simulation, plan: RunPlan, path: str | Path, index: int) -> int:
+def write_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int) -> int:
     """Compute and store one chunk (a cluster task); returns its number of scenarios."""
     (item,) = list(iter_plan_chunks(sim, plan, [index]))
     return store_chunk(sim, plan, path, *item)
@@ -189,12 +187,13 @@ class Job:
     """
 
     config: object
-    output: Path
+    output: store.Where
     scenarios: int | None = None
     chunk_size: int | None = None
     keep: str | None = None
     resume: bool = False
     log: object = print
+    storage_options: dict | None = None
     sim: Simulation | None = None
     plan: RunPlan | None = None
     todo: list[int] = field(default_factory=list)
@@ -204,8 +203,9 @@ class Job:
     _template_stats: dict | None = None
 
     def __post_init__(self):
-        self.output = Path(self.output)
-        self.partial = store.partial_path(self.output)
+        # a path or an fsspec URL; the partial store and the lock sit beside it
+        self.output = store.as_location(self.output, self.storage_options)
+        self.partial = self.output.sibling(store.PARTIAL_SUFFIX)
 
     # -- context: the lock
     def __enter__(self) -> "Job":
@@ -221,7 +221,7 @@ class Job:
         keep = self.keep or getattr(config, "keep", None) or "per-scenario"
         if keep not in KEEP_CHOICES:
             raise OutputError(f"keep must be one of {', '.join(KEEP_CHOICES)}, got {keep!r}")
-        store.check_writable(self.output)
+        store.check_writable(self.output)  # unknown protocol, missing backend, unwritable: before compiling
         self._lock = store.OutputLock(self.output).acquire()
 
         config_text = _file_text(getattr(config, "path", None))
@@ -301,11 +301,11 @@ class Job:
         return all(attrs.get(k) == v for k, v in wanted.items())
 
     def _create(self) -> None:
-        # lay out beside, then rename: a '.partial' store always has its full layout
-        staging = self.partial.with_name(self.partial.name + ".new")
+        # lay out beside, then move into place (a rename locally; at a URL a copy whose root
+        # metadata comes last): a '.partial' store that opens always has its full layout
+        staging = self.partial.sibling(".new")
         for old in (staging, self.partial):
-            if old.exists():
-                shutil.rmtree(old)
+            store.delete_store(old)
         sim, plan = self.sim, self.plan
         attrs = dict(run_attributes(sim, plan.n_scenarios))
         attrs.update(_versions())
@@ -320,7 +320,7 @@ class Job:
         coords = {name: self._template_ds[name].values for name in ("policy", "product", "sector", "event")}
         store.create_store(staging, per_scenario, n_scenarios=plan.n_scenarios,
                            chunk_size=plan.chunk_size, coords=coords, attrs=attrs)
-        os.replace(staging, self.partial)
+        store.replace_store(staging, self.partial)
 
     # -- estimates
     def estimated_store_bytes(self) -> int:
@@ -426,16 +426,20 @@ class NullProgress:
     def stop(self) -> None: ...
 
 
-def run_to_store(config, output: str | Path, *, scenarios: int | None = None, chunk_size: int | None = None,
-                 keep: str | None = None, resume: bool = False, scheduler=None, progress=None, log=print):
-    """Run the sweep of ``config`` into the store ``output``; returns ``(summary, effects)``.
+def run_to_store(config, output: store.Where, *, scenarios: int | None = None, chunk_size: int | None = None,
+                 keep: str | None = None, resume: bool = False, scheduler=None, progress=None, log=print,
+                 storage_options: dict | None = None):
+    """Run the sweep of ``config`` into the store ``output`` (a path or an fsspec URL);
+    returns ``(summary, effects)``.
 
     Writes ``output.partial`` under the lock ``output.lock`` and replaces ``output`` only
     when complete. ``resume``: continue an interrupted run's done chunks. ``scheduler``:
     a Dask scheduler address (or ``distributed.Client``) to send chunks to.
+    ``storage_options``: options of the URL's fsspec filesystem (credentials, endpoint);
+    with a scheduler they travel to the workers with each task.
     Raises :class:`~simcore.run.store.OutputError` for unusable outputs.
     """
-    with Job(config, Path(output), scenarios=scenarios, chunk_size=chunk_size, keep=keep, resume=resume,
-             log=log) as job:
+    with Job(config, output, scenarios=scenarios, chunk_size=chunk_size, keep=keep, resume=resume,
+             log=log, storage_options=storage_options) as job:
         job.prepare()
         return job.run(progress=progress, scheduler=scheduler)

@@ -16,9 +16,16 @@ Layout of ``NAME.zarr`` (see ``docs/running.md``):
   (:mod:`simcore.run.stats`), one ``.npz`` blob per chunk (``chunk_stats/<index>``);
 * groups written at the end: ``summary``, ``effects``, ``normal_times``, ``daily``.
 
-Safety: a run writes ``NAME.zarr.partial`` beside the target under a lock file
+The store lives at a local path or an fsspec URL (:class:`StoreLocation`; zarr opens a
+URL through its ``FsspecStore``).
+
+Safety: a run writes ``NAME.zarr.partial`` beside the target under a lock
 ``NAME.zarr.lock`` and replaces ``NAME.zarr`` only when complete (:func:`publish`),
-so an older complete result survives a failed or interrupted run.
+so an older complete result survives a failed or interrupted run. On a local
+filesystem (a path or a ``file://`` URL) the lock is created with ``O_EXCL`` and the
+replace is an atomic rename; elsewhere (object stores) the lock is created in fsspec's
+exclusive mode where the backend has one, and the replace is a copy that writes the
+root ``zarr.json`` last (:func:`replace_store` says what a reader can see meanwhile).
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import posixpath
 import shutil
 import socket
 import time
+import uuid
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +49,7 @@ PARTIAL_SUFFIX = ".partial"
 LOCK_SUFFIX = ".lock"
 CHUNK_DONE = "chunk_done"
 CHUNK_STATS_GROUP = "chunk_stats"
+ROOT_METADATA = "zarr.json"  # zarr v3: the root group's metadata (attributes, consolidated metadata)
 
 
 class OutputError(Exception):
@@ -57,23 +67,135 @@ def _quiet():
         yield
 
 
-# ---------------------------------------------------------------- paths and the lock
+# ---------------------------------------------------------------- where a store lives
 
-def partial_path(target: str | Path) -> Path:
-    target = Path(target)
-    return target.with_name(target.name + PARTIAL_SUFFIX)
+class StoreLocation:
+    """Where a store (or its ``.partial`` / ``.lock`` sibling) lives: a local path, or an
+    fsspec URL (``s3://bucket/runs/a.zarr``, ``gs://...``, ``file:///shared/a.zarr``,
+    ``memory://a.zarr``) with the ``storage_options`` of its fsspec filesystem.
+
+    Small and picklable: cluster tasks receive one and open the store themselves. A
+    URL's filesystem is looked up only when it is used, so building a location never
+    fails; :func:`check_writable` reports unknown protocols and missing backends.
+    """
+
+    def __init__(self, where: str | os.PathLike, storage_options: dict | None = None):
+        text = os.fspath(where)
+        self.is_url = "://" in text
+        if storage_options and not self.is_url:
+            raise OutputError(f"storage_options apply to fsspec URLs only, not to the local path {text}")
+        self.url = text.rstrip("/") if self.is_url else str(Path(text))
+        self.storage_options = dict(storage_options or {})
+
+    def __str__(self) -> str:
+        return self.url
+
+    def __repr__(self) -> str:
+        return f"StoreLocation({self.url!r})"
+
+    def sibling(self, suffix: str) -> "StoreLocation":
+        """``NAME<suffix>`` beside this location (``.partial``, ``.lock``), same filesystem."""
+        return StoreLocation(self.url + suffix, self.storage_options)
+
+    def filesystem(self):
+        """``(fsspec filesystem, path on it)``. Raises :class:`OutputError` naming an unknown
+        protocol, a missing backend package or options the backend refuses."""
+        import fsspec
+        from fsspec.implementations.local import LocalFileSystem
+
+        if not self.is_url:
+            return LocalFileSystem(), str(Path(self.url).absolute())
+        # chained URLs (simplecache::s3://...) name one protocol per link
+        for protocol in (link.split("://", 1)[0] for link in self.url.split("::")):
+            try:
+                fsspec.get_filesystem_class(protocol)
+            except ValueError:
+                raise OutputError(f"output {self.url}: unknown protocol {protocol!r}; fsspec knows "
+                                  f"{', '.join(sorted(fsspec.available_protocols()))}") from None
+            except ImportError as exc:
+                raise OutputError(f"output {self.url}: the {protocol}:// filesystem needs a package that is not "
+                                  f"installed ({exc}); for s3:// and gs:// pip install 'simcore[cloud]'") from None
+        try:
+            return fsspec.core.url_to_fs(self.url, **self.storage_options)
+        except Exception as exc:  # each backend raises its own errors for options it refuses
+            raise OutputError(f"output {self.url}: cannot open its filesystem: {type(exc).__name__}: {exc}") from None
+
+    @property
+    def local_path(self) -> Path | None:
+        """The path on this machine's filesystem (a plain path, or a ``file://`` URL), where
+        the lock and the replace use POSIX guarantees; None elsewhere."""
+        if not self.is_url:
+            return Path(self.url)
+        from fsspec.implementations.local import LocalFileSystem
+
+        fs, path = self.filesystem()
+        return Path(path) if isinstance(fs, LocalFileSystem) else None
+
+    def zarr_store(self):
+        """What zarr and xarray open: the path itself, or a zarr ``FsspecStore``."""
+        if not self.is_url:
+            return Path(self.url)
+        from zarr.storage import FsspecStore
+
+        options = dict(self.storage_options)
+        if self.local_path is not None:
+            options.setdefault("auto_mkdir", True)  # zarr writes keys into folders not made yet
+        return FsspecStore.from_url(self.url, storage_options=options)
+
+    def exists(self) -> bool:
+        local = self.local_path
+        if local is not None:
+            return local.exists()
+        fs, path = self.filesystem()
+        return fs.exists(path)
 
 
-def lock_path(target: str | Path) -> Path:
-    target = Path(target)
-    return target.with_name(target.name + LOCK_SUFFIX)
+Where = str | Path | StoreLocation  # a store as the functions below accept it
 
 
-def check_writable(target: str | Path) -> Path:
-    """Make sure ``target`` (a directory store) can be written, before anything is
-    computed: its parent is created if needed and must be a writable directory, and the
-    target, if it exists, must be a directory. Raises :class:`OutputError`."""
-    target = Path(target)
+def as_location(where: Where, storage_options: dict | None = None) -> StoreLocation:
+    """``where`` as a :class:`StoreLocation` (``storage_options``, if given, replace its own)."""
+    if isinstance(where, StoreLocation) and storage_options is None:
+        return where
+    return StoreLocation(where.url if isinstance(where, StoreLocation) else where, storage_options)
+
+
+def _shown(location: StoreLocation) -> Path | str:
+    """A location as users name it: a Path for a local path, the URL for a URL."""
+    return location.url if location.is_url else Path(location.url)
+
+
+def partial_path(target: Where) -> Path | str:
+    """``NAME.zarr.partial`` beside ``target``: a Path for a local path, a URL for a URL."""
+    return _shown(as_location(target).sibling(PARTIAL_SUFFIX))
+
+
+def lock_path(target: Where) -> Path | str:
+    """``NAME.zarr.lock`` beside ``target``: a Path for a local path, a URL for a URL."""
+    return _shown(as_location(target).sibling(LOCK_SUFFIX))
+
+
+# ---------------------------------------------------------------- checks and the lock
+
+def check_writable(target: Where, storage_options: dict | None = None) -> Path | str:
+    """Make sure ``target`` (a directory store, at a path or a URL) can be written, before
+    anything is computed; returns it (a Path, or the URL). Raises :class:`OutputError`.
+
+    Local filesystem: the parent is created if needed and must be a writable directory,
+    and the target, if it exists, a directory. URL: the protocol must be known and its
+    backend installed, the target must not be a file, and a probe object beside it
+    must be writable (this catches a missing bucket, missing credentials, a read-only
+    filesystem)."""
+    location = as_location(target, storage_options)
+    local = location.local_path
+    if local is not None:
+        _check_local_writable(local)
+    else:
+        _check_remote_writable(location)
+    return _shown(location)
+
+
+def _check_local_writable(target: Path) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(f"output {target} exists and is not a directory (a zarr store is a directory)")
     parent = target.parent if str(target.parent) else Path(".")
@@ -89,7 +211,24 @@ def check_writable(target: str | Path) -> Path:
         probe.unlink()
     except OSError as exc:
         raise OutputError(f"output folder {parent} is not writable: {exc.strerror or exc}") from None
-    return target
+
+
+def _check_remote_writable(location: StoreLocation) -> None:
+    fs, path = location.filesystem()
+    parent = posixpath.dirname(path)
+    if not parent:  # s3://bucket: its siblings NAME.partial, NAME.lock would be other buckets
+        raise OutputError(f"output {location} names no folder: put the store inside a bucket or folder, "
+                          f"e.g. {location.url}/results/run.zarr")
+    probe = posixpath.join(parent, f".simcore-write-test-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        is_file = fs.isfile(path)
+        if not is_file:
+            fs.pipe_file(probe, b"")
+            fs.rm_file(probe)
+    except Exception as exc:  # each backend raises its own errors: no bucket, no credentials, read-only
+        raise OutputError(f"output {location} is not writable: {type(exc).__name__}: {exc}") from None
+    if is_file:
+        raise OutputError(f"output {location} exists and is a file (a zarr store is a folder of objects)")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -102,58 +241,115 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _create_exclusive(location: StoreLocation, data: bytes) -> bool:
+    """Create the file or object ``location`` holding ``data`` unless it exists (then
+    False). Local: ``O_EXCL``. URL: fsspec's exclusive mode ``"xb"`` (S3 conditional
+    writes, GCS / Azure preconditions, with current backends); a backend without it
+    gets check-then-write, which a writer starting in the same instant can race."""
+    local = location.local_path
+    if local is not None:
+        try:
+            fd = os.open(local, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise OutputError(f"cannot create the lock file {local}: {exc.strerror or exc}") from None
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return True
+    fs, path = location.filesystem()
+    try:
+        if fs.exists(path):  # also the only test where a backend ignores "xb"
+            return False
+        try:
+            with fs.open(path, "xb") as handle:
+                handle.write(data)
+        except (NotImplementedError, ValueError):  # this backend has no exclusive mode
+            fs.pipe_file(path, data)
+    except FileExistsError:
+        return False
+    except Exception as exc:  # each backend raises its own errors
+        raise OutputError(f"cannot create the lock {location}: {type(exc).__name__}: {exc}") from None
+    return True
+
+
+def _read_bytes(location: StoreLocation) -> bytes | None:
+    try:
+        local = location.local_path
+        if local is not None:
+            return local.read_bytes()
+        fs, path = location.filesystem()
+        return fs.cat_file(path)
+    except (OSError, OutputError):  # FileNotFoundError included: gone meanwhile
+        return None
+
+
+def _remove_file(location: StoreLocation) -> None:
+    local = location.local_path
+    if local is not None:
+        local.unlink(missing_ok=True)
+        return
+    fs, path = location.filesystem()
+    try:
+        fs.rm_file(path)
+    except FileNotFoundError:
+        pass
+
+
 class OutputLock:
-    """An exclusive lock on an output store: ``NAME.zarr.lock`` created with ``O_EXCL``,
-    holding the owner's pid, host and start time.
+    """An exclusive lock on an output store: ``NAME.zarr.lock`` beside it, holding the
+    owner's pid, host, start time and a random token, created only if absent
+    (:func:`_create_exclusive`) and read back, so a writer that lost a race on a
+    backend without an atomic exclusive mode still notices.
 
     A lock left by a dead process on this host (killed run) is taken over; a live
     owner, or an owner on another host, gives :class:`OutputError`.
     """
 
-    def __init__(self, target: str | Path):
-        self.path = lock_path(target)
+    def __init__(self, target: Where, storage_options: dict | None = None):
+        self.target = as_location(target, storage_options)
+        self.location = self.target.sibling(LOCK_SUFFIX)
+        self.path = _shown(self.location)
         self.held = False
 
     def acquire(self) -> "OutputLock":
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "token": uuid.uuid4().hex}
         for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
+            if _create_exclusive(self.location, json.dumps(me).encode()):
+                if self._owner() == me:
+                    self.held = True
+                    return self
+                owner = self._owner()  # overwritten by a writer that raced us: it holds the lock
+            else:
                 owner = self._owner()
                 if owner is not None and owner.get("host") == me["host"] and not _pid_alive(int(owner["pid"])):
-                    self.path.unlink(missing_ok=True)  # stale: its run was killed
+                    _remove_file(self.location)  # stale: its run was killed
                     continue
+            if owner is None:
+                # written just now by another process (not yet filled) or garbage
+                time.sleep(0.2)
+                owner = self._owner()
                 if owner is None:
-                    # written just now by another process (not yet filled) or garbage
-                    time.sleep(0.2)
-                    owner = self._owner()
-                    if owner is None:
-                        raise OutputError(f"output is locked by {self.path} (unreadable lock file); if no simcore run "
-                                          f"is writing it, delete {self.path}") from None
-                raise OutputError(
-                    f"output {self.path.with_suffix('')} is being written by another simcore run (pid {owner.get('pid')} "
-                    f"on {owner.get('host')}, started {owner.get('started')}); wait for it to finish, or if that "
-                    f"run is dead, delete {self.path}") from None
-            except OSError as exc:
-                raise OutputError(f"cannot create the lock file {self.path}: {exc.strerror or exc}") from None
-            with os.fdopen(fd, "w") as handle:
-                json.dump(me, handle)
-            self.held = True
-            return self
+                    raise OutputError(f"output is locked by {self.path} (unreadable lock file); if no simcore run "
+                                      f"is writing it, delete {self.path}")
+            raise OutputError(
+                f"output {self.target} is being written by another simcore run (pid {owner.get('pid')} "
+                f"on {owner.get('host')}, started {owner.get('started')}); wait for it to finish, or if that "
+                f"run is dead, delete {self.path}")
         raise OutputError(f"could not take the lock {self.path}")
 
     def _owner(self) -> dict | None:
         try:
-            owner = json.loads(self.path.read_text())
+            owner = json.loads(_read_bytes(self.location) or b"")
             int(owner["pid"])
             return owner
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
 
     def release(self) -> None:
         if self.held:
-            self.path.unlink(missing_ok=True)
+            _remove_file(self.location)
             self.held = False
 
     def __enter__(self) -> "OutputLock":
@@ -171,7 +367,12 @@ def _lazy_empty(shape: tuple, dtype, chunks: tuple):
     return da.empty(shape, dtype=dtype, chunks=chunks)
 
 
-def create_store(path: str | Path, per_scenario: xr.Dataset | None, *, n_scenarios: int, chunk_size: int,
+def _zarr(where) -> object:
+    """The zarr store (a path or an ``FsspecStore``) of a path, URL or location."""
+    return as_location(where).zarr_store()
+
+
+def create_store(path: Where, per_scenario: xr.Dataset | None, *, n_scenarios: int, chunk_size: int,
                  coords: dict, attrs: dict) -> None:
     """Lay out a new store at ``path`` (replacing anything there) with its final shape;
     no chunk data is written (unwritten regions read as NaN for floats, 0 / False else).
@@ -202,14 +403,15 @@ def create_store(path: str | Path, per_scenario: xr.Dataset | None, *, n_scenari
     # bool/int arrays need no fill value; floats read NaN where never written
     encoding = {name: {"_FillValue": None} for name, var in root.data_vars.items()
                 if not np.issubdtype(var.dtype, np.floating)}
+    store = _zarr(path)
     with _quiet():
-        root.to_zarr(path, mode="w", compute=False, consolidated=False, encoding=encoding)
-        group = zarr.open_group(str(path), mode="r+").create_group(CHUNK_STATS_GROUP, overwrite=True)
+        root.to_zarr(store, mode="w", compute=False, consolidated=False, encoding=encoding)
+        group = zarr.open_group(store, mode="r+").create_group(CHUNK_STATS_GROUP, overwrite=True)
         group.attrs["description"] = ("one uint8 array per run chunk (named by its index): the chunk's "
                                       "statistics (simcore.run.stats.ChunkStats.to_arrays) as .npz bytes")
 
 
-def write_region(path: str | Path, ds: xr.Dataset, first: int) -> None:
+def write_region(path: Where, ds: xr.Dataset, first: int) -> None:
     """Write one run chunk's per-scenario dataset into its region ``scenario = first ...``.
 
     Idempotent: writing the same chunk twice stores the same bytes."""
@@ -219,10 +421,10 @@ def write_region(path: str | Path, ds: xr.Dataset, first: int) -> None:
     along = ds.drop_vars([name for name, var in ds.variables.items()
                           if "scenario" not in var.dims or name == "scenario"])
     with _quiet():
-        along.to_zarr(path, region={"scenario": slice(first, first + count)}, mode="r+", consolidated=False)
+        along.to_zarr(_zarr(path), region={"scenario": slice(first, first + count)}, mode="r+", consolidated=False)
 
 
-def write_chunk_stats(path: str | Path, index: int, arrays: dict[str, np.ndarray]) -> None:
+def write_chunk_stats(path: Where, index: int, arrays: dict[str, np.ndarray]) -> None:
     """Store run chunk ``index``'s statistics arrays (any shapes: histograms and sketches
     differ from chunk to chunk) as one ``.npz`` blob ``chunk_stats/<index>``. Idempotent."""
     import zarr
@@ -230,31 +432,31 @@ def write_chunk_stats(path: str | Path, index: int, arrays: dict[str, np.ndarray
     buffer = io.BytesIO()
     np.savez(buffer, **{name: np.asarray(value) for name, value in arrays.items()})
     blob = np.frombuffer(buffer.getvalue(), dtype=np.uint8)
-    group = zarr.open_group(str(path), path=CHUNK_STATS_GROUP, mode="r+")
+    group = zarr.open_group(_zarr(path), path=CHUNK_STATS_GROUP, mode="r+")
     with _quiet():
         group.create_array(str(index), shape=blob.shape, dtype=np.uint8, chunks=blob.shape or (1,),
                            overwrite=True)[...] = blob
 
 
-def mark_done(path: str | Path, index: int) -> None:
+def mark_done(path: Where, index: int) -> None:
     """Mark run chunk ``index`` done (after its data and statistics are written)."""
     import zarr
 
-    zarr.open_array(str(path), path=CHUNK_DONE, mode="r+")[index] = True
+    zarr.open_array(_zarr(path), path=CHUNK_DONE, mode="r+")[index] = True
 
 
-def done_chunks(path: str | Path) -> np.ndarray:
+def done_chunks(path: Where) -> np.ndarray:
     """``chunk_done`` as a boolean array ``[chunk]``."""
     import zarr
 
-    return np.asarray(zarr.open_array(str(path), path=CHUNK_DONE, mode="r")[:], dtype=bool)
+    return np.asarray(zarr.open_array(_zarr(path), path=CHUNK_DONE, mode="r")[:], dtype=bool)
 
 
-def read_chunk_stats(path: str | Path, index: int) -> dict[str, np.ndarray] | None:
+def read_chunk_stats(path: Where, index: int) -> dict[str, np.ndarray] | None:
     """Run chunk ``index``'s statistics arrays (None if it has none)."""
     import zarr
 
-    group = zarr.open_group(str(path), path=CHUNK_STATS_GROUP, mode="r")
+    group = zarr.open_group(_zarr(path), path=CHUNK_STATS_GROUP, mode="r")
     try:
         blob = np.asarray(group[str(index)][...], dtype=np.uint8)
     except KeyError:
@@ -263,52 +465,111 @@ def read_chunk_stats(path: str | Path, index: int) -> dict[str, np.ndarray] | No
         return {name: npz[name] for name in npz.files}
 
 
-def read_attributes(path: str | Path) -> dict:
+def read_attributes(path: Where) -> dict:
     import zarr
 
-    return dict(zarr.open_group(str(path), mode="r").attrs)
+    with _quiet():  # a consolidated store's root holds its arrays' metadata too
+        return dict(zarr.open_group(_zarr(path), mode="r").attrs)
 
 
-def set_attributes(path: str | Path, attrs: dict) -> None:
+def set_attributes(path: Where, attrs: dict) -> None:
     import zarr
 
-    root = zarr.open_group(str(path), mode="a")
-    root.attrs.update(attrs)
+    with _quiet():
+        root = zarr.open_group(_zarr(path), mode="a")
+        root.attrs.update(attrs)
 
 
-def write_group(ds: xr.Dataset, path: str | Path, group: str) -> None:
+def write_group(ds: xr.Dataset, path: Where, group: str) -> None:
     """Write ``ds`` as the sub-group ``group`` of the store (replacing it)."""
     with _quiet():
-        ds.to_zarr(path, group=group, mode="w", consolidated=False)
+        ds.to_zarr(_zarr(path), group=group, mode="w", consolidated=False)
 
 
-def publish(partial: str | Path, target: str | Path) -> None:
-    """Mark the store complete, consolidate its metadata and move it onto ``target``.
+# ---------------------------------------------------------------- replacing and publishing
 
-    An existing ``target`` is first renamed aside and deleted only after the new store is
-    in place, so at every moment one complete result exists on disk (as ``target``, or
-    briefly as ``target.old-PID``)."""
+def delete_store(where: Where) -> None:
+    """Delete the store at ``where``, if any. At a URL its root ``zarr.json`` goes first,
+    so a store deleted half-way no longer opens as a store."""
+    location = as_location(where)
+    local = location.local_path
+    if local is not None:
+        if local.exists():
+            shutil.rmtree(local)
+        return
+    fs, path = location.filesystem()
+    if not fs.exists(path):
+        return
+    try:
+        fs.rm_file(posixpath.join(path, ROOT_METADATA))
+    except FileNotFoundError:
+        pass
+    fs.rm(path, recursive=True)
+
+
+def _copy_keys(fs, sources: list[str], targets: list[str]) -> None:
+    # one call per batch: async backends (s3fs, gcsfs) copy server-side and concurrently
+    fs.copy(sources, targets)
+
+
+def replace_store(source: Where, target: Where) -> None:
+    """Move the store ``source`` onto ``target``, replacing any store there.
+
+    Local filesystem (a path or a ``file://`` URL): ``target`` is renamed aside,
+    ``source`` renamed onto it (atomic), then the old one deleted, so at every moment
+    one complete store exists (as ``target``, or briefly as ``target.old-PID``).
+
+    Elsewhere (object stores have no rename): the old ``target`` is deleted (its root
+    ``zarr.json`` first), ``source`` is copied key by key with its root ``zarr.json``
+    (status, attributes, consolidated metadata) last, then ``source`` is deleted. A
+    reader of ``target`` finds the old store, no store (no root metadata: opening
+    fails), or the new one, never a mix of both; while there is none, ``source`` still
+    holds the new store, and a run killed then leaves it there (``--resume`` publishes
+    it again). The copy costs a server-side copy of every object.
+    """
+    source, target = as_location(source), as_location(target)
+    local_source, local_target = source.local_path, target.local_path
+    if local_source is not None and local_target is not None:
+        aside = None
+        if local_target.exists():
+            aside = local_target.with_name(f"{local_target.name}.old-{os.getpid()}")
+            os.replace(local_target, aside)
+        os.replace(local_source, local_target)
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+        return
+    fs, source_path = source.filesystem()
+    _, target_path = target.filesystem()
+    keys = fs.find(source_path)
+    root = posixpath.join(source_path, ROOT_METADATA)
+    if root not in keys:
+        raise OutputError(f"{source} is not a zarr store (it has no {ROOT_METADATA})")
+    data = [key for key in keys if key != root]
+    delete_store(target)
+    _copy_keys(fs, data, [target_path + key[len(source_path):] for key in data])
+    _copy_keys(fs, [root], [posixpath.join(target_path, ROOT_METADATA)])  # the commit point
+    delete_store(source)
+
+
+def publish(partial: Where, target: Where) -> None:
+    """Mark the store complete, consolidate its metadata and move it onto ``target``
+    (:func:`replace_store`: atomic on a local filesystem; at a URL a copy whose root
+    metadata is written last)."""
     import zarr
 
-    partial, target = Path(partial), Path(target)
     set_attributes(partial, {"status": "complete", "completed": time.strftime("%Y-%m-%d %H:%M:%S")})
     with _quiet():
-        zarr.consolidate_metadata(str(partial))
-    aside = None
-    if target.exists():
-        aside = target.with_name(f"{target.name}.old-{os.getpid()}")
-        os.replace(target, aside)
-    os.replace(partial, target)
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+        zarr.consolidate_metadata(_zarr(partial))
+    replace_store(partial, target)
 
 
-def open_results(path: str | Path, group: str | None = None) -> xr.Dataset:
-    """Open a results store (or one of its groups) lazily; works on complete stores
-    (consolidated metadata) and on partial ones (check ``attrs["status"]`` and
-    ``chunk_done``)."""
+def open_results(path: Where, group: str | None = None, storage_options: dict | None = None) -> xr.Dataset:
+    """Open a results store (or one of its groups), at a path or an fsspec URL, lazily;
+    works on complete stores (consolidated metadata) and on partial ones (check
+    ``attrs["status"]`` and ``chunk_done``)."""
+    store = as_location(path, storage_options).zarr_store()
     with _quiet():
         try:
-            return xr.open_zarr(path, group=group, consolidated=True)
+            return xr.open_zarr(store, group=group, consolidated=True)
         except (KeyError, ValueError, FileNotFoundError, OSError):
-            return xr.open_zarr(path, group=group, consolidated=False)
+            return xr.open_zarr(store, group=group, consolidated=False)
