@@ -20,8 +20,9 @@ with one per core (``os.cpu_count()``), and their ratio (target on 2 cores: >= 1
 
 ``--summary-memory``: a streaming-summary run as the CLI does it (``iter_chunks`` ->
 ``simcore.run.stats.reduce_chunk`` -> ``merge`` -> ``finalize``, nothing per scenario
-kept), with the resident memory after every chunk and the peak, to show that memory
-does not grow with the scenario count (target: 10M quickstart scenarios under 2 GB).
+kept), with the resident memory and the reduce + merge time after every chunk and the
+peak, to show that memory does not grow with the scenario count (target: 10M quickstart
+scenarios under 2 GB).
 
 Every result goes to ``results/benchmarks/`` as JSON with the machine, the backend and
 the versions. No timing is ever asserted in tests.
@@ -131,15 +132,15 @@ def summary_memory(args) -> dict:
     n = args.scenarios[0]
     storable = np.asarray(sim.loaded.model.storable) > 0 if hasattr(sim.loaded.model, "storable") else None
     rss_after_chunk = []
+    reduce_seconds_per_chunk = []  # reduce_chunk + merge of each chunk (the engine runs the next one meanwhile)
     merged = None
     started = time.perf_counter()
     rss_start = _current_rss_mib()
-    reduce_seconds = 0.0
     for first, metrics, _ in iter_chunks(sim, n, args.chunk_size):
         reduce_started = time.perf_counter()
         part = stats.reduce_chunk(metrics, storable=storable)
         merged = part if merged is None else stats.merge(merged, part)
-        reduce_seconds += time.perf_counter() - reduce_started
+        reduce_seconds_per_chunk.append(round(time.perf_counter() - reduce_started, 4))
         del metrics, part
         rss_after_chunk.append(round(_current_rss_mib(), 1))
         done = min(first + args.chunk_size, n)
@@ -150,16 +151,19 @@ def summary_memory(args) -> dict:
     summary = stats.finalize(merged, coords)
     finalize_seconds = time.perf_counter() - finalize_started
     seconds = time.perf_counter() - started
+    reduce_seconds = sum(reduce_seconds_per_chunk)
     peak = peak_host_mib()
     print(f"{n:,d} scenarios x {sim.horizon_days} days, streaming summary: peak RSS {peak:,.0f} MiB "
           f"(RSS {rss_start:,.0f} MiB before the run, {rss_after_chunk[0]:,.0f} after the first chunk, "
           f"{rss_after_chunk[-1]:,.0f} after the last), {seconds:.1f} s of which reduce+merge {reduce_seconds:.1f} s "
-          f"and finalize {finalize_seconds:.1f} s, {len(summary.data_vars)} summary variables "
-          "(target: 10M quickstart scenarios under 2048 MiB)", flush=True)
+          f"({reduce_seconds / len(reduce_seconds_per_chunk):.2f} s per chunk of {args.chunk_size:,d}) "
+          f"and finalize {finalize_seconds:.1f} s, {len(summary.data_vars)} summary variables, merged statistics "
+          f"{merged.nbytes / 2**20:.1f} MiB (target: 10M quickstart scenarios under 2048 MiB)", flush=True)
     return {"benchmark": "throughput-summary-memory", **_model_record(args, sim), **machine_record(),
             "scenarios": n, "chunk_size": args.chunk_size, "horizon_days": sim.horizon_days,
             "policies": len(sim.policy_names), "seconds": seconds, "reduce_merge_seconds": reduce_seconds,
-            "finalize_seconds": finalize_seconds, "scenario_days_per_second": n * sim.horizon_days / seconds,
+            "reduce_merge_seconds_per_chunk": reduce_seconds_per_chunk, "finalize_seconds": finalize_seconds,
+            "merged_stats_bytes": merged.nbytes, "scenario_days_per_second": n * sim.horizon_days / seconds,
             "peak_host_rss_mib": peak, "rss_before_run_mib": rss_start, "rss_after_each_chunk_mib": rss_after_chunk,
             "target_peak_mib_at_10M": 2048}
 

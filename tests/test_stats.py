@@ -384,3 +384,216 @@ def test_small_runs_keep_exact_amount_quantiles_then_switch_to_the_sketch(sample
     for name, level in zip(QUANTILE_NAMES, [0.05, 0.10, 0.5, 0.9, 0.95, 0.99]):
         error = abs(float(got.sel(statistic=name)) - np.quantile(values, level))
         assert error <= _quantile_bound(values, level) * (1 + 1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# The reduction against a per-cell reference computed here with NumPy and exact fractions
+# ---------------------------------------------------------------------------------------------
+
+WILD = ("unmet", "peak_price_change", "value_added_loss", "mean_price_index_change", "shortage_days",
+        "time_to_survive", "time_to_recover", "recovered")
+
+
+def wild_metrics(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Float32 amounts over some 30 decades of both signs with +-0, NaN, +-inf, the smallest
+    normal float32, the largest float32 (policy 1 only: its cells fold their sketches),
+    all-zero and all-NaN cells and a mostly-zero policy; int32 and NaN-holding float32
+    days; boolean flags."""
+    rng = np.random.default_rng(seed)
+    metrics = {}
+    for name in WILD:
+        dims, _, _, kind = METRIC_INFO[name]
+        shape = (len(POLICIES), n) + tuple(SIZES[d] for d in dims)
+        if kind == "amount":
+            value = rng.lognormal(0.0, 6.0, shape) * np.where(rng.random(shape) < 0.3, -1.0, 1.0)
+            value[rng.random(shape) < 0.4] = 0.0
+            value[rng.random(shape) < 0.05] = -0.0
+            value[0][rng.random(shape[1:]) < 0.9] = 0.0  # a mostly-zero policy
+            special = [np.nan, np.inf, -np.inf, -np.finfo(np.float32).tiny, 1.0]
+            picks = rng.random(shape) < 0.01
+            value[picks] = rng.choice(special, int(picks.sum()))
+            value[1][rng.random(shape[1:]) < 0.002] = np.finfo(np.float32).max
+            value = value.astype(np.float32)
+            value.reshape(len(POLICIES), n, -1)[1, :, 0] = 0.0  # an all-zero cell
+            value.reshape(len(POLICIES), n, -1)[0, :, -1] = np.nan  # an all-NaN cell
+        elif kind == "count":
+            value = np.where(rng.random(shape) < 0.2, rng.integers(0, 400, shape), 0).astype(np.int32)
+        elif kind in ("survival", "duration"):
+            value = np.where(rng.random(shape) < 0.3, rng.integers(0, 400, shape), np.nan).astype(np.float32)
+        else:
+            value = rng.random(shape) < 0.7
+        metrics[name] = value
+    return metrics
+
+
+def exact_scaled_sum(values: np.ndarray) -> int:
+    """sum(values) x 2^1126 as an exact integer (the scale of ExactSum.scaled_integer)."""
+    return int(sum((Fraction(*float(v).as_integer_ratio()) for v in values), Fraction(0)) * 2 ** 1126)
+
+
+def sketch_counts(magnitudes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The documented sketch of some magnitudes: keys ceil(log x / log g), the lowest folded
+    into the lowest of the SKETCH_MAX_BINS highest keys; (keys, counts) ascending."""
+    if not magnitudes.size:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    gamma = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+    keys = np.ceil(np.log(magnitudes) / math.log(gamma)).astype(np.int64)
+    keys = np.maximum(keys, keys.max() - (SKETCH_MAX_BINS - 1))
+    return np.unique(keys, return_counts=True)
+
+
+def check_against_reference(stats: ChunkStats, metrics: dict[str, np.ndarray]) -> None:
+    for name, metric in stats.metrics.items():
+        values = metrics[name].reshape(*metrics[name].shape[:2], -1)  # [policy, scenario, cell element]
+        for c in range(values.shape[0] * values.shape[2]):
+            column = values[c // values.shape[2], :, c % values.shape[2]].astype(np.float64)
+            fields = metric.fields
+            if metric.kind == "amount":
+                finite = column[np.isfinite(column)]
+                assert int(fields["n"][c]) == finite.size and int(fields["zeros"][c]) == np.sum(finite == 0)
+                assert fields["min"][c] == finite.min(initial=np.inf)
+                assert fields["max"][c] == finite.max(initial=-np.inf)
+                assert fields["sum"].scaled_integer(c) == exact_scaled_sum(finite)
+                assert fields["sumsq"].scaled_integer(c) == exact_scaled_sum(finite * finite)
+                for sign, part in ((1, "pos"), (-1, "neg")):
+                    keys, counts = sketch_counts(np.abs(finite[sign * finite > 0]))
+                    got_keys, got_counts = fields[part].cell(c)
+                    np.testing.assert_array_equal(got_keys, keys)
+                    np.testing.assert_array_equal(got_counts, counts)
+            elif metric.kind == "flag":
+                assert int(fields["n_true"][c]) == np.sum(column == 1)
+            else:
+                days, counts = np.unique(column[~np.isnan(column)].astype(np.int64), return_counts=True)
+                got_days, got_counts = fields["hist"].cell(c)
+                np.testing.assert_array_equal(got_days, days)
+                np.testing.assert_array_equal(got_counts, counts)
+    short = metrics["shortage_days"] > 0
+    np.testing.assert_array_equal(stats.any_shortage, short.any(axis=2).sum(axis=1))
+    np.testing.assert_array_equal(stats.any_material_shortage, short[:, :, STORABLE].any(axis=2).sum(axis=1))
+
+
+@pytest.fixture(scope="module")
+def wild():
+    return wild_metrics(3000, seed=21)
+
+
+@pytest.mark.parametrize("block_values", [None, 96])  # the default blocks, and blocks of 16 scenarios
+def test_reduction_equals_a_per_cell_reference_on_wild_data(wild, block_values, monkeypatch):
+    if block_values:
+        monkeypatch.setattr("simcore.run.stats._BLOCK_VALUES", block_values)
+    check_against_reference(reduce_chunk(wild, storable=STORABLE), wild)
+
+
+@settings(max_examples=6, deadline=None)
+@given(cuts=st.lists(st.integers(1, 2999), min_size=1, max_size=5, unique=True),
+       order=st.randoms(use_true_random=False))
+def test_wild_data_merged_in_any_grouping_equals_one_reduction(cuts, order):
+    metrics = wild_metrics(3000, seed=21)
+    whole = reduce_chunk(metrics, storable=STORABLE)
+    parts = [reduce_chunk(chunk, storable=STORABLE) for chunk in split(metrics, [0, *sorted(cuts), 3000])]
+    order.shuffle(parts)
+    while len(parts) > 1:
+        i = order.randrange(len(parts) - 1)
+        parts[i:i + 2] = [merge(parts[i], parts[i + 1])]
+    assert arrays_equal(parts[0], whole)
+    xr.testing.assert_identical(finalize(parts[0], COORDS), finalize(whole, COORDS))
+
+
+@pytest.mark.parametrize("sparse_share", [0.0, 1.0])  # never / always compact the non-zero values first
+def test_float32_route_equals_the_general_route(wild, sparse_share, monkeypatch):
+    """Float32 amounts go through the bucket route, float64 ones through the general one:
+    the same numbers bit for bit, whichever blocks are compacted, subnormals included."""
+    monkeypatch.setattr("simcore.run.stats._SPARSE_SHARE", sparse_share)
+    monkeypatch.setattr("simcore.run.stats._BLOCK_VALUES", 600)
+    metrics = dict(wild)
+    subnormal = metrics["unmet"].copy()
+    subnormal[1, ::7, 2] = np.float32(1e-40)  # takes the general route as float32 too
+    for amounts in (metrics, {"unmet": subnormal}):
+        as_float64 = {k: v.astype(np.float64) if v.dtype == np.float32 else v for k, v in amounts.items()}
+        fast, general = reduce_chunk(amounts, storable=STORABLE), reduce_chunk(as_float64, storable=STORABLE)
+        assert arrays_equal(fast, general)
+        xr.testing.assert_identical(finalize(fast, COORDS), finalize(general, COORDS))
+
+
+def test_float32_sketch_keys_next_to_every_bin_edge():
+    """The float32 route finds sketch keys by bit pattern; the float32 values around every
+    bin edge g^k (the only ones a rounding of the logarithm could move) get the keys of
+    ceil(log|x| / log g) computed on their float64 values, as on the general route."""
+    gamma = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+    tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
+    edges = np.exp(np.arange(math.ceil(math.log(tiny) / math.log(gamma)),
+                             math.floor(math.log(huge) / math.log(gamma)) + 1) * math.log(gamma))
+    near = edges.astype(np.float32)[:, None].view(np.int32) + np.arange(-16, 17)  # +-16 float32 steps
+    values = near.view(np.float32).ravel()
+    values = values[(values >= tiny) & (values <= huge)]
+    cells = np.array_split(values, 5)  # under SKETCH_MAX_BINS keys per cell: nothing folded away
+    grid = np.zeros((2, max(c.size for c in cells), 5), np.float32)
+    for c, part in enumerate(cells):
+        grid[0, :part.size, c] = part
+        grid[1, :part.size, c] = -part
+    fast = reduce_chunk({"unmet": grid}).metrics["unmet"].fields
+    general = reduce_chunk({"unmet": grid.astype(np.float64)}).metrics["unmet"].fields
+    for part in ("pos", "neg"):
+        for a, b in zip(fast[part].to_arrays().values(), general[part].to_arrays().values()):
+            np.testing.assert_array_equal(a, b)
+    assert int(fast["pos"].total.sum()) == values.size
+
+
+def test_day_values_that_are_not_whole_are_named_whatever_the_block(monkeypatch):
+    monkeypatch.setattr("simcore.run.stats._BLOCK_VALUES", 8)
+    days = np.full((1, 40, 1), np.nan, np.float32)
+    days[0, ::5, 0] = 3.0
+    days[0, 33, 0] = 2.5  # in the last blocks, among mostly NaN
+    with pytest.raises(ValueError, match=r"time_to_survive .*got \[2\.5\]"):
+        reduce_chunk({"time_to_survive": days})
+    counts = np.zeros((1, 40, 1), np.float32)
+    counts[0, 7, 0] = np.nan
+    with pytest.raises(ValueError, match="shortage_days .*must not contain NaN"):
+        reduce_chunk({"shortage_days": counts})
+
+
+def test_wild_summary_is_numpys(wild):
+    """finalize of the wild data against NumPy and exact fractions, per cell: exact means,
+    extremes, shares and day statistics; sketch quantiles and CVaR within their bound,
+    which allows for the folded bins of cells spanning more than SKETCH_MAX_BINS bins
+    (values below ~2e-18 max|x| are off by at most that much)."""
+    gamma = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+    summary = finalize(merge_all(reduce_chunk(c, storable=STORABLE) for c in split(wild, [0, 1000, 3000])),
+                       COORDS)
+    for name in WILD:
+        dims, kind = METRIC_INFO[name][0], METRIC_INFO[name][3]
+        for p in range(len(POLICIES)):
+            for e in range(SIZES[dims[0]] if dims else 1):
+                column = wild[name][p, :, e] if dims else wild[name][p]
+                got = summary[name].isel(policy=p, **({dims[0]: e} if dims else {})).to_series()
+                column = column.astype(np.float64)
+                if kind == "amount":
+                    finite = column[np.isfinite(column)]
+                    if not finite.size:
+                        assert np.isnan(got).all()
+                        continue
+                    exact_mean = sum(map(Fraction, finite)) / finite.size
+                    exact_variance = sum((Fraction(v) - exact_mean) ** 2 for v in finite) / finite.size
+                    assert got["mean"] == float(exact_mean)
+                    assert got["std"] == pytest.approx(math.sqrt(exact_variance), rel=1e-12)
+                    assert (got["min"], got["max"]) == (finite.min(), finite.max())
+                    assert got["p_positive"] == np.mean(finite > 0)
+                    folded = np.abs(finite).max() * gamma ** -(SKETCH_MAX_BINS - 2)
+                    for label, level in zip(QUANTILE_NAMES, [0.05, 0.10, 0.5, 0.9, 0.95, 0.99]):
+                        error = abs(got[label] - np.quantile(finite, level))
+                        assert error <= _quantile_bound(finite, level) * (1 + 1e-9) + folded
+                    tail = np.sort(finite)[-math.ceil(finite.size * 0.05):]
+                    tail_bound = RELATIVE_ACCURACY * np.abs(tail).mean() * (1 + 1e-9) + folded
+                    assert abs(got["cvar95"] - tail.mean()) <= tail_bound
+                elif kind == "flag":
+                    assert got["mean"] == np.mean(column)
+                else:
+                    defined = column[~np.isnan(column)]
+                    assert got["mean"] == defined.mean()
+                    np.testing.assert_array_equal(got[QUANTILE_NAMES].values, numpy_quantiles(defined))
+                    tail_size = math.ceil(defined.size * 0.05)
+                    if kind == "survival":
+                        assert got["p_defined"] == defined.size / column.size
+                        assert got["cvar95_lower"] == np.sort(defined)[:tail_size].mean()
+                    else:
+                        assert got["cvar95"] == np.sort(defined)[-tail_size:].mean()

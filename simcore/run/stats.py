@@ -77,6 +77,21 @@ Memory of a ``ChunkStats`` per cell: an exact day histogram has at most
 ``max value + 1`` bins (days within the horizon), a sketch at most 2 x 2048 bins,
 an exact sum 70 int64 limbs, the kept values of a small run at most 2048 float64;
 nothing grows with the number of scenarios.
+
+How a chunk is reduced
+----------------------
+:func:`reduce_chunk` goes through each metric in blocks of about 2^18 values, with
+scratch arrays reused from block to block, so its temporaries stay around 15 MB
+whatever the chunk size (plus the non-zero values of mostly-zero amount blocks, at
+most a quarter of a metric's values). Days are bincounted with one key per (cell, day).
+Float32 amounts (what the engine returns) are bucketed by their bit patterns: the top
+15 bits of a float32 name one of 64 intervals per power of two, which holds at most
+one sketch-bin edge, and two bincounts per block give, per (cell, interval, side of
+the edge), the count and the exact integer sums of the 17 low bits and of their
+squares; the sketch, the exact sums of x and x^2 and the zeros follow exactly. Other
+amounts, and float32 ones holding subnormal numbers, take the general route (sketch
+keys from the logarithm, sums from the float64 values); both routes give the same
+bits, and a test holds them to it.
 """
 
 from __future__ import annotations
@@ -167,8 +182,10 @@ class Histogram:
         return lo, size
 
     @classmethod
-    def from_keys(cls, keys: np.ndarray, cells: np.ndarray, n_cells: int, max_bins: int = 0) -> "Histogram":
-        """Histograms of int64 ``keys`` [m] falling in cells ``cells`` [m] (of ``n_cells``)."""
+    def from_keys(cls, keys: np.ndarray, cells: np.ndarray, n_cells: int, max_bins: int = 0,
+                  counts: np.ndarray | None = None) -> "Histogram":
+        """Histograms of int64 ``keys`` [m] falling in cells ``cells`` [m] (of ``n_cells``),
+        each key counted once or ``counts`` [m] (positive int64) times."""
         info = np.iinfo(np.int64)
         kmin, kmax = np.full(n_cells, info.max), np.full(n_cells, info.min)
         np.minimum.at(kmin, cells, keys)
@@ -176,8 +193,25 @@ class Histogram:
         lo, size = cls._layout(np.bincount(cells, minlength=n_cells) > 0, kmin, kmax, max_bins)
         start = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
         position = start[cells] + np.maximum(keys, lo[cells]) - lo[cells]
-        counts = np.bincount(position, minlength=int(size.sum())).astype(np.int64)
-        return cls(lo, size, counts, max_bins)
+        if counts is None:
+            return cls(lo, size, np.bincount(position, minlength=int(size.sum())).astype(np.int64), max_bins)
+        summed = np.zeros(int(size.sum()), np.int64)
+        np.add.at(summed, position, np.asarray(counts, np.int64))  # exact int64; positions repeat where folded
+        return cls(lo, size, summed, max_bins)
+
+    @classmethod
+    def from_dense(cls, counts: np.ndarray, first_key: int) -> "Histogram":
+        """Unfolded histograms of dense int64 ``counts`` [C, K] of the keys ``first_key ..
+        first_key + K - 1``: each cell keeps its lowest to its highest counted key."""
+        n_cells, n_keys = counts.shape
+        counted = counts > 0
+        has = counted.any(axis=1)
+        low = counted.argmax(axis=1)
+        high = n_keys - 1 - counted[:, ::-1].argmax(axis=1)
+        position = np.arange(n_keys)
+        kept = has[:, None] & (position >= low[:, None]) & (position <= high[:, None])
+        lo, size = cls._layout(has, low + first_key, high + first_key, 0)
+        return cls(lo, size, counts[kept].astype(np.int64), 0)
 
     def merge(self, other: "Histogram") -> "Histogram":
         if self.size.shape != other.size.shape or self.max_bins != other.max_bins:
@@ -281,6 +315,18 @@ class ExactSum:
             cls._add_shifted(limbs, at_cell, low[used].astype(np.int64), at_bit)
             cls._normalise(limbs)
         return cls(limbs)
+
+    @classmethod
+    def from_integers(cls, integers: np.ndarray, bits: np.ndarray, cells: np.ndarray, n_cells: int) -> "ExactSum":
+        """Sums per cell index ``cells`` [m] of ``integers`` [m] (int64) times ``2^(bits - 1126)``
+        (``bits`` [m] >= 0)."""
+        limbs = np.zeros((n_cells, _N_LIMBS), np.int64)
+        nonzero = integers != 0
+        integers, bits, cells = integers[nonzero], bits[nonzero], cells[nonzero]
+        sign, magnitude = np.sign(integers), np.abs(integers)
+        for shift in (0, _LIMB_BITS):  # halves below 2^32, as _add_shifted needs
+            cls._add_shifted(limbs, cells, sign * ((magnitude >> shift) & _LIMB_MASK), bits + shift)
+        return cls(cls._normalise(limbs))
 
     def merge(self, other: "ExactSum") -> "ExactSum":
         if self.limbs.shape != other.limbs.shape:
@@ -436,59 +482,408 @@ def _cells(values: np.ndarray) -> np.ndarray:
     return moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))
 
 
-def _whole_days(name: str, kind: str, values: np.ndarray, problems: list[str]) -> np.ndarray:
-    """int64 keys of whole-day ``values``; records a problem for negatives and fractions."""
-    bad = ~np.isfinite(values) | (values < 0) | (values != np.floor(values))
-    if bad.any():
-        problems.append(f"{name} (kind {kind!r}) must hold whole numbers >= 0"
-                        + (" or NaN" if kind != "count" else "") + f", got {values[bad][:3].tolist()}")
-        return np.zeros(values.shape, np.int64)
-    return values.astype(np.int64)
+_BLOCK_VALUES = 1 << 18  # values reduced at a time (cache-sized): ~15 MB of temporaries whatever the chunk
+_SPARSE_SHARE = 0.25  # blocks with at most this share of uncommon values (not 0 or NaN) are compacted first
 
 
-def _reduce_metric(name: str, kind: str, values: np.ndarray, problems: list[str]) -> MetricStats:
-    shape = values.shape[:1] + values.shape[2:]
-    x = _cells(np.asarray(values, dtype=np.float64))  # [n, C]
+def _column_reduce(ufunc: np.ufunc, x: np.ndarray, **kwargs) -> np.ndarray:
+    """``ufunc`` reduced over the scenario axis of ``x`` [P, S, E] (S >= 1) -> [P, E].
+
+    NumPy reduces a middle axis row by row; folding 64 scenarios into each row first
+    gives rows of 64 x E values and a reduction at memory speed. Only for exact
+    reductions (min, max, integer sums), whose result does not depend on the order."""
+    n_policies, n_scenarios, n_elements = x.shape
+    folded = n_scenarios - n_scenarios % 64
+    parts = []
+    if folded:
+        rows = ufunc.reduce(x[:, :folded].reshape(n_policies, folded // 64, 64 * n_elements), axis=1, **kwargs)
+        parts.append(ufunc.reduce(rows.reshape(n_policies, 64, n_elements), axis=1))
+    if folded < n_scenarios:
+        parts.append(ufunc.reduce(x[:, folded:], axis=1, **kwargs))
+    return functools.reduce(ufunc, parts)
+
+
+class _Scratch:
+    """Scratch arrays by role, reused by every block and metric of a chunk: fresh
+    temporaries per block cost as much as the arithmetic on them (the kernel hands out
+    and zeroes new pages each time)."""
+
+    def __init__(self):
+        self._arrays: dict[str, np.ndarray] = {}
+        self._patterns: dict[tuple[int, int], np.ndarray] = {}
+
+    def get(self, role: str, dtype, shape: tuple[int, ...]) -> np.ndarray:
+        size = math.prod(shape)
+        array = self._arrays.get(role)
+        if array is None or array.size < size or array.dtype != dtype:
+            array = self._arrays[role] = np.empty(size, dtype)
+        return array[:size].reshape(shape)
+
+    def element_pattern(self, n_scenarios: int, n_elements: int) -> np.ndarray:
+        """The element index of each value of one policy's block [b x E] (int64)."""
+        key = (n_scenarios, n_elements)
+        if key not in self._patterns:
+            self._patterns[key] = np.tile(np.arange(n_elements), n_scenarios)
+        return self._patterns[key]
+
+
+def _block_scenarios(x: np.ndarray) -> int:
+    """Scenarios per block of ``x`` [P, S, E]: about ``_BLOCK_VALUES`` values, at most 2^17
+    scenarios (so that a fine bucket counts at most 2^17 values per block)."""
+    return max(1, min(_BLOCK_VALUES // max(1, x.shape[0] * x.shape[2]), 1 << 17))
+
+
+def _kept_values(part: np.ndarray, kept: np.ndarray, scratch: _Scratch) -> tuple[np.ndarray, np.ndarray]:
+    """The values [m] of a block ``part`` [P, b, E] where ``kept`` [P, b, E] (bool,
+    contiguous), and their cells ``policy x E + element`` [m]."""
+    n_policies, n_scenarios, n_elements = part.shape
+    element = scratch.element_pattern(n_scenarios, n_elements)
+    values, cells = [], []
+    for policy in range(n_policies):
+        at = np.flatnonzero(kept[policy])
+        values.append(part[policy].ravel().take(at))  # one policy's block is contiguous where the chunk is
+        cells.append(element.take(at) + policy * n_elements)
+    return np.concatenate(values), np.concatenate(cells)
+
+
+def _bad_days(values: np.ndarray) -> np.ndarray:
+    """The values of ``values`` that are not NaN and not whole numbers in [0, 2^31)."""
+    values = values[~np.isnan(values)] if values.dtype.kind == "f" else values.ravel()
+    with np.errstate(invalid="ignore"):
+        return values[~((values >= 0) & (values < 2.0 ** 31) & (values == np.floor(values)))]
+
+
+def _add_days(counts: np.ndarray, values: np.ndarray, base, spare: int, scratch: _Scratch) -> bool:
+    """Count whole-day ``values`` (any shape) at ``base + day`` (``base``: of each value's
+    cell, broadcast) into ``counts``, NaN at ``spare`` (a key that is dropped); False
+    (nothing counted) when a value is not whole."""
+    key = scratch.get("key", np.int64, values.shape)
+    if values.dtype.kind == "f":
+        undefined = np.isnan(values, out=scratch.get("undefined", np.bool_, values.shape))
+        days = scratch.get("days", np.int32, values.shape)
+        with np.errstate(invalid="ignore"):  # NaN has no int32; replaced below
+            np.copyto(days, values, casting="unsafe")
+        back = scratch.get("back", values.dtype, values.shape)
+        np.copyto(back, days, casting="unsafe")
+        mismatch = np.not_equal(back, values, out=scratch.get("mismatch", np.bool_, values.shape))
+        if np.count_nonzero(mismatch) > np.count_nonzero(undefined):  # NaN never equals itself: a fraction
+            return False
+        np.add(days, base, out=key)
+        np.copyto(key, spare, where=undefined)
+    else:
+        np.add(values, base, out=key)
+    counts += np.bincount(key.ravel(), minlength=counts.size)
+    return True
+
+
+def _day_histogram(name: str, kind: str, x: np.ndarray, problems: list[str], scratch: _Scratch) -> Histogram:
+    """Exact histograms of whole days ``x`` [P, S, E] (NaN: not applicable, not counted),
+    one per (policy, element) cell; records a problem for anything else.
+
+    Days are bincounted with keys ``cell x width + day`` scenario block by scenario
+    block, so nothing per scenario is kept; blocks that are mostly the common value
+    (0 days, or NaN for survival and duration days) count only the others."""
+    n_policies, n_scenarios, n_elements = x.shape
+    n_cells = n_policies * n_elements
+    empty = Histogram(np.zeros(n_cells, np.int64), np.zeros(n_cells, np.int64), np.zeros(0, np.int64))
+    if x.dtype.kind == "b":
+        x = x.view(np.uint8)
+    floating = x.dtype.kind == "f"
+    if floating and kind == "count" and np.isnan(x).any():
+        problems.append(f"{name} (kind 'count') must not contain NaN")
+    if not x.size:
+        return empty
+    lowest, highest = np.fmin.reduce(x, axis=None), np.fmax.reduce(x, axis=None)  # NaN ignored
+    if floating and np.isnan(lowest):  # NaN everywhere: nothing to count
+        return empty
+    fits = bool(lowest >= 0 and highest < 2 ** 31)  # as int32 keys; anything else is a bad value
+    first_day, width = (int(lowest), int(highest) - int(lowest) + 2) if fits else (0, 0)
+    if x.dtype == np.uint64:  # uint64 + int64 keys would be float64
+        x = x.astype(np.int64)
+    counts = np.zeros(n_cells * width, np.int64)
+    base = np.arange(n_cells, dtype=np.int64) * width - first_day  # key of day 0 per cell; last key: NaN
+    zero_is_common = kind == "count" or not floating  # else NaN is
+    block = _block_scenarios(x)
+    for first in range(0, n_scenarios if fits else 0, block):
+        values = x[:, first:first + block]
+        kept = scratch.get("kept", np.bool_, values.shape)
+        if zero_is_common:
+            np.not_equal(values, 0, out=kept)
+        else:
+            np.logical_not(np.isnan(values, out=kept), out=kept)
+        if np.count_nonzero(kept) > _SPARSE_SHARE * kept.size:
+            fits = _add_days(counts, values, base.reshape(n_policies, 1, n_elements), width - 1, scratch)
+        else:
+            others, cells = _kept_values(values, kept, scratch)
+            fits = _add_days(counts, others, base[cells], width - 1, scratch)
+            zeros = values.shape[1] - np.bincount(cells, minlength=n_cells) if zero_is_common else 0
+            if np.any(zeros):  # the zeros left out (so the first day is 0)
+                counts[base] += zeros
+        if not fits:
+            break
+    if not fits:
+        problems.append(f"{name} (kind {kind!r}) must hold whole numbers from 0 to 2^31 - 1"
+                        + (" or NaN" if kind != "count" else "") + f", got {_bad_days(x)[:3].tolist()}")
+        return empty
+    return Histogram.from_dense(counts.reshape(n_cells, width)[:, :-1], first_day)
+
+
+# The float32 route of amounts. The top 15 bits of a float32 (sign, 8 exponent bits, 6
+# mantissa bits) name its interval, the 17 low bits its place in it:
+# |value| = start of the interval + low x 2^(exponent - 150). One table lookup gives a
+# value's fine bucket (its interval, below or above the interval's one sketch-bin edge);
+# two bincounts give, per (cell, fine bucket), the count and the exact integer sums of
+# low and of low^2, from which the sketch and the exact sums of x and x^2 follow.
+_F32_LOW_BITS = 17
+_F32_LOW_MASK = (1 << _F32_LOW_BITS) - 1
+_F32_MAGNITUDES = 1 << 14  # intervals per sign: 8 exponent and 6 mantissa bits
+_F32_FIRST_NORMAL = 1 << 6  # interval of 2^-126; below it: zero and subnormals
+_F32_FIRST_NONFINITE = 255 << 6  # intervals of inf and NaN
+_F32_LARGEST_FINITE = 0x7F7FFFFF  # magnitude bits of the largest finite float32
+_PACKED_BITS = 34  # count x 2^34 + sum of low in one float64: exact for up to 2^17 values per bucket
+_PACKED_COUNT = 1 << _PACKED_BITS
+
+
+def _sketch_keys(magnitudes: np.ndarray) -> np.ndarray:
+    """Sketch bins ``ceil(log|x| / log g)`` (int64) of positive float64 ``magnitudes``."""
+    return np.ceil(np.log(magnitudes) / math.log(_sketch_gamma(RELATIVE_ACCURACY))).astype(np.int64)
+
+
+@functools.cache
+def _float32_intervals() -> tuple[np.ndarray, np.ndarray]:
+    """Per float32 magnitude interval ``[2^14]`` (normal numbers only): the sketch key of its
+    first value and its step, the low bits from which the key is one more (2^17: none).
+
+    An interval spans at most 2^-6 = 1.6 % of its values and a sketch bin 2 %, so it holds
+    at most one bin edge; the step is found by bisection with :func:`_sketch_keys` itself,
+    so the keys are the formula's for every float32 (a test checks the float32 values
+    next to every bin edge, the only ones a rounding of the logarithm could move)."""
+    interval = np.arange(_F32_FIRST_NORMAL, _F32_FIRST_NONFINITE, dtype=np.uint32)
+
+    def keys(low):
+        return _sketch_keys(((interval << _F32_LOW_BITS) | low).view(np.float32).astype(np.float64))
+
+    start, end = keys(np.uint32(0)), keys(np.uint32(_F32_LOW_MASK))
+    if not np.all((end == start) | (end == start + 1)):
+        raise AssertionError("a float32 interval spans more than one sketch bin edge")
+    below = np.zeros(interval.size, np.uint32)  # key(below) == start
+    above = np.full(interval.size, _F32_LOW_MASK, np.uint32)  # key(above) == end
+    for _ in range(_F32_LOW_BITS):
+        middle = (below + above) >> 1
+        up = keys(middle) > start
+        above, below = np.where(up, middle, above), np.where(up, below, middle)
+    first_key = np.zeros(_F32_MAGNITUDES, np.int64)
+    step = np.full(_F32_MAGNITUDES, 1 << _F32_LOW_BITS, np.int64)
+    first_key[interval] = start
+    step[interval] = np.where(end > start, above, 1 << _F32_LOW_BITS)
+    first_key.flags.writeable = step.flags.writeable = False  # shared by every call
+    return first_key, step
+
+
+def _fine_bucket_table(lowest: int, highest: int) -> tuple[np.ndarray, int]:
+    """Lookup table ``[2^15]`` (by the top 15 bits of a float32) and buckets per cell for
+    values whose magnitude intervals lie in ``lowest .. highest``.
+
+    Buckets per cell: ``2 x interval + above`` for positive values (``interval`` counted
+    from ``lowest``, ``above``: at or past the interval's step), the same after them for
+    negative values, then one for zeros and one for inf and NaN. An entry is
+    ``bucket x 2^17 + 2^17 - step``, so that ``(entry + low) >> 17`` is the bucket of a
+    value with low bits ``low`` (it adds one exactly when ``low >= step``)."""
+    _, steps = _float32_intervals()
+    span = max(highest - lowest + 1, 0)
+    bucket = np.zeros(2 * _F32_MAGNITUDES, np.int64)
+    step = np.full(2 * _F32_MAGNITUDES, 1 << _F32_LOW_BITS, np.int64)
+    for sign in (0, 1):
+        of_sign = slice(sign * _F32_MAGNITUDES, (sign + 1) * _F32_MAGNITUDES)
+        bucket[of_sign][lowest:highest + 1] = sign * 2 * span + 2 * np.arange(span)
+        step[of_sign][lowest:highest + 1] = steps[lowest:highest + 1]
+        bucket[of_sign][0] = 4 * span  # zeros (no subnormals on this route)
+        bucket[of_sign][_F32_FIRST_NONFINITE:] = 4 * span + 1
+    return (bucket << _F32_LOW_BITS) + (1 << _F32_LOW_BITS) - step, 4 * span + 2
+
+
+def _add_fine_buckets(totals: np.ndarray, bits: np.ndarray, cell_base, table: np.ndarray,
+                      scratch: _Scratch) -> None:
+    """Add the count, sum of low and sum of low^2 per fine bucket of the float32 ``bits``
+    (any shape; ``cell_base``: first bucket of each value's cell, broadcast) to
+    ``totals`` [3, buckets] int64. At most 2^17 values may fall in one bucket."""
+    shape = bits.shape
+    low = np.bitwise_and(bits, np.uint32(_F32_LOW_MASK), out=scratch.get("low", np.uint32, shape))
+    index = np.right_shift(bits, np.uint32(_F32_LOW_BITS), out=scratch.get("index", np.intp, shape),
+                           casting="unsafe")
+    bucket = np.take(table, index, out=scratch.get("bucket", np.int64, shape), mode="clip")  # all in range
+    bucket += low
+    bucket >>= _F32_LOW_BITS
+    bucket += cell_base
+    bucket = bucket.ravel()
+    weight = np.add(low, float(_PACKED_COUNT), out=scratch.get("weight", np.float64, shape)).ravel()
+    packed = np.bincount(bucket, weight, minlength=totals.shape[1]).astype(np.int64)
+    totals[0] += packed >> _PACKED_BITS
+    totals[1] += packed & (_PACKED_COUNT - 1)
+    weight = np.multiply(low, low, out=scratch.get("weight", np.float64, shape), dtype=np.float64).ravel()
+    totals[2] += np.bincount(bucket, weight, minlength=totals.shape[1]).astype(np.int64)
+
+
+def _float32_amount_fields(x: np.ndarray, scratch: _Scratch) -> dict | None:
+    """The amount fields (see :class:`MetricStats`) of float32 ``x`` [P, S, E], S >= 1,
+    bit for bit those of the general route; None when ``x`` holds subnormal numbers
+    (their intervals hold several sketch-bin edges) or too many scenarios for the int64
+    sums (2^29; the general route takes them)."""
+    n_policies, n_scenarios, n_elements = x.shape
+    n_cells = n_policies * n_elements
+    bits = x.view(np.uint32)
+    block = _block_scenarios(x)
+    # pass 1: the range of magnitude intervals, and the non-zero values of mostly-zero blocks
+    parts = []  # per block: its bits [P, b, E] and None, or its non-zero bits [m] and their cells [m]
+    smallest, largest = _F32_LARGEST_FINITE + 1, 0  # of the non-zero finite magnitudes
+    for first in range(0, n_scenarios, block):
+        part = bits[:, first:first + block]
+        if np.count_nonzero(part) > _SPARSE_SHARE * part.size:
+            parts.append((part, None))
+        else:  # many zeros: only the others go through the buckets (zeros are what is left)
+            parts.append(_kept_values(part, np.not_equal(part, 0, out=scratch.get("kept", np.bool_, part.shape)),
+                                      scratch))
+        values = parts[-1][0]
+        magnitude = np.bitwise_and(values, np.uint32(0x7FFFFFFF), out=scratch.get("low", np.uint32, values.shape))
+        below = np.subtract(magnitude, np.uint32(1), out=scratch.get("below", np.uint32, values.shape))
+        smallest = min(smallest, int(below.min(initial=_F32_LARGEST_FINITE)) + 1)  # zero wraps to the top
+        top = int(magnitude.max(initial=0))
+        if top > _F32_LARGEST_FINITE:  # inf or NaN: the largest finite one
+            top = int(magnitude.max(where=magnitude <= _F32_LARGEST_FINITE, initial=0))
+        largest = max(largest, top)
+    if smallest < _F32_FIRST_NORMAL << _F32_LOW_BITS or n_scenarios >= 1 << 29:
+        return None
+    # pass 2: count and sums per fine bucket
+    lowest, highest = smallest >> _F32_LOW_BITS, largest >> _F32_LOW_BITS
+    table, width = _fine_bucket_table(lowest, highest)
+    span = (width - 2) // 4
+    totals = np.zeros((3, n_cells * width), np.int64)
+    cell_base = (np.arange(n_cells, dtype=np.int64) * width).reshape(n_policies, 1, n_elements)
+    for values, cells in parts:
+        _add_fine_buckets(totals, values, cell_base if cells is None else cells * width, table, scratch)
+    count, low_sum, low_squares = (total.reshape(n_cells, width) for total in totals)
+    finite = n_scenarios - count[:, 4 * span + 1]
+    # per (cell, sign, interval): the count and the sums of low and low^2 over its two halves
+    fine = count[:, :4 * span].reshape(n_cells, 2, span, 2)  # [cell, sign, interval, above]
+    count, low_sum, low_squares = (halves[..., 0] + halves[..., 1] for halves in (
+        total[:, :4 * span].reshape(n_cells, 2, span, 2) for total in (count, low_sum, low_squares)))
+    interval = lowest + np.arange(span)
+    mantissa, exponent = 64 + interval % 64, interval // 64  # start of an interval: mantissa 2^(exponent - 133)
+    # |x| = start + low unit with unit = 2^(exponent - 150), so per interval, and per exponent e,
+    #   sum |x| = (count mantissa) 2^(e - 133) + (sum low) 2^(e - 150)
+    #   sum x^2 = (count mantissa^2) 2^(2e - 266) + (mantissa sum low) 2^(2e - 282) + (sum low^2) 2^(2e - 300)
+    # with int64 sums (below 2^63 for fewer than 2^29 scenarios), added exactly into the limbs
+    group = np.flatnonzero(np.diff(exponent, prepend=-1))  # first interval of each exponent
+    by_exponent = [np.add.reduceat(terms, group, axis=2) if span else terms for terms in (
+        count * mantissa, low_sum, count * mantissa ** 2, low_sum * mantissa, low_squares)]
+    e = exponent[group]
+    cell_of = np.broadcast_to(np.arange(n_cells).reshape(-1, 1, 1), by_exponent[0].shape).ravel()
+    signed = np.array([1, -1]).reshape(1, 2, 1)
+
+    def exact(terms, powers):  # ExactSum of sum(terms x 2^powers), powers [exponent]
+        return ExactSum.from_integers(np.concatenate([t.ravel() for t in terms]),
+                                      np.concatenate([np.broadcast_to(_EXPONENT_BIAS + power, terms[0].shape).ravel()
+                                                      for power in powers]),
+                                      np.tile(cell_of, len(terms)), n_cells)
+
+    total = exact([signed * by_exponent[0], signed * by_exponent[1]], [e - 133, e - 150])
+    squares = exact(by_exponent[2:], [2 * e - 266, 2 * e - 282, 2 * e - 300])
+    # the sketch: a fine bucket's key is its interval's first key, plus one above the step
+    first_key, _ = _float32_intervals()
+    keys = (first_key[interval][:, None] + np.arange(2)).ravel()  # [2 span], non-decreasing
+    distinct = np.flatnonzero(np.diff(keys, prepend=keys[:1] - 1)) if span else np.zeros(0, np.int64)
+    per_key = np.add.reduceat(fine.reshape(n_cells, 2, 2 * span), distinct, axis=2) if span else fine[..., 0]
+    histograms = []
+    for of_sign in per_key.transpose(1, 0, 2):  # [cell, key] of the positive, then the negative values
+        cell, at = np.nonzero(of_sign)
+        histograms.append(Histogram.from_keys(keys[distinct][at], cell, n_cells, SKETCH_MAX_BINS, of_sign[cell, at]))
+    lowest_value = _column_reduce(np.minimum, x).reshape(n_cells).astype(np.float64)
+    highest_value = _column_reduce(np.maximum, x).reshape(n_cells).astype(np.float64)
+    for c in np.flatnonzero(finite < n_scenarios):  # inf or NaN in the cell: its extremes over the finite values
+        column = x[c // n_elements, :, c % n_elements]
+        column = column[np.isfinite(column)]
+        lowest_value[c] = column.min(initial=np.inf)
+        highest_value[c] = column.max(initial=-np.inf)
+    return {
+        "n": finite,
+        "zeros": finite - count.sum(axis=(1, 2)),
+        "min": lowest_value + 0.0,  # + 0.0: a zero extreme is +0.0, whichever zero came first
+        "max": highest_value + 0.0,
+        "pos": histograms[0],
+        "neg": histograms[1],
+        "sum": total,
+        "sumsq": squares,
+        "sq_overflow": np.zeros(n_cells, np.int64),  # a float32 squared is at most 1.2e77
+        "alpha": RELATIVE_ACCURACY,
+    }
+
+
+def _general_amount_fields(x: np.ndarray) -> dict:
+    """The amount fields of ``x`` [n, C] float64 (any values, any number of scenarios)."""
     n_cells = x.shape[1]
     flat = x.ravel()
     cells_of = np.arange(flat.size) % n_cells if n_cells else np.zeros(0, np.int64)
-    if kind in ("count", "survival", "duration"):
-        defined = np.flatnonzero(~np.isnan(flat))
-        if kind == "count" and defined.size != flat.size:
-            problems.append(f"{name} (kind 'count') must not contain NaN")
-        keys = _whole_days(name, kind, flat[defined], problems)
-        return MetricStats(kind, shape, {"hist": Histogram.from_keys(keys, cells_of[defined], n_cells)})
-    if kind == "flag":
-        bad = ~np.isin(x, (0.0, 1.0))
-        if bad.any():
-            problems.append(f"{name} (kind 'flag') must hold booleans, got {x[bad][:3].tolist()}")
-        return MetricStats(kind, shape, {"n_true": (x == 1.0).sum(axis=0).astype(np.int64)})
-    if kind != "amount":
-        problems.append(f"{name}: unknown metric kind {kind!r}; allowed: {', '.join(KINDS)}")
-        return MetricStats("amount", shape, {})
     finite = np.isfinite(x)
     n_finite = finite.sum(axis=0).astype(np.int64)
     used = np.flatnonzero(np.isfinite(flat) & (flat != 0))  # zeros are only counted
     value, cells = flat[used], cells_of[used]
-    keys = np.ceil(np.log(np.abs(value)) / math.log(_sketch_gamma(RELATIVE_ACCURACY))).astype(np.int64)
+    keys = _sketch_keys(np.abs(value))
     positive = value > 0
     with np.errstate(over="ignore"):
         square = value * value
     square_ok = np.isfinite(square)
-    exact = {"values": np.sort(np.where(finite, x, np.nan), axis=0)} if x.shape[0] <= EXACT_UP_TO_SCENARIOS else {}
-    return MetricStats(kind, shape, {
-        **exact,
+    return {
         "n": n_finite,
         "zeros": n_finite - np.bincount(cells, minlength=n_cells).astype(np.int64),
-        "min": np.where(finite, x, np.inf).min(axis=0, initial=np.inf),
-        "max": np.where(finite, x, -np.inf).max(axis=0, initial=-np.inf),
+        "min": np.where(finite, x, np.inf).min(axis=0, initial=np.inf) + 0.0,
+        "max": np.where(finite, x, -np.inf).max(axis=0, initial=-np.inf) + 0.0,
         "pos": Histogram.from_keys(keys[positive], cells[positive], n_cells, SKETCH_MAX_BINS),
         "neg": Histogram.from_keys(keys[~positive], cells[~positive], n_cells, SKETCH_MAX_BINS),
         "sum": ExactSum.from_values(value, cells, n_cells),
         "sumsq": ExactSum.from_values(square[square_ok], cells[square_ok], n_cells),
         "sq_overflow": np.bincount(cells[~square_ok], minlength=n_cells).astype(np.int64),  # |x| > 1.3e154
         "alpha": RELATIVE_ACCURACY,
-    })
+    }
+
+
+def _reduce_metric(name: str, kind: str, values: np.ndarray, problems: list[str], scratch: _Scratch) -> MetricStats:
+    values = np.asarray(values)
+    shape = values.shape[:1] + values.shape[2:]
+    x = values.reshape(*values.shape[:2], math.prod(values.shape[2:]))  # [P, S, E]: a view where it can be
+    n_scenarios = x.shape[1]
+    if kind in ("count", "survival", "duration"):
+        return MetricStats(kind, shape, {"hist": _day_histogram(name, kind, x, problems, scratch)})
+    if kind == "flag":
+        if x.dtype != bool:
+            bad = ~np.isin(x, (0, 1))
+            if bad.any():
+                problems.append(f"{name} (kind 'flag') must hold booleans, got {x[bad][:3].tolist()}")
+            x = x == 1
+        n_true = (_column_reduce(np.add, x, dtype=np.int64).ravel() if n_scenarios
+                  else np.zeros(x.shape[0] * x.shape[2], np.int64))
+        return MetricStats(kind, shape, {"n_true": n_true})
+    if kind != "amount":
+        problems.append(f"{name}: unknown metric kind {kind!r}; allowed: {', '.join(KINDS)}")
+        return MetricStats("amount", shape, {})
+    fields = None
+    if n_scenarios and x.dtype in (np.float32, np.float16):
+        fields = _float32_amount_fields(x.astype(np.float32, copy=False), scratch)
+    if fields is None:
+        fields = _general_amount_fields(_cells(x.astype(np.float64)))
+    if n_scenarios <= EXACT_UP_TO_SCENARIOS:
+        cells = _cells(x.astype(np.float64))
+        fields = {"values": np.sort(np.where(np.isfinite(cells), cells, np.nan), axis=0), **fields}
+    return MetricStats(kind, shape, fields)
+
+
+def _scenarios_short(days: np.ndarray, products: np.ndarray) -> np.ndarray:
+    """Per policy, the number of scenarios with ``days > 0`` [policy, scenario, product] for
+    any of the ``products`` [product] (bool); NaN is not short."""
+    n_policies, n_scenarios, n_products = days.shape
+    short = np.flatnonzero(days > 0)  # few, in order: (policy, scenario) runs of products
+    short = short[products[short % n_products]] // n_products  # policy x S + scenario
+    distinct = short[np.diff(short, prepend=-1) != 0]
+    return np.bincount(distinct // max(n_scenarios, 1), minlength=n_policies).astype(np.int64)
 
 
 def reduce_chunk(metrics: Mapping[str, np.ndarray], info: Mapping = METRIC_INFO,
@@ -516,18 +911,19 @@ def reduce_chunk(metrics: Mapping[str, np.ndarray], info: Mapping = METRIC_INFO,
     if problems:
         raise ValueError("bad metrics for the statistics:\n  - " + "\n  - ".join(problems))
     n_policies, n_scenarios = leading[names[0]]
-    reduced = {name: _reduce_metric(name, info[name][3], metrics[name], problems) for name in names}
+    scratch = _Scratch()
+    reduced = {name: _reduce_metric(name, info[name][3], metrics[name], problems, scratch) for name in names}
     any_shortage = any_material = None
     if "shortage_days" in metrics and np.ndim(metrics["shortage_days"]) == 3:
-        short = np.asarray(metrics["shortage_days"]) > 0  # [policy, scenario, product]; NaN is not short
-        any_shortage = short.any(axis=2).sum(axis=1).astype(np.int64)
+        days = np.asarray(metrics["shortage_days"])
+        any_shortage = _scenarios_short(days, np.ones(days.shape[2], bool))
         if storable is not None:
             storable = np.asarray(storable, dtype=bool)
-            if storable.shape != short.shape[2:]:
-                problems.append(f"storable must have shape ({short.shape[2]},) (one per product), "
+            if storable.shape != days.shape[2:]:
+                problems.append(f"storable must have shape ({days.shape[2]},) (one per product), "
                                 f"got {storable.shape}")
             else:
-                any_material = short[:, :, storable].any(axis=2).sum(axis=1).astype(np.int64)
+                any_material = _scenarios_short(days, storable)
     if problems:
         raise ValueError("bad metrics for the statistics:\n  - " + "\n  - ".join(problems))
     return ChunkStats(int(n_scenarios), int(n_policies), reduced, any_shortage, any_material)
