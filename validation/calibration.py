@@ -1,6 +1,6 @@
 """The import-price curve of the engine and its inversion for the calibration episode.
 
-The engine's import (world) price multiple for a cut known at origin (``simcore/core/engine.py``,
+The engine's import (world) price multiple for a cut known at origin (``simcore/core/step.py``,
 step 9a, with the country's own restocking weight left out because the calibration
 episode's product has no Chinese imports in the Japan model)::
 

@@ -229,53 +229,123 @@ def no_disruption(events: EventSet) -> Scenario:
 
 
 # --------------------------------------------------------------------------- cuts by day
+#
+# The engine carries the scenarios of a chunk as a trailing *lane* axis ``B`` (see
+# :mod:`simcore.core.lanes`): the functions ``*_lanes`` below take occurrences
+# ``[E, K, B]`` and return ``[..., B]``; the per-scenario functions after them
+# (:func:`availability`, :func:`announced_cut`, :func:`in_announcement`) are the same
+# computation for one lane.
 
 
-def _occurrences(scenario: Scenario) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-    """Onset, duration, severity as ``[E, K]``; an ``[E]`` scenario is ``K = 1`` (shapes
-    are static under jit/vmap, so the branch is resolved at trace time)."""
+class Occurrences(NamedTuple):
+    """Onset, duration and severity of every occurrence, ``[E, K, B]`` (lanes last)."""
+
+    onset_day: jnp.ndarray
+    duration_days: jnp.ndarray
+    severity: jnp.ndarray
+
+
+def occurrences_from_batch(scenarios: Scenario) -> Occurrences:
+    """Occurrences ``[E, K, N]`` of scenarios ``[N, E, K]`` (the sampler's layout)."""
+    return Occurrences(*(jnp.moveaxis(jnp.asarray(x, dtype=jnp.float32), 0, -1) for x in scenarios))
+
+
+def _one_lane(scenario: Scenario) -> Occurrences:
+    """Occurrences ``[E, K, 1]`` of one scenario ``[E, K]`` (``[E]`` is ``K = 1``)."""
     fields = tuple(jnp.asarray(x, dtype=jnp.float32) for x in scenario)
-    return tuple(x[:, None] if x.ndim == 1 else x for x in fields)
+    return Occurrences(*((x[:, None] if x.ndim == 1 else x)[..., None] for x in fields))
 
 
-def _day_per_event(events: EventSet, day) -> jnp.ndarray:
-    """The day each event sees per product: ``[1, P]`` for a scalar or ``[P]`` day,
-    ``[E, P]`` (the row of the event's origin) for ``[O, P]`` days."""
-    n_products = events.product_weight.shape[1]
-    day = jnp.asarray(day, dtype=jnp.float32)
-    if day.ndim < 2:
-        return jnp.broadcast_to(day, (n_products,))[None, :]
-    day = jnp.broadcast_to(day, (events.origin_onehot.shape[1], n_products))
-    return day[jnp.argmax(events.origin_onehot, axis=1)]  # gather: exact, no matmul rounding
-
-
-def _occurrence_cuts(events: EventSet, scenario: Scenario, day, announced: bool) -> jnp.ndarray:
-    """Cut ``[E, K, P]`` in ``[0, 1]`` of each occurrence on ``day``: the physical cut,
-    or with ``announced`` the cut known to the market (full severity from the
-    announcement to the end of an announced occurrence)."""
-    onset, duration, severity = _occurrences(scenario)
-    since_onset = _day_per_event(events, day)[:, None, :] - onset[:, :, None]  # [E, K, P]
-    active = (since_onset >= 0) & (since_onset < duration[:, :, None])
-    tighten = events.tightening_days[:, None, None]
+def _level(events: EventSet, since_onset, duration, announced: bool) -> jnp.ndarray:
+    """Share of full severity in effect ``since_onset`` days after an onset ``[E, K, X, B]``
+    (``duration`` ``[E, K, 1, B]``): linear tightening over ``tightening_days``; with
+    ``announced``, full severity from ``lead`` days before the onset to the end of an
+    announced occurrence."""
+    active = (since_onset >= 0) & (since_onset < duration)
+    tighten = events.tightening_days[:, None, None, None]
     ramp = jnp.where(tighten > 0, jnp.clip((since_onset + 1.0) / jnp.maximum(tighten, 1.0), 0.0, 1.0), 1.0)
     level = jnp.where(active, ramp, 0.0)
     if announced:
-        lead = events.announcement_lead_days[:, None, None]
-        known = (lead > 0) & (since_onset >= -lead) & (since_onset < duration[:, :, None])
+        lead = events.announcement_lead_days[:, None, None, None]
+        known = (lead > 0) & (since_onset >= -lead) & (since_onset < duration)
         level = jnp.where(known, 1.0, level)
-    cut = severity[:, :, None] * level * events.product_weight[:, None, :]
-    return jnp.clip(cut, 0.0, 1.0)
+    return level
 
 
-def _kept_share(events: EventSet, cut: jnp.ndarray) -> jnp.ndarray:
-    """Combine occurrence cuts ``[E, K, P]`` multiplicatively into kept shares ``[O, P]``.
-    Exactly 1.0 where every cut is 0."""
+def _event_cuts(events: EventSet, occ: Occurrences, day_per_event, weight, announced: bool) -> jnp.ndarray:
+    """Cut ``[E, X, B]`` of each event on the day it sees, ``day_per_event`` ``[E, X, B|1]``
+    (``X`` products, or links), with product weights ``weight`` ``[E, X]``: each
+    occurrence's ``severity x level x weight`` in ``[0, 1]``, occurrences of one event
+    combined multiplicatively."""
+    since_onset = day_per_event[:, None] - occ.onset_day[:, :, None, :]  # [E, K, X, B]
+    level = _level(events, since_onset, occ.duration_days[:, :, None, :], announced)
+    cut = jnp.clip(occ.severity[:, :, None, :] * level * weight[:, None, :, None], 0.0, 1.0)
     if cut.shape[1] == 1:
-        event_cut = cut[:, 0, :]  # no round trip through 1 - (1 - c): exact for K = 1
-    else:
-        event_cut = 1.0 - jnp.prod(1.0 - cut, axis=1)  # [E, P]
-    kept = 1.0 - events.origin_onehot[:, :, None] * event_cut[:, None, :]  # [E, O, P]
+        return cut[:, 0]  # no round trip through 1 - (1 - c): exact for K = 1
+    return 1.0 - jnp.prod(1.0 - cut, axis=1)
+
+
+def _origin_of_event(events: EventSet) -> jnp.ndarray:
+    return jnp.argmax(events.origin_onehot, axis=1)  # [E]
+
+
+def _supply_cut_lanes(events: EventSet, occ: Occurrences, day, announced: bool) -> jnp.ndarray:
+    """Kept share ``[P, O, B]`` of each origin's supply of each product on ``day``: a
+    scalar, or ``[P, O|1, B|1]`` (one day per product and origin, e.g. ``today -
+    transit_days``). Events combine multiplicatively; exactly 1.0 where nothing is cut."""
+    n_events, n_products = events.product_weight.shape
+    day = jnp.asarray(day, dtype=jnp.float32)
+    if day.ndim == 0:
+        day_per_event = jnp.broadcast_to(day, (1, n_products, 1))
+    else:  # each event sees its origin's column (a gather: exact, no matmul rounding)
+        full = jnp.broadcast_to(day, (n_products, events.origin_onehot.shape[1], day.shape[-1]))
+        day_per_event = jnp.swapaxes(full[:, _origin_of_event(events), :], 0, 1)  # [E, P, B|1]
+    event_cut = _event_cuts(events, occ, day_per_event, events.product_weight, announced)  # [E, P, B]
+    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
     return jnp.prod(kept, axis=0)
+
+
+def availability_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
+    """Share ``[P, O, B]`` of each origin's normal supply of each product available on
+    ``day`` (a scalar or ``[P, O|1, B|1]``); see :func:`availability`."""
+    return _supply_cut_lanes(events, occ, day, announced=False)
+
+
+def announced_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
+    """Share ``[P, O, B]`` cut or announced to be cut on ``day``; see :func:`announced_cut`."""
+    return 1.0 - _supply_cut_lanes(events, occ, day, announced=True)
+
+
+def link_availability_lanes(events: EventSet, occ: Occurrences, day, product, origin) -> jnp.ndarray:
+    """Share ``[L, B]`` available of ``L`` single supplies (``product[l]`` from
+    ``origin[l]``, int ``[L]``) on their own days ``day`` ``[L, B|1]``: the entries
+    ``availability(day[l])[origin[l], product[l]]`` without computing the rest."""
+    weight = events.product_weight[:, product]  # [E, L]
+    event_cut = _event_cuts(events, occ, jnp.asarray(day, jnp.float32)[None], weight, announced=False)  # [E, L, B]
+    kept = 1.0 - events.origin_onehot[:, origin][:, :, None] * event_cut  # [E, L, B]
+    return jnp.prod(kept, axis=0)
+
+
+def in_announcement_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
+    """``[P, B]`` 1.0 where an occurrence that hits the product is in its announcement
+    window on ``day`` (a scalar or ``[P, 1, 1]``); see :func:`in_announcement`."""
+    n_products = events.product_weight.shape[1]
+    day = jnp.broadcast_to(jnp.asarray(day, dtype=jnp.float32).reshape(-1), (n_products,))
+    until_onset = occ.onset_day[:, :, None, :] - day[None, None, :, None]  # [E, K, P, B]
+    lead = events.announcement_lead_days[:, None, None, None]
+    window = (until_onset > 0) & (until_onset <= lead)
+    hits = (occ.severity[:, :, None, :] * events.product_weight[:, None, :, None]) > 0
+    return jnp.any(window & hits, axis=(0, 1)).astype(jnp.float32)
+
+
+def _lane_day(day) -> jnp.ndarray:
+    """A per-scenario day (scalar, ``[P]`` or ``[O, P]``) in the lane layout."""
+    day = jnp.asarray(day, dtype=jnp.float32)
+    if day.ndim == 0:
+        return day
+    if day.ndim == 1:
+        return day[:, None, None]
+    return jnp.swapaxes(day, 0, 1)[..., None]
 
 
 def availability(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
@@ -287,7 +357,7 @@ def availability(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
     Returns ``[O, P]`` in ``[0, 1]``, exactly 1.0 where no occurrence is active.
     Cost ``O(E K P + E O P)`` per call.
     """
-    return _kept_share(events, _occurrence_cuts(events, scenario, day, announced=False))
+    return jnp.swapaxes(availability_lanes(events, _one_lane(scenario), _lane_day(day))[..., 0], 0, 1)
 
 
 def announced_cut(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
@@ -300,17 +370,11 @@ def announced_cut(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
     multiplicatively like :func:`availability`; exactly 0.0 in normal times. Drives the
     world price, which moves when the cut at origin is known.
     """
-    return 1.0 - _kept_share(events, _occurrence_cuts(events, scenario, day, announced=True))
+    return jnp.swapaxes(announced_cut_lanes(events, _one_lane(scenario), _lane_day(day))[..., 0], 0, 1)
 
 
 def in_announcement(events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
     """``[P]`` float 1.0 where some occurrence that hits product ``p`` (drawn severity x
     weight > 0) is in its announcement window ``onset - lead <= day < onset``, else 0.0.
     ``day`` is a scalar or ``[P]``. Drives the pre-announcement buying rush."""
-    onset, _, severity = _occurrences(scenario)
-    day = jnp.broadcast_to(jnp.asarray(day, dtype=jnp.float32), events.product_weight.shape[1:])
-    until_onset = onset[:, :, None] - day[None, None, :]  # [E, K, P]
-    lead = events.announcement_lead_days[:, None, None]
-    window = (until_onset > 0) & (until_onset <= lead)
-    hits = (severity[:, :, None] * events.product_weight[:, None, :]) > 0
-    return jnp.any(window & hits, axis=(0, 1)).astype(jnp.float32)
+    return in_announcement_lanes(events, _one_lane(scenario), day)[..., 0]

@@ -1,49 +1,15 @@
-"""The day-step engine: one scenario, one day, a pure function.
+"""The engine: the loop over days and the entry points.
 
-:func:`step` advances the state of one scenario by one day; :func:`simulate_scenario`
-owns the loop (``lax.scan`` over days) and returns per-scenario metrics, plus daily
-trajectories when asked; :func:`simulate_batch` ``vmap``-s that over policies and
-scenario indices and is ``jit``-ed once per shape.
+:func:`simcore.core.step.step` advances one day; :func:`simulate_lanes` owns the loop
+(``lax.scan`` over days) for a block of scenarios carried as lanes
+(:mod:`simcore.core.lanes`) and reduces each to per-scenario metrics, plus daily
+trajectories when asked; :func:`simulate_batch` draws the scenarios of a chunk, runs
+them for every policy (``vmap`` over policies) and is ``jit``-ed once per shape;
+:func:`simulate_scenario` is one scenario, :func:`simulate_given` explicit scenarios,
+:func:`simulate_smooth` the relaxed engine for gradients.
 
-Order of one day for product ``p`` (quantities in product units per day; the
-equations and their references are in ``docs/model.md``):
-
-1. demand ``D`` = baseline demand x (1 - efficiency cut) x the use of yesterday's
-   sector output (idle users stop drawing); recycled supply ``r D``; primary
-   requirement ``Q = D - r D``. Recycling and efficiency are in place from day 0
-   unless the policy starts them at the alarm.
-2. primary supply lost: ``Q`` x (import shares x share withheld at origin, seen
-   ``transit_days`` late per origin because goods already shipped keep arriving) +
-   domestic share x shortfall of its critical inputs (yesterday's fill).
-3. episode clock: the first day an origin falls short (or a cut is announced) starts
-   an episode; it ends when supply, deliveries and stocks are normal again, and the
-   next cut starts a new one. Qualification lags, release delays and emergency
-   measures count from the episode's alarm.
-4. contracted spare capacity (after its lag plus the origin's transit, ramping)
-   covers the loss, then helps restock; restocking otherwise uses the suppliers'
-   headroom, also arriving a transit after the alarm. During an announcement the
-   importers' target rises by their storage room (buying ahead).
-5. government release once the decision delay has passed, while the remaining
-   shortfall exceeds the trigger or users would otherwise go short.
-6. the private inventory takes everything in, demand is served from it, the rest is
-   unmet; scarce deliveries go to sectors proportionally or by priority.
-7. refill of the government stock once supply is normal and private stocks are back.
-8. sectors: the exposed share of each sector's output is capped by its product
-   inputs (critical: Leontief, important: half, non-critical: none; less the
-   substitutable share) and by every critical upstream sector (one pass over the
-   transitive closure); losses in value added and gross output.
-9. prices: the import (world) price follows the world supply gap at the origin
-   (announcement included) and relaxes after it; the domestic scarcity premium
-   follows the country's cover (stocks incl. decided government stock plus the
-   supply still flowing, against normal cover); users pay import price x premium x
-   policy markups; sector prices pass through the Leontief price model.
-
-With no disruption every quantity stays exactly at its baseline.
-
-:func:`simulate_smooth` runs the same day step with its kinks and thresholds relaxed at
-a temperature (:mod:`simcore.core.smooth`, ``docs/model.md`` section 6) for gradients
-with respect to levers and model parameters; at temperature 0.0 (the default of
-:func:`step`) the exact program is traced unchanged.
+Results have leading axes ``[policy, scenario]``; daily trajectories
+``[policy, scenario, day, ...]``.
 """
 
 from __future__ import annotations
@@ -54,31 +20,21 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from simcore.core.disruptions import EventSet, Scenario, announced_cut, availability, in_announcement, sample_batch
 from simcore.core import smooth as S
 from simcore.core.compile import engine_jit
-from simcore.core.model import DAYS_PER_YEAR, Model, Policy
-from simcore.core.uncertainty import draw_model, hidden_cut, hidden_factor, parameter_key
-
-_TINY = 1e-12
-_NORMAL = 1e-6  # relative gap below which a price or a supply counts as normal (exact baseline)
-_NOT_YET = jnp.inf  # day sentinel for "has not happened"
-_COUNT_WIDTH = 10.0  # smoothed engine: band of the relaxed shortage count, x temperature x daily demand
-
-
-class State(NamedTuple):
-    """Dynamic state of one scenario. Fields ``[P]`` unless stated."""
-
-    day: jnp.ndarray  # scalar int32
-    private_stock: jnp.ndarray  # product units
-    gov_stock: jnp.ndarray  # product units
-    import_multiple: jnp.ndarray  # import (world) price / baseline price (>= 1)
-    alarm_day: jnp.ndarray  # alarm day of the current episode, inf between episodes
-    first_alarm_day: jnp.ndarray  # alarm day of the first episode, inf before (qualification runs once)
-    last_cut_day: jnp.ndarray  # last day an origin fell short, -inf if never (cuts still in transit)
-    episode_short: jnp.ndarray  # bool: the current episode has had a shortage
-    fill: jnp.ndarray  # yesterday's delivered / demand (feeds domestic production)
-    use_factor: jnp.ndarray  # yesterday's use of the product by its users (1 = all working)
+from simcore.core.disruptions import EventSet, Occurrences, Scenario, occurrences_from_batch, sample_batch
+from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
+from simcore.core.model import Model, Policy
+from simcore.core.step import (  # noqa: F401  (re-exported: the day step's public names)
+    Daily,
+    State,
+    init_state,
+    normal_cover,
+    normal_time_markup,
+    private_target,
+    step,
+)
+from simcore.core.uncertainty import drawn_fields, parameter_key
 
 
 class Totals(NamedTuple):
@@ -104,21 +60,6 @@ class Totals(NamedTuple):
     worst_time_to_survive: jnp.ndarray  # [P] inf if none
     first_time_to_recover: jnp.ndarray  # [P] nan until the first episode ends
     worst_time_to_recover: jnp.ndarray  # [P] -inf if none
-
-
-class Daily(NamedTuple):
-    """Trajectories kept when ``save_daily=True``; each field gets a leading ``day`` axis."""
-
-    private_stock: jnp.ndarray  # [P]
-    gov_stock: jnp.ndarray  # [P]
-    delivered: jnp.ndarray  # [P]
-    unmet: jnp.ndarray  # [P]
-    price_change: jnp.ndarray  # [P] user price relative to baseline, minus 1
-    import_price_change: jnp.ndarray  # [P] import (world) price relative to baseline, minus 1
-    scarcity_premium: jnp.ndarray  # [P] domestic scarcity multiple, minus 1
-    sector_output_share: jnp.ndarray  # [S] output / baseline output
-    sector_price_change: jnp.ndarray  # [S]
-    price_index_change: jnp.ndarray  # scalar
 
 
 class Metrics(NamedTuple):
@@ -152,44 +93,11 @@ class Metrics(NamedTuple):
     recovered: jnp.ndarray  # [P] bool, False if an episode is still open at the horizon end
 
 
-def _ramp(days_since_start: jnp.ndarray, ramp_days: jnp.ndarray) -> jnp.ndarray:
-    """Share in effect ``days_since_start`` days after a start (day 0 -> 1/ramp_days)."""
-    linear = jnp.clip((days_since_start + 1.0) / jnp.maximum(ramp_days, 1.0), 0.0, 1.0)
-    return jnp.where(days_since_start < 0, 0.0, jnp.where(ramp_days > 0, linear, 1.0))
-
-
-def private_target(model: Model, policy: Policy) -> jnp.ndarray:
-    """Private inventory target ``[P]`` in product units (zero for services)."""
-    return model.demand_per_day * (model.inventory_days + policy.private_extra_days) * model.storable
-
-
-def normal_cover(model: Model) -> jnp.ndarray:
-    """Stock ``[P]`` the market holds in normal times (the model's inventory target,
-    without policy buffers): the reference of the domestic scarcity curve."""
-    return model.demand_per_day * model.inventory_days * model.storable
-
-
-def init_state(model: Model, policy: Policy) -> State:
-    """Everything at baseline: stocks at their targets, prices at baseline."""
-    ones = jnp.ones_like(model.demand_per_day)
-    return State(
-        day=jnp.asarray(0, dtype=jnp.int32),
-        private_stock=private_target(model, policy),
-        gov_stock=model.demand_per_day * policy.gov_stock_days * model.storable,
-        import_multiple=ones,
-        alarm_day=jnp.full_like(ones, _NOT_YET),
-        first_alarm_day=jnp.full_like(ones, _NOT_YET),
-        last_cut_day=jnp.full_like(ones, -jnp.inf),
-        episode_short=jnp.zeros(ones.shape, dtype=bool),
-        fill=ones,
-        use_factor=ones,
-    )
-
-
-def init_totals(model: Model, smooth: bool = False) -> Totals:
-    """Zero totals; ``smooth``: shortage days are a relaxed (float) count."""
-    zeros_p = jnp.zeros_like(model.demand_per_day)
-    zeros_s = jnp.zeros_like(model.final_demand)
+def init_totals(initial: State, n_sectors: int, smooth: bool = False) -> Totals:
+    """Zero totals shaped like the ``initial`` state's ``[P, B]`` (sectors ``[S, B]``);
+    ``smooth``: shortage days are a relaxed (float) count."""
+    zeros_p = jnp.zeros_like(initial.private_stock)
+    zeros_s = jnp.zeros((n_sectors,) + zeros_p.shape[1:], zeros_p.dtype)
     return Totals(
         shortage_days=jnp.zeros(zeros_p.shape, dtype=jnp.float32 if smooth else jnp.int32),
         episodes=jnp.zeros(zeros_p.shape, dtype=jnp.int32),
@@ -205,344 +113,13 @@ def init_totals(model: Model, smooth: bool = False) -> Totals:
         price_change_peak=zeros_p,
         import_price_change_peak=zeros_p,
         sector_price_change_sum=zeros_s,
-        index_change_sum=jnp.zeros(()),
-        index_change_peak=jnp.zeros(()),
+        index_change_sum=jnp.zeros(zeros_p.shape[1:]),
+        index_change_peak=jnp.zeros(zeros_p.shape[1:]),
         first_time_to_survive=jnp.full_like(zeros_p, jnp.nan),
         worst_time_to_survive=jnp.full_like(zeros_p, jnp.inf),
         first_time_to_recover=jnp.full_like(zeros_p, jnp.nan),
         worst_time_to_recover=jnp.full_like(zeros_p, -jnp.inf),
     )
-
-
-def _lever_level(policy_start_at_alarm: jnp.ndarray, since_alarm: jnp.ndarray, ramp_days: jnp.ndarray):
-    """Share of a recycling/reduce lever in effect: full from day 0 when in place, else
-    ramping from the episode's alarm (0 between episodes)."""
-    return jnp.where(policy_start_at_alarm > 0, _ramp(since_alarm, ramp_days), 1.0)
-
-
-def normal_time_markup(model: Model, policy: Policy, since_alarm: jnp.ndarray | None = None) -> jnp.ndarray:
-    """Price markup ``[P]`` (fraction of baseline price) that the policy costs.
-
-    Private buffer carrying cost, premium on supplier shares moved away from the
-    baseline, reservation fee of spare capacity, recycling premium and efficiency
-    cost (for levers in place; emergency levers cost only once started). Government
-    stock carrying cost is fiscal and not in prices. ``since_alarm`` ``[P]`` defaults
-    to "no episode" (normal times).
-    """
-    if since_alarm is None:
-        since_alarm = jnp.full_like(model.demand_per_day, -jnp.inf)
-    shifted = 0.5 * jnp.sum(jnp.abs(policy.import_share - model.import_share), axis=1)
-    recycled = policy.recycling_share * _lever_level(policy.recycling_start_at_alarm, since_alarm,
-                                                     policy.recycling_ramp_days)
-    cut = policy.efficiency_cut * _lever_level(policy.recycling_start_at_alarm, since_alarm,
-                                               policy.efficiency_ramp_days)
-    return (
-        policy.stock_carrying_cost * policy.private_extra_days / DAYS_PER_YEAR
-        + policy.diversification_premium * shifted
-        + policy.spare_reservation_fee * jnp.sum(policy.spare_capacity, axis=1)
-        + policy.recycling_premium * recycled
-        + policy.efficiency_cost * cut
-    )
-
-
-def _sector_fill(model: Model, delivered: jnp.ndarray, demand: jnp.ndarray, fill: jnp.ndarray) -> jnp.ndarray:
-    """Share of each sector's need of each product it receives, ``[P, S]``.
-
-    Proportional rationing gives every user the same fill; priority rationing serves
-    sectors in rank order, users outside the table (households, exports) last.
-    """
-    need = demand[:, None] * model.use_share  # [P, S]
-    served_before = need @ model.priority_before  # [P, S] need of higher-priority sectors
-    priority_fill = jnp.clip((delivered[:, None] - served_before) / jnp.maximum(need, _TINY), 0.0, 1.0)
-    priority_fill = jnp.where(need > 0, priority_fill, 1.0)
-    proportional_fill = jnp.broadcast_to(fill[:, None], need.shape)
-    return jnp.where(model.use_priority > 0, priority_fill, proportional_fill)
-
-
-def _exposed_losses(model: Model, sector_fill: jnp.ndarray) -> jnp.ndarray:
-    """Share of each sector's output lost through each product, ``[P, S]``.
-
-    The exposed part ``e`` of sector ``s`` receiving share ``f`` of product ``p``
-    (substitutable at share ``sigma``) can run at ``c = min(1, f / (1 - sigma))``;
-    critical inputs bind fully, important ones half (Pichler et al. 2022), so the
-    loss is ``e x essentiality x (1 - c)``.
-    """
-    binding = 1.0 - model.substitutable_share
-    capacity = jnp.where(binding > 0, jnp.minimum(1.0, sector_fill / jnp.maximum(binding, _TINY)), 1.0)
-    return model.exposure * model.essentiality * (1.0 - capacity)
-
-
-def _upstream_cap(model: Model, own_capacity: jnp.ndarray) -> jnp.ndarray:
-    """Lowest own capacity among each sector's critical upstream sectors, ``[S]`` (1 if
-    none): one pass over the transitive closure, no ``S``-fold iteration."""
-    return jnp.min(jnp.where(model.upstream_closure > 0, own_capacity[:, None], 1.0), axis=0)
-
-
-def _sectors(model: Model, sector_fill: jnp.ndarray):
-    """Sector output shares ``[S]`` and each product's use factor for tomorrow ``[P]``.
-
-    Output share of ``s``: ``1 - max_p loss[p, s]`` (the exposed parts are nested: a
-    line that needs several short inputs stops once), capped by critical upstream
-    sectors. A product's users draw on it in proportion to their output as limited by
-    everything *but* that product (an idle line stops buying its other inputs; the
-    missing input itself is still wanted).
-    """
-    loss = _exposed_losses(model, sector_fill)  # [P, S]
-    worst = jnp.max(loss, axis=0)  # [S]
-    own = 1.0 - worst
-    upstream = _upstream_cap(model, own)
-    output_share = jnp.minimum(own, upstream)
-    # Loss from everything but product p: the largest loss, or the runner-up where p
-    # is the largest.
-    n_products = loss.shape[0]
-    top = jnp.argmax(loss, axis=0)  # [S]
-    runner_up = jnp.max(jnp.where(jnp.arange(n_products)[:, None] == top[None, :], 0.0, loss), axis=0)
-    worst_without = jnp.where(jnp.arange(n_products)[:, None] == top[None, :], runner_up[None, :], worst[None, :])
-    output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
-    use_factor = 1.0 - jnp.sum(model.use_share * (1.0 - output_without), axis=1)
-    return output_share, use_factor
-
-
-def _with_hidden_cut(model: Model, at_origin: jnp.ndarray) -> jnp.ndarray:
-    """Cut or announced cut at origin ``[P, O]`` including hidden dependence: a supply
-    that depends (share ``h``) on a cut upstream supply loses ``h x`` that cut on top of
-    its own (combined multiplicatively; exact when nothing upstream is cut)."""
-    hidden = model.hidden
-    upstream = at_origin[hidden.on_product, hidden.on_origin]  # [L]
-    extra = hidden_cut(hidden, at_origin.shape, upstream)
-    return at_origin + (1.0 - at_origin) * extra
-
-
-def _hidden_arriving(model: Model, events: EventSet, scenario: Scenario, day) -> jnp.ndarray:
-    """Availability factor ``[P, O]`` of hidden dependence for goods arriving today: the
-    upstream supply of link ``l`` as it was when the dependent goods left, ``transit_days``
-    of the dependent supply ago."""
-    hidden = model.hidden
-    left_on = day - model.transit_days[hidden.product, hidden.origin]  # [L]
-    kept = jax.vmap(lambda d, q, o: availability(events, scenario, d)[o, q])(left_on, hidden.on_product,
-                                                                          hidden.on_origin)
-    return hidden_factor(hidden, model.import_share.shape, kept)
-
-
-def step(
-    model: Model, policy: Policy, events: EventSet, scenario: Scenario, state: State, temperature=0.0
-) -> tuple[State, Daily, dict]:
-    """Advance one scenario by one day. Returns the new state, the day's trajectory
-    record and the flows needed by the totals.
-
-    ``temperature`` 0.0 (a Python float) is the exact engine; above 0 the stock and flow
-    kinks and the thresholds that decide shortage days, release and refill are relaxed
-    (:mod:`simcore.core.smooth`, widths ``temperature x`` daily demand) so that expected
-    metrics have useful gradients. Then ``flows["shortage"]`` is a float in [0, 1].
-    """
-    exact = S.is_exact(temperature)
-    day = state.day.astype(jnp.float32)
-    base_demand = model.demand_per_day
-    tol = model.shortage_tolerance * base_demand
-
-    # 3 (first): the episode clock starts when an origin (or domestic inputs) fall short
-    # or a cut is announced; levers below count from it.
-    at_origin = announced_cut(events, scenario, day).T  # [P, O] cut or announced at origin
-    if model.hidden is not None:  # static: a model without hidden suppliers compiles without this
-        at_origin = _with_hidden_cut(model, at_origin)
-    input_fill = jnp.min(jnp.where(model.recipe_inputs > 0, state.fill[None, :], 1.0), axis=1)
-    domestic_loss = model.domestic_share * (1.0 - input_fill)
-    origin_loss = jnp.sum(policy.import_share * at_origin, axis=1) + domestic_loss
-    # The alarm of a product goes up with its own cut or with the alarm of any critical
-    # input in its recipe chain (closure: same day through every tier): the government
-    # watching NdPr oxide watches magnets too, so the clocks that run from the alarm
-    # (decision delay, qualification, ramps) do not depend on how well a lever shields
-    # the inputs.
-    cut_today = origin_loss > _NORMAL
-    upstream_alarm = jnp.any((model.recipe_closure > 0) & (jnp.isfinite(state.alarm_day) | cut_today)[None, :], axis=1)
-    starts = jnp.isinf(state.alarm_day) & (cut_today | upstream_alarm)
-    alarm_day = jnp.where(starts, day, state.alarm_day)
-    since_alarm = day - alarm_day  # -inf between episodes
-
-    # 1. demand, recycling, primary requirement
-    cut = policy.efficiency_cut * _lever_level(policy.recycling_start_at_alarm, since_alarm,
-                                               policy.efficiency_ramp_days)
-    demand = base_demand * (1.0 - cut) * state.use_factor
-    recycled_share = policy.recycling_share * _lever_level(policy.recycling_start_at_alarm, since_alarm,
-                                                           policy.recycling_ramp_days)
-    primary = demand * (1.0 - recycled_share)
-
-    # 2. primary supply lost (written as losses so that normal times are exact); goods
-    # shipped before a cut keep arriving for the origin's transit time.
-    arriving = availability(events, scenario, day - model.transit_days.T).T  # [P, O]
-    if model.hidden is not None:
-        arriving = arriving * _hidden_arriving(model, events, scenario, day)
-    import_loss = jnp.sum(policy.import_share * (1.0 - arriving), axis=1)
-    primary_loss = primary * (import_loss + domestic_loss)
-
-    # 4. spare capacity and restocking: volumes ordered at the alarm arrive one transit later
-    since_ready = since_alarm[:, None] - model.transit_days  # [P, O]
-    # A supplier qualifies and ramps up once, from the first alarm (it stays qualified and
-    # the contracted capacity stays ready); each episode's volume travels its transit.
-    first_alarm_day = jnp.minimum(state.first_alarm_day, alarm_day)
-    since_qualifying = (day - first_alarm_day)[:, None] - model.transit_days - policy.qualification_lag_days[:, None]
-    spare_ramp = _ramp(since_qualifying, policy.spare_ramp_days[:, None]) * (since_ready >= 0)
-    spare_capacity = base_demand * jnp.sum(policy.spare_capacity * arriving * spare_ramp, axis=1)
-    spare_flow = S.smooth_min(spare_capacity, primary_loss, temperature, base_demand)
-    shortfall = primary_loss - spare_flow
-    rush = in_announcement(events, scenario, day) * model.storage_room_days * base_demand * model.storable
-    target = private_target(model, policy)
-    private_gap = S.relu(target + rush - state.private_stock, temperature, base_demand)
-    # Between episodes orders are in the pipeline already (steady state); in an episode
-    # extra volume from origin o arrives once its transit after the alarm has passed.
-    delivered_from = jnp.where(jnp.isinf(since_alarm)[:, None], 1.0, (since_ready >= 0).astype(jnp.float32))
-    supplier_availability = (jnp.sum(policy.import_share * arriving * delivered_from, axis=1)
-                             + model.domestic_share * input_fill)
-    headroom = model.restock_headroom * base_demand * supplier_availability
-    restock = S.smooth_min(private_gap, headroom + spare_capacity - spare_flow, temperature, base_demand)
-    spare_used = spare_flow + S.relu(restock - headroom, temperature, base_demand)
-
-    # 5. government release, once the decision delay has passed, while the shortfall
-    # exceeds the trigger, and in any case (last resort) before users would go short:
-    # a government never sits on stock while demand goes unmet, so a lever that shrinks
-    # the shortfall below the trigger cannot cause a shortage.
-    arrivals = demand - shortfall + restock  # recycled + domestic + imports + spare + restock
-    # Last resort: release at once when the release-rate cap cannot cover the shortfall
-    # (every day of waiting would only bring users' shortage forward, since the capped
-    # release could never catch up), otherwise as soon as the private stock left after
-    # today's flows would not cover today's demand.
-    cap_below_shortfall = S.greater(shortfall, policy.release_rate * base_demand, temperature, base_demand)
-    would_go_short = S.either(S.greater(demand, state.private_stock + arrivals, temperature, base_demand),
-                              cap_below_shortfall)
-    decided = since_alarm >= policy.release_delay_days  # the decision clock (whole days) stays exact
-    triggered = S.both(
-        S.greater(shortfall, 0.0, temperature, base_demand),
-        S.either(S.greater(shortfall, policy.release_trigger_shortfall * base_demand, temperature, base_demand),
-                 would_go_short),
-        decided,
-    )
-    release = S.select(
-        triggered,
-        S.smooth_min(S.smooth_min(policy.release_rate * base_demand, state.gov_stock, temperature, base_demand),
-                     shortfall, temperature, base_demand),
-    )
-
-    # 6. private inventory, deliveries, unmet demand
-    # Written as a net change so that a stock in balance stays exactly constant.
-    stock_after = state.private_stock + (arrivals + release - demand)
-    private_stock = S.relu(stock_after, temperature, base_demand)
-    # relu(x) - relu(-x) = x holds for the relaxation too: the balance stays exact.
-    unmet = S.relu(-stock_after, temperature, base_demand)
-    delivered = demand - unmet
-    # The episode bookkeeping keeps the exact test; the count of shortage days is relaxed.
-    shortage = unmet > tol
-    # The band of the relaxed count is wider than the flows' (_COUNT_WIDTH): the unmet
-    # demand of a first short day is a sizeable share of demand, and a band that never
-    # holds it would give the count a zero gradient.
-    shortage_count = shortage if exact else S.greater(unmet, tol, temperature, _COUNT_WIDTH * base_demand)
-    # Written from the loss (1 - unmet / demand, not delivered / demand) so that a day
-    # without unmet demand has fill exactly 1 (CPU fused multiply-add rounding).
-    fill = jnp.where(demand > 0, 1.0 - unmet / jnp.maximum(demand, _TINY), 1.0)
-
-    # 7. refill the government stock from suppliers' headroom once the crisis is over
-    gov_target = base_demand * policy.gov_stock_days * model.storable
-    normal_again = S.both(S.at_most(shortfall, tol, temperature, base_demand),
-                          S.at_most(target - private_stock, tol, temperature, base_demand))
-    refill_room = S.relu(headroom - restock, temperature, base_demand)
-    refill = S.select(
-        normal_again,
-        S.smooth_min(S.smooth_min(policy.refill_rate * base_demand,
-                                  S.relu(gov_target - state.gov_stock, temperature, base_demand),
-                                  temperature, base_demand),
-                     refill_room, temperature, base_demand),
-    )
-    gov_stock = state.gov_stock - release + refill
-
-    # 8. sectors: exposed output, critical upstream links, value added
-    sector_output_share, use_factor = _sectors(model, _sector_fill(model, delivered, demand, fill))
-    lost_share = 1.0 - sector_output_share
-    undelivered_value = model.price * unmet  # currency / day
-    value_added_loss = jnp.where(model.product_only > 0, jnp.sum(undelivered_value),
-                                 model.value_added / DAYS_PER_YEAR * lost_share)
-    gross_output_loss = jnp.where(model.product_only > 0, jnp.sum(undelivered_value),
-                                  model.gross_output / DAYS_PER_YEAR * lost_share)
-
-    # 9a. import (world) price: the world supply gap at the origin, announcement included,
-    # plus the country's own extra buying weighted by its share of world demand.
-    world_gap = jnp.sum(model.world_share * at_origin, axis=1)
-    world_gap = world_gap + model.world_demand_weight * restock / jnp.maximum(base_demand, _TINY)
-    world_supply = jnp.maximum(1.0 - world_gap, _NORMAL)
-    import_target = jnp.where(world_gap > _NORMAL,
-                              jnp.clip(world_supply ** (-1.0 / model.world_price_elasticity), 1.0, model.price_cap),
-                              1.0)
-    decay = jnp.exp(-jnp.log(2.0) / jnp.maximum(model.price_relax_half_life_days, 1e-3))
-    relaxed = import_target + (state.import_multiple - import_target) * decay
-    import_multiple = jnp.where(import_target >= state.import_multiple, import_target, relaxed)
-
-    # 9b. domestic scarcity premium from the country's cover: stocks in the country
-    # (government stock once its release is decided) plus the supply still flowing over
-    # the cover horizon, against the normal stock plus normal use over that horizon.
-    horizon = model.cover_horizon_days
-    cover = private_stock + jnp.where(decided, gov_stock, 0.0) + horizon * (demand - shortfall)
-    normal = normal_cover(model) + horizon * demand
-    cover_ratio = jnp.where(normal > 0, cover / jnp.maximum(normal, _TINY), 1.0)
-    scarcity = jnp.where(cover_ratio >= 1.0 - _NORMAL, 1.0,
-                         jnp.clip(jnp.maximum(cover_ratio, _NORMAL) ** (-1.0 / model.price_elasticity), 1.0,
-                                  model.price_cap))
-
-    spare_markup = policy.spare_premium * spare_flow / jnp.maximum(demand, _TINY)
-    markup = normal_time_markup(model, policy, since_alarm)
-    # The cap bounds what users pay for the good itself; policy markups come on top.
-    market_multiple = jnp.minimum(import_multiple * scarcity, jnp.maximum(model.price_cap, import_multiple))
-    price_multiple = (1.0 + markup) * market_multiple * (1.0 + spare_markup)
-    price_change = price_multiple - 1.0
-    sector_price_change = model.price_operator @ price_change
-    index_change = jnp.dot(model.index_weights, sector_price_change)
-
-    # 3 (end): the episode ends on the first day everything is normal again and no cut
-    # goods are still in transit.
-    last_cut_day = jnp.where(cut_today, day, state.last_cut_day)
-    longest_transit = jnp.max(jnp.where(policy.import_share > 0, model.transit_days, 0.0), axis=1)
-    in_transit = day - last_cut_day < longest_transit
-    unrecovered = (shortage | (shortfall > tol) | (target - private_stock > tol) | cut_today | in_transit
-                   | upstream_alarm)
-    in_episode = jnp.isfinite(alarm_day)
-    first_short = in_episode & shortage & ~state.episode_short
-    ends = in_episode & ~unrecovered
-    new_state = State(
-        day=state.day + 1,
-        private_stock=private_stock,
-        gov_stock=gov_stock,
-        import_multiple=import_multiple,
-        alarm_day=jnp.where(ends, _NOT_YET, alarm_day),
-        first_alarm_day=first_alarm_day,
-        last_cut_day=last_cut_day,
-        episode_short=jnp.where(ends, False, state.episode_short | (in_episode & shortage)),
-        fill=fill,
-        use_factor=use_factor,
-    )
-    daily = Daily(
-        private_stock=private_stock,
-        gov_stock=gov_stock,
-        delivered=delivered,
-        unmet=unmet,
-        price_change=price_change,
-        import_price_change=import_multiple - 1.0,
-        scarcity_premium=scarcity - 1.0,
-        sector_output_share=sector_output_share,
-        sector_price_change=sector_price_change,
-        price_index_change=index_change,
-    )
-    flows = dict(
-        shortage=shortage_count,
-        starts=starts,
-        first_short=first_short,
-        time_to_survive=day - alarm_day,
-        ends=ends,
-        time_to_recover=day - alarm_day,
-        demand=demand,
-        inflow=arrivals + refill,
-        release=release,
-        spare_used=spare_used,
-        value_added_loss=value_added_loss,
-        gross_output_loss=gross_output_loss,
-    )
-    return new_state, daily, flows
 
 
 def _first_and_worst(first, worst, happened, value, better):
@@ -617,6 +194,46 @@ def _finish(model: Model, initial: State, final: State, totals: Totals, horizon:
     )
 
 
+def simulate_lanes(
+    model: Model,
+    policy: Policy,
+    events: EventSet,
+    occ: Occurrences,
+    horizon: int,
+    save_daily: bool = False,
+    temperature=0.0,
+) -> tuple[Metrics, Daily | None]:
+    """Run ``B`` scenarios (lanes, :mod:`simcore.core.lanes`) over ``horizon`` days
+    (``lax.scan``) and reduce each to metrics ``[..., B]``.
+
+    ``model`` and ``policy`` are in the lane layout, ``occ`` holds the occurrences
+    ``[E, K, B]``. ``horizon`` and ``save_daily`` are static. With ``save_daily`` the
+    daily trajectories come back ``[horizon, ..., B]``; otherwise ``None`` and only the
+    running totals live in memory. ``temperature``: see :func:`simcore.core.step.step`
+    (0.0, the default, is the exact engine; otherwise ``shortage_days`` is a float
+    count).
+    """
+    n_lanes = occ.onset_day.shape[-1]
+    initial = init_state(model, policy, n_lanes)
+
+    def body(carry, _):
+        state, totals = carry
+        new_state, daily, flows = step(model, policy, events, occ, state, temperature)
+        return (new_state, _accumulate(totals, daily, flows)), (daily if save_daily else None)
+
+    totals0 = init_totals(initial, model.final_demand.shape[0], smooth=not S.is_exact(temperature))
+    (final, totals), daily = jax.lax.scan(body, (initial, totals0), None, length=horizon)
+    return _finish(model, initial, final, totals, horizon), daily
+
+
+def _scenario_major(metrics: Metrics, daily: Daily | None) -> tuple[Metrics, Daily | None]:
+    """Lane results as scenario-major arrays: metrics ``[B, ...]``, daily ``[B, day, ...]``."""
+    metrics = jax.tree_util.tree_map(lanes_first, metrics)
+    if daily is not None:
+        daily = jax.tree_util.tree_map(lanes_first, daily)
+    return metrics, daily
+
+
 def simulate_scenario(
     model: Model,
     policy: Policy,
@@ -626,23 +243,14 @@ def simulate_scenario(
     save_daily: bool = False,
     temperature=0.0,
 ) -> tuple[Metrics, Daily | None]:
-    """Run one scenario over ``horizon`` days (``lax.scan``) and reduce to metrics.
-
-    ``horizon`` and ``save_daily`` are static. With ``save_daily`` the daily
-    trajectories come back with a leading ``[horizon]`` axis; otherwise ``None`` and
-    only the running totals live in memory. ``temperature``: see :func:`step` (0.0, the
-    default, is the exact engine; otherwise ``shortage_days`` is a float count).
-    """
-    initial = init_state(model, policy)
-
-    def body(carry, _):
-        state, totals = carry
-        new_state, daily, flows = step(model, policy, events, scenario, state, temperature)
-        return (new_state, _accumulate(totals, daily, flows)), (daily if save_daily else None)
-
-    totals0 = init_totals(model, smooth=not S.is_exact(temperature))
-    (final, totals), daily = jax.lax.scan(body, (initial, totals0), None, length=horizon)
-    return _finish(model, initial, final, totals, horizon), daily
+    """Run one scenario (fields ``[E, K]`` or ``[E]``) of one policy over ``horizon``
+    days: metrics ``[P]``, ``[S]`` or scalars, daily trajectories ``[horizon, ...]``.
+    The model runs at its central values (uncertainty is not drawn here)."""
+    occ = Occurrences(*(jnp.asarray(x, jnp.float32).reshape(x.shape[0], -1)[..., None] for x in scenario))
+    metrics, daily = simulate_lanes(model_lanes(model), policy_lanes(policy), events, occ, horizon, save_daily,
+                                    temperature)
+    one = functools.partial(jnp.squeeze, axis=-1)
+    return jax.tree_util.tree_map(one, metrics), (None if daily is None else jax.tree_util.tree_map(one, daily))
 
 
 @functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
@@ -689,40 +297,44 @@ def simulate_smooth(
 
 
 def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature):
-    scenarios = sample_batch(events, base_key, scenario_index)
+    occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
+    drawn = {}
     if model.uncertainty is not None:  # static (pytree structure)
-        return _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily,
-                                   temperature)
+        # Every policy sees the same drawn numbers: one draw per scenario, outside the
+        # policy vmap.
+        drawn = jax.vmap(lambda i: drawn_fields(model, parameter_key(base_key, i)))(scenario_index)
+    lane_model = model_lanes(model, drawn)
+    return _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature)
 
-    def one(policy, scenario):
-        return simulate_scenario(model, policy, events, scenario, horizon, save_daily, temperature)
 
-    over_scenarios = jax.vmap(one, in_axes=(None, 0))
-    return jax.vmap(over_scenarios, in_axes=(0, None))(policies, scenarios)
+def _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature):
+    """Every policy (``vmap``) over the lanes of ``occ``: results ``[policy, scenario, ...]``."""
+
+    def one(policy):
+        lanes = drawn_policy_lanes(model, lane_model, policy_lanes(policy))
+        return _scenario_major(*simulate_lanes(lane_model, lanes, events, occ, horizon, save_daily, temperature))
+
+    return jax.vmap(one)(policies)
 
 
 def drawn_policies(model: Model, drawn: Model, policies: Policy) -> Policy:
     """``policies`` for a scenario's ``drawn`` model: the import-share rows a policy left
     at the model's (central) values follow the drawn rows; rows a policy sets itself
-    (diversification) stay its decision."""
+    (diversification) stay its decision. Shapes: ``policies`` ``[..., P, O]``, models
+    ``[P, O]``."""
     if model.uncertainty is None or "import_share" not in model.uncertainty.draws:
         return policies
-    unchanged = jnp.all(policies.import_share == model.import_share[None], axis=-1, keepdims=True)  # [pol, P, 1]
-    return policies._replace(import_share=jnp.where(unchanged, drawn.import_share[None], policies.import_share))
+    unchanged = jnp.all(policies.import_share == model.import_share, axis=-1, keepdims=True)  # [..., P, 1]
+    return policies._replace(import_share=jnp.where(unchanged, drawn.import_share, policies.import_share))
 
 
-def _simulate_uncertain(model, policies, events, base_key, scenario_index, scenarios, horizon, save_daily,
-                        temperature=0.0):
-    """Per scenario: draw the parameters once (outside the policy ``vmap``: every policy
-    sees the same numbers), then run every policy. Output ``[policy, scenario, ...]``."""
-
-    def per_scenario(index, scenario):
-        drawn = draw_model(model, parameter_key(base_key, index))
-        def one(policy):
-            return simulate_scenario(drawn, policy, events, scenario, horizon, save_daily, temperature)
-        return jax.vmap(one)(drawn_policies(model, drawn, policies))
-
-    return jax.vmap(per_scenario, out_axes=1)(scenario_index, scenarios)
+def drawn_policy_lanes(model: Model, lane_model: Model, policy: Policy) -> Policy:
+    """:func:`drawn_policies` in the lane layout: one ``policy`` ``[P, O, 1]`` against
+    the drawn rows ``[P, O, B]`` of ``lane_model``."""
+    if model.uncertainty is None or "import_share" not in model.uncertainty.draws:
+        return policy
+    unchanged = jnp.all(policy.import_share[..., 0] == model.import_share, axis=-1)[:, None, None]  # [P, 1, 1]
+    return policy._replace(import_share=jnp.where(unchanged, lane_model.import_share, policy.import_share))
 
 
 @functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
@@ -741,8 +353,6 @@ def simulate_given(
     model first (:func:`simcore.core.uncertainty.draw_model`).
     """
     model = model._replace(uncertainty=None)
-
-    def one(policy, scenario):
-        return simulate_scenario(model, policy, events, scenario, horizon, save_daily)
-
-    return jax.vmap(jax.vmap(one, in_axes=(None, 0)), in_axes=(0, None))(policies, scenarios)
+    occ = occurrences_from_batch(jax.tree_util.tree_map(
+        lambda x: jnp.asarray(x, jnp.float32).reshape(x.shape[0], x.shape[1], -1), scenarios))
+    return _over_policies(model, model_lanes(model), policies, events, occ, horizon, save_daily, 0.0)

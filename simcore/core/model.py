@@ -77,6 +77,9 @@ class Model(NamedTuple):
     # and no hidden suppliers: the engine then compiles exactly the path without them.
     uncertainty: Uncertainty | None = None  # distributions of uncertain entries, drawn per scenario
     hidden: HiddenDependence | None = None  # hidden-dependence links (tier 3 and below)
+    # Lane layout only (simcore.core.lanes): per-scenario column scale [P, B] of cost_share
+    # and price_operator when prices or demands are drawn; None = the central operator.
+    price_scale: jnp.ndarray | None = None
 
 
 class Policy(NamedTuple):

@@ -192,10 +192,13 @@ def _rebalance_imports(central: jnp.ndarray, drawn: jnp.ndarray, is_drawn: jnp.n
     return jnp.where(touched[:, None], rows, central), jnp.where(touched, new_domestic, domestic)
 
 
-def draw_model(model, key: jax.Array):
-    """The model of one scenario: every uncertain entry drawn from ``key`` (see
-    :func:`parameter_key`) and the quantities derived from them recomputed. Returns a
-    :class:`~simcore.core.model.Model` without uncertainty (``uncertainty=None``)."""
+def drawn_fields(model, key: jax.Array) -> dict:
+    """The fields of one scenario's model that its draws change: ``{field: value}`` with
+    every uncertain entry drawn from ``key`` (see :func:`parameter_key`) and the
+    quantities derived from them recomputed; the hidden links' shares under
+    ``"hidden_share"``, and under ``"price_scale"`` ``[P]`` the factor of each column of
+    ``cost_share`` and ``price_operator`` (drawn prices or demands). Fields not in the
+    dict keep the model's values."""
     from simcore.core.model import DAYS_PER_YEAR  # model imports this module
 
     uncertainty: Uncertainty = model.uncertainty
@@ -215,22 +218,37 @@ def draw_model(model, key: jax.Array):
         changes["domestic_share"] = domestic
         changes["world_share"] = jnp.where(uncertainty.world_follows_import[:, None] > 0, rows, model.world_share)
     if "hidden_share" in draws:
-        hidden = model.hidden
-        changes["hidden"] = hidden._replace(share=_set(hidden.share, draws["hidden_share"], values["hidden_share"]))
+        changes["hidden_share"] = _set(model.hidden.share, draws["hidden_share"], values["hidden_share"])
     if "price" in draws or "demand_per_day" in draws:
         value = changes.get("price", model.price) * changes.get("demand_per_day", model.demand_per_day)
         central = model.price * model.demand_per_day
         ratio = value / central  # exactly 1.0 for products whose price and demand are not drawn
         only = model.product_only > 0
         basket = jnp.sum(value) * DAYS_PER_YEAR  # product-only: the pseudo sector's output
-        changes["cost_share"] = jnp.where(only, (value * DAYS_PER_YEAR / basket)[:, None],
-                                          model.cost_share * ratio[:, None])
-        changes["price_operator"] = jnp.where(only, changes["cost_share"].T, model.price_operator * ratio[None, :])
+        # Cost shares (and so the price operator's columns) scale with a product's yearly
+        # value; a product-only model's shares are of the basket, which moves too.
+        central_basket = jnp.sum(central) * DAYS_PER_YEAR
+        changes["price_scale"] = jnp.where(only, ratio * (central_basket / basket), ratio)
         for name in ("final_demand", "gross_output"):
             changes[name] = jnp.where(only, jnp.broadcast_to(basket, getattr(model, name).shape), getattr(model, name))
         if "value_added" not in draws:
             changes["value_added"] = jnp.where(only, jnp.broadcast_to(basket, model.value_added.shape),
                                                model.value_added)
+    return changes
+
+
+def draw_model(model, key: jax.Array):
+    """The model of one scenario: every uncertain entry drawn from ``key`` (see
+    :func:`parameter_key`) and the quantities derived from them recomputed
+    (:func:`drawn_fields`). Returns a :class:`~simcore.core.model.Model` without
+    uncertainty (``uncertainty=None``)."""
+    changes = drawn_fields(model, key)
+    if "hidden_share" in changes:
+        changes["hidden"] = model.hidden._replace(share=changes.pop("hidden_share"))
+    if "price_scale" in changes:
+        scale = changes.pop("price_scale")
+        changes["cost_share"] = model.cost_share * scale[:, None]
+        changes["price_operator"] = model.price_operator * scale[None, :]
     return model._replace(uncertainty=None, **changes)
 
 
@@ -253,7 +271,8 @@ def hidden_factor(hidden: HiddenDependence, shape, upstream_kept: jnp.ndarray) -
     x kept_l)`` on each link's supply, 1.0 elsewhere. ``upstream_kept`` ``[L]`` is the
     share of each link's upstream supply that is available. Exactly 1.0 where every
     upstream supply is whole or every share 0; exactly ``kept_l`` for a single link of
-    share 1."""
+    share 1. In the lane layout (:mod:`simcore.core.lanes`) ``shape`` is ``(P, O, B)``
+    and shares and values are ``[L, 1|B]``."""
     factor = (1.0 - hidden.share) + hidden.share * upstream_kept
     return jnp.ones(shape).at[hidden.product, hidden.origin].multiply(factor)
 
@@ -261,7 +280,8 @@ def hidden_factor(hidden: HiddenDependence, shape, upstream_kept: jnp.ndarray) -
 def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jnp.ndarray:
     """Cut ``[P, O]`` from hidden dependence: the links' cuts ``share_l x cut_l`` combined
     multiplicatively per supply (``c + x - c x``, link by link), 0.0 elsewhere. Exactly 0
-    without upstream cuts, exactly ``cut_l`` for a single link of share 1."""
+    without upstream cuts, exactly ``cut_l`` for a single link of share 1. Lanes as in
+    :func:`hidden_factor`."""
     cut = hidden.share * upstream_cut
 
     def add(total, link):

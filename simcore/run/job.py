@@ -396,11 +396,15 @@ class Job:
     def _summary(self, path) -> xr.Dataset:
         stats = _stats_module()
         if stats is not None:
-            parts = [store.read_chunk_stats(path, index) for index in range(self.plan.n_chunks)]
-            if any(part is None for part in parts):
-                raise RuntimeError(f"{path}: done chunks without statistics; start the run again")
+            def chunk_stats():  # read one chunk at a time: memory stays flat in the chunk count
+                for index in range(self.plan.n_chunks):
+                    part = store.read_chunk_stats(path, index)
+                    if part is None:
+                        raise RuntimeError(f"{path}: done chunk {index} has no statistics; start the run again")
+                    yield stats.ChunkStats.from_arrays(part)
+
             # merging is exact, so the order of the chunks (or of a resume) does not matter
-            merged = stats.merge_all(stats.ChunkStats.from_arrays(part) for part in parts)
+            merged = stats.merge_all(chunk_stats())
             summary = stats.finalize(merged, _result_coords(self.sim))
         else:
             if self.plan.keep != "per-scenario":
