@@ -9,7 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from simcore.core import Scenario, build_model, make_events, no_policy, sample_scenario, simulate_given, stack_policies
-from simcore.core.model import DAYS_PER_YEAR
+from simcore.core.model import DAYS_PER_YEAR, upstream_sweeps
+from simcore.core.lanes import model_lanes
+from simcore.core.step import _upstream_cap
 
 HORIZON = 40
 
@@ -77,9 +79,46 @@ def test_critical_upstream_caps_downstream():
     _, daily = run(model, CUT, one_scenario([0.0], [10.0], [0.6]))
     np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 0], 0.4, rtol=1e-6)
     np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 1], 0.4, rtol=1e-6)
-    plain = model._replace(critical_upstream=jnp.zeros((2, 2)), upstream_closure=jnp.zeros((2, 2)))
+    plain = model._replace(critical_upstream=jnp.zeros((2, 2)), upstream_closure=jnp.zeros((2, 2)),
+                           upstream_sweeps=jnp.asarray(upstream_sweeps(np.zeros((2, 2)))))
     _, daily = run(plain, CUT, one_scenario([0.0], [10.0], [0.6]))
     np.testing.assert_allclose(daily.sector_output_share[0, 0, :10, 1], 1.0)
+
+
+def test_upstream_sweeps_schedule_by_hand():
+    # a chain 0 -> 1 -> 2 -> 3 -> 4: longest chain 4 links, one supplier each: 4 x 1 < 5
+    chain = np.eye(5, k=1)
+    sweeps = upstream_sweeps(chain)
+    assert sweeps.shape == (4, 5, 1)
+    np.testing.assert_array_equal(sweeps[0, :, 0], [5, 0, 1, 2, 3])  # 5 = no supplier
+    assert upstream_sweeps(np.zeros((3, 3))).shape == (0, 3, 0)
+    # every sector a critical supplier of every other: one pass over the closure is cheaper
+    assert upstream_sweeps(1.0 - np.eye(4)).shape == (0, 4, 1)
+
+
+def test_upstream_cap_sweeps_equal_one_pass_over_the_closure():
+    """The sweep schedule gives exactly the closure's minimum, with chains, forks and
+    cycles, per scenario and in the lane layout."""
+    rng = np.random.default_rng(5)
+    schedules = []
+    for trial in range(12):
+        n = int(rng.integers(2, 30))
+        links = (rng.random((n, n)) < rng.choice([0.04, 0.1, 0.3])).astype(float)
+        if trial % 2:
+            links = np.triu(links, k=1)  # acyclic
+        model = build_model(demand_per_day=[1.0], price=[1.0], inventory_days=[0.0], import_share=[[1.0]],
+                            technical_coefficients=np.zeros((n, n)), final_demand=np.ones(n),
+                            use_share=np.ones((1, n)), critical_upstream=links)
+        closure_only = model._replace(upstream_sweeps=jnp.zeros((0, n, 1), jnp.int32))
+        own = jnp.asarray(rng.random((n, 7)), jnp.float32)  # lanes: 7 scenarios
+        expected = np.asarray(_upstream_cap(model_lanes(closure_only), own))
+        by_hand = [min([float(own[j, 3]) for j in range(n) if model.upstream_closure[j, s] > 0], default=1.0)
+                   for s in range(n)]
+        np.testing.assert_array_equal(expected[:, 3], np.asarray(by_hand, np.float32))
+        np.testing.assert_array_equal(np.asarray(_upstream_cap(model_lanes(model), own)), expected)
+        np.testing.assert_array_equal(np.asarray(_upstream_cap(model, own[:, 0])), expected[:, 0])
+        schedules.append(model.upstream_sweeps.shape[0] > 0)
+    assert 3 <= sum(schedules) <= 10  # both schedules were compared
 
 
 def test_multi_tier_recipe_passes_shortage_down_one_day_later():

@@ -29,6 +29,9 @@ import jax.numpy as jnp
 from simcore.core.model import Model, Policy
 
 
+_INDEX_FIELDS = ("upstream_sweeps",)  # indices into other fields: no lane axis
+
+
 def lane(x) -> jnp.ndarray:
     """``x`` with a trailing lane axis of length 1 (the same value in every lane)."""
     return jnp.asarray(x)[..., None]
@@ -36,7 +39,8 @@ def lane(x) -> jnp.ndarray:
 
 def model_lanes(model: Model, drawn: dict | None = None) -> Model:
     """``model`` in the lane layout: array fields get a trailing lane axis (length 1),
-    scalars stay scalars, hidden-dependence indices stay as they are, and the fields in
+    scalars stay scalars, index fields (``upstream_sweeps``, the hidden-dependence
+    links) stay as they are, and the fields in
     ``drawn`` (``{field: [B, ...]}``, per-lane values, ``hidden_share`` for the hidden
     links' shares, ``price_scale`` for the price operator's column factors, see
     :func:`simcore.core.uncertainty.drawn_fields`) replace theirs with the lane axis last. ``uncertainty`` is dropped:
@@ -48,6 +52,8 @@ def model_lanes(model: Model, drawn: dict | None = None) -> Model:
             continue
         if name in drawn:
             fields[name] = jnp.moveaxis(drawn[name], 0, -1)
+        elif name in _INDEX_FIELDS:
+            fields[name] = value
         else:
             value = jnp.asarray(value)
             fields[name] = value if value.ndim == 0 else lane(value)

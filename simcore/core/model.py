@@ -67,6 +67,10 @@ class Model(NamedTuple):
     gross_output: jnp.ndarray  # [S] baseline (I - A)^-1 f, currency / year
     critical_upstream: jnp.ndarray  # [S, S] 1.0 where sector j (row) is a critical input of s
     upstream_closure: jnp.ndarray  # [S, S] 1.0 where j is a critical input of s directly or through a chain
+    # int32 [L, S, M]: how the daily cap by critical upstream sectors is computed (see
+    # upstream_sweeps): L sweeps over each sector's M direct critical suppliers (index S =
+    # none); L = 0 and M = 0: no critical links; L = 0 and M = 1: one pass over the closure.
+    upstream_sweeps: jnp.ndarray
     value_added: jnp.ndarray  # [S] baseline value added, currency / year
     product_only: jnp.ndarray  # scalar 1.0 when the model has no input-output table
     cost_share: jnp.ndarray  # [P, S] product cost per unit value of sector output
@@ -267,6 +271,7 @@ def build_model(
         gross_output=_f32(gross),
         critical_upstream=_f32(critical_upstream),
         upstream_closure=_f32(closure),
+        upstream_sweeps=jnp.asarray(upstream_sweeps(critical_upstream)),
         value_added=_f32(value_added, (n_sectors,)),
         product_only=_f32(1.0 if product_only else 0.0),
         cost_share=_f32(cost_share),
@@ -284,6 +289,44 @@ def transitive_closure(adjacency) -> np.ndarray:
     for k in range(reach.shape[0]):
         reach |= reach[:, k:k + 1] & reach[k:k + 1, :]
     return reach.astype(np.float64)
+
+
+def upstream_sweeps(critical_upstream) -> np.ndarray:
+    """The schedule of the daily cap of each sector by its critical upstream sectors
+    (``simcore.core.step``), chosen once per model by cost: int32 ``[L, S, M]``.
+
+    The cap of ``s`` is the lowest own capacity over every ``j`` with a chain of critical
+    links ``j -> ... -> s``. One pass over the transitive closure costs ``S^2`` per
+    scenario-day. Sweeping the direct links instead (Jacobi: each sector takes the lowest
+    of its own capacity and its ``M`` direct suppliers' caps) reaches every chain in ``L``
+    sweeps, ``L`` the longest shortest chain, for ``L S M``: far less for the sparse
+    critical links of real tables (200 sectors, 312 links: ``L = 20``, ``M = 2``, 8,000
+    against 40,000). Returned: the direct suppliers of each sector ``[S, M]`` (padded
+    with ``S``, "none") repeated ``L`` times when that is cheaper; ``[0, S, 1]`` where one
+    pass over the closure is cheaper; ``[0, S, 0]`` without critical links.
+    """
+    direct = np.asarray(critical_upstream) > 0
+    n_sectors = direct.shape[0]
+    width = int(direct.sum(axis=0).max()) if n_sectors else 0
+    if width == 0:
+        return np.zeros((0, n_sectors, 0), np.int32)
+    # Breadth-first over all pairs: pairs first reached at chain length k + 1 extend the
+    # pairs first reached at length k by one direct link.
+    reached, frontier, longest = direct.copy(), direct.copy(), 1
+    while True:
+        extended = (frontier.astype(np.int64) @ direct.astype(np.int64)) > 0
+        frontier = extended & ~reached
+        if not frontier.any():
+            break
+        reached |= frontier
+        longest += 1
+    if longest * width >= n_sectors:
+        return np.zeros((0, n_sectors, 1), np.int32)
+    suppliers = np.full((n_sectors, width), n_sectors, np.int32)
+    for sector in range(n_sectors):
+        found = np.flatnonzero(direct[:, sector])
+        suppliers[sector, :found.size] = found
+    return np.broadcast_to(suppliers, (longest,) + suppliers.shape).copy()
 
 
 def no_policy(model: Model) -> Policy:

@@ -212,9 +212,28 @@ def _exposed_losses(model: Model, sector_fill: jnp.ndarray) -> jnp.ndarray:
 
 
 def _upstream_cap(model: Model, own_capacity: jnp.ndarray) -> jnp.ndarray:
-    """Lowest own capacity among each sector's critical upstream sectors, ``[S]`` (1 if
-    none): one pass over the transitive closure, no ``S``-fold iteration."""
-    return jnp.min(jnp.where(model.upstream_closure > 0, own_capacity[:, None], 1.0), axis=0)
+    """Lowest own capacity among each sector's critical upstream sectors (direct or through
+    a chain), ``[S]`` (1 if none), by the schedule of ``model.upstream_sweeps``
+    (:func:`simcore.core.model.upstream_sweeps`; its shape is static): sweeps over the
+    direct links, or one pass over the transitive closure."""
+    sweeps = model.upstream_sweeps  # [L, S, M]
+    n_sweeps, _, width = sweeps.shape
+    if width == 0:  # no critical links
+        return jnp.ones_like(own_capacity)
+    if n_sweeps == 0:
+        return jnp.min(jnp.where(model.upstream_closure > 0, own_capacity[:, None], 1.0), axis=0)
+    none = jnp.ones_like(own_capacity[:1])  # the row of index S: no supplier
+
+    def lowest_supplier(cap, suppliers):  # [S], [S, M] -> [S]: lowest cap among direct suppliers
+        return jnp.min(jnp.concatenate([cap, none], axis=0)[suppliers], axis=1)
+
+    def sweep(cap, suppliers):  # cap: own capacity capped by chains up to some length
+        return jnp.minimum(own_capacity, lowest_supplier(cap, suppliers)), None
+
+    # L - 1 sweeps reach every chain one link short of the longest; the direct suppliers'
+    # caps then cover them all.
+    cap, _ = jax.lax.scan(sweep, own_capacity, sweeps[1:])
+    return lowest_supplier(cap, sweeps[0])
 
 
 def _sectors(model: Model, sector_fill: jnp.ndarray):
