@@ -1,14 +1,54 @@
-"""Shared pytest setup: markers and the tiny run used by the store, CLI and cluster tests."""
+"""Shared pytest setup: markers, one JAX compilation cache for the session, and the tiny
+run used by the store, CLI and cluster tests."""
 
 import os
+import shutil
+import tempfile
+from collections import Counter
 
 import pytest
 
 from tests.shell_fixtures import SMALL_CONFIG, write_small
 
+# One persistent JAX compilation cache for the whole session, in this process and in every
+# simcore subprocess (CLI runs, device-count children, Dask workers, service servers): a
+# shape compiled once, in any test module or process, is read back instead of compiled
+# again. A session-temporary folder unless JAX_COMPILATION_CACHE_DIR is set already.
+_CACHE_SETTINGS = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+                   "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+_own_cache_dir = None
+
 
 def pytest_configure(config):
+    global _own_cache_dir
     config.addinivalue_line("markers", "slow: long-running variants (deselect with -m 'not slow')")
+    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        _own_cache_dir = tempfile.mkdtemp(prefix="simcore-test-jax-cache-")
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = _own_cache_dir
+    for name, value in _CACHE_SETTINGS.items():
+        os.environ.setdefault(name, value)
+    import jax  # after the environment: subprocesses inherit it, this process is set here before any compile
+
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                      float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes",
+                      int(os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"]))
+
+
+def pytest_unconfigure(config):
+    if _own_cache_dir is not None:
+        shutil.rmtree(_own_cache_dir, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse to run tests that share a node id: pytest-xdist schedules by node id (the
+    README's test command uses it) and would silently run only one of them. Schemathesis
+    4 names each API operation's test apart only under pytest 8 (hence ``pytest<9``)."""
+    duplicated = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items()
+                        if count > 1)
+    if duplicated:
+        raise pytest.UsageError(f"tests with the same node id: {duplicated}")
 
 
 def tiny_config_text(scenarios: int = 24, horizon_days: int = 30, chunk_size: int = 4, seed: int = 7,
@@ -29,11 +69,8 @@ def write_tiny(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def jax_cache_env(tmp_path_factory):
-    """Environment for simcore subprocesses sharing one persistent JAX compilation cache
-    (each process would otherwise compile the same functions again)."""
-    env = dict(os.environ)
-    env.update({"JAX_COMPILATION_CACHE_DIR": str(tmp_path_factory.mktemp("jax_cache")),
-                "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-                "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"})
-    return env
+def jax_cache_env():
+    """Environment for simcore subprocesses sharing the session's persistent JAX
+    compilation cache with this process: ``pytest_configure`` put it in ``os.environ``."""
+    assert os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    return dict(os.environ)
