@@ -208,8 +208,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--yes", "-y", action="store_true", help="run even above --max-store-gb")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary table (scripts)")
     report = sub.add_parser("report", help="write figures and an index page next to a results store")
-    report.add_argument("store", help="a results store written by simcore run or simcore sweep")
-    report.add_argument("--out", help="output folder (default: next to the store)")
+    report.add_argument("store", help="a results store written by simcore run or simcore sweep: a path or an "
+                                      "fsspec URL (read with the filesystem's usual credentials)")
+    report.add_argument("--out", help="output folder (default: next to a local store; NAME.report in the "
+                                      "current folder for a URL)")
     for name, text in (("sweep", "run a config's [sweep] of policy levers on common random numbers "
                                  "(python -m simcore.analysis.sweep --help)"),
                        ("attribute", "Shapley attribution of a mix's risk reduction to its pillars or levers "
@@ -256,7 +258,7 @@ def _schema_command(args) -> int:
 
 def _run_command(args) -> int:
     from simcore.run.job import Job
-    from simcore.run.store import OutputError, StoreLocation
+    from simcore.run.store import OutputError
     from simcore.schema.config import load_config
     from simcore.schema.errors import InputError
 
@@ -311,8 +313,7 @@ def _run_command(args) -> int:
         print(format_summary(summary, effects))
         print(f"\nresults written to {output} (groups: root per-scenario, summary, effects, normal_times"
               f"{', daily' if getattr(config, 'daily_scenarios', 0) else ''})")
-        if not StoreLocation(output).is_url:  # simcore report reads and writes local folders only
-            print(f"figures and an index page: simcore report {output}")
+        print(f"figures and an index page: simcore report {output}")
     return 0
 
 

@@ -14,6 +14,7 @@ from fsspec.spec import AbstractFileSystem
 
 from simcore import load_config
 from simcore.cli import main
+from simcore.report import write_report
 from simcore.run import job as job_module
 from simcore.run import store
 from simcore.run.job import run_to_store
@@ -151,7 +152,7 @@ def test_runs_at_urls_equal_a_local_run(tiny, tmp_path, memory_url, capsys):
     (tmp_path / "small.toml").write_text((config_path.parent / "small.toml").read_text())
     assert main(["run", str(in_config)]) == 0
     out = capsys.readouterr().out
-    assert f"results written to {url}" in out and "simcore report" not in out  # reports are local-only
+    assert f"results written to {url}" in out and f"simcore report {url}" in out
     _assert_same_results(url, local)
     attrs = store.read_attributes(url)
     assert attrs["status"] == "complete" and store.done_chunks(url).all()
@@ -257,3 +258,39 @@ def test_publish_interrupted_at_a_url_leaves_no_mixed_store_and_resume_publishes
     _assert_same_results(url, local)
     assert store.read_attributes(url)["keep"] == "per-scenario"
     assert _leftovers(url) == ["out.zarr"]
+
+
+# ---------------------------------------------------------------- reports of stores at URLs
+
+def _figure_data(report) -> dict:
+    """(figure, axis, line gid) -> the line's points, over every figure of a report."""
+    return {(name, k, line.get_gid()): line.get_xydata() for name, fig in report.figures.items()
+            for k, ax in enumerate(fig.axes) for line in ax.get_lines() if line.get_gid()}
+
+
+def test_report_of_a_store_at_a_url_equals_the_local_report(tiny, tmp_path, memory_url, monkeypatch, capsys):
+    _, local = tiny
+    url = memory_url()
+    fsspec.filesystem("memory").put(str(local), url.removeprefix("memory://"), recursive=True)
+    from_url = write_report(url, tmp_path / "from-url")
+    from_path = write_report(local, tmp_path / "from-path")
+    assert sorted(from_url.files) == sorted(from_path.files) and "fan_stocks" in from_url.files
+    url_lines, path_lines = _figure_data(from_url), _figure_data(from_path)
+    assert url_lines.keys() == path_lines.keys() and len(url_lines) > 10
+    for key, points in path_lines.items():
+        np.testing.assert_array_equal(url_lines[key], points)
+    index = from_url.index.read_text()
+    assert index.startswith("# simcore report: out.zarr") and f"--store {url}` to add one" in index
+    # without --out, a URL's report goes to NAME.report in the current folder
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", url]) == 0
+    assert (tmp_path / "out.zarr.report" / "index.md").is_file()
+    assert (tmp_path / "out.zarr.report" / "exceedance_shortage_days.png").is_file()
+    capsys.readouterr()
+    # a missing store and an unknown protocol are one-line errors (exit 2)
+    assert main(["report", memory_url("missing.zarr")]) == 2
+    assert "no results store at memory://" in capsys.readouterr().err
+    assert main(["report", "nosuchprotocol://bucket/a.zarr"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read nosuchprotocol://bucket/a.zarr: unknown protocol 'nosuchprotocol'" in err
+    assert "Traceback" not in err

@@ -1,8 +1,9 @@
 """Reports of results stores: figures and an index page next to the store.
 
 ``write_report(store)`` reads a run store (``simcore run``) or a sweep store
-(:mod:`simcore.analysis.sweep`) and writes PNG figures and ``index.md`` into
-``<store>.report/`` (or ``out_dir``):
+(:mod:`simcore.analysis.sweep`), at a local path or an fsspec URL, and writes PNG figures
+and ``index.md`` into ``<store>.report/`` beside a local store, ``./<name>.report/`` in
+the current folder for a store at a URL (or ``out_dir``):
 
 * run stores: exceedance curves of shortage days per product and of the value-added
   loss (all sectors) per policy, from the per-scenario arrays when the store kept them,
@@ -48,45 +49,69 @@ class ReportError(Exception):
     """The store cannot be reported on (missing, not a simcore store)."""
 
 
-def _open(path: Path, group: str | None = None) -> xr.Dataset | None:
+def _open(location, group: str | None = None) -> xr.Dataset | None:
     from simcore.run.store import open_results
 
     try:
-        return open_results(path, group=group)
+        return open_results(location, group=group)
     except Exception:  # no such group
         return None
 
 
-def write_report(store_path, out_dir=None) -> Report:
-    """Write the figures and ``index.md`` of the store at ``store_path``; returns a :class:`Report`."""
-    store_path = Path(store_path)
-    if not store_path.is_dir():
-        raise ReportError(f"no results store at {store_path} (a zarr store is a directory)")
-    root = _open(store_path)
+def _locate(store, storage_options: dict | None):
+    """``(StoreLocation, name)`` of an existing store at a path or URL, or a ReportError."""
+    from simcore.run.store import OutputError, StoreLocation
+
+    try:
+        location = StoreLocation(store, storage_options)
+        local = location.local_path
+        if local is not None:
+            if not local.is_dir():
+                raise ReportError(f"no results store at {store} (a zarr store is a directory)")
+        elif not location.exists():
+            raise ReportError(f"no results store at {store}")
+    except OutputError as exc:  # unknown protocol, missing backend, refused options
+        raise ReportError(f"cannot read {store}: {str(exc).split(': ', 1)[-1]}") from None
+    except OSError as exc:  # the remote filesystem refused (credentials, network)
+        raise ReportError(f"cannot read {store}: {type(exc).__name__}: {exc}") from None
+    name = local.name if local is not None else location.url.rsplit("/", 1)[-1]
+    return location, name
+
+
+def write_report(store, out_dir=None, storage_options: dict | None = None) -> Report:
+    """Write the figures and ``index.md`` of the store at ``store`` (a path or an fsspec
+    URL, read with ``storage_options``); returns a :class:`Report`."""
+    location, store_name = _locate(store, storage_options)
+    root = _open(location)
     if root is None:
-        raise ReportError(f"{store_path} is not a readable zarr store")
-    out = Path(out_dir) if out_dir is not None else store_path.with_name(store_path.name + ".report")
+        raise ReportError(f"{location} is not a readable zarr store")
+    if out_dir is not None:
+        out = Path(out_dir)
+    elif location.local_path is not None:
+        out = location.local_path.with_name(store_name + ".report")
+    else:  # figures are local files: a store at a URL is reported into the current folder
+        out = Path.cwd() / (store_name + ".report")
     out.mkdir(parents=True, exist_ok=True)
     report = Report(index=out / "index.md")
     attrs = dict(root.attrs)
     caption = F.caption_text(attrs)
     if attrs.get("kind") == "sweep":
-        sections = _sweep_report(store_path, root, caption, report)
+        sections = _sweep_report(location, root, caption, report)
     elif attrs.get("kind") == "optimize":
         sections = _optimize_report(root, caption, report)
     else:
-        sections = _run_report(store_path, root, caption, report)
-    attribution = _open(store_path, "attribution")
+        sections = _run_report(location, root, caption, report)
+    attribution = _open(location, "attribution")
     if attribution is not None:
         sections += _attribution_section(attribution, F.caption_text({**attrs, **attribution.attrs}), report)
-    sensitivity = _open(store_path, "sensitivity")
+    sensitivity = _open(location, "sensitivity")
     if sensitivity is not None and "elasticity" in sensitivity:
         sections += _sensitivity_section(sensitivity.load(), F.caption_text({**attrs, **sensitivity.attrs}), report)
     for name, fig in report.figures.items():
         path = out / f"{name}.png"
         fig.savefig(path, dpi=110)
         report.files[name] = path
-    title = f"# simcore report: {store_path.name}\n\n{caption}\n"
+    title = f"# simcore report: {store_name}\n\n{caption}\n"
     notes = "".join(f"- {note}\n" for note in report.notes)
     report.index.write_text(title + ("\n## Notes\n\n" + notes if notes else "") + "\n" + "\n".join(sections))
     return report
@@ -98,10 +123,10 @@ def _figure_md(name: str, text: str) -> str:
 
 # ----------------------------------------------------------------------------- run stores
 
-def _run_report(store_path: Path, root: xr.Dataset, caption: str, report: Report) -> list[str]:
-    summary = _open(store_path, "summary")
-    effects = _open(store_path, "effects")
-    daily = _open(store_path, "daily")
+def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> list[str]:
+    summary = _open(location, "summary")
+    effects = _open(location, "effects")
+    daily = _open(location, "daily")
     io_unit = root.attrs.get("io_value_unit", root.attrs.get("currency", "currency"))
     sections = []
     per_scenario = "shortage_days" in root.data_vars and "scenario" in root.dims
@@ -124,7 +149,7 @@ def _run_report(store_path: Path, root: xr.Dataset, caption: str, report: Report
         report.notes.append("the store kept no per-scenario arrays: exceedance curves show the summary's "
                             "quantiles (q05 ... q99) as points")
     else:
-        raise ReportError(f"{store_path} has neither per-scenario arrays nor a summary group")
+        raise ReportError(f"{location} has neither per-scenario arrays nor a summary group")
     report.figures["exceedance_shortage_days"] = F.exceedance_figure(
         curves, element_dim="product", xlabel="shortage days over the horizon [days]", caption=caption,
         title=f"Exceedance of shortage days per product ({source})", source=source)
@@ -151,14 +176,17 @@ def _run_report(store_path: Path, root: xr.Dataset, caption: str, report: Report
         sections += _fan_sections(daily, units, caption, report)
     else:
         report.notes.append("no daily trajectories in the store (run.daily_scenarios = 0): no fan charts")
-    if "attribution" not in _groups(store_path):
+    if "attribution" not in _groups(location):
         report.notes.append("no Shapley split: run `python -m simcore.analysis.shapley CONFIG POLICY --store "
-                            f"{store_path}` to add one")
+                            f"{location}` to add one")
     return sections
 
 
-def _groups(store_path: Path) -> set:
-    return {p.name for p in Path(store_path).iterdir() if p.is_dir()}
+def _groups(location) -> set:
+    """Names of the sub-groups (folders) of the store at ``location`` (a StoreLocation)."""
+    fs, path = location.filesystem()
+    return {entry["name"].rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(path, detail=True)
+            if entry["type"] == "directory"}
 
 
 def _done_scenarios(root: xr.Dataset) -> np.ndarray:
@@ -217,7 +245,7 @@ def _fan_sections(daily: xr.Dataset, units: dict, caption: str, report: Report) 
 
 # ----------------------------------------------------------------------------- sweep stores
 
-def _sweep_report(store_path: Path, table: xr.Dataset, caption: str, report: Report) -> list[str]:
+def _sweep_report(location, table: xr.Dataset, caption: str, report: Report) -> list[str]:
     import json
 
     from simcore.analysis.costs import ranking_table
@@ -302,7 +330,8 @@ def _sensitivity_section(sensitivity: xr.Dataset, caption: str, report: Report) 
 
 
 def main_report(store, out=None) -> int:
-    """CLI entry: write the report of ``store`` (into ``out``); 0 on success, 2 on a bad store."""
+    """CLI entry: write the report of ``store`` (a path or an fsspec URL; into ``out``);
+    0 on success, 2 on a bad store."""
     try:
         report = write_report(store, out)
     except ReportError as exc:
