@@ -59,7 +59,8 @@ def _open(location, group: str | None = None) -> xr.Dataset | None:
 
 
 def _locate(store, storage_options: dict | None):
-    """``(StoreLocation, name)`` of an existing store at a path or URL, or a ReportError."""
+    """``(StoreLocation, local path or None, name)`` of an existing store at a path or URL,
+    or a ReportError."""
     from simcore.run.store import OutputError, StoreLocation
 
     try:
@@ -75,20 +76,20 @@ def _locate(store, storage_options: dict | None):
     except OSError as exc:  # the remote filesystem refused (credentials, network)
         raise ReportError(f"cannot read {store}: {type(exc).__name__}: {exc}") from None
     name = local.name if local is not None else location.url.rsplit("/", 1)[-1]
-    return location, name
+    return location, local, name
 
 
 def write_report(store, out_dir=None, storage_options: dict | None = None) -> Report:
     """Write the figures and ``index.md`` of the store at ``store`` (a path or an fsspec
     URL, read with ``storage_options``); returns a :class:`Report`."""
-    location, store_name = _locate(store, storage_options)
+    location, local, store_name = _locate(store, storage_options)
     root = _open(location)
     if root is None:
         raise ReportError(f"{location} is not a readable zarr store")
     if out_dir is not None:
         out = Path(out_dir)
-    elif location.local_path is not None:
-        out = location.local_path.with_name(store_name + ".report")
+    elif local is not None:
+        out = local.with_name(store_name + ".report")
     else:  # figures are local files: a store at a URL is reported into the current folder
         out = Path.cwd() / (store_name + ".report")
     out.mkdir(parents=True, exist_ok=True)
