@@ -387,3 +387,32 @@ def test_random_and_latin_designs(small_dir, config):
     assert counts.tolist() == [5] * 10  # latin: one draw per stratum of each lever
     assert set(values[:, 1]) <= {0.0, 0.1, 0.2}
     np.testing.assert_array_equal(values, design_values(parse_sweep(raw, config)))  # seeded
+
+
+def test_sweep_store_refuses_a_user_folder_and_replaces_its_own(sweep, tmp_path):
+    from simcore.analysis.sweep import write_sweep_store
+    from simcore.run import store
+
+    _, _, result = sweep
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(store.OutputError, match="not a simcore results store"):
+        write_sweep_store(result, mine)
+    assert (mine / "notes.txt").read_text() == "keep me" and not (tmp_path / "mine.partial").exists()
+    own = write_sweep_store(result, tmp_path / "sweep.zarr")
+    assert store.is_simcore_store(own)
+    write_sweep_store(result, own)  # its own store: replaced
+    assert xr.open_zarr(own).attrs[store.STORE_MARKER] == "sweep"
+
+
+def test_sweep_cli_refuses_a_user_folder_before_computing(small_dir, tmp_path, capsys, monkeypatch):
+    from simcore.analysis import sweep as sweep_module
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    monkeypatch.setattr(sweep_module, "run_sweep", lambda *a, **k: pytest.fail("computed before the check"))
+    assert sweep_module.main([str(small_dir / "run.toml"), "--output", str(mine), "--quiet"]) == 2
+    assert "not a simcore results store" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep me"

@@ -88,8 +88,8 @@ def test_layout_region_writes_and_publish(tmp_path):
     np.testing.assert_array_equal(store.read_chunk_stats(path, 1)["hist"], np.arange(5))
     assert store.read_chunk_stats(path, 0) is None
 
-    # publishing replaces an older complete result, and only then
-    target.mkdir()
+    # publishing replaces an older complete result (a store simcore wrote), and only then
+    store.create_store(target, None, n_scenarios=1, chunk_size=1, coords={}, attrs={"status": "complete"})
     (target / "old-result").write_text("previous run")
     store.publish(path, target)
     assert not path.exists() and not (target / "old-result").exists()
@@ -219,3 +219,52 @@ def test_keep_summary_stores_statistics_only(reference, tmp_path):
     # statistics merged from the chunks are those of the per-scenario run
     xr.testing.assert_identical(streamed.drop_attrs(), summary.drop_attrs())
     assert open_results(output, group="daily").sizes["scenario"] == 2
+
+
+# ---------------------------------------------------------------- never delete what simcore did not write
+
+def _user_folder(path):
+    path.mkdir(parents=True)
+    (path / "thesis.tex").write_text("years of work")
+    (path / "figures").mkdir()
+    (path / "figures" / "a.png").write_bytes(b"\x89PNG")
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def test_an_existing_folder_that_is_not_a_simcore_store_is_refused_and_kept(reference, tmp_path):
+    _, config, _, _, _ = reference
+    target = tmp_path / "mine"
+    files = _user_folder(target)
+    with pytest.raises(OutputError, match="not a simcore results store"):
+        run_to_store(config, target, log=lambda *a: None)
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == files
+    assert (target / "thesis.tex").read_text() == "years of work"
+    assert not store.partial_path(target).exists() and not store.lock_path(target).exists()
+    # a zarr store someone else wrote is refused too; an empty folder is fine
+    other = tmp_path / "other.zarr"
+    xr.Dataset({"a": ("x", np.arange(3))}).to_zarr(other, mode="w", consolidated=False)
+    with pytest.raises(OutputError, match="a zarr store simcore did not write"):
+        store.check_writable(other)
+    with pytest.raises(OutputError, match="simcore did not write"):
+        store.delete_store(other)
+    assert xr.open_zarr(other, consolidated=False)["a"].values.tolist() == [0, 1, 2]
+    (tmp_path / "empty").mkdir()
+    store.check_writable(tmp_path / "empty")
+
+
+def test_a_simcore_store_is_still_replaced(reference, tmp_path):
+    _, config, output, _, _ = reference
+    assert store.is_simcore_store(output)
+    assert open_results(output).attrs[store.STORE_MARKER] == "run"
+    store.check_writable(output)  # its own store: replaceable
+
+
+def test_cli_run_and_sweep_refuse_a_user_folder(reference, tmp_path):
+    config_path, _, _, _, _ = reference
+    target = tmp_path / "docs"
+    files = _user_folder(target)
+    for command in (["run", str(config_path), "--output", str(target), "--quiet"],):
+        proc = subprocess.run([sys.executable, "-m", "simcore.cli", *command], capture_output=True, text=True)
+        assert proc.returncode == 2, proc.stderr
+        assert "not a simcore results store" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == files

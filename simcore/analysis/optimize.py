@@ -65,7 +65,6 @@ import functools
 import itertools
 import math
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -83,6 +82,7 @@ from simcore.analysis.costs import CostAssumptions, mix_costs
 from simcore.core.compile import engine_jit
 from simcore.core.engine import simulate_batch, simulate_smooth
 from simcore.core.model import Policy
+from simcore.run import store
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
 from simcore.schema.errors import InputError, Problems, read_toml
 
@@ -610,12 +610,11 @@ def write_optimize_store(ds: xr.Dataset, path, config_text: str = "", sensitivit
 
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    store.check_writable(path)  # never replace a folder simcore did not write
+    store.delete_store(partial, sibling=True)
     root = ds.copy()
     root.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float, bool))}
-    root.attrs.update({"config_text": config_text, "status": "complete"})
+    root.attrs.update({"config_text": config_text, "status": "complete", store.STORE_MARKER: "optimize"})
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
         root.to_zarr(partial, mode="w", consolidated=False)
@@ -624,9 +623,7 @@ def write_optimize_store(ds: xr.Dataset, path, config_text: str = "", sensitivit
             sens.attrs = {k: v for k, v in sensitivity.attrs.items() if isinstance(v, (str, int, float, bool))}
             sens.to_zarr(partial, group="sensitivity", mode="a", consolidated=False)
         zarr.consolidate_metadata(str(partial))
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(partial, path)
+    store.replace_store(partial, path)
     return path
 
 
@@ -649,6 +646,7 @@ def load_optimize_config(path) -> tuple[RunConfig, OptimizeSpec, str]:
 def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path]:
     config, spec, text = load_optimize_config(path)
     target = Path(output or spec.output or Path("results") / f"{Path(path).stem}.zarr")
+    store.check_writable(target)  # refuse a folder simcore did not write before computing
     log(f"optimize: {len(spec.levers)} levers x {len(spec.budgets)} budgets on {config.loaded.name}; "
         f"{spec.steps} Adam steps on {spec.train_scenarios} training scenarios (temperature {spec.temperature}), "
         f"{spec.search} search with {spec.steps} exact evaluations, {spec.test_scenarios} fresh test scenarios")
@@ -673,7 +671,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         run_optimize_file(args.config, output=args.output, log=(lambda *a: None) if args.quiet else print)
-    except InputError as exc:
+    except (InputError, store.OutputError) as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0

@@ -31,7 +31,6 @@ import itertools
 import json
 import math
 import os
-import shutil
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from simcore.analysis.costs import CostAssumptions, cost_effectiveness, mix_cost
 from simcore.analysis.evaluate import evaluate_mixes, risk_metrics
 from simcore.core.model import no_policy
 from simcore.run.metrics import METRIC_INFO
+from simcore.run import store
 from simcore.run.runner import Simulation
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
 from simcore.schema.errors import InputError, Problems, positive_int, read_toml
@@ -369,11 +369,10 @@ def write_sweep_store(result: SweepResult, path: str | Path, config_text: str = 
     ``costs`` the cost components. Written beside and moved into place when complete."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    store.check_writable(path)  # never replace a folder simcore did not write
+    store.delete_store(partial, sibling=True)
     attrs = _clean_attrs(result.table.attrs)
-    attrs.update({"config_text": config_text, "status": "complete"})
+    attrs.update({"config_text": config_text, "status": "complete", store.STORE_MARKER: "sweep"})
     root = result.table.copy()
     root.attrs = attrs
     with warnings.catch_warnings():
@@ -385,9 +384,7 @@ def write_sweep_store(result: SweepResult, path: str | Path, config_text: str = 
             ds.to_zarr(partial, group=group, mode="a", consolidated=False)
         import zarr
         zarr.consolidate_metadata(str(partial))
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(partial, path)
+    store.replace_store(partial, path)
     return path
 
 
@@ -424,6 +421,7 @@ def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: st
     (relative paths are relative to the current directory)."""
     config, spec, text = load_sweep_config(path)
     target = Path(output or spec.output or Path("results") / f"{Path(path).stem}.zarr")
+    store.check_writable(target)  # refuse a folder simcore did not write before computing
     n = int(scenarios or spec.scenarios)
     log(f"sweep: {spec.n_mixes} mixes ({spec.design}) + no-policy x {n} scenarios x {config.horizon_days} days "
         f"on {config.loaded.name}")
@@ -450,7 +448,7 @@ def main(argv=None) -> int:
     try:
         run_sweep_file(args.config, scenarios=args.scenarios, output=args.output,
                        log=(lambda *a: None) if args.quiet else print)
-    except InputError as exc:
+    except (InputError, store.OutputError) as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0

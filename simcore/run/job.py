@@ -305,12 +305,13 @@ class Job:
         # metadata comes last): a '.partial' store that opens always has its full layout
         staging = self.partial.sibling(".new")
         for old in (staging, self.partial):
-            store.delete_store(old)
+            store.delete_store(old, sibling=True)
         sim, plan = self.sim, self.plan
         attrs = dict(run_attributes(sim, plan.n_scenarios))
         attrs.update(_versions())
         attrs.update(self.identity)
         attrs.update({
+            store.STORE_MARKER: "run",
             "status": "running", "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "config": str(getattr(self.config, "path", "")), "config_text": self.config_text,
             "n_scenarios": plan.n_scenarios, "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks,

@@ -50,6 +50,12 @@ LOCK_SUFFIX = ".lock"
 CHUNK_DONE = "chunk_done"
 CHUNK_STATS_GROUP = "chunk_stats"
 ROOT_METADATA = "zarr.json"  # zarr v3: the root group's metadata (attributes, consolidated metadata)
+# The format marker: a root attribute every store simcore writes carries (value: what kind
+# of store, "run", "sweep" or "optimize"). simcore replaces or deletes only folders that
+# carry it (or ``simcore_version``, which stores of earlier releases carry), so an
+# ``--output`` that names a user's own folder is refused instead of deleted.
+STORE_MARKER = "simcore_store"
+_EARLIER_MARKER = "simcore_version"
 
 
 class OutputError(Exception):
@@ -198,6 +204,7 @@ def check_writable(target: Where, storage_options: dict | None = None) -> Path |
 def _check_local_writable(target: Path) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(f"output {target} exists and is not a directory (a zarr store is a directory)")
+    check_replaceable(target)
     parent = target.parent if str(target.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -229,6 +236,81 @@ def _check_remote_writable(location: StoreLocation) -> None:
         raise OutputError(f"output {location} is not writable: {type(exc).__name__}: {exc}") from None
     if is_file:
         raise OutputError(f"output {location} exists and is a file (a zarr store is a folder of objects)")
+    check_replaceable(location)
+
+
+def _root_attributes(location: StoreLocation) -> dict | None:
+    """The root group's attributes of the zarr store at ``location``, or None if there is
+    no readable root ``zarr.json`` (no store, or not a zarr store)."""
+    try:
+        local = location.local_path
+        if local is not None:
+            data = (local / ROOT_METADATA).read_bytes()
+        else:
+            fs, path = location.filesystem()
+            data = fs.cat_file(posixpath.join(path, ROOT_METADATA))
+        meta = json.loads(data)
+    except OutputError:
+        raise
+    except Exception:  # missing, unreadable, not JSON; each backend has its own "not found"
+        return None
+    if not isinstance(meta, dict) or "zarr_format" not in meta:
+        return None
+    attrs = meta.get("attributes")
+    return attrs if isinstance(attrs, dict) else {}
+
+
+def is_simcore_store(where: Where) -> bool:
+    """True if ``where`` is a store simcore wrote (its root carries the format marker)."""
+    attrs = _root_attributes(as_location(where))
+    return attrs is not None and (STORE_MARKER in attrs or _EARLIER_MARKER in attrs)
+
+
+def _is_empty_folder(location: StoreLocation) -> bool:
+    local = location.local_path
+    if local is not None:
+        return local.is_dir() and not any(local.iterdir())
+    fs, path = location.filesystem()
+    try:
+        return not fs.find(path)
+    except Exception:
+        return False
+
+
+def _only_zarr_keys(location: StoreLocation) -> bool:
+    """True if every file under ``location`` is a zarr v3 key (``.../zarr.json`` metadata, a
+    chunk under a ``c/`` folder, or a 0-d array's ``c``): what a store deleted or copied half-way leaves behind
+    (object stores have no rename: its root ``zarr.json`` goes first, :func:`delete_store`)."""
+    fs, path = location.filesystem()
+    try:
+        keys = fs.find(path)
+    except Exception:
+        return False
+    for key in keys:
+        parts = key[len(path):].strip("/").split("/")
+        if parts[-1] not in (ROOT_METADATA, "c") and "c" not in parts[:-1]:  # "c": a 0-d array's chunk
+            return False
+    return bool(keys)
+
+
+def check_replaceable(target: Where, *, sibling: bool = False) -> None:
+    """Refuse (:class:`OutputError`) to replace or delete ``target`` unless simcore wrote
+    it: it must not exist, be an empty folder, or be a store carrying the format marker.
+    ``sibling``: ``target`` is one of simcore's own working copies (``NAME.zarr.partial``,
+    ``.new``), which a kill can leave before its root attributes are written; there any
+    zarr store (a root ``zarr.json``) is accepted too."""
+    location = as_location(target)
+    if not location.exists() or _is_empty_folder(location):
+        return
+    attrs = _root_attributes(location)
+    if attrs is not None and (STORE_MARKER in attrs or _EARLIER_MARKER in attrs or sibling):
+        return
+    if attrs is None and _only_zarr_keys(location):  # a store simcore deleted or copied half-way
+        return
+    what = "a zarr store simcore did not write" if attrs is not None else "not a simcore results store"
+    raise OutputError(f"output {_shown(location)} exists and is {what}; simcore replaces only its own "
+                      f"stores (root attribute {STORE_MARKER!r}). Choose another --output, or move or "
+                      f"delete that folder yourself")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -399,7 +481,8 @@ def create_store(path: Where, per_scenario: xr.Dataset | None, *, n_scenarios: i
             shape = tuple(n_scenarios if d == "scenario" else var.sizes[d] for d in var.dims)
             chunks = tuple(chunk_size if d == "scenario" else var.sizes[d] for d in var.dims)
             data_vars[name] = (var.dims, _lazy_empty(shape, var.dtype, chunks), dict(var.attrs))
-    root = xr.Dataset(data_vars, coords=all_coords, attrs=dict(attrs))
+    attrs = {STORE_MARKER: "run", **attrs}  # the format marker: simcore may replace this store later
+    root = xr.Dataset(data_vars, coords=all_coords, attrs=attrs)
     # bool/int arrays need no fill value; floats read NaN where never written
     encoding = {name: {"_FillValue": None} for name, var in root.data_vars.items()
                 if not np.issubdtype(var.dtype, np.floating)}
@@ -488,10 +571,12 @@ def write_group(ds: xr.Dataset, path: Where, group: str) -> None:
 
 # ---------------------------------------------------------------- replacing and publishing
 
-def delete_store(where: Where) -> None:
+def delete_store(where: Where, *, sibling: bool = False) -> None:
     """Delete the store at ``where``, if any. At a URL its root ``zarr.json`` goes first,
-    so a store deleted half-way no longer opens as a store."""
+    so a store deleted half-way no longer opens as a store. Refuses (:class:`OutputError`)
+    a folder simcore did not write (:func:`check_replaceable`; ``sibling`` as there)."""
     location = as_location(where)
+    check_replaceable(location, sibling=sibling)
     local = location.local_path
     if local is not None:
         if local.exists():
@@ -528,6 +613,7 @@ def replace_store(source: Where, target: Where) -> None:
     it again). The copy costs a server-side copy of every object.
     """
     source, target = as_location(source), as_location(target)
+    check_replaceable(target, sibling=target.url.endswith(PARTIAL_SUFFIX))
     local_source, local_target = source.local_path, target.local_path
     if local_source is not None and local_target is not None:
         aside = None
