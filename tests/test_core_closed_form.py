@@ -436,12 +436,13 @@ def test_lead_time_delays_the_cut_by_lead_days(grid, kind, policy_key, scenario_
     """Goods already shipped keep arriving for ``LEAD`` days: when ``D + LEAD`` fits in
     the horizon the lead-time product's daily trajectories are those of the plain
     product shifted by ``LEAD`` days (same shortage days and unmet), while the alarm
-    is still day 0. The domestic scarcity premium follows the goods (shifted); the
-    import price moves at the origin on day 0 for both products."""
+    is still day 0. The import price moves at the origin on day 0 for both products
+    (the domestic premium sees the goods in transit, so it is not a shifted copy:
+    tests/test_market.py)."""
     metrics, daily = grid.cell(policy_key, scenario_key)
     k, g = policy_key[0], policy_key[1]
     np.testing.assert_array_equal(daily.import_price_change[:, P_LEAD], daily.import_price_change[:, P_PLAIN])
-    baseline = dict(unmet=0, delivered=DEMAND, private_stock=DEMAND * k, gov_stock=DEMAND * g, scarcity_premium=0)
+    baseline = dict(unmet=0, delivered=DEMAND, private_stock=DEMAND * k, gov_stock=DEMAND * g)
     for field, before in baseline.items():
         trajectory = getattr(daily, field)
         plain, lead = trajectory[:, P_PLAIN], trajectory[:, P_LEAD]

@@ -117,10 +117,12 @@ def cut_run():
 def _expected_prices(severity):
     """Import multiple, scarcity multiple and user multiple of product 0 by day, from
     the formulas of docs/model.md: world gap g = world share x severity during the cut,
-    import multiple (1 - g)^(-1/eps) relaxing with the half-life afterwards; stock
-    S_t = 10 D - severity D (t + 1) (no restock headroom, no unmet while S > 0), cover
-    ratio (S_t + H (D - shortfall)) / (10 D + H D), scarcity multiple ratio^(-1/eps);
-    user multiple = min(import x scarcity, cap)."""
+    import multiple (1 - g)^(-1/eps) (no world stocks: the day's flow clears) relaxing
+    with the half-life afterwards; stock S_t = 10 D - severity D (t + 1) (no restock
+    headroom, no unmet while S > 0); domestic cover ratio (S_t + H (D - shortfall)) /
+    (H D) (no transit: the flow shipped today arrives today; stocks being rebuilt are
+    not scarcity), scarcity multiple ratio^(-1/eps); user multiple = min(import x
+    scarcity, cap)."""
     days = np.arange(HORIZON)
     gap = WORLD_SHARE * severity
     during = min((1.0 - gap) ** (-1.0 / ELASTICITY), CAP)
@@ -129,7 +131,7 @@ def _expected_prices(severity):
     demand = DEMAND[0]
     stock = np.maximum(10.0 * demand - severity * demand * (np.minimum(days, CUT_DAYS - 1) + 1), 0.0)
     shortfall = np.where(days < CUT_DAYS, severity * demand, 0.0)
-    ratio = (stock + COVER * (demand - shortfall)) / (10.0 * demand + COVER * demand)
+    ratio = (stock + COVER * (demand - shortfall)) / (COVER * demand)
     scarcity = np.where(ratio >= 1.0, 1.0, np.clip(np.maximum(ratio, 1e-6) ** (-1.0 / ELASTICITY), 1.0, CAP))
     return import_multiple, scarcity, np.minimum(import_multiple * scarcity, CAP)
 

@@ -87,21 +87,28 @@ def test_domestic_price_never_falls_while_availability_worsens():
     assert metrics.gov_release[0, 0, 0] > 0  # the stock was used (as a last resort)
 
 
-def test_restocking_keeps_the_domestic_price_up_until_stocks_are_back():
-    model = _stock_model(20.0, 0.1)
+def test_rebuilding_stocks_is_priced_on_the_world_market_not_as_scarcity():
+    """After a cut, while all demand is met and the country rebuilds its stock, the
+    domestic term stays 0: the extra buying is priced as extra flow demand on the world
+    market (the country's share of world demand x its extra buying), never above that
+    flow-clearing price once the cut's own premium has relaxed."""
+    weight = 0.2
+    model = build_model(demand_per_day=[D], price=[1.0], inventory_days=[20.0], import_share=[[1.0]],
+                        world_share=[[0.5]], restock_headroom=[0.1], price_elasticity=[0.5], price_cap=[10.0],
+                        cover_horizon_days=[30.0], world_demand_weight=[weight], price_relax_half_life_days=[1.0])
     metrics, daily = run(model, ONE_ORIGIN, scenario([0.0], [30.0], [0.9]), [no_policy(model)], horizon=365)
     stock = daily.private_stock[0, 0, :, 0]
     premium = daily.scarcity_premium[0, 0, :, 0]
     after = np.arange(365) >= 30
-    rebuilding = after & (stock < 20 * D - 1e-2)
+    rebuilding = after & (stock < 20 * D - 1e-2) & (daily.unmet[0, 0, :, 0] == 0)
     assert rebuilding.sum() > 100  # the country buys 10 % extra for months
-    assert (premium[rebuilding] > 0).all()
-    # Back at target: back at baseline, exactly.
+    np.testing.assert_array_equal(premium[rebuilding], 0.0)
+    flow_clearing = (1.0 - weight * 0.1) ** (-1.0 / 0.5)  # the extra buying alone, no world stocks
+    settled = rebuilding & (np.arange(365) >= 60)  # the cut's own premium has relaxed by then
+    user = 1.0 + daily.price_change[0, 0, :, 0]
+    assert (user[settled] <= flow_clearing + 1e-5).all() and (user[settled] > 1.0).all()
     back = after & (stock >= 20 * D)
     assert back.any() and (premium[back] == 0).all()
-    # Cover ratio while rebuilding with full supply: (S + H D) / (20 D + H D).
-    expected = np.minimum(((stock + 30 * D) / (50 * D)) ** -2.0, 10.0) - 1.0
-    np.testing.assert_allclose(premium[rebuilding], expected[rebuilding], rtol=1e-5)
 
 
 def test_normal_times_exact_and_zero_demand_product_never_at_cap():
@@ -257,7 +264,9 @@ def test_pre_announcement_rush_raises_price_and_stocks_before_the_cut():
     import_change = daily.import_price_change[0, 0, :, 0]
     np.testing.assert_array_equal(stock[:30], 10 * D)
     np.testing.assert_array_equal(import_change[:30], 0.0)
-    # Announced on day 30: the world price moves at once, importers buy 20 % extra a day
-    # up to 10 more days of stock.
-    np.testing.assert_allclose(import_change[30:50], (1 - 0.8 * 0.5) ** -2 - 1, rtol=1e-6)
+    # Announced on day 30: importers buy 20 % extra a day up to 10 more days of stock. The
+    # country is a price taker (world_demand_weight 0) and the market holds no stocks
+    # that could anticipate the cut (world_stock_days 0): the price waits for the cut.
+    np.testing.assert_array_equal(import_change[30:50], 0.0)
+    assert import_change[50] > 0
     np.testing.assert_allclose(stock[30:50], np.minimum(10 * D + 0.2 * D * np.arange(1, 21), 20 * D), rtol=1e-6)

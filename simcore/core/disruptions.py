@@ -93,6 +93,14 @@ class EventSet(NamedTuple):
     announcement_lead_days: jnp.ndarray  # days between announcement and onset; 0 = unannounced
     # [E, K] bool, True for k < max_occurrences[e]; K = max over events (static, from the shape)
     occurrence_allowed: jnp.ndarray
+    # Export-control regimes (docs/model.md, section 4); the defaults make a plain cut.
+    country_weight: jnp.ndarray  # [E] 1.0: the cut hits the country's own imports from the origin
+    world_weight: jnp.ndarray  # [E] share of the cut that leaves the world market (1 - diverted)
+    licence_delay_days: jnp.ndarray  # [E] days after onset with nothing licensed (full stop)
+    approval_easing: jnp.ndarray  # [E] share of the withheld volume licensed once eased
+    easing_days: jnp.ndarray  # [E] days after the licence delay until the easing is complete
+    leakage_share: jnp.ndarray  # [E] share of the withheld volume reaching the market via third countries
+    leakage_delay_days: jnp.ndarray  # [E] days the leaked volume takes (transshipment)
 
 
 class Scenario(NamedTuple):
@@ -119,6 +127,13 @@ def make_events(
     tightening_days=0.0,
     max_occurrences=1,
     announcement_lead_days=0.0,
+    country_weight=1.0,
+    world_weight=1.0,
+    licence_delay_days=0.0,
+    approval_easing=0.0,
+    easing_days=0.0,
+    leakage_share=0.0,
+    leakage_delay_days=0.0,
 ) -> EventSet:
     """Build an :class:`EventSet`, broadcasting scalars to ``[E]``.
 
@@ -126,6 +141,11 @@ def make_events(
     values): ``K = max(max_occurrences)`` fixes the static trailing shape of the
     scenarios. It only matters for hazard events; a given event has one occurrence.
     ``announcement_lead_days`` (days >= 0, scalar or ``[E]``) is the announcement lead.
+    Regime fields (scalars or ``[E]``, see :class:`EventSet`): ``country_weight`` (1 the
+    country is a destination of the control, 0 it is not), ``world_weight`` (share of
+    the cut lost to the world market after diversion to other destinations),
+    ``licence_delay_days``, ``approval_easing`` and ``easing_days``, ``leakage_share``
+    and ``leakage_delay_days``.
     Raises ``ValueError`` for a bad ``max_occurrences`` or ``announcement_lead_days``.
     """
     onehot = jnp.asarray(origin_onehot, dtype=jnp.float32)
@@ -160,6 +180,13 @@ def make_events(
         tightening_days=vec(tightening_days),
         announcement_lead_days=vec(lead),
         occurrence_allowed=jnp.asarray(allowed),
+        country_weight=vec(country_weight),
+        world_weight=vec(world_weight),
+        licence_delay_days=vec(licence_delay_days),
+        approval_easing=vec(approval_easing),
+        easing_days=vec(easing_days),
+        leakage_share=vec(leakage_share),
+        leakage_delay_days=vec(leakage_delay_days),
     )
 
 
@@ -272,6 +299,21 @@ def _level(events: EventSet, since_onset, duration, announced: bool) -> jnp.ndar
     return level
 
 
+def _regime_severity(events: EventSet, severity, since_onset) -> jnp.ndarray:
+    """Share withheld ``[E, K, X, B]`` under a licensing regime: everything for the first
+    ``licence_delay_days`` after onset (no licence granted yet; an occurrence that
+    happens at all), then the drawn severity, of which ``approval_easing`` is licensed
+    after all, linearly over ``easing_days`` (approval shares that rise over time)."""
+    delay = events.licence_delay_days[:, None, None, None]
+    easing = events.approval_easing[:, None, None, None]
+    days = events.easing_days[:, None, None, None]
+    after_delay = since_onset - delay
+    eased = jnp.where(days > 0, jnp.clip((after_delay + 1.0) / jnp.maximum(days, 1.0), 0.0, 1.0), 1.0)
+    eased = jnp.where(after_delay >= 0, eased, 0.0)
+    regime = jnp.where((since_onset < delay) & (severity > 0), 1.0, severity * (1.0 - easing * eased))
+    return jnp.where((delay > 0) | (easing > 0), regime, severity)  # a plain cut stays exactly as drawn
+
+
 def _event_cuts(events: EventSet, occ: Occurrences, day_per_event, weight, announced: bool) -> jnp.ndarray:
     """Cut ``[E, X, B]`` of each event on the day it sees, ``day_per_event`` ``[E, X, B|1]``
     (``X`` products, or links), with product weights ``weight`` ``[E, X]``: each
@@ -279,7 +321,8 @@ def _event_cuts(events: EventSet, occ: Occurrences, day_per_event, weight, annou
     combined multiplicatively."""
     since_onset = day_per_event[:, None] - occ.onset_day[:, :, None, :]  # [E, K, X, B]
     level = _level(events, since_onset, occ.duration_days[:, :, None, :], announced)
-    cut = jnp.clip(occ.severity[:, :, None, :] * level * weight[:, None, :, None], 0.0, 1.0)
+    severity = _regime_severity(events, occ.severity[:, :, None, :], since_onset)
+    cut = jnp.clip(severity * level * weight[:, None, :, None], 0.0, 1.0)
     if cut.shape[1] == 1:
         return cut[:, 0]  # no round trip through 1 - (1 - c): exact for K = 1
     return 1.0 - jnp.prod(1.0 - cut, axis=1)
@@ -289,10 +332,22 @@ def _origin_of_event(events: EventSet) -> jnp.ndarray:
     return jnp.argmax(events.origin_onehot, axis=1)  # [E]
 
 
-def _supply_cut_lanes(events: EventSet, occ: Occurrences, day, announced: bool) -> jnp.ndarray:
+def _supply_cut_lanes(events: EventSet, occ: Occurrences, day, announced: bool, destination=None) -> jnp.ndarray:
     """Kept share ``[P, O, B]`` of each origin's supply of each product on ``day``: a
     scalar, or ``[P, O|1, B|1]`` (one day per product and origin, e.g. ``today -
-    transit_days``). Events combine multiplicatively; exactly 1.0 where nothing is cut."""
+    transit_days``). Events combine multiplicatively; exactly 1.0 where nothing is cut.
+    ``destination`` ``[E]``: how much of each event's cut applies (the country's
+    ``country_weight``); None: all of it."""
+    event_cut = _per_event_cuts(events, occ, day, announced)
+    if destination is not None:
+        event_cut = event_cut * destination[:, None, None]
+    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
+    return jnp.prod(kept, axis=0)
+
+
+def _per_event_cuts(events: EventSet, occ: Occurrences, day, announced: bool) -> jnp.ndarray:
+    """Cut ``[E, P, B]`` of each event on ``day`` (a scalar or ``[P, O|1, B|1]``, each
+    event seeing its origin's column)."""
     n_events, n_products = events.product_weight.shape
     day = jnp.asarray(day, dtype=jnp.float32)
     if day.ndim == 0:
@@ -300,20 +355,45 @@ def _supply_cut_lanes(events: EventSet, occ: Occurrences, day, announced: bool) 
     else:  # each event sees its origin's column (a gather: exact, no matmul rounding)
         full = jnp.broadcast_to(day, (n_products, events.origin_onehot.shape[1], day.shape[-1]))
         day_per_event = jnp.swapaxes(full[:, _origin_of_event(events), :], 0, 1)  # [E, P, B|1]
-    event_cut = _event_cuts(events, occ, day_per_event, events.product_weight, announced)  # [E, P, B]
-    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
-    return jnp.prod(kept, axis=0)
+    return _event_cuts(events, occ, day_per_event, events.product_weight, announced)  # [E, P, B]
 
 
 def availability_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
-    """Share ``[P, O, B]`` of each origin's normal supply of each product available on
-    ``day`` (a scalar or ``[P, O|1, B|1]``); see :func:`availability`."""
-    return _supply_cut_lanes(events, occ, day, announced=False)
+    """Share ``[P, O, B]`` of each origin's normal supply **to the country** of each
+    product available on ``day`` (a scalar or ``[P, O|1, B|1]``); see :func:`availability`.
+    A control aimed at other destinations only (``country_weight`` 0) leaves it whole."""
+    return _supply_cut_lanes(events, occ, day, announced=False, destination=events.country_weight)
 
 
 def announced_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
-    """Share ``[P, O, B]`` cut or announced to be cut on ``day``; see :func:`announced_cut`."""
-    return 1.0 - _supply_cut_lanes(events, occ, day, announced=True)
+    """Share ``[P, O, B]`` of the country's supply cut or announced to be cut on ``day``;
+    see :func:`announced_cut`."""
+    return 1.0 - _supply_cut_lanes(events, occ, day, announced=True, destination=events.country_weight)
+
+
+def world_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
+    """Share ``[P, O, B]`` of each origin's supply **to the world market** withheld on
+    ``day`` (a scalar): each event's cut x ``world_weight`` (what diversion to other
+    destinations does not make up), less the ``leakage_share`` of its cut of
+    ``leakage_delay_days`` ago that reaches the market through third countries."""
+    n_products = events.product_weight.shape[1]
+    day = jnp.asarray(day, dtype=jnp.float32)
+    cut = _per_event_cuts(events, occ, day, announced=False)  # [E, P, B]
+    # leaked volume: the cut of leakage_delay_days ago, per event (transshipment time);
+    # after a cut ends, what is still under way keeps arriving (a negative cut)
+    leak_day = jnp.broadcast_to((day - events.leakage_delay_days)[:, None, None], (cut.shape[0], n_products, 1))
+    leaked = _event_cuts(events, occ, leak_day, events.product_weight, announced=False)
+    event_cut = events.world_weight[:, None, None] * (cut - events.leakage_share[:, None, None] * leaked)
+    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
+    return 1.0 - jnp.prod(kept, axis=0)
+
+
+def world_known_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
+    """Share ``[P, O, B]`` of the world market's supply known to be withheld on ``day``
+    (announced cuts at full severity x ``world_weight``): what stock holders prepare for."""
+    event_cut = _per_event_cuts(events, occ, day, announced=True) * events.world_weight[:, None, None]
+    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]
+    return 1.0 - jnp.prod(kept, axis=0)
 
 
 def link_availability_lanes(events: EventSet, occ: Occurrences, day, product, origin) -> jnp.ndarray:
@@ -322,6 +402,9 @@ def link_availability_lanes(events: EventSet, occ: Occurrences, day, product, or
     ``availability(day[l])[origin[l], product[l]]`` without computing the rest."""
     weight = events.product_weight[:, product]  # [E, L]
     event_cut = _event_cuts(events, occ, jnp.asarray(day, jnp.float32)[None], weight, announced=False)  # [E, L, B]
+    # the upstream supply goes to a third country's producer: what diversion does not
+    # make up of a control reaches it (all of a control aimed at every destination)
+    event_cut = event_cut * events.world_weight[:, None, None]
     kept = 1.0 - events.origin_onehot[:, origin][:, :, None] * event_cut  # [E, L, B]
     return jnp.prod(kept, axis=0)
 

@@ -29,7 +29,6 @@ from simcore.core.step import (  # noqa: F401  (re-exported: the day step's publ
     Daily,
     State,
     init_state,
-    normal_cover,
     normal_time_markup,
     private_target,
     step,

@@ -56,6 +56,19 @@ class Model(NamedTuple):
     cover_horizon_days: jnp.ndarray  # [P] look-ahead of the stock-to-use (cover) scarcity curve, days
     transit_days: jnp.ndarray  # [P, O] transit time per (product, origin), days
     storage_room_days: jnp.ndarray  # [P] extra stock importers can hold when a cut is announced, days
+    # The world market (simcore.core.market; docs/model.md section 5). Defaults: no world
+    # stocks (the market clears the day's flow), no demand or supply response, and the
+    # country cannot replace lost imports on the world market (earlier releases).
+    world_stock_days: jnp.ndarray  # [P] stocks outside the controlling origin, days of world-market demand
+    world_storage_elasticity: jnp.ndarray  # [P] eta of the storage curve m = (W / W*)^(-1/eta)
+    world_precaution_days: jnp.ndarray  # [P] extra stock holders want per unit of known gap, days
+    world_demand_elasticity_long: jnp.ndarray  # [P] long-run price elasticity of world demand (>= short-run)
+    world_demand_adjust_days: jnp.ndarray  # [P] time constant of the long-run demand response, days
+    world_supply_response: jnp.ndarray  # [P] idle capacity outside the controlling origin, share of market demand
+    world_supply_elasticity: jnp.ndarray  # [P] price elasticity of that response
+    world_supply_response_days: jnp.ndarray  # [P] time to bring it on line (two stages of half each), days
+    market_sourcing_share: jnp.ndarray  # [P] share of lost imports the country can buy on the world market
+    market_sourcing_days: jnp.ndarray  # [P] days from the alarm until those purchases arrive in full (linear)
     use_share: jnp.ndarray  # [P, S] share of product demand used by each sector
     substitutable_share: jnp.ndarray  # [P, S] share of that use that can be substituted
     exposure: jnp.ndarray  # [P, S] share of sector output that depends on the product
@@ -77,6 +90,10 @@ class Model(NamedTuple):
     price_operator: jnp.ndarray  # [S, P] (I - A^T)^-1 C^T: sector price change per product price change
     index_weights: jnp.ndarray  # [S] final-demand weights of the price index (sum 1)
     shortage_tolerance: jnp.ndarray  # scalar: unmet share of daily demand that counts as shortage
+    # [S] how the exposed parts of a sector's short inputs overlap: 0 nested (the line
+    # that lacks one input lacks the others too: loss = max over products), 1 disjoint
+    # (losses add up, at most 1), in between a mix (docs/model.md section 3)
+    input_overlap: jnp.ndarray
     # Uncertainty the data cannot remove (simcore.core.uncertainty). None = exact numbers
     # and no hidden suppliers: the engine then compiles exactly the path without them.
     uncertainty: Uncertainty | None = None  # distributions of uncertain entries, drawn per scenario
@@ -177,6 +194,17 @@ def build_model(
     exposure=None,
     essentiality=1.0,
     value_added=None,
+    world_stock_days=0.0,
+    world_storage_elasticity=1.0,
+    world_precaution_days=0.0,
+    world_demand_elasticity_long=None,
+    world_demand_adjust_days=365.0,
+    world_supply_response=0.0,
+    world_supply_elasticity=1.0,
+    world_supply_response_days=180.0,
+    market_sourcing_share=0.0,
+    market_sourcing_days=30.0,
+    input_overlap=0.0,
 ) -> Model:
     """Build a :class:`Model` from plain arrays and derive the Leontief quantities.
 
@@ -240,6 +268,10 @@ def build_model(
         transit_days = np.broadcast_to(lead[:, None], import_share.shape)
     if recipe_inputs is None:
         recipe_inputs = np.zeros((n_products, n_products))
+    if world_demand_elasticity_long is None:
+        world_demand_elasticity_long = world_price_elasticity
+    world_demand_elasticity_long = np.maximum(np.broadcast_to(world_demand_elasticity_long, (n_products,)),
+                                              np.broadcast_to(world_price_elasticity, (n_products,)))
     return Model(
         demand_per_day=_f32(demand),
         price=_f32(price),
@@ -260,6 +292,16 @@ def build_model(
         cover_horizon_days=_f32(cover_horizon_days, (n_products,)),
         transit_days=_f32(transit_days, import_share.shape),
         storage_room_days=_f32(storage_room_days, (n_products,)),
+        world_stock_days=_f32(world_stock_days, (n_products,)),
+        world_storage_elasticity=_f32(world_storage_elasticity, (n_products,)),
+        world_precaution_days=_f32(world_precaution_days, (n_products,)),
+        world_demand_elasticity_long=_f32(world_demand_elasticity_long, (n_products,)),
+        world_demand_adjust_days=_f32(world_demand_adjust_days, (n_products,)),
+        world_supply_response=_f32(world_supply_response, (n_products,)),
+        world_supply_elasticity=_f32(world_supply_elasticity, (n_products,)),
+        world_supply_response_days=_f32(world_supply_response_days, (n_products,)),
+        market_sourcing_share=_f32(market_sourcing_share, (n_products,)),
+        market_sourcing_days=_f32(market_sourcing_days, (n_products,)),
         use_share=_f32(use_share),
         substitutable_share=_f32(substitutable_share, (n_products, n_sectors)),
         exposure=_f32(exposure, (n_products, n_sectors)),
@@ -278,6 +320,7 @@ def build_model(
         price_operator=_f32(price_operator),
         index_weights=_f32(weights),
         shortage_tolerance=_f32(shortage_tolerance),
+        input_overlap=_f32(input_overlap, (n_sectors,)),
     )
 
 

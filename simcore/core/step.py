@@ -61,8 +61,11 @@ from simcore.core.disruptions import (
     availability_lanes,
     in_announcement_lanes,
     link_availability_lanes,
+    world_cut_lanes,
+    world_known_cut_lanes,
 )
 from simcore.core.lanes import matmul, matvec
+from simcore.core.market import MarketState, init_market, market_step
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
 from simcore.core.uncertainty import hidden_cut, hidden_factor
 
@@ -84,8 +87,10 @@ class State(NamedTuple):
     first_alarm_day: jnp.ndarray  # alarm day of the first episode, inf before (qualification runs once)
     last_cut_day: jnp.ndarray  # last day an origin fell short, -inf if never (cuts still in transit)
     episode_short: jnp.ndarray  # bool: the current episode has had a shortage
+    market_fill: jnp.ndarray  # yesterday's share of world demand the world market delivered
     fill: jnp.ndarray  # yesterday's delivered / demand (feeds domestic production)
     use_factor: jnp.ndarray  # yesterday's use of the product by its users (1 = all working)
+    market: MarketState  # the world market of every product (simcore.core.market)
 
 
 class Daily(NamedTuple):
@@ -99,6 +104,8 @@ class Daily(NamedTuple):
     price_change: jnp.ndarray  # [P] user price relative to baseline, minus 1
     import_price_change: jnp.ndarray  # [P] import (world) price relative to baseline, minus 1
     scarcity_premium: jnp.ndarray  # [P] domestic scarcity multiple, minus 1
+    world_stock_days: jnp.ndarray  # [P] world stocks outside the controlling origin, days of market demand
+    world_fill: jnp.ndarray  # [P] share of world demand the world market delivers
     sector_output_share: jnp.ndarray  # [S] output / baseline output
     sector_price_change: jnp.ndarray  # [S]
     price_index_change: jnp.ndarray  # scalar
@@ -141,8 +148,10 @@ def init_state(model: Model, policy: Policy, n_lanes: int | None = None) -> Stat
         first_alarm_day=jnp.full_like(ones, _NOT_YET),
         last_cut_day=jnp.full_like(ones, -jnp.inf),
         episode_short=jnp.zeros(ones.shape, dtype=bool),
+        market_fill=ones,
         fill=ones,
         use_factor=ones,
+        market=init_market(model, shape),
     )
 
 
@@ -239,23 +248,30 @@ def _upstream_cap(model: Model, own_capacity: jnp.ndarray) -> jnp.ndarray:
 def _sectors(model: Model, sector_fill: jnp.ndarray):
     """Sector output shares ``[S]`` and each product's use factor for tomorrow ``[P]``.
 
-    Output share of ``s``: ``1 - max_p loss[p, s]`` (the exposed parts are nested: a
-    line that needs several short inputs stops once), capped by critical upstream
-    sectors. A product's users draw on it in proportion to their output as limited by
-    everything *but* that product (an idle line stops buying its other inputs; the
-    missing input itself is still wanted).
+    Loss of the exposed parts of ``s``: ``(1 - w) max_p loss[p, s] + w min(1, sum_p
+    loss[p, s])`` with ``w`` the sector's ``input_overlap``: 0 nests the exposed parts (a
+    line that needs several short inputs stops once), 1 makes them disjoint (two short
+    inputs add up). Output share ``1 -`` that loss, capped by critical upstream sectors.
+    A product's users draw on it in proportion to their output as limited by everything
+    *but* that product (an idle line stops buying its other inputs; the missing input
+    itself is still wanted).
     """
     loss = _exposed_losses(model, sector_fill)  # [P, S]
-    worst = jnp.max(loss, axis=0)  # [S]
+    overlap = model.input_overlap
+    largest = jnp.max(loss, axis=0)  # [S]
+    total = jnp.sum(loss, axis=0)
+    worst = jnp.where(overlap > 0, (1.0 - overlap) * largest + overlap * jnp.minimum(1.0, total), largest)
     own = 1.0 - worst
     upstream = _upstream_cap(model, own)
     output_share = jnp.minimum(own, upstream)
     # Loss from everything but product p: the largest loss, or the runner-up where p
-    # is the largest.
+    # is the largest; the sum less p's own loss.
     product = jnp.arange(loss.shape[0]).reshape((-1,) + (1,) * (loss.ndim - 1))  # [P, 1(, 1)]
     is_top = product == jnp.argmax(loss, axis=0)[None, :]  # [P, S]
     runner_up = jnp.max(jnp.where(is_top, 0.0, loss), axis=0)
-    worst_without = jnp.where(is_top, runner_up[None, :], worst[None, :])
+    largest_without = jnp.where(is_top, runner_up[None, :], largest[None, :])
+    worst_without = jnp.where(overlap > 0, (1.0 - overlap) * largest_without
+                              + overlap * jnp.minimum(1.0, jnp.maximum(total[None, :] - loss, 0.0)), largest_without)
     output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
     use_factor = 1.0 - jnp.sum(model.use_share * (1.0 - output_without), axis=1)
     return output_share, use_factor
@@ -271,12 +287,13 @@ def _with_hidden_cut(model: Model, at_origin: jnp.ndarray) -> jnp.ndarray:
     return at_origin + (1.0 - at_origin) * extra
 
 
-def _hidden_arriving(model: Model, events: EventSet, occ: Occurrences, day, shape) -> jnp.ndarray:
+def _hidden_arriving(model: Model, events: EventSet, occ: Occurrences, day, shape, transit=True) -> jnp.ndarray:
     """Availability factor ``[P, O]`` (``shape``) of hidden dependence for goods arriving
     today: the upstream supply of link ``l`` as it was when the dependent goods left,
-    ``transit_days`` of the dependent supply ago."""
+    ``transit_days`` of the dependent supply ago (``transit=False``: goods leaving today)."""
     hidden = model.hidden
-    left_on = day - model.transit_days[hidden.product, hidden.origin]  # [L]
+    lag = model.transit_days[hidden.product, hidden.origin]  # [L]
+    left_on = day - lag if transit else day + 0.0 * lag
     kept = link_availability_lanes(events, occ, left_on, hidden.on_product, hidden.on_origin)
     return hidden_factor(hidden, shape, kept)
 
@@ -334,7 +351,12 @@ def step(
     if model.hidden is not None:
         arriving = arriving * _hidden_arriving(model, events, occ, day, arriving.shape)
     import_loss = jnp.sum(policy.import_share * (1.0 - arriving), axis=1)
-    primary_loss = primary * (import_loss + domestic_loss)
+    # The world market replaces part of the lost imports (other suppliers, traders'
+    # stocks), ramping in from the alarm over market_sourcing_days, as far as the market
+    # delivers (yesterday's world fill: today's purchases were placed then).
+    sourcing = model.market_sourcing_share * _ramp(since_alarm, model.market_sourcing_days) * state.market_fill
+    replaced = import_loss * sourcing
+    primary_loss = primary * (import_loss - replaced + domestic_loss)
 
     # 4. spare capacity and restocking: volumes ordered at the alarm arrive one transit later
     since_ready = since_alarm[:, None] - model.transit_days  # [P, O]
@@ -427,25 +449,45 @@ def step(
 
     value_added_loss, gross_output_loss = jax.lax.cond(model.product_only > 0, product_only, with_sectors, None)
 
-    # 9a. import (world) price: the world supply gap at the origin, announcement included,
-    # plus the country's own extra buying weighted by its share of world demand.
-    world_gap = jnp.sum(model.world_share * at_origin, axis=1)
-    world_gap = world_gap + model.world_demand_weight * restock / jnp.maximum(base_demand, _TINY)
-    world_supply = jnp.maximum(1.0 - world_gap, _NORMAL)
-    import_target = jnp.where(world_gap > _NORMAL,
-                              jnp.clip(world_supply ** (-1.0 / model.world_price_elasticity), 1.0, model.price_cap),
-                              1.0)
+    # 9a. the world market (simcore.core.market): one clearing price with world stocks,
+    # demand and supply response; the gap is the share of the market's supply withheld
+    # (diverted and leaked volumes excluded), the country's extra buying weighted by its
+    # share of world demand.
+    world_cut, known_cut = world_cut_lanes(events, occ, day), world_known_cut_lanes(events, occ, day)
+    if model.hidden is not None:  # supplies that depend on a cut one lose their share too
+        world_cut, known_cut = _with_hidden_cut(model, world_cut), _with_hidden_cut(model, known_cut)
+    world_gap = jnp.sum(model.world_share * world_cut, axis=1)
+    known_gap = jnp.sum(model.world_share * known_cut, axis=1)
+    extra_buying = model.world_demand_weight * restock / jnp.maximum(base_demand, _TINY)
+    market, world = market_step(model, state.market, world_gap, known_gap, extra_buying, temperature)
+    # Without world stocks the price is the day's flow-clearing price, relaxing after the
+    # cut with its half-life (earlier releases); with stocks the storage curve is the path.
     decay = jnp.exp(-jnp.log(2.0) / jnp.maximum(model.price_relax_half_life_days, 1e-3))
-    relaxed = import_target + (state.import_multiple - import_target) * decay
-    import_multiple = jnp.where(import_target >= state.import_multiple, import_target, relaxed)
+    relaxed = world.multiple + (state.import_multiple - world.multiple) * decay
+    flow_multiple = jnp.where(world.multiple >= state.import_multiple, world.multiple, relaxed)
+    import_multiple = jnp.where(model.world_stock_days > 0, world.multiple, flow_multiple)
 
-    # 9b. domestic scarcity premium from the country's cover: stocks in the country
-    # (government stock once its release is decided) plus the supply still flowing over
-    # the cover horizon, against the normal stock plus normal use over that horizon.
+    # 9b. the domestic term: the country's own physical position after what the world
+    # market supplies (never the world gap again). Availability over the cover horizon:
+    # private stock, government stock at its release rate once decided, goods in transit
+    # (each origin's flow at today's arrival rate for its transit time, then at the rate
+    # shipped today) and the other flows; against demand over the horizon. Stocks being
+    # rebuilt are not scarcity (their buying is priced on the world market above).
     horizon = model.cover_horizon_days
-    cover = private_stock + jnp.where(decided, gov_stock, 0.0) + horizon * (demand - shortfall)
-    normal = normal_cover(model) + horizon * demand
-    cover_ratio = jnp.where(normal > 0, cover / jnp.maximum(normal, _TINY), 1.0)
+    gov_flowable = jnp.where(decided, jnp.minimum(gov_stock, policy.release_rate * base_demand * horizon), 0.0)
+    shipped = availability_lanes(events, occ, day)  # [P, O] leaving the origins today
+    if model.hidden is not None:
+        shipped = shipped * _hidden_arriving(model, events, occ, day, shipped.shape, transit=False)
+    in_transit = jnp.minimum(model.transit_days, horizon[:, None])
+    import_days = jnp.sum(policy.import_share * (in_transit * arriving + (horizon[:, None] - in_transit) * shipped),
+                          axis=1)  # [P] import-days of the normal flow over the horizon
+    import_total = jnp.sum(policy.import_share, axis=1)
+    other_flow = demand - shortfall - primary * (import_total - import_loss + replaced)  # recycled, domestic, spare
+    lost_days = horizon * import_total - import_days  # import-days lost over the horizon
+    available = (private_stock + gov_flowable + primary * (import_days + sourcing * lost_days)
+                 + horizon * other_flow)
+    need = horizon * demand
+    cover_ratio = jnp.where(need > 0, available / jnp.maximum(need, _TINY), 1.0)
     scarcity = jnp.where(cover_ratio >= 1.0 - _NORMAL, 1.0,
                          jnp.clip(jnp.maximum(cover_ratio, _NORMAL) ** (-1.0 / model.price_elasticity), 1.0,
                                   model.price_cap))
@@ -479,8 +521,10 @@ def step(
         first_alarm_day=first_alarm_day,
         last_cut_day=last_cut_day,
         episode_short=jnp.where(ends, False, state.episode_short | (in_episode & shortage)),
+        market_fill=world.fill,
         fill=fill,
         use_factor=use_factor,
+        market=market,
     )
     daily = Daily(
         private_stock=private_stock,
@@ -490,6 +534,8 @@ def step(
         price_change=price_change,
         import_price_change=import_multiple - 1.0,
         scarcity_premium=scarcity - 1.0,
+        world_stock_days=market.stock,
+        world_fill=world.fill,
         sector_output_share=sector_output_share,
         sector_price_change=sector_price_change,
         price_index_change=index_change,

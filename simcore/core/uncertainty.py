@@ -82,7 +82,9 @@ UNCERTAIN_FIELDS = (
     "demand_per_day", "price", "inventory_days", "lead_time_days", "import_share", "price_elasticity", "price_cap",
     "price_relax_half_life_days", "restock_headroom", "world_price_elasticity", "world_demand_weight",
     "cover_horizon_days", "transit_days", "storage_room_days", "substitutable_share", "exposure", "value_added",
-    "hidden_share",
+    "hidden_share", "world_stock_days", "world_storage_elasticity", "world_precaution_days",
+    "world_demand_elasticity_long", "world_demand_adjust_days", "world_supply_response", "world_supply_elasticity",
+    "world_supply_response_days", "market_sourcing_share", "market_sourcing_days",
 )
 
 

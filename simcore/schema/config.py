@@ -321,6 +321,14 @@ def _build_events(events: list[EventSpec], loaded: LoadedModel) -> tuple[EventSe
         max_occurrences=np.array([ev.max_occurrences or (DEFAULT_MAX_OCCURRENCES if ev.hazard_per_year else 1)
                                   for ev in events], dtype=np.int32),
         announcement_lead_days=column(lambda ev: ev.announcement_lead_days),
+        country_weight=column(lambda ev: 0.0 if ev.destinations == "others" else 1.0),
+        world_weight=column(lambda ev: ev.world_loss_share if ev.world_loss_share is not None
+                            else (0.0 if ev.destinations == "country" else 1.0)),
+        licence_delay_days=column(lambda ev: ev.licence_delay_days),
+        approval_easing=column(lambda ev: ev.approval_easing),
+        easing_days=column(lambda ev: ev.easing_days),
+        leakage_share=column(lambda ev: ev.leakage_share),
+        leakage_delay_days=column(lambda ev: ev.leakage_delay_days),
     )
     names = [event.name if event.name is not None else f"event {e}" for e, event in enumerate(events)]
     return make_events(**base, **core_kwargs(make_events, new)), names

@@ -373,6 +373,7 @@ def _check_io(problems: Problems, io: dict, given: dict) -> None:
             if isinstance(pair, list) and not all(p in sectors for p in pair):
                 problems.add(f"io.critical_upstream[{k}]",
                              f"must be [upstream, downstream] sector names from: {', '.join(sectors)}")
+        _check_names(problems, _table(io.get("input_overlap")), sectors, "io.input_overlap", "sector")
     _check_sources(problems, given, IOSpec, "io")
 
 
@@ -436,6 +437,17 @@ _SCALAR_FIELDS = {
     "price_relax_half_life_days": "price_relax_half_life_days", "restock_headroom": "restock_headroom",
     "world_price_elasticity": "world_price_elasticity", "world_demand_weight": "world_demand_weight",
     "cover_horizon_days": "cover_horizon_days", "storage_room_days": "storage_room_days",
+    **{key: key for key in (
+        "world_stock_days", "world_storage_elasticity", "world_precaution_days", "world_demand_elasticity_long",
+        "world_demand_adjust_days", "world_supply_response", "world_supply_elasticity", "world_supply_response_days",
+        "market_sourcing_share", "market_sourcing_days")},
+}
+# The world-market fields and their defaults when a product leaves them out (build_model's).
+MARKET_DEFAULTS = {
+    "world_stock_days": 0.0, "world_storage_elasticity": 1.0, "world_precaution_days": 0.0,
+    "world_demand_elasticity_long": None, "world_demand_adjust_days": 365.0, "world_supply_response": 0.0,
+    "world_supply_elasticity": 1.0, "world_supply_response_days": 180.0, "market_sourcing_share": 0.0,
+    "market_sourcing_days": 30.0,
 }
 
 
@@ -553,6 +565,13 @@ def _build(spec: ModelFileSpec) -> tuple[Model, dict, list]:
         new["transit_days"] = _rows([p.transit_days for p in products], origins, lead)
     if given("storage_room_days"):
         new["storage_room_days"] = column("storage_room_days", 0.0)
+    for key, default in MARKET_DEFAULTS.items():
+        if given(key):
+            if default is None:  # the long-run elasticity defaults to the short-run one
+                short = new.get("world_price_elasticity", kwargs["price_elasticity"])
+                new[key] = np.where(np.isnan(column(key, np.nan)), short, column(key, np.nan))
+            else:
+                new[key] = column(key, default)
 
     io: IOSpec | None = spec.io
     if io is not None:
@@ -580,6 +599,10 @@ def _build(spec: ModelFileSpec) -> tuple[Model, dict, list]:
             new["essentiality"] = _rows(classes, sectors, np.ones_like(use))
         if io.value_added is not None:
             new["value_added"] = np.asarray([central(v) for v in io.value_added], dtype=np.float64)
+        if io.input_overlap is not None:
+            overlap = io.input_overlap
+            new["input_overlap"] = (np.array([overlap.get(s, 0.0) for s in sectors], dtype=np.float64)
+                                    if isinstance(overlap, dict) else np.full(n_sectors, float(overlap)))
     return _attach_uncertainty(build_model(**kwargs, **core_kwargs(build_model, new)), spec)
 
 

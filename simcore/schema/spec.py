@@ -410,6 +410,28 @@ class ProductSpec(_Spec):
         None, "{origin = days} transit per origin (missing origins: lead_time_days)")
     storage_room_days: UNonNegative | None = sourced(
         None, "Extra storage importers fill during an announcement lead [days of demand] (default 0)")
+    # the world market (docs/model.md section 5); unset: the defaults of earlier releases
+    world_stock_days: UNonNegative | None = sourced(
+        None, "Stocks outside the controlling origin (traders, other importers) [days of world-market demand] "
+              "(default 0: the market clears the day's flow)")
+    world_storage_elasticity: UPositive | None = sourced(
+        None, "Elasticity eta of the supply-of-storage curve: price = (stock / wanted stock)^(-1/eta) (default 1)")
+    world_precaution_days: UNonNegative | None = sourced(
+        None, "Extra stock holders want per unit of known (announced) gap [days] (default 0)")
+    world_demand_elasticity_long: UPositive | None = sourced(
+        None, "Long-run price elasticity of world demand: thrifting, substitution (default: world_price_elasticity)")
+    world_demand_adjust_days: UPositive | None = sourced(
+        None, "Time constant of the long-run demand response [days] (default 365)")
+    world_supply_response: UNonNegative | None = sourced(
+        None, "Idle capacity outside the controlling origin [share of world-market demand] (default 0)")
+    world_supply_elasticity: UPositive | None = sourced(
+        None, "Price elasticity of that supply response (default 1)")
+    world_supply_response_days: UPositive | None = sourced(
+        None, "Time to bring the supply response on line [days] (default 180)")
+    market_sourcing_share: UShare | None = sourced(
+        None, "Share of lost imports the country can buy on the world market instead (default 0)")
+    market_sourcing_days: UPositive | None = sourced(
+        None, "Days from the alarm until those purchases arrive in full, linear ramp (default 30)")
     exposure: UShareTable | None = sourced(
         None, "{sector = share} of the sector's output that depends on the product (default 1 where use > 0)")
     essentiality: dict[str, Choice(*ESSENTIALITY)] | None = sourced(
@@ -436,6 +458,9 @@ class IOSpec(_Spec):
         default_factory=list, description="[[upstream, downstream], ...] critical sector links")
     critical_threshold: Number(0.0, 1.0, low_open=True) | None = sourced(
         None, "A entries at or above this mark critical links")
+    input_overlap: Share | dict[str, Share] | None = sourced(
+        None, "How the exposed parts of a sector's short inputs overlap: 0 nested (loss = the largest), "
+              "1 disjoint (losses add up), between: a mix; a number or {sector = share} (default 0)")
     sources: dict[str, SourceText] = Field(default_factory=dict, description="field = citation or 'assumption: ...'")
 
 
@@ -500,6 +525,20 @@ class EventSpec(_Spec):
     severity_alpha: Positive | None = Field(None, description="Beta severity: alpha (with severity_beta)")
     severity_beta: Positive | None = Field(None, description="Beta severity: beta (with severity_alpha)")
     tightening_days: Days = Field(0.0, description="Linear build-up to full severity [days]")
+    # export-control regimes (docs/model.md section 4)
+    destinations: Choice("all", "country", "others") = Field(
+        "all", description="Who the control is aimed at: every destination, the country studied only, or "
+                           "every destination but the country")
+    world_loss_share: Share | None = Field(
+        None, description="Share of the withheld volume lost to the world market per unit of severity (default 1 "
+                          "for all and others, 0 for country: diverted to other buyers)")
+    licence_delay_days: Days = Field(0.0, description="Days after onset before any licence is granted (full stop)")
+    approval_easing: Share = Field(0.0, description="Share of the withheld volume licensed after all, "
+                                                    "reached easing_days after the licence delay")
+    easing_days: Days = Field(0.0, description="Days over which approvals ease (linear)")
+    leakage_share: Share = Field(0.0, description="Share of the withheld volume reaching the world market "
+                                                  "through third countries")
+    leakage_delay_days: Days = Field(0.0, description="Transshipment delay of the leaked volume [days]")
 
 
 def _lever(description: str, what: str = "a number"):
