@@ -220,3 +220,35 @@ def test_a_ban_on_other_importers_never_hurts_the_country_more_than_a_ban_on_it(
     on_others = shortage(country_weight=0.0, world_weight=0.3)
     on_country = shortage(country_weight=1.0, world_weight=0.3)
     assert np.all(on_others[0] <= on_country[0]) and np.all(on_others[1] <= on_country[1] + 1e-3)
+
+
+# ------------------------------------------------------------------ bad input
+
+def test_bad_regimes_and_market_fields_are_refused_naming_every_field(tmp_path):
+    """A negative licence delay, an approval share outside [0, 1], an unknown destination
+    and a negative world stock: exit 2, every field named at once, no store written."""
+    import subprocess
+    import sys
+
+    from tests.shell_fixtures import SMALL_CONFIG, SMALL_MODEL, write_small
+
+    config_text = SMALL_CONFIG.replace('name = "CN ban"', 'name = "CN ban"\nlicence_delay_days = -3\n'
+                                       'approval_easing = 1.5\ndestinations = "mars"\nleakage_share = -0.1')
+    model_text = SMALL_MODEL.replace('name = "gallium"', 'name = "gallium"\nworld_stock_days = -5\n'
+                                     'market_sourcing_share = 2.0')
+    # the model file and the config each get their own run (issue 17 joins their reports)
+    for case, (config_text_used, model_text_used, fields) in {
+        "config": (config_text, SMALL_MODEL, ("licence_delay_days", "approval_easing", "destinations", "leakage_share")),
+        "model": (SMALL_CONFIG, model_text, ("world_stock_days", "market_sourcing_share")),
+    }.items():
+        folder = tmp_path / case
+        folder.mkdir()
+        config = write_small(folder, config_text_used, model_text_used)
+        out = folder / "out.zarr"
+        proc = subprocess.run([sys.executable, "-m", "simcore.cli", "run", str(config), "--output", str(out),
+                               "--quiet"], capture_output=True, text=True)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        for field in fields:
+            assert field in proc.stderr, (field, proc.stderr)
+        assert not out.exists() and not (folder / "out.zarr.partial").exists()

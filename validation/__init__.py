@@ -1,6 +1,8 @@
-"""Validation of the Japan model against historical episodes (issue 6).
+"""Validation of the Japan model against historical episodes (issue 16).
 
-``python -m validation`` runs every episode of :mod:`validation.episodes`, writes
-``results/validation/results.json`` and the results table of ``docs/validation.md``.
-The calibration arithmetic is in :mod:`validation.calibration`.
+:mod:`validation.registry` is the pre-registration: observations, mappings and bands,
+committed before any run. :mod:`validation.calibration` fits the world-market
+parameters on the calibration episodes (rejection ABC); ``python -m validation``
+(:mod:`validation.run`) runs every episode, prints the table with scores and writes
+``docs/validation.md``'s results section.
 """
