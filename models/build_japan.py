@@ -44,7 +44,8 @@ OUTLOOK_PATH = ROOT / "configs" / "japan_outlook.toml"
 
 ORIGINS = ["CN", "AU", "US", "MM", "VN", "RU", "KR", "EU", "AFR", "ROW"]
 DATA_FILES = ("world_production_shares.csv", "japan_import_shares.csv", "prices.csv", "japan_io_sectors.csv",
-              "stockpile_facts.csv", "control_timeline.csv", "critical_products.csv", "origin_groups.csv")
+              "stockpile_facts.csv", "control_timeline.csv", "critical_products.csv", "origin_groups.csv",
+              "market_parameters.csv")
 LB_PER_T = 2204.62262  # pounds per metric tonne (definition: 1 lb = 0.45359237 kg)
 DAYS_PER_YEAR = 365.0
 
@@ -266,6 +267,120 @@ ASSUMPTIONS: dict[str, Assumption] = {
     "divert_fraction": Assumption(0.375, "share of the China import share a diversification programme moves to other "
                                   "origins: Korea's 2023 strategy cuts reliance on a few countries from 80% to 50% "
                                   "(stockpile_facts.csv / SOURCES.md), i.e. 1 - 50/80", 0.2, 0.6),
+    # ---- world market (docs/model.md section 5; models/data/market_parameters.csv for the data rows)
+    "world_stock_days_minor": Assumption(45.0, "stocks of a refined minor metal held outside China by traders, "
+                                         "consumers and other importers, days of world-market demand; the only "
+                                         "measured figure is US gallium consumer stocks of 67 days of use "
+                                         "(market_parameters.csv ga_us_consumer_stock_days); no Ge, Sb, W, Te stock "
+                                         "outside China was found (market/SOURCES.md NOT FOUND): weeks to a few "
+                                         "months", 15.0, 120.0),
+    "world_stock_days_graphite": Assumption(60.0, "natural-graphite stocks outside China (anode makers, refractory "
+                                            "users, traders), days of world-market demand; consumers' stocks from the "
+                                            "Nov-2023 surge covered early 2024 (episodes/facts.csv); no tonnage found",
+                                            20.0, 120.0),
+    "world_stock_days_ree": Assumption(60.0, "rare-earth oxide stocks outside China, days of world-market demand; "
+                                       "upper end: METI said in Oct 2010 Japan's rare-earth stocks could last 5-6 "
+                                       "months without Chinese imports (market_parameters.csv ree_jp_stock_months, "
+                                       "165 days, with recycling and other sources)", 20.0, 165.0),
+    "world_stock_days_magnets": Assumption(30.0, "magnet stocks outside China (users, distributors), days of world-"
+                                           "market demand; users ran out within weeks in 2025 (Suzuki stopped 52 days "
+                                           "after the controls, transit included: market_parameters.csv "
+                                           "mag_suzuki_stop_days)", 10.0, 60.0),
+    "world_storage_elasticity": Assumption(1.0, "eta of the supply-of-storage curve price = (stock / wanted)^(-1/eta): "
+                                           "1 means halving stocks doubles the price; no estimate for these metals "
+                                           "(market/SOURCES.md NOT FOUND); calibration is left to validation/",
+                                           0.5, 3.0),
+    "world_precaution_days": Assumption(45.0, "extra days of stock holders want per unit of announced gap: enough to "
+                                        "bridge a licence review, officially 45 (working) days for Ga/Ge, Te and the "
+                                        "2025 rare earths (market_parameters.csv ga_licence_days, te_licence_days, "
+                                        "mag_licence_working_days)", 0.0, 90.0),
+    "world_demand_elasticity_short": Assumption(0.1, "short-run price elasticity of world demand: small cost shares, "
+                                                "few substitutes within months ('relatively inelastic' tungsten "
+                                                "demand, market_facts.csv); no numeric estimate found", 0.03, 0.3),
+    "world_demand_elasticity_long": Assumption(0.5, "long-run price elasticity of world demand (thrifting, "
+                                               "substitution, redesign over a year or more); no numeric estimate "
+                                               "found for these materials", 0.3, 1.0),
+    "world_demand_adjust_days": Assumption(365.0, "time constant of the long-run demand response: redesign and "
+                                           "qualification of substitutes take a year or more (Dy thrifting by "
+                                           "grain-boundary diffusion and the NEDO project took years, market_facts.csv)",
+                                           180.0, 1095.0),
+    "world_supply_elasticity": Assumption(1.0, "price elasticity of the response of idle capacity outside China: "
+                                          "the by-product metals are 'firmly in the elastic supply regime' where "
+                                          "capacity, not geology, binds (Frenzel et al. 2016/2017, market_facts.csv); "
+                                          "no numeric estimate", 0.5, 2.0),
+    "ga_mothballed_usable": Assumption(0.1, "share of the 100 t/yr of mothballed gallium capacity (Germany, Hungary, "
+                                       "Kazakhstan, Korea, Ukraine; market_parameters.csv ga_idle_other) that comes "
+                                       "back within the response time: Germany announced a restart after the 2020-21 "
+                                       "prices, yet these countries still produced 0 in 2025e (USGS)", 0.0, 0.5),
+    "ga_supply_response_days": Assumption(540.0, "time to bring gallium capacity outside China on line: no restart "
+                                          "time found (market/SOURCES.md NOT FOUND); the idle plants in Japan and "
+                                          "Russia run below capacity, mothballed plants take years", 270.0, 1095.0),
+    "ge_supply_response": Assumption(0.1, "germanium capacity outside China that a high price brings on, share of "
+                                     "the traded market: no idle capacity found; Korea Zinc's 10 t/yr from 2028 is "
+                                     "0.23 of China's 2022 exports (43.7 t, market_parameters.csv)", 0.02, 0.23),
+    "ge_supply_response_days": Assumption(730.0, "germanium refining capacity outside China takes years (Korea "
+                                          "Zinc: investment 2025, production from H1 2028)", 365.0, 1460.0),
+    "graphite_idle_usable": Assumption(0.5, "share of Balama's idle nameplate capacity (350 kt/yr, run in campaign "
+                                       "mode) the market can use within the response time: logistics, finished-"
+                                       "product stocks to rebuild, anode-grade qualification", 0.2, 1.0),
+    "graphite_supply_response_days": Assumption(120.0, "time to bring idle graphite capacity on line: Balama "
+                                                "restarted 1.5 months (45 days) after site access was restored "
+                                                "(market_parameters.csv gr_balama_restart_months); ramping and "
+                                                "shipping take longer; mines restart in 6-24 months", 45.0, 365.0),
+    "sb_supply_response": Assumption(0.1, "antimony capacity outside China a high price brings on, share of the "
+                                     "market: new US mines (2025, no capacities) and small Laos/Cambodia lots of "
+                                     "10-15 t/month to Europe (episodes/facts.csv); no idle-capacity figure", 0.03,
+                                     0.3),
+    "mine_supply_response_days": Assumption(365.0, "time to bring antimony/tungsten mine capacity on line: "
+                                            "Kazakhstan's Boguty went from 0 (2024) to 2,400 t W (2025e); mines "
+                                            "restart in 6-24 months", 180.0, 730.0),
+    "te_supply_response_days": Assumption(180.0, "tellurium refineries outside China already run below capacity "
+                                          "(USGS capacity table): raising throughput takes months, the by-product "
+                                          "feed (copper anode slimes) exists", 90.0, 365.0),
+    "ndpr_supply_response": Assumption(0.05, "NdPr separation capacity outside China a high price brings on, share "
+                                       "of the market: Lynas ran 6,142 t against 10,500 t/yr capacity "
+                                       "(market_parameters.csv), the only large separator outside China; world NdPr "
+                                       "output is not in the data", 0.02, 0.15),
+    "hree_supply_response": Assumption(0.02, "heavy rare-earth (Dy, Tb, Sm) separation outside China: Lynas made "
+                                       "its first Dy in May 2025 and Tb in June 2025, 'the only commercial producer "
+                                       "outside China' (market_facts.csv)", 0.0, 0.1),
+    "magnet_supply_response": Assumption(0.05, "magnet capacity outside China a high price brings on: Japan has "
+                                         "under 9% of world production (market_facts.csv), extra shifts need "
+                                         "non-Chinese NdPr/Dy/Tb; no idle-capacity figure", 0.0, 0.15),
+    "ree_supply_response_days": Assumption(365.0, "time to bring rare-earth separation or magnet capacity on line "
+                                           "(Lynas' heavy rare-earth circuit: announced June 2024, first Dy May 2025)",
+                                           180.0, 730.0),
+    "market_sourcing_share": Assumption(0.5, "share of its lost Chinese imports a Japanese user can buy on the world "
+                                        "market (traders, other origins' producers) as far as the market delivers; "
+                                        "no data", 0.2, 0.8),
+    "market_sourcing_share_ga": Assumption(0.6, "Japanese consumers outbid European buyers for gallium stocks in "
+                                           "Europe (Fastmarkets Dec 2023, episodes/facts.csv); Japan holds long-"
+                                           "standing supply contracts", 0.3, 0.9),
+    "market_sourcing_share_magnets_direct": Assumption(0.1, "users buying finished Chinese magnets directly cannot "
+                                                       "replace them quickly: magnets are customer-specific grades "
+                                                       "that need qualification; Suzuki stopped 52 days after the "
+                                                       "2025 controls (episodes/facts.csv)", 0.0, 0.3),
+    "market_sourcing_days": Assumption(30.0, "days from the alarm until world-market purchases arrive in full: "
+                                       "finding offers, contracts, sea transit", 14.0, 90.0),
+    "market_sourcing_days_magnets": Assumption(60.0, "days until replacement magnets arrive: grade qualification "
+                                               "with a new supplier on top of purchase and transit", 30.0, 120.0),
+    "restock_headroom_unobserved": Assumption(0.25, "extra supply per day available for restocking where no "
+                                              "front-loading was observed (W, Te, rare earths, magnets: NOT FOUND in "
+                                              "market/SOURCES.md; their 2025 controls came without notice); the "
+                                              "observed surges span 0.12 (Sb products, Aug 2024) to 2.9 (graphite to "
+                                              "Japan, Nov 2023) of the normal flow (market_parameters.csv)", 0.1, 1.0),
+    "input_overlap_manufacturing": Assumption(0.8, "how the exposed parts of Manufacturing that need different "
+                                              "products overlap (0 nested, 1 disjoint): compound semiconductors (Ga), "
+                                              "fibre and IR optics (Ge), battery anodes and refractories (graphite), "
+                                              "flame retardants (Sb), carbide tools (W), thermoelectrics (Te) and "
+                                              "motors with magnets are largely different product lines, so mostly "
+                                              "disjoint; they meet in final assembly (vehicles, electronics)",
+                                              0.5, 1.0),
+    "magnets_direct_inventory_days": Assumption(21.0, "stocks of users who buy finished Chinese magnets directly, "
+                                                "days of use: Suzuki stopped 52 days after the 2025-04 controls "
+                                                "(market_parameters.csv mag_suzuki_stop_days), about 30 of them goods "
+                                                "in transit (lead_time_days), so about three weeks of stock", 7.0,
+                                                42.0),
     "japan_take_of_alt_output": Assumption(0.25, "most of an alternative producer's output Japan can buy; Japan took "
                                            "36% of China's natural-graphite exports (2025) and 22% of its unwrought "
                                            "antimony exports (2020)", 0.1, 0.4),
@@ -281,7 +396,7 @@ def A(name: str) -> Sourced:
 # ---- uncertainty the data cannot remove (issue 6)
 # Assumptions drawn per scenario as triangular {low = range low, mode = central value,
 # high = range high} wherever the model uses them for inventory_days, lead_time_days or
-# exposure. The calibrated world_price_elasticity stays exact (it is fitted to an episode).
+# exposure. The world-market parameters are drawn through U() / _drawn() in world_market().
 UNCERTAIN_ASSUMPTIONS = ("inventory_days_minerals", "inventory_days_magnets", "lead_time_days",
                          "exp_gallium", "exp_germanium", "exp_graphite", "exp_antimony", "exp_tungsten",
                          "exp_tellurium", "exp_ree_direct", "exp_ndfeb", "exp_smco", "exp_cable_ict",
@@ -295,26 +410,26 @@ DEMAND_DRIVERS = {
     "gallium": "ga_mirror_mostly_gallium", "germanium": "ge_demand_kg_per_year",
     "antimony": "sb_december_representative", "tungsten": "w_japan_share_of_world",
     "ndpr_oxide": "ndfeb_production_t", "dysprosium": "ndfeb_production_t", "terbium": "ndfeb_production_t",
-    "ndfeb_magnet": "ndfeb_production_t", "samarium": "smco_production_t", "smco_magnet": "smco_production_t",
+    "ndfeb_magnet": "ndfeb_production_t", "ndfeb_magnet_direct": "ndfeb_production_t", "samarium": "smco_production_t", "smco_magnet": "smco_production_t",
     "cable_repair_vessel": "cable_ship_days_per_day", "satellite_launch": "launches_per_year",
 }
 _HREE = ("China separates about 90% of the world's Dy, Tb and Sm (assumption hree_separation_cn, range "
          "0.8-0.99), so material bought outside China is largely Chinese-separated oxide or metal traded on "
          "or processed elsewhere")
 HIDDEN_LINKS = (
-    HiddenLink("ndfeb_magnet", "VN", "CN", "dysprosium", 0.2, 0.45, 0.8,
+    HiddenLink("ndfeb_magnet_direct", "VN", "CN", "dysprosium", 0.2, 0.45, 0.8,
                "Vietnamese NdFeB plants serving Japanese users: the heat-resistant grades (about half of "
                "output, the weight 0.5 the configs give magnets in the 2025-04 rule) need Dy, and " + _HREE),
-    HiddenLink("ndfeb_magnet", "VN", "CN", "terbium", 0.05, 0.15, 0.4,
+    HiddenLink("ndfeb_magnet_direct", "VN", "CN", "terbium", 0.05, 0.15, 0.4,
                "the top heat-resistant grades of Vietnamese NdFeB use Tb (grain-boundary diffusion) besides "
                "or instead of Dy; " + _HREE),
-    HiddenLink("ndfeb_magnet", "VN", "CN", "ndpr_oxide", 0.1, 0.3, 0.6,
+    HiddenLink("ndfeb_magnet_direct", "VN", "CN", "ndpr_oxide", 0.1, 0.3, 0.6,
                "every NdFeB magnet needs NdPr; Vietnam separates some light rare earths and buys Australian "
                "oxide separated in Malaysia, the rest is Chinese oxide, metal or alloy"),
-    HiddenLink("ndfeb_magnet", "ROW", "CN", "dysprosium", 0.2, 0.45, 0.8,
+    HiddenLink("ndfeb_magnet_direct", "ROW", "CN", "dysprosium", 0.2, 0.45, 0.8,
                "magnets from other origins (other Asian, European makers; ROW in the model) need Dy for "
                "the heat-resistant grades like Vietnam's; " + _HREE),
-    HiddenLink("ndfeb_magnet", "ROW", "CN", "ndpr_oxide", 0.1, 0.3, 0.6,
+    HiddenLink("ndfeb_magnet_direct", "ROW", "CN", "ndpr_oxide", 0.1, 0.3, 0.6,
                "magnet makers outside China buy part of their NdPr metal and alloy from China (non-Chinese "
                "metal-making capacity is small)"),
     HiddenLink("smco_magnet", "ROW", "CN", "samarium", 0.3, 0.6, 0.9,
@@ -333,10 +448,9 @@ HIDDEN_LINKS = (
 
 # Candidate links left OUT of the model: Korean (0.2/0.5/0.8: Korea mines no antimony, its
 # ingot is refined from imported, historically largely Chinese feed) and Vietnamese (0.1/0.3/
-# 0.6) antimony on Chinese antimony. They act on the calibration episode itself (2024-09 Sb,
-# through Japan's weight in world demand): with them the calibrated world_price_elasticity
-# reproduces 4.65x instead of the 4.55x target (validation/, calibration band 2%). Adding them
-# needs a joint re-calibration of the elasticity with the links, not done yet.
+# 0.6) antimony on Chinese antimony. They act on the 2024-09 Sb episode itself (through
+# Japan's weight in world demand), which validation/ uses to calibrate the world market;
+# adding them should go together with that calibration (not done yet).
 NOT_MODELLED_LINKS = (
     HiddenLink("antimony", "KR", "CN", None, 0.2, 0.5, 0.8,
                "Korea mines no antimony (not in the USGS table); its ingot is refined from imported concentrate "
@@ -661,6 +775,7 @@ CRITICAL_PRODUCT_LINKS = {
     "terbium": ["permanent magnets", "critical minerals"],
     "samarium": ["permanent magnets", "critical minerals"],
     "ndfeb_magnet": ["permanent magnets", "machine tools and industrial robots"],
+    "ndfeb_magnet_direct": ["permanent magnets", "machine tools and industrial robots"],
     "smco_magnet": ["permanent magnets", "aircraft parts"],
     "cable_repair_vessel": ["cloud programs"],
     "satellite_launch": [],
@@ -680,6 +795,7 @@ ESSENTIALITY = {
     "terbium": ("critical", "heat resistance of NdFeB magnets for motors"),
     "samarium": ("critical", "no substitute in SmCo magnets"),
     "ndfeb_magnet": ("critical", "permanent magnets are a specified critical product"),
+    "ndfeb_magnet_direct": ("critical", "permanent magnets are a specified critical product"),
     "smco_magnet": ("critical", "permanent magnets are a specified critical product"),
     "cable_repair_vessel": ("critical", "international data traffic (cloud programs) depends on cable repair"),
     "satellite_launch": ("important", "satellite services can be delayed or moved to other providers"),
@@ -741,30 +857,264 @@ def _proxy_imports(material: str, domestic: float, fixed: dict[str, float] | Non
                                                     "(world_production_shares.csv), so domestic share 0")
 
 
-# Calibration of the import (world) price curve on ONE episode, China's 2024-09 antimony
-# controls (validation/episodes.py, docs/validation.md; the other episodes are out of sample).
-# Observed: China's antimony exports in H1 2025 were ~74% below H1 2024 (rawmaterials.net,
-# 2025-07-22, citing Chinese customs; not a models/data row, cited in validation/episodes.py).
-SB_EXPORT_FALL_2025 = 0.74
+# --------------------------------------------------------------------------- world market
+MP = "market_parameters.csv"
 
 
-def calibrated_world_price_elasticity() -> Sourced:
-    """world_price_elasticity solved from the antimony episode:
-    (1 - CN world share x export fall)^(-1/eps) = Sb price 2025 / Sb price 2023."""
-    p2025, _ = price_usd("antimony", "Sb metal", "2025")
-    p2023, _ = price_usd("antimony", "Sb metal", "2023")
-    shares, _, _ = world_shares_by_origin("antimony")
-    share = round(shares["CN"], 4)  # as written into the model's world_share
-    gap = share * SB_EXPORT_FALL_2025
-    eps = -math.log(1.0 - gap) / math.log(p2025 / p2023)
-    return Sourced(round(eps, 4), (
-        f"computed: CALIBRATED on the 2024-09 antimony controls (validation/, docs/validation.md): world gap = "
-        f"China's 2024 share of world antimony mine production {share:g} (world_production_shares.csv, USGS MCS 2026) "
-        f"x China's export fall {SB_EXPORT_FALL_2025:g} (H1 2025 vs H1 2024, Chinese customs via rawmaterials.net "
-        f"2025-07-22) = {gap:.4f}; observed multiple = Sb price 2025e {p2025:g} / 2023 {p2023:g} USD/lb (prices.csv, "
-        f"USGS MCS 2026, Argus; annual averages, 2023 = last pre-control year) = {p2025 / p2023:.4f}; eps = "
-        f"-ln(1 - {gap:.4f}) / ln({p2025 / p2023:.4f}) = {eps:.4f}; one value transferred to every material "
-        f"(sensitivity: export fall 0.6-0.9 gives 0.15-0.24); out-of-sample checks in docs/validation.md"))
+def mp(param_id: str) -> float:
+    """A number of ``models/data/market_parameters.csv`` (rows copied from models/data/market/
+    and models/data/episodes/, each with its source)."""
+    for row in read_csv(MP):
+        if row["param_id"] == param_id:
+            return float(row["value"])
+    raise BuildError(f"{MP} has no row {param_id}")
+
+
+def _drawn(low: float, mode: float, high: float, text: str) -> Distributed:
+    """A triangular draw whose mode (and possibly ends) are computed from data rows; the
+    label says which ends are data and which are assumed."""
+    low, mode, high = (_sig(x, 6) for x in (low, mode, high))
+    return Distributed(low, mode, high, f"assumption: {text} (range {_fmt(low)}-{_fmt(high)}, triangular mode "
+                                        f"{_fmt(mode)}); drawn per scenario")
+
+
+def _scaled(name: str, factor: float, text: str) -> Distributed:
+    """Assumption ``name`` drawn per scenario, scaled by a computed ``factor``."""
+    a = ASSUMPTIONS[name]
+    return _drawn(a.low * factor, a.value * factor, a.high * factor,
+                  f"{text} x assumption {name} ({a.reason})")
+
+
+def traded_world_share(material: str, cn_exports: float, cn_text: str) -> tuple[dict[str, Sourced], float]:
+    """World shares of the TRADED market: China's exports against the other countries'
+    production (2024, USGS). Returns the shares and the market size (China's exports +
+    others' production, the production unit)."""
+    production = world_production(material)
+    groups = origin_groups()
+    others = {o: 0.0 for o in ORIGINS if o != "CN"}
+    japan = 0.0
+    for country, value in production.items():
+        group = groups[country]
+        if group == "CN":
+            continue
+        if group.startswith("JP"):
+            japan += value
+        else:
+            others[group] += value
+    market = cn_exports + sum(others.values()) + japan
+    src = (f"computed: share of the traded world market = China's exports {cn_exports:,.0f} ({cn_text}) and the "
+           f"other countries' 2024 production (world_production_shares.csv, USGS MCS 2026, grouped by "
+           f"origin_groups.csv) over their sum {market:,.0f}; Japan's own production ({japan:,.0f}) is left in the "
+           f"rest of the world")
+    shares = {"CN": cn_exports / market, **{o: v / market for o, v in others.items()}}
+    return {o: Sourced(round(v, 4), src) for o, v in shares.items() if round(v, 4) > 0}, market
+
+
+def world_market(products: list[dict]) -> None:
+    """Give every material product the world-market fields (in place); see docs/model-japan.md,
+    section 'World market'."""
+    by_name = {p["name"]: p for p in products}
+    common = {
+        "world_storage_elasticity": U("world_storage_elasticity"),
+        "world_precaution_days": U("world_precaution_days"),
+        "world_price_elasticity": U("world_demand_elasticity_short"),
+        "world_demand_elasticity_long": U("world_demand_elasticity_long"),
+        "world_demand_adjust_days": U("world_demand_adjust_days"),
+        "world_supply_elasticity": U("world_supply_elasticity"),
+        "market_sourcing_share": U("market_sourcing_share"),
+        "market_sourcing_days": U("market_sourcing_days"),
+    }
+    for name in MATERIALS:
+        by_name[name].update(common)
+
+    # ---- gallium: the traded market is China's exports + production outside China
+    ga_month = (mp("ga_cn_exports_2022_11") + mp("ga_cn_exports_2023_03")) / 2
+    ga_exports = 12 * ga_month
+    ga_text = (f"12 x the mean of China's pre-control monthly gallium exports, {mp('ga_cn_exports_2022_11'):,.0f} kg "
+               f"(Nov 2022) and {mp('ga_cn_exports_2023_03'):,.0f} kg (Mar 2023), market_parameters.csv, China "
+               f"customs; with the 2022 total of {mp('ga_cn_exports_2022'):,.0f} kg China's share would be 0.91")
+    ga = by_name["gallium"]
+    ga["world_share"], ga_market = traded_world_share("gallium", ga_exports, ga_text)
+    ga_use = _central(ga["demand_per_day"]) * DAYS_PER_YEAR
+    ga["world_demand_weight"] = Sourced(round(ga_use / ga_market, 4), (
+        f"computed: Japan's use {ga_use:,.0f} kg/yr (demand_per_day x 365) / the traded world market "
+        f"{ga_market:,.0f} kg/yr (China's exports + production outside China, {MP}, world_production_shares.csv)"))
+    running = mp("ga_idle_japan") + mp("ga_idle_russia")
+    mothballed = mp("ga_idle_other")
+    f = ASSUMPTIONS["ga_mothballed_usable"]
+    ga.update({
+        "world_stock_days": _drawn(ASSUMPTIONS["world_stock_days_minor"].low, mp("ga_us_consumer_stock_days"),
+                                   ASSUMPTIONS["world_stock_days_minor"].high,
+                                   f"gallium stocks outside China: mode = US consumer stocks, "
+                                   f"{mp('ga_us_consumer_stock_days'):g} days of reported consumption (2024, "
+                                   f"{MP}, USGS MCS 2026); the range of world_stock_days_minor around it (traders "
+                                   f"add stock, other importers may hold less)"),
+        "world_supply_response": _drawn(
+            (running + f.low * mothballed) / ga_market, (running + f.value * mothballed) / ga_market,
+            (running + f.high * mothballed) / ga_market,
+            f"computed: (idle capacity of running plants, Japan {mp('ga_idle_japan'):,.0f} + Russia "
+            f"{mp('ga_idle_russia'):,.0f} kg/yr, + assumption ga_mothballed_usable x {mothballed:,.0f} kg/yr "
+            f"mothballed capacity; {MP}, USGS MCS 2026) / traded market {ga_market:,.0f} kg/yr; "
+            f"ga_mothballed_usable: {f.reason}"),
+        "world_supply_response_days": U("ga_supply_response_days"),
+        "market_sourcing_share": U("market_sourcing_share_ga"),
+    })
+
+    # ---- germanium: no world production table; China's share stays the labelled assumption
+    ge = by_name["germanium"]
+    ge.update({
+        "world_stock_days": U("world_stock_days_minor"),
+        "world_supply_response": U("ge_supply_response"),
+        "world_supply_response_days": U("ge_supply_response_days"),
+    })
+
+    # ---- natural graphite: China's exports vs production outside China
+    gr_exports = 12 * mp("gr_cn_exports_avg_2023")
+    gr = by_name["natural_graphite"]
+    gr["world_share"], gr_market = traded_world_share(
+        "graphite (natural)", gr_exports,
+        f"12 x China's average monthly natural-graphite exports Jan-Oct 2023, ~{mp('gr_cn_exports_avg_2023'):,.0f} t "
+        f"(Bloomberg, {MP}); 2024 Jan-Sep: 109,000 t (USGS), i.e. about 145,000 t/yr")
+    gr_use = _central(gr["demand_per_day"]) * DAYS_PER_YEAR
+    gr["world_demand_weight"] = Sourced(round(gr_use / gr_market, 4), (
+        f"computed: Japan's use {gr_use:,.0f} t/yr / the traded world market {gr_market:,.0f} t/yr (China's "
+        f"exports + production outside China, {MP}, world_production_shares.csv)"))
+    mozambique = world_production("graphite (natural)")["Mozambique"]
+    balama_idle = mp("gr_balama_capacity") - mozambique
+    gr.update({
+        "world_stock_days": U("world_stock_days_graphite"),
+        "world_supply_response": _scaled(
+            "graphite_idle_usable", balama_idle / gr_market,
+            f"computed: Balama's idle nameplate capacity ({mp('gr_balama_capacity'):,.0f} t/yr, {MP}, less "
+            f"Mozambique's 2024 output {mozambique:,.0f} t, world_production_shares.csv) / traded market "
+            f"{gr_market:,.0f} t/yr = {balama_idle / gr_market:.3f}"),
+        "world_supply_response_days": U("graphite_supply_response_days"),
+    })
+
+    # ---- antimony: production shares kept (caveat in the source)
+    sb = by_name["antimony"]
+    sb_2023 = mp("sb_cn_exports_2024") / (1 + mp("sb_cn_exports_fall_2024"))
+    sb_prod = world_production("antimony")
+    sb_others = sum(v for c, v in sb_prod.items() if c != "China")
+    sb["world_share"] = {o: Sourced(v.value, v.source + (
+        f"; CAVEAT: a production share; China's exports ({sb_2023:,.0f} t of antimony products in 2023 = 2024 "
+        f"{mp('sb_cn_exports_2024'):,.0f} t / (1 - 0.241), {MP}, gross weight) against the others' production "
+        f"give {sb_2023 / (sb_2023 + sb_others):.2f} for China, close to it"))
+        for o, v in sb["world_share"].items()}
+    sb.update({
+        "world_stock_days": U("world_stock_days_minor"),
+        "world_supply_response": U("sb_supply_response"),
+        "world_supply_response_days": U("mine_supply_response_days"),
+    })
+
+    # ---- tungsten, tellurium: production shares kept (no China export figures in the data)
+    w = by_name["tungsten"]
+    w_world = sum(world_production("tungsten").values())
+    new_w = mp("w_sangdong") + mp("w_boguty")
+    w["world_share"] = {o: Sourced(v.value, v.source + "; CAVEAT: a production share (China is also the largest "
+                                   "importer and consumer of tungsten concentrate, USGS); no China export figure in "
+                                   "models/data, so China's share of the traded market may be lower")
+                        for o, v in w["world_share"].items()}
+    w.update({
+        "world_stock_days": U("world_stock_days_minor"),
+        "world_supply_response": _drawn(
+            0.5 * new_w / w_world, new_w / w_world, 1.5 * new_w / w_world,
+            f"computed mode: new mines outside China, Sangdong {mp('w_sangdong'):,.0f} t W/yr + Boguty "
+            f"{mp('w_boguty'):,.0f} t W ({MP}) / world mine production 2024 {w_world:,.0f} t W "
+            f"(world_production_shares.csv); range x0.5-1.5 assumed (ramp-up, phase 2)"),
+        "world_supply_response_days": U("mine_supply_response_days"),
+    })
+    te = by_name["tellurium"]
+    te_world = sum(world_production("tellurium").values())
+    te_idle = mp("te_idle_outside_cn")
+    te["world_share"] = {o: Sourced(v.value, v.source + "; CAVEAT: a production share; no China export figure "
+                                    "in models/data") for o, v in te["world_share"].items()}
+    te.update({
+        "world_stock_days": U("world_stock_days_minor"),
+        "world_supply_response": _drawn(
+            0.5 * te_idle / te_world, te_idle / te_world, 1.2 * te_idle / te_world,
+            f"computed mode: idle refinery capacity outside China {te_idle:g} t/yr (capacity - 2025e production, "
+            f"7 countries, {MP}, USGS MCS 2026) / world refinery production 2024 {te_world:g} t "
+            f"(world_production_shares.csv); range x0.5-1.2 assumed (not all capacity has feed)"),
+        "world_supply_response_days": U("te_supply_response_days"),
+    })
+
+    # ---- rare earths and magnets: long-run demand from Japan's 2007-2013 response
+    fall = mp("ree_jp_demand_fall_2007_2013")
+    e_hi = -math.log(1 + fall) / math.log(mp("ree_price_rise_2011_low"))
+    e_lo = -math.log(1 + fall) / math.log(mp("ree_price_rise_2011_high"))
+    ree_long = _drawn(
+        ASSUMPTIONS["world_demand_elasticity_long"].low * 2 / 3, (e_lo + e_hi) / 2,
+        ASSUMPTIONS["world_demand_elasticity_long"].high * 0.8,
+        f"computed mode: Japan's rare-earth use fell {-fall:g} from 2007 to 2013 while Nd and Dy prices rose "
+        f"{mp('ree_price_rise_2011_low'):g}-{mp('ree_price_rise_2011_high'):g}x ({MP}): -ln(1 {fall:+g}) / "
+        f"ln(20..10) = {e_lo:.3f}-{e_hi:.3f}, midpoint; it mixes thrifting (Dy -40..-50% per magnet) with "
+        f"offshoring, so the range (0.2-0.8) is wide")
+    for name in ("ndpr_oxide", "dysprosium", "terbium", "samarium"):
+        by_name[name].update({
+            "world_stock_days": U("world_stock_days_ree"),
+            "world_demand_elasticity_long": ree_long,
+            "world_supply_response": U("ndpr_supply_response" if name == "ndpr_oxide" else "hree_supply_response"),
+            "world_supply_response_days": U("ree_supply_response_days"),
+        })
+    for name in ("ndfeb_magnet", "ndfeb_magnet_direct", "smco_magnet"):
+        by_name[name].update({
+            "world_stock_days": U("world_stock_days_magnets"),
+            "world_demand_elasticity_long": ree_long,
+            "world_supply_response": U("magnet_supply_response"),
+            "world_supply_response_days": U("ree_supply_response_days"),
+            "market_sourcing_days": U("market_sourcing_days_magnets"),
+        })
+    by_name["ndfeb_magnet_direct"]["market_sourcing_share"] = U("market_sourcing_share_magnets_direct")
+
+    # ---- front-loading room (announcement lead): the observed export surges before controls
+    ga_low = max(0.0, 5150 / 7670 - 1)
+    by_name["gallium"]["restock_headroom"] = _drawn(
+        ga_low, mp("ga_cn_exports_2023_07") / ga_month - 1, 4.726 - 1,
+        f"computed from China's gallium exports in July 2023, the month before licensing ({MP}): mode = "
+        f"{mp('ga_cn_exports_2023_07'):,.0f} kg / the pre-control monthly mean {ga_month:,.0f} kg - 1; high = the "
+        f"July/June ratio 4.726 - 1 (a low June); low 0 (wrought gallium 5.15 t in July 2023 was below July 2022's "
+        f"7.67 t)")
+    by_name["gallium"]["storage_room_days"] = _drawn(
+        0.0, 31 * (mp("ga_cn_exports_2023_07") / ga_month - 1), 31 * 1.0,
+        "computed: the July-2023 surge above the normal flow x 31 days (what importers stored in the month before "
+        "the control); high = one extra month of flow (assumed)")
+    by_name["germanium"]["restock_headroom"] = _drawn(
+        mp("ge_jul2023_products_mm") - 1, mp("ge_jul2023_yy") - 1, mp("ge_jul2023_mm") - 1,
+        f"computed from China's germanium exports in July 2023 ({MP}): low = products +25.3% m/m, mode = +41% y/y, "
+        f"high = 'more than double' June")
+    by_name["germanium"]["storage_room_days"] = _drawn(
+        31 * (mp("ge_jul2023_products_mm") - 1), 31 * (mp("ge_jul2023_yy") - 1), 31 * (mp("ge_jul2023_mm") - 1),
+        "computed: the July-2023 germanium surge above the normal flow (same rows) x 31 days")
+    jp_normal = sum(mp(f"gr_jp_2023_{m:02d}") for m in range(6, 11)) / 5
+    jp_surge = mp("gr_jp_2023_11") / jp_normal - 1
+    cn_share = _central(gr["import_share"]["CN"])
+    by_name["natural_graphite"]["restock_headroom"] = _drawn(
+        mp("gr_nov2023_surge") - 1, jp_surge * cn_share, jp_surge,
+        f"computed from the Nov-2023 graphite surge ({MP}): low = China's exports +161.9% on the Jan-Oct average "
+        f"(S&P); mode = China's HS 250410 exports to Japan in Nov 2023 {mp('gr_jp_2023_11') / 1000:,.0f} t over the "
+        f"Jun-Oct 2023 mean {jp_normal / 1000:,.0f} t, minus 1, x China's import share {cn_share:g} (Comtrade); high "
+        f"= the same without the share")
+    gr_days = 30 * jp_surge * cn_share
+    by_name["natural_graphite"]["storage_room_days"] = _drawn(
+        30 * (mp("gr_nov2023_surge") - 1), gr_days, 1.5 * gr_days,
+        f"computed: the Nov-2023 surge of China's graphite to Japan above its normal flow x 30 days, in days of "
+        f"Japan's use (mode {gr_days:.0f}); low = the world surge (S&P) x 30; high = 1.5 x mode (assumed: a longer "
+        f"announcement lead)")
+    by_name["antimony"]["restock_headroom"] = _drawn(
+        mp("sb_aug2024_products") - 1, mp("sb_aug2024_oxide") - 1, mp("sb_aug2024_metal") - 1,
+        f"computed from China's antimony exports in Aug 2024, the month before licensing ({MP}): products +12%, "
+        f"oxide x1.21, metal x1.584 on July")
+    by_name["antimony"]["storage_room_days"] = _drawn(
+        31 * (mp("sb_aug2024_products") - 1), 31 * (mp("sb_aug2024_oxide") - 1), 31 * (mp("sb_aug2024_metal") - 1),
+        "computed: the Aug-2024 antimony surge above the normal flow (same rows) x 31 days")
+    for name in ("tungsten", "tellurium", "ndpr_oxide", "dysprosium", "terbium", "samarium", "ndfeb_magnet",
+                 "ndfeb_magnet_direct", "smco_magnet"):
+        by_name[name]["restock_headroom"] = U("restock_headroom_unobserved")
+
+
+MATERIALS = ("gallium", "germanium", "natural_graphite", "antimony", "tungsten", "tellurium", "ndpr_oxide",
+             "dysprosium", "terbium", "samarium", "ndfeb_magnet", "ndfeb_magnet_direct", "smco_magnet")
 
 
 def build_products() -> list[dict]:
@@ -772,7 +1122,6 @@ def build_products() -> list[dict]:
     mineral_common = {
         "lead_time_days": A("lead_time_days"),
         "price_elasticity": A("price_elasticity"),
-        "world_price_elasticity": calibrated_world_price_elasticity(),
     }
 
     def exposure(name, assumption):
@@ -1061,31 +1410,26 @@ def build_products() -> list[dict]:
         **ree_common,
     })
 
-    # ---------------- magnets (multi-tier: oxides -> magnets)
+    # ---------------- magnets (multi-tier: oxides -> magnets), two user segments
+    # Japan's NdFeB use (production / domestic share) splits into users of magnets MADE IN JAPAN
+    # (ndfeb_magnet: domestic makers with their NdPr/Dy/Tb recipe) and users who buy imported,
+    # mostly Chinese, magnets directly (ndfeb_magnet_direct). Together they keep today's totals:
+    # demand, domestic share, China's import share and the exposure.
     nd_dom = ASSUMPTIONS["ndfeb_domestic_share"].value
     nd_use_kg = production / nd_dom
     cn_of_imports = ASSUMPTIONS["magnet_import_cn_of_imports"].value
-    nd_imp = {"CN": (1 - nd_dom) * cn_of_imports, "VN": (1 - nd_dom) * (1 - cn_of_imports) / 2,
-              "ROW": (1 - nd_dom) * (1 - cn_of_imports) / 2}
-    nd_rounded, nd_dom_r = _round_shares(nd_imp, nd_dom)
-    nd_src = (f"assumption: (derived) (1 - domestic share {nd_dom:g}) x China {cn_of_imports:g} of imports "
+    nd_imp = {"CN": cn_of_imports, "VN": (1 - cn_of_imports) / 2, "ROW": (1 - cn_of_imports) / 2}
+    nd_rounded, _ = _round_shares(nd_imp, 0.0)
+    nd_src = (f"assumption: (derived) the direct buyers import all their magnets: China {cn_of_imports:g} of them "
               f"({A('magnet_import_cn_of_imports').source}); the rest split evenly between VN and ROW "
-              f"(assumption: no magnet trade data)")
-    products.append({
-        "name": "ndfeb_magnet", "unit": "kg", "hs_code": "8505.11",
-        "description": "Sintered NdFeB permanent magnets (kg); domestic production needs NdPr, Dy, Tb oxide",
-        "demand_per_day": Sourced(nd_use_kg / DAYS_PER_YEAR,
-                                  f"assumption: (derived) Japan's NdFeB production {ASSUMPTIONS['ndfeb_production_t'].value:,.0f} "
-                                  f"t/yr / domestic share {nd_dom:g} ({A('ndfeb_production_t').source}; "
-                                  f"{A('ndfeb_domestic_share').source}) / 365"),
+              f"(assumption: no magnet trade data); over both segments China's share of Japan's use is "
+              f"(1 - {nd_dom:g}) x {cn_of_imports:g} = {(1 - nd_dom) * cn_of_imports:g}, as before the split")
+    exp = ASSUMPTIONS["exp_ndfeb"]
+    magnet_common = {
         "price": _usd_to_jpy_million(ASSUMPTIONS["ndfeb_usd_per_kg"].value,
                                      f"{ASSUMPTIONS['ndfeb_usd_per_kg'].value:g} USD/kg "
                                      f"({A('ndfeb_usd_per_kg').source})", assumed=True),
-        "inventory_days": A("inventory_days_magnets"),
         **mineral_common,
-        "import_share": sourced_shares(nd_rounded, nd_src),
-        "domestic_share": Sourced(nd_dom_r, A("ndfeb_domestic_share").source),
-        "recipe_inputs": ["ndpr_oxide", "dysprosium", "terbium"],
         "price_cap": A("price_cap_default"),
         "use": {"manufacturing": A("use_manufacturing")},
         "substitutable": {"manufacturing": A("substitutable_low")},
@@ -1093,7 +1437,45 @@ def build_products() -> list[dict]:
                         "ROW": Sourced(round((1 - ASSUMPTIONS["magnet_world_cn"].value) / 2, 6),
                                        A("magnet_world_cn").source + "; the rest split evenly between ROW and "
                                        "Japan (rest of world outside the origins): assumption, no magnet data")},
-        "exposure": {"manufacturing": A("exp_ndfeb")},
+    }
+
+    def segment_exposure(share, label):
+        return {"manufacturing": Distributed(
+            _sig(exp.low * share, 8), _sig(exp.value * share, 8), _sig(exp.high * share, 8),
+            f"assumption: (derived) {exp.reason} (assumption exp_ndfeb, range {_fmt(exp.low)}-{_fmt(exp.high)}) x "
+            f"the {label} share {share:g} of Japan's magnet use (assumption ndfeb_domestic_share: {A('ndfeb_domestic_share').source}); "
+            f"the users are assumed to split like the volumes; drawn per scenario: triangular")}
+
+    products.append({
+        "name": "ndfeb_magnet", "unit": "kg", "hs_code": "8505.11",
+        "description": ("Sintered NdFeB permanent magnets made in Japan (kg), for the users of domestic magnets; "
+                        "production needs NdPr, Dy, Tb oxide"),
+        "demand_per_day": Sourced(production / DAYS_PER_YEAR,
+                                  f"assumption: (derived) Japan's NdFeB production {ASSUMPTIONS['ndfeb_production_t'].value:,.0f} "
+                                  f"t/yr ({A('ndfeb_production_t').source}), all used in Japan "
+                                  f"({A('ndfeb_domestic_share').source}) / 365"),
+        "inventory_days": A("inventory_days_magnets"),
+        **magnet_common,
+        "import_share": {},
+        "domestic_share": Sourced(1.0, "assumption: (derived) this segment uses the magnets made in Japan; Japan's "
+                                  "imported magnets are the segment ndfeb_magnet_direct (" + A("ndfeb_domestic_share").source + ")"),
+        "recipe_inputs": ["ndpr_oxide", "dysprosium", "terbium"],
+        "exposure": segment_exposure(nd_dom, "domestic"),
+    })
+    products.append({
+        "name": "ndfeb_magnet_direct", "unit": "kg", "hs_code": "8505.11",
+        "description": ("Sintered NdFeB permanent magnets bought abroad (kg), mostly from China, by the Japanese "
+                        "users who import finished magnets directly"),
+        "demand_per_day": Sourced((nd_use_kg - production) / DAYS_PER_YEAR,
+                                  f"assumption: (derived) Japan's NdFeB use {nd_use_kg / 1000:,.0f} t/yr (production "
+                                  f"{ASSUMPTIONS['ndfeb_production_t'].value:,.0f} t/yr / domestic share {nd_dom:g}; "
+                                  f"{A('ndfeb_production_t').source}; {A('ndfeb_domestic_share').source}) less the "
+                                  f"production used in Japan, / 365"),
+        "inventory_days": U("magnets_direct_inventory_days"),
+        **magnet_common,
+        "import_share": sourced_shares(nd_rounded, nd_src),
+        "domestic_share": Sourced(0.0, "assumption: (derived) the direct buyers import every magnet they use"),
+        "exposure": segment_exposure(1 - nd_dom, "imported"),
     })
     sc_dom = ASSUMPTIONS["smco_domestic_share"].value
     sc_cn = ASSUMPTIONS["smco_import_cn_of_imports"].value
@@ -1181,6 +1563,7 @@ def build_products() -> list[dict]:
                  f"{', '.join(links) or 'none'} (critical_products.csv, policy-context.md)")
         prod["essentiality"] = {sector: Labelled(level, label) for sector in prod["exposure"]}
     make_uncertain(products, gallium_offset=ga_japan_kg / DAYS_PER_YEAR)
+    world_market(products)
     return products
 
 
@@ -1224,6 +1607,7 @@ def build_model() -> dict:
             "technical_coefficients": [[Sourced(_sig(io["a"][i][j]), io_src_a) for j in range(n)] for i in range(n)],
             "final_demand": [Sourced(_sig(v), io_src_f) for v in io["f"]],
             "value_added": [Sourced(v, io_src_va) for v in io["value_added"]],
+            "input_overlap": {"manufacturing": A("input_overlap_manufacturing")},
         },
     }
     return model
@@ -1338,7 +1722,8 @@ def render_model(model: dict) -> str:
               "technical_coefficients = ["]
     lines += [f"  {_toml_value(row)}," for row in plain_io["technical_coefficients"]]
     lines += ["]", f"final_demand = {_toml_value(plain_io['final_demand'])}",
-              f"value_added = {_toml_value(plain_io['value_added'])}", "", "[io.sources]"]
+              f"value_added = {_toml_value(plain_io['value_added'])}",
+              f"input_overlap = {_toml_value(plain_io['input_overlap'])}", "", "[io.sources]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in field_sources(io).items()]
     return "\n".join(lines) + "\n"
 
@@ -1397,7 +1782,7 @@ def diversified_imports(model: dict) -> tuple[dict[str, dict[str, float]], list[
     out, notes = {}, []
     for prod in model["products"]:
         name = prod["name"]
-        if name not in MINERALS + ["ndfeb_magnet", "smco_magnet"]:
+        if name not in MINERALS + ["ndfeb_magnet", "ndfeb_magnet_direct", "smco_magnet"]:
             continue
         shares = {o: float(_central(v)) for o, v in prod["import_share"].items()}
         cn = shares.get("CN", 0.0)
@@ -1461,8 +1846,36 @@ def render_timeline(model: dict) -> str:
     partial = stockpile_days(model, high, fill / base)
     ga_on, gr_on, sb_on = day_of("2023-08"), day_of("2023-12"), day_of("2024-09")
     wt_on, re_on = day_of("2025-02"), day_of("2025-04")
-    re_acute = 75
+    # regimes (models/data/market_parameters.csv)
+    ga_delay = (dt.date(2023, 10, 1) - dt.date(2023, 8, 1)).days
+    ga_month = (mp("ga_cn_exports_2022_11") + mp("ga_cn_exports_2023_03")) / 2
+    ga_nov = mp("ga_cn_exports_2023_11") / ga_month
+    ga_janfeb = mp("ga_cn_exports_2024_01_02") / (2 * ga_month)
+    ga_mar = mp("ga_cn_exports_2024_03") / ga_month
+    ga_sev = 1 - (ga_nov + ga_janfeb + ga_mar) / 3
+    ga_2024 = mp("ga_cn_exports_2024")
+    ga_2024_ratio = ga_2024 / (12 * ga_month)
+    ga_easing = 1 - max(0.0, 1 - ga_2024_ratio) / ga_sev
+    ge_oct = mp("ge_cn_exports_2023_10") / mp("ge_cn_exports_2022_10")
+    ge_nov = mp("ge_cn_exports_2023_11") / mp("ge_cn_exports_2022_11")
+    ge_sev = 1 - (ge_oct + ge_nov) / 2
+    ge_2022 = mp("ge_cn_exports_2022")
+    ge_2024 = mp("ge_cn_exports_2024")
+    ge_2024_ratio = ge_2024 / ge_2022
+    ge_left = 1 - ge_2024_ratio
+    ge_easing = 1 - ge_left / ge_sev
+    gr_norm = sum(mp(f"gr_jp_2023_{m:02d}") for m in range(6, 11)) / 5 / 1000
+    gr_dec, gr_jan = mp("gr_jp_2023_12") / 1000, mp("gr_jp_2024_01") / 1000
+    gr_sev = 1 - gr_jan / gr_norm
+    gr_feb, gr_mar = mp("gr_jp_2024_02") / 1000 / gr_norm, mp("gr_jp_2024_03") / 1000 / gr_norm
+    sb_loss = -mp("sb_cn_exports_fall_h1_2025")
+    sb_month_2023 = mp("sb_cn_exports_2024") / (1 + mp("sb_cn_exports_fall_2024")) / 12
+    sb_th = mp("sb_transship_th_mx")
+    sb_leak = (sb_th / 5) / (sb_month_2023 * sb_loss)
+    re_delay = int(mp("mag_first_approvals_days"))
+    re_easing = 1 - (1 - mp("mag_approval_late")) / (1 - mp("mag_approval_early"))
     assert {"2023-08", "2023-12", "2024-09", "2024-12", "2025-02", "2025-04", "2025-10"} <= set(months)
+    assert 0 < ga_easing <= 1 and 0 < ge_easing <= 1 and 0 < sb_leak < 1
     return f"""\
 # GENERATED by models/build_japan.py - do not edit; rerun the script.
 #
@@ -1471,7 +1884,8 @@ def render_timeline(model: dict) -> str:
 # as published and without it. Day 0 = {TIMELINE_START.isoformat()}; each control starts on the
 # FIRST DAY of the month the briefing gives (assumption: the briefing gives months only).
 # The horizon ends {TIMELINE_END.isoformat()} (day {horizon}). All events are given (fixed onset,
-# duration and severity), so every scenario is the same: a few scenarios suffice.
+# duration and severity and regime); scenarios differ only by the model's uncertain parameters
+# (world market, inventories, exposure: triangular draws), so a few dozen scenarios suffice.
 # Severities: from data where the data show the fall of supply to Japan, otherwise labelled
 # assumptions with their reasons. See docs/model-japan.md.
 
@@ -1483,42 +1897,77 @@ chunk_size = 20
 seed = 20230701
 daily_scenarios = 1
 
-# 2023-08 gallium, germanium: licensing. severity 0.85 = data: Japan's gallium imports from
-# China fell 85% in the year after the controls (FT, japan_import_shares.csv); germanium
-# assumed alike. In force to the end of the replay (not lifted for Japan).
-# announcement_lead_days 29: assumption - the rules were published about a month before they
-# took effect (public reporting; the date is not in models/data). tightening_days 45:
-# assumption - licence reviews take weeks, shipments fall over about six weeks.
+# 2023-08 gallium: licensing. Regime from China's gallium exports (models/data/market_parameters.csv,
+# China customs via episodes/series.csv): zero in Aug and Sep 2023, 250 kg in Oct -> licence_delay_days
+# {ga_delay} (no licence before October; Reuters/TRADIUM: ~60 days, 45 working days). Then about a quarter of the
+# pre-control flow (mean {ga_month:,.0f} kg/month: Nov 2023 {ga_nov:.2f}, Jan-Feb 2024 {ga_janfeb:.2f}, Mar 2024 {ga_mar:.2f}
+# of it) -> severity {ga_sev:.3f} = 1 - their mean. By 2024 exports were back: {ga_2024:,.0f} kg in 2024 = {ga_2024_ratio:.2f}
+# of the pre-control rate (record months in Jul-Aug 2024) -> approval_easing {ga_easing:.3f} (what is left withheld:
+# 1 - {ga_2024_ratio:.2f}) over easing_days 270 (Oct 2023 -> Jul 2024, computed from the record month).
+# CHECK, not used: Japan's gallium imports from China fell 85% in the year after the controls (FT,
+# japan_import_shares.csv), more than this regime gives (the 2024 recovery went to Japan and Korea among
+# others: Dec 2024 exports went only to them). announcement_lead_days 29: assumption - the rules were
+# published about a month before they took effect (public reporting; the date is not in models/data).
 [[events]]
-name = "CN licensing Ga/Ge (2023-08)"
+name = "CN licensing Ga (2023-08)"
 origin = "CN"
-products = ["gallium", "germanium"]
+products = ["gallium"]
 onset_day = {ga_on}
 duration_days = {horizon - ga_on}
-severity = 0.85
-tightening_days = 45
+severity = {ga_sev:.3f}
 announcement_lead_days = 29
+licence_delay_days = {ga_delay}
+approval_easing = {ga_easing:.3f}
+easing_days = 270
 
-# 2023-12 graphite: licensing. severity {graphite_fall:.3f} = computed: China->Japan natural
-# graphite (HS 2504.10, UN Comtrade mirror) fell from {float(g23['quantity'])/1000:,.0f} t (2023) to
-# {float(g24['quantity'])/1000:,.0f} t (2024), japan_import_shares.csv. announcement_lead_days 42:
-# assumption (published in October, in force from December).
+# 2023-08 germanium: same rule, its own regime (market_parameters.csv): 0 kg in Aug, 1 kg in Sep, 648 kg in
+# Oct 2023 -> licence_delay_days {ga_delay}; Oct and Nov 2023 at {ge_oct:.2f} and {ge_nov:.2f} of the year before ->
+# severity {ge_sev:.3f} = 1 - their mean; 2024: {ge_2024:,.0f} kg = {ge_2024_ratio:.2f} of the 2022 exports
+# ({ge_2022:,.0f} kg) -> approval_easing {ge_easing:.3f} (to a withheld share of {ge_left:.2f}) over easing_days 270
+# (assumption: as gallium). The 2025 collapse after the anti-transshipment campaign (-95% Jun vs Jan 2025,
+# market_facts.csv) is not in this event.
+[[events]]
+name = "CN licensing Ge (2023-08)"
+origin = "CN"
+products = ["germanium"]
+onset_day = {ga_on}
+duration_days = {horizon - ga_on}
+severity = {ge_sev:.3f}
+announcement_lead_days = 29
+licence_delay_days = {ga_delay}
+approval_easing = {ge_easing:.3f}
+easing_days = 270
+
+# 2023-12 graphite: licensing, announced 2023-10-20 (episodes/facts.csv) -> announcement_lead_days 42.
+# Regime from China's HS 250410 exports to Japan (Comtrade, market_parameters.csv): Dec 2023 {gr_dec:.0f} t
+# (about 0) -> licence_delay_days 31; Jan 2024 {gr_jan:,.0f} t against the Jun-Oct 2023 mean {gr_norm:,.0f} t -> severity
+# {gr_sev:.3f}; Feb {gr_feb:.2f}, Mar 2024 {gr_mar:.2f} of the mean -> approval_easing 1.0 over easing_days 59 (Jan -> Mar,
+# exports resumed Jan-Feb 2024: episodes/facts.csv). Before: severity {graphite_fall:.3f}, the fall of the annual mirror
+# flow 2023 -> 2024 ({float(g23['quantity'])/1000:,.0f} t -> {float(g24['quantity'])/1000:,.0f} t), which counts the Nov-2023 surge in 2023.
 [[events]]
 name = "CN licensing graphite (2023-12)"
 origin = "CN"
 products = ["natural_graphite"]
 onset_day = {gr_on}
 duration_days = {horizon - gr_on}
-severity = {graphite_fall:.3f}
-tightening_days = 30
+severity = {gr_sev:.3f}
 announcement_lead_days = 42
+licence_delay_days = 31
+approval_easing = 1.0
+easing_days = 59
 
 # 2024-09 antimony: severity 1.0 = data: China shipped 174 t of antimony ingot to Japan in
 # Dec 2023 and 0 t in Dec 2024 (Argus citing Japan's MoF, japan_import_shares.csv).
 # NOTE: the model's antimony import shares are the Dec-2024 (post-control) shares with China
 # at 0: Japan had already moved to Myanmar, Vietnam and Korea. The event acts only through the
-# world price (the hidden dependence of Korean and Vietnamese antimony on Chinese feed is not in
-# the model: see NOT_MODELLED_LINKS in the script).
+# world price. world_loss_share {sb_loss:g}: China's antimony exports fell 74% (H1 2025 vs H1 2024,
+# market_parameters.csv), the rest went on to other buyers. licence_delay_days 60: licences expected to take
+# two to three months (60-90 days, episodes/facts.csv). leakage_share {sb_leak:.3f}: US imports of antimony
+# oxides from Thailand and Mexico, {sb_th:,.0f} t in Dec 2024-Apr 2025 (Reuters, market_parameters.csv), per
+# month over China's withheld flow ({sb_month_2023:,.0f} t/month of 2023 exports x 0.74); leakage_delay_days 45:
+# assumption (re-export through a third country, about 1.5 months); a crackdown stopped it from Jul 2025
+# (market_facts.csv), not modelled. announcement_lead_days 31: the rule was published in August and took
+# effect on 2024-09-15 (Aug exports surged, market_parameters.csv).
 [[events]]
 name = "CN licensing antimony (2024-09)"
 origin = "CN"
@@ -1527,13 +1976,19 @@ onset_day = {sb_on}
 duration_days = {horizon - sb_on}
 severity = 1.0
 tightening_days = 15
+announcement_lead_days = 31
+world_loss_share = {sb_loss:g}
+licence_delay_days = 60
+leakage_share = {sb_leak:.3f}
+leakage_delay_days = 45
 
 # 2024-12 tightening toward the US (Ga, Ge, Sb): aimed at the US, not at Japan; it acts on
 # Japan only through world prices, so it is not an event on Japan's supply here.
 
 # 2025-02 tungsten, tellurium: licensing. severity 0.5: assumption (range 0.3-0.85, the upper
-# end being the observed gallium fall) - no Japan data for these flows. Tellurium has no
-# imports in the model at the central assumption (Japan refines more than it is assumed to use).
+# end being the observed gallium fall) - no Japan data for these flows. licence_delay_days 45: typical
+# tellurium export-licence issuance time (USGS MCS 2026, market_parameters.csv), assumed for tungsten too.
+# Tellurium has no imports in the model at the central assumption (Japan refines more than it uses).
 [[events]]
 name = "CN licensing W/Te (2025-02)"
 origin = "CN"
@@ -1542,28 +1997,27 @@ onset_day = {wt_on}
 duration_days = {horizon - wt_on}
 severity = 0.5
 tightening_days = 30
+licence_delay_days = 45
 
 # 2025-04 seven medium/heavy rare earths incl. samarium (and Dy, Tb) and magnets containing
-# them: licensing without announcement lead. Acute phase: severity 0.75 for {re_acute} days, then a
-# residual of 0.25 to the end - assumptions (shipments nearly stopped until licences began to
-# be granted about two months later; no Japan data in models/data). NdFeB magnets weighted 0.5:
-# assumption - only the heat-resistant grades contain Dy/Tb.
+# them: licensing without announcement lead. Regime (market_parameters.csv, episodes/facts.csv): no licence
+# until MOFCOM's first approvals on 2025-06-12, {re_delay} days after the 2025-04-04 rule (licences of 45 working
+# days) -> licence_delay_days {re_delay}; then 25% of applications approved, rising to 60% (CLEPA, ~June 2025) ->
+# severity 0.75, approval_easing {re_easing:.3f} (to 0.40 withheld) over easing_days 30 (assumption: 'rose' within
+# about a month). CHECK, not used: China's magnet exports were back above the year before by July 2025
+# (5,577 t, +5.7% y/y). Both NdFeB user segments (domestic-made and directly imported magnets) are named;
+# NdFeB weighted 0.5: assumption - only the heat-resistant grades contain Dy/Tb.
 [[events]]
-name = "CN licensing medium/heavy REE, acute (2025-04)"
+name = "CN licensing medium/heavy REE and magnets (2025-04)"
 origin = "CN"
-products = {{ dysprosium = 1.0, terbium = 1.0, samarium = 1.0, smco_magnet = 1.0, ndfeb_magnet = 0.5 }}
+products = {{ dysprosium = 1.0, terbium = 1.0, samarium = 1.0, smco_magnet = 1.0, ndfeb_magnet = 0.5, ndfeb_magnet_direct = 0.5 }}
 onset_day = {re_on}
-duration_days = {re_acute}
+duration_days = {horizon - re_on}
 severity = 0.75
 tightening_days = 7
-
-[[events]]
-name = "CN licensing medium/heavy REE, residual (2025-06)"
-origin = "CN"
-products = {{ dysprosium = 1.0, terbium = 1.0, samarium = 1.0, smco_magnet = 1.0, ndfeb_magnet = 0.5 }}
-onset_day = {re_on + re_acute}
-duration_days = {horizon - re_on - re_acute}
-severity = 0.25
+licence_delay_days = {re_delay}
+approval_easing = {re_easing:.3f}
+easing_days = 30
 
 # 2025-10 five more rare earths (holmium ...), technology and re-export rules: none of the five
 # elements is in the model, and the re-export rules were suspended before they applied
@@ -1638,7 +2092,7 @@ spare_capacity = {{ gallium = {{ EU = 0.1, KR = 0.05 }} }}
 spare_premium = 0.3
 reservation_fee = 0.02"""
     recycle = """[policies.recycling]
-share = { gallium = 0.2, germanium = 0.2, tungsten = 0.3, antimony = 0.1, ndfeb_magnet = 0.05, ndpr_oxide = 0.05, dysprosium = 0.05, terbium = 0.05, "*" = 0 }
+share = { gallium = 0.2, germanium = 0.2, tungsten = 0.3, antimony = 0.1, ndfeb_magnet = 0.05, ndfeb_magnet_direct = 0.05, ndpr_oxide = 0.05, dysprosium = 0.05, terbium = 0.05, "*" = 0 }
 ramp_days = 365
 premium = 0.2
 efficiency_cut = { dysprosium = 0.3, terbium = 0.3, ndpr_oxide = 0.05, natural_graphite = 0.05, tungsten = 0.05, "*" = 0 }
@@ -1731,7 +2185,7 @@ tightening_days = 30
 [[events]]
 name = "CN escalation rare earths/magnets"
 origin = "CN"
-products = {{ ndpr_oxide = 0.5, dysprosium = 1.0, terbium = 1.0, samarium = 1.0, ndfeb_magnet = 0.5, smco_magnet = 1.0 }}
+products = {{ ndpr_oxide = 0.5, dysprosium = 1.0, terbium = 1.0, samarium = 1.0, ndfeb_magnet = 0.5, ndfeb_magnet_direct = 0.5, smco_magnet = 1.0 }}
 hazard_per_year = {re_rate * half:.3f}
 max_occurrences = 3
 duration_median_days = 75

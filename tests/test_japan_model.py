@@ -162,7 +162,8 @@ def test_world_shares_are_shares_of_world(raw):
 
 def test_shares_trace_to_the_data_rows(raw):
     """Hand-checked figures from models/data/: antimony Dec-2024 (167/62/61 of 293 t),
-    graphite ~90% China, rare earths 70% China, gallium 2024 world shares (839/6 of 848 t)."""
+    graphite ~90% China, rare earths 70% China; gallium's world shares are of the traded market
+    (test_market_numbers_trace_to_the_data_rows)."""
     prods = {p["name"]: p for p in raw["products"]}
     sb = prods["antimony"]["import_share"]
     assert sb["MM"] == pytest.approx(167 / 293, abs=1e-6)
@@ -171,8 +172,6 @@ def test_shares_trace_to_the_data_rows(raw):
     assert "CN" not in sb
     assert prods["natural_graphite"]["import_share"]["CN"] == pytest.approx(0.90, abs=1e-5)
     assert prods["ndpr_oxide"]["import_share"]["CN"] == pytest.approx(0.70)
-    assert prods["gallium"]["world_share"]["CN"] == pytest.approx(839000 / 848000, abs=1e-4)
-    assert prods["gallium"]["world_share"]["RU"] == pytest.approx(6000 / 848000, abs=1e-4)
     # gallium: domestic share = Japan's 3,000 kg over use; CN imports reproduce the 2022 mirror flow
     ga = prods["gallium"]
     use_year = _central(ga["demand_per_day"]) * 365
@@ -255,7 +254,7 @@ def _loader_or_skip(loader, path):
 def test_model_loads_with_simcore():
     from simcore.schema.modelfile import load_model
     loaded = _loader_or_skip(load_model, MODEL)
-    assert len(loaded.products) == 14 and len(loaded.sectors) == 13 and len(loaded.origins) == 10
+    assert len(loaded.products) == 15 and len(loaded.sectors) == 13 and len(loaded.origins) == 10
     gross = np.asarray(loaded.model.gross_output, dtype=np.float64)
     expected = _source_gross_output()
     np.testing.assert_allclose(gross, [expected[c] for c in sorted(expected)], rtol=1e-3)
@@ -275,28 +274,31 @@ def test_configs_load(name):
 # ---------------------------------------------------------------- uncertainty the data cannot remove
 def test_assumption_ranges_become_triangular_distributions(raw, tree):
     """inventory_days, lead_time_days, exposure and assumed demand are triangular draws whose
-    low/mode/high are the ASSUMPTIONS table's range and central value; the calibrated
-    world_price_elasticity stays an exact number."""
+    low/mode/high are the ASSUMPTIONS table's range and central value."""
     prods = {p["name"]: p for p in raw["products"]}
     inv = build.ASSUMPTIONS["inventory_days_minerals"]
     assert prods["gallium"]["inventory_days"] == {"low": inv.low, "mode": inv.value, "high": inv.high}
     lead = build.ASSUMPTIONS["lead_time_days"]
     assert prods["ndfeb_magnet"]["lead_time_days"] == {"low": lead.low, "mode": lead.value, "high": lead.high}
     exp = build.ASSUMPTIONS["exp_ndfeb"]
-    assert prods["ndfeb_magnet"]["exposure"]["manufacturing"] == {"low": exp.low, "mode": exp.value,
-                                                                  "high": exp.high}
+    dom = build.ASSUMPTIONS["ndfeb_domestic_share"].value
+    # the two magnet segments share the exposure in proportion to their volumes
+    for name, share in (("ndfeb_magnet", dom), ("ndfeb_magnet_direct", 1 - dom)):
+        got = prods[name]["exposure"]["manufacturing"]
+        assert got["low"] == pytest.approx(exp.low * share) and got["mode"] == pytest.approx(exp.value * share)
+        assert got["high"] == pytest.approx(exp.high * share)
     # germanium demand = assumed kg/yr / 365: the draw spans 10,000-40,000 kg/yr
     ge = prods["germanium"]["demand_per_day"]
     assert ge["low"] * 365 == pytest.approx(10000) and ge["mode"] * 365 == pytest.approx(20000)
     assert ge["high"] * 365 == pytest.approx(40000)
     # magnets: demand proportional to the assumed production, 6,000-15,000 around 10,000 t/yr
-    nd = prods["ndfeb_magnet"]["demand_per_day"]
-    assert nd["low"] / nd["mode"] == pytest.approx(0.6) and nd["high"] / nd["mode"] == pytest.approx(1.5)
+    for name in ("ndfeb_magnet", "ndfeb_magnet_direct"):
+        nd = prods[name]["demand_per_day"]
+        assert nd["low"] / nd["mode"] == pytest.approx(0.6) and nd["high"] / nd["mode"] == pytest.approx(1.5)
     # gallium: use = mirror x share / proxy + Japan's 3,000 kg; the share's range 0.5-1 halves the import part
     ga = prods["gallium"]["demand_per_day"]
     assert (ga["low"] * 365 - 3000) == pytest.approx((ga["mode"] * 365 - 3000) / 2, rel=1e-9)
     for prod in raw["products"]:
-        assert not isinstance(prod.get("world_price_elasticity", 0.0), dict), prod["name"]
         for key in ("inventory_days", "lead_time_days", "demand_per_day"):
             if isinstance(prod.get(key), dict):
                 assert prod["sources"][key].startswith("assumption:") and "range" in prod["sources"][key]
@@ -315,7 +317,7 @@ def test_hidden_links_are_labelled_and_supplied(raw):
     links = [(p["name"], link) for p in raw["products"] for link in p.get("hidden_dependence", [])]
     assert len(links) == len(build.HIDDEN_LINKS) >= 10
     seen = {(name, link["origin"], link.get("on_product", name)) for name, link in links}
-    assert {("ndfeb_magnet", "VN", "dysprosium"), ("ndfeb_magnet", "VN", "ndpr_oxide"),
+    assert {("ndfeb_magnet_direct", "VN", "dysprosium"), ("ndfeb_magnet_direct", "VN", "ndpr_oxide"),
             ("natural_graphite", "KR", "natural_graphite"), ("germanium", "ROW", "germanium")} <= seen
     prods = {p["name"]: p for p in raw["products"]}
     for name, link in links:
@@ -362,3 +364,96 @@ def test_hidden_dependence_effect_runs_on_the_outlook():
         assert np.isfinite(with_h).all() and np.isfinite(without).all()
         np.testing.assert_allclose(np.asarray(ds[f"hidden_{name}"]), with_h - without,
                                    rtol=1e-6, atol=1e-6 * max(1.0, float(np.abs(without).max())))
+
+
+# ---------------------------------------------------------------- world market (docs/model-japan.md)
+WORLD_FIELDS = ("world_stock_days", "world_storage_elasticity", "world_precaution_days", "world_price_elasticity",
+                "world_demand_elasticity_long", "world_demand_adjust_days", "world_supply_response",
+                "world_supply_elasticity", "world_supply_response_days", "market_sourcing_share",
+                "market_sourcing_days", "restock_headroom")
+DRAWN_FIELDS = ("world_stock_days", "world_storage_elasticity", "world_precaution_days", "world_price_elasticity",
+                "world_demand_elasticity_long", "world_supply_response", "market_sourcing_share",
+                "market_sourcing_days")
+
+
+def test_every_material_has_the_world_market_fields_sourced_and_drawn(raw):
+    prods = {p["name"]: p for p in raw["products"]}
+    assert set(build.MATERIALS) <= set(prods)
+    for name in build.MATERIALS:
+        prod = prods[name]
+        for key in WORLD_FIELDS:
+            assert key in prod, (name, key)
+            for part in _source_parts(prod["sources"][key]):
+                assert build.source_problem(part) is None, (name, key, part)
+        for key in DRAWN_FIELDS:
+            value = prod[key]
+            assert isinstance(value, dict) and value["low"] < value["high"], (name, key)
+            assert value["low"] <= value["mode"] <= value["high"], (name, key)
+            assert "range" in prod["sources"][key], (name, key)
+    for service in ("cable_repair_vessel", "satellite_launch"):
+        assert "world_stock_days" not in prods[service]
+    # the old one-episode antimony calibration is gone
+    assert not hasattr(build, "calibrated_world_price_elasticity")
+    assert all("CALIBRATED" not in p["sources"].get("world_price_elasticity", "") for p in raw["products"])
+
+
+def test_market_numbers_trace_to_the_data_rows(raw):
+    """Gallium: China's share of the TRADED market from its pre-control exports (mean of
+    5,611 and 6,480 kg/month x 12) against production outside China (Russia 6 t, Japan 3 t);
+    US consumer stocks 3,410 / 18,700 x 365 = 66.6 days; idle capacity 7 + 4 t running."""
+    prods = {p["name"]: p for p in raw["products"]}
+    ga = prods["gallium"]
+    exports = 12 * (5611 + 6480) / 2
+    market = exports + 6000 + 3000
+    assert ga["world_share"]["CN"] == pytest.approx(exports / market, abs=1e-4)
+    assert ga["world_share"]["RU"] == pytest.approx(6000 / market, abs=1e-4)
+    assert ga["world_stock_days"]["mode"] == pytest.approx(66.6)
+    assert ga["world_supply_response"]["low"] == pytest.approx(11000 / market, rel=1e-4)
+    assert "market_parameters.csv" in ga["sources"]["world_share"]
+    # graphite: China's ~17,000 t/month exports against 2024 production outside China
+    gr = prods["natural_graphite"]
+    assert 0.3 < gr["world_share"]["CN"] < 0.6
+    # every row the builder reads exists in models/data/market_parameters.csv with a source
+    with (DATA / "market_parameters.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert all(r["source"].strip() and r["param_id"] for r in rows)
+    assert len({r["param_id"] for r in rows}) == len(rows)
+    assert build.mp("ga_us_consumer_stock_days") == 66.6
+
+
+def test_magnet_segments_keep_todays_totals(raw):
+    prods = {p["name"]: p for p in raw["products"]}
+    home, direct = prods["ndfeb_magnet"], prods["ndfeb_magnet_direct"]
+    total = _central(home["demand_per_day"]) + _central(direct["demand_per_day"])
+    dom = build.ASSUMPTIONS["ndfeb_domestic_share"].value
+    cn = build.ASSUMPTIONS["magnet_import_cn_of_imports"].value
+    production = build.ASSUMPTIONS["ndfeb_production_t"].value * 1000 / 365
+    assert total == pytest.approx(production / dom, rel=1e-9)
+    assert _central(home["demand_per_day"]) / total == pytest.approx(dom)
+    assert direct["import_share"]["CN"] * _central(direct["demand_per_day"]) / total == pytest.approx((1 - dom) * cn)
+    assert home["recipe_inputs"] and not direct.get("recipe_inputs")
+    assert home["domestic_share"] == 1.0 and direct["domestic_share"] == 0.0
+    assert _central(direct["inventory_days"]) < _central(home["inventory_days"])
+    # every event and policy that names one segment names both
+    for cfg in ("japan_timeline.toml", "japan_outlook.toml"):
+        with (ROOT / "configs" / cfg).open("rb") as f:
+            config = tomllib.load(f)
+        for ev in config["events"]:
+            names = set(ev["products"])
+            assert ("ndfeb_magnet" in names) == ("ndfeb_magnet_direct" in names), (cfg, ev["name"])
+
+
+def test_timeline_regimes_and_overlap(raw):
+    with (ROOT / "configs" / "japan_timeline.toml").open("rb") as f:
+        config = tomllib.load(f)
+    events = {e["name"]: e for e in config["events"]}
+    ga = events["CN licensing Ga (2023-08)"]
+    assert ga["licence_delay_days"] == 61 and 0 < ga["approval_easing"] <= 1
+    assert ga["severity"] == pytest.approx(1 - (1530 / 6045.5 + 2760 / 2 / 6045.5 + 1214 / 6045.5) / 3, abs=1e-3)
+    re = events["CN licensing medium/heavy REE and magnets (2025-04)"]
+    assert re["licence_delay_days"] == 69 and re["approval_easing"] == pytest.approx(1 - 0.4 / 0.75, abs=1e-3)
+    sb = events["CN licensing antimony (2024-09)"]
+    assert sb["world_loss_share"] == pytest.approx(0.74) and 0 < sb["leakage_share"] < 0.5
+    overlap = raw["io"]["input_overlap"]["manufacturing"]
+    assert overlap == build.ASSUMPTIONS["input_overlap_manufacturing"].value
+    assert build.source_problem(raw["io"]["sources"]["input_overlap"]) is None

@@ -193,13 +193,12 @@ def test_more_world_stock_supply_or_leakage_never_raises_price_or_shortage(case)
         "more idle capacity": _monotone_metrics(case, world_supply_response=[case["idle"] + case["more_idle"]]),
         "more leakage": _monotone_metrics(case, leakage=min(case["leakage"] + case["more_leakage"], 1.0)),
     }
-    # The peak price and the shortage days: the mean price over the horizon is not
-    # monotone in general (less price now brings less supply response on line later, and
-    # stocks move price from the crisis into the rebuilding after it).
+    # The world price's peak and the shortage days. Neither the mean price over the
+    # horizon nor the peak user price (world x domestic term) is monotone in general: less
+    # price now brings less supply response on line later, and stocks move the world price
+    # from the crisis into the rebuilding after it, where it can meet the domestic term.
     for name, more in variants.items():
         assert np.all(np.asarray(more.peak_import_price_change) <= np.asarray(base.peak_import_price_change) + 1e-4), name
-        worse = np.asarray(more.peak_price_change) > np.asarray(base.peak_price_change) * (1 + 1e-5) + 1e-4
-        assert not worse.any(), (name, case, np.asarray(more.peak_price_change)[worse], np.asarray(base.peak_price_change)[worse])
         assert np.all(np.asarray(more.shortage_days) <= np.asarray(base.shortage_days)), name
 
 
