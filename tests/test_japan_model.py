@@ -407,7 +407,8 @@ def test_market_numbers_trace_to_the_data_rows(raw):
     market = exports + 6000 + 3000
     assert ga["world_share"]["CN"] == pytest.approx(exports / market, abs=1e-4)
     assert ga["world_share"]["RU"] == pytest.approx(6000 / market, abs=1e-4)
-    assert ga["world_stock_days"]["mode"] == pytest.approx(66.6)
+    stock_factor = (build.calibration_posterior() or {"stock": (1.0, 1.0, 1.0)})["stock"][1]
+    assert ga["world_stock_days"]["mode"] == pytest.approx(66.6 * stock_factor, rel=1e-5)  # x the calibrated factor
     assert ga["world_supply_response"]["low"] == pytest.approx(11000 / market, rel=1e-4)
     assert "market_parameters.csv" in ga["sources"]["world_share"]
     # graphite: China's ~17,000 t/month exports against 2024 production outside China
@@ -457,3 +458,30 @@ def test_timeline_regimes_and_overlap(raw):
     overlap = raw["io"]["input_overlap"]["manufacturing"]
     assert overlap == build.ASSUMPTIONS["input_overlap_manufacturing"].value
     assert build.source_problem(raw["io"]["sources"]["input_overlap"]) is None
+
+
+def test_calibrated_market_numbers_are_the_sourced_ones_times_the_posterior(raw, monkeypatch):
+    """Every calibrated world-market field = the sourced triangular (low, mode, high) x the
+    posterior's (5 %, 50 %, 95 %) factor of market_calibration.csv, and says so."""
+    posterior = build.calibration_posterior()
+    if posterior is None:
+        pytest.skip("no calibration posterior in models/data")
+    monkeypatch.setattr(build, "CALIBRATED", False)
+    plain = {p["name"]: p for p in build.build_products()}
+    by_name = {p["name"]: p for p in raw["products"]}
+    checked = 0
+    for name, field in build.CALIBRATED_FIELDS.items():
+        f5, f50, f95 = posterior[name]
+        for product, spec in plain.items():
+            if field not in spec or product not in by_name:
+                continue
+            base = spec[field]
+            low, mode, high = ((base.low, base.mode, base.high) if isinstance(base, build.Distributed)
+                               else (base.value,) * 3)
+            got = by_name[product][field]
+            assert got["low"] == pytest.approx(low * f5, rel=1e-5)
+            assert got["mode"] == pytest.approx(mode * f50, rel=1e-5)
+            assert got["high"] == pytest.approx(high * f95, rel=1e-5)
+            assert f"calibrated factor {name}" in by_name[product]["sources"][field]
+            checked += 1
+    assert checked >= 4 * 10
