@@ -132,10 +132,25 @@ ASSUMPTIONS: dict[str, Assumption] = {
                           "prices into the IO table's JPY; the IO table itself is in 2011 JPY, so product cost shares "
                           "carry the 2011-2024 change in nominal output (roughly +20%) as an error", 140.0, 160.0),
     # demand: Japan's consumption where the data give no Japan volume
-    "ga_mirror_mostly_gallium": Assumption(1.0, "share of the China->Japan HS 8112.92 mirror quantity in 2022 (the last "
-                                           "pre-control year) that is gallium; the code also covers Ge, In, Nb and others "
-                                           "and its unit value (159 USD/kg) is below the US gallium import unit value "
-                                           "(432 USD/kg in 2022), so the true share may be lower", 0.5, 1.0),
+    "ga_inventory_days_low": Assumption(45.0, "low end of Japanese gallium users' stocks, days of use: the Yomiuri "
+                                        "(Aug 2023, market_parameters.csv ga_jp_inventory_max_months) gives only the "
+                                        "top ('up to about six months'); firms with less stock are taken to hold the "
+                                        "generic mineral mode (inventory_days_minerals 45 days), below the US consumers' "
+                                        "measured 67 days (ga_us_consumer_stock_days)"),
+    "ga_inventory_days_mode": Assumption(90.0, "typical Japanese gallium user's stock, days of use: half of the reported "
+                                         "maximum of about six months (180 days), above the US consumers' 67 days "
+                                         "because Japanese firms had built stocks after China's 2023 announcement; "
+                                         "no average figure found"),
+    "ga_scrap_feed_share_outside_cn": Assumption(0.4, "share of the refined gallium made outside China (160 t/yr, "
+                                                 "market_parameters.csv ga_refined_outside_cn) that is refined from "
+                                                 "scrap, i.e. secondary supply: the CSIS figure for JAPANESE refiners' "
+                                                 "feed (40% domestic scrap, 60% Chinese primary; ga_jp_refiner_feed_scrap) "
+                                                 "applied to all refiners outside China for lack of other feed data; "
+                                                 "low 0.2: part of the scrap is Japan's own in-house recycling, which "
+                                                 "is not offered on the traded market (Japan's domestic supply of 70 t "
+                                                 "is of the same order as 0.4 x 160 = 64 t); high 0.6: refiners in "
+                                                 "Europe and North America rely more on scrap than on Chinese feed",
+                                                 0.2, 0.6),
     "ge_demand_kg_per_year": Assumption(20000.0, "Japan's germanium use (fibre optics, infrared optics, GeO2 catalyst "
                                         "for PET) in kg/yr; no world production table and no Japan volume exist in the "
                                         "data (USGS MCS 2026 publishes no Ge country table), order of magnitude only",
@@ -407,7 +422,7 @@ UNCERTAIN_FIELDS = ("inventory_days", "lead_time_days", "exposure")
 # Tellurium is left exact: its domestic share (not drawable) is derived from the same
 # assumption, and a drawn demand would silently keep Japan self-sufficient.
 DEMAND_DRIVERS = {
-    "gallium": "ga_mirror_mostly_gallium", "germanium": "ge_demand_kg_per_year",
+    "germanium": "ge_demand_kg_per_year",
     "antimony": "sb_december_representative", "tungsten": "w_japan_share_of_world",
     "ndpr_oxide": "ndfeb_production_t", "dysprosium": "ndfeb_production_t", "terbium": "ndfeb_production_t",
     "ndfeb_magnet": "ndfeb_production_t", "ndfeb_magnet_direct": "ndfeb_production_t", "samarium": "smco_production_t", "smco_magnet": "smco_production_t",
@@ -483,7 +498,7 @@ def _uncertain_demand(demand: Sourced, driver: str, offset: float = 0.0) -> Dist
         f"{_fmt(a.high)}, other inputs central): range {_sig(low, 6):g}-{_sig(high, 6):g} per day"))
 
 
-def make_uncertain(products: list[dict], gallium_offset: float) -> None:
+def make_uncertain(products: list[dict]) -> None:
     """Turn the main assumption ranges into triangular distributions and add the hidden links (in place)."""
     central = {name: A(name) for name in UNCERTAIN_ASSUMPTIONS}
     for prod in products:
@@ -495,8 +510,7 @@ def make_uncertain(products: list[dict], gallium_offset: float) -> None:
                 prod[field] = next((U(n) for n, c in central.items() if c == value), value)
         driver = DEMAND_DRIVERS.get(prod["name"])
         if driver:
-            prod["demand_per_day"] = _uncertain_demand(prod["demand_per_day"], driver,
-                                                       gallium_offset if prod["name"] == "gallium" else 0.0)
+            prod["demand_per_day"] = _uncertain_demand(prod["demand_per_day"], driver)
     by_name = {p["name"]: p for p in products}
     for link in HIDDEN_LINKS:
         prod = by_name[link.product]
@@ -927,18 +941,51 @@ def world_market(products: list[dict]) -> None:
     for name in MATERIALS:
         by_name[name].update(common)
 
-    # ---- gallium: the traded market is China's exports + production outside China
+    # ---- gallium: the traded market is China's exports + primary production outside China +
+    # secondary (scrap-refined) gallium outside China; Japan buys its IMPORTS on it
     ga_month = (mp("ga_cn_exports_2022_11") + mp("ga_cn_exports_2023_03")) / 2
     ga_exports = 12 * ga_month
     ga_text = (f"12 x the mean of China's pre-control monthly gallium exports, {mp('ga_cn_exports_2022_11'):,.0f} kg "
                f"(Nov 2022) and {mp('ga_cn_exports_2023_03'):,.0f} kg (Mar 2023), market_parameters.csv, China "
-               f"customs; with the 2022 total of {mp('ga_cn_exports_2022'):,.0f} kg China's share would be 0.91")
+               f"customs; with the 2022 total of {mp('ga_cn_exports_2022'):,.0f} kg China's share would be higher")
     ga = by_name["gallium"]
-    ga["world_share"], ga_market = traded_world_share("gallium", ga_exports, ga_text)
-    ga_use = _central(ga["demand_per_day"]) * DAYS_PER_YEAR
-    ga["world_demand_weight"] = Sourced(round(ga_use / ga_market, 4), (
-        f"computed: Japan's use {ga_use:,.0f} kg/yr (demand_per_day x 365) / the traded world market "
-        f"{ga_market:,.0f} kg/yr (China's exports + production outside China, {MP}, world_production_shares.csv)"))
+    primary_shares, primary_market = traded_world_share("gallium", ga_exports, ga_text)
+    refined_outside = mp("ga_world_refined_2024") * (1 - mp("ga_cn_refined_share"))
+    if abs(refined_outside - mp("ga_refined_outside_cn")) > 1e-6:
+        raise BuildError(f"{MP}: ga_refined_outside_cn is not ga_world_refined_2024 x (1 - ga_cn_refined_share)")
+    scrap = ASSUMPTIONS["ga_scrap_feed_share_outside_cn"]
+    if scrap.value != mp("ga_jp_refiner_feed_scrap"):
+        raise BuildError(f"assumption ga_scrap_feed_share_outside_cn must be {MP} ga_jp_refiner_feed_scrap")
+    ga_secondary = scrap.value * refined_outside
+    ga_market = primary_market + ga_secondary
+    src = (f"computed: share of the traded world market = (China's exports {ga_exports:,.0f} kg/yr; primary production "
+           f"outside China {primary_market - ga_exports:,.0f} kg (2024, Russia 6,000 + Japan 3,000, "
+           f"world_production_shares.csv, USGS MCS 2026; Japan's left in ROW); secondary gallium outside China "
+           f"{ga_secondary:,.0f} kg = assumption ga_scrap_feed_share_outside_cn {scrap.value:g} x refined high-purity "
+           f"gallium outside China {refined_outside:,.0f} kg (= {mp('ga_world_refined_2024'):,.0f} kg world 2024, USGS "
+           f"MCS 2025 p.75, x (1 - China's share {mp('ga_cn_refined_share'):g}, CSIS July 2025), {MP} "
+           f"ga_refined_outside_cn; no country split sourced, so in ROW)) / their sum {ga_market:,.0f} kg/yr; "
+           f"CN = {ga_exports:,.0f} / {ga_market:,.0f}; China's exports: {ga_text}; "
+           f"without the secondary supply China's share would be {primary_shares['CN'].value:g} (the previous "
+           f"model)")
+    # supply by origin: China's exports, primary production outside China (Japan's in ROW, as in
+    # traded_world_share), secondary gallium outside China in ROW (no country split sourced)
+    production = world_production("gallium")
+    groups = origin_groups()
+    supply = {"CN": ga_exports, "ROW": ga_secondary}
+    for country, value in production.items():
+        group = groups[country]
+        if group == "CN" or not value:
+            continue
+        key = "ROW" if group.startswith("JP") else group
+        supply[key] = supply.get(key, 0.0) + value
+    ga["world_share"] = {o: Sourced(round(v / ga_market, 4), src) for o, v in supply.items()
+                         if round(v / ga_market, 4) > 0}
+    ga["world_demand_weight"] = Sourced(round(mp("ga_jp_imports_2021") / ga_market, 4), (
+        f"computed: Japan's gallium IMPORTS {mp('ga_jp_imports_2021'):,.0f} kg/yr (2021, JOGMEC via The Japan Times "
+        f"2025-08-05, {MP} ga_jp_imports_2021; Japan's own recycling is not bought on the market) / the traded "
+        f"world market {ga_market:,.0f} kg/yr (China's exports + primary and secondary production outside China, "
+        f"{MP}, world_production_shares.csv)"))
     running = mp("ga_idle_japan") + mp("ga_idle_russia")
     mothballed = mp("ga_idle_other")
     f = ASSUMPTIONS["ga_mothballed_usable"]
@@ -1127,41 +1174,60 @@ def build_products() -> list[dict]:
     def exposure(name, assumption):
         return {"manufacturing": A(assumption)}
 
-    # ---------------- gallium
+    # ---------------- gallium: Japan's use, imports and domestic supply from JOGMEC (2021)
     mirror = import_row("gallium/germanium (mixed)", "Japan", "2022")
-    ga_prod = world_production("gallium")
-    ga_japan_kg = ga_prod["Japan"]
-    proxy = import_proxy("gallium")
-    cn_from_mirror = float(mirror["quantity"]) * ASSUMPTIONS["ga_mirror_mostly_gallium"].value
-    # D = domestic + imports; CN imports = proxy_cn x (D - domestic) = mirror  =>  D = mirror / proxy_cn + domestic
-    ga_demand_year = cn_from_mirror / proxy["CN"] + ga_japan_kg
-    ga_domestic = ga_japan_kg / ga_demand_year
-    ga_imports, ga_dom = _proxy_imports("gallium", ga_domestic)
+    ga_japan_kg = world_production("gallium")["Japan"]
+    ga_demand_year = mp("ga_jp_use_2021")
+    ga_imports_year = mp("ga_jp_imports_2021")
+    ga_cn_year = mp("ga_jp_imports_cn_2021")
+    ga_domestic_year = mp("ga_jp_domestic_2021")
+    if abs(ga_demand_year - ga_imports_year - ga_domestic_year) > 1e-6:
+        raise BuildError(f"{MP}: ga_jp_domestic_2021 is not ga_jp_use_2021 - ga_jp_imports_2021")
+    ga_jogmec = (f"JOGMEC via The Japan Times 2025-08-05 and the Yomiuri 2025-08-03, {MP} rows ga_jp_use_2021, "
+                 f"ga_jp_imports_2021, ga_jp_imports_cn_2021")
+    ga_rounded, ga_dom_rounded = _round_shares({"CN": ga_cn_year / ga_demand_year,
+                                                "ROW": (ga_imports_year - ga_cn_year) / ga_demand_year},
+                                               ga_domestic_year / ga_demand_year)
+    ga_share_src = (f"computed: Japan's 2021 gallium imports by origin over its use {ga_demand_year:,.0f} kg ({ga_jogmec}): "
+                    f"CN = {ga_cn_year:,.0f} / {ga_demand_year:,.0f}; the other {ga_imports_year - ga_cn_year:,.0f} kg "
+                    f"of the {ga_imports_year:,.0f} kg imported have no sourced origin split and are put in ROW "
+                    f"(the world-production proxy would give them all to Russia, the only other primary producer in "
+                    f"world_production_shares.csv, but they are mostly refined and recycled gallium from refiners "
+                    f"outside China)")
     products.append({
         "name": "gallium", "unit": "kg", "hs_code": "8112.92",
-        "description": "Primary gallium metal (kg Ga)",
+        "description": "Gallium metal, primary and refined/recycled (kg Ga)",
         "demand_per_day": Sourced(ga_demand_year / DAYS_PER_YEAR,
-                                  f"computed: Japan's gallium use = China->Japan HS 8112.92 mirror quantity 2022 "
-                                  f"({float(mirror['quantity']):,.0f} kg, japan_import_shares.csv, UN Comtrade via "
-                                  f"qennis/ChinaCriticalMineralComtrade; 2022 = last pre-control year) x "
-                                  f"{ASSUMPTIONS['ga_mirror_mostly_gallium'].value:g} ({A('ga_mirror_mostly_gallium').source}) / "
-                                  f"China's proxy import share {proxy['CN']:.4f} + Japan's primary production "
-                                  f"{ga_japan_kg:,.0f} kg (world_production_shares.csv, USGS MCS 2026, 2024) = "
-                                  f"{ga_demand_year:,.0f} kg/yr / 365"),
+                                  f"data: Japan's gallium use {ga_demand_year:,.0f} kg in 2021 ({ga_jogmec}) / 365; "
+                                  f"cross-check: China's reported 2022 exports to Japan under HS 8112.92 (mixed Ga/Ge/"
+                                  f"In/Nb) were {float(mirror['quantity']):,.0f} kg (japan_import_shares.csv, UN "
+                                  f"Comtrade mirror), against JOGMEC's {ga_cn_year:,.0f} kg from China in 2021; the "
+                                  f"previous mirror-derived use ({float(mirror['quantity']):,.0f} kg / China's proxy share "
+                                  f"{import_proxy('gallium')['CN']:.4f} + "
+                                  f"{ga_japan_kg:,.0f} kg primary = about 48,500 kg/yr) missed Japan's scrap recycling"),
         "price": _price("gallium", "Ga metal", "2024"),
-        "inventory_days": A("inventory_days_minerals"),
+        "inventory_days": _drawn(
+            ASSUMPTIONS["ga_inventory_days_low"].value, ASSUMPTIONS["ga_inventory_days_mode"].value,
+            30 * mp("ga_jp_inventory_max_months"),
+            f"Japanese gallium users' stocks, days of use: high = 'up to about six months' "
+            f"({mp('ga_jp_inventory_max_months'):g} months x 30 days; Yomiuri 2023-08-04, {MP} "
+            f"ga_jp_inventory_max_months); low = assumption ga_inventory_days_low "
+            f"({ASSUMPTIONS['ga_inventory_days_low'].reason}); mode = assumption ga_inventory_days_mode "
+            f"({ASSUMPTIONS['ga_inventory_days_mode'].reason})"),
         **mineral_common,
-        "import_share": ga_imports,
-        "domestic_share": Sourced(ga_dom.value,
-                                  f"computed: Japan's primary production {ga_japan_kg:,.0f} kg (2024, "
-                                  f"world_production_shares.csv) / use {ga_demand_year:,.0f} kg/yr"),
+        "import_share": sourced_shares(ga_rounded, ga_share_src),
+        "domestic_share": Sourced(ga_dom_rounded,
+                                  f"computed: Japan's domestic gallium supply (scrap recycling + about "
+                                  f"{ga_japan_kg:,.0f} kg primary, world_production_shares.csv, + stock changes) = use "
+                                  f"{ga_demand_year:,.0f} - imports {ga_imports_year:,.0f} = {ga_domestic_year:,.0f} kg "
+                                  f"(2021, {ga_jogmec}, ga_jp_domestic_2021) / use {ga_demand_year:,.0f} kg; cross-check: "
+                                  f"'about half ... supplied by recycling from scrap' (Yomiuri 2023-08-04, {MP} "
+                                  f"ga_jp_recycling_share {mp('ga_jp_recycling_share'):g})"),
         "price_cap": A("price_cap_default"),
         "use": {"manufacturing": A("use_manufacturing")},
         "substitutable": {"manufacturing": A("substitutable_low")},
-        "world_share": _world_share_sourced("gallium"),
-        "world_demand_weight": Sourced(round(ga_demand_year / sum(ga_prod.values()), 4),
-                                       f"computed: Japan's use {ga_demand_year:,.0f} kg / world primary production "
-                                       f"{sum(ga_prod.values()):,.0f} kg (2024, world_production_shares.csv)"),
+        "world_share": _world_share_sourced("gallium"),  # replaced by the traded market in world_market()
+        "world_demand_weight": Sourced(0.0, "computed: set in world_market() from market_parameters.csv"),
         "exposure": exposure("gallium", "exp_gallium"),
     })
 
@@ -1562,7 +1628,7 @@ def build_products() -> list[dict]:
         label = (f"assumption: {level} - {why}; goes into these specified critical products: "
                  f"{', '.join(links) or 'none'} (critical_products.csv, policy-context.md)")
         prod["essentiality"] = {sector: Labelled(level, label) for sector in prod["exposure"]}
-    make_uncertain(products, gallium_offset=ga_japan_kg / DAYS_PER_YEAR)
+    make_uncertain(products)
     world_market(products)
     if CALIBRATED:
         apply_calibration(products)
