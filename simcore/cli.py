@@ -275,7 +275,8 @@ def _run_command(args) -> int:
         return _fail(f"cannot read an input of {args.config}: {exc}")
     scenarios = args.scenarios or config.scenarios
     # a path or an fsspec URL: kept as text (Path() would fold the '//' of a URL)
-    output = str(args.output or config.output or Path("results") / f"{Path(args.config).stem}.zarr")
+    output = str(args.output if args.output is not None
+                 else config.output or Path("results") / f"{Path(args.config).stem}.zarr")  # '' is refused, not ignored
     scheduler = args.scheduler or _cluster_address(config)
     loaded = config.loaded
     say(f"simcore: model {loaded.name!r} ({len(loaded.products)} products, {len(loaded.origins)} origins, "

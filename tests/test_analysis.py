@@ -416,3 +416,19 @@ def test_sweep_cli_refuses_a_user_folder_before_computing(small_dir, tmp_path, c
     assert sweep_module.main([str(small_dir / "run.toml"), "--output", str(mine), "--quiet"]) == 2
     assert "not a simcore results store" in capsys.readouterr().err
     assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_a_sweep_of_one_lever_has_that_lever_as_its_dimension(small_dir, tmp_path):
+    """Issue 17, item 8: a grid of a single lever used to crash (nothing to unstack)."""
+    from simcore.analysis.sweep import run_sweep_file
+
+    config = tmp_path / "one.toml"
+    config.write_text((small_dir / "run.toml").read_text().split("[sweep]")[0].replace(
+        'model = "small.toml"', f'model = "{small_dir / "small.toml"}"')
+        + '[sweep]\nlevers = [{ path = "stockpile.gov_stock_days.gallium", values = [0, 10, 30] }]\n')
+    result, store_path = run_sweep_file(config, scenarios=8, output=tmp_path / "one.zarr", log=lambda *a: None)
+    lever = "stockpile.gov_stock_days.gallium"
+    assert result.table[lever].values.tolist() == [0, 10, 30]
+    days = result.table["expected_shortage_days"].sel(product="gallium").values
+    assert np.all(np.diff(days) <= 1e-9)  # more stock, never more shortage (same scenarios)
+    assert xr.open_zarr(store_path)[lever].size == 3

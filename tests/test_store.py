@@ -63,6 +63,9 @@ def test_unusable_outputs_are_reported(tmp_path):
     with pytest.raises(OutputError, match="not a directory"):
         store.check_writable(a_file)
     assert store.check_writable(tmp_path / "new" / "out.zarr") == tmp_path / "new" / "out.zarr"
+    for empty in ("", "  "):  # issue 17, item 12: an empty --output was taken as the current folder
+        with pytest.raises(OutputError, match="output is empty"):
+            store.check_writable(empty)
     assert (tmp_path / "new").is_dir()
 
 
@@ -136,7 +139,9 @@ def test_run_writes_a_complete_store_identical_to_an_in_memory_run(reference):
     assert stored[store.CHUNK_DONE].values.all()
     xr.testing.assert_identical(_per_scenario(stored).drop_attrs(), in_memory.drop_attrs())
     for group in ("summary", "effects", "normal_times", "daily"):
-        assert isinstance(open_results(output, group=group), xr.Dataset)
+        opened = open_results(output, group=group)
+        assert isinstance(opened, xr.Dataset)
+        assert opened.attrs.get("status", "complete") == "complete", group  # issue 17, item 12
     assert open_results(output, group="daily").sizes["scenario"] == 2
     xr.testing.assert_allclose(open_results(output, group="summary").load().drop_attrs(), summary.drop_attrs())
     leftovers = sorted(p.name for p in output.parent.iterdir() if p.name.startswith("out.zarr"))
@@ -268,3 +273,29 @@ def test_cli_run_and_sweep_refuse_a_user_folder(reference, tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert "not a simcore results store" in proc.stderr and "Traceback" not in proc.stderr
     assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == files
+
+
+def test_leftover_old_stores_of_killed_runs_are_cleaned_by_the_next_run(reference, tmp_path):
+    """Issue 17, item 12: ``NAME.zarr.old-PID`` left by a run killed while replacing is
+    removed by the next run on that output (a dead PID, a store simcore wrote); a live
+    PID's and a user's folder are kept."""
+    _, config, _, _, _ = reference
+    target = tmp_path / "out.zarr"
+    dead = tmp_path / f"out.zarr.old-{_dead_pid()}"
+    store.create_store(dead, None, n_scenarios=1, chunk_size=1, coords={}, attrs={"status": "complete"})
+    alive = tmp_path / f"out.zarr.old-{os.getpid()}"
+    store.create_store(alive, None, n_scenarios=1, chunk_size=1, coords={}, attrs={"status": "complete"})
+    mine = tmp_path / "out.zarr.old-1x"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    said = []
+    run_to_store(config, target, keep="summary", log=said.append)
+    assert not dead.exists() and alive.exists() and (mine / "notes.txt").exists()
+    assert any(str(dead) in line for line in said)
+
+
+def test_cli_refuses_an_empty_output(reference):
+    config_path, _, _, _, _ = reference
+    proc = subprocess.run([sys.executable, "-m", "simcore.cli", "run", str(config_path), "--output", "", "--quiet"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "output is empty" in proc.stderr and "Traceback" not in proc.stderr

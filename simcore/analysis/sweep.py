@@ -326,7 +326,10 @@ def run_sweep(config: RunConfig, spec: SweepSpec, *, scenarios: int | None = Non
     for j, lever in enumerate(spec.levers):
         out = out.assign_coords({lever.name: ("mix", values[:, j])})
     if spec.design == "grid":
-        out = out.set_index(mix=spec.dims).unstack("mix")
+        if len(spec.dims) == 1:  # one lever: its values are the dimension (no multi-index to unstack)
+            out = out.swap_dims({"mix": spec.dims[0]}).drop_vars("mix")
+        else:
+            out = out.set_index(mix=spec.dims).unstack("mix")
         out = out.transpose(*spec.dims, ...)
     for name in risk.data_vars:
         out[f"reference_{name}"] = risk[name].sel(policy=BASELINE_POLICY, drop=True)

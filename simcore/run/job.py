@@ -223,6 +223,8 @@ class Job:
             raise OutputError(f"keep must be one of {', '.join(KEEP_CHOICES)}, got {keep!r}")
         store.check_writable(self.output)  # unknown protocol, missing backend, unwritable: before compiling
         self._lock = store.OutputLock(self.output).acquire()
+        for leftover in store.clean_leftovers(self.output):  # replaced stores a killed run left aside
+            self.log(f"removed {leftover} (an older result a killed run left while replacing it)")
 
         config_text = _file_text(getattr(config, "path", None))
         model_text = _file_text(getattr(config.loaded, "path", None))
@@ -415,7 +417,10 @@ class Job:
             per_scenario = store.open_results(path)
             summary = summarize(per_scenario.drop_vars([store.CHUNK_DONE, "chunk"], errors="ignore"))
         summary.attrs.update({k: v for k, v in store.read_attributes(path).items()
-                              if isinstance(v, (str, int, float)) and k != "config_text"})
+                              if isinstance(v, (str, int, float)) and k not in ("config_text", store.STORE_MARKER)})
+        # the statistics exist only once every chunk is done: the group is complete (the
+        # root says so when the store is published; it said "running" until then)
+        summary.attrs["status"] = "complete"
         return summary
 
     def _read_summary(self, path):

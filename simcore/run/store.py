@@ -81,12 +81,15 @@ class StoreLocation:
     ``memory://a.zarr``) with the ``storage_options`` of its fsspec filesystem.
 
     Small and picklable: cluster tasks receive one and open the store themselves. A
-    URL's filesystem is looked up only when it is used, so building a location never
-    fails; :func:`check_writable` reports unknown protocols and missing backends.
+    URL's filesystem is looked up only when it is used, so building a location fails
+    only for an empty one; :func:`check_writable` reports unknown protocols and missing
+    backends.
     """
 
     def __init__(self, where: str | os.PathLike, storage_options: dict | None = None):
         text = os.fspath(where)
+        if not text.strip():  # Path("") would be the current folder
+            raise OutputError("output is empty: give a path such as results/run.zarr or an fsspec URL")
         self.is_url = "://" in text
         if storage_options and not self.is_url:
             raise OutputError(f"storage_options apply to fsspec URLs only, not to the local path {text}")
@@ -590,6 +593,26 @@ def delete_store(where: Where, *, sibling: bool = False) -> None:
     except FileNotFoundError:
         pass
     fs.rm(path, recursive=True)
+
+
+def clean_leftovers(target: Where) -> list[Path]:
+    """Delete the ``NAME.zarr.old-PID`` folders a replace killed half-way left beside a
+    local ``target`` (their process is gone; only stores simcore wrote); returns them.
+    Call it while holding the output's lock."""
+    location = as_location(target)
+    local = location.local_path
+    if local is None or not local.parent.is_dir():
+        return []
+    removed = []
+    for path in sorted(local.parent.glob(f"{local.name}.old-*")):
+        pid = path.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or _pid_alive(int(pid)) or not path.is_dir():
+            continue
+        if not is_simcore_store(path) and not _only_zarr_keys(as_location(path)):
+            continue  # not ours: never deleted
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 def _copy_keys(fs, sources: list[str], targets: list[str]) -> None:
