@@ -251,3 +251,23 @@ def test_bad_regimes_and_market_fields_are_refused_naming_every_field(tmp_path):
         for field in fields:
             assert field in proc.stderr, (field, proc.stderr)
         assert not out.exists() and not (folder / "out.zarr.partial").exists()
+
+
+def test_todays_cuts_equal_the_separate_functions():
+    """The day step's shared evaluation (todays_cuts) gives exactly the four cuts of the
+    separate functions, leakage included."""
+    from simcore.core.disruptions import announced_cut_lanes, todays_cuts, world_known_cut_lanes
+
+    events = make_events(origin_onehot=[[1.0, 0.0], [0.0, 1.0]], product_weight=[[1.0, 0.5], [0.0, 1.0]],
+                         announcement_lead_days=[10.0, 0.0], licence_delay_days=[5.0, 0.0],
+                         approval_easing=[0.5, 0.0], easing_days=[20.0, 0.0], leakage_share=[0.3, 0.0],
+                         leakage_delay_days=[7.0, 0.0], country_weight=[1.0, 0.0], world_weight=[0.8, 1.0])
+    occ = Occurrences(onset_day=jnp.asarray([[[20.0, 25.0]], [[30.0, 5.0]]]),
+                      duration_days=jnp.asarray([[[40.0, 60.0]], [[10.0, 50.0]]]),
+                      severity=jnp.asarray([[[0.7, 0.9]], [[0.5, 1.0]]]))
+    for day in (0.0, 12.0, 22.0, 31.0, 50.0, 70.0):
+        cuts = todays_cuts(events, occ, day)
+        np.testing.assert_allclose(cuts.country_known, announced_cut_lanes(events, occ, day), atol=1e-7)
+        np.testing.assert_allclose(cuts.country_shipped, availability_lanes(events, occ, day), atol=1e-7)
+        np.testing.assert_allclose(cuts.world_cut, world_cut_lanes(events, occ, day), atol=1e-7)
+        np.testing.assert_allclose(cuts.world_known, world_known_cut_lanes(events, occ, day), atol=1e-7)

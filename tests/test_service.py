@@ -284,6 +284,22 @@ def test_bad_assessment_names_every_bad_field_at_once(client):
     assert "2 mixes (mixes + policies) exceed the cap of 1" in problems["mixes"]  # caps are listed too
 
 
+def test_an_export_control_regime_in_a_signal(client):
+    """A licensing regime in a signal: the resolved signal echoes it; bad regime fields
+    are 422, each named."""
+    base = {k: v for k, v in signal(severity=0.9).items() if k != "severity_range"}
+    regime = {"licence_delay_days": 30, "approval_easing": 0.5, "easing_days": 60, "leakage_share": 0.2,
+              "leakage_delay_days": 20}
+    response = client.post("/v1/assessments", headers=A, json={"model": DEMO, "seed": 3,
+                                                               "signals": [{**base, **regime}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["signals"][0]["regime"] == regime
+    bad = client.post("/v1/assessments", headers=A, json={"model": DEMO, "signals": [
+        {**base, "licence_delay_days": -1, "approval_easing": 2, "destinations": "moon"}]})
+    assert bad.status_code == 422
+    assert {"signals[0].licence_delay_days", "signals[0].approval_easing", "signals[0].destinations"} <= fields(bad)
+
+
 @pytest.mark.parametrize("body", [None, [], "text", 3])
 def test_non_object_bodies_are_422(client, body):
     response = client.post("/v1/assessments", json=body, headers=A)

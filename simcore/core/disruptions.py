@@ -388,6 +388,49 @@ def world_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
     return 1.0 - jnp.prod(kept, axis=0)
 
 
+class TodaysCuts(NamedTuple):
+    """The cuts of one day ``[P, O, B]`` that the day step needs, from one evaluation of
+    each event's cut (:func:`todays_cuts`)."""
+
+    country_known: jnp.ndarray  # the country's supply cut or announced (announced_cut_lanes)
+    country_shipped: jnp.ndarray  # the country's supply leaving the origins today (availability_lanes)
+    world_cut: jnp.ndarray  # the world market's supply withheld (world_cut_lanes)
+    world_known: jnp.ndarray  # the world market's supply known to be withheld (world_known_cut_lanes)
+
+
+def _kept(events: EventSet, event_cut: jnp.ndarray) -> jnp.ndarray:
+    """Kept share ``[P, O, B]`` from per-event cuts ``[E, P, B]``: events combine multiplicatively."""
+    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
+    return jnp.prod(kept, axis=0)
+
+
+def todays_cuts(events: EventSet, occ: Occurrences, day) -> TodaysCuts:
+    """:func:`announced_cut_lanes`, :func:`availability_lanes`, :func:`world_cut_lanes` and
+    :func:`world_known_cut_lanes` on one day (a scalar), sharing the events' cuts: the
+    announced and the physical cut are evaluated once each, the leaked volume of
+    ``leakage_delay_days`` ago only when some event leaks (a real branch: the events are
+    the same in every lane)."""
+    n_products = events.product_weight.shape[1]
+    day = jnp.asarray(day, dtype=jnp.float32)
+    known = _per_event_cuts(events, occ, day, announced=True)  # [E, P, B]
+    physical = _per_event_cuts(events, occ, day, announced=False)
+
+    def leaked(_):
+        leak_day = jnp.broadcast_to((day - events.leakage_delay_days)[:, None, None],
+                                    (physical.shape[0], n_products, 1))
+        return _event_cuts(events, occ, leak_day, events.product_weight, announced=False)
+
+    lagged = jax.lax.cond(jnp.any(events.leakage_share > 0), leaked, lambda _: jnp.zeros_like(physical), None)
+    country = events.country_weight[:, None, None]
+    world = events.world_weight[:, None, None]
+    return TodaysCuts(
+        country_known=1.0 - _kept(events, known * country),
+        country_shipped=_kept(events, physical * country),
+        world_cut=1.0 - _kept(events, world * (physical - events.leakage_share[:, None, None] * lagged)),
+        world_known=1.0 - _kept(events, known * world),
+    )
+
+
 def world_known_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
     """Share ``[P, O, B]`` of the world market's supply known to be withheld on ``day``
     (announced cuts at full severity x ``world_weight``): what stock holders prepare for."""

@@ -92,7 +92,7 @@ def market_step(model: Model, state: MarketState, gap: jnp.ndarray, known_gap: j
     cap = model.price_cap
     e_short = jnp.maximum(model.world_price_elasticity, 1e-3)
     e_long = jnp.maximum(model.world_demand_elasticity_long, e_short)
-    long_run = jnp.exp(-(e_long - e_short) * state.log_slow_price)  # L: 1 in normal times
+    log_long_run = -(e_long - e_short) * state.log_slow_price  # ln L: 0 in normal times
     supply_change = state.online - gap  # S - 1
     available = state.stock + 1.0 + supply_change  # W + S
 
@@ -103,20 +103,18 @@ def market_step(model: Model, state: MarketState, gap: jnp.ndarray, known_gap: j
     log_store = jnp.where(ratio == 1.0, 0.0, -jnp.log(jnp.maximum(ratio, _TINY)) / model.world_storage_elasticity)
     # the flow-clearing price: demand equal to what exists today (binds without stocks)
     flow_base = jnp.where(has_stocks, available, 1.0 + supply_change - extra_demand)
-    log_flow = jnp.where(flow_base == long_run, 0.0,
-                         -(jnp.log(jnp.maximum(flow_base, _TINY)) - jnp.log(long_run)) / e_short)
+    log_flow = (log_long_run - jnp.log(jnp.maximum(flow_base, _TINY))) / e_short  # exactly 0 in normal times
     # stocks only ever smooth: holders sell before the price passes what a market without
     # stocks would pay for the larger of today's and the known gap
     stockless_base = 1.0 - jnp.maximum(gap, known_gap) + state.online - extra_demand
-    log_stockless = jnp.where(stockless_base == long_run, 0.0,
-                              -(jnp.log(jnp.maximum(stockless_base, _TINY)) - jnp.log(long_run)) / e_short)
+    log_stockless = (log_long_run - jnp.log(jnp.maximum(stockless_base, _TINY))) / e_short
     log_price = jnp.maximum(jnp.minimum(log_store, log_stockless), log_flow)
     # below the baseline too: stocks rebuilt above their normal level (a long-run demand
     # response still under way) depress the price, which brings them back
     log_price = jnp.clip(log_price, -jnp.log(cap), jnp.log(cap))
-    multiple = jnp.where(log_price == 0.0, 1.0, jnp.exp(log_price))
+    multiple = jnp.exp(log_price)  # exp(0) = 1 exactly
 
-    demand_factor = jnp.where(log_price == 0.0, 1.0, jnp.exp(-e_short * log_price)) * long_run
+    demand_factor = jnp.exp(log_long_run - e_short * log_price)  # D(m) = m^-e_s L: exactly 1 in normal times
     wanted_today = demand_factor + extra_demand  # D(m) plus the country's extra buying
     fill = jnp.where(available >= wanted_today, 1.0, jnp.maximum(available, 0.0) / jnp.maximum(wanted_today, _TINY))
     consumed_change = (demand_factor - 1.0 + extra_demand) * fill - (1.0 - fill)  # D x fill - 1
@@ -128,8 +126,7 @@ def market_step(model: Model, state: MarketState, gap: jnp.ndarray, known_gap: j
     log_slow = state.log_slow_price + (log_price - state.log_slow_price) * adjust
     # supply response: two first-order stages towards min(idle, m^e_p - 1)
     # (no cutback below the normal output: idle capacity is extra, brought on by a high price)
-    target = jnp.clip(jnp.where(log_price == 0.0, 0.0, jnp.expm1(model.world_supply_elasticity * log_price)),
-                      0.0, model.world_supply_response)
+    target = jnp.clip(jnp.expm1(model.world_supply_elasticity * log_price), 0.0, model.world_supply_response)
     stage = 2.0 / jnp.maximum(model.world_supply_response_days, 2.0)
     building = state.building + (target - state.building) * stage
     online = state.online + (state.building - state.online) * stage

@@ -57,12 +57,10 @@ from simcore.core import smooth as S
 from simcore.core.disruptions import (
     EventSet,
     Occurrences,
-    announced_cut_lanes,
     availability_lanes,
     in_announcement_lanes,
     link_availability_lanes,
-    world_cut_lanes,
-    world_known_cut_lanes,
+    todays_cuts,
 )
 from simcore.core.lanes import matmul, matvec
 from simcore.core.market import MarketState, init_market, market_step
@@ -320,7 +318,8 @@ def step(
 
     # 3 (first): the episode clock starts when an origin (or domestic inputs) fall short
     # or a cut is announced; levers below count from it.
-    at_origin = announced_cut_lanes(events, occ, day)  # [P, O] cut or announced at origin
+    cuts = todays_cuts(events, occ, day)  # every cut of today, each event evaluated once
+    at_origin = cuts.country_known  # [P, O] cut or announced at origin
     if model.hidden is not None:  # static: a model without hidden suppliers compiles without this
         at_origin = _with_hidden_cut(model, at_origin)
     input_fill = jnp.min(jnp.where(model.recipe_inputs > 0, state.fill[None, :], 1.0), axis=1)
@@ -453,7 +452,7 @@ def step(
     # demand and supply response; the gap is the share of the market's supply withheld
     # (diverted and leaked volumes excluded), the country's extra buying weighted by its
     # share of world demand.
-    world_cut, known_cut = world_cut_lanes(events, occ, day), world_known_cut_lanes(events, occ, day)
+    world_cut, known_cut = cuts.world_cut, cuts.world_known
     if model.hidden is not None:  # supplies that depend on a cut one lose their share too
         world_cut, known_cut = _with_hidden_cut(model, world_cut), _with_hidden_cut(model, known_cut)
     world_gap = jnp.sum(model.world_share * world_cut, axis=1)
@@ -475,7 +474,7 @@ def step(
     # rebuilt are not scarcity (their buying is priced on the world market above).
     horizon = model.cover_horizon_days
     gov_flowable = jnp.where(decided, jnp.minimum(gov_stock, policy.release_rate * base_demand * horizon), 0.0)
-    shipped = availability_lanes(events, occ, day)  # [P, O] leaving the origins today
+    shipped = cuts.country_shipped  # [P, O] leaving the origins today
     if model.hidden is not None:
         shipped = shipped * _hidden_arriving(model, events, occ, day, shipped.shape, transit=False)
     in_transit = jnp.minimum(model.transit_days, horizon[:, None])

@@ -49,7 +49,10 @@ from simcore.schema.errors import InputError, Problems
 from simcore.schema.spec import schema_problems
 from simcore.service.registry import Registry, RegisteredModel
 from simcore.service.results import mix_effects, policy_results
-from simcore.service.schemas import AssessmentRequest, without_nulls
+from simcore.service.schemas import SHARED_EVENT_FIELDS, AssessmentRequest, without_nulls
+
+REGIME_FIELDS = ("destinations", "world_loss_share", "licence_delay_days", "approval_easing", "easing_days",
+                 "leakage_share", "leakage_delay_days")
 from simcore.service.settings import Settings
 
 NULL_ONSET_DAY = 1.0e9  # a padding event never starts
@@ -240,9 +243,7 @@ def prepare(body: Any, registry: Registry, settings: Settings, today: dt.date | 
     chunk = chunk_size_for(scenarios, settings.chunk_sizes)
     events, resolved = [], []
     for i, (signal, raw) in enumerate(zip(spec.signals, body_dict["signals"])):
-        event = {key: raw[key] for key in ("name", "description", "origin", "products", "announcement_lead_days",
-                                           "duration_days", "duration_median_days", "duration_sigma", "severity",
-                                           "severity_alpha", "severity_beta", "tightening_days") if key in raw}
+        event = {key: raw[key] for key in SHARED_EVENT_FIELDS if key in raw}
         event.setdefault("name", f"signal {i}")
         onset = (float(signal.onset_days_ahead) if signal.onset_days_ahead is not None
                  else float((signal.onset_date - as_of).days))
@@ -263,6 +264,7 @@ def prepare(body: Any, registry: Registry, settings: Settings, today: dt.date | 
                          f"lognormal, median {signal.duration_median_days:g} days, sigma {signal.duration_sigma:g}"),
             "severity": severity_text or (f"fixed {signal.severity:g}" if signal.severity is not None else
                                           f"Beta({signal.severity_alpha:g}, {signal.severity_beta:g})"),
+            "regime": {key: raw[key] for key in REGIME_FIELDS if key in raw},
         })
     inline = [p for p in body_dict.get("policies", [])]
     config_raw = {

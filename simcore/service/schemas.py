@@ -81,7 +81,10 @@ def without_nulls(value, spec: type[BaseModel], path: tuple = ()):
 # Fields a signal shares with a config's [[events]] table: the same definitions.
 SHARED_EVENT_FIELDS = ("name", "description", "origin", "products", "announcement_lead_days", "duration_days",
                        "duration_median_days", "duration_sigma", "severity", "severity_alpha", "severity_beta",
-                       "tightening_days")
+                       "tightening_days",
+                       # the export-control regime (docs/model.md section 4a)
+                       "destinations", "world_loss_share", "licence_delay_days", "approval_easing", "easing_days",
+                       "leakage_share", "leakage_delay_days")
 
 Signal = create_model(
     "Signal",
@@ -90,7 +93,9 @@ Signal = create_model(
              "(a given event). Give the onset as onset_days_ahead or onset_date (with the request's as_of); the "
              "duration as duration_days (fixed) or duration_median_days + duration_sigma (lognormal); the "
              "severity as severity (fixed share withheld), severity_alpha + severity_beta (Beta) or "
-             "severity_range [low, high] (the Beta with the range's mean and variance: uniform for [0, 1])."),
+             "severity_range [low, high] (the Beta with the range's mean and variance: uniform for [0, 1]). An "
+             "export control may state its regime: licence_delay_days, approval_easing over easing_days, "
+             "leakage_share after leakage_delay_days, destinations (all, country, others) and world_loss_share."),
     **{name: (EventSpec.model_fields[name].annotation, EventSpec.model_fields[name]) for name in SHARED_EVENT_FIELDS},
     onset_days_ahead=(Days | None, Field(None, description="Onset in days from as_of (day 0 of the run)")),
     onset_date=(IsoDate | None, Field(None, description="Onset date (YYYY-MM-DD), on or after as_of")),
@@ -249,6 +254,8 @@ class ResolvedSignal(_Out):
     announcement_lead_days: float
     duration: str
     severity: str
+    regime: dict[str, str | float] = Field(default_factory=dict, description="The export-control regime as "
+                                           "stated (licence delay, easing, leakage, destinations); empty: a plain cut")
 
 
 class Timing(_Out):
