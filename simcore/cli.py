@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from simcore.schema.errors import positive_float, positive_int
+from simcore.schema.errors import positive_float, positive_int, scenario_count
 
 DEFAULT_MAX_STORE_GB = 20.0
 
@@ -192,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a configured sweep and write a zarr store")
     run.add_argument("config", help="config file (TOML), e.g. configs/quickstart.toml")
-    run.add_argument("--scenarios", type=positive_int, help="override run.scenarios (>= 1)")
+    run.add_argument("--scenarios", type=scenario_count, help="override run.scenarios (1 to 100,000,000)")
     run.add_argument("--chunk-size", type=positive_int, help="override run.chunk_size (>= 1)")
     run.add_argument("--output", help="zarr store: a path or an fsspec URL such as s3://bucket/runs/a.zarr "
                                       "(default: run.output or results/<config name>.zarr)")

@@ -299,3 +299,15 @@ def test_cli_refuses_an_empty_output(reference):
     proc = subprocess.run([sys.executable, "-m", "simcore.cli", "run", str(config_path), "--output", "", "--quiet"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "output is empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["200000000", "1" + "0" * 30, "0", "-5"])
+def test_scenarios_on_the_command_line_obey_the_configs_cap(reference, tmp_path, value):
+    """Issue 17, item 5: --scenarios went around run.scenarios' cap (2e8 accepted, 10^30 a
+    traceback); now one line, exit 2, nothing written."""
+    config_path, _, _, _, _ = reference
+    out = tmp_path / "big.zarr"
+    proc = subprocess.run([sys.executable, "-m", "simcore.cli", "run", str(config_path), "--output", str(out),
+                           "--scenarios", value, "--quiet"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--scenarios" in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists() and not store.partial_path(out).exists()

@@ -266,13 +266,13 @@ def sensitivity_to_store(ds: xr.Dataset, store) -> None:
 
 
 def main(argv=None) -> int:
-    from simcore.schema.errors import InputError, positive_float, positive_int
+    from simcore.schema.errors import InputError, positive_float, scenario_count
 
     parser = argparse.ArgumentParser(prog="simcore sensitivity",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("config")
     parser.add_argument("--policy", default="no-policy")
-    parser.add_argument("--scenarios", type=positive_int, default=None)
+    parser.add_argument("--scenarios", type=scenario_count, default=None)
     parser.add_argument("--temperature", type=positive_float, default=DEFAULT_TEMPERATURE)
     parser.add_argument("--fd-step", type=positive_float, default=DEFAULT_FD_STEP)
     parser.add_argument("--store", default=None, help="write group 'sensitivity' into this store")

@@ -42,7 +42,7 @@ from simcore.analysis.evaluate import RISK_METRICS, evaluate_mixes, risk_metrics
 from simcore.core.model import no_policy
 from simcore.run.runner import Simulation
 from simcore.schema.config import RunConfig
-from simcore.schema.errors import InputError, Problems
+from simcore.schema.errors import InputError, Problems, scenario_count
 
 EXACT_MAX_PLAYERS = 8
 MAX_PLAYERS = 64
@@ -293,7 +293,7 @@ def main(argv=None) -> int:
     parser.add_argument("config")
     parser.add_argument("policy")
     parser.add_argument("--players", nargs="*", default=None, help='lever paths (default: the three pillars)')
-    parser.add_argument("--scenarios", type=int, default=None)
+    parser.add_argument("--scenarios", type=scenario_count, default=None)
     parser.add_argument("--method", default="auto")
     parser.add_argument("--permutations", type=int, default=200)
     parser.add_argument("--store", default=None, help="write the result as group 'attribution' of this store")

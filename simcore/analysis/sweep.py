@@ -47,7 +47,7 @@ from simcore.run.metrics import METRIC_INFO
 from simcore.run import store
 from simcore.run.runner import Simulation
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
-from simcore.schema.errors import InputError, Problems, positive_int, read_toml
+from simcore.schema.errors import InputError, Problems, read_toml, scenario_count
 
 DESIGNS = ("grid", "random", "latin")
 SWEEP_KEYS = ("levers", "design", "samples", "seed", "base", "scenarios", "chunk_size", "policy_chunk", "output",
@@ -444,7 +444,7 @@ def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: st
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="simcore sweep", description=__doc__.split("\n")[0])
     parser.add_argument("config")
-    parser.add_argument("--scenarios", type=positive_int, default=None)
+    parser.add_argument("--scenarios", type=scenario_count, default=None)
     parser.add_argument("--output", default=None)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)

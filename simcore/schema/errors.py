@@ -72,6 +72,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+MAX_SCENARIOS = 100_000_000  # run.scenarios' cap (simcore.schema.spec.RunSpec)
+
+
+def scenario_count(text: str) -> int:
+    """argparse type for ``--scenarios``: a whole number in [1, MAX_SCENARIOS], the same
+    rule as ``run.scenarios`` in a config (a command-line override must not skip it)."""
+    value = positive_int(text)
+    if value > MAX_SCENARIOS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SCENARIOS:,} (the cap of run.scenarios), got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0."""
     try:

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
-from simcore.schema.errors import Problems
+from simcore.schema.errors import MAX_SCENARIOS, Problems
 
 MAX_HORIZON_DAYS = 3650
 NUMBER_TAG, LIST_TAG, TABLE_TAG = "<number>", "<list>", "<table>"
@@ -481,7 +481,7 @@ class RunSpec(_Spec):
     """`[run]`: what to run and how much of it."""
 
     model: str | None = Field(None, description="Path of the model file, relative to the config file")
-    scenarios: Integer(1, 100_000_000) = Field(1000, description="Number of sampled scenarios")
+    scenarios: Integer(1, MAX_SCENARIOS) = Field(1000, description="Number of sampled scenarios")
     horizon_days: Integer(1, MAX_HORIZON_DAYS) = Field(365, description="Simulated days")
     chunk_size: Integer(1, 10_000_000) | None = Field(None, description="Scenarios per compiled batch")
     seed: Integer(0, 2**31 - 1) = Field(0, description="Random seed")
