@@ -32,11 +32,13 @@ equations and their references are in ``docs/model.md``):
    inputs (critical: Leontief, important: half, non-critical: none; less the
    substitutable share) and by every critical upstream sector (one pass over the
    transitive closure); losses in value added and gross output.
-9. prices: the import (world) price follows the world supply gap at the origin
-   (announcement included) and relaxes after it; the domestic scarcity premium
-   follows the country's cover (stocks incl. decided government stock plus the
-   supply still flowing, against normal cover); users pay import price x premium x
-   policy markups; sector prices pass through the Leontief price model.
+9. prices: the world market (:mod:`simcore.core.market`: world stocks, demand and
+   supply response, one clearing price) sets the world price from the share of its
+   supply withheld (after diversion and leakage); the domestic term follows the
+   country's own availability over the cover horizon (stocks by what can flow, goods in
+   transit, world-market purchases) against its need; users pay world price x domestic
+   term x policy markups; sector prices pass through the Leontief price model. Lost
+   imports are partly replaced on the world market (step 2) as far as it delivers.
 
 With no disruption every quantity stays exactly at its baseline.
 
