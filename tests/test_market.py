@@ -254,8 +254,9 @@ def test_bad_regimes_and_market_fields_are_refused_naming_every_field(tmp_path):
 
 
 def test_todays_cuts_equal_the_separate_functions():
-    """The day step's shared evaluation (todays_cuts) gives exactly the four cuts of the
-    separate functions, leakage included."""
+    """The day step's shared evaluation (todays_cuts) gives the country's cuts of the
+    separate functions; the world cuts are views of it (world_cut_lanes), checked by hand
+    in test_licence_delay_easing_and_leakage_by_hand."""
     from simcore.core.disruptions import announced_cut_lanes, todays_cuts, world_known_cut_lanes
 
     events = make_events(origin_onehot=[[1.0, 0.0], [0.0, 1.0]], product_weight=[[1.0, 0.5], [0.0, 1.0]],

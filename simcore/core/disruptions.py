@@ -341,6 +341,11 @@ def _supply_cut_lanes(events: EventSet, occ: Occurrences, day, announced: bool, 
     event_cut = _per_event_cuts(events, occ, day, announced)
     if destination is not None:
         event_cut = event_cut * destination[:, None, None]
+    return _kept(events, event_cut)
+
+
+def _kept(events: EventSet, event_cut: jnp.ndarray) -> jnp.ndarray:
+    """Kept share ``[P, O, B]`` from per-event cuts ``[E, P, B]``: events combine multiplicatively."""
     kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
     return jnp.prod(kept, axis=0)
 
@@ -375,17 +380,9 @@ def world_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
     """Share ``[P, O, B]`` of each origin's supply **to the world market** withheld on
     ``day`` (a scalar): each event's cut x ``world_weight`` (what diversion to other
     destinations does not make up), less the ``leakage_share`` of its cut of
-    ``leakage_delay_days`` ago that reaches the market through third countries."""
-    n_products = events.product_weight.shape[1]
-    day = jnp.asarray(day, dtype=jnp.float32)
-    cut = _per_event_cuts(events, occ, day, announced=False)  # [E, P, B]
-    # leaked volume: the cut of leakage_delay_days ago, per event (transshipment time);
-    # after a cut ends, what is still under way keeps arriving (a negative cut)
-    leak_day = jnp.broadcast_to((day - events.leakage_delay_days)[:, None, None], (cut.shape[0], n_products, 1))
-    leaked = _event_cuts(events, occ, leak_day, events.product_weight, announced=False)
-    event_cut = events.world_weight[:, None, None] * (cut - events.leakage_share[:, None, None] * leaked)
-    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
-    return 1.0 - jnp.prod(kept, axis=0)
+    ``leakage_delay_days`` ago that reaches the market through third countries (after a
+    cut ends, what is still under way keeps arriving: a negative cut)."""
+    return todays_cuts(events, occ, day).world_cut
 
 
 class TodaysCuts(NamedTuple):
@@ -396,12 +393,6 @@ class TodaysCuts(NamedTuple):
     country_shipped: jnp.ndarray  # the country's supply leaving the origins today (availability_lanes)
     world_cut: jnp.ndarray  # the world market's supply withheld (world_cut_lanes)
     world_known: jnp.ndarray  # the world market's supply known to be withheld (world_known_cut_lanes)
-
-
-def _kept(events: EventSet, event_cut: jnp.ndarray) -> jnp.ndarray:
-    """Kept share ``[P, O, B]`` from per-event cuts ``[E, P, B]``: events combine multiplicatively."""
-    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]  # [E, P, O, B]
-    return jnp.prod(kept, axis=0)
 
 
 def todays_cuts(events: EventSet, occ: Occurrences, day) -> TodaysCuts:
@@ -434,9 +425,7 @@ def todays_cuts(events: EventSet, occ: Occurrences, day) -> TodaysCuts:
 def world_known_cut_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarray:
     """Share ``[P, O, B]`` of the world market's supply known to be withheld on ``day``
     (announced cuts at full severity x ``world_weight``): what stock holders prepare for."""
-    event_cut = _per_event_cuts(events, occ, day, announced=True) * events.world_weight[:, None, None]
-    kept = 1.0 - events.origin_onehot[:, None, :, None] * event_cut[:, :, None, :]
-    return 1.0 - jnp.prod(kept, axis=0)
+    return todays_cuts(events, occ, day).world_known
 
 
 def link_availability_lanes(events: EventSet, occ: Occurrences, day, product, origin) -> jnp.ndarray:
