@@ -95,7 +95,8 @@ Signal = create_model(
              "severity as severity (fixed share withheld), severity_alpha + severity_beta (Beta) or "
              "severity_range [low, high] (the Beta with the range's mean and variance: uniform for [0, 1]). An "
              "export control may state its regime: licence_delay_days, approval_easing over easing_days, "
-             "leakage_share after leakage_delay_days, destinations (all, country, others) and world_loss_share."),
+             "leakage_share after leakage_delay_days, destinations (all, country, others, or a list of the "
+             "model's importers) and world_loss_share."),
     **{name: (EventSpec.model_fields[name].annotation, EventSpec.model_fields[name]) for name in SHARED_EVENT_FIELDS},
     onset_days_ahead=(Days | None, Field(None, description="Onset in days from as_of (day 0 of the run)")),
     onset_date=(IsoDate | None, Field(None, description="Onset date (YYYY-MM-DD), on or after as_of")),
@@ -254,8 +255,9 @@ class ResolvedSignal(_Out):
     announcement_lead_days: float
     duration: str
     severity: str
-    regime: dict[str, str | float] = Field(default_factory=dict, description="The export-control regime as "
-                                           "stated (licence delay, easing, leakage, destinations); empty: a plain cut")
+    regime: dict[str, str | float | list[str]] = Field(
+        default_factory=dict, description="The export-control regime as stated (licence delay, easing, leakage, "
+                                          "destinations); empty: a plain cut")
 
 
 class Timing(_Out):
