@@ -400,6 +400,6 @@ def test_sourced_fields_are_marked_in_the_schema():
     assert marked == sorted(needs_source(ProductSpec))
     assert {"price", "world_share", "exposure", "essentiality", "transit_days"} <= set(marked)
     assert not {"name", "storable", "recipe_inputs", "sources"} & set(marked)
-    assert set(ModelFileSpec.model_fields) == {"model", "products", "io"}
+    assert set(ModelFileSpec.model_fields) == {"model", "products", "importers", "io"}
     assert set(ConfigSpec.model_fields) == {"run", "cluster", "sweep", "attribution", "optimize", "events",
                                             "policies"}

@@ -95,7 +95,9 @@ class EventSet(NamedTuple):
     occurrence_allowed: jnp.ndarray
     # Export-control regimes (docs/model.md, section 4); the defaults make a plain cut.
     country_weight: jnp.ndarray  # [E] 1.0: the cut hits the country's own imports from the origin
-    world_weight: jnp.ndarray  # [E] share of the cut that leaves the world market (1 - diverted)
+    # [E, P] share of the origin's cut that leaves the world market: the destinations'
+    # share of its traded sales x what diversion to other buyers does not make up
+    world_weight: jnp.ndarray
     licence_delay_days: jnp.ndarray  # [E] days after onset with nothing licensed (full stop)
     approval_easing: jnp.ndarray  # [E] share of the withheld volume licensed once eased
     easing_days: jnp.ndarray  # [E] days after the licence delay until the easing is complete
@@ -142,8 +144,9 @@ def make_events(
     scenarios. It only matters for hazard events; a given event has one occurrence.
     ``announcement_lead_days`` (days >= 0, scalar or ``[E]``) is the announcement lead.
     Regime fields (scalars or ``[E]``, see :class:`EventSet`): ``country_weight`` (1 the
-    country is a destination of the control, 0 it is not), ``world_weight`` (share of
-    the cut lost to the world market after diversion to other destinations),
+    country is a destination of the control, 0 it is not), ``world_weight`` (scalar,
+    ``[E]`` or ``[E, P]``: share of the origin's cut lost to the world market, i.e. the
+    destinations' share of its traded sales after diversion to other buyers),
     ``licence_delay_days``, ``approval_easing`` and ``easing_days``, ``leakage_share``
     and ``leakage_delay_days``.
     Raises ``ValueError`` for a bad ``max_occurrences`` or ``announcement_lead_days``.
@@ -163,6 +166,10 @@ def make_events(
     n_occurrences = int(occurrences.max()) if n_events else 1
     allowed = np.arange(n_occurrences)[None, :] < occurrences[:, None]  # [E, K]
 
+    n_products = np.shape(product_weight)[1]
+    world = jnp.asarray(world_weight, dtype=jnp.float32)
+    world = world[:, None] if world.ndim == 1 else world  # [E] -> [E, 1]: the same for every product
+
     lead = np.broadcast_to(np.asarray(announcement_lead_days, dtype=np.float64), (n_events,))
     if not np.all(np.isfinite(lead) & (lead >= 0)):
         raise ValueError(f"announcement_lead_days must be finite and >= 0 (days), got {lead.tolist()}")
@@ -181,7 +188,7 @@ def make_events(
         announcement_lead_days=vec(lead),
         occurrence_allowed=jnp.asarray(allowed),
         country_weight=vec(country_weight),
-        world_weight=vec(world_weight),
+        world_weight=jnp.broadcast_to(world, (n_events, n_products)),
         licence_delay_days=vec(licence_delay_days),
         approval_easing=vec(approval_easing),
         easing_days=vec(easing_days),
@@ -413,7 +420,7 @@ def todays_cuts(events: EventSet, occ: Occurrences, day) -> TodaysCuts:
 
     lagged = jax.lax.cond(jnp.any(events.leakage_share > 0), leaked, lambda _: jnp.zeros_like(physical), None)
     country = events.country_weight[:, None, None]
-    world = events.world_weight[:, None, None]
+    world = events.world_weight[:, :, None]
     return TodaysCuts(
         country_known=1.0 - _kept(events, known * country),
         country_shipped=_kept(events, physical * country),
@@ -436,7 +443,7 @@ def link_availability_lanes(events: EventSet, occ: Occurrences, day, product, or
     event_cut = _event_cuts(events, occ, jnp.asarray(day, jnp.float32)[None], weight, announced=False)  # [E, L, B]
     # the upstream supply goes to a third country's producer: what diversion does not
     # make up of a control reaches it (all of a control aimed at every destination)
-    event_cut = event_cut * events.world_weight[:, None, None]
+    event_cut = event_cut * events.world_weight[:, product][:, :, None]
     kept = 1.0 - events.origin_onehot[:, origin][:, :, None] * event_cut  # [E, L, B]
     return jnp.prod(kept, axis=0)
 

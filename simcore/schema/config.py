@@ -19,6 +19,7 @@ import numpy as np
 from simcore.core.disruptions import EventSet, make_events
 from simcore.core.model import Policy, no_policy
 from simcore.schema.errors import Problems, read_toml
+from simcore.schema.importers import destination_share
 from simcore.schema.modelfile import LoadedModel, core_kwargs, load_model
 from simcore.schema.spec import (
     MAX_HORIZON_DAYS,  # noqa: F401  (re-exported: it lived here before the spec)
@@ -189,6 +190,24 @@ def _check_product_keys(problems: Problems, value, loaded: LoadedModel, where: s
                          + (" or '*'" if star else ""))
 
 
+def _world_weights(events: list[EventSpec], loaded: LoadedModel) -> np.ndarray:
+    """``[E, P]`` share of each event's cut (of its origin's supply) that the world market
+    loses: the destinations' share of the origin's traded sales x ``world_loss_share``
+    (default 1 for all and others, 0 for country or a list of importers: a targeted ban
+    is diverted to the other buyers). See :mod:`simcore.schema.importers`."""
+    weights = np.ones((len(events), len(loaded.products)))
+    for e, event in enumerate(events):
+        loss = event.world_loss_share
+        if loss is None:
+            loss = 1.0 if event.destinations in ("all", "others") else 0.0
+        if event.destinations != "all" and loaded.buyers:
+            weights[e] = loss * destination_share(loaded.buyers, event.destinations)[:, loaded.origins.index(
+                event.origin)]
+        else:
+            weights[e] = loss
+    return weights
+
+
 def _check_events(problems: Problems, events: list, given: list, loaded: LoadedModel, horizon) -> list[str]:
     """Names against the model, exactly-one-of rules, unique names; returns warnings."""
     notes = []
@@ -203,6 +222,14 @@ def _check_events(problems: Problems, events: list, given: list, loaded: LoadedM
             problems.add(f"{where}.name", f"{name!r} is also the name of events[{seen[name]}]; event names must be "
                          "unique")
         seen.setdefault(name, i)
+        destinations = event.get("destinations")
+        if isinstance(destinations, list):
+            allowed = ["country", *loaded.importers]
+            for name_ in destinations:
+                if name_ not in allowed:
+                    problems.add(f"{where}.destinations", f"{name_!r} is not a destination of this model; allowed: "
+                                 f"{', '.join(allowed)} (the importers of the model file), or one of all, country, "
+                                 "others")
         origin = event.get("origin")
         if origin is not None and origin not in loaded.origins:
             problems.add(f"{where}.origin", f"must be one of {', '.join(loaded.origins)}, got {origin!r}")
@@ -321,9 +348,9 @@ def _build_events(events: list[EventSpec], loaded: LoadedModel) -> tuple[EventSe
         max_occurrences=np.array([ev.max_occurrences or (DEFAULT_MAX_OCCURRENCES if ev.hazard_per_year else 1)
                                   for ev in events], dtype=np.int32),
         announcement_lead_days=column(lambda ev: ev.announcement_lead_days),
-        country_weight=column(lambda ev: 0.0 if ev.destinations == "others" else 1.0),
-        world_weight=column(lambda ev: ev.world_loss_share if ev.world_loss_share is not None
-                            else (0.0 if ev.destinations == "country" else 1.0)),
+        country_weight=column(lambda ev: 1.0 if ev.destinations == "all" or ev.destinations == "country"
+                              or (isinstance(ev.destinations, list) and "country" in ev.destinations) else 0.0),
+        world_weight=_world_weights(events, loaded),
         licence_delay_days=column(lambda ev: ev.licence_delay_days),
         approval_easing=column(lambda ev: ev.approval_easing),
         easing_days=column(lambda ev: ev.easing_days),

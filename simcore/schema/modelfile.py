@@ -15,6 +15,9 @@ Layout (see ``models/README.md`` for the full reference, and
                        storage_room_days, exposure = {sector = share},
                        essentiality = {sector = "critical" | "important" | "non-critical"},
                        sources = {field = "citation" or "assumption: ..."}
+    [[importers]]      name, description, demand_share = {product = share},
+                       origin_share = {product = {CN = 0.9}}, stock_days = {product = days},
+                       sources = {...}
     [io]               sectors, technical_coefficients (A[j][s]), final_demand,
                        value_added, priority, critical_upstream = [[j, s], ...] or
                        critical_threshold, sources = {...}
@@ -36,7 +39,11 @@ import numpy as np
 
 from simcore.core.model import Model, build_model
 from simcore.core.uncertainty import DISTRIBUTION_KINDS, Uncertainty, distribution, hidden_dependence
+from simcore.schema.checks import check_names as _check_names
+from simcore.schema.checks import check_sources as _check_sources
+from simcore.schema.checks import table as _table
 from simcore.schema.errors import Problems, read_toml
+from simcore.schema.importers import buyer_shares, check_importers, importer_stock_days
 from simcore.schema.spec import (
     ESSENTIALITY,
     IOSpec,
@@ -45,7 +52,6 @@ from simcore.schema.spec import (
     Dist,
     ProductSpec,
     central,
-    needs_source,
     schema_problems,
     sort_problems,
 )
@@ -80,6 +86,11 @@ class LoadedModel:
     uncertain: dict = field(default_factory=dict)
     # names of the hidden-dependence links ("gallium from VN on gallium from CN")
     hidden_links: list = field(default_factory=list)
+    # names of the other importing regions ([[importers]])
+    importers: list = field(default_factory=list)
+    # {buyer: [P, O]} share of each origin's traded sales each buyer takes (importers,
+    # "country", "rest"): what a control aimed at some destinations withholds
+    buyers: dict = field(default_factory=dict)
 
 
 def core_kwargs(func, kwargs: dict) -> dict:
@@ -131,6 +142,9 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
             _check_product(problems, product, given, where, i, names, origins, sectors if io_given else None,
                            io_given)
     _check_recipe_cycles(problems, products, names)
+    raw_importers = raw.get("importers") if isinstance(raw, dict) and isinstance(raw.get("importers"), list) else []
+    importers = clean.get("importers") if isinstance(clean.get("importers"), list) else []
+    check_importers(problems, importers, raw_importers, products, names, origins)
     if io_given and io:
         _check_io(problems, io, _table(raw.get("io")))
 
@@ -142,6 +156,9 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
         _check_value_added(model, spec.io.sectors, problems)
     problems.raise_if_any()
     meta_spec = spec.model
+    product_names = [p.name for p in spec.products]
+    buyers = buyer_shares(spec.importers, product_names, list(meta_spec.origins), np.asarray(model.world_share),
+                          np.asarray(model.import_share), np.asarray(model.world_demand_weight))
     return LoadedModel(
         model=model,
         name=meta_spec.name,
@@ -155,23 +172,12 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
         sources={"model": meta_spec.sources, "io": spec.io.sources if spec.io else {}},
         uncertain=uncertain,
         hidden_links=links,
+        importers=[importer.name for importer in spec.importers],
+        buyers=buyers,
     )
 
 
 # --------------------------------------------------------------------------- pass 2: cross-field checks
-
-def _table(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _check_names(problems: Problems, table: dict, allowed, where: str, what: str) -> None:
-    """Every key of ``table`` must be one of ``allowed`` (skipped when those are unknown)."""
-    if allowed is None:
-        return
-    for key in table:
-        if key not in allowed:
-            problems.add(f"{where}.{key}", f"unknown {what}; allowed: {', '.join(allowed)}")
-
 
 def _known_sum(table: dict, allowed) -> float:
     """Sum of the values of ``table`` whose keys are allowed (distributions: their central value)."""
@@ -184,22 +190,6 @@ def _highest(value) -> float:
     if isinstance(value, dict):
         return float("inf") if value.get("dist") == "lognormal" else float(value.get("high", 0.0))
     return value
-
-
-def _check_sources(problems: Problems, given: dict, spec, where: str) -> None:
-    """Every sourced field given needs a non-empty ``sources`` entry; sources name fields."""
-    if "sources" in given and not isinstance(given["sources"], dict):
-        return  # reported by pass 1
-    sources = _table(given.get("sources"))
-    for name in needs_source(spec):
-        value = given.get(name)
-        if name in given and value not in ({}, []) and name not in sources:
-            problems.add(f"{where}.sources.{name}",
-                         "missing: every number needs a source or a text starting with 'assumption:'")
-    fields = sorted(set(spec.model_fields) - {"sources"})
-    for name in sources:
-        if name not in fields:
-            problems.add(f"{where}.sources.{name}", f"names no field of this table; allowed: {', '.join(fields)}")
 
 
 def _check_product(problems: Problems, product: dict, given: dict, where: str, index: int, names: list,
@@ -572,6 +562,9 @@ def _build(spec: ModelFileSpec) -> tuple[Model, dict, list]:
                 new[key] = np.where(np.isnan(column(key, np.nan)), short, column(key, np.nan))
             else:
                 new[key] = column(key, default)
+    held = importer_stock_days(spec.importers, names)
+    if held.any():  # the importers' stocks join the world stocks (pass 2: never a drawn field)
+        new["world_stock_days"] = new.get("world_stock_days", np.zeros(n_products)) + held
 
     io: IOSpec | None = spec.io
     if io is not None:

@@ -322,6 +322,24 @@ UNonNegative = Uncertain(0.0)
 UPositive = Uncertain(0.0, low_open=True)
 UShareTable = dict[str, UShare]
 OriginNames = NameList("origin", '["CN", "AU"]')
+DESTINATION_WORDS = ("all", "country", "others")
+
+
+def _check_destinations(value):
+    if isinstance(value, str) and value in DESTINATION_WORDS:
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        twice = sorted({v for v in value if value.count(v) > 1})
+        if twice:
+            raise _invalid(f"names must be unique; given more than once: {', '.join(twice)}")
+        return value
+    raise _invalid(f"must be one of {', '.join(DESTINATION_WORDS)}, or a non-empty list of the model's importer "
+                   f'names (and "country"), e.g. ["united_states"], got {_show(value)}')
+
+
+Destinations = Annotated[Union[str, list[str]], PlainValidator(_check_destinations), WithJsonSchema(
+    {"oneOf": [{"type": "string", "enum": list(DESTINATION_WORDS)},
+               {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "uniqueItems": True}]})]
 SectorNames = NameList("sector", '["electronics", "services"]')
 
 
@@ -464,6 +482,25 @@ class IOSpec(_Spec):
     sources: dict[str, SourceText] = Field(default_factory=dict, description="field = citation or 'assumption: ...'")
 
 
+class ImporterSpec(_Spec):
+    """`[[importers]]`: another importing region on the traded world market (besides the
+    country studied). Its demand share, where it buys and what it stocks decide how much
+    of a control aimed at it reaches the world market (docs/model.md section 5.6)."""
+
+    name: Name = Field(description="Region name (unique; not 'all', 'country' or 'others')")
+    description: str = Field("", description="What the region is")
+    demand_share: Annotated[dict[str, Share], MinLen(1)] = sourced(
+        ..., "{product = share} of the traded world market's demand; with the other importers and the country's "
+             "world_demand_weight it sums to 1 for every product listed")
+    origin_share: dict[str, ShareTable] = sourced(
+        default_factory=dict, description="{product = {origin = share}} of its purchases on the traded market "
+        "(default: the product's world_share)")
+    stock_days: dict[str, NonNegative] = sourced(
+        default_factory=dict, description="{product = days} stocks it holds, days of its own demand (added to the "
+        "product's world_stock_days)")
+    sources: dict[str, SourceText] = Field(default_factory=dict, description="field = citation or 'assumption: ...'")
+
+
 class ModelFileSpec(_Spec):
     """A simcore model file: products, origins and (optionally) an input-output table.
     Without [io] the model is product-only: one pseudo-sector "all products"."""
@@ -472,6 +509,8 @@ class ModelFileSpec(_Spec):
 
     model: ModelMetaSpec
     products: Annotated[list[ProductSpec], MinLen(1)]
+    importers: list[ImporterSpec] = Field(default_factory=list, description="Other importing regions on the "
+                                          "traded world markets (export-control destinations)")
     io: IOSpec | None = None
 
 
@@ -526,12 +565,12 @@ class EventSpec(_Spec):
     severity_beta: Positive | None = Field(None, description="Beta severity: beta (with severity_alpha)")
     tightening_days: Days = Field(0.0, description="Linear build-up to full severity [days]")
     # export-control regimes (docs/model.md section 4)
-    destinations: Choice("all", "country", "others") = Field(
-        "all", description="Who the control is aimed at: every destination, the country studied only, or "
-                           "every destination but the country")
+    destinations: Destinations = Field(
+        "all", description="Who the control is aimed at: every destination, the country studied only, every "
+                           "destination but the country, or a list of the model's importers (and \"country\")")
     world_loss_share: Share | None = Field(
-        None, description="Share of the withheld volume lost to the world market per unit of severity (default 1 "
-                          "for all and others, 0 for country: diverted to other buyers)")
+        None, description="Share of the volume withheld from the destinations that is lost to the world market "
+                          "(default 1 for all and others; 0 for country or a list: diverted to other buyers)")
     licence_delay_days: Days = Field(0.0, description="Days after onset before any licence is granted (full stop)")
     approval_easing: Share = Field(0.0, description="Share of the withheld volume licensed after all, "
                                                     "reached easing_days after the licence delay")
