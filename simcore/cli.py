@@ -257,7 +257,7 @@ def _schema_command(args) -> int:
 
 
 def _run_command(args) -> int:
-    from simcore.run.job import Job
+    from simcore.run.job import Job, StoreTooLarge
     from simcore.run.store import OutputError
     from simcore.schema.config import load_config
     from simcore.schema.errors import InputError
@@ -284,14 +284,10 @@ def _run_command(args) -> int:
         f"{len(config.policies)} policy mix(es), {scenarios:,d} scenarios x {config.horizon_days} days")
     try:
         with Job(config, output, scenarios=scenarios, chunk_size=args.chunk_size, keep=args.keep,
-                 resume=args.resume, log=say) as job:
-            job.prepare()  # output checked and locked, nothing compiled yet
+                 resume=args.resume, log=say, max_store_bytes=None if args.yes else args.max_store_gb * 1e9) as job:
+            job.prepare()  # size checked, output checked and locked, nothing compiled yet
             size_gb = job.estimated_store_bytes() / 1e9
             plan = job.plan
-            if size_gb > args.max_store_gb and not args.yes:
-                return _fail(f"the store would take about {size_gb:,.1f} GB (keep = {plan.keep!r}), above "
-                             f"--max-store-gb {args.max_store_gb:g}; use --keep summary, fewer scenarios, a higher "
-                             f"--max-store-gb, or --yes")
             if not job.already_complete:
                 resumed = plan.n_chunks - len(job.todo)
                 say(f"store: {output} (about {size_gb * 1000:,.1f} MB uncompressed, keep = {plan.keep}), "
@@ -300,6 +296,10 @@ def _run_command(args) -> int:
                     + (f"; scheduler {scheduler}" if scheduler else ""))
             progress = None if args.quiet else RichProgress()
             summary, effects = job.run(progress=progress, scheduler=scheduler)
+    except StoreTooLarge as exc:  # refused before anything was written
+        return _fail(f"the store would take about {exc.estimated_bytes / 1e9:,.1f} GB (keep = {exc.keep!r}), above "
+                     f"--max-store-gb {args.max_store_gb:g}; use --keep summary, fewer scenarios, a higher "
+                     f"--max-store-gb, or --yes")
     except OutputError as exc:
         return _fail(str(exc))
     except InputError as exc:

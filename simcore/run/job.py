@@ -166,6 +166,15 @@ def _file_text(path) -> bytes:
         return b""
 
 
+def _config_bytes(config) -> bytes:
+    """The config file's bytes as :func:`~simcore.schema.config.load_config` read them
+    (read once: a pipe such as ``<(cat run.toml)`` cannot be read again), else the file."""
+    text = getattr(config, "source", None)
+    if isinstance(text, bytes):
+        return text
+    return _file_text(getattr(config, "path", None))
+
+
 def _versions() -> dict:
     import zarr
 
@@ -176,6 +185,16 @@ def _versions() -> dict:
 
 
 # ---------------------------------------------------------------- the job
+
+class StoreTooLarge(OutputError):
+    """The run's store would exceed the size limit (refused before anything is written)."""
+
+    def __init__(self, estimated_bytes: int, limit_bytes: float, keep: str):
+        self.estimated_bytes, self.limit_bytes, self.keep = estimated_bytes, limit_bytes, keep
+        super().__init__(f"the store would take about {estimated_bytes / 1e9:,.1f} GB (keep = {keep!r}), above "
+                         f"the limit of {limit_bytes / 1e9:g} GB; keep only summaries (keep = \"summary\"), run "
+                         f"fewer scenarios, or raise the limit")
+
 
 @dataclass
 class Job:
@@ -198,7 +217,9 @@ class Job:
     plan: RunPlan | None = None
     todo: list[int] = field(default_factory=list)
     already_complete: bool = False
+    max_store_bytes: float | None = None
     _lock: store.OutputLock | None = None
+    _template_plan: RunPlan | None = None
     _template_ds: xr.Dataset | None = None
     _template_stats: dict | None = None
 
@@ -221,12 +242,7 @@ class Job:
         keep = self.keep or getattr(config, "keep", None) or "per-scenario"
         if keep not in KEEP_CHOICES:
             raise OutputError(f"keep must be one of {', '.join(KEEP_CHOICES)}, got {keep!r}")
-        store.check_writable(self.output)  # unknown protocol, missing backend, unwritable: before compiling
-        self._lock = store.OutputLock(self.output).acquire()
-        for leftover in store.clean_leftovers(self.output):  # replaced stores a killed run left aside
-            self.log(f"removed {leftover} (an older result a killed run left while replacing it)")
-
-        config_text = _file_text(getattr(config, "path", None))
+        config_text = _config_bytes(config)
         model_text = _file_text(getattr(config.loaded, "path", None))
         self.identity = {
             "config_sha256": _sha256(config_text),
@@ -236,6 +252,20 @@ class Job:
         }
         self.config_text = config_text.decode("utf-8", errors="replace")
         n_scenarios = int(self.scenarios or config.scenarios)
+        # unknown protocol, missing backend, unwritable: before tracing or compiling, and
+        # before creating anything (an oversize run below leaves nothing on disk)
+        store.check_writable(self.output, create=False)
+        store.OutputLock(self.output).check()  # a live run writing it: before tracing too
+        if self.max_store_bytes is not None:
+            # size before layout: laying out a huge store takes minutes and GBs (issue 17), so
+            # an oversize run is refused before the output's folder, lock or layout exist
+            self._check_size(n_scenarios, keep)
+        if self.output.local_path is not None:
+            store.check_writable(self.output)  # now create the output's folder
+        self._lock = store.OutputLock(self.output).acquire()
+        for leftover in store.clean_leftovers(self.output):  # replaced stores a killed run left aside
+            self.log(f"removed {leftover} (an older result a killed run left while replacing it)")
+
         chunk_size = self.chunk_size
         stored = self._resumable_attributes() if self.resume else None
         if stored is not None:
@@ -258,11 +288,32 @@ class Job:
         else:
             done = store.done_chunks(self.partial)
             self.todo = [int(i) for i in np.flatnonzero(~done)]
-        self.sim = Simulation.from_config(config)
-        self._template_ds, self._template_stats = _template(self.sim, self.plan)
+        self._make_template()
         if stored is None:
             self._create()
         return self
+
+    def _make_template(self) -> None:
+        """The simulation and the store's template for ``self.plan`` (shapes only: traced,
+        not compiled); kept when the size check already made them for the same plan."""
+        if self.sim is None:
+            self.sim = Simulation.from_config(self.config)
+        if self._template_plan != self.plan:
+            self._template_ds, self._template_stats = _template(self.sim, self.plan)
+            self._template_plan = self.plan
+
+    def _check_size(self, n_scenarios: int, keep: str) -> None:
+        """Refuse (:class:`StoreTooLarge`) a run whose store would exceed
+        ``max_store_bytes``, from the template alone: nothing is written or laid out. A
+        resume whose output is already complete writes nothing and is not refused."""
+        chunk_size = max(1, min(int(self.chunk_size or self.config.chunk_size), n_scenarios))
+        self.plan = RunPlan(n_scenarios, chunk_size, keep)
+        if self.resume and self._complete_matches():
+            return
+        self._make_template()
+        size = self.estimated_store_bytes()
+        if size > self.max_store_bytes:
+            raise StoreTooLarge(size, self.max_store_bytes, keep)
 
     def _resumable_attributes(self) -> dict | None:
         if not self.partial.exists():
@@ -329,7 +380,7 @@ class Job:
     def estimated_store_bytes(self) -> int:
         """Uncompressed size of the chunk data (an upper bound for the store on disk)."""
         total = 0
-        if self._template_ds is None:  # already complete: nothing to write
+        if self._template_ds is None or self.already_complete:  # nothing to write
             return 0
         if self.plan.keep == "per-scenario":
             for var in self._template_ds.data_vars.values():
@@ -438,7 +489,7 @@ class NullProgress:
 
 def run_to_store(config, output: store.Where, *, scenarios: int | None = None, chunk_size: int | None = None,
                  keep: str | None = None, resume: bool = False, scheduler=None, progress=None, log=print,
-                 storage_options: dict | None = None):
+                 storage_options: dict | None = None, max_store_bytes: float | None = None):
     """Run the sweep of ``config`` into the store ``output`` (a path or an fsspec URL);
     returns ``(summary, effects)``.
 
@@ -447,9 +498,11 @@ def run_to_store(config, output: store.Where, *, scenarios: int | None = None, c
     a Dask scheduler address (or ``distributed.Client``) to send chunks to.
     ``storage_options``: options of the URL's fsspec filesystem (credentials, endpoint);
     with a scheduler they travel to the workers with each task.
+    ``max_store_bytes``: refuse (:class:`StoreTooLarge`) a run whose store would be larger,
+    before anything is written.
     Raises :class:`~simcore.run.store.OutputError` for unusable outputs.
     """
     with Job(config, output, scenarios=scenarios, chunk_size=chunk_size, keep=keep, resume=resume,
-             log=log, storage_options=storage_options) as job:
+             log=log, storage_options=storage_options, max_store_bytes=max_store_bytes) as job:
         job.prepare()
         return job.run(progress=progress, scheduler=scheduler)

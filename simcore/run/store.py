@@ -193,29 +193,39 @@ def lock_path(target: Where) -> Path | str:
 
 # ---------------------------------------------------------------- checks and the lock
 
-def check_writable(target: Where, storage_options: dict | None = None) -> Path | str:
+def check_writable(target: Where, storage_options: dict | None = None, *, create: bool = True) -> Path | str:
     """Make sure ``target`` (a directory store, at a path or a URL) can be written, before
     anything is computed; returns it (a Path, or the URL). Raises :class:`OutputError`.
 
-    Local filesystem: the parent is created if needed and must be a writable directory,
-    and the target, if it exists, a directory. URL: the protocol must be known and its
-    backend installed, the target must not be a file, and a probe object beside it
-    must be writable (this catches a missing bucket, missing credentials, a read-only
-    filesystem)."""
+    Local filesystem: the parent is created if needed (``create``; else only checked to
+    be creatable: its nearest existing folder must be a writable directory, and nothing
+    is left on disk) and must be a writable directory, and the target, if it exists, a
+    directory. URL: the protocol must be known and its backend installed, the target
+    must not be a file, and a probe object beside it must be writable (this catches a
+    missing bucket, missing credentials, a read-only filesystem)."""
     location = as_location(target, storage_options)
     local = location.local_path
     if local is not None:
-        _check_local_writable(local)
+        _check_local_writable(local, create)
     else:
         _check_remote_writable(location)
     return _shown(location)
 
 
-def _check_local_writable(target: Path) -> None:
+def _check_local_writable(target: Path, create: bool = True) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(f"output {target} exists and is not a directory (a zarr store is a directory)")
     check_replaceable(target)
     parent = target.parent if str(target.parent) else Path(".")
+    if not create and not parent.exists():
+        existing = parent.absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise OutputError(f"cannot create the output folder {parent}: {existing} is not a directory")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot create the output folder {parent}: {existing} is not writable")
+        return
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -435,6 +445,14 @@ class OutputLock:
     def _me(self) -> dict:
         return {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                 "pid_start": _process_start(os.getpid()), "token": uuid.uuid4().hex}
+
+    def check(self) -> None:
+        """Refuse (:class:`OutputError`) if the lock file names a run that may be alive,
+        creating and locking nothing: a look before work that should not start for a
+        locked output (the size estimate); :meth:`acquire` decides."""
+        owner = self._owner() if self.location.exists() else None
+        if owner is not None and self._alive(owner, self._me()):
+            self._refuse(owner)
 
     def acquire(self) -> "OutputLock":
         me = self._me()
