@@ -154,22 +154,6 @@ def _port(text: str) -> int:
     return value
 
 
-def _check_input_file(path: str, what: str) -> str | None:
-    """A message if ``path`` cannot be read as a UTF-8 text file, else None."""
-    p = Path(path)
-    if not p.exists():
-        return f"{what} {path}: file not found"
-    if p.is_dir():
-        return f"{what} {path}: is a directory, expected a TOML file"
-    try:
-        p.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"{what} {path}: not a UTF-8 text file (byte {exc.start}: {exc.reason})"
-    except OSError as exc:
-        return f"{what} {path}: cannot be read ({exc.strerror or exc})"
-    return None
-
-
 def _version() -> str:
     from simcore.run.runner import _version as package_version
 
@@ -240,6 +224,16 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _input_error(exc) -> int:
+    """An :class:`~simcore.schema.errors.InputError`: one problem on one line, several as
+    the list of them (every bad field at once)."""
+    if len(exc.problems) == 1:
+        (where, message), = exc.problems
+        return _fail(f"{exc.source}: {where}: {message}")
+    print(exc, file=sys.stderr)
+    return 2
+
+
 def _schema_command(args) -> int:
     try:
         from simcore.schema import json_schema
@@ -263,16 +257,15 @@ def _run_command(args) -> int:
     from simcore.schema.errors import InputError
 
     say = (lambda *a, **k: None) if args.quiet else print
-    problem = _check_input_file(args.config, "config")
-    if problem:
-        return _fail(problem)
-    try:
+    try:  # the config is read once here (a pipe works), with a size limit
         config = load_config(args.config)
     except InputError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _input_error(exc)
     except (OSError, UnicodeDecodeError) as exc:  # e.g. the model file is a directory or not UTF-8
         return _fail(f"cannot read an input of {args.config}: {exc}")
+    except RecursionError:  # the model file's TOML nested hundreds of levels deep
+        return _fail(f"an input of {args.config} (its model file) has arrays or inline tables nested too deeply "
+                     f"(hundreds of levels); a model file needs a few")
     scenarios = args.scenarios or config.scenarios
     # a path or an fsspec URL: kept as text (Path() would fold the '//' of a URL)
     output = str(args.output if args.output is not None
@@ -303,8 +296,7 @@ def _run_command(args) -> int:
     except OutputError as exc:
         return _fail(str(exc))
     except InputError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _input_error(exc)
     except KeyboardInterrupt:
         print(f"\ninterrupted: the partial store stays at {output}.partial; continue with --resume",
               file=sys.stderr)

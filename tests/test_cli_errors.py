@@ -8,6 +8,7 @@ test config.
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,75 @@ def test_an_oversize_run_is_refused_before_anything_is_written(tiny, tmp_path):
     assert "--max-store-gb" in line and "GB" in line
     no_store(output)
     assert not output.parent.exists()
+
+
+# ---------------------------------------------------------------- item 11: config files read once
+
+def test_a_config_from_a_pipe_is_read_once_and_runs(tiny, tmp_path):
+    """Issue 17, item 11: ``simcore run <(cat run.toml)`` read the pipe twice (a check,
+    then the parse of nothing) and said "run.model is required". Relative paths of a
+    piped config start from the current folder."""
+    output = tmp_path / "piped.zarr"
+    proc = subprocess.run(["bash", "-c", f'"{sys.executable}" -m simcore.cli run <(cat {tiny.name}) '
+                                         f'--output {output} --quiet'],
+                          cwd=tiny.parent, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert store.read_attributes(output)["status"] == "complete"
+    assert store.read_attributes(output)["config_text"] == tiny.read_text()  # the pipe's bytes, once
+
+
+def test_a_fifo_config_with_a_writer_is_read_and_one_without_is_refused(tiny, tmp_path, monkeypatch, capsys):
+    """Issue 17, item 11: a FIFO config hung (its open waits for a writer). A FIFO that
+    someone writes is read; one that no one writes is refused after a timeout."""
+    import threading
+
+    from simcore.cli import main
+    from simcore.schema import config as config_module
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+
+    def write():
+        with open(fifo, "w") as handle:  # waits for the reader
+            handle.write(tiny.read_text())
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    config = config_module.load_config(fifo)
+    writer.join(10)
+    assert config.scenarios == 24 and config.source == tiny.read_bytes()
+
+    monkeypatch.setattr(config_module, "CONFIG_READ_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    assert main(["run", str(fifo), "--output", str(tmp_path / "out.zarr")]) == 2
+    assert time.monotonic() - started < 30
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no writer" in err and "Traceback" not in err
+    no_store(tmp_path / "out.zarr")
+
+
+def test_an_unbounded_or_huge_config_is_refused_naming_the_limit(tmp_path):
+    """Issue 17, item 11: ``/dev/zero`` as a config was read without bound. Now at most
+    1 MiB is read, from a device or a regular file."""
+    output = tmp_path / "out.zarr"
+    line = one_line(simcore("run", "/dev/zero", "--output", output, timeout=60))
+    assert "1 MiB" in line
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * 250_000)
+    line = one_line(simcore("run", big, "--output", output, timeout=60))
+    assert "1 MiB" in line and "2,500,000 bytes" in line
+    no_store(output)
+
+
+# ---------------------------------------------------------------- item 10: one line, not a traceback
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 3000 + "]" * 3000, "a = " + "{b = " * 3000 + "1" + "}" * 3000],
+                         ids=["arrays", "inline-tables"])
+def test_deeply_nested_toml_is_one_line(tmp_path, text):
+    """Issue 17, item 10: arrays or inline tables nested thousands deep gave the
+    parser's RecursionError as a traceback."""
+    config = tmp_path / "deep.toml"
+    config.write_text(text)
+    line = one_line(simcore("run", config, "--output", tmp_path / "out.zarr", timeout=60))
+    assert "nested too deeply" in line
+    no_store(tmp_path / "out.zarr")
