@@ -265,11 +265,13 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
     upstream = _upstream_cap(model, own)
     output_share = jnp.minimum(own, upstream)
     # Loss from everything but product p: the largest loss, or the runner-up where p
-    # is the largest; the sum less p's own loss.
-    product = jnp.arange(loss.shape[0]).reshape((-1,) + (1,) * (loss.ndim - 1))  # [P, 1(, 1)]
-    is_top = product == jnp.argmax(loss, axis=0)[None, :]  # [P, S]
-    runner_up = jnp.max(jnp.where(is_top, 0.0, loss), axis=0)
-    largest_without = jnp.where(is_top, runner_up[None, :], largest[None, :])
+    # alone is the largest (a tie leaves the largest); the sum less p's own loss.
+    # Written without argmax: XLA's CPU index-reduction is several times slower than
+    # these plain reductions, and this runs on [policy, P, S, lane] every day.
+    at_top = loss == largest[None, :]  # [P, S]
+    alone = jnp.sum(at_top.astype(loss.dtype), axis=0) < 1.5  # [S]: one product holds the largest loss
+    runner_up = jnp.max(jnp.where(at_top, 0.0, loss), axis=0)  # losses are >= 0
+    largest_without = jnp.where(at_top & alone[None, :], runner_up[None, :], largest[None, :])
     worst_without = jnp.where(overlap > 0, (1.0 - overlap) * largest_without
                               + overlap * jnp.minimum(1.0, jnp.maximum(total[None, :] - loss, 0.0)), largest_without)
     output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
