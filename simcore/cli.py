@@ -278,7 +278,7 @@ def _run_command(args) -> int:
     try:
         with Job(config, output, scenarios=scenarios, chunk_size=args.chunk_size, keep=args.keep,
                  resume=args.resume, log=say, max_store_bytes=None if args.yes else args.max_store_gb * 1e9) as job:
-            job.prepare()  # size checked, output checked and locked, nothing compiled yet
+            job.prepare(scheduler=scheduler)  # size, output, lock, cluster checked; nothing compiled yet
             size_gb = job.estimated_store_bytes() / 1e9
             plan = job.plan
             if not job.already_complete:

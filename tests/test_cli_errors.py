@@ -127,3 +127,33 @@ def test_deeply_nested_toml_is_one_line(tmp_path, text):
     line = one_line(simcore("run", config, "--output", tmp_path / "out.zarr", timeout=60))
     assert "nested too deeply" in line
     no_store(tmp_path / "out.zarr")
+
+
+@pytest.mark.parametrize("address", ["tcp://localhost:notaport", "foo://bar:1"])
+def test_a_malformed_scheduler_address_is_one_line_and_leaves_no_store(tiny, tmp_path, address):
+    """Issue 17, item 10: a malformed --scheduler address gave distributed's ValueError
+    as a traceback, after the store was laid out (a '.partial' left)."""
+    output = tmp_path / "out.zarr"
+    line = one_line(simcore("run", tiny, "--output", output, "--scheduler", address, "--quiet"))
+    assert "scheduler address" in line and "tcp://HOST:PORT" in line
+    no_store(output)
+
+
+def test_a_cluster_with_no_workers_is_one_line_and_leaves_no_store(tiny, tmp_path, monkeypatch, capsys):
+    """Issue 17, item 10: a Dask scheduler without workers gave "TimeoutError: No valid
+    workers found" as a traceback after 30 s, and a '.partial'. Now the run waits for a
+    worker (WORKER_WAIT_S) before laying out the store, then says so in one line."""
+    distributed = pytest.importorskip("distributed")
+    from simcore.cli import main
+    from simcore.run import distributed as simcore_distributed
+
+    monkeypatch.setattr(simcore_distributed, "WORKER_WAIT_S", 2.0, raising=False)
+    output = tmp_path / "out.zarr"
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=":0") as cluster:
+        status = main(["run", str(tiny), "--output", str(output), "--scheduler", cluster.scheduler_address,
+                       "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "has no workers" in err and cluster.scheduler_address in err
+    no_store(output)
+

@@ -19,22 +19,51 @@ import uuid
 from collections.abc import Callable, Iterable
 
 
+WORKER_WAIT_S = 60.0  # how long a run waits for a cluster's first worker before it gives up
+
+
 def _client(scheduler):
+    """``(client, owned)``: a connected ``distributed.Client`` for an address (owned: we
+    close it) or the caller's own client. Malformed addresses and unreachable schedulers
+    raise :class:`~simcore.run.store.OutputError`, one line each."""
+    from simcore.run.store import OutputError
+
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - depends on the environment
-        from simcore.run.store import OutputError
-
         raise OutputError("--scheduler needs Dask distributed: pip install 'simcore[cluster]' "
                           "(or pip install 'dask[distributed]')") from None
     if isinstance(scheduler, Client):
         return scheduler, False
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise OutputError(f"the Dask scheduler address must be text such as tcp://10.0.0.5:8786, got {scheduler!r}")
     try:
         return Client(scheduler, timeout="30s"), True
     except (OSError, TimeoutError) as exc:
-        from simcore.run.store import OutputError
-
         raise OutputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+    except (ValueError, TypeError) as exc:  # distributed parses the address as it connects
+        raise OutputError(f"the Dask scheduler address {scheduler!r} is malformed ({exc}); expected "
+                          f"tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786") from None
+
+
+def connect(scheduler, wait_s: float | None = None):
+    """Connect to the cluster and wait until it has a worker (at most ``wait_s``, default
+    :data:`WORKER_WAIT_S`): done before the store is laid out, so a malformed address,
+    an unreachable scheduler or a cluster with no workers is one message and leaves no
+    store. Returns ``(client, owned)`` (owned: close it when done)."""
+    from simcore.run.store import OutputError
+
+    client, owned = _client(scheduler)
+    wait = WORKER_WAIT_S if wait_s is None else wait_s
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except (TimeoutError, OSError):
+        if owned:
+            client.close()
+        address = scheduler if isinstance(scheduler, str) else client.scheduler.address
+        raise OutputError(f"the Dask cluster at {address} has no workers (none joined within {wait:g} s); "
+                          f"start some (dask worker {address}) and run again") from None
+    return client, owned
 
 
 def _chunk_task(sim, plan, location, index: int) -> tuple[int, int]:
@@ -59,6 +88,7 @@ def run_chunks(scheduler, sim, plan, path, chunks: Iterable[int],
     from distributed import as_completed
 
     from simcore.run import store
+    from simcore.run.store import OutputError
 
     location = store.as_location(path)
     chunks = list(chunks)
@@ -66,7 +96,11 @@ def run_chunks(scheduler, sim, plan, path, chunks: Iterable[int],
         return
     client, owned = _client(scheduler)
     try:
-        sim_on_workers = client.scatter(sim, broadcast=True, hash=False)
+        try:
+            sim_on_workers = client.scatter(sim, broadcast=True, hash=False)
+        except TimeoutError:  # "No valid workers found": the cluster lost its workers
+            raise OutputError(f"the Dask cluster at {client.scheduler.address} has no workers; the partial "
+                              f"store stays at {location}: start workers and continue with --resume") from None
         run_id = uuid.uuid4().hex[:8]
         futures = [client.submit(_chunk_task, sim_on_workers, plan, location, index,
                                  key=f"simcore-chunk-{run_id}-{index}", pure=False, retries=2)

@@ -220,6 +220,8 @@ class Job:
     max_store_bytes: float | None = None
     _lock: store.OutputLock | None = None
     _template_plan: RunPlan | None = None
+    _client: object = None
+    _owns_client: bool = False
     _template_ds: xr.Dataset | None = None
     _template_stats: dict | None = None
 
@@ -235,9 +237,16 @@ class Job:
     def __exit__(self, *exc) -> None:
         if self._lock is not None:
             self._lock.release()
+        if self._client is not None and self._owns_client:
+            self._client.close()
+        self._client = None
 
     # -- step 1: everything that can fail before compiling
-    def prepare(self) -> "Job":
+    def prepare(self, scheduler=None) -> "Job":
+        """Check the size and the output, take the lock, find what is left to do and lay
+        out the store. ``scheduler`` (an address or a ``distributed.Client``): connect to
+        the cluster and wait for a worker before the layout, so an unusable cluster
+        leaves no store; :meth:`run` then uses that client."""
         config = self.config
         keep = self.keep or getattr(config, "keep", None) or "per-scenario"
         if keep not in KEEP_CHOICES:
@@ -288,6 +297,10 @@ class Job:
         else:
             done = store.done_chunks(self.partial)
             self.todo = [int(i) for i in np.flatnonzero(~done)]
+        if scheduler is not None and self.todo:
+            from simcore.run.distributed import connect
+
+            self._client, self._owns_client = connect(scheduler)
         self._make_template()
         if stored is None:
             self._create()
@@ -400,6 +413,8 @@ class Job:
         """Fill the missing chunks (locally or on a Dask cluster at ``scheduler``),
         write the summary groups and publish the store; returns ``(summary, effects)``."""
         progress = progress or NullProgress()
+        if self._client is not None:  # connected by prepare
+            scheduler = self._client
         if self.already_complete:
             self.log(f"{self.output} is already complete for this run; nothing to resume")
             return self._read_summary(self.output)
@@ -504,5 +519,5 @@ def run_to_store(config, output: store.Where, *, scenarios: int | None = None, c
     """
     with Job(config, output, scenarios=scenarios, chunk_size=chunk_size, keep=keep, resume=resume,
              log=log, storage_options=storage_options, max_store_bytes=max_store_bytes) as job:
-        job.prepare()
+        job.prepare(scheduler=scheduler)
         return job.run(progress=progress, scheduler=scheduler)
