@@ -157,3 +157,15 @@ def test_a_cluster_with_no_workers_is_one_line_and_leaves_no_store(tiny, tmp_pat
     assert "has no workers" in err and cluster.scheduler_address in err
     no_store(output)
 
+
+@pytest.mark.parametrize("output", [".", "./", ".."])
+def test_an_output_named_dot_is_one_line_and_leaves_nothing(tiny, tmp_path, output):
+    """Issue 17, item 10: ``--output .`` in an empty folder ran the whole sweep, wrote
+    '..partial' into that folder and then refused to replace the folder (no longer
+    empty) after computing. Now refused at once."""
+    here = tmp_path / "empty"
+    here.mkdir()
+    line = one_line(simcore("run", tiny, "--output", output, "--quiet", cwd=here))
+    assert "names a folder" in line and "run.zarr" in line
+    assert not any(here.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "run.toml", "small.toml"]

@@ -98,6 +98,12 @@ class StoreLocation:
         if not text.strip():  # Path("") would be the current folder
             raise OutputError("output is empty: give a path such as results/run.zarr or an fsspec URL")
         self.is_url = "://" in text
+        name = posixpath.basename(text.rstrip("/")) if self.is_url else Path(text).name
+        if name in (".", "..") or (not self.is_url and not name):
+            # '.', '..', '/': the store's siblings NAME.partial and NAME.lock would be
+            # '..partial' inside it, or not beside it at all; the replace would move a folder in use
+            raise OutputError(f"output {text} names a folder by '.', '..' or '/', not a store of its own; give "
+                              f"the store a name, e.g. {posixpath.join(text.rstrip('/') or '/', 'run.zarr')}")
         if storage_options and not self.is_url:
             raise OutputError(f"storage_options apply to fsspec URLs only, not to the local path {text}")
         self.url = text.rstrip("/") if self.is_url else str(Path(text))
