@@ -1,12 +1,14 @@
 """Command line: ``simcore run CONFIG`` -> zarr store under ``results/`` + summary table.
 
 Exit status: 0 done, 2 bad input or unusable output (a message, never a traceback),
-130 interrupted (the partial store stays; ``--resume`` continues it).
+1 a failure while running (disk full: one line; the partial store stays, ``--resume``
+continues it), 130 interrupted (the partial store stays; ``--resume`` continues it).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import time
@@ -224,6 +226,16 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _exists(where) -> bool:
+    """Whether a store location (path or URL) exists; False where that cannot be told."""
+    from simcore.run.store import as_location
+
+    try:
+        return as_location(str(where)).exists()
+    except Exception:  # each filesystem raises its own errors; this only shapes a message
+        return False
+
+
 def _input_error(exc) -> int:
     """An :class:`~simcore.schema.errors.InputError`: one problem on one line, several as
     the list of them (every bad field at once)."""
@@ -251,6 +263,7 @@ def _schema_command(args) -> int:
 
 
 def _run_command(args) -> int:
+    from simcore.run import store
     from simcore.run.job import Job, StoreTooLarge
     from simcore.run.store import OutputError
     from simcore.schema.config import load_config
@@ -297,6 +310,14 @@ def _run_command(args) -> int:
         return _fail(str(exc))
     except InputError as exc:
         return _input_error(exc)
+    except OSError as exc:  # disk full, I/O error, permissions changed while running: a runtime failure
+        where = f" ({exc.filename})" if exc.filename else ""
+        kept = ""
+        if _exists(store.partial_path(output)):
+            kept = (f"; the interrupted run stays at {store.partial_path(output)}: "
+                    f"{'free some space, then ' if exc.errno == errno.ENOSPC else ''}continue with --resume")
+        print(f"simcore: error: writing the store failed: {exc.strerror or exc}{where}{kept}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\ninterrupted: the partial store stays at {output}.partial; continue with --resume",
               file=sys.stderr)

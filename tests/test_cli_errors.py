@@ -169,3 +169,33 @@ def test_an_output_named_dot_is_one_line_and_leaves_nothing(tiny, tmp_path, outp
     assert "names a folder" in line and "run.zarr" in line
     assert not any(here.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "run.toml", "small.toml"]
+
+
+def test_disk_full_mid_run_is_one_line_and_the_run_resumes(tiny, tmp_path, monkeypatch, capsys):
+    """Issue 17, item 10: a disk that fills up mid-run gave the OSError as a traceback.
+    Now one line naming the error and the partial store, status 1 (a runtime failure),
+    the lock released and no output; once there is space, --resume finishes it."""
+    import errno
+
+    from zarr.storage import LocalStore
+
+    from simcore.cli import main
+
+    write = LocalStore.set
+
+    async def full(self, key, value, *args, **kwargs):
+        if key.startswith("chunk_stats/2/"):  # the third chunk's statistics: the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), key)
+        return await write(self, key, value, *args, **kwargs)
+
+    output = tmp_path / "out.zarr"
+    monkeypatch.setattr(LocalStore, "set", full)
+    status = main(["run", str(tiny), "--output", str(output), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "No space left on device" in err and "--resume" in err and str(store.partial_path(output)) in err
+    assert not output.exists() and not store.lock_path(output).exists()
+    assert store.done_chunks(store.partial_path(output)).sum() == 2
+    monkeypatch.setattr(LocalStore, "set", write)
+    assert main(["run", str(tiny), "--output", str(output), "--quiet", "--resume"]) == 0
+    assert store.read_attributes(output)["status"] == "complete" and not store.partial_path(output).exists()
