@@ -199,3 +199,17 @@ def test_disk_full_mid_run_is_one_line_and_the_run_resumes(tiny, tmp_path, monke
     monkeypatch.setattr(LocalStore, "set", write)
     assert main(["run", str(tiny), "--output", str(output), "--quiet", "--resume"]) == 0
     assert store.read_attributes(output)["status"] == "complete" and not store.partial_path(output).exists()
+
+
+def test_report_out_naming_an_existing_file_is_one_line(tiny, tmp_path):
+    """Issue 17, item 10: ``simcore report STORE --out FILE`` gave mkdir's
+    FileExistsError as a traceback. The file is left as it was."""
+    output = tmp_path / "out.zarr"
+    assert simcore("run", tiny, "--output", output, "--keep", "summary", "--quiet").returncode == 0
+    existing = tmp_path / "notes.txt"
+    existing.write_text("mine")
+    line = one_line(simcore("report", output, "--out", existing))
+    assert "--out" in line and "not a folder" in line
+    assert existing.read_text() == "mine"
+    line = one_line(simcore("report", output, "--out", existing / "sub"))
+    assert "cannot create the report folder" in line

@@ -82,6 +82,9 @@ def _locate(store, storage_options: dict | None):
 def write_report(store, out_dir=None, storage_options: dict | None = None) -> Report:
     """Write the figures and ``index.md`` of the store at ``store`` (a path or an fsspec
     URL, read with ``storage_options``); returns a :class:`Report`."""
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ReportError(f"--out {out_dir} exists and is not a folder (a report is a folder of figures and "
+                          f"index.md); choose another --out")
     location, local, store_name = _locate(store, storage_options)
     root = _open(location)
     if root is None:
@@ -92,7 +95,10 @@ def write_report(store, out_dir=None, storage_options: dict | None = None) -> Re
         out = local.with_name(store_name + ".report")
     else:  # figures are local files: a store at a URL is reported into the current folder
         out = Path.cwd() / (store_name + ".report")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission
+        raise ReportError(f"cannot create the report folder {out}: {exc.strerror or exc}") from None
     report = Report(index=out / "index.md")
     attrs = dict(root.attrs)
     caption = F.caption_text(attrs)
