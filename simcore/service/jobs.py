@@ -6,7 +6,14 @@ name. Its row in ``data_dir/jobs.sqlite`` holds owner (the key id), status
 its files are in ``data_dir/jobs/<id>/``: ``config.json`` (the request, canonical
 JSON), ``result.zarr`` (the store of :func:`simcore.run.job.run_to_store`, written as
 ``result.zarr.partial`` until complete), ``result.json`` (the summary once complete)
-and ``result.zip`` (the store as a download, made on first request).
+and ``result.zip`` (the store as a download, made once, on first request).
+
+Limits hold under concurrent requests: a key's job count is checked and its new job
+inserted in one SQLite write transaction (``BEGIN IMMEDIATE``), so 20 simultaneous
+submissions with a limit of 2 admit exactly 2 (before, the check and the insert were
+separate and 17 got in); cancelling and deleting are conditional updates, safe to repeat
+and to race; the zip is built once per job under a lock, into a file of its own, and
+renamed into place.
 
 Worker threads (``settings.job_workers``) take queued jobs in order. After a restart,
 jobs that were queued or running are queued again and continue from their done chunks
@@ -17,9 +24,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -31,6 +40,7 @@ from typing import Any
 from simcore.schema.config import parse_config
 from simcore.schema.errors import InputError, Problems
 from simcore.service.assess import CapError
+from simcore.service.job_size import size_problems
 from simcore.service.registry import Registry
 from simcore.service.results import mix_effects, policy_results
 from simcore.schema.spec import ConfigSpec
@@ -61,6 +71,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, status);
 """
+_ACTIVE_COUNT = "SELECT COUNT(*) FROM jobs WHERE owner = ? AND status IN ('queued', 'running')"
 
 
 class JobCancelled(Exception):
@@ -115,11 +126,34 @@ class JobDB:
         db.row_factory = sqlite3.Row
         return db
 
-    def insert(self, row: JobRow) -> None:
+    @staticmethod
+    def _insert(db: sqlite3.Connection, row: JobRow) -> None:
         values = row.__dict__
+        db.execute(f"INSERT INTO jobs ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                   tuple(values.values()))
+
+    def insert(self, row: JobRow) -> None:
         with self._lock, self._connect() as db:
-            db.execute(f"INSERT INTO jobs ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-                       tuple(values.values()))
+            self._insert(db, row)
+
+    def admit(self, row: JobRow, limit: int) -> bool:
+        """Insert ``row`` if its owner has fewer than ``limit`` queued or running jobs.
+        Count and insert are one write transaction (``BEGIN IMMEDIATE`` takes SQLite's
+        write lock first), so concurrent requests, in this process or in another server
+        on the same database, cannot both take the last slot. False: at the limit."""
+        with self._lock, self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute(_ACTIVE_COUNT, (row.owner,)).fetchone()[0] >= limit:
+                    db.execute("ROLLBACK")
+                    return False
+                self._insert(db, row)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return True
 
     def get(self, job_id: str, owner: str | None = None) -> JobRow | None:
         query, args = "SELECT * FROM jobs WHERE id = ?", [job_id]
@@ -137,14 +171,27 @@ class JobDB:
             db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                        (*values.values(), job_id))
 
-    def delete(self, job_id: str) -> None:
+    def update_if(self, job_id: str, statuses: tuple[str, ...], **values) -> bool:
+        """``update`` only while the job's status is one of ``statuses`` (one statement:
+        no other request can change the status in between). True if it changed the row."""
         with self._lock, self._connect() as db:
-            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            changed = db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ? AND status "
+                                 f"IN ({', '.join('?' * len(statuses))})", (*values.values(), job_id, *statuses))
+            return changed.rowcount > 0
+
+    def delete(self, job_id: str, statuses: tuple[str, ...] | None = None) -> bool:
+        """Delete the row (only while its status is one of ``statuses``, if given). True
+        if this call deleted it."""
+        query, args = "DELETE FROM jobs WHERE id = ?", [job_id]
+        if statuses is not None:
+            query += f" AND status IN ({', '.join('?' * len(statuses))})"
+            args += statuses
+        with self._lock, self._connect() as db:
+            return db.execute(query, args).rowcount > 0
 
     def active_count(self, owner: str) -> int:
         with self._connect() as db:
-            return db.execute("SELECT COUNT(*) FROM jobs WHERE owner = ? AND status IN ('queued', 'running')",
-                              (owner,)).fetchone()[0]
+            return db.execute(_ACTIVE_COUNT, (owner,)).fetchone()[0]
 
     def list(self, owner: str, limit: int = 100) -> list[JobRow]:
         with self._connect() as db:
@@ -163,7 +210,8 @@ class JobDB:
 
 def check_job_request(body: Any, registry: Registry, settings: Settings):
     """Validate a job body (a run config as JSON). Returns ``(registered model, RunConfig)``;
-    raises :class:`InputError` (422, every bad field) or :class:`CapError` (413)."""
+    raises :class:`InputError` (422, every bad field, then the size caps of
+    :mod:`simcore.service.job_size`) or :class:`CapError` (413, the scenario and work caps)."""
     from simcore.schema.spec import schema_problems
 
     problems = Problems("job request")
@@ -203,6 +251,8 @@ def check_job_request(body: Any, registry: Registry, settings: Settings):
                      f"{settings.max_job_work:,} per job"))
     if caps:
         raise CapError(caps)
+    problems.items.extend(size_problems(config, settings))
+    problems.raise_if_any()
     return registered, config
 
 
@@ -256,6 +306,8 @@ class JobRunner:
         self.queue: queue.Queue[str | None] = queue.Queue()
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self._zip_locks: dict[str, threading.Lock] = {}
+        self._zip_locks_guard = threading.Lock()
 
     # -- paths
     def job_dir(self, job_id: str) -> Path:
@@ -285,7 +337,9 @@ class JobRunner:
             thread.join(timeout)
 
     # -- requests
-    def submit(self, owner: str, body: dict, registered, config) -> JobRow:
+    def submit(self, owner: str, body: dict, registered, config, limit: int | None = None) -> JobRow | None:
+        """Queue a checked job; None (nothing kept) if ``owner`` has ``limit`` jobs queued
+        or running already (:meth:`JobDB.admit`)."""
         job_id = uuid.uuid4().hex
         directory = self.job_dir(job_id)
         directory.mkdir(parents=True)
@@ -294,38 +348,69 @@ class JobRunner:
                      model_version=registered.version, scenarios=int(config.scenarios), scenarios_done=0,
                      phase="queued", created=time.time(), started=None, finished=None, restarts=0, error=None,
                      cancel_requested=0)
-        self.db.insert(row)
+        if limit is None:
+            self.db.insert(row)
+        elif not self.db.admit(row, limit):
+            shutil.rmtree(directory, ignore_errors=True)
+            return None
         self.queue.put(job_id)
         log.info("job %s submitted by key %s: model %s, %d scenarios", job_id, owner, registered.name,
                  config.scenarios)
         return row
 
-    def cancel(self, row: JobRow) -> JobRow:
-        if row.status == "queued":
-            self.db.update(row.id, status="cancelled", cancel_requested=1, finished=time.time(), phase=None)
-        elif row.status == "running":
-            self.db.update(row.id, cancel_requested=1, phase="cancelling")
+    def cancel(self, row: JobRow) -> JobRow | None:
+        """Cancel a queued job at once; ask a running one to stop after its chunk. Each
+        step is a conditional update, so a second or simultaneous cancel changes nothing
+        and the job's state as it is now is returned (None: deleted meanwhile)."""
+        if not self.db.update_if(row.id, ("queued",), status="cancelled", cancel_requested=1, finished=time.time(),
+                                 phase=None):
+            self.db.update_if(row.id, ("running",), cancel_requested=1, phase="cancelling")
         return self.db.get(row.id)
 
-    def remove(self, row: JobRow) -> None:
-        self.db.delete(row.id)
-        shutil.rmtree(self.job_dir(row.id), ignore_errors=True)
+    def remove(self, row: JobRow) -> bool:
+        """Delete a finished job and its files; False if it was not finished or is gone
+        already (another request deleted it)."""
+        if not self.db.delete(row.id, FINISHED):
+            return False
+        with self._zip_lock(row.id):  # not while its download is being built
+            shutil.rmtree(self.job_dir(row.id), ignore_errors=True)
+        with self._zip_locks_guard:
+            self._zip_locks.pop(row.id, None)
+        return True
 
     def result(self, row: JobRow) -> dict | None:
         path = self.job_dir(row.id) / "result.json"
         return json.loads(path.read_text()) if path.exists() else None
 
-    def zip_path(self, row: JobRow) -> Path:
-        """The complete store as a zip (made once, next to it)."""
+    def _zip_lock(self, job_id: str) -> threading.Lock:
+        with self._zip_locks_guard:
+            return self._zip_locks.setdefault(job_id, threading.Lock())
+
+    def zip_path(self, row: JobRow) -> Path | None:
+        """The complete store as a zip, made once next to it; None if the job's files are
+        gone (deleted meanwhile). Concurrent first downloads wait for one build (a lock
+        per job) instead of all writing one file; the build goes to a temporary file of
+        its own, renamed into place when complete, so a reader never sees a partial zip
+        (and another server process on the same data is safe too)."""
         target = self.job_dir(row.id) / "result.zip"
-        if not target.exists():
+        if target.exists():
+            return target
+        with self._zip_lock(row.id):
+            if target.exists():  # built while this request waited
+                return target
             store = self.store_path(row.id)
-            partial = target.with_suffix(".zip.partial")
-            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for path in sorted(store.rglob("*")):
-                    if path.is_file():
-                        archive.write(path, Path("result.zarr") / path.relative_to(store))
-            partial.replace(target)
+            if not store.is_dir():
+                return None
+            fd, name = tempfile.mkstemp(prefix="result.zip.", suffix=".partial", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+                    for path in sorted(store.rglob("*")):
+                        if path.is_file():
+                            archive.write(path, Path("result.zarr") / path.relative_to(store))
+                os.replace(name, target)
+            except BaseException:
+                Path(name).unlink(missing_ok=True)
+                raise
         return target
 
     # -- the worker
@@ -351,7 +436,9 @@ class JobRunner:
             return
         from simcore.run.job import run_to_store
 
-        self.db.update(job_id, status="running", started=row.started or time.time(), phase="preparing")
+        if not self.db.update_if(job_id, ACTIVE, status="running", started=row.started or time.time(),
+                                 phase="preparing"):
+            return  # cancelled (and maybe deleted) since it was read
         try:
             registered = self.registry.get(row.model)
             if registered is None or registered.version != row.model_version:

@@ -42,7 +42,8 @@ class Settings:
     api_key_file: Path | None = None  # one key per line; '#' starts a comment
     rate_per_minute: int = 120  # requests per key per minute (token bucket, burst = the same number)
     max_jobs_per_key: int = 2  # queued + running jobs per key
-    max_body_bytes: int = 256 * 1024
+    max_body_bytes: int = 256 * 1024  # 413 beyond, checked while the body streams in
+    max_json_depth: int = 32  # nesting of a JSON body (configs nest about 6); 422 beyond, before parsing
     public_docs: bool = False  # True: /openapi.json and /docs without a key
 
     # --- assessment caps and compiled shapes
@@ -63,6 +64,11 @@ class Settings:
     job_workers: int = 1
     max_job_scenarios: int = 10_000_000
     max_job_work: int = 10_000_000 * 365 * 9  # scenarios x horizon_days x policies
+    # scenarios x horizon_days x products x policies: the volume a job simulates (a million scenarios of
+    # the demo model's 7 products over a year with 9 policies is 2.3e10); 422 beyond
+    max_job_size: int = 25_000_000_000
+    # the job's estimated store (per-scenario metrics, daily trajectories); 422 beyond
+    max_job_store_bytes: int = 10_000_000_000
     job_chunk_pause_s: float = 0.0  # pause after each job chunk (demos and the restart test)
 
     # --- start-up

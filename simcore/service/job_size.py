@@ -1,0 +1,97 @@
+"""How big a job is, checked before it is queued: what it simulates and what it stores.
+
+Jobs had caps on scenarios and on scenarios x days x policies but none on size: at those
+caps the demo model (7 products) wrote a store of about 70 GB. Two caps, like the
+assessments' work cap, each refused with 422 naming the fields that set it and the
+setting that limits it:
+
+* ``max_job_size``: scenarios x horizon_days x products x policies, the volume the
+  engine simulates (its time and memory grow with it);
+* ``max_job_store_bytes``: the store estimated before anything is written: every
+  scenario's metrics with ``keep = "per-scenario"`` (about 100 bytes per scenario,
+  policy and product; none with ``keep = "summary"``) and the day-by-day trajectories
+  of ``daily_scenarios`` (independent of the horizon, so short horizons cannot make a
+  huge store either).
+"""
+
+from __future__ import annotations
+
+from simcore.run.metrics import METRIC_INFO
+
+VALUE_BYTES = 4  # metrics and trajectories are float32 / int32
+
+
+def _per_policy_values(products: int, sectors: int, dims_of) -> int:
+    """Values per scenario and policy of a table of ``name -> dims`` (``product``,
+    ``sector`` or a scalar)."""
+    width = {"product": products, "sector": sectors}
+    total = 0
+    for dims in dims_of:
+        size = 1
+        for dim in dims:
+            size *= width[dim]
+        total += size
+    return total
+
+
+def _daily_dims() -> list[tuple[str, ...]]:
+    """The dimensions of each day-by-day trajectory (as :func:`simcore.run.runner.daily_trajectories` lays them out)."""
+    from simcore.core.step import Daily
+
+    dims = []
+    for name in Daily._fields:
+        if name.startswith("sector_"):
+            dims.append(("sector",))
+        elif name == "price_index_change":
+            dims.append(())
+        else:
+            dims.append(("product",))
+    return dims
+
+
+def simulated_volume(config) -> int:
+    """scenarios x horizon_days x products x policies (the no-policy baseline included)."""
+    return (int(config.scenarios) * int(config.horizon_days) * len(config.loaded.products)
+            * len(config.policies))
+
+
+def estimated_store_bytes(config) -> int:
+    """Uncompressed bytes of the per-scenario metrics and daily trajectories a job stores."""
+    products, sectors, policies = len(config.loaded.products), len(config.loaded.sectors), len(config.policies)
+    total = 0
+    if getattr(config, "keep", "per-scenario") == "per-scenario":
+        per_policy = _per_policy_values(products, sectors, (dims for dims, *_ in METRIC_INFO.values()))
+        total += int(config.scenarios) * policies * per_policy * VALUE_BYTES
+    daily = int(getattr(config, "daily_scenarios", 0) or 0)
+    if daily:
+        per_day = _per_policy_values(products, sectors, _daily_dims())
+        total += min(daily, int(config.scenarios)) * int(config.horizon_days) * policies * per_day * VALUE_BYTES
+    return total
+
+
+def _gb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e9:,.1f} GB"
+
+
+def size_problems(config, settings) -> list[tuple[str, str]]:
+    """``[(field, message)]`` for each size cap ``config`` (a parsed job config) exceeds."""
+    problems = []
+    products, policies = len(config.loaded.products), len(config.policies)
+    volume = simulated_volume(config)
+    if volume > settings.max_job_size:
+        problems.append(("run.scenarios", (
+            f"run.scenarios x run.horizon_days x products x policies (with the no-policy baseline) = "
+            f"{config.scenarios:,} x {config.horizon_days:,} x {products} x {policies} = {volume:,} exceeds the "
+            f"cap of {settings.max_job_size:,} per job (max_job_size): fewer scenarios, a shorter horizon or "
+            "fewer policies")))
+    stored = estimated_store_bytes(config)
+    if stored > settings.max_job_store_bytes:
+        per_scenario = getattr(config, "keep", "per-scenario") == "per-scenario"
+        daily = int(getattr(config, "daily_scenarios", 0) or 0)
+        parts = ([f'run.scenarios = {config.scenarios:,} with run.keep = "per-scenario"'] if per_scenario else []) + \
+                ([f"run.daily_scenarios = {daily:,} over run.horizon_days = {config.horizon_days:,}"] if daily else [])
+        problems.append(("run.keep" if per_scenario else "run.daily_scenarios", (
+            f"the store would hold about {_gb(stored)} ({' and '.join(parts)}; {policies} policies, {products} "
+            f"products), above the cap of {_gb(settings.max_job_store_bytes)} per job (max_job_store_bytes): "
+            'fewer scenarios or policies, run.keep = "summary" (statistics only) or fewer daily_scenarios')))
+    return problems
