@@ -8,7 +8,8 @@ starts the job workers and warms the compiled functions in a background thread
 Every endpoint but ``/healthz`` and ``/readyz`` needs an API key (``X-API-Key`` header or
 ``Authorization: Bearer``). Errors are JSON ``{"error", "problems": [{"field",
 "message"}]}``: 401 bad key, 404 unknown job or model, 409 result not ready, 413 body or
-cap too large, 422 bad input (every bad field), 429 rate or job limit, 503 busy.
+cap too large, 422 bad input (every bad field; JSON nested deeper than ``max_json_depth``;
+a job above a size cap), 429 rate or job limit, 503 busy.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -33,6 +35,7 @@ from simcore.schema.errors import InputError
 from simcore.service import schemas
 from simcore.service.assess import CapError, prepare, run, warm_up
 from simcore.service.auth import Caller, KeyStore, RateLimiter, load_secret, read_key_file
+from simcore.service.body import BodyError, BodyLimit, parse_json
 from simcore.service.jobs import ACTIVE, FINISHED, JobRunner, check_job_request
 from simcore.service.registry import Registry
 from simcore.service.settings import Settings
@@ -68,52 +71,31 @@ def _body_schema(name: str) -> dict:
         "schema": {"$ref": f"#/components/schemas/{name}"}}}}}
 
 
-class _BodyLimit:
-    """ASGI middleware: refuse request bodies above ``limit`` bytes with a JSON 413
-    (by Content-Length, and by counting for chunked bodies)."""
+class _RequestLog:
+    """ASGI middleware: one log line per request (method, path, status, time, key id;
+    never the key). Plain ASGI rather than ``@app.middleware("http")``, whose extra task
+    and streams per request cost the event loop time that /healthz waits for in a burst."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app):
+        self.app = app
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        too_large = _error_response(413, f"request body above the limit of {self.limit} bytes", [
-            {"field": "(body)", "message": f"must be at most {self.limit} bytes (max_body_bytes)"}])
-        try:
-            if declared is not None and int(declared) > self.limit:
-                return await too_large(scope, receive, send)
-        except ValueError:
-            return await _error_response(400, "bad Content-Length header")(scope, receive, send)
-        seen = 0
-        started = False
-
-        async def limited_receive():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge()
-            return message
+        started, status = time.perf_counter(), 500
 
         async def tracking_send(message):
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await too_large(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
+            await self.app(scope, receive, tracking_send)
+        finally:
+            caller = scope.get("state", {}).get("caller")
+            log.info("%s %s -> %d in %.0f ms (key %s)", scope["method"], scope["path"], status,
+                     1000 * (time.perf_counter() - started), caller.key_id if caller else "-")
 
 
 def _configure_compilation_cache(settings: Settings) -> None:
@@ -144,8 +126,13 @@ class ServiceState:
         self.keys = KeyStore(keys, load_secret(settings.data_dir))
         del keys  # only the hashes stay
         self.limiter = RateLimiter(settings.rate_per_minute)
-        # a thread semaphore, not an anyio limiter: an app may be driven by more than one event loop
-        self.assessment_slots = threading.BoundedSemaphore(max(1, settings.assessment_concurrency))
+        # Assessments are checked and computed on threads of their own, made once: a burst
+        # neither starts a thread per request from the event loop (each start waited for the
+        # GIL there) nor takes the shared pool; /healthz, async, never waits for either.
+        # Executors, not anyio limiters: an app may be driven by more than one event loop.
+        self.checks = ThreadPoolExecutor(1, thread_name_prefix="simcore-check")  # one at a time: less GIL contention
+        self.simulations = ThreadPoolExecutor(max(1, settings.assessment_concurrency),
+                                              thread_name_prefix="simcore-assessment")
         self.waiting = 0
         self._lifespans = 0
         self._lifespan_lock = threading.Lock()
@@ -200,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=API_TITLE, version="1", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
                   description="Impact forecasts for supply-disruption signals (simcore). See docs/service.md.")
     app.state.service = state
-    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, respond=_error_response)
 
     # ---------------------------------------------------------------- errors
     @app.exception_handler(ApiError)
@@ -225,21 +212,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error_response(500, "internal error (logged on the server)")
 
-    @app.middleware("http")
-    async def _log_requests(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        caller = getattr(request.state, "caller", None)
-        log.info("%s %s -> %d in %.0f ms (key %s)", request.method, request.url.path, response.status_code,
-                 1000 * (time.perf_counter() - started), caller.key_id if caller else "-")
-        return response
+    app.add_middleware(_RequestLog)
 
     # ---------------------------------------------------------------- auth
     api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
     bearer = HTTPBearer(auto_error=False)
 
-    def caller(request: Request, key: str | None = Depends(api_key_header),
-               token: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    # async: a key check takes microseconds, not worth a trip through the thread pool per request
+    async def caller(request: Request, key: str | None = Depends(api_key_header),
+                     token: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
         presented = key or (token.credentials if token else None)
         if not len(state.keys):
             raise ApiError(401, "no API keys are configured on this server (SIMCORE_API_KEYS or a key file)")
@@ -257,11 +238,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return found
 
     async def json_body(request: Request) -> Any:
-        raw = await request.body()
+        raw = await request.body()  # at most max_body_bytes (BodyLimit)
         try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ApiError(422, "invalid request", [("(body)", f"must be JSON: {exc}")]) from None
+            return parse_json(raw, settings.max_json_depth)  # depth checked before parsing
+        except BodyError as exc:
+            raise ApiError(exc.status, exc.error, exc.problems) from None
 
     def registry() -> Registry:
         if state.registry is None:  # only before the lifespan ran
@@ -269,14 +250,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return state.registry
 
     # ---------------------------------------------------------------- health
+    # async, so answered on the event loop itself: never waits for a thread of the pool
+    # that runs request checks and simulations (a burst of assessments held it for seconds)
     @app.get("/healthz", response_model=schemas.Health, tags=["health"])
-    def healthz():
+    async def healthz():
         """Liveness: the process answers."""
         return {"status": "ok"}
 
     @app.get("/readyz", response_model=schemas.Health, tags=["health"],
              responses={503: {"model": schemas.Health, "description": "Warming up"}})
-    def readyz():
+    async def readyz():
         """Readiness: 200 once the registry is loaded and the compiled functions are warm."""
         if not state.ready.is_set():
             return JSONResponse({"status": "warming up", "detail": None}, status_code=503)
@@ -304,8 +287,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Impact forecast of a signal (synchronous): per product the shortage-day
         distribution, time to survive, price changes; per sector value-added loss; the
         price index; each mix's effect; the seed, model version and equivalent config."""
-        try:
-            prepared = prepare(body, registry(), settings)
+        try:  # checked on the checks' thread, computed on the simulations': the event loop stays free
+            prepared = await asyncio.wrap_future(state.checks.submit(prepare, body, registry(), settings))
         except InputError as exc:
             raise ApiError(422, "invalid assessment request", exc.problems) from None
         except CapError as exc:
@@ -316,19 +299,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.waiting += 1
         queued = time.perf_counter()
 
-        def compute():
-            with state.assessment_slots:  # at most assessment_concurrency at once; the others wait here
-                waited = time.perf_counter() - queued
-                return run(prepared, settings, waited), waited
+        def compute():  # at most assessment_concurrency at once; the others wait in the executor's queue
+            waited = time.perf_counter() - queued
+            result = run(prepared, settings, waited)
+            return JSONResponse(result), result, waited  # rendered here too, not on the event loop
 
-        try:  # a thread per waiting request (at most assessment_queue of them)
-            result, waited = await anyio.to_thread.run_sync(compute, limiter=anyio.CapacityLimiter(1))
+        try:  # a client that goes away before its turn takes its assessment out of the queue
+            response, result, waited = await asyncio.wrap_future(state.simulations.submit(compute))
         finally:
             state.waiting -= 1
         log.info("assessment for key %s: model %s, %d scenarios x %d days, %d mixes, %.2f s (+%.2f s queued)",
                  who.key_id, prepared.registered.name, prepared.config.scenarios, prepared.config.horizon_days,
                  len(prepared.config.policies) - 1, result["timing"]["seconds"], waited)
-        return JSONResponse(result)
+        return response
 
     # ---------------------------------------------------------------- jobs
     def own_job(job_id: str, who: Caller):
@@ -348,10 +331,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(422, "invalid job request", exc.problems) from None
         except CapError as exc:
             raise ApiError(413, "job above a cap of this server", exc.problems) from None
-        if state.jobs.db.active_count(who.key_id) >= settings.max_jobs_per_key:
+        row = state.jobs.submit(who.key_id, body, registered, config, limit=settings.max_jobs_per_key)
+        if row is None:  # the count and the insert are one transaction: the limit holds under concurrency
             raise ApiError(429, f"this key has {settings.max_jobs_per_key} jobs queued or running (the limit); "
                                 "wait for one to finish or cancel one")
-        row = state.jobs.submit(who.key_id, body, registered, config)
         return JSONResponse(row.public(), status_code=202, headers={"Location": f"/v1/jobs/{row.id}"})
 
     @app.get("/v1/jobs/{job_id}", response_model=schemas.JobStatus, tags=["jobs"],
@@ -365,12 +348,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            202: {"model": schemas.JobStatus, "description": "Cancelling a running job"}})
     def delete_job(job_id: str, who: Caller = Depends(caller)):
         """Cancel a queued or running job (202 while a running one stops after its
-        current chunk); delete a finished job with its files (200, status 'deleted')."""
+        current chunk); delete a finished job with its files (200, status 'deleted').
+        Safe to repeat: cancelling again answers the job as it is (still 'cancelling',
+        or 'cancelled'), and a job deleted by a simultaneous request answers 404."""
         row = own_job(job_id, who)
         if row.status in ACTIVE:
             row = state.jobs.cancel(row)
+            if row is None:
+                raise ApiError(404, f"no job {job_id!r} for this key (deleted by another request)")
             return JSONResponse(row.public(), status_code=202 if row.status == "running" else 200)
-        state.jobs.remove(row)
+        if not state.jobs.remove(row):
+            raise ApiError(404, f"no job {job_id!r} for this key (deleted by another request)")
         return {**row.public(), "status": "deleted"}
 
     @app.get("/v1/jobs/{job_id}/events", tags=["jobs"], responses={
@@ -421,6 +409,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            [("status", row.status)] + ([("error", row.error)] if row.error else []))
         if format == "zip":
             path = state.jobs.zip_path(row)
+            if path is None:
+                raise ApiError(404, f"no job {job_id!r} for this key (deleted by another request)")
             return FileResponse(path, media_type="application/zip", filename=f"simcore-job-{job_id}.zarr.zip")
         result = state.jobs.result(row)
         if result is None:
