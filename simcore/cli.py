@@ -172,8 +172,16 @@ def _cluster_address(config) -> str | None:
     return getattr(cluster, "scheduler", None) or getattr(cluster, "address", None)
 
 
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``PROG: error: MESSAGE (see
+    PROG --help)``) with status 2, instead of the usage text and then the error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="simcore", description="Stochastic supply-disruption simulator.")
+    parser = OneLineArgumentParser(prog="simcore", description="Stochastic supply-disruption simulator.")
     parser.add_argument("--version", action="version", version=f"simcore {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a configured sweep and write a zarr store")
@@ -352,7 +360,10 @@ def main(argv=None) -> int:
         return sweep_main(args.arguments)
     if args.command == "attribute":
         from simcore.analysis.shapley import main as attribute_main
-        return attribute_main(args.arguments)
+        try:
+            return attribute_main(args.arguments)
+        except SystemExit as exc:  # --help, usage errors (one line, status 2)
+            return int(exc.code or 0)
     if args.command == "optimize":
         from simcore.analysis.optimize import main as optimize_main
         return optimize_main(args.arguments)

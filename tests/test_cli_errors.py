@@ -213,3 +213,31 @@ def test_report_out_naming_an_existing_file_is_one_line(tiny, tmp_path):
     assert existing.read_text() == "mine"
     line = one_line(simcore("report", output, "--out", existing / "sub"))
     assert "cannot create the report folder" in line
+
+
+def test_attribute_bad_scenarios_and_an_unwritable_store_are_one_line_before_computing(tiny, tmp_path, monkeypatch,
+                                                                                        capsys):
+    """Issue 17, item 10: ``attribute --scenarios -5`` printed the usage text and the
+    error; ``attribute --store`` at a path that cannot be written failed with a
+    traceback only after the attribution was computed. Both are one line, status 2,
+    before anything is computed, with nothing on disk."""
+    from simcore.analysis import shapley
+    from simcore.cli import main
+
+    line = one_line(simcore("attribute", tiny, "stock", "--scenarios", "-5"))
+    assert "--scenarios" in line and "must be >= 1" in line
+
+    def computed(*args, **kwargs):
+        raise AssertionError("the attribution was computed before the store was checked")
+
+    monkeypatch.setattr(shapley, "attribute", computed)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    user_folder = tmp_path / "mine"
+    user_folder.mkdir()
+    (user_folder / "notes.txt").write_text("keep")
+    for target in (blocker / "out.zarr", blocker / "deeper" / "out.zarr", user_folder):
+        assert main(["attribute", str(tiny), "stock", "--scenarios", "4", "--store", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "--store" in err, err
+    assert blocker.read_text() == "" and sorted(p.name for p in user_folder.iterdir()) == ["notes.txt"]

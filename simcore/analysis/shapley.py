@@ -287,9 +287,11 @@ ATTRIBUTION_KEYS = ("policy", "players", "method", "permutations", "seed", "scen
 def main(argv=None) -> int:
     """``python -m simcore.analysis.shapley CONFIG POLICY [--players p1 p2 ...] [--store STORE]``."""
     from simcore.analysis.sweep import _config_without_analysis
+    from simcore.cli import OneLineArgumentParser
+    from simcore.run.store import OutputError
 
-    parser = argparse.ArgumentParser(prog="simcore attribute",
-                                     description="Shapley attribution of a policy mix's risk reduction")
+    parser = OneLineArgumentParser(prog="simcore attribute",
+                                   description="Shapley attribution of a policy mix's risk reduction")
     parser.add_argument("config")
     parser.add_argument("policy")
     parser.add_argument("--players", nargs="*", default=None, help='lever paths (default: the three pillars)')
@@ -298,6 +300,12 @@ def main(argv=None) -> int:
     parser.add_argument("--permutations", type=int, default=200)
     parser.add_argument("--store", default=None, help="write the result as group 'attribution' of this store")
     args = parser.parse_args(argv)
+    if args.store:
+        try:  # before computing: the attribution can take minutes
+            _check_store_writable(args.store)
+        except OutputError as exc:
+            print(f"simcore attribute: error: --store: {exc}", file=sys.stderr)
+            return 2
     try:
         config = _config_without_analysis(args.config)
         ds = attribute(config, args.policy, args.players or "pillars", scenarios=args.scenarios, method=args.method,
@@ -307,9 +315,27 @@ def main(argv=None) -> int:
         return 2
     print(format_attribution(ds))
     if args.store:
-        attribution_to_store(ds, args.store)
+        try:
+            attribution_to_store(ds, args.store)
+        except OSError as exc:  # disk full, permissions changed meanwhile
+            print(f"simcore attribute: error: writing {args.store} failed: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         print(f"wrote group 'attribution' of {args.store}")
     return 0
+
+
+def _check_store_writable(path) -> None:
+    """Refuse (:class:`~simcore.run.store.OutputError`) a ``--store`` the attribution could
+    not be written into: a file, a folder simcore did not write, a folder that cannot be
+    created or written (checked before computing, with nothing left on disk)."""
+    import os
+
+    from simcore.run import store
+
+    store.check_writable(path, create=False)
+    local = store.as_location(path).local_path
+    if local is not None and local.is_dir() and not os.access(local, os.W_OK | os.X_OK):
+        raise OutputError(f"store {path} is not writable (permission denied)")
 
 
 if __name__ == "__main__":

@@ -223,6 +223,8 @@ def _check_local_writable(target: Path, create: bool = True) -> None:
         raise OutputError(f"output {target} exists and is not a directory (a zarr store is a directory)")
     check_replaceable(target)
     parent = target.parent if str(target.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"cannot create the output folder {parent}: a file of that name exists")
     if not create and not parent.exists():
         existing = parent.absolute()
         while not existing.exists() and existing != existing.parent:
