@@ -36,13 +36,14 @@ def job_config(scenarios: int) -> dict:
 class Server:
     """``simcore serve`` (``python -m simcore.cli serve``) in a subprocess, on a free loopback port."""
 
-    def __init__(self, data_dir, env, pause_s: float):
+    def __init__(self, data_dir, env, pause_s: float, extra_env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = dict(env)
         environment.update({"SIMCORE_API_KEYS": KEY, "SIMCORE_DATA_DIR": str(data_dir), "SIMCORE_WARM_MODELS": "none",
                             "SIMCORE_JOB_CHUNK_PAUSE_S": str(pause_s), "SIMCORE_CPU_DEVICES": "1",
                             "SIMCORE_RATE_PER_MINUTE": "100000"})
+        environment.update(extra_env or {})
         self.log = open(os.path.join(data_dir, f"server-{self.port}.log"), "w")
         self.process = subprocess.Popen([sys.executable, "-m", "simcore.cli", "serve", "--host", "127.0.0.1", "--port",
                                          str(self.port), "--log-level", "warning"], env=environment,
