@@ -192,15 +192,15 @@ def _sector_fill(model: Model, delivered: jnp.ndarray, demand: jnp.ndarray, fill
     Proportional rationing gives every user the same fill; priority rationing serves
     sectors in rank order, users outside the table (households, exports) last.
     """
-    need = demand[:, None] * model.use_share  # [P, S]
 
     def by_priority(_):
+        need = demand[:, None] * model.use_share  # [P, S] (inside: proportional rationing never needs it)
         served_before = matmul(need, model.priority_before)  # [P, S] need of higher-priority sectors
         priority_fill = jnp.clip((delivered[:, None] - served_before) / jnp.maximum(need, _TINY), 0.0, 1.0)
         return jnp.where(need > 0, priority_fill, 1.0)
 
     def proportional(_):
-        return jnp.broadcast_to(fill[:, None], need.shape)
+        return jnp.broadcast_to(fill[:, None], fill.shape[:1] + model.use_share.shape[1:2] + fill.shape[1:])
 
     # A real branch: the rule is the model's, the same in every lane and policy, and the
     # priority sums cost a product of the sector matrix every day.
@@ -216,7 +216,10 @@ def _exposed_losses(model: Model, sector_fill: jnp.ndarray) -> jnp.ndarray:
     loss is ``e x essentiality x (1 - c)``.
     """
     binding = 1.0 - model.substitutable_share
-    capacity = jnp.where(binding > 0, jnp.minimum(1.0, sector_fill / jnp.maximum(binding, _TINY)), 1.0)
+    # times the reciprocal of the small [P, S] table, not a division of the [policy, P,
+    # S, lane] one (a division per element was a tenth of the day step)
+    per_fill = 1.0 / jnp.maximum(binding, _TINY)
+    capacity = jnp.where(binding > 0, jnp.minimum(1.0, sector_fill * per_fill), 1.0)
     return model.exposure * model.essentiality * (1.0 - capacity)
 
 
