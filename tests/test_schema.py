@@ -403,3 +403,35 @@ def test_sourced_fields_are_marked_in_the_schema():
     assert set(ModelFileSpec.model_fields) == {"model", "products", "importers", "io"}
     assert set(ConfigSpec.model_fields) == {"run", "cluster", "sweep", "attribution", "optimize", "events",
                                             "policies"}
+
+
+# ------------------------------------------------------------------ float32 (issue 17, item 7)
+
+def _product_only(text: str) -> str:
+    """SMALL_MODEL without its [io] table and sector uses: a product-only model."""
+    text = text.split("[io]")[0]
+    for line in ("use = { electronics = 1.0 }\n", "use = { services = 1.0 }\n", 'use = "assumption: test"\n'):
+        text = text.replace(line, "")
+    return text
+
+
+def test_numbers_beyond_float32_are_refused_naming_the_field():
+    """1e308 is finite in float64 but inf in the engine's float32: refused at the field,
+    in a number and in a distribution, both named at once (it printed NaN with exit 0)."""
+    text = SMALL_MODEL.replace("price = 100.0", "price = 1e308").replace(
+        "inventory_days = 5", "inventory_days = { low = 1, mode = 2, high = 1e39 }")
+    with pytest.raises(InputError) as info:
+        parse_model(tomllib.loads(text))
+    message = str(info.value)
+    assert "products[0] (gallium).price" in message and "float32" in message and "1e+308" in message
+    assert "products[0] (gallium).inventory_days" in message and "high must be at most 3.403e+38" in message
+
+
+def test_a_model_that_overflows_float32_after_unit_conversion_is_refused_naming_the_field():
+    """Each number fits float32, but demand x 365 does not: the built model's fields that
+    became inf are named with their product or sector."""
+    text = _product_only(SMALL_MODEL).replace("demand_per_day = 10.0", "demand_per_day = 3e38")
+    with pytest.raises(InputError) as info:
+        parse_model(tomllib.loads(text))
+    message = str(info.value)
+    assert "model.final_demand (all products): is inf" in message and "rescale the units" in message

@@ -157,7 +157,8 @@ class Policy(NamedTuple):
 
 
 def _f32(x, shape=None) -> jnp.ndarray:
-    arr = np.asarray(x, dtype=np.float32)
+    with np.errstate(over="ignore"):  # an overflow becomes inf, which the model-file check names
+        arr = np.asarray(x, dtype=np.float32)
     if shape is not None:
         arr = np.broadcast_to(arr, shape).copy()
     return jnp.asarray(arr)

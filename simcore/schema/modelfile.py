@@ -154,6 +154,8 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
     model, uncertain, links = _build(spec)
     if spec.io is not None:
         _check_value_added(model, spec.io.sectors, problems)
+    _check_finite(model, [p.name for p in spec.products], list(spec.io.sectors) if spec.io else [PRODUCT_ONLY_SECTOR],
+                  problems)
     problems.raise_if_any()
     meta_spec = spec.model
     product_names = [p.name for p in spec.products]
@@ -597,6 +599,28 @@ def _build(spec: ModelFileSpec) -> tuple[Model, dict, list]:
             new["input_overlap"] = (np.array([overlap.get(s, 0.0) for s in sectors], dtype=np.float64)
                                     if isinstance(overlap, dict) else np.full(n_sectors, float(overlap)))
     return _attach_uncertainty(build_model(**kwargs, **core_kwargs(build_model, new)), spec)
+
+
+def _check_finite(model: Model, products: list[str], sectors: list[str], problems: Problems) -> None:
+    """Every number of the built model is finite in float32, the engine's precision:
+    each field a valid file can still overflow (huge prices x demands, a Leontief
+    inverse near singular) is named with its product or sector, once per field."""
+    for name, value in model._asdict().items():
+        if not hasattr(value, "dtype") or not np.issubdtype(np.asarray(value).dtype, np.floating):
+            continue
+        values = np.asarray(value)
+        bad = ~np.isfinite(values)
+        if not bad.any():
+            continue
+        first = np.argwhere(bad)[0]
+        where = ""
+        if values.ndim and values.shape[0] == len(products) and products:
+            where = f" ({products[first[0]]})"
+        elif values.ndim and values.shape[0] == len(sectors) and sectors:
+            where = f" ({sectors[first[0]]})"
+        problems.add(f"model.{name}{where}", f"is {values[tuple(first)]} in the engine's float32 arithmetic after "
+                     "unit conversion: a number in the file is too large (or too small) for it; rescale the units "
+                     "(e.g. t instead of kg, million instead of units of currency)")
 
 
 def _check_value_added(model: Model, sectors: list[str], problems: Problems) -> None:

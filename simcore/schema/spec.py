@@ -41,6 +41,7 @@ from pydantic_core import PydanticCustomError
 from simcore.schema.errors import MAX_SCENARIOS, Problems
 
 MAX_HORIZON_DAYS = 3650
+FLOAT32_MAX = 3.4028234663852886e38  # the engine computes in float32: a larger number becomes inf
 NUMBER_TAG, LIST_TAG, TABLE_TAG = "<number>", "<list>", "<table>"
 UNION_TAGS = {NUMBER_TAG, LIST_TAG, TABLE_TAG}
 ESSENTIALITY = {"critical": 1.0, "important": 0.5, "non-critical": 0.0}
@@ -90,6 +91,9 @@ def Number(low: float | None = None, high: float | None = None, *, low_open: boo
         value = float(value)
         if not math.isfinite(value):
             raise _invalid(f"must be a finite number{text}, got {value}")
+        if abs(value) > FLOAT32_MAX:
+            raise _invalid(f"must be{text}{' and' if text else ''} of size at most {FLOAT32_MAX:.4g} (the engine "
+                           f"computes in float32), got {value:g}")
         if (low is not None and (value < low or (low_open and value == low))) or (high is not None and value > high):
             raise _invalid(f"must be{text}, got {value:g}")
         return value
@@ -194,6 +198,10 @@ def Uncertain(low: float | None = None, high: float | None = None, *, low_open: 
             v = value[key]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 problems.append(f"{key} must be a finite number, got {_show(v)}")
+                continue
+            if abs(v) > FLOAT32_MAX:
+                problems.append(f"{key} must be at most {FLOAT32_MAX:.4g} in size (the engine computes in "
+                                f"float32), got {v:g}")
                 continue
             numbers[key] = float(v)
             if key == "sigma":
