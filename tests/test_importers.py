@@ -1,5 +1,5 @@
 """Other importing regions (``[[importers]]``, simcore.schema.importers, docs/model.md
-section 5.6): hand-computed destination shares and world stocks, a control aimed at one
+section 4d): hand-computed destination shares and world stocks, a control aimed at one
 importer against the same control on the country (common random numbers), bad input."""
 
 from __future__ import annotations

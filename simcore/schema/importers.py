@@ -1,5 +1,5 @@
 """Other importing regions of a model file (``[[importers]]``): their checks, the world
-stocks they add and who buys what of each origin's supply (``docs/model.md`` §5.6).
+stocks they add and who buys what of each origin's supply (``docs/model.md`` section 4d).
 
 The engine keeps one world market per product; the importers decide two of its inputs:
 

@@ -493,7 +493,7 @@ class IOSpec(_Spec):
 class ImporterSpec(_Spec):
     """`[[importers]]`: another importing region on the traded world market (besides the
     country studied). Its demand share, where it buys and what it stocks decide how much
-    of a control aimed at it reaches the world market (docs/model.md section 5.6)."""
+    of a control aimed at it reaches the world market (docs/model.md section 4d)."""
 
     name: Name = Field(description="Region name (unique; not 'all', 'country' or 'others')")
     description: str = Field("", description="What the region is")
