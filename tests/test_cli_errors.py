@@ -241,3 +241,56 @@ def test_attribute_bad_scenarios_and_an_unwritable_store_are_one_line_before_com
         err = capsys.readouterr().err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "--store" in err, err
     assert blocker.read_text() == "" and sorted(p.name for p in user_folder.iterdir()) == ["notes.txt"]
+
+
+def _interrupted_partial(tiny, output, monkeypatch) -> Path:
+    """A run stopped by a full disk after two of six chunks: its partial store."""
+    import errno
+
+    from zarr.storage import LocalStore
+
+    from simcore.run.job import run_to_store
+    from simcore.schema.config import load_config
+
+    write = LocalStore.set
+
+    async def full(self, key, value, *args, **kwargs):
+        if key.startswith("chunk_stats/2/"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), key)
+        return await write(self, key, value, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LocalStore, "set", full)
+        with pytest.raises(OSError, match="No space left"):
+            run_to_store(load_config(tiny), output, log=lambda *args: None)
+    partial = Path(store.partial_path(output))
+    assert store.done_chunks(partial).sum() == 2
+    return partial
+
+
+@pytest.mark.parametrize("deleted", ["shortage_days", "chunk_stats", "scenario", "chunk_stats/1"])
+def test_resuming_a_half_deleted_partial_store_recovers(tiny, tmp_path, monkeypatch, capsys, deleted):
+    """Issue 17, item 10: --resume of a partial store with parts deleted by hand gave a
+    traceback (xarray's "non-pre-existing variables", zarr's "No group found", "done
+    chunk 1 has no statistics"). Now a partial missing part of its layout is started
+    over, and done chunks that lost their statistics are computed again, with a note;
+    the result equals an uninterrupted run's."""
+    import shutil
+
+    import xarray as xr
+
+    from simcore.cli import main
+
+    reference = tmp_path / "reference.zarr"
+    assert main(["run", str(tiny), "--output", str(reference), "--quiet"]) == 0
+    output = tmp_path / "out.zarr"
+    partial = _interrupted_partial(tiny, output, monkeypatch)
+    shutil.rmtree(partial / deleted)
+    capsys.readouterr()
+    assert main(["run", str(tiny), "--output", str(output), "--resume"]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert ("computing them again" if "/" in deleted else f"missing {deleted}") in captured.out
+    for group in (None, "summary", "effects"):
+        xr.testing.assert_identical(store.open_results(output, group=group).load().drop_attrs(),
+                                    store.open_results(reference, group=group).load().drop_attrs())

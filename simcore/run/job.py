@@ -302,9 +302,42 @@ class Job:
 
             self._client, self._owns_client = connect(scheduler)
         self._make_template()
+        if stored is not None:
+            missing, lost = self._damage()
+            if missing:  # e.g. a partial store half-deleted by hand: its layout is gone
+                self.log(f"note: {self.partial} is damaged (missing {', '.join(missing[:5])}"
+                         f"{', ...' if len(missing) > 5 else ''}); starting a new run")
+                stored = None
+                self.todo = list(range(self.plan.n_chunks))
+            elif lost:
+                self.log(f"note: {len(lost)} done chunk(s) of {self.partial} lost their statistics; computing "
+                         f"them again")
+                self.todo = sorted(set(self.todo) | set(lost))
         if stored is None:
             self._create()
         return self
+
+    def _damage(self) -> tuple[list[str], list[int]]:
+        """What a resumed partial store lacks: ``(missing arrays or groups of its layout,
+        done chunks without statistics)``. The first means starting over, the second
+        computing those chunks again (their region writes are idempotent)."""
+        import zarr
+
+        with store._quiet():
+            root = zarr.open_group(store._zarr(self.partial), mode="r")
+            arrays, groups = set(root.array_keys()), set(root.group_keys())
+            expected = [store.CHUNK_DONE, "chunk", "policy", "product", "sector", "event"]
+            if self.plan.keep == "per-scenario":
+                expected += ["scenario", *self._template_ds.data_vars]
+            missing = [name for name in expected if name not in arrays]
+            if store.CHUNK_STATS_GROUP not in groups:
+                return missing + [store.CHUNK_STATS_GROUP], []
+            if self._template_stats is None:  # no streaming statistics: nothing per chunk to check
+                return missing, []
+            with_stats = set(root[store.CHUNK_STATS_GROUP].array_keys())
+        todo = set(self.todo)
+        lost = [i for i in range(self.plan.n_chunks) if i not in todo and str(i) not in with_stats]
+        return missing, lost
 
     def _make_template(self) -> None:
         """The simulation and the store's template for ``self.plan`` (shapes only: traced,
@@ -448,7 +481,8 @@ class Job:
         sim, plan, path = self.sim, self.plan, self.partial
         missing = np.flatnonzero(~store.done_chunks(path))
         if missing.size:
-            raise RuntimeError(f"chunks {missing.tolist()[:10]} are not done; cannot summarise")
+            raise OutputError(f"chunks {missing.tolist()[:10]} of {path} are not done; cannot summarise (continue "
+                              f"with --resume)")
         summary = self._summary(path)
         normal = normal_times(sim)
         effects = pillar_effects(summary, normal)
@@ -469,7 +503,8 @@ class Job:
                 for index in range(self.plan.n_chunks):
                     part = store.read_chunk_stats(path, index)
                     if part is None:
-                        raise RuntimeError(f"{path}: done chunk {index} has no statistics; start the run again")
+                        raise OutputError(f"{path}: done chunk {index} has no statistics; start the run again "
+                                          f"(without --resume)")
                     yield stats.ChunkStats.from_arrays(part)
 
             # merging is exact, so the order of the chunks (or of a resume) does not matter
