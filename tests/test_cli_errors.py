@@ -294,3 +294,12 @@ def test_resuming_a_half_deleted_partial_store_recovers(tiny, tmp_path, monkeypa
     for group in (None, "summary", "effects"):
         xr.testing.assert_identical(store.open_results(output, group=group).load().drop_attrs(),
                                     store.open_results(reference, group=group).load().drop_attrs())
+
+
+def test_a_deeply_nested_model_file_is_one_line(tiny, tmp_path):
+    """Issue 17, item 10: the model file's TOML nested thousands deep (the parser's
+    RecursionError) is one line too."""
+    (tmp_path / "small.toml").write_text("a = " + "[" * 3000 + "]" * 3000)
+    line = one_line(simcore("run", tiny, "--output", tmp_path / "out.zarr", timeout=60))
+    assert "nested too deeply" in line and "model file" in line
+    no_store(tmp_path / "out.zarr")
