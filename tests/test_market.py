@@ -272,3 +272,58 @@ def test_todays_cuts_equal_the_separate_functions():
         np.testing.assert_allclose(cuts.country_shipped, availability_lanes(events, occ, day), atol=1e-7)
         np.testing.assert_allclose(cuts.world_cut, world_cut_lanes(events, occ, day), atol=1e-7)
         np.testing.assert_allclose(cuts.world_known, world_known_cut_lanes(events, occ, day), atol=1e-7)
+
+
+# ------------------------------------------------------------------ leakage drawn per scenario
+
+def _leaky_events(**kw):
+    return _events(onset_day=20.0, duration_median_days=150.0, severity=1.0, leakage_delay_days=10.0, **kw)
+
+
+def test_leakage_draws_are_per_scenario_chunk_free_and_exact_when_fixed():
+    from simcore.core.disruptions import draw_leakage
+
+    key = jax.random.key(3)
+    drawn = _leaky_events(leakage_share=0.2, leakage_kind=0, leakage_low=0.1, leakage_high=0.4)
+    whole = np.asarray(draw_leakage(drawn, key, jnp.arange(40)).leakage_share)  # [E, B]
+    halves = [np.asarray(draw_leakage(drawn, key, jnp.arange(a, a + 20)).leakage_share) for a in (0, 20)]
+    np.testing.assert_array_equal(whole, np.concatenate(halves, axis=1))
+    assert whole.shape == (1, 40) and 0.1 <= whole.min() < whole.max() <= 0.4 and np.unique(whole).size == 40
+    fixed = np.asarray(draw_leakage(_leaky_events(leakage_share=0.3), key, jnp.arange(5)).leakage_share)
+    assert np.all(fixed == np.float32(0.3))
+
+
+def test_more_drawn_leakage_gives_a_lower_world_price_in_every_scenario():
+    """One fixed full cut; the only thing that differs between scenarios is the drawn
+    leakage share, so the world price's peak falls as the draw rises."""
+    from simcore.core.disruptions import draw_leakage
+
+    model = _model(**MARKET)
+    events = _leaky_events(leakage_share=0.3, leakage_kind=1, leakage_low=0.0, leakage_high=0.6)
+    key, index = jax.random.key(5), jnp.arange(12)
+    metrics, _ = simulate_batch(model, stack_policies([no_policy(model)]), events, key, index, horizon=120)
+    peak = np.asarray(metrics.peak_import_price_change)[0, :, 0]
+    leak = np.asarray(draw_leakage(events, key, index).leakage_share)[0]
+    order = np.argsort(leak)
+    assert np.ptp(peak) > 0.01
+    assert np.all(np.diff(peak[order]) <= 1e-5)
+
+
+def test_a_config_may_give_the_leakage_share_as_a_distribution():
+    import tomllib
+
+    from simcore.schema.config import parse_config
+    from simcore.schema.errors import InputError
+    from simcore.schema.modelfile import parse_model
+    from tests.shell_fixtures import SMALL_MODEL
+
+    loaded = parse_model(tomllib.loads(SMALL_MODEL))
+    event = {"name": "ban", "origin": "CN", "products": ["gallium"], "onset_day": 5, "duration_days": 30,
+             "severity": 1.0, "leakage_share": {"low": 0.1, "mode": 0.2, "high": 0.5}}
+    events = parse_config({"events": [event]}, loaded=loaded).events
+    np.testing.assert_allclose([events.leakage_low[0], events.leakage_share[0], events.leakage_high[0]],
+                               [0.1, 0.2, 0.5], rtol=1e-6)
+    assert int(events.leakage_kind[0]) == 0
+    bad = dict(event, leakage_share={"dist": "lognormal", "median": 0.2, "sigma": 0.5})
+    with pytest.raises(InputError, match=r"events\[0\]\.leakage_share.*lognormal cannot be used"):
+        parse_config({"events": [bad]}, loaded=loaded)

@@ -435,3 +435,11 @@ def test_a_model_that_overflows_float32_after_unit_conversion_is_refused_naming_
         parse_model(tomllib.loads(text))
     message = str(info.value)
     assert "model.final_demand (all products): is inf" in message and "rescale the units" in message
+
+
+def test_a_distribution_whose_dist_is_a_table_is_one_clear_problem():
+    """dist = {} (or a list) was a TypeError (unhashable) instead of a message; found by
+    the service's schema fuzzing through an event's leakage_share."""
+    text = SMALL_MODEL.replace("inventory_days = 5", "inventory_days = { dist = {}, low = 1, high = 2 }")
+    with pytest.raises(InputError, match=r"gallium\)\.inventory_days: dist must be one of triangular"):
+        parse_model(tomllib.loads(text))

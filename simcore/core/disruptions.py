@@ -73,8 +73,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from simcore.core.model import DAYS_PER_YEAR
+from simcore.core.uncertainty import Distribution, inverse_cdf, parameter_key
 
 NEVER = jnp.inf  # onset of an occurrence that never happens
+# fold_in data of the leakage draws under a scenario's parameter key (then the event)
+LEAKAGE_STREAM = 0x7FFF_FFE1
 
 
 class EventSet(NamedTuple):
@@ -101,8 +104,15 @@ class EventSet(NamedTuple):
     licence_delay_days: jnp.ndarray  # [E] days after onset with nothing licensed (full stop)
     approval_easing: jnp.ndarray  # [E] share of the withheld volume licensed once eased
     easing_days: jnp.ndarray  # [E] days after the licence delay until the easing is complete
-    leakage_share: jnp.ndarray  # [E] share of the withheld volume reaching the market via third countries
+    # [E] share of the withheld volume reaching the market via third countries (its
+    # central value); [E, B] once drawn per scenario (draw_leakage, lanes last)
+    leakage_share: jnp.ndarray
     leakage_delay_days: jnp.ndarray  # [E] days the leaked volume takes (transshipment)
+    # [E] the leakage share's distribution (simcore.core.uncertainty kinds): triangular
+    # low, mode, high or uniform low, high; low == high: fixed at leakage_share
+    leakage_kind: jnp.ndarray
+    leakage_low: jnp.ndarray
+    leakage_high: jnp.ndarray
 
 
 class Scenario(NamedTuple):
@@ -136,6 +146,9 @@ def make_events(
     easing_days=0.0,
     leakage_share=0.0,
     leakage_delay_days=0.0,
+    leakage_kind=0,
+    leakage_low=None,
+    leakage_high=None,
 ) -> EventSet:
     """Build an :class:`EventSet`, broadcasting scalars to ``[E]``.
 
@@ -148,7 +161,9 @@ def make_events(
     ``[E]`` or ``[E, P]``: share of the origin's cut lost to the world market, i.e. the
     destinations' share of its traded sales after diversion to other buyers),
     ``licence_delay_days``, ``approval_easing`` and ``easing_days``, ``leakage_share``
-    and ``leakage_delay_days``.
+    and ``leakage_delay_days``; ``leakage_kind`` / ``leakage_low`` / ``leakage_high``
+    (default: fixed at ``leakage_share``, the mode of a triangular) for a leakage share
+    drawn per scenario (:func:`draw_leakage`).
     Raises ``ValueError`` for a bad ``max_occurrences`` or ``announcement_lead_days``.
     """
     onehot = jnp.asarray(origin_onehot, dtype=jnp.float32)
@@ -194,7 +209,31 @@ def make_events(
         easing_days=vec(easing_days),
         leakage_share=vec(leakage_share),
         leakage_delay_days=vec(leakage_delay_days),
+        leakage_kind=jnp.broadcast_to(jnp.asarray(leakage_kind, dtype=jnp.int32), (n_events,)),
+        leakage_low=vec(leakage_share if leakage_low is None else leakage_low),
+        leakage_high=vec(leakage_share if leakage_high is None else leakage_high),
     )
+
+
+def draw_leakage(events: EventSet, base_key: jax.Array, scenario_index: jnp.ndarray) -> EventSet:
+    """``events`` with each event's leakage share drawn per scenario, ``[E, B]`` for the
+    scenario indices ``[B]``: from the scenario's parameter key (common random numbers:
+    every policy sees the same draw; chunking does not matter), stream ``LEAKAGE_STREAM
+    + e``, through the inverse CDF of the event's distribution. A fixed share draws
+    itself exactly (width 0)."""
+    n_events = events.leakage_share.shape[0]
+    dist = Distribution(index=jnp.arange(n_events), stream=jnp.arange(n_events, dtype=jnp.uint32),
+                        kind=events.leakage_kind, a=events.leakage_low, b=events.leakage_share,
+                        c=events.leakage_high, floor=jnp.zeros(n_events), ceiling=jnp.ones(n_events))
+
+    def one(index):
+        key = jax.random.fold_in(parameter_key(base_key, index), LEAKAGE_STREAM)
+        u = jax.vmap(lambda e: jax.random.uniform(jax.random.fold_in(key, e)))(jnp.arange(n_events))
+        return inverse_cdf(dist, jnp.clip(u, 1e-7, 1.0 - 1e-7))
+
+    drawn = jax.vmap(one, out_axes=1)(scenario_index)  # [E, B]
+    fixed = (events.leakage_high <= events.leakage_low)[:, None]
+    return events._replace(leakage_share=jnp.where(fixed, events.leakage_share[:, None], drawn))
 
 
 def n_occurrences(events: EventSet) -> int:
@@ -419,12 +458,14 @@ def todays_cuts(events: EventSet, occ: Occurrences, day) -> TodaysCuts:
         return _event_cuts(events, occ, leak_day, events.product_weight, announced=False)
 
     lagged = jax.lax.cond(jnp.any(events.leakage_share > 0), leaked, lambda _: jnp.zeros_like(physical), None)
+    leak = events.leakage_share  # [E] or, drawn per scenario, [E, B]
+    leak = leak[:, None, :] if leak.ndim == 2 else leak[:, None, None]
     country = events.country_weight[:, None, None]
     world = events.world_weight[:, :, None]
     return TodaysCuts(
         country_known=1.0 - _kept(events, known * country),
         country_shipped=_kept(events, physical * country),
-        world_cut=1.0 - _kept(events, world * (physical - events.leakage_share[:, None, None] * lagged)),
+        world_cut=1.0 - _kept(events, world * (physical - leak * lagged)),
         world_known=1.0 - _kept(events, known * world),
     )
 

@@ -22,7 +22,14 @@ import jax.numpy as jnp
 
 from simcore.core import smooth as S
 from simcore.core.compile import engine_jit
-from simcore.core.disruptions import EventSet, Occurrences, Scenario, occurrences_from_batch, sample_batch
+from simcore.core.disruptions import (
+    EventSet,
+    Occurrences,
+    Scenario,
+    draw_leakage,
+    occurrences_from_batch,
+    sample_batch,
+)
 from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
 from simcore.core.model import Model, Policy
 from simcore.core.step import (  # noqa: F401  (re-exported: the day step's public names)
@@ -297,6 +304,7 @@ def simulate_smooth(
 
 def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature):
     occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
+    events = draw_leakage(events, base_key, scenario_index)  # [E, B]: drawn per scenario, like the parameters
     drawn = {}
     if model.uncertainty is not None:  # static (pytree structure)
         # Every policy sees the same drawn numbers: one draw per scenario, outside the

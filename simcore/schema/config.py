@@ -23,6 +23,7 @@ import numpy as np
 
 from simcore.core.disruptions import EventSet, make_events
 from simcore.core.model import Policy, no_policy
+from simcore.core.uncertainty import DISTRIBUTION_KINDS
 from simcore.schema.errors import Problems
 from simcore.schema.importers import destination_share
 from simcore.schema.modelfile import LoadedModel, core_kwargs, load_model
@@ -30,9 +31,11 @@ from simcore.schema.spec import (
     MAX_HORIZON_DAYS,  # noqa: F401  (re-exported: it lived here before the spec)
     RECYCLING_START,
     ConfigSpec,
+    Dist,
     EventSpec,
     PolicySpec,
     RunSpec,
+    central,
     schema_problems,
     sort_problems,
 )
@@ -465,7 +468,13 @@ def _build_events(events: list[EventSpec], loaded: LoadedModel) -> tuple[EventSe
         licence_delay_days=column(lambda ev: ev.licence_delay_days),
         approval_easing=column(lambda ev: ev.approval_easing),
         easing_days=column(lambda ev: ev.easing_days),
-        leakage_share=column(lambda ev: ev.leakage_share),
+        leakage_share=column(lambda ev: central(ev.leakage_share)),
+        leakage_kind=np.array([DISTRIBUTION_KINDS[ev.leakage_share.kind] if isinstance(ev.leakage_share, Dist) else 0
+                               for ev in events], dtype=np.int32),
+        leakage_low=column(lambda ev: ev.leakage_share.low if isinstance(ev.leakage_share, Dist)
+                           else ev.leakage_share),
+        leakage_high=column(lambda ev: ev.leakage_share.high if isinstance(ev.leakage_share, Dist)
+                            else ev.leakage_share),
         leakage_delay_days=column(lambda ev: ev.leakage_delay_days),
     )
     names = [event.name if event.name is not None else f"event {e}" for e, event in enumerate(events)]

@@ -177,7 +177,7 @@ def Uncertain(low: float | None = None, high: float | None = None, *, low_open: 
                 return check_number(value)  # a number out of range: the number's own message
             raise _invalid(f"must be a number{text} or a distribution {_DISTRIBUTION_TEXT}, got {_show(value)}")
         kind = value.get("dist", "triangular")
-        if kind not in DISTRIBUTIONS or not isinstance(kind, str):
+        if not isinstance(kind, str) or kind not in DISTRIBUTIONS:  # a table or list is unhashable
             raise _invalid(f"dist must be one of {', '.join(DISTRIBUTIONS)}, got {_show(kind)}")
         keys = DISTRIBUTIONS[kind]
         problems = []
@@ -583,8 +583,9 @@ class EventSpec(_Spec):
     approval_easing: Share = Field(0.0, description="Share of the withheld volume licensed after all, "
                                                     "reached easing_days after the licence delay")
     easing_days: Days = Field(0.0, description="Days over which approvals ease (linear)")
-    leakage_share: Share = Field(0.0, description="Share of the withheld volume reaching the world market "
-                                                  "through third countries")
+    leakage_share: UShare = Field(0.0, description="Share of the withheld volume reaching the world market "
+                                                   "through third countries: a number, or a triangular / uniform "
+                                                   "distribution drawn per scenario")
     leakage_delay_days: Days = Field(0.0, description="Transshipment delay of the leaked volume [days]")
 
 

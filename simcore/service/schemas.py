@@ -255,7 +255,7 @@ class ResolvedSignal(_Out):
     announcement_lead_days: float
     duration: str
     severity: str
-    regime: dict[str, str | float | list[str]] = Field(
+    regime: dict[str, Any] = Field(
         default_factory=dict, description="The export-control regime as stated (licence delay, easing, leakage, "
                                           "destinations); empty: a plain cut")
 
