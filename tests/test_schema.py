@@ -443,3 +443,17 @@ def test_a_distribution_whose_dist_is_a_table_is_one_clear_problem():
     text = SMALL_MODEL.replace("inventory_days = 5", "inventory_days = { dist = {}, low = 1, high = 2 }")
     with pytest.raises(InputError, match=r"gallium\)\.inventory_days: dist must be one of triangular"):
         parse_model(tomllib.loads(text))
+
+
+def test_a_bad_model_file_and_a_bad_run_section_are_reported_together(tmp_path):
+    """Issue 17, item 9: the model file's problems came alone, and the config's [run]
+    problems only after the model was fixed."""
+    from simcore import load_config
+
+    config = tmp_path / "run.toml"
+    (tmp_path / "small.toml").write_text(SMALL_MODEL.replace("price = 100.0", "price = -1"))
+    config.write_text(SMALL_CONFIG.replace("scenarios = 40", "scenarios = -3"))
+    with pytest.raises(InputError) as info:
+        load_config(config)
+    fields = [field for field, _ in info.value.problems]
+    assert fields == ["run.model (small.toml) products[0] (gallium).price", "run.scenarios"], fields

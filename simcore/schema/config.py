@@ -24,7 +24,7 @@ import numpy as np
 from simcore.core.disruptions import EventSet, make_events
 from simcore.core.model import Policy, no_policy
 from simcore.core.uncertainty import DISTRIBUTION_KINDS
-from simcore.schema.errors import Problems
+from simcore.schema.errors import InputError, Problems
 from simcore.schema.importers import destination_share
 from simcore.schema.modelfile import LoadedModel, core_kwargs, load_model
 from simcore.schema.spec import (
@@ -270,11 +270,17 @@ def _load_run_model(raw, base_dir: Path, problems: Problems) -> LoadedModel:
     """Load ``run.model``; if it cannot be, report it with every other schema problem and raise."""
     path = _table(_table(raw).get("run")).get("model")
     if isinstance(path, str) and path.strip() and (base_dir / path).is_file():
-        return load_model(base_dir / path)
+        try:
+            return load_model(base_dir / path)
+        except InputError as error:
+            # the model file's problems and the config's own, reported together: the
+            # config is checked field by field without the model's names
+            for field_name, message in error.problems:
+                problems.add(f"run.model ({path}) {field_name}", message)
     schema_problems(ConfigSpec, raw, problems, hints=_hints(None))
-    if isinstance(path, str) and path.strip():
+    if isinstance(path, str) and path.strip() and not (base_dir / path).is_file():
         problems.add("run.model", f"file not found: {base_dir / path}")
-    elif path is None or isinstance(path, str):
+    elif path is None or (isinstance(path, str) and not path.strip()):
         problems.add("run.model", "is required: path of a model file, relative to the config file")
     sort_problems(problems, SECTIONS)
     problems.raise_if_any()
