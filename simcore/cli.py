@@ -272,6 +272,7 @@ def _schema_command(args) -> int:
 
 def _run_command(args) -> int:
     from simcore.run import store
+    from simcore.run.finite import NonFiniteResult
     from simcore.run.job import Job, StoreTooLarge
     from simcore.run.store import OutputError
     from simcore.schema.config import load_config
@@ -314,6 +315,9 @@ def _run_command(args) -> int:
         return _fail(f"the store would take about {exc.estimated_bytes / 1e9:,.1f} GB (keep = {exc.keep!r}), above "
                      f"--max-store-gb {args.max_store_gb:g}; use --keep summary, fewer scenarios, a higher "
                      f"--max-store-gb, or --yes")
+    except NonFiniteResult as exc:  # a runtime failure: status 1, the partial stays for inspection
+        print(f"simcore: error: {exc}", file=sys.stderr)
+        return 1
     except OutputError as exc:
         return _fail(str(exc))
     except InputError as exc:

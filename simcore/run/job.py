@@ -30,6 +30,7 @@ from simcore.run.runner import (
     normal_times,
     run_attributes,
 )
+from simcore.run.finite import check_finite
 from simcore.run.store import OutputError
 
 KEEP_CHOICES = ("per-scenario", "summary")
@@ -107,8 +108,9 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[
         for first, metrics, draws in iter_chunks(sim, len(block) * size, size, start=block.start * size):
             index = first // size
             count = plan.chunk_range(index)[1]
-            yield (index, first, {name: value[:, :count] for name, value in metrics.items()},
-                   {name: value[:count] for name, value in draws.items()})
+            metrics = {name: value[:, :count] for name, value in metrics.items()}
+            check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
+            yield index, first, metrics, {name: value[:count] for name, value in draws.items()}
 
 
 def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
