@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from simcore.schema.errors import positive_float, positive_int, scenario_count
+from simcore.schema.errors import OneLineArgumentParser, positive_float, positive_int, scenario_count
 
 DEFAULT_MAX_STORE_GB = 20.0
 
@@ -172,14 +172,6 @@ def _cluster_address(config) -> str | None:
     return getattr(cluster, "scheduler", None) or getattr(cluster, "address", None)
 
 
-class OneLineArgumentParser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line (``PROG: error: MESSAGE (see
-    PROG --help)``) with status 2, instead of the usage text and then the error."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = OneLineArgumentParser(prog="simcore", description="Stochastic supply-disruption simulator.")
     parser.add_argument("--version", action="version", version=f"simcore {_version()}")
@@ -292,12 +284,15 @@ def _run_command(args) -> int:
     # a path or an fsspec URL: kept as text (Path() would fold the '//' of a URL)
     output = str(args.output if args.output is not None
                  else config.output or Path("results") / f"{Path(args.config).stem}.zarr")  # '' is refused, not ignored
+    if args.scheduler is not None and not args.scheduler.strip():  # '' would silently run locally
+        return _fail("--scheduler is empty: give the Dask scheduler's address, e.g. tcp://10.0.0.5:8786")
     scheduler = args.scheduler or _cluster_address(config)
     loaded = config.loaded
     say(f"simcore: model {loaded.name!r} ({len(loaded.products)} products, {len(loaded.origins)} origins, "
         f"{len(loaded.sectors)} sectors), {len(config.event_names)} event(s), "
         f"{len(config.policies)} policy mix(es), {scenarios:,d} scenarios x {config.horizon_days} days")
     try:
+        store.refuse_process_memory(output)
         with Job(config, output, scenarios=scenarios, chunk_size=args.chunk_size, keep=args.keep,
                  resume=args.resume, log=say, max_store_bytes=None if args.yes else args.max_store_gb * 1e9) as job:
             job.prepare(scheduler=scheduler)  # size, output, lock, cluster checked; nothing compiled yet

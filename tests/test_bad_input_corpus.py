@@ -80,27 +80,7 @@ class Case:
 # The ids of the cases (defined with their category below) that simcore does not refuse
 # cleanly yet, with what they gave when the corpus was written. They stay in the
 # parametrised test (never xfail) and fail until simcore is fixed; then remove the id here.
-FAILING_CASES: dict[str, str] = {
-    "cli-scheduler-empty": "simcore run CFG --scheduler '' runs locally (exit 0, a store written): an empty "
-                           "address is taken as 'no scheduler'",
-    "cli-sweep-scenarios-negative": "simcore sweep CFG --scenarios -5: exit 2 but three lines (the usage text, "
-                                    "then 'simcore sweep: error: argument --scenarios: must be >= 1, got -5'); the "
-                                    "sweep's parser is a plain ArgumentParser",
-    "cli-sensitivity-temperature-zero": "simcore sensitivity CFG --temperature 0: exit 2 but five lines (usage, "
-                                        "then the error); a plain ArgumentParser",
-    "store-memory-url": "simcore run CFG --output memory://corpus/out.zarr computes and exits 0; the store lives "
-                        "in the process's memory and is gone when it ends",
-    "store-config-output-empty": "run.output = \"\" in the config is taken as unset: the run computes into "
-                                 "results/run.zarr and exits 0 (--output '' is refused)",
-    "store-config-output-memory": "run.output = \"memory://...\" in the config: computes, exit 0, nothing kept",
-    "store-sweep-output-unknown-scheme": "simcore sweep CFG --output nosuchfs://bucket/out.zarr computes and exits "
-                                         "0, writing a local folder 'nosuchfs:/bucket/out.zarr' in the current "
-                                         "folder (the sweep makes a Path of the URL)",
-    "store-sweep-output-memory": "simcore sweep CFG --output memory://corpus/sweep.zarr: exit 0, a local folder "
-                                 "'memory:/corpus/sweep.zarr' written",
-    "store-optimize-output-unknown-scheme": "simcore optimize CFG --output nosuchfs://bucket/out.zarr computes and "
-                                            "exits 0, writing a local folder 'nosuchfs:/bucket/out.zarr'",
-}
+FAILING_CASES: dict[str, str] = {}  # all nine found when the corpus was written are fixed
 
 # ---------------------------------------------------------------- configs
 

@@ -37,8 +37,11 @@ fsspec.register_implementation(_ReadOnlyFileSystem.protocol, _ReadOnlyFileSystem
 
 
 @pytest.fixture
-def memory_url():
-    """``memory_url(name)`` -> a fresh ``memory://`` URL; its folder is removed afterwards."""
+def memory_url(monkeypatch):
+    """``memory_url(name)`` -> a fresh ``memory://`` URL; its folder is removed afterwards.
+    The in-process CLI may write there (SIMCORE_ALLOW_MEMORY_STORE: a real command
+    refuses memory://, whose store would vanish when it exits)."""
+    monkeypatch.setenv("SIMCORE_ALLOW_MEMORY_STORE", "1")
     root = f"/simcore-tests/{uuid.uuid4().hex}"
     yield lambda name="out.zarr": f"memory://{root}/{name}"
     memory = fsspec.filesystem("memory")

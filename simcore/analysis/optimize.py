@@ -60,7 +60,6 @@ store (zarr) is read by ``simcore report``.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 import math
@@ -84,7 +83,7 @@ from simcore.core.engine import simulate_batch, simulate_smooth
 from simcore.core.model import Policy
 from simcore.run import store
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
-from simcore.schema.errors import InputError, Problems, read_toml
+from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, read_toml
 
 OPTIMIZE_KEYS = ("levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios", "test_scenarios", "steps",
                  "learning_rate", "temperature", "search", "seed", "output", "sensitivity", "costs")
@@ -645,7 +644,8 @@ def load_optimize_config(path) -> tuple[RunConfig, OptimizeSpec, str]:
 
 def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path]:
     config, spec, text = load_optimize_config(path)
-    target = Path(output or spec.output or Path("results") / f"{Path(path).stem}.zarr")
+    target = store.local_output(output if output is not None
+                                else spec.output or Path("results") / f"{Path(path).stem}.zarr", "optimize")
     store.check_writable(target)  # refuse a folder simcore did not write before computing
     log(f"optimize: {len(spec.levers)} levers x {len(spec.budgets)} budgets on {config.loaded.name}; "
         f"{spec.steps} Adam steps on {spec.train_scenarios} training scenarios (temperature {spec.temperature}), "
@@ -664,7 +664,7 @@ def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="simcore optimize", description=__doc__.split("\n")[0])
+    parser = OneLineArgumentParser(prog="simcore optimize", description=__doc__.split("\n")[0])
     parser.add_argument("config")
     parser.add_argument("--output", default=None)
     parser.add_argument("--quiet", action="store_true")

@@ -266,9 +266,9 @@ def sensitivity_to_store(ds: xr.Dataset, store) -> None:
 
 
 def main(argv=None) -> int:
-    from simcore.schema.errors import InputError, positive_float, scenario_count
+    from simcore.schema.errors import InputError, OneLineArgumentParser, positive_float, scenario_count
 
-    parser = argparse.ArgumentParser(prog="simcore sensitivity",
+    parser = OneLineArgumentParser(prog="simcore sensitivity",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("config")
     parser.add_argument("--policy", default="no-policy")

@@ -287,7 +287,7 @@ ATTRIBUTION_KEYS = ("policy", "players", "method", "permutations", "seed", "scen
 def main(argv=None) -> int:
     """``python -m simcore.analysis.shapley CONFIG POLICY [--players p1 p2 ...] [--store STORE]``."""
     from simcore.analysis.sweep import _config_without_analysis
-    from simcore.cli import OneLineArgumentParser
+    from simcore.schema.errors import OneLineArgumentParser
     from simcore.run.store import OutputError
 
     parser = OneLineArgumentParser(prog="simcore attribute",

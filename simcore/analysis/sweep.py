@@ -26,7 +26,6 @@ or :func:`run_sweep_file`.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
@@ -47,7 +46,7 @@ from simcore.run.metrics import METRIC_INFO
 from simcore.run import store
 from simcore.run.runner import Simulation
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
-from simcore.schema.errors import InputError, Problems, read_toml, scenario_count
+from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, read_toml, scenario_count
 
 DESIGNS = ("grid", "random", "latin")
 SWEEP_KEYS = ("levers", "design", "samples", "seed", "base", "scenarios", "chunk_size", "policy_chunk", "output",
@@ -423,7 +422,8 @@ def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: st
     The store goes to ``output``, else ``sweep.output``, else ``results/<config stem>.zarr``
     (relative paths are relative to the current directory)."""
     config, spec, text = load_sweep_config(path)
-    target = Path(output or spec.output or Path("results") / f"{Path(path).stem}.zarr")
+    target = store.local_output(output if output is not None
+                                else spec.output or Path("results") / f"{Path(path).stem}.zarr", "sweep")
     store.check_writable(target)  # refuse a folder simcore did not write before computing
     n = int(scenarios or spec.scenarios)
     log(f"sweep: {spec.n_mixes} mixes ({spec.design}) + no-policy x {n} scenarios x {config.horizon_days} days "
@@ -442,7 +442,7 @@ def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: st
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="simcore sweep", description=__doc__.split("\n")[0])
+    parser = OneLineArgumentParser(prog="simcore sweep", description=__doc__.split("\n")[0])
     parser.add_argument("config")
     parser.add_argument("--scenarios", type=scenario_count, default=None)
     parser.add_argument("--output", default=None)

@@ -175,6 +175,27 @@ class StoreLocation:
 Where = str | Path | StoreLocation  # a store as the functions below accept it
 
 
+def local_output(where: str | Path, command: str) -> Path:
+    """The local path of a ``command`` (sweep, optimize) store: those write local
+    folders only, so a URL is refused by name (it became a folder such as
+    ``./s3:/bucket/x.zarr``); an empty path too."""
+    text = os.fspath(where)
+    if "://" in text:
+        raise OutputError(f"output {text}: simcore {command} writes a local folder, not an fsspec URL; give a path "
+                          f"such as results/{command}.zarr (and copy it to object storage afterwards)")
+    return as_location(text).local_path or Path(text)
+
+
+def refuse_process_memory(where: Where) -> None:
+    """A ``memory://`` store lives inside this process and is gone when the command
+    exits: refused for the command line (the Python API may use it; tests that call
+    the CLI in-process set ``SIMCORE_ALLOW_MEMORY_STORE=1``)."""
+    text = where.url if isinstance(where, StoreLocation) else os.fspath(where)
+    if text.split("::")[-1].startswith("memory://") and os.environ.get("SIMCORE_ALLOW_MEMORY_STORE") != "1":
+        raise OutputError(f"output {text}: a memory:// store lives only inside this process and is gone when "
+                          "simcore exits; give a path or a persistent URL (s3://, gs://, file://)")
+
+
 def as_location(where: Where, storage_options: dict | None = None) -> StoreLocation:
     """``where`` as a :class:`StoreLocation` (``storage_options``, if given, replace its own)."""
     if isinstance(where, StoreLocation) and storage_options is None:

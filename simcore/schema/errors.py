@@ -61,6 +61,15 @@ def read_toml(path: Path, problems: Problems) -> dict:
 
 # ---------------------------------------------------------------- command-line value types
 
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``PROG: error: MESSAGE (see
+    PROG --help)``) with status 2, instead of the usage text and then the error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number >= 1 (``--scenarios 0`` is an error, not "unset")."""
     try:

@@ -532,7 +532,7 @@ class RunSpec(_Spec):
     horizon_days: Integer(1, MAX_HORIZON_DAYS) = Field(365, description="Simulated days")
     chunk_size: Integer(1, 10_000_000) | None = Field(None, description="Scenarios per compiled batch")
     seed: Integer(0, 2**31 - 1) = Field(0, description="Random seed")
-    output: str | None = Field(None, description="Zarr store: a path or an fsspec URL such as s3://bucket/run.zarr "
+    output: Name | None = Field(None, description="Zarr store: a path or an fsspec URL such as s3://bucket/run.zarr "
                                                  "(default results/<config name>.zarr)")
     daily_scenarios: Integer(0, 1000) = Field(0, description="Keep day-by-day trajectories of the first N scenarios")
     keep: Choice(*KEEP_CHOICES) = Field(
