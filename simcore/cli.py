@@ -239,10 +239,7 @@ def _exists(where) -> bool:
 def _input_error(exc) -> int:
     """An :class:`~simcore.schema.errors.InputError`: one problem on one line, several as
     the list of them (every bad field at once)."""
-    if len(exc.problems) == 1:
-        (where, message), = exc.problems
-        return _fail(f"{exc.source}: {where}: {message}")
-    print(exc, file=sys.stderr)
+    print(exc.for_terminal(), file=sys.stderr)
     return 2
 
 

@@ -115,6 +115,15 @@ def test_an_unbounded_or_huge_config_is_refused_naming_the_limit(tmp_path):
     no_store(output)
 
 
+@pytest.mark.parametrize("command", ["sweep", "optimize", "attribute", "sensitivity"])
+def test_the_analysis_commands_read_configs_bounded_too(command):
+    """The analysis commands read their configs through the same bounded reader as
+    run: /dev/zero is one line naming the limit (it was read without bound)."""
+    argv = [command, "/dev/zero"] + (["mix"] if command == "attribute" else [])
+    line = one_line(simcore(*argv, timeout=60))
+    assert "1 MiB" in line
+
+
 # ---------------------------------------------------------------- item 10: one line, not a traceback
 
 @pytest.mark.parametrize("text", ["a = " + "[" * 3000 + "]" * 3000, "a = " + "{b = " * 3000 + "1" + "}" * 3000],

@@ -82,8 +82,8 @@ from simcore.core.compile import engine_jit
 from simcore.core.engine import simulate_batch, simulate_smooth
 from simcore.core.model import Policy
 from simcore.run import store
-from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
-from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, read_toml
+from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
+from simcore.schema.errors import InputError, OneLineArgumentParser, Problems
 
 OPTIMIZE_KEYS = ("levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios", "test_scenarios", "steps",
                  "learning_rate", "temperature", "search", "seed", "output", "sensitivity", "costs")
@@ -630,7 +630,8 @@ def load_optimize_config(path) -> tuple[RunConfig, OptimizeSpec, str]:
     """Read a config with an ``[optimize]`` section: ``(run config, spec, file text)``."""
     path = Path(path)
     problems = Problems(f"config {path}")
-    raw = read_toml(path, problems)
+    data = read_config_bytes(path, problems)  # read once, bounded: a pipe works, /dev/zero does not hang
+    raw = parse_toml_bytes(data, problems)
     section = raw.pop("optimize", None)
     for key in ("sweep", "attribution"):
         raw.pop(key, None)
@@ -639,7 +640,7 @@ def load_optimize_config(path) -> tuple[RunConfig, OptimizeSpec, str]:
     if section is None:
         raise InputError(f"config {path}", [("optimize", "is required: an [optimize] table with levers = [...] "
                                                           "and budget or budgets")])
-    return config, parse_optimize(section, config, f"config {path}"), path.read_text()
+    return config, parse_optimize(section, config, f"config {path}"), data.decode("utf-8")
 
 
 def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path]:
@@ -672,7 +673,7 @@ def main(argv=None) -> int:
     try:
         run_optimize_file(args.config, output=args.output, log=(lambda *a: None) if args.quiet else print)
     except (InputError, store.OutputError) as exc:
-        print(exc, file=sys.stderr)
+        print(exc.for_terminal() if isinstance(exc, InputError) else f"simcore: error: {exc}", file=sys.stderr)
         return 2
     return 0
 

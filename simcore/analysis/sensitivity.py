@@ -284,7 +284,7 @@ def main(argv=None) -> int:
         ds = config_sensitivities(config, args.policy, n_scenarios=args.scenarios, temperature=args.temperature,
                                   fd_step=args.fd_step)
     except (InputError, ValueError) as exc:
-        print(exc, file=sys.stderr)
+        print(exc.for_terminal() if isinstance(exc, InputError) else f"simcore: error: {exc}", file=sys.stderr)
         return 2
     print(format_sensitivities(ds))
     if args.store:

@@ -311,7 +311,7 @@ def main(argv=None) -> int:
         ds = attribute(config, args.policy, args.players or "pillars", scenarios=args.scenarios, method=args.method,
                        permutations=args.permutations)
     except InputError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.for_terminal(), file=sys.stderr)
         return 2
     print(format_attribution(ds))
     if args.store:

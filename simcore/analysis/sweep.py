@@ -45,8 +45,8 @@ from simcore.core.model import no_policy
 from simcore.run.metrics import METRIC_INFO
 from simcore.run import store
 from simcore.run.runner import Simulation
-from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
-from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, read_toml, scenario_count
+from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
+from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, scenario_count
 
 DESIGNS = ("grid", "random", "latin")
 SWEEP_KEYS = ("levers", "design", "samples", "seed", "base", "scenarios", "chunk_size", "policy_chunk", "output",
@@ -400,11 +400,12 @@ def _config_without_analysis(path: str | Path) -> RunConfig:
 def _read_with_sections(path: str | Path):
     path = Path(path)
     problems = Problems(f"config {path}")
-    raw = read_toml(path, problems)
+    data = read_config_bytes(path, problems)  # read once, bounded: a pipe works, /dev/zero does not hang
+    raw = parse_toml_bytes(data, problems)
     sections = {key: raw.pop(key) for key in ("sweep", "attribution") if key in raw}
     config = parse_config(raw, base_dir=path.parent, problems=problems)
     config.path = str(path)
-    return config, sections, path.read_text()
+    return config, sections, data.decode("utf-8")
 
 
 def load_sweep_config(path: str | Path) -> tuple[RunConfig, SweepSpec, str]:
@@ -452,7 +453,7 @@ def main(argv=None) -> int:
         run_sweep_file(args.config, scenarios=args.scenarios, output=args.output,
                        log=(lambda *a: None) if args.quiet else print)
     except (InputError, store.OutputError) as exc:
-        print(exc, file=sys.stderr)
+        print(exc.for_terminal() if isinstance(exc, InputError) else f"simcore: error: {exc}", file=sys.stderr)
         return 2
     return 0
 

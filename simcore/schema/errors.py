@@ -21,6 +21,13 @@ class InputError(ValueError):
         lines += [f"  - {field}: {message}" for field, message in self.problems]
         super().__init__("\n".join(lines))
 
+    def for_terminal(self) -> str:
+        """What a command prints: one problem on one line, several as the list."""
+        if len(self.problems) == 1:
+            (where, message), = self.problems
+            return f"simcore: error: {self.source}: {where}: {message}"
+        return str(self)
+
 
 class Problems:
     """Collects problems while a whole input is checked; raise at the end.
