@@ -149,7 +149,7 @@ def test_missing_tables_and_wrong_types_are_named():
     got = dict(info.value.problems)
     assert got["model"].startswith("is required: a [model] table")
     assert got["products[0] (x).storable"] == "must be true or false, got 'yes'"
-    assert got["extra"] == "unknown field; allowed: io, model, products"
+    assert got["extra"] == "unknown field; allowed: importers, io, model, products"
     assert "sources.demand_per_day" in " ".join(got)
 
 
