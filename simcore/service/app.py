@@ -365,7 +365,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         **_responses(401, 404, 422, 429),
         200: {"description": "Server-sent events: 'progress' (JobStatus JSON) on every change, then one of "
                              "'complete', 'failed', 'cancelled' or 'deleted', then the stream ends",
-              "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+              # the schema of ONE event (as parsed by SSE clients and schemathesis): its name and
+              # its data, a JobStatus in JSON
+              "content": {"text/event-stream": {"schema": {
+                  "type": "object", "required": ["event", "data"],
+                  "properties": {"event": {"type": "string",
+                                           "enum": ["progress", "complete", "failed", "cancelled", "deleted"]},
+                                 "data": {"type": "string", "description": "JobStatus as JSON"},
+                                 "id": {"type": "string"}, "retry": {"type": "integer"}}}}}}})
     async def job_events(job_id: str, request: Request, who: Caller = Depends(caller)):
         """Progress as server-sent events (text/event-stream)."""
         own_job(job_id, who)
