@@ -175,12 +175,13 @@ def test_cancel_twice_and_at_once_answers_clearly(idle):
 # --------------------------------------------------------------------------- item 5: job size caps
 
 
-def test_oversize_jobs_are_422_naming_the_fields_and_the_cap(idle):
+def test_oversize_jobs_are_413_naming_the_fields_and_the_cap(idle):
     """Jobs had no size cap (about 70 GB of store at the old caps): the simulated volume
-    and the estimated store are capped, 422 naming the fields and the setting."""
+    and the estimated store are capped, 413 like every cap of the server (assessments',
+    jobs' scenario and work caps), naming the fields and the setting."""
     key = headers("size")
     volume = idle.post("/v1/jobs", json=job_config(5_000_000, 365), headers=key)
-    assert volume.status_code == 422, volume.text
+    assert volume.status_code == 413, volume.text
     [(field, message)] = [(p["field"], p["message"]) for p in volume.json()["problems"]]
     assert field == "run.scenarios"
     assert ("run.scenarios x run.horizon_days x products x policies (with the no-policy baseline) = "
@@ -188,14 +189,14 @@ def test_oversize_jobs_are_422_naming_the_fields_and_the_cap(idle):
             in message)
 
     store = idle.post("/v1/jobs", json=job_config(9_000_000, 30), headers=key)
-    assert store.status_code == 422, store.text
+    assert store.status_code == 413, store.text
     [(field, message)] = [(p["field"], p["message"]) for p in store.json()["problems"]]
     assert field == "run.keep"
     assert 'run.scenarios = 9,000,000 with run.keep = "per-scenario"' in message
     assert "above the cap of 10.0 GB per job (max_job_store_bytes)" in message and "2 policies, 7 products" in message
 
     both = idle.post("/v1/jobs", json=job_config(10_000_000, 365), headers=key)
-    assert both.status_code == 422 and [p["field"] for p in both.json()["problems"]] == ["run.scenarios", "run.keep"]
+    assert both.status_code == 413 and [p["field"] for p in both.json()["problems"]] == ["run.scenarios", "run.keep"]
 
     summary_only = idle.post("/v1/jobs", json=job_config(9_000_000, 30, keep="summary"), headers=key)
     assert summary_only.status_code == 202, summary_only.text  # statistics only: a small store

@@ -2,7 +2,7 @@
 
 Jobs had caps on scenarios and on scenarios x days x policies but none on size: at those
 caps the demo model (7 products) wrote a store of about 70 GB. Two caps, like the
-assessments' work cap, each refused with 422 naming the fields that set it and the
+assessments' work cap, each refused with 413 naming the fields that set it and the
 setting that limits it:
 
 * ``max_job_size``: scenarios x horizon_days x products x policies, the volume the

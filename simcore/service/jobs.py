@@ -210,8 +210,9 @@ class JobDB:
 
 def check_job_request(body: Any, registry: Registry, settings: Settings):
     """Validate a job body (a run config as JSON). Returns ``(registered model, RunConfig)``;
-    raises :class:`InputError` (422, every bad field, then the size caps of
-    :mod:`simcore.service.job_size`) or :class:`CapError` (413, the scenario and work caps)."""
+    raises :class:`InputError` (422, every bad field) or :class:`CapError` (413: the scenario
+    and work caps and the size caps of :mod:`simcore.service.job_size`, like the
+    assessments' caps)."""
     from simcore.schema.spec import schema_problems
 
     problems = Problems("job request")
@@ -249,10 +250,9 @@ def check_job_request(body: Any, registry: Registry, settings: Settings):
         caps.append(("run.scenarios", f"scenarios x horizon_days x policies = {config.scenarios:,} x "
                      f"{config.horizon_days} x {len(config.policies)} = {work:,} exceeds the cap of "
                      f"{settings.max_job_work:,} per job"))
+    caps.extend(size_problems(config, settings))
     if caps:
         raise CapError(caps)
-    problems.items.extend(size_problems(config, settings))
-    problems.raise_if_any()
     return registered, config
 
 
