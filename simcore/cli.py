@@ -335,7 +335,26 @@ def _run_command(args) -> int:
     return 0
 
 
+# Subcommands with a parser of their own: their arguments go to it untouched (argparse's
+# REMAINDER swallowed nothing when the first one was an option, so `simcore sweep --help`
+# was "unrecognized arguments").
+FORWARDED = {"sweep": "simcore.analysis.sweep", "attribute": "simcore.analysis.shapley",
+             "optimize": "simcore.analysis.optimize", "sensitivity": "simcore.analysis.sensitivity"}
+
+
+def _forward(command: str, arguments: list[str]) -> int:
+    import importlib
+
+    try:
+        return importlib.import_module(FORWARDED[command]).main(arguments)
+    except SystemExit as exc:  # --help (0), usage errors (one line, status 2)
+        return int(exc.code or 0)
+
+
 def main(argv=None) -> int:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given and given[0] in FORWARDED:
+        return _forward(given[0], given[1:])
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (status 2)
@@ -351,21 +370,8 @@ def main(argv=None) -> int:
         except ImportError as exc:  # fastapi/uvicorn missing from a partial install
             return _fail(f"the service needs fastapi and uvicorn ({exc}); pip install -e .")
         return serve(args.host, args.port, log_level=args.log_level)
-    if args.command == "sweep":
-        from simcore.analysis.sweep import main as sweep_main
-        return sweep_main(args.arguments)
-    if args.command == "attribute":
-        from simcore.analysis.shapley import main as attribute_main
-        try:
-            return attribute_main(args.arguments)
-        except SystemExit as exc:  # --help, usage errors (one line, status 2)
-            return int(exc.code or 0)
-    if args.command == "optimize":
-        from simcore.analysis.optimize import main as optimize_main
-        return optimize_main(args.arguments)
-    if args.command == "sensitivity":
-        from simcore.analysis.sensitivity import main as sensitivity_main
-        return sensitivity_main(args.arguments)
+    if args.command in FORWARDED:  # reached only through a global option before the command
+        return _forward(args.command, args.arguments)
     from simcore.run.devices import configure_cpu_devices
     from simcore.schema.errors import InputError
 

@@ -249,3 +249,11 @@ def test_killed_runs_resume_to_identical_results(write_tiny, tmp_path, jax_cache
 def test_killed_runs_resume_to_identical_results_many_times(write_tiny, tmp_path, jax_cache_env):
     kills, _, _ = _kill_and_resume(write_tiny, tmp_path, jax_cache_env, kills_wanted=30, seed=2)
     assert kills >= 30
+
+
+@pytest.mark.parametrize("command", ["sweep", "attribute", "optimize", "sensitivity"])
+def test_subcommand_help_is_the_subcommands_own(command, capsys):
+    """`simcore sweep --help` said "unrecognized arguments: --help" (argparse's REMAINDER
+    takes nothing when the first argument is an option)."""
+    assert main([command, "--help"]) == 0
+    assert capsys.readouterr().out.startswith(f"usage: simcore {command} ")
