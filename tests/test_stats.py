@@ -597,3 +597,22 @@ def test_wild_summary_is_numpys(wild):
                         assert got["cvar95_lower"] == np.sort(defined)[:tail_size].mean()
                     else:
                         assert got["cvar95"] == np.sort(defined)[-tail_size:].mean()
+
+
+def test_relative_reductions_are_ratios_and_reductions_keep_the_metrics_unit():
+    """The effects group's *_relative_reduction said units = "days" (the metric's)."""
+    import xarray as xr
+
+    from simcore.run.summary import pillar_effects
+
+    data = np.array([[[10.0, 0.5, 20.0, 30.0]], [[4.0, 0.2, 20.0, 30.0]]])  # [policy, product, statistic]
+    summary = xr.Dataset(
+        {"shortage_days": (("policy", "product", "statistic"), data, {"units": "days"})},
+        coords={"policy": ["no-policy", "stock"], "product": ["gallium"],
+                "statistic": ["mean", "p_positive", "q95", "cvar95"]})
+    effects = pillar_effects(summary)
+    relative = effects["shortage_days_mean_relative_reduction"]
+    assert relative.attrs["units"] == "1"
+    np.testing.assert_allclose(relative.sel(policy="stock").values, [0.6])
+    assert effects["shortage_days_mean_reduction"].attrs["units"] == "days"
+    np.testing.assert_allclose(effects["shortage_days_mean_reduction"].sel(policy="stock").values, [6.0])

@@ -85,9 +85,14 @@ def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.
     for label, value in values.items():
         reference = value.sel(policy=BASELINE_POLICY, drop=True)
         out[label] = value
-        out[f"{label}_reduction"] = reference - value
+        out[f"{label}_reduction"] = (reference - value).assign_attrs(
+            {k: v for k, v in value.attrs.items() if k == "units"},
+            long_name=f"{label}: no-policy minus the policy (positive: less risk)")
         with np.errstate(all="ignore"):
-            out[f"{label}_relative_reduction"] = xr.where(reference != 0, (reference - value) / reference, np.nan)
+            relative = xr.where(reference != 0, (reference - value) / reference, np.nan)
+        # a ratio, whatever the metric's unit (it carried the metric's "days")
+        out[f"{label}_relative_reduction"] = relative.assign_attrs(
+            units="1", long_name=f"{label}: reduction as a share of the no-policy value")
     effects = xr.Dataset(out)
     if normal is not None:
         effects["normal_price_index_change"] = normal["normal_price_index_change"]
