@@ -73,7 +73,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from simcore.core.model import DAYS_PER_YEAR
-from simcore.core.uncertainty import Distribution, inverse_cdf, parameter_key
+from simcore.core.uncertainty import Distribution, draw_values, parameter_key
 
 NEVER = jnp.inf  # onset of an occurrence that never happens
 # fold_in data of the leakage draws under a scenario's parameter key (then the event)
@@ -217,19 +217,18 @@ def make_events(
 
 def draw_leakage(events: EventSet, base_key: jax.Array, scenario_index: jnp.ndarray) -> EventSet:
     """``events`` with each event's leakage share drawn per scenario, ``[E, B]`` for the
-    scenario indices ``[B]``: from the scenario's parameter key (common random numbers:
-    every policy sees the same draw; chunking does not matter), stream ``LEAKAGE_STREAM
-    + e``, through the inverse CDF of the event's distribution. A fixed share draws
-    itself exactly (width 0)."""
+    scenario indices ``[B]``: event ``e`` draws from ``fold_in(fold_in(parameter key,
+    LEAKAGE_STREAM), e)`` (common random numbers: every policy sees the same draw;
+    chunking does not matter) through the inverse CDF of its distribution, as an
+    uncertain model entry does (:func:`simcore.core.uncertainty.draw_values`). A fixed
+    share draws itself exactly (width 0)."""
     n_events = events.leakage_share.shape[0]
     dist = Distribution(index=jnp.arange(n_events), stream=jnp.arange(n_events, dtype=jnp.uint32),
                         kind=events.leakage_kind, a=events.leakage_low, b=events.leakage_share,
                         c=events.leakage_high, floor=jnp.zeros(n_events), ceiling=jnp.ones(n_events))
 
     def one(index):
-        key = jax.random.fold_in(parameter_key(base_key, index), LEAKAGE_STREAM)
-        u = jax.vmap(lambda e: jax.random.uniform(jax.random.fold_in(key, e)))(jnp.arange(n_events))
-        return inverse_cdf(dist, jnp.clip(u, 1e-7, 1.0 - 1e-7))
+        return draw_values(dist, jax.random.fold_in(parameter_key(base_key, index), LEAKAGE_STREAM))
 
     drawn = jax.vmap(one, out_axes=1)(scenario_index)  # [E, B]
     fixed = (events.leakage_high <= events.leakage_low)[:, None]
