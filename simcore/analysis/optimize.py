@@ -83,7 +83,7 @@ from simcore.core.engine import simulate_batch, simulate_smooth
 from simcore.core.model import Policy
 from simcore.run import store
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
-from simcore.schema.errors import InputError, OneLineArgumentParser, Problems
+from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, error_text
 
 OPTIMIZE_KEYS = ("levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios", "test_scenarios", "steps",
                  "learning_rate", "temperature", "search", "seed", "output", "sensitivity", "costs")
@@ -673,7 +673,7 @@ def main(argv=None) -> int:
     try:
         run_optimize_file(args.config, output=args.output, log=(lambda *a: None) if args.quiet else print)
     except (InputError, store.OutputError) as exc:
-        print(exc.for_terminal() if isinstance(exc, InputError) else f"simcore: error: {exc}", file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)
         return 2
     return 0
 

@@ -266,7 +266,7 @@ def sensitivity_to_store(ds: xr.Dataset, store) -> None:
 
 
 def main(argv=None) -> int:
-    from simcore.schema.errors import InputError, OneLineArgumentParser, positive_float, scenario_count
+    from simcore.schema.errors import InputError, OneLineArgumentParser, error_text, positive_float, scenario_count
 
     parser = OneLineArgumentParser(prog="simcore sensitivity",
                                      description=__doc__.split("\n")[0])
@@ -284,7 +284,7 @@ def main(argv=None) -> int:
         ds = config_sensitivities(config, args.policy, n_scenarios=args.scenarios, temperature=args.temperature,
                                   fd_step=args.fd_step)
     except (InputError, ValueError) as exc:
-        print(exc.for_terminal() if isinstance(exc, InputError) else f"simcore: error: {exc}", file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)
         return 2
     print(format_sensitivities(ds))
     if args.store:

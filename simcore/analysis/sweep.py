@@ -46,7 +46,7 @@ from simcore.run.metrics import METRIC_INFO
 from simcore.run import store
 from simcore.run.runner import Simulation
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
-from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, scenario_count
+from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, error_text, scenario_count
 
 DESIGNS = ("grid", "random", "latin")
 SWEEP_KEYS = ("levers", "design", "samples", "seed", "base", "scenarios", "chunk_size", "policy_chunk", "output",
@@ -453,7 +453,7 @@ def main(argv=None) -> int:
         run_sweep_file(args.config, scenarios=args.scenarios, output=args.output,
                        log=(lambda *a: None) if args.quiet else print)
     except (InputError, store.OutputError) as exc:
-        print(exc.for_terminal() if isinstance(exc, InputError) else f"simcore: error: {exc}", file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)
         return 2
     return 0
 

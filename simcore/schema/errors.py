@@ -29,6 +29,12 @@ class InputError(ValueError):
         return str(self)
 
 
+def error_text(exc: Exception) -> str:
+    """What a command prints for a refused input or output: an :class:`InputError`'s own
+    form (:meth:`InputError.for_terminal`), else ``simcore: error: MESSAGE``."""
+    return exc.for_terminal() if isinstance(exc, InputError) else f"simcore: error: {exc}"
+
+
 class Problems:
     """Collects problems while a whole input is checked; raise at the end.
 
