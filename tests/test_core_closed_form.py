@@ -43,7 +43,7 @@ from simcore.core import (
     simulate_given,
     stack_policies,
 )
-from simcore.core.io import leontief_output
+from simcore.core.leontief import leontief_output
 
 HORIZON = 120
 DEMAND = 100  # units / day, every product

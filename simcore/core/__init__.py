@@ -28,7 +28,7 @@ from simcore.core.engine import (
     simulate_smooth,
     step,
 )
-from simcore.core.io import leontief_output, leontief_price_change
+from simcore.core.leontief import leontief_output, leontief_price_change
 from simcore.core.model import Model, Policy, build_model, no_policy, stack_policies, transitive_closure
 from simcore.core.uncertainty import draw_model, draw_parameters, without_hidden
 

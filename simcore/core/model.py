@@ -25,7 +25,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from simcore.core.io import leontief_output, leontief_price_operator
+from simcore.core.leontief import leontief_output, leontief_price_operator
 from simcore.core.uncertainty import HiddenDependence, Uncertainty
 
 DAYS_PER_YEAR = 365.0

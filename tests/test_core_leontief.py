@@ -1,4 +1,4 @@
-"""Leontief quantity/price models (``simcore.core.io``) and their use in the engine."""
+"""Leontief quantity/price models (``simcore.core.leontief``) and their use in the engine."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simcore.core import Scenario, build_model, make_events, no_policy, simulate_given, stack_policies
-from simcore.core.io import leontief_output, leontief_price_change, leontief_price_operator
+from simcore.core.leontief import leontief_output, leontief_price_change, leontief_price_operator
 
 # Miller & Blair, Input-Output Analysis (2nd ed.), section 2.3.
 MB_A = np.array([[0.15, 0.25], [0.20, 0.05]])
@@ -167,3 +167,16 @@ def test_import_and_scarcity_price_curves(cut_run, row, severity):
     np.testing.assert_allclose(np.asarray(metrics.peak_import_price_change)[0, row, 0], import_multiple.max() - 1.0,
                                rtol=1e-5)
     np.testing.assert_allclose(np.asarray(metrics.mean_price_change)[0, row, 0], (user - 1.0).mean(), rtol=1e-4)
+
+
+def test_core_io_is_a_deprecated_alias_of_leontief():
+    import importlib
+    import sys
+
+    from simcore.core import leontief
+
+    sys.modules.pop("simcore.core.io", None)  # import it afresh: the warning comes on import
+    with pytest.warns(DeprecationWarning, match="simcore.core.leontief"):
+        old = importlib.import_module("simcore.core.io")
+    for name in ("leontief_output", "leontief_price_change", "leontief_price_operator"):
+        assert getattr(old, name) is getattr(leontief, name)
