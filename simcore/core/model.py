@@ -12,10 +12,13 @@ demand, lost output) in the input-output table's currency unit per year unless a
 name says ``per_day``.
 
 Both pytrees hold arrays only (plus, for a model, the optional ``uncertainty`` and
-``hidden`` subtrees of :mod:`simcore.core.uncertainty`, ``None`` when unused), so that a
-batch of policies can be stacked along a leading axis and ``vmap``-ed. They are built by :func:`build_model` and
-:func:`no_policy`; the shell (``simcore.schema.modelfile``, ``simcore.schema.config``) fills them
-from files. Nothing here imports the shell.
+``hidden`` subtrees, :class:`Uncertainty` and :class:`HiddenDependence`, ``None`` when
+unused), so that a batch of policies can be stacked along a leading axis and
+``vmap``-ed. Those subtrees are defined here, next to the model that carries them;
+:mod:`simcore.core.uncertainty` draws and applies them and imports this module, never
+the other way round. The pytrees are built by :func:`build_model` and :func:`no_policy`;
+the shell (``simcore.schema.modelfile``, ``simcore.schema.config``) fills them from
+files. Nothing here imports the shell.
 """
 
 from __future__ import annotations
@@ -26,9 +29,42 @@ import jax.numpy as jnp
 import numpy as np
 
 from simcore.core.leontief import leontief_output, leontief_price_operator
-from simcore.core.uncertainty import HiddenDependence, Uncertainty
 
 DAYS_PER_YEAR = 365.0
+
+
+class Distribution(NamedTuple):
+    """``n`` uncertain entries of one field. All fields ``[n]``; the distribution kinds and
+    how entries are drawn are in :mod:`simcore.core.uncertainty`."""
+
+    index: jnp.ndarray  # int32 flat index into the field (row-major)
+    stream: jnp.ndarray  # uint32 random stream of the entry (same stream: same uniform draw)
+    kind: jnp.ndarray  # int32 TRIANGULAR, UNIFORM or LOGNORMAL
+    a: jnp.ndarray  # low (triangular, uniform) or median (lognormal)
+    b: jnp.ndarray  # mode (triangular) or sigma (lognormal); unused for uniform
+    c: jnp.ndarray  # high (triangular, uniform); unused for lognormal
+    floor: jnp.ndarray  # lowest allowed value of the field
+    ceiling: jnp.ndarray  # highest allowed value of the field (inf: none)
+
+
+class Uncertainty(NamedTuple):
+    """The uncertain entries of a model: ``draws`` maps a field of
+    :data:`~simcore.core.uncertainty.UNCERTAIN_FIELDS`
+    to its :class:`Distribution`; ``world_follows_import`` ``[P]`` is 1.0 where a
+    product's world shares default to its import shares (they follow the drawn rows)."""
+
+    draws: dict
+    world_follows_import: jnp.ndarray
+
+
+class HiddenDependence(NamedTuple):
+    """``L`` hidden-dependence links (tier 3 and below). Fields ``[L]``."""
+
+    product: jnp.ndarray  # int32 product whose supply depends
+    origin: jnp.ndarray  # int32 origin of that supply
+    on_product: jnp.ndarray  # int32 product it depends on
+    on_origin: jnp.ndarray  # int32 origin it depends on
+    share: jnp.ndarray  # share of the supply that depends, in [0, 1]
 
 
 class Model(NamedTuple):

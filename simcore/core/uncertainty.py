@@ -63,12 +63,21 @@ Hidden suppliers (:class:`HiddenDependence`)
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtri
+
+# The pytrees (Distribution, Uncertainty, HiddenDependence) live with the Model that
+# carries them; they stay importable from here.
+from simcore.core.model import DAYS_PER_YEAR, Distribution, HiddenDependence, Model, Uncertainty
+
+__all__ = [
+    "DISTRIBUTION_KINDS", "Distribution", "HiddenDependence", "LOGNORMAL", "PARAMETER_STREAM", "TRIANGULAR",
+    "UNCERTAIN_FIELDS", "UNIFORM", "Uncertainty", "distribution", "draw_model", "draw_parameters", "draw_values",
+    "drawn_fields", "hidden_cut", "hidden_dependence", "hidden_factor", "inverse_cdf", "parameter_key",
+    "without_hidden",
+]
 
 TRIANGULAR, UNIFORM, LOGNORMAL = 0, 1, 2
 DISTRIBUTION_KINDS = {"triangular": TRIANGULAR, "uniform": UNIFORM, "lognormal": LOGNORMAL}
@@ -86,38 +95,6 @@ UNCERTAIN_FIELDS = (
     "world_demand_elasticity_long", "world_demand_adjust_days", "world_supply_response", "world_supply_elasticity",
     "world_supply_response_days", "market_sourcing_share", "market_sourcing_days",
 )
-
-
-class Distribution(NamedTuple):
-    """``n`` uncertain entries of one field. All fields ``[n]``."""
-
-    index: jnp.ndarray  # int32 flat index into the field (row-major)
-    stream: jnp.ndarray  # uint32 random stream of the entry (same stream: same uniform draw)
-    kind: jnp.ndarray  # int32 TRIANGULAR, UNIFORM or LOGNORMAL
-    a: jnp.ndarray  # low (triangular, uniform) or median (lognormal)
-    b: jnp.ndarray  # mode (triangular) or sigma (lognormal); unused for uniform
-    c: jnp.ndarray  # high (triangular, uniform); unused for lognormal
-    floor: jnp.ndarray  # lowest allowed value of the field
-    ceiling: jnp.ndarray  # highest allowed value of the field (inf: none)
-
-
-class Uncertainty(NamedTuple):
-    """The uncertain entries of a model: ``draws`` maps a field of :data:`UNCERTAIN_FIELDS`
-    to its :class:`Distribution`; ``world_follows_import`` ``[P]`` is 1.0 where a
-    product's world shares default to its import shares (they follow the drawn rows)."""
-
-    draws: dict
-    world_follows_import: jnp.ndarray
-
-
-class HiddenDependence(NamedTuple):
-    """``L`` hidden-dependence links (tier 3 and below). Fields ``[L]``."""
-
-    product: jnp.ndarray  # int32 product whose supply depends
-    origin: jnp.ndarray  # int32 origin of that supply
-    on_product: jnp.ndarray  # int32 product it depends on
-    on_origin: jnp.ndarray  # int32 origin it depends on
-    share: jnp.ndarray  # share of the supply that depends, in [0, 1]
 
 
 def distribution(index, stream, kind, a, b=0.0, c=0.0, floor=-np.inf, ceiling=np.inf) -> Distribution:
@@ -194,15 +171,13 @@ def _rebalance_imports(central: jnp.ndarray, drawn: jnp.ndarray, is_drawn: jnp.n
     return jnp.where(touched[:, None], rows, central), jnp.where(touched, new_domestic, domestic)
 
 
-def drawn_fields(model, key: jax.Array) -> dict:
+def drawn_fields(model: Model, key: jax.Array) -> dict:
     """The fields of one scenario's model that its draws change: ``{field: value}`` with
     every uncertain entry drawn from ``key`` (see :func:`parameter_key`) and the
     quantities derived from them recomputed; the hidden links' shares under
     ``"hidden_share"``, and under ``"price_scale"`` ``[P]`` the factor of each column of
     ``cost_share`` and ``price_operator`` (drawn prices or demands). Fields not in the
     dict keep the model's values."""
-    from simcore.core.model import DAYS_PER_YEAR  # model imports this module
-
     uncertainty: Uncertainty = model.uncertainty
     draws = uncertainty.draws
     values = {name: draw_values(dist, key) for name, dist in draws.items()}
@@ -239,7 +214,7 @@ def drawn_fields(model, key: jax.Array) -> dict:
     return changes
 
 
-def draw_model(model, key: jax.Array):
+def draw_model(model: Model, key: jax.Array) -> Model:
     """The model of one scenario: every uncertain entry drawn from ``key`` (see
     :func:`parameter_key`) and the quantities derived from them recomputed
     (:func:`drawn_fields`). Returns a :class:`~simcore.core.model.Model` without
@@ -254,7 +229,7 @@ def draw_model(model, key: jax.Array):
     return model._replace(uncertainty=None, **changes)
 
 
-def draw_parameters(model, base_key: jax.Array, scenario_index) -> dict:
+def draw_parameters(model: Model, base_key: jax.Array, scenario_index) -> dict:
     """The drawn values of every uncertain entry for scenarios ``[N]``: ``{field: [N, n]}``
     in the order of the field's ``Distribution.index`` (for records and inspection)."""
     if model.uncertainty is None:
@@ -295,7 +270,7 @@ def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jn
     return total
 
 
-def without_hidden(model):
+def without_hidden(model: Model) -> Model:
     """The same model with every hidden-dependence share set to 0 (and not drawn): the
     reference that shows how much risk comes from hidden suppliers. The other uncertain
     entries keep their streams, so every scenario draws the same values as before."""
