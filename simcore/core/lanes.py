@@ -52,7 +52,7 @@ def model_lanes(model: Model, drawn: dict | None = None) -> Model:
             continue
         if name in drawn:
             fields[name] = jnp.moveaxis(drawn[name], 0, -1)
-        elif name in _INDEX_FIELDS:
+        elif name in _INDEX_FIELDS or value is None:  # None: an optional feature the model does not use
             fields[name] = value
         else:
             value = jnp.asarray(value)

@@ -137,6 +137,11 @@ class Model(NamedTuple):
     # Lane layout only (simcore.core.lanes): per-scenario column scale [P, B] of cost_share
     # and price_operator when prices or demands are drawn; None = the central operator.
     price_scale: jnp.ndarray | None = None
+    # User segments (simcore.schema.segments): [P, P] 1 where two products are segments of
+    # one product (their users are disjoint, so their sector losses add up; the diagonal
+    # is 1) and [P] 1 / the segment count of each product's group. None = no segments.
+    segment_group: jnp.ndarray | None = None
+    segment_weight: jnp.ndarray | None = None
 
 
 class Policy(NamedTuple):

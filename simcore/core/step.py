@@ -254,14 +254,19 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
     Loss of the exposed parts of ``s``: ``(1 - w) max_p loss[p, s] + w min(1, sum_p
     loss[p, s])`` with ``w`` the sector's ``input_overlap``: 0 nests the exposed parts (a
     line that needs several short inputs stops once), 1 makes them disjoint (two short
-    inputs add up). Output share ``1 -`` that loss, capped by critical upstream sectors.
+    inputs add up). The user segments of one product are disjoint users: ``max_p`` runs
+    over products, each the sum of its segments' losses, and a segment's users draw on it
+    as the users of the whole product would (their lines do not wait for the others'). Output share ``1 -`` that loss, capped by critical upstream sectors.
     A product's users draw on it in proportion to their output as limited by everything
     *but* that product (an idle line stops buying its other inputs; the missing input
     itself is still wanted).
     """
     loss = _exposed_losses(model, sector_fill)  # [P, S]
     overlap = model.input_overlap
-    largest = jnp.max(loss, axis=0)  # [S]
+    # Segments of one product (model.segment_group, static None without) are disjoint users:
+    # their losses add up before the sector's overlap rule combines different products.
+    grouped = loss if model.segment_group is None else jnp.einsum("pq...,qs...->ps...", model.segment_group, loss)
+    largest = jnp.max(grouped, axis=0)  # [S]
     total = jnp.sum(loss, axis=0)
     worst = jnp.where(overlap > 0, (1.0 - overlap) * largest + overlap * jnp.minimum(1.0, total), largest)
     own = 1.0 - worst
@@ -271,12 +276,17 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
     # alone is the largest (a tie leaves the largest); the sum less p's own loss.
     # Written without argmax: XLA's CPU index-reduction is several times slower than
     # these plain reductions, and this runs on [policy, P, S, lane] every day.
-    at_top = loss == largest[None, :]  # [P, S]
-    alone = jnp.sum(at_top.astype(loss.dtype), axis=0) < 1.5  # [S]: one product holds the largest loss
-    runner_up = jnp.max(jnp.where(at_top, 0.0, loss), axis=0)  # losses are >= 0
+    at_top = grouped == largest[None, :]  # [P, S]
+    if model.segment_group is None:
+        alone = jnp.sum(at_top.astype(loss.dtype), axis=0) < 1.5  # [S]: one product holds the largest loss
+        runner_up = jnp.max(jnp.where(at_top, 0.0, loss), axis=0)  # losses are >= 0
+    else:  # a segment's users run lines of their own: "everything but p" leaves out p's whole group
+        alone = jnp.sum(at_top.astype(loss.dtype) * model.segment_weight[:, None], axis=0) < 1.5  # groups at top
+        runner_up = jnp.max(jnp.where(at_top, 0.0, grouped), axis=0)
     largest_without = jnp.where(at_top & alone[None, :], runner_up[None, :], largest[None, :])
     worst_without = jnp.where(overlap > 0, (1.0 - overlap) * largest_without
-                              + overlap * jnp.minimum(1.0, jnp.maximum(total[None, :] - loss, 0.0)), largest_without)
+                              + overlap * jnp.minimum(1.0, jnp.maximum(total[None, :] - grouped, 0.0)),
+                              largest_without)
     output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
     use_factor = 1.0 - jnp.sum(model.use_share * (1.0 - output_without), axis=1)
     return output_share, use_factor

@@ -26,6 +26,7 @@ from simcore.core.model import Policy, no_policy
 from simcore.core.uncertainty import DISTRIBUTION_KINDS
 from simcore.schema.errors import InputError, Problems
 from simcore.schema.importers import destination_share
+from simcore.schema.segments import expand_config_names
 from simcore.schema.modelfile import LoadedModel, core_kwargs, load_model
 from simcore.schema.spec import (
     MAX_HORIZON_DAYS,  # noqa: F401  (re-exported: it lived here before the spec)
@@ -233,6 +234,9 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
     problems = problems or Problems("config")
     if loaded is None:
         loaded = _load_run_model(raw, Path(base_dir), problems)
+    if loaded is not None and loaded.segments:  # a segmented product's name means all its segments
+        totals = dict(zip(loaded.products, np.asarray(loaded.model.import_share, dtype=np.float64).sum(axis=1)))
+        raw = expand_config_names(raw, loaded.segments, totals)
     spec, clean = schema_problems(ConfigSpec, raw, problems, hints=_hints(loaded))
     clean = clean if isinstance(clean, dict) else {}
     given = raw if isinstance(raw, dict) else {}
@@ -289,7 +293,7 @@ def _load_run_model(raw, base_dir: Path, problems: Problems) -> LoadedModel:
 
 def _hints(loaded: LoadedModel | None) -> dict[str, str]:
     origins = ", ".join(loaded.origins) if loaded else "the model's origins"
-    products = ", ".join(loaded.products) if loaded else "the model's products"
+    products = ", ".join(loaded.product_names) if loaded else "the model's products"
     return {
         "events": "at least one [[events]] table (origin, products, onset or hazard, duration, severity)",
         "events.*.origin": f"one of {origins}",

@@ -44,6 +44,7 @@ from simcore.schema.checks import check_sources as _check_sources
 from simcore.schema.checks import table as _table
 from simcore.schema.errors import Problems, read_toml
 from simcore.schema.importers import buyer_shares, check_importers, importer_stock_days
+from simcore.schema.segments import Expansion, check_segments, expand_segments, segment_groups
 from simcore.schema.spec import (
     ESSENTIALITY,
     IOSpec,
@@ -91,6 +92,14 @@ class LoadedModel:
     # {buyer: [P, O]} share of each origin's traded sales each buyer takes (importers,
     # "country", "rest"): what a control aimed at some destinations withholds
     buyers: dict = field(default_factory=dict)
+    # {product: [its segment products, "product.segment"]} of the products with user
+    # segments (simcore.schema.segments); configs and requests naming the product mean them all
+    segments: dict = field(default_factory=dict)
+
+    @property
+    def product_names(self) -> list[str]:
+        """The names a config may use: every product, and every segmented product."""
+        return list(self.products) + [name for name in self.segments if name not in self.products]
 
 
 def core_kwargs(func, kwargs: dict) -> dict:
@@ -142,6 +151,7 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
             _check_product(problems, product, given, where, i, names, origins, sectors if io_given else None,
                            io_given)
     _check_recipe_cycles(problems, products, names)
+    check_segments(problems, products, names, origins)
     raw_importers = raw.get("importers") if isinstance(raw, dict) and isinstance(raw.get("importers"), list) else []
     importers = clean.get("importers") if isinstance(clean.get("importers"), list) else []
     check_importers(problems, importers, raw_importers, products, names, origins)
@@ -151,7 +161,10 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
     sort_problems(problems, ("model", "products", "io"))
     problems.raise_if_any()
     assert spec is not None  # pass 1 found nothing
-    model, uncertain, links = _build(spec)
+    spec, expansion = expand_segments(spec)
+    model, uncertain, links = _build(spec, expansion)
+    if expansion.segments:
+        model = model._replace(**segment_groups([p.name for p in spec.products], expansion.segments))
     if spec.io is not None:
         _check_value_added(model, spec.io.sectors, problems)
     _check_finite(model, [p.name for p in spec.products], list(spec.io.sectors) if spec.io else [PRODUCT_ONLY_SECTOR],
@@ -176,6 +189,7 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
         hidden_links=links,
         importers=[importer.name for importer in spec.importers],
         buyers=buyers,
+        segments=expansion.segments,
     )
 
 
@@ -443,38 +457,56 @@ MARKET_DEFAULTS = {
 }
 
 
-def _collect_draws(spec: ModelFileSpec) -> _Draws:
-    """Every distribution of a valid spec, with its model field and flat index."""
+def _collect_draws(spec: ModelFileSpec, expansion: Expansion | None = None) -> _Draws:
+    """Every distribution of a valid spec, with its model field and flat index.
+
+    A segment product (``expansion``) draws what it inherits from its product's random
+    streams (its users split like the volumes; its world market is the product's) and
+    what it gives itself from its own."""
     draws = _Draws()
     products, origins = spec.products, spec.model.origins
     sectors = spec.io.sectors if spec.io is not None else []
+    parent = expansion.parent if expansion is not None else {}
+    own = expansion.own if expansion is not None else {}
     for i, p in enumerate(products):
         prefix = f"products.{p.name}"
+        mine = own.get(p.name, set())
+
+        def stream(key: str, default: str | None = None) -> str | None:
+            # the random stream of field ``key`` (its first part): the parent's unless the segment gives it
+            if p.name in parent and key.split(".")[0] not in mine:
+                return f"products.{parent[p.name]}.{key}"
+            return default
+
         for key, model_field in _SCALAR_FIELDS.items():
-            draws.add(model_field, i, f"{prefix}.{key}", getattr(p, key))
+            draws.add(model_field, i, f"{prefix}.{key}", getattr(p, key), stream_name=stream(key))
         # defaults that follow a drawn number move with it (same stream)
         if p.world_price_elasticity is None:
             draws.add("world_price_elasticity", i, f"{prefix}.world_price_elasticity (= price_elasticity)",
-                      p.price_elasticity, stream_name=f"{prefix}.price_elasticity")
+                      p.price_elasticity, stream_name=stream("price_elasticity", f"{prefix}.price_elasticity"))
         for o, origin in enumerate(origins):
             draws.add("import_share", i * len(origins) + o, f"{prefix}.import_share.{origin}",
-                      p.import_share.get(origin))
+                      p.import_share.get(origin), stream_name=stream(f"import_share.{origin}"))
             transit = (p.transit_days or {}).get(origin)
             if transit is not None:
-                draws.add("transit_days", i * len(origins) + o, f"{prefix}.transit_days.{origin}", transit)
+                draws.add("transit_days", i * len(origins) + o, f"{prefix}.transit_days.{origin}", transit,
+                          stream_name=stream(f"transit_days.{origin}"))
             else:
                 draws.add("transit_days", i * len(origins) + o, f"{prefix}.transit_days.{origin} (= lead_time_days)",
-                          p.lead_time_days, stream_name=f"{prefix}.lead_time_days")
+                          p.lead_time_days, stream_name=stream("lead_time_days", f"{prefix}.lead_time_days"))
         for s, sector in enumerate(sectors):
-            draws.add("exposure", i * len(sectors) + s, f"{prefix}.exposure.{sector}", (p.exposure or {}).get(sector))
+            draws.add("exposure", i * len(sectors) + s, f"{prefix}.exposure.{sector}", (p.exposure or {}).get(sector),
+                      stream_name=stream(f"exposure.{sector}"))
             draws.add("substitutable_share", i * len(sectors) + s, f"{prefix}.substitutable.{sector}",
-                      p.substitutable.get(sector))
+                      p.substitutable.get(sector), stream_name=stream(f"substitutable.{sector}"))
     if spec.io is not None and spec.io.value_added is not None:
         for s, (sector, value) in enumerate(zip(sectors, spec.io.value_added)):
             draws.add("value_added", s, f"io.value_added.{sector}", value)
     for k, (product, link) in enumerate(_links(spec)):
-        draws.add("hidden_share", k, f"products.{product.name}.hidden_dependence.{link.origin}."
-                  f"{link.on_product or product.name}.{link.on_origin}", link.share)
+        name = f"hidden_dependence.{link.origin}.{link.on_product or product.name}.{link.on_origin}"
+        of = parent.get(product.name)
+        draws.add("hidden_share", k, f"products.{product.name}.{name}", link.share, stream_name=None if of is None
+                  else f"products.{of}.hidden_dependence.{link.origin}.{link.on_product or of}.{link.on_origin}")
     return draws
 
 
@@ -483,7 +515,8 @@ def _links(spec: ModelFileSpec) -> list:
     return [(p, link) for p in spec.products for link in p.hidden_dependence]
 
 
-def _attach_uncertainty(model: Model, spec: ModelFileSpec) -> tuple[Model, dict, list]:
+def _attach_uncertainty(model: Model, spec: ModelFileSpec, expansion: Expansion | None = None
+                        ) -> tuple[Model, dict, list]:
     """The model with its distributions and hidden-dependence links (None when the file
     has none: such a model runs exactly as a model without the features)."""
     names = [p.name for p in spec.products]
@@ -496,7 +529,7 @@ def _attach_uncertainty(model: Model, spec: ModelFileSpec) -> tuple[Model, dict,
             on_origin=[origins.index(link.on_origin) for _, link in links],
             share=[central(link.share) for _, link in links])
         model = model._replace(hidden=hidden)
-    draws = _collect_draws(spec)
+    draws = _collect_draws(spec, expansion)
     if draws.entries:
         follows = np.array([1.0 if p.world_share is None else 0.0 for p in spec.products], dtype=np.float32)
         model = model._replace(uncertainty=Uncertainty(draws=draws.distributions(), world_follows_import=follows))
@@ -505,7 +538,7 @@ def _attach_uncertainty(model: Model, spec: ModelFileSpec) -> tuple[Model, dict,
     return model, draws.names(), link_names
 
 
-def _build(spec: ModelFileSpec) -> tuple[Model, dict, list]:
+def _build(spec: ModelFileSpec, expansion: Expansion | None = None) -> tuple[Model, dict, list]:
     """The core :class:`Model` of a valid spec (pass 1 and pass 2 found nothing), the
     names of its uncertain entries per model field and of its hidden-dependence links."""
     products, origins = spec.products, spec.model.origins
@@ -598,7 +631,7 @@ def _build(spec: ModelFileSpec) -> tuple[Model, dict, list]:
             overlap = io.input_overlap
             new["input_overlap"] = (np.array([overlap.get(s, 0.0) for s in sectors], dtype=np.float64)
                                     if isinstance(overlap, dict) else np.full(n_sectors, float(overlap)))
-    return _attach_uncertainty(build_model(**kwargs, **core_kwargs(build_model, new)), spec)
+    return _attach_uncertainty(build_model(**kwargs, **core_kwargs(build_model, new)), spec, expansion)
 
 
 def _check_finite(model: Model, products: list[str], sectors: list[str], problems: Problems) -> None:

@@ -398,6 +398,30 @@ class HiddenDependenceSpec(_Spec):
     description: str = Field("", description="What the dependence is")
 
 
+class SegmentSpec(_Spec):
+    """`[[products.segments]]`: users of the product who source alike (e.g. users who buy
+    imported magnets directly). A segment takes `demand_share` of the product's demand and
+    of its exposed output; what it does not give it inherits from the product
+    (docs/model.md section 4e)."""
+
+    name: Name = Field(description="Segment name (unique in the product); the segment's results are named "
+                       "product.segment")
+    description: str = Field("", description="Who these users are")
+    demand_share: Number(0.0, 1.0, low_open=True) = sourced(
+        ..., "Share of the product's demand (and of its exposed output) these users take; the segments sum to 1")
+    import_share: UShareTable = sourced(
+        default_factory=dict, description="{origin = share} of the segment's supply (default: the product's)")
+    domestic_share: Share | None = sourced(None, "Share of the segment's supply made at home (default: 1 - imports)")
+    inventory_days: UNonNegative | None = sourced(None, "The segment's private inventory [days of its demand]")
+    lead_time_days: UDays | None = sourced(None, "The segment's pipeline after a cut [days]")
+    transit_days: dict[str, UDays] | None = sourced(None, "{origin = days} the segment's transit per origin")
+    market_sourcing_share: UShare | None = sourced(
+        None, "Share of its lost imports the segment can buy on the world market instead")
+    market_sourcing_days: UPositive | None = sourced(None, "Days until those purchases arrive in full")
+    sources: dict[str, SourceText] = Field(
+        default_factory=dict, description="field = citation or 'assumption: ...' for every number given")
+
+
 class ProductSpec(_Spec):
     """`[[products]]`: one product (material, component or service). Quantities in
     `unit` per day, prices in `currency` per unit."""
@@ -465,6 +489,9 @@ class ProductSpec(_Spec):
     hidden_dependence: list[HiddenDependenceSpec] = sourced(
         default_factory=list, description="Hidden suppliers: [{origin, on_origin, on_product, share}, ...] (tier 3 "
         "and below): share of this product's supply from origin that depends on on_origin's supply")
+    segments: list[SegmentSpec] = Field(
+        default_factory=list, description="User segments with their own sourcing and stocks: [{name, demand_share, "
+        "import_share, inventory_days, ...}, ...] (demand shares sum to 1; none: one pool of users)")
     sources: dict[str, SourceText] = Field(
         default_factory=dict, description="field = citation or 'assumption: ...' for every number given")
 

@@ -119,8 +119,8 @@ def _check_signals(problems: Problems, signals: list, given: list, loaded, as_of
         hit = signal.get("products")
         names = list(hit) if isinstance(hit, (list, dict)) else []
         for name in names:
-            if name not in loaded.products:
-                problems.add(f"{where}.products.{name}", f"unknown product; allowed: {_allowed(loaded.products)}")
+            if name not in loaded.product_names:  # a product with user segments means all of them
+                problems.add(f"{where}.products.{name}", f"unknown product; allowed: {_allowed(loaded.product_names)}")
         if ("onset_days_ahead" in raw) == ("onset_date" in raw):
             problems.add(where, "give exactly one of onset_days_ahead (days from as_of) or onset_date (YYYY-MM-DD)")
         date = signal.get("onset_date")
@@ -186,7 +186,7 @@ def prepare(body: Any, registry: Registry, settings: Settings, today: dt.date | 
     body = without_nulls(body, AssessmentRequest)
     body_dict = _dict(body)
     registered = registry.get(body_dict.get("model"))
-    products = ", ".join(registered.loaded.products) if registered else "the model's products"
+    products = ", ".join(registered.loaded.product_names) if registered else "the model's products"
     hints = {"model": f"a registered model: {_allowed(registry.names())}",
              "signals": "at least one signal (origin, products, onset, duration, severity)",
              "signals.*.origin": f"one of {', '.join(registered.loaded.origins)}" if registered else "an origin",
