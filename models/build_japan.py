@@ -391,6 +391,9 @@ ASSUMPTIONS: dict[str, Assumption] = {
                                               "motors with magnets are largely different product lines, so mostly "
                                               "disjoint; they meet in final assembly (vehicles, electronics)",
                                               0.5, 1.0),
+    "magnet_tier_spread": Assumption(0.5, "how far each stock tier of the direct magnet buyers may lie from its "
+                                     "level (a share of it): the tiers are read off an assumed range, not measured",
+                                     0.25, 0.75),
     "magnets_direct_inventory_days": Assumption(21.0, "stocks of users who buy finished Chinese magnets directly, "
                                                 "days of use: Suzuki stopped 52 days after the 2025-04 controls "
                                                 "(market_parameters.csv mag_suzuki_stop_days), about 30 of them goods "
@@ -1758,6 +1761,77 @@ def build_importers(products: list[dict]) -> list[dict]:
              **tables[region]} for region in IMPORTER_REGIONS]
 
 
+MAGNET_STOCK_TIERS = (("direct_lean", "low"), ("direct_typical", "value"), ("direct_stocked", "high"))
+
+
+def magnet_user_segments(products: list[dict]) -> list[dict]:
+    """The two NdFeB user groups built above (users of magnets made in Japan,
+    ``ndfeb_magnet``; users who import finished magnets directly, ``ndfeb_magnet_direct``)
+    as user segments of one product ``ndfeb_magnet`` (docs/model.md section 4e), the direct
+    buyers in three equal stock tiers.
+
+    Why tiers: the first firm to stop is the one with the least stock, not the average
+    user (Suzuki stopped 52 days after the 2025-04 controls while others ran on). The
+    assumed range of the direct buyers' stocks (``magnets_direct_inventory_days``, low /
+    mode / high) is read as their spread across firms: a third at each, each tier's level
+    drawn within +-50 % (assumption ``magnet_tier_spread``). The product keeps the totals:
+    demand (one draw for all segments), China's share of use, the exposure (split like
+    the volumes) and the direct buyers' hidden suppliers."""
+    by_name = {p["name"]: p for p in products}
+    made, direct = by_name["ndfeb_magnet"], by_name["ndfeb_magnet_direct"]
+    nd_dom = ASSUMPTIONS["ndfeb_domestic_share"].value
+    total = made["demand_per_day"]
+    scale = 1.0 / nd_dom
+    demand = Distributed(total.low * scale, total.mode * scale, total.high * scale,
+                         f"{direct['demand_per_day'].source.split('; drawn per scenario')[0]} + the production used "
+                         f"in Japan = Japan's NdFeB use; drawn per scenario: triangular over the range of assumption "
+                         f"ndfeb_production_t")
+    direct_imports = {o: v.value for o, v in direct["import_share"].items()}
+    imp_source = next(iter(direct["import_share"].values())).source
+    exp = ASSUMPTIONS["exp_ndfeb"]
+    parent = dict(made)
+    parent.update({
+        "description": ("Sintered NdFeB permanent magnets (kg): users of magnets made in Japan (production needs "
+                        "NdPr, Dy, Tb oxide) and users who import finished magnets directly, as user segments"),
+        "demand_per_day": demand,
+        "import_share": {o: Sourced(round((1 - nd_dom) * v, 6), f"assumption: (derived) the direct buyers' share "
+                                    f"{1 - nd_dom:g} x their import shares ({imp_source})")
+                         for o, v in direct_imports.items()},
+        "domestic_share": Sourced(nd_dom, A("ndfeb_domestic_share").source),
+        "exposure": {"manufacturing": Distributed(exp.low, exp.value, exp.high, U("exp_ndfeb").source)},
+        "hidden_dependence": direct.get("hidden_dependence", []),
+    })
+    spread = ASSUMPTIONS["magnet_tier_spread"].value
+    direct_range = ASSUMPTIONS["magnets_direct_inventory_days"]
+    tier_share = round((1 - nd_dom) / len(MAGNET_STOCK_TIERS), 6)
+    segments = [{
+        "name": "made_in_japan",
+        "description": "users of magnets made in Japan (domestic makers with their NdPr/Dy/Tb recipe)",
+        "demand_share": Sourced(round(1 - len(MAGNET_STOCK_TIERS) * tier_share, 6), A("ndfeb_domestic_share").source),
+        "import_share": {},
+        "domestic_share": Sourced(1.0, "assumption: (derived) these users buy the magnets made in Japan"),
+    }]
+    for name, end in MAGNET_STOCK_TIERS:
+        level = getattr(direct_range, end)
+        segments.append({
+            "name": name,
+            "description": f"users who import finished magnets directly, the third with {end} stocks",
+            "demand_share": Sourced(tier_share, f"assumption: (derived) a third of the direct buyers' share "
+                                    f"{1 - nd_dom:g} ({A('ndfeb_domestic_share').source})"),
+            "import_share": direct["import_share"],
+            "domestic_share": direct["domestic_share"],
+            "inventory_days": Distributed(
+                _sig(level * (1 - spread)), level, _sig(level * (1 + spread)),
+                f"assumption: (derived) the {end} end of the direct buyers' stocks {_fmt(level)} days "
+                f"({direct_range.label()}, range {_fmt(direct_range.low)}-{_fmt(direct_range.high)}) read as the "
+                f"spread across firms, a third of them at each end and the mode; +-{spread:g} "
+                f"({A('magnet_tier_spread').source}); drawn per scenario: triangular"),
+            "market_sourcing_share": direct["market_sourcing_share"],
+        })
+    parent["segments"] = segments
+    return [parent if p is made else p for p in products if p is not direct]
+
+
 def build_model() -> dict:
     io = io_table()
     n = len(io["sectors"])
@@ -1788,7 +1862,7 @@ def build_model() -> dict:
                 "currency": ASSUMPTIONS["usd_jpy"].label(),
             },
         },
-        "products": (products := build_products()),
+        "products": (products := magnet_user_segments(build_products())),
         "importers": build_importers(products),
         "io": {
             "sectors": io["sectors"],
@@ -1899,10 +1973,15 @@ def render_model(model: dict) -> str:
     lines += _table_lines(meta)
     lines += ["", "[model.sources]"] + [f"{k} = {_toml_value(v)}" for k, v in meta["sources"].items()]
     for prod in model["products"]:
-        lines += ["", "[[products]]"] + _table_lines(_plain(prod), skip=("sources", "hidden_dependence"))
-        lines += ["[products.sources]"] + [f"{k} = {_toml_value(v)}" for k, v in field_sources(prod).items()]
+        lines += ["", "[[products]]"] + _table_lines(_plain(prod), skip=("sources", "hidden_dependence", "segments"))
+        lines += ["[products.sources]"] + [f"{k} = {_toml_value(v)}" for k, v in field_sources(
+            {k: v for k, v in prod.items() if k != "segments"}).items()]
         for link in prod.get("hidden_dependence", []):
             lines += ["[[products.hidden_dependence]]"] + _table_lines(_plain(link))
+        for segment in prod.get("segments", []):
+            lines += ["[[products.segments]]"] + _table_lines(_plain(segment))
+            lines += ["[products.segments.sources]"] + [f"{k} = {_toml_value(v)}"
+                                                        for k, v in field_sources(segment).items()]
     for importer in model.get("importers", []):
         lines += ["", "[[importers]]"] + _table_lines(_plain(importer))
         lines += ["[importers.sources]"] + [f"{k} = {_toml_value(v)}" for k, v in field_sources(importer).items()]
@@ -2201,7 +2280,7 @@ licence_delay_days = 45
 [[events]]
 name = "CN licensing medium/heavy REE and magnets (2025-04)"
 origin = "CN"
-products = {{ dysprosium = 1.0, terbium = 1.0, samarium = 1.0, smco_magnet = 1.0, ndfeb_magnet = 0.5, ndfeb_magnet_direct = 0.5 }}
+products = {{ dysprosium = 1.0, terbium = 1.0, samarium = 1.0, smco_magnet = 1.0, ndfeb_magnet = 0.5 }}
 onset_day = {re_on}
 duration_days = {horizon - re_on}
 severity = 0.75
@@ -2283,7 +2362,7 @@ spare_capacity = {{ gallium = {{ EU = 0.1, KR = 0.05 }} }}
 spare_premium = 0.3
 reservation_fee = 0.02"""
     recycle = """[policies.recycling]
-share = { gallium = 0.2, germanium = 0.2, tungsten = 0.3, antimony = 0.1, ndfeb_magnet = 0.05, ndfeb_magnet_direct = 0.05, ndpr_oxide = 0.05, dysprosium = 0.05, terbium = 0.05, "*" = 0 }
+share = { gallium = 0.2, germanium = 0.2, tungsten = 0.3, antimony = 0.1, ndfeb_magnet = 0.05, ndpr_oxide = 0.05, dysprosium = 0.05, terbium = 0.05, "*" = 0 }
 ramp_days = 365
 premium = 0.2
 efficiency_cut = { dysprosium = 0.3, terbium = 0.3, ndpr_oxide = 0.05, natural_graphite = 0.05, tungsten = 0.05, "*" = 0 }
@@ -2376,7 +2455,7 @@ tightening_days = 30
 [[events]]
 name = "CN escalation rare earths/magnets"
 origin = "CN"
-products = {{ ndpr_oxide = 0.5, dysprosium = 1.0, terbium = 1.0, samarium = 1.0, ndfeb_magnet = 0.5, ndfeb_magnet_direct = 0.5, smco_magnet = 1.0 }}
+products = {{ ndpr_oxide = 0.5, dysprosium = 1.0, terbium = 1.0, samarium = 1.0, ndfeb_magnet = 0.5, smco_magnet = 1.0 }}
 hazard_per_year = {re_rate * half:.3f}
 max_occurrences = 3
 duration_median_days = 75

@@ -115,6 +115,14 @@ def test_every_numeric_field_in_the_file_has_a_source_entry(raw):
                 continue
             if isinstance(value, dict) and not value:
                 continue
+            if key == "segments":  # each segment has its own sources table
+                for segment in value:
+                    for field, number in segment.items():
+                        if field in ("name", "description", "sources") or number == {}:
+                            continue
+                        for part in _source_parts(segment["sources"].get(field)):
+                            assert build.source_problem(part) is None, (prod["name"], segment["name"], field, part)
+                continue
             for part in _source_parts(sources.get(key)):
                 assert build.source_problem(part) is None, (prod["name"], key, part)
     for key in ("technical_coefficients", "final_demand", "value_added"):
@@ -256,7 +264,8 @@ def _loader_or_skip(loader, path):
 def test_model_loads_with_simcore():
     from simcore.schema.modelfile import load_model
     loaded = _loader_or_skip(load_model, MODEL)
-    assert len(loaded.products) == 15 and len(loaded.sectors) == 13 and len(loaded.origins) == 10
+    # 14 products; NdFeB magnets in 4 user segments
+    assert len(loaded.products) == 14 + 3 and len(loaded.sectors) == 13 and len(loaded.origins) == 10
     gross = np.asarray(loaded.model.gross_output, dtype=np.float64)
     expected = _source_gross_output()
     np.testing.assert_allclose(gross, [expected[c] for c in sorted(expected)], rtol=1e-3)
@@ -289,19 +298,29 @@ def test_assumption_ranges_become_triangular_distributions(raw, tree):
     assert prods["ndfeb_magnet"]["lead_time_days"] == {"low": lead.low, "mode": lead.value, "high": lead.high}
     exp = build.ASSUMPTIONS["exp_ndfeb"]
     dom = build.ASSUMPTIONS["ndfeb_domestic_share"].value
-    # the two magnet segments share the exposure in proportion to their volumes
-    for name, share in (("ndfeb_magnet", dom), ("ndfeb_magnet_direct", 1 - dom)):
-        got = prods[name]["exposure"]["manufacturing"]
-        assert got["low"] == pytest.approx(exp.low * share) and got["mode"] == pytest.approx(exp.value * share)
-        assert got["high"] == pytest.approx(exp.high * share)
+    # magnets: one product whose users are segments; the product keeps the whole exposure
+    # (the segments take it in proportion to their demand shares) and Japan's whole use
+    magnet = prods["ndfeb_magnet"]
+    got = magnet["exposure"]["manufacturing"]
+    assert (got["low"], got["mode"], got["high"]) == pytest.approx((exp.low, exp.value, exp.high))
+    segments = {s["name"]: s for s in magnet["segments"]}
+    assert sum(s["demand_share"] for s in segments.values()) == pytest.approx(1.0, abs=1e-5)
+    assert segments["made_in_japan"]["demand_share"] == pytest.approx(dom, abs=1e-5)
+    tiers = build.ASSUMPTIONS["magnets_direct_inventory_days"]
+    levels = [segments[name]["inventory_days"]["mode"] for name, _ in build.MAGNET_STOCK_TIERS]
+    assert levels == [tiers.low, tiers.value, tiers.high]
+    # China's share of Japan's use stays (1 - domestic share) x China's share of the imports
+    cn = build.ASSUMPTIONS["magnet_import_cn_of_imports"].value
+    assert magnet["import_share"]["CN"] == pytest.approx((1 - dom) * cn, abs=1e-6)
+    assert all(s["import_share"]["CN"] == pytest.approx(cn) for n, s in segments.items() if n != "made_in_japan")
     # germanium demand = assumed kg/yr / 365: the draw spans 10,000-40,000 kg/yr
     ge = prods["germanium"]["demand_per_day"]
     assert ge["low"] * 365 == pytest.approx(10000) and ge["mode"] * 365 == pytest.approx(20000)
     assert ge["high"] * 365 == pytest.approx(40000)
     # magnets: demand proportional to the assumed production, 6,000-15,000 around 10,000 t/yr
-    for name in ("ndfeb_magnet", "ndfeb_magnet_direct"):
-        nd = prods[name]["demand_per_day"]
-        assert nd["low"] / nd["mode"] == pytest.approx(0.6) and nd["high"] / nd["mode"] == pytest.approx(1.5)
+    nd = magnet["demand_per_day"]
+    assert nd["low"] / nd["mode"] == pytest.approx(0.6) and nd["high"] / nd["mode"] == pytest.approx(1.5)
+    assert nd["mode"] * 365 == pytest.approx(build.ASSUMPTIONS["ndfeb_production_t"].value * 1000 / dom)
     # gallium: use is the JOGMEC figure (data), not a draw
     assert prods["gallium"]["demand_per_day"] == pytest.approx(167000 / 365, rel=1e-9)
     for prod in raw["products"]:
@@ -323,7 +342,7 @@ def test_hidden_links_are_labelled_and_supplied(raw):
     links = [(p["name"], link) for p in raw["products"] for link in p.get("hidden_dependence", [])]
     assert len(links) == len(build.HIDDEN_LINKS) >= 10
     seen = {(name, link["origin"], link.get("on_product", name)) for name, link in links}
-    assert {("ndfeb_magnet_direct", "VN", "dysprosium"), ("ndfeb_magnet_direct", "VN", "ndpr_oxide"),
+    assert {("ndfeb_magnet", "VN", "dysprosium"), ("ndfeb_magnet", "VN", "ndpr_oxide"),
             ("natural_graphite", "KR", "natural_graphite"), ("germanium", "ROW", "germanium")} <= seen
     prods = {p["name"]: p for p in raw["products"]}
     for name, link in links:
@@ -347,7 +366,12 @@ def test_loaded_model_carries_uncertainty_and_hidden_links():
     loaded = _loader_or_skip(load_model, MODEL)
     model = loaded.model
     assert model.uncertainty is not None and model.hidden is not None
-    assert len(np.asarray(model.hidden.share)) == len(build.HIDDEN_LINKS)
+    # every link once, the direct magnet buyers' links once per segment supplied from the link's origin
+    segments = loaded.segments["ndfeb_magnet"]
+    direct = [n for n in segments if n != "ndfeb_magnet.made_in_japan"]
+    magnet_links = [link for link in build.HIDDEN_LINKS if link.product == "ndfeb_magnet_direct"]
+    assert len(np.asarray(model.hidden.share)) == len(build.HIDDEN_LINKS) + (len(direct) - 1) * len(magnet_links)
+    assert not any(name.startswith("ndfeb_magnet.made_in_japan") for name in loaded.hidden_links)
     # the central values are the model's own: inventory 90 days (mode) for gallium
     gallium = list(loaded.products).index("gallium")
     assert float(np.asarray(model.inventory_days)[gallium]) == pytest.approx(90.0)
@@ -385,8 +409,9 @@ DRAWN_FIELDS = ("world_stock_days", "world_storage_elasticity", "world_precautio
 
 def test_every_material_has_the_world_market_fields_sourced_and_drawn(raw):
     prods = {p["name"]: p for p in raw["products"]}
-    assert set(build.MATERIALS) <= set(prods)
-    for name in build.MATERIALS:
+    materials = [m for m in build.MATERIALS if m != "ndfeb_magnet_direct"]  # a segment of ndfeb_magnet
+    assert set(materials) <= set(prods)
+    for name in materials:
         prod = prods[name]
         for key in WORLD_FIELDS:
             assert key in prod, (name, key)
@@ -443,25 +468,35 @@ def test_market_numbers_trace_to_the_data_rows(raw):
 
 
 def test_magnet_segments_keep_todays_totals(raw):
-    prods = {p["name"]: p for p in raw["products"]}
-    home, direct = prods["ndfeb_magnet"], prods["ndfeb_magnet_direct"]
-    total = _central(home["demand_per_day"]) + _central(direct["demand_per_day"])
+    """The built model's magnet segments (expanded by the loader) keep Japan's totals: use,
+    China's share of it and the exposure; the direct buyers hold less stock than the
+    users of domestic magnets, the lean tier least."""
+    from simcore.schema.modelfile import parse_model
+
+    loaded = parse_model(raw)
+    names = loaded.segments["ndfeb_magnet"]
+    assert names == [f"ndfeb_magnet.{n}" for n in ("made_in_japan", "direct_lean", "direct_typical", "direct_stocked")]
+    idx = [loaded.products.index(n) for n in names]
+    m = loaded.model
+    demand = np.asarray(m.demand_per_day, dtype=np.float64)[idx]
     dom = build.ASSUMPTIONS["ndfeb_domestic_share"].value
     cn = build.ASSUMPTIONS["magnet_import_cn_of_imports"].value
     production = build.ASSUMPTIONS["ndfeb_production_t"].value * 1000 / 365
-    assert total == pytest.approx(production / dom, rel=1e-9)
-    assert _central(home["demand_per_day"]) / total == pytest.approx(dom)
-    assert direct["import_share"]["CN"] * _central(direct["demand_per_day"]) / total == pytest.approx((1 - dom) * cn)
-    assert home["recipe_inputs"] and not direct.get("recipe_inputs")
-    assert home["domestic_share"] == 1.0 and direct["domestic_share"] == 0.0
-    assert _central(direct["inventory_days"]) < _central(home["inventory_days"])
-    # every event and policy that names one segment names both
+    assert demand.sum() == pytest.approx(production / dom, rel=1e-5)
+    assert demand[0] / demand.sum() == pytest.approx(dom, rel=1e-5)
+    china = np.asarray(m.import_share, dtype=np.float64)[idx, loaded.origins.index("CN")]
+    assert (china * demand).sum() / demand.sum() == pytest.approx((1 - dom) * cn, rel=1e-5)
+    manufacturing = loaded.sectors.index("manufacturing")
+    exposure = np.asarray(m.exposure, dtype=np.float64)[idx, manufacturing]
+    assert exposure.sum() == pytest.approx(build.ASSUMPTIONS["exp_ndfeb"].value, rel=1e-5)
+    stock = np.asarray(m.inventory_days, dtype=np.float64)[idx]
+    assert stock[1] < stock[2] < stock[3] and stock[1] < stock[0]
+    # every event that names magnets names the product (all its segments), never one segment
     for cfg in ("japan_timeline.toml", "japan_outlook.toml"):
         with (ROOT / "configs" / cfg).open("rb") as f:
             config = tomllib.load(f)
         for ev in config["events"]:
-            names = set(ev["products"])
-            assert ("ndfeb_magnet" in names) == ("ndfeb_magnet_direct" in names), (cfg, ev["name"])
+            assert not any(str(n).startswith("ndfeb_magnet.") for n in ev["products"]), (cfg, ev["name"])
 
 
 def test_timeline_regimes_and_overlap(raw):
