@@ -34,8 +34,8 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.bad_inputs import (DELETE, base_config, base_model, base_model_with_importer, dump_toml,
-                              message_shape_problem, mutate)
+from tests.bad_inputs import (DELETE, base_config, base_model, base_model_with_importer, base_model_with_segments,
+                              dump_toml, message_shape_problem, mutate)
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette's TestClient notice
 
@@ -207,6 +207,7 @@ CONFIG_CASES = [
 
 MODEL = base_model()
 WITH_IMPORTER = base_model_with_importer()
+WITH_SEGMENTS = base_model_with_segments()
 GALLIUM, REPAIR = ("products", 0), ("products", 1)
 
 
@@ -316,6 +317,19 @@ MODEL_CASES = [
     mdl("importer-stock-days-negative", ("importers", 0, "stock_days"), {"gallium": -3}, "importers[0]",
         base=WITH_IMPORTER),
     mdl("importers-not-tables", ("importers",), ["united_states"], "importers", base=WITH_IMPORTER),
+    # [[products.segments]]
+    mdl("segment-without-users", GALLIUM + ("segments", 1, "demand_share"), 0.0, "segments[1].demand_share",
+        base=WITH_SEGMENTS),
+    mdl("segment-shares-not-summing", GALLIUM + ("segments", 1, "demand_share"), 0.5, "segments",
+        base=WITH_SEGMENTS),
+    mdl("segment-name-repeated", GALLIUM + ("segments", 1, "name"), "direct", "segments[1].name",
+        base=WITH_SEGMENTS),
+    mdl("segment-unknown-origin", GALLIUM + ("segments", 0, "import_share"), {"XX": 1.0},
+        "segments[0].import_share.XX", base=WITH_SEGMENTS),
+    mdl("segment-without-sources", GALLIUM + ("segments", 0, "sources"), DELETE, "segments[0]",
+        base=WITH_SEGMENTS),
+    mdl("segment-unknown-key", GALLIUM + ("segments", 0, "stock"), 3.0, "segments[0].stock", base=WITH_SEGMENTS),
+    mdl("segments-not-tables", GALLIUM + ("segments",), ["direct"], "segments", base=WITH_SEGMENTS),
     # the file itself
     Case("model-not-toml", "model", model="[model\norigins = [CN]\n", expect=("small.toml",)),
     Case("model-not-utf8", "model", setup=lambda w: (w / "small.toml").write_bytes(b"[model]\nname = \"\xff\"\n"),

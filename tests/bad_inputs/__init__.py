@@ -102,6 +102,21 @@ def base_model_with_importer() -> dict:
     return raw
 
 
+SEGMENTS = [
+    {"name": "direct", "demand_share": 0.4, "import_share": {"CN": 1.0}, "domestic_share": 0.0, "inventory_days": 1.0,
+     "sources": {"demand_share": "assumption: test", "import_share": "assumption: test",
+                 "domestic_share": "assumption: test", "inventory_days": "assumption: test"}},
+    {"name": "pool", "demand_share": 0.6, "sources": {"demand_share": "assumption: test"}},
+]
+
+
+def base_model_with_segments() -> dict:
+    """base_model with gallium's users in two segments (direct buyers from CN, the pool)."""
+    raw = base_model()
+    raw["products"][0]["segments"] = copy.deepcopy(SEGMENTS)
+    return raw
+
+
 def base_config(**run) -> dict:
     """The tiny test config (24 scenarios x 30 days, chunks of 4) as a dict."""
     raw = tomllib.loads(tiny_config_text())
