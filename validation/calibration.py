@@ -91,15 +91,22 @@ def uncalibrated_model(folder: Path) -> Path:
     return path
 
 
-def calibrate(n_draws: int = 400, n_scenarios: int = 48, accept: float = 0.1, log=print) -> dict:
+def calibration_episodes() -> dict:
+    return {e.key: e for e in episodes() if e.role == "calibration"}
+
+
+def calibrate(n_draws: int = 400, n_scenarios: int = 48, accept: float = 0.1, log=print,
+              extra: list | None = None) -> dict:
+    """Rejection ABC over the registered calibration observations and ``extra`` ones
+    (monthly series given with ``--series``, :mod:`validation.series`)."""
     import tempfile
 
     from simcore import load_model
 
     with tempfile.TemporaryDirectory() as folder:
         loaded = load_model(uncalibrated_model(Path(folder)))
-    eps = {e.key: e for e in episodes() if e.role == "calibration"}
-    obs = [o for o in observations() if o.episode in eps]
+    eps = calibration_episodes()
+    obs = [o for o in observations() if o.episode in eps] + list(extra or [])
     theta = prior_draws(n_draws)
     distance = np.zeros(n_draws)
     medians = np.zeros((n_draws, len(obs)))
@@ -146,11 +153,29 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", type=int, default=48)
     parser.add_argument("--accept", type=float, default=0.1)
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--series", action="append", default=[], metavar="EPISODE:PRODUCT:FILE",
+                        help="a monthly price series (CSV: month, value, source; every month from the first to the "
+                             "last) of a calibration episode, as extra targets (validation/series.py); repeatable")
     args = parser.parse_args(argv)
     if args.draws < 4 or args.scenarios < 2 or not 0 < args.accept <= 1:
         print("--draws >= 4, --scenarios >= 2 and 0 < --accept <= 1", file=sys.stderr)
         return 2
-    result = calibrate(args.draws, args.scenarios, args.accept)
+    from simcore import load_model
+    from simcore.schema.errors import InputError, error_text
+    from validation.series import series_observations
+
+    extra, errors = [], []
+    if args.series:
+        names = load_model(MODEL_PATH).product_names
+        for argument in args.series:
+            try:
+                extra += series_observations(argument, calibration_episodes(), names)
+            except InputError as exc:
+                errors.append(error_text(exc))
+    if errors:  # before anything is simulated or written
+        print("\n".join(errors), file=sys.stderr)
+        return 2
+    result = calibrate(args.draws, args.scenarios, args.accept, extra=extra)
     write_posterior(result, Path(args.out))
     summary = posterior_summary(Path(args.out))
     for name, (lo, mid, hi) in summary.items():
