@@ -64,10 +64,15 @@ def test_run_report_draws_the_store(stores):
     lines = lines_by_gid(report.figures["exceedance_value_added_loss"])
     xy = lines["exceedance:all sectors:all-three"].get_xydata()
     np.testing.assert_allclose(xy[:, 0], np.unique(loss.sel(policy="all-three").values))
+    # axis units are the store's attributes: the model's IO value unit, the product's own unit
+    xlabel = report.figures["exceedance_value_added_loss"].axes[0].get_xlabel()
+    assert xlabel.endswith(f"[{root['value_added_loss'].attrs['units']}]") and root.attrs["io_value_unit"] in xlabel
     # fan charts: median and 5 / 95 % of the daily-kept scenarios
     daily = open_results(stores / "run.zarr", "daily").load()
     stocks = daily["private_stock"] + daily["gov_stock"]
     lines = lines_by_gid(report.figures["fan_stocks"])
+    gallium_unit = str(daily["product_unit"].sel(product="gallium").values)
+    assert report.figures["fan_stocks"].axes[0].get_ylabel() == f"stock [{gallium_unit}]"
     series = stocks.sel(policy="all-three", product="gallium").transpose("scenario", "day").values
     for level, tag in ((0.5, "q50"), (0.05, "q05"), (0.95, "q95")):
         xy = lines[f"fan:gallium:all-three:{tag}"].get_xydata()

@@ -19,8 +19,11 @@ the current folder for a store at a URL (or ``out_dir``):
 * any store with a ``sensitivity`` group (:mod:`simcore.analysis.sensitivity`): the
   tornado chart of elasticities and their table.
 
-Every axis names its unit; every figure's caption gives model, config, scenario count
-and seed. :func:`main_report` is the CLI entry (``simcore report STORE``).
+Every axis names its unit, read from the store's ``units`` attributes (a store of an
+earlier format carries placeholders such as ``"IO value unit"``: they are resolved with
+the store's own model units, :class:`simcore.run.conventions.Units`); every figure's
+caption gives model, config, scenario count and seed. :func:`main_report` is the CLI
+entry (``simcore report STORE``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ import numpy as np
 import xarray as xr
 
 from simcore.report import figures as F
+from simcore.run.conventions import Units
+from simcore.run.metrics import DAILY_INFO
+from simcore.schema.errors import InputError
 
 
 @dataclass
@@ -54,6 +60,8 @@ def _open(location, group: str | None = None) -> xr.Dataset | None:
 
     try:
         return open_results(location, group=group)
+    except InputError:  # a store of a newer format: refused with its own message
+        raise
     except Exception:  # no such group
         return None
 
@@ -134,7 +142,14 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
     summary = _open(location, "summary")
     effects = _open(location, "effects")
     daily = _open(location, "daily")
-    io_unit = root.attrs.get("io_value_unit", root.attrs.get("currency", "currency"))
+    units = Units.of(root)  # resolves what a store of an earlier format left as placeholders
+
+    def unit(var: xr.DataArray) -> str:
+        raw = var.attrs.get("units")
+        if raw is None and var.name in DAILY_INFO:  # format 1 wrote the daily group without attributes
+            raw = DAILY_INFO[var.name][0]
+        return units.resolve(str(raw or ""))
+
     sections = []
     per_scenario = "shortage_days" in root.data_vars and "scenario" in root.dims
     if per_scenario and "chunk_done" in root:
@@ -142,7 +157,6 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
         if not done.all():
             report.notes.append(f"only {int(done.sum())} of {done.size} chunks are done: per-scenario curves use "
                                 "the done chunks")
-    units = dict(zip(root["product"].values, root["product_unit"].values)) if "product_unit" in root else {}
     if per_scenario:
         valid = _done_scenarios(root)
         days = root["shortage_days"].isel(scenario=valid).load()
@@ -157,9 +171,10 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
                             "quantiles (q05 ... q99) as points")
     else:
         raise ReportError(f"{location} has neither per-scenario arrays nor a summary group")
+    days_var = root["shortage_days"] if per_scenario else summary["shortage_days"]
     report.figures["exceedance_shortage_days"] = F.exceedance_figure(
-        curves, element_dim="product", xlabel="shortage days over the horizon [days]", caption=caption,
-        title=f"Exceedance of shortage days per product ({source})", source=source)
+        curves, element_dim="product", xlabel=f"shortage days over the horizon [{unit(days_var)}]",
+        caption=caption, title=f"Exceedance of shortage days per product ({source})", source=source)
     sections.append(_figure_md("exceedance_shortage_days", "Shortage days: exceedance per product and policy"))
     if per_scenario:
         loss = root["value_added_loss"].isel(scenario=_done_scenarios(root)).sum("sector").load()
@@ -169,18 +184,22 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
         curves = {str(s): {str(pol): F.quantile_exceedance(summary["value_added_loss"].sel(policy=pol, sector=s))
                            for pol in summary["policy"].values} for s in summary["sector"].values}
         element_dim = "sector"
+    loss_unit = unit(root["value_added_loss"] if per_scenario else summary["value_added_loss"])
     report.figures["exceedance_value_added_loss"] = F.exceedance_figure(
-        curves, element_dim=element_dim, xlabel=f"value-added loss over the horizon [{io_unit}]", caption=caption,
-        title=f"Exceedance of the value-added loss ({source})", source=source)
+        curves, element_dim=element_dim, xlabel=f"value-added loss over the horizon [{loss_unit}]",
+        caption=caption, title=f"Exceedance of the value-added loss ({source})", source=source)
     sections.append(_figure_md("exceedance_value_added_loss", "Value-added loss: exceedance per policy"))
     if effects is not None:
-        table = _effects_table(effects, io_unit)
+        table = _effects_table(effects, unit)
         if table:
             report.figures["pillar_effects"] = F.bars_figure(table, caption=caption,
                                                              title="Risk reduction of each mix against no policy")
             sections.append(_figure_md("pillar_effects", "Pillar effects: each mix against no policy"))
     if daily is not None:
-        sections += _fan_sections(daily, units, caption, report)
+        source = daily if "product_unit" in daily.coords else root  # earlier formats: the root's variable
+        product_units = dict(zip(source["product"].values, source["product_unit"].values)) \
+            if "product_unit" in source.variables else {}
+        sections += _fan_sections(daily, product_units, unit, caption, report)
     else:
         report.notes.append("no daily trajectories in the store (run.daily_scenarios = 0): no fan charts")
     if "attribution" not in _groups(location):
@@ -207,27 +226,32 @@ def _done_scenarios(root: xr.Dataset) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def _effects_table(effects: xr.Dataset, io_unit: str) -> dict:
-    picks = {  # label -> (variable, unit, reduce over product by)
-        "expected shortage days (all products)": ("shortage_days_mean_reduction", "days", "sum"),
-        "P(any shortage)": ("p_any_shortage_reduction", "share of scenarios", None),
-        "expected value-added loss": ("value_added_loss_mean_reduction", io_unit, None),
-        "expected peak price change (mean over products)": ("peak_price_change_mean_reduction", "1", "mean"),
+def _effects_table(effects: xr.Dataset, unit) -> dict:
+    """``{label: (unit, {policy: reduction})}`` of the effects group; ``unit(var)``: a
+    variable's unit from its attributes."""
+    picks = {  # label -> (variable, reduce over product by)
+        "expected shortage days (all products)": ("shortage_days_mean_reduction", "sum"),
+        "P(any shortage)": ("p_any_shortage_reduction", None),
+        "expected value-added loss": ("value_added_loss_mean_reduction", None),
+        "expected peak price change (mean over products)": ("peak_price_change_mean_reduction", "mean"),
     }
     table = {}
-    for label, (name, unit, how) in picks.items():
+    for label, (name, how) in picks.items():
         if name not in effects:
             continue
         var = effects[name]
+        var_unit = unit(var)
         if "product" in var.dims:
             var = var.sum("product") if how == "sum" else var.mean("product")
         values = {str(p): float(var.sel(policy=p)) for p in var["policy"].values if p != "no-policy"}
         if values:
-            table[label] = (unit, values)
+            table[label] = (var_unit, values)
     return table
 
 
-def _fan_sections(daily: xr.Dataset, units: dict, caption: str, report: Report) -> list[str]:
+def _fan_sections(daily: xr.Dataset, product_units: dict, unit, caption: str, report: Report) -> list[str]:
+    """Fan charts of the daily group; ``product_units``: product -> its unit (the
+    ``product_unit`` coordinate), ``unit(var)``: a variable's unit from its attributes."""
     sections = []
     n_kept = daily.sizes.get("scenario", 0)
     fan_caption = caption + f" · fan over the {n_kept} daily-kept scenarios"
@@ -235,17 +259,18 @@ def _fan_sections(daily: xr.Dataset, units: dict, caption: str, report: Report) 
         stocks = (daily["private_stock"] + daily["gov_stock"]).load()
         report.figures["fan_stocks"] = F.fan_figure(
             stocks, element_dim="product", caption=fan_caption, title="Stocks (private + government)",
-            ylabel_of=lambda p: f"stock [{units.get(p, 'product unit')}]")
+            ylabel_of=lambda p: f"stock [{product_units.get(p) or unit(daily['private_stock'])}]")
         sections.append(_figure_md("fan_stocks", "Stocks over the days (median, 5–95 %)"))
     if "price_change" in daily:
         report.figures["fan_prices"] = F.fan_figure(
             daily["price_change"].load(), element_dim="product", caption=fan_caption,
-            title="User price change", ylabel_of=lambda p: "price change [1 = +100 %]")
+            title="User price change (1 = +100 %)", ylabel_of=lambda p: f"price change [{unit(daily['price_change'])}]")
         sections.append(_figure_md("fan_prices", "User prices over the days (median, 5–95 %)"))
     if "sector_output_share" in daily:
         report.figures["fan_output"] = F.fan_figure(
             daily["sector_output_share"].load(), element_dim="sector", caption=fan_caption,
-            title="Sector output", ylabel_of=lambda s: "output [share of baseline]")
+            title="Sector output (share of baseline)",
+            ylabel_of=lambda s: f"output [{unit(daily['sector_output_share'])}]")
         sections.append(_figure_md("fan_output", "Sector output over the days (median, 5–95 %)"))
     return sections
 
@@ -343,6 +368,9 @@ def main_report(store, out=None) -> int:
         report = write_report(store, out)
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except InputError as exc:  # a store of a newer format
+        print(exc.for_terminal(), file=sys.stderr)
         return 2
     print(f"wrote {report.index} ({len(report.files)} figures)")
     return 0

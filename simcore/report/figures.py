@@ -89,6 +89,8 @@ def fan_figure(daily: xr.DataArray, *, element_dim: str | None, ylabel_of, capti
     elements = list(daily[element_dim].values) if element_dim else [None]
     fig, axes = _figure(len(elements), caption, title)
     days = daily["day"].values
+    day_attrs = daily["day"].attrs  # the store's attributes (a store of format 1 has none)
+    xlabel = f"{day_attrs.get('long_name', 'day')} [{day_attrs.get('units', 'days since start')}]"
     for ax, element in zip(axes, elements):
         data = daily.sel({element_dim: element}) if element_dim else daily
         for k, policy in enumerate(data["policy"].values):
@@ -100,7 +102,7 @@ def fan_figure(daily: xr.DataArray, *, element_dim: str | None, ylabel_of, capti
             ax.plot(days, high, color=color, lw=0.5, gid=f"fan:{element}:{policy}:q95")
             ax.plot(days, mid, color=color, lw=1.5, label=str(policy), gid=f"fan:{element}:{policy}:q50")
         ax.set_title(str(element) if element is not None else "")
-        ax.set_xlabel("day [days since start]")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel_of(element))
         ax.grid(alpha=0.3)
     if axes:

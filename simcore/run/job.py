@@ -379,11 +379,12 @@ class Job:
     def _check_resume(self, stored: dict, n_scenarios: int, chunk_size: int | None, keep: str) -> int:
         """Refuse to resume a different run; returns the stored chunk size."""
         wanted = dict(self.identity, n_scenarios=n_scenarios, keep=keep)
+        wanted[store.STORE_FORMAT_ATTR] = store.STORE_FORMAT  # another layout cannot be continued
         if chunk_size:
             wanted["chunk_size"] = int(chunk_size)
         labels = {"config_sha256": "config file (sha256)", "model_sha256": "model file (sha256)", "seed": "seed",
                   "horizon_days": "horizon_days", "n_scenarios": "scenario count", "keep": "keep",
-                  "chunk_size": "chunk size"}
+                  "chunk_size": "chunk size", store.STORE_FORMAT_ATTR: "store format"}
         differ = [f"{labels[k]}: stored {stored.get(k)!r}, now {v!r}" for k, v in wanted.items() if stored.get(k) != v]
         if differ:
             raise OutputError(f"cannot resume {self.partial}: it belongs to a different run ("
@@ -419,7 +420,7 @@ class Job:
             "keep": plan.keep,
         })
         per_scenario = self._template_ds if plan.keep == "per-scenario" else None
-        coords = {name: self._template_ds[name].values for name in ("policy", "product", "sector", "event")}
+        coords = store.layout_coords(self._template_ds)
         store.create_store(staging, per_scenario, n_scenarios=plan.n_scenarios,
                            chunk_size=plan.chunk_size, coords=coords, attrs=attrs)
         store.replace_store(staging, self.partial)
@@ -491,9 +492,9 @@ class Job:
         daily = int(getattr(self.config, "daily_scenarios", 0) or 0)
         if daily:
             store.write_group(daily_trajectories(sim, range(min(daily, plan.n_scenarios))), path, "daily")
-        store.write_group(summary, path, "summary")
+        summary = store.write_group(summary, path, "summary")  # as stored: resolved units, coordinates
         store.write_group(normal, path, "normal_times")
-        store.write_group(effects, path, "effects")
+        effects = store.write_group(effects, path, "effects")
         store.publish(path, self.output)
         self._lock.release()
         return summary, effects

@@ -53,3 +53,56 @@ METRIC_INFO = {
                               "duration"),
     "recovered": (("product",), "bool", "false if still not recovered at the end of the horizon", "flag"),
 }
+
+# Placeholders in the units above, resolved per model when a store is written
+# (:mod:`simcore.run.conventions`): the product's own unit, the model's currency and its
+# input-output value unit.
+PRODUCT_UNIT = "product unit"
+CURRENCY = "currency"
+IO_VALUE_UNIT = "IO value unit"
+
+# Per-scenario metric -> short name for plots (CF ``long_name``); ``description`` keeps the long text.
+LONG_NAMES = {
+    "shortage_days": "shortage days",
+    "episodes": "supply episodes",
+    "unmet": "unmet demand",
+    "demand": "demand",
+    "delivered": "demand served",
+    "inflow": "supply inflow",
+    "initial_stock": "initial stock",
+    "final_stock": "final stock",
+    "final_gov_stock": "final government stock",
+    "gov_release": "government stock released",
+    "spare_used": "spare capacity used",
+    "undelivered_value": "value of unmet demand",
+    "value_added_loss": "value-added loss",
+    "gross_output_loss": "gross output loss",
+    "peak_price_change": "peak user price change",
+    "mean_price_change": "mean user price change",
+    "peak_import_price_change": "peak import price change",
+    "mean_sector_price_change": "mean sector price change",
+    "mean_price_index_change": "mean price index change",
+    "peak_price_index_change": "peak price index change",
+    "time_to_survive": "time to survive",
+    "worst_time_to_survive": "worst time to survive",
+    "time_to_recover": "time to recover",
+    "worst_time_to_recover": "worst time to recover",
+    "recovered": "recovered by the horizon end",
+}
+
+# Daily trajectory (``simcore.core.step.Daily``, kept for ``run.daily_scenarios``
+# scenarios) -> (units, long_name); one value per day of the horizon.
+DAILY_INFO = {
+    "private_stock": (PRODUCT_UNIT, "private stock"),
+    "gov_stock": (PRODUCT_UNIT, "government stock"),
+    "delivered": (PRODUCT_UNIT, "demand served on the day"),
+    "unmet": (PRODUCT_UNIT, "demand not served on the day"),
+    "price_change": ("1", "user price relative to baseline, minus 1"),
+    "import_price_change": ("1", "import (world) price relative to baseline, minus 1"),
+    "scarcity_premium": ("1", "domestic scarcity multiple, minus 1"),
+    "world_stock_days": ("day", "world stocks outside the controlling origin, in days of market demand"),
+    "world_fill": ("1", "share of world demand the world market delivers"),
+    "sector_output_share": ("1", "sector output as a share of baseline output"),
+    "sector_price_change": ("1", "sector price change (Leontief price model)"),
+    "price_index_change": ("1", "final-demand price index change"),
+}

@@ -13,8 +13,18 @@ Layout of ``NAME.zarr`` (see ``docs/running.md``):
 * ``chunk_done [chunk]`` (bool, one zarr chunk per run chunk): set after the chunk's
   data is written; only done chunks are valid;
 * group ``chunk_stats``: each run chunk's mergeable statistics
-  (:mod:`simcore.run.stats`), one ``.npz`` blob per chunk (``chunk_stats/<index>``);
+  (:mod:`simcore.run.stats`), one ``.npz`` blob per chunk (``chunk_stats/<index>``, a
+  uint8 array with its own dimension ``npz_bytes_<index>``);
 * groups written at the end: ``summary``, ``effects``, ``normal_times``, ``daily``.
+
+Every group follows :mod:`simcore.run.conventions` (resolved ``units`` and a
+``long_name`` on every data variable, per-product metadata as coordinates, one
+dimension order), so the whole store opens as one ``xarray.DataTree``
+(:func:`open_tree`, or ``xr.open_datatree(store, engine="zarr")``). The root attribute
+``simcore_store_format`` (:data:`STORE_FORMAT`) says which layout a store has; stores
+without it are format 1 (earlier releases: placeholder units, per-product metadata as
+data variables, ``chunk_stats`` without dimension names). Readers refuse a newer format
+(:func:`check_format`).
 
 The store lives at a local path or an fsspec URL (:class:`StoreLocation`; zarr opens a
 URL through its ``FsspecStore``).
@@ -47,6 +57,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from simcore.run.conventions import DAILY_SCENARIO, PRODUCT_COORDS, Units, describe, order_dims
+from simcore.schema.errors import InputError
+
 try:  # kernel file locks (POSIX); elsewhere the lock falls back to exclusive creation
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -63,6 +76,11 @@ ROOT_METADATA = "zarr.json"  # zarr v3: the root group's metadata (attributes, c
 # ``--output`` that names a user's own folder is refused instead of deleted.
 STORE_MARKER = "simcore_store"
 _EARLIER_MARKER = "simcore_version"
+# The layout version (root attribute): 1 = stores without the attribute (before the CF
+# conventions of :mod:`simcore.run.conventions`), 2 = this layout. Raise it whenever a
+# reader of the old layout would misread the new one.
+STORE_FORMAT_ATTR = "simcore_store_format"
+STORE_FORMAT = 2
 
 
 class OutputError(Exception):
@@ -623,14 +641,18 @@ def create_store(path: Where, per_scenario: xr.Dataset | None, *, n_scenarios: i
 
     ``per_scenario``: one chunk's per-scenario dataset (any number of scenarios; only
     variable names, dims, dtypes and attributes are used) or None (``keep = "summary"``).
-    ``coords``: the fixed coordinates (policy, product, sector, event, ...).
+    ``coords``: the fixed coordinates (policy, product, sector, event, ...) as values,
+    and per-product metadata (``product_unit``, ``storable``) as ``("product", values)``
+    (:func:`layout_coords`). ``attrs``: the root attributes (``currency`` and
+    ``io_value_unit`` resolve the variables' units, :mod:`simcore.run.conventions`).
     """
     import zarr
 
     n_chunks = -(-n_scenarios // chunk_size)
     data_vars = {
         CHUNK_DONE: (("chunk",), _lazy_empty((n_chunks,), bool, (1,)),
-                     {"description": "true once the run chunk's data and statistics are written"}),
+                     {"units": "1", "long_name": "run chunk done",
+                      "description": "true once the run chunk's data and statistics are written"}),
     }
     all_coords = dict(coords)
     all_coords["chunk"] = np.arange(n_chunks, dtype=np.int64)
@@ -638,13 +660,19 @@ def create_store(path: Where, per_scenario: xr.Dataset | None, *, n_scenarios: i
         all_coords["scenario"] = np.arange(n_scenarios, dtype=np.int64)
         for name, var in per_scenario.data_vars.items():
             if "scenario" not in var.dims:
-                data_vars[name] = var  # e.g. product_unit: small, written now
+                if name in PRODUCT_COORDS:
+                    all_coords.setdefault(name, var)  # small, written now
+                else:
+                    data_vars[name] = var
                 continue
-            shape = tuple(n_scenarios if d == "scenario" else var.sizes[d] for d in var.dims)
-            chunks = tuple(chunk_size if d == "scenario" else var.sizes[d] for d in var.dims)
-            data_vars[name] = (var.dims, _lazy_empty(shape, var.dtype, chunks), dict(var.attrs))
-    attrs = {STORE_MARKER: "run", **attrs}  # the format marker: simcore may replace this store later
+            dims = order_dims(var.dims)
+            shape = tuple(n_scenarios if d == "scenario" else var.sizes[d] for d in dims)
+            chunks = tuple(chunk_size if d == "scenario" else var.sizes[d] for d in dims)
+            data_vars[name] = (dims, _lazy_empty(shape, var.dtype, chunks), dict(var.attrs))
+    # the format marker (simcore may replace this store later) and the layout version
+    attrs = {STORE_MARKER: "run", STORE_FORMAT_ATTR: STORE_FORMAT, **attrs}
     root = xr.Dataset(data_vars, coords=all_coords, attrs=attrs)
+    root = describe(root, Units.of(root))
     # bool/int arrays need no fill value; floats read NaN where never written
     encoding = {name: {"_FillValue": None} for name, var in root.data_vars.items()
                 if not np.issubdtype(var.dtype, np.floating)}
@@ -652,8 +680,21 @@ def create_store(path: Where, per_scenario: xr.Dataset | None, *, n_scenarios: i
     with _quiet():
         root.to_zarr(store, mode="w", compute=False, consolidated=False, encoding=encoding)
         group = zarr.open_group(store, mode="r+").create_group(CHUNK_STATS_GROUP, overwrite=True)
-        group.attrs["description"] = ("one uint8 array per run chunk (named by its index): the chunk's "
-                                      "statistics (simcore.run.stats.ChunkStats.to_arrays) as .npz bytes")
+        group.attrs["description"] = ("one uint8 array per run chunk (named by its index, dimension "
+                                      "npz_bytes_<index>): the chunk's statistics "
+                                      "(simcore.run.stats.ChunkStats.to_arrays) as .npz bytes")
+
+
+def layout_coords(template: xr.Dataset) -> dict:
+    """The fixed coordinates of a run's store from one chunk's per-scenario dataset
+    (:func:`simcore.run.runner.chunk_dataset`): ``policy``, ``product``, ``sector``,
+    ``event`` as values and the per-product metadata as ``("product", values)``, for
+    :func:`create_store` (the root holds them whatever is kept)."""
+    coords = {name: template[name].values for name in ("policy", "product", "sector", "event") if name in template}
+    for name in PRODUCT_COORDS:
+        if name in template.variables:
+            coords[name] = ("product", template[name].values)
+    return coords
 
 
 def write_region(path: Where, ds: xr.Dataset, first: int) -> None:
@@ -665,21 +706,26 @@ def write_region(path: Where, ds: xr.Dataset, first: int) -> None:
     # out; leaving them out means a chunk touches only zarr chunks it owns alone
     along = ds.drop_vars([name for name, var in ds.variables.items()
                           if "scenario" not in var.dims or name == "scenario"])
+    along = along.transpose(*order_dims(tuple(along.dims)))  # the layout's order (create_store)
     with _quiet():
         along.to_zarr(_zarr(path), region={"scenario": slice(first, first + count)}, mode="r+", consolidated=False)
 
 
 def write_chunk_stats(path: Where, index: int, arrays: dict[str, np.ndarray]) -> None:
     """Store run chunk ``index``'s statistics arrays (any shapes: histograms and sketches
-    differ from chunk to chunk) as one ``.npz`` blob ``chunk_stats/<index>``. Idempotent."""
+    differ from chunk to chunk) as one ``.npz`` blob ``chunk_stats/<index>``, a uint8 array
+    with a dimension of its own (``npz_bytes_<index>``: xarray needs dimension names, and
+    blobs differ in length). Idempotent."""
     import zarr
 
     buffer = io.BytesIO()
     np.savez(buffer, **{name: np.asarray(value) for name, value in arrays.items()})
     blob = np.frombuffer(buffer.getvalue(), dtype=np.uint8)
     group = zarr.open_group(_zarr(path), path=CHUNK_STATS_GROUP, mode="r+")
+    attributes = {"units": "1", "long_name": f"run chunk {index}'s mergeable statistics (.npz bytes)"}
     with _quiet():
         group.create_array(str(index), shape=blob.shape, dtype=np.uint8, chunks=blob.shape or (1,),
+                           dimension_names=(f"npz_bytes_{index}",), attributes=attributes,
                            overwrite=True)[...] = blob
 
 
@@ -725,10 +771,25 @@ def set_attributes(path: Where, attrs: dict) -> None:
         root.attrs.update(attrs)
 
 
-def write_group(ds: xr.Dataset, path: Where, group: str) -> None:
-    """Write ``ds`` as the sub-group ``group`` of the store (replacing it)."""
+def store_units(path: Where) -> Units:
+    """The units of the store's model (:class:`~simcore.run.conventions.Units`) from its
+    root: the per-product coordinates and the ``currency`` / ``io_value_unit`` attributes."""
+    with _quiet():
+        root = xr.open_zarr(_zarr(path), consolidated=False)
+    try:
+        return Units.of(root)
+    finally:
+        root.close()
+
+
+def write_group(ds: xr.Dataset, path: Where, group: str) -> xr.Dataset:
+    """Write ``ds`` as the sub-group ``group`` of the store (replacing it), in the store's
+    conventions (:func:`~simcore.run.conventions.describe`, with the units of the root's
+    model); returns what was written."""
+    ds = describe(ds, store_units(path), group=group)
     with _quiet():
         ds.to_zarr(_zarr(path), group=group, mode="w", consolidated=False)
+    return ds
 
 
 # ---------------------------------------------------------------- replacing and publishing
@@ -831,13 +892,68 @@ def publish(partial: Where, target: Where) -> None:
     replace_store(partial, target)
 
 
+def store_format(attrs: dict) -> int:
+    """The layout version of a store with these root attributes (1 where unmarked)."""
+    try:
+        return int(attrs.get(STORE_FORMAT_ATTR, 1))
+    except (TypeError, ValueError):
+        return STORE_FORMAT + 1  # not a number this release writes: a later (or foreign) format
+
+
+def check_format(location: StoreLocation) -> int:
+    """The store's layout version; raises :class:`~simcore.schema.errors.InputError`
+    (one problem: the CLI prints one line, status 2) for a format newer than this
+    release reads. A location without a readable root passes (opening it fails
+    as before)."""
+    attrs = _root_attributes(location) or {}
+    found = store_format(attrs)
+    if found > STORE_FORMAT:
+        from simcore.run.runner import _version
+
+        raise InputError(str(_shown(location)), [(STORE_FORMAT_ATTR, (
+            f"the store has format {attrs.get(STORE_FORMAT_ATTR)!r}, written by simcore "
+            f"{attrs.get('simcore_version', '(unknown)')}; this simcore ({_version()}) reads formats 1 to "
+            f"{STORE_FORMAT}: upgrade simcore to read it"))])
+    return found
+
+
 def open_results(path: Where, group: str | None = None, storage_options: dict | None = None) -> xr.Dataset:
     """Open a results store (or one of its groups), at a path or an fsspec URL, lazily;
     works on complete stores (consolidated metadata) and on partial ones (check
-    ``attrs["status"]`` and ``chunk_done``)."""
-    store = as_location(path, storage_options).zarr_store()
+    ``attrs["status"]`` and ``chunk_done``), of this format or an earlier one; refuses
+    a newer format (:func:`check_format`).
+
+    One group alone has the dimension names of the in-memory datasets
+    (:func:`simcore.run.runner.daily_trajectories`): the ``daily`` group's
+    ``daily_scenario`` (its name in the tree, :func:`open_tree`) is ``scenario`` here."""
+    location = as_location(path, storage_options)
+    check_format(location)
+    store = location.zarr_store()
     with _quiet():
         try:
-            return xr.open_zarr(store, group=group, consolidated=True)
+            ds = xr.open_zarr(store, group=group, consolidated=True)
         except (KeyError, ValueError, FileNotFoundError, OSError):
-            return xr.open_zarr(store, group=group, consolidated=False)
+            ds = xr.open_zarr(store, group=group, consolidated=False)
+    if group is not None and group.strip("/") == "daily" and DAILY_SCENARIO in ds.dims:
+        ds = ds.rename({DAILY_SCENARIO: "scenario"})
+    return ds
+
+
+def open_tree(path: Where, storage_options: dict | None = None) -> xr.DataTree:
+    """The whole store (at a path or an fsspec URL) as one lazy ``xarray.DataTree``:
+    the root's per-scenario arrays and every group (``summary``, ``effects``,
+    ``normal_times``, ``daily``, ``chunk_stats``, and ``attribution`` / ``sensitivity``
+    where written). The same as ``xr.open_datatree(store, engine="zarr")`` after
+    :func:`check_format`; a store of format 1 (earlier releases) does not open as one
+    tree and is refused with a message naming :func:`open_results`, which reads it."""
+    location = as_location(path, storage_options)
+    if check_format(location) < STORE_FORMAT:
+        raise InputError(str(_shown(location)), [(STORE_FORMAT_ATTR, (
+            "the store was written by an earlier simcore (format 1) and does not open as one tree; "
+            "read its groups with simcore.run.store.open_results(store, group=...), or run it again"))])
+    store = location.zarr_store()
+    with _quiet():
+        try:
+            return xr.open_datatree(store, engine="zarr", consolidated=True)
+        except (KeyError, ValueError, FileNotFoundError, OSError):
+            return xr.open_datatree(store, engine="zarr", consolidated=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from simcore.run.conventions import order_dims
 from simcore.run.metrics import METRIC_INFO
 from simcore.run.stats import cvar_tail_size, finalize, merge, reduce_chunk
 from simcore.schema.config import BASELINE_POLICY
@@ -60,41 +61,55 @@ def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.
     the summary are left out. ``value_added_loss_mean`` is summed over sectors;
     ``shortage_probability`` stays per product; ``p_any_shortage`` and
     ``p_any_material_shortage`` are per scenario over all products / materials.
+
+    Returns dims ``(policy[, product | sector])`` for every variable. Units: a pick and
+    its ``_reduction`` carry the metric's ``units`` (as the summary gives them: the
+    store resolves placeholders, :mod:`simcore.run.conventions`), probabilities ``"1"``,
+    every ``_relative_reduction`` ``"1"`` (a ratio); each has a ``long_name``.
     """
-    picks = {  # label -> (metric, statistic, dimension summed over or None)
-        "shortage_days_mean": ("shortage_days", "mean", None),
-        "shortage_probability": ("shortage_days", "p_positive", None),
-        "shortage_days_q95": ("shortage_days", "q95", None),
-        "shortage_days_cvar95": ("shortage_days", "cvar95", None),
-        "unmet_mean": ("unmet", "mean", None),
-        "undelivered_value_mean": ("undelivered_value", "mean", None),
-        "peak_price_change_mean": ("peak_price_change", "mean", None),
-        "value_added_loss_mean": ("value_added_loss", "mean", "sector"),
-        "gross_output_loss_mean": ("gross_output_loss", "mean", None),
-        "price_index_change_mean": ("mean_price_index_change", "mean", None),
+    picks = {  # label -> (metric, statistic, dimension summed over or None, long name)
+        "shortage_days_mean": ("shortage_days", "mean", None, "expected shortage days"),
+        "shortage_probability": ("shortage_days", "p_positive", None, "probability of a shortage"),
+        "shortage_days_q95": ("shortage_days", "q95", None, "95th percentile of shortage days"),
+        "shortage_days_cvar95": ("shortage_days", "cvar95", None, "CVaR95 of shortage days"),
+        "unmet_mean": ("unmet", "mean", None, "expected unmet demand"),
+        "undelivered_value_mean": ("undelivered_value", "mean", None, "expected value of unmet demand"),
+        "peak_price_change_mean": ("peak_price_change", "mean", None, "expected peak user price change"),
+        "value_added_loss_mean": ("value_added_loss", "mean", "sector", "expected value-added loss, all sectors"),
+        "gross_output_loss_mean": ("gross_output_loss", "mean", None, "expected gross output loss"),
+        "price_index_change_mean": ("mean_price_index_change", "mean", None,
+                                    "expected mean price index change"),
     }
-    values = {}
-    for label, (metric, stat, summed) in picks.items():
+    probabilities = {"shortage_probability"}  # a statistic of a metric in days that is a share
+    values, attrs = {}, {}
+    for label, (metric, stat, summed, long_name) in picks.items():
         if metric in summary:
             value = summary[metric].sel(statistic=stat, drop=True)
             values[label] = value.sum(summed) if summed else value
+            units = "1" if label in probabilities else summary[metric].attrs.get("units")
+            attrs[label] = {"long_name": long_name, **({"units": units} if units is not None else {})}
     for label in ("p_any_shortage", "p_any_material_shortage"):
         if label in summary:
             values[label] = summary[label]
+            attrs[label] = {"units": "1", "long_name": summary[label].attrs.get("description", label)}
     out = {}
     for label, value in values.items():
         reference = value.sel(policy=BASELINE_POLICY, drop=True)
-        out[label] = value
+        out[label] = value.assign_attrs(attrs[label])
+        long_name = attrs[label]["long_name"]
         out[f"{label}_reduction"] = (reference - value).assign_attrs(
-            {k: v for k, v in value.attrs.items() if k == "units"},
-            long_name=f"{label}: no-policy minus the policy (positive: less risk)")
+            {k: v for k, v in attrs[label].items() if k == "units"},
+            long_name=f"{long_name}: no-policy minus the policy (positive: less risk)")
         with np.errstate(all="ignore"):
             relative = xr.where(reference != 0, (reference - value) / reference, np.nan)
         # a ratio, whatever the metric's unit (it carried the metric's "days")
         out[f"{label}_relative_reduction"] = relative.assign_attrs(
-            units="1", long_name=f"{label}: reduction as a share of the no-policy value")
-    effects = xr.Dataset(out)
+            units="1", long_name=f"{long_name}: reduction as a share of the no-policy value")
+    effects = xr.Dataset({name: var.transpose(*order_dims(var.dims)) for name, var in out.items()})
     if normal is not None:
         effects["normal_price_index_change"] = normal["normal_price_index_change"]
-        effects["stockpile_fiscal_cost_per_year"] = normal["stockpile_fiscal_cost_per_year"].sum("product")
+        fiscal = normal["stockpile_fiscal_cost_per_year"]
+        effects["stockpile_fiscal_cost_per_year"] = fiscal.sum("product").assign_attrs(
+            {k: v for k, v in fiscal.attrs.items() if k == "units"},
+            long_name="carrying cost of the government stock, all products")
     return effects

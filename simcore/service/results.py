@@ -45,8 +45,11 @@ def _stats(var: xr.DataArray | None, names, **select) -> dict:
 def policy_results(summary: xr.Dataset, units: list[str] | None = None,
                    descriptions: dict[str, str] | None = None) -> list[dict]:
     """One :class:`PolicyResult` dict per policy of ``summary`` (dims ``(statistic, policy, ...)``);
-    ``units``: the product units in the summary's product order."""
+    ``units``: the product units in the summary's product order (default: the summary's
+    ``product_unit`` coordinate, which a store's summary group carries)."""
     descriptions = descriptions or {}
+    if units is None and "product_unit" in summary.coords:
+        units = [str(u) for u in summary["product_unit"].values]
     out = []
     for policy in summary["policy"].values.tolist():
         at = summary.sel(policy=policy)
