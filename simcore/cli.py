@@ -3,6 +3,11 @@
 Exit status: 0 done, 2 bad input or unusable output (a message, never a traceback),
 1 a failure while running (disk full: one line; the partial store stays, ``--resume``
 continues it), 130 interrupted (the partial store stays; ``--resume`` continues it).
+
+Imports are lazy, inside the commands: ``simcore --help`` loads no JAX, xarray, pydantic
+or service code (issue 18). Every computing command enables the persistent compilation
+cache first (:mod:`simcore.core.compile_cache`; ``run --no-cache`` or
+``SIMCORE_NO_CACHE=1`` runs without it).
 """
 
 from __future__ import annotations
@@ -157,9 +162,22 @@ def _port(text: str) -> int:
 
 
 def _version() -> str:
-    from simcore.run.runner import _version as package_version
+    """The installed package's version, read without importing simcore's modules (they
+    load JAX): ``--version`` and ``--help`` stay fast."""
+    try:
+        from importlib.metadata import version
+        return version("simcore")
+    except Exception:  # not installed (running from a source tree)
+        return "unknown"
 
-    return package_version()
+
+def _enable_cache(enabled: bool = True) -> None:
+    """The persistent compilation cache for this process (off: ``--no-cache`` or
+    ``SIMCORE_NO_CACHE=1``); a folder it cannot use prints one warning line and the
+    command goes on without it."""
+    from simcore.core.compile_cache import enable_compilation_cache
+
+    enable_compilation_cache(enabled=enabled)
 
 
 def _cluster_address(config) -> str | None:
@@ -193,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
                           f"{DEFAULT_MAX_STORE_GB:g})")
     run.add_argument("--yes", "-y", action="store_true", help="run even above --max-store-gb")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary table (scripts)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="compile without the persistent compilation cache (default: $SIMCORE_CACHE_DIR, "
+                          "$XDG_CACHE_HOME/simcore or ~/.cache/simcore; SIMCORE_NO_CACHE=1 does the same)")
     report = sub.add_parser("report", help="write figures and an index page next to a results store")
     report.add_argument("store", help="a results store written by simcore run or simcore sweep: a path or an "
                                       "fsspec URL (read with the filesystem's usual credentials)")
@@ -346,6 +367,8 @@ def _forward(command: str, arguments: list[str]) -> int:
     import importlib
 
     try:
+        if not any(flag in ("-h", "--help") for flag in arguments):  # help compiles nothing
+            _enable_cache()  # SIMCORE_NO_CACHE=1 turns it off: their parsers have no --no-cache
         return importlib.import_module(FORWARDED[command]).main(arguments)
     except SystemExit as exc:  # --help (0), usage errors (one line, status 2)
         return int(exc.code or 0)
@@ -361,7 +384,7 @@ def main(argv=None) -> int:
         return int(exc.code or 0)
     if args.command == "schema":
         return _schema_command(args)
-    if args.command == "report":
+    if args.command == "report":  # draws figures, compiles nothing (the engine's lazy call would cover it)
         from simcore.report import main_report
         return main_report(args.store, args.out)
     if args.command == "serve":
@@ -380,6 +403,7 @@ def main(argv=None) -> int:
         configure_cpu_devices(default="all" if argv is None else None)
     except (InputError, ValueError) as exc:
         return _fail(str(exc))
+    _enable_cache(not args.no_cache)
     return _run_command(args)
 
 

@@ -11,9 +11,14 @@ import pytest
 from tests.shell_fixtures import SMALL_CONFIG, write_small
 
 # One persistent JAX compilation cache for the whole session, in this process and in every
-# simcore subprocess (CLI runs, device-count children, Dask workers, service servers): a
-# shape compiled once, in any test module or process, is read back instead of compiled
-# again. A session-temporary folder unless JAX_COMPILATION_CACHE_DIR is set already.
+# simcore subprocess (CLI runs, device-count children, Dask workers, service servers) and
+# pytest-xdist worker (they inherit the environment set here): a shape compiled once, in
+# any test module or process, is read back instead of compiled again. The folder is
+# SIMCORE_TEST_CACHE_DIR when given (kept: a later session starts warm), else a
+# session-temporary one; never the user's own cache. SIMCORE_CACHE_DIR points simcore's
+# rule (simcore.core.compile_cache) at it; the JAX_* variables carry it to processes
+# that get only those (the Dask workers of test_distributed) and cache every program.
+TEST_CACHE_ENV = "SIMCORE_TEST_CACHE_DIR"
 _CACHE_SETTINGS = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 _own_cache_dir = None
@@ -22,18 +27,27 @@ _own_cache_dir = None
 def pytest_configure(config):
     global _own_cache_dir
     config.addinivalue_line("markers", "slow: long-running variants (deselect with -m 'not slow')")
-    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        _own_cache_dir = tempfile.mkdtemp(prefix="simcore-test-jax-cache-")
-        os.environ["JAX_COMPILATION_CACHE_DIR"] = _own_cache_dir
+    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):  # set already in an xdist worker
+        given = os.environ.get(TEST_CACHE_ENV, "").strip()
+        if given:
+            os.makedirs(given, exist_ok=True)
+        else:
+            _own_cache_dir = given = tempfile.mkdtemp(prefix="simcore-test-jax-cache-")
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = given
+    os.environ["SIMCORE_CACHE_DIR"] = os.environ["JAX_COMPILATION_CACHE_DIR"]
+    os.environ.pop("SIMCORE_NO_CACHE", None)
     for name, value in _CACHE_SETTINGS.items():
         os.environ.setdefault(name, value)
     import jax  # after the environment: subprocesses inherit it, this process is set here before any compile
+
+    from simcore.core.compile_cache import enable_compilation_cache
 
     jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
     jax.config.update("jax_persistent_cache_min_compile_time_secs",
                       float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
     jax.config.update("jax_persistent_cache_min_entry_size_bytes",
                       int(os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"]))
+    enable_compilation_cache()  # adopts JAX's folder: the engine's lazy call keeps it
 
 
 def pytest_unconfigure(config):
@@ -72,5 +86,5 @@ def write_tiny(tmp_path):
 def jax_cache_env():
     """Environment for simcore subprocesses sharing the session's persistent JAX
     compilation cache with this process: ``pytest_configure`` put it in ``os.environ``."""
-    assert os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    assert os.environ.get("JAX_COMPILATION_CACHE_DIR") == os.environ.get("SIMCORE_CACHE_DIR")
     return dict(os.environ)

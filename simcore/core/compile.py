@@ -14,6 +14,11 @@ Why
 
 ``SIMCORE_XLA_LIBRARY_FUSIONS=default`` (read at import) keeps XLA's defaults, for
 comparisons (``benchmarks/xla_options.py``).
+
+The first top-level call (or ``lower``/``trace``) of an engine function enables the
+persistent compilation cache (:mod:`simcore.core.compile_cache`) unless the process
+decided already: the Python API gets the cache the CLI and the service use, and
+compiled programs (with these options in their key) come back from disk.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import functools
 import os
 
 import jax
+
+from simcore.core.compile_cache import ensure_compilation_cache
 
 LIBRARY_FUSIONS_ENV = "SIMCORE_XLA_LIBRARY_FUSIONS"
 _CHOICES = {"off": {"xla_cpu_experimental_ynn_fusion_type": ""}, "default": {}}
@@ -53,14 +60,17 @@ class EngineFunction:
             if ENGINE_COMPILER_OPTIONS else self._plain
 
     def __call__(self, *args, **kwargs):
-        if self._tuned is self._plain or _under_trace(args, kwargs):
-            return self._plain(*args, **kwargs)
+        if self._tuned is not self._plain and _under_trace(args, kwargs):
+            return self._plain(*args, **kwargs)  # the outer jit compiles (and caches) the program
+        ensure_compilation_cache()
         return self._tuned(*args, **kwargs)
 
     def lower(self, *args, **kwargs):
+        ensure_compilation_cache()
         return self._tuned.lower(*args, **kwargs)
 
     def trace(self, *args, **kwargs):
+        ensure_compilation_cache()
         return self._tuned.trace(*args, **kwargs)
 
     def eval_shape(self, *args, **kwargs):

@@ -99,15 +99,14 @@ class _RequestLog:
 
 
 def _configure_compilation_cache(settings: Settings) -> None:
-    """Enable JAX's persistent compilation cache (process-wide; the first setting wins)."""
-    import jax
+    """Enable JAX's persistent compilation cache through the function every entry point
+    uses (:func:`simcore.core.compile_cache.enable_compilation_cache`: the same folder
+    rule, size bound and settings; process-wide, the first decision wins; an unusable
+    folder warns once and the service runs without it)."""
+    from simcore.core.compile_cache import enable_compilation_cache
 
     directory = settings.cache_dir
-    if directory is None or jax.config.jax_compilation_cache_dir:
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(directory))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    enable_compilation_cache(directory, enabled=directory is not None)
 
 
 class ServiceState:

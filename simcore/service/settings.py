@@ -27,15 +27,19 @@ class Settings:
     """What the service allows and where it keeps its files.
 
     Paths: ``data_dir`` holds the job database (``jobs.sqlite``), the job stores
-    (``jobs/<id>/``), the server secret for key hashes (``secret``) and, unless
-    ``compilation_cache_dir`` is set, JAX's persistent compilation cache.
+    (``jobs/<id>/``) and the server secret for key hashes (``secret``). JAX's persistent
+    compilation cache follows the rule every entry point uses
+    (:func:`simcore.core.compile_cache.cache_dir`: ``$SIMCORE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/simcore``, else ``~/.cache/simcore``), so the service reads back
+    what ``simcore run`` compiled and the other way round; ``compilation_cache_dir``
+    gives another folder, ``""`` (or ``SIMCORE_NO_CACHE=1``) runs without it.
     """
 
     # --- registry and files
     models_dir: Path = REPO_ROOT / "models"
     configs_dir: Path = REPO_ROOT / "configs"
     data_dir: Path = Path("results") / "service"
-    compilation_cache_dir: Path | None = None  # default data_dir / "jax_cache"; "" in the env: off
+    compilation_cache_dir: Path | None = None  # None: the common rule (see above); "": off
 
     # --- security
     api_keys: tuple[str, ...] = ()  # plain keys (hashed at start-up, never kept or logged)
@@ -79,9 +83,12 @@ class Settings:
 
     @property
     def cache_dir(self) -> Path | None:
-        if self.compilation_cache_dir is None:
-            return Path(self.data_dir) / "jax_cache"
-        return Path(self.compilation_cache_dir) if str(self.compilation_cache_dir) else None
+        """The compilation cache folder, None when off (read from the environment now)."""
+        from simcore.core.compile_cache import cache_dir, cache_disabled
+
+        if cache_disabled() or (self.compilation_cache_dir is not None and not str(self.compilation_cache_dir)):
+            return None
+        return cache_dir() if self.compilation_cache_dir is None else Path(self.compilation_cache_dir)
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
