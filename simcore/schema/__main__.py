@@ -2,7 +2,7 @@
 
 import sys
 
-from simcore.schema.spec import write_json_schemas
+from simcore.schema.export import write_json_schemas
 
 if __name__ == "__main__":
     for path in write_json_schemas(sys.argv[1] if len(sys.argv) > 1 else "schemas"):
