@@ -42,8 +42,12 @@ rises themselves (they are outcomes, in the risk metrics).
 Cost-effectiveness against the reference mix (no policy): avoided shortage days per
 year, avoided value-added loss per year, cost per avoided shortage day, cost per
 currency unit of avoided value-added loss (< 1: the mix pays for itself on value added
-alone) and the net benefit (avoided loss - cost). A mix that avoids nothing gets NaN
-ratios and ranks last.
+alone) and the net benefit (avoided loss - cost). Mixes are ranked by net benefit (the
+ratio ranking is kept beside it); a mix that avoids nothing gets NaN ratios. Given the
+run's paired moments (:class:`simcore.analysis.evaluate.PairedResult`), each of these
+numbers gets a paired standard error and a 90 % interval, and the ranking the
+probability that a mix's net benefit beats the next one's
+(:mod:`simcore.analysis.intervals`).
 """
 
 from __future__ import annotations
@@ -182,12 +186,32 @@ def mix_costs(loaded, policies: Policy | dict, names: list[str], *, spare_used_m
     return ds
 
 
+def crisis_weights(loaded, policies: Policy | dict) -> np.ndarray:
+    """``[M, P]`` currency per product unit of spare volume used: ``spare_premium x price``.
+    A scenario's crisis premium over the horizon is ``sum_p w_mp spare_used_mp``; its mean
+    x ``365 / H`` is :func:`mix_costs`' ``crisis_premium``."""
+    fields = policies if isinstance(policies, dict) else {k: np.asarray(v, np.float64)
+                                                          for k, v in policies._asdict().items()}
+    return np.asarray(fields["spare_premium"], np.float64) * np.asarray(loaded.model.price, np.float64)[None]
+
+
 def cost_effectiveness(costs: xr.Dataset, risk: xr.Dataset, reference: str = "no-policy",
-                       horizon_days: int = 365) -> xr.Dataset:
+                       horizon_days: int = 365, paired=None) -> xr.Dataset:
     """Avoided risk per year against ``reference`` and the cost of it, per mix.
 
     ``risk``: :func:`simcore.analysis.evaluate.risk_metrics` output (same ``policy``
-    coordinate as ``costs``). Ratios are NaN where nothing is avoided.
+    coordinate as ``costs``). Ratios are NaN where nothing is avoided. Mixes are ranked
+    by net benefit (avoided value-added loss - cost; 1 = largest), the cost ratio beside.
+
+    ``paired``: the :class:`~simcore.analysis.evaluate.PairedResult` of the same run
+    (reference = ``reference``, with crisis weights; None: no uncertainty). It adds, per
+    quantity ``q``, ``q_se`` and the 90 % interval ``q_low`` / ``q_high``: paired SEs of
+    the avoided days and losses, of the cost (its crisis premium is an expectation over
+    the scenarios; the standing costs are exact), of the net benefit (avoided loss minus
+    crisis premium, per scenario), delta-method SEs of the two cost ratios (with the
+    covariance of cost and avoided risk), ``p_beats_next`` (probability that the mix's
+    net benefit beats that of the mix ranked just below, from their paired difference)
+    and, when the run streamed the co-moments across mixes, ``p_beats`` ``(policy, other)``.
     """
     per_year = DAYS_PER_YEAR / horizon_days
     days = risk["expected_shortage_days_total"]
@@ -199,6 +223,7 @@ def cost_effectiveness(costs: xr.Dataset, risk: xr.Dataset, reference: str = "no
     with np.errstate(all="ignore"):
         per_day = xr.where(avoided_days > 0, cost / avoided_days, np.nan)
         per_loss = xr.where(avoided_loss > 0, cost / avoided_loss, np.nan)
+    net = avoided_loss - cost
     ds = xr.Dataset({
         "total_cost": cost,
         "avoided_shortage_days_per_year": avoided_days.assign_attrs(
@@ -209,17 +234,75 @@ def cost_effectiveness(costs: xr.Dataset, risk: xr.Dataset, reference: str = "no
             {"units": unit.replace(" / year", "") + " / day", "description": "yearly cost / avoided shortage days"}),
         "cost_per_avoided_value_added_loss": per_loss.assign_attrs(
             {"units": "1", "description": "yearly cost per currency unit of avoided value-added loss"}),
-        "net_benefit_per_year": (avoided_loss - cost).assign_attrs(
+        "net_benefit_per_year": net.assign_attrs(
             {"units": unit, "description": "avoided value-added loss - cost"}),
     })
     ds["pareto"] = ("policy", pareto_front(cost.values, loss.values),
                     {"description": "not dominated in (total cost, expected value-added loss)"})
     ratio = np.where(np.isfinite(per_loss.values), per_loss.values, np.inf)
     order = np.lexsort((-avoided_loss.values, ratio))  # cheapest per avoided loss first; no benefit last
+    ds["rank_by_cost_ratio"] = ("policy", _ranks(order), {"description": "rank by cost per avoided value-added "
+                                                                         "loss (1 = best)"})
+    order = np.lexsort((ratio, -net.values))  # largest net benefit first; ties: the cheaper per avoided loss
+    ds["rank"] = ("policy", _ranks(order), {"description": "rank by net benefit per year (1 = largest)"})
+    if paired is not None:
+        _add_uncertainty(ds, paired, per_year, order)
+    return ds
+
+
+def _ranks(order: np.ndarray) -> np.ndarray:
     rank = np.empty(order.size, np.int64)
     rank[order] = np.arange(1, order.size + 1)
-    ds["rank"] = ("policy", rank, {"description": "rank by cost per avoided value-added loss (1 = best)"})
-    return ds
+    return rank
+
+
+def _add_uncertainty(ds: xr.Dataset, paired, per_year: float, order: np.ndarray) -> None:
+    """SEs and 90 % intervals of the cost-effectiveness (see :func:`cost_effectiveness`)."""
+    from simcore.analysis import intervals
+
+    n = paired.money.n
+    cov = paired.money.covariance() * per_year ** 2  # [M, 3, 3] per scenario: (days, loss, crisis) per year
+    days_var, loss_var, crisis_var = cov[:, 0, 0], cov[:, 1, 1], cov[:, 2, 2]
+    se = {
+        "avoided_shortage_days_per_year": np.sqrt(days_var / n),
+        "avoided_value_added_loss_per_year": np.sqrt(loss_var / n),
+        "total_cost": np.sqrt(crisis_var / n),
+        "net_benefit_per_year": np.sqrt(np.maximum(loss_var + crisis_var - 2 * cov[:, 1, 2], 0.0) / n),
+        "cost_per_avoided_shortage_day": intervals.ratio_se(ds["total_cost"].values,
+                                                            ds["avoided_shortage_days_per_year"].values,
+                                                            crisis_var, days_var, cov[:, 2, 0], n),
+        "cost_per_avoided_value_added_loss": intervals.ratio_se(ds["total_cost"].values,
+                                                                ds["avoided_value_added_loss_per_year"].values,
+                                                                crisis_var, loss_var, cov[:, 2, 1], n),
+    }
+    for name, value in se.items():
+        value = np.where(np.isfinite(ds[name].values), value, np.nan)
+        attrs = {"units": ds[name].attrs.get("units", ""), "description": f"standard error of {name} (paired over "
+                 "scenarios" + (", delta method" if name.startswith("cost_per") else "") + ")"}
+        low, high = intervals.interval(ds[name].values, value)
+        ds[f"{name}_se"] = ("policy", value, attrs)
+        ds[f"{name}_low"] = ("policy", low, {**attrs, "description": f"lower end of the 90 % interval of {name}"})
+        ds[f"{name}_high"] = ("policy", high, {**attrs, "description": f"upper end of the 90 % interval of {name}"})
+    net = ds["net_benefit_per_year"].values
+    after = np.full(net.size, np.nan)
+    if paired.pairwise is not None:
+        pair = paired.pairwise.covariance() * per_year ** 2  # [M, M] net benefit per scenario, per year
+        var = np.diagonal(pair)
+        diff_se = np.sqrt(np.maximum(var[:, None] + var[None, :] - 2 * pair, 0.0) / n)
+        p_beats = intervals.p_greater(net[:, None] - net[None, :], diff_se)
+        np.fill_diagonal(p_beats, np.nan)
+        ds["p_beats"] = (("policy", "other"), p_beats,
+                         {"units": "1", "description": "probability that the mix's net benefit exceeds the other's "
+                          "(normal approximation of their paired difference)"})
+        ds.coords["other"] = ds["policy"].values
+        after[order[:-1]] = p_beats[order[:-1], order[1:]]
+    else:
+        net_se = ds["net_benefit_per_year_se"].values  # without the co-moments: the two taken as independent
+        after[order[:-1]] = intervals.p_greater(net[order[:-1]] - net[order[1:]],
+                                                np.hypot(net_se[order[:-1]], net_se[order[1:]]))
+    ds["p_beats_next"] = ("policy", after, {"units": "1", "description": "probability that the mix's net benefit "
+                                                                         "exceeds that of the mix ranked next"})
+    ds.attrs.update({"interval_level": intervals.LEVEL, "n_scenarios_paired": int(n)})
 
 
 def pareto_front(cost, risk) -> np.ndarray:
@@ -232,19 +315,34 @@ def pareto_front(cost, risk) -> np.ndarray:
 
 
 def ranking_table(effectiveness: xr.Dataset, labels=None) -> str:
-    """A Markdown table of the mixes by rank."""
-    order = np.argsort(effectiveness["rank"].values)
+    """A Markdown table of the mixes by rank (net benefit, largest first): net benefit,
+    the probability that it beats the next mix's, cost, avoided loss and shortage days,
+    the two cost ratios and the Pareto flag; ``value ± half-width`` of the 90 % interval
+    where the dataset has SEs, and ``within noise`` where the net benefit's interval
+    contains 0 (the mix is not told apart from doing nothing)."""
+    from simcore.analysis.intervals import noise_mark, plus_minus
+
+    order = np.argsort(effectiveness["rank"].values, kind="stable")
     names = labels if labels is not None else [str(v) for v in effectiveness["policy"].values]
     unit = effectiveness["total_cost"].attrs.get("units", "")
-    lines = [f"| rank | mix | cost [{unit}] | avoided shortage days / year | avoided VA loss [{unit}] | "
-             "cost per avoided day | cost per avoided VA loss | Pareto |",
-             "|---:|---|---:|---:|---:|---:|---:|:-:|"]
+
+    def cell(row, name):
+        se = row[f"{name}_se"] if f"{name}_se" in row else None
+        value = float(row[name])
+        return plus_minus(value, float(se)) if se is not None else f"{value:.4g}"
+
+    lines = [f"| rank | mix | net benefit [{unit}] | P(beats next) | cost [{unit}] | avoided VA loss [{unit}] | "
+             "cost per avoided VA loss | avoided shortage days / year | cost per avoided day | Pareto | |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|:-:|---|"]
     for i in order:
         row = effectiveness.isel(policy=int(i))
-        lines.append(f"| {int(row['rank'])} | {names[i]} | {float(row['total_cost']):.4g} | "
-                     f"{float(row['avoided_shortage_days_per_year']):.4g} | "
-                     f"{float(row['avoided_value_added_loss_per_year']):.4g} | "
-                     f"{float(row['cost_per_avoided_shortage_day']):.4g} | "
-                     f"{float(row['cost_per_avoided_value_added_loss']):.4g} | "
-                     f"{'yes' if bool(row['pareto']) else ''} |")
+        p_next = float(row["p_beats_next"]) if "p_beats_next" in row else float("nan")
+        net_se = float(row["net_benefit_per_year_se"]) if "net_benefit_per_year_se" in row else float("nan")
+        lines.append(f"| {int(row['rank'])} | {names[i]} | {cell(row, 'net_benefit_per_year')} | "
+                     f"{'' if np.isnan(p_next) else f'{p_next:.2f}'} | {cell(row, 'total_cost')} | "
+                     f"{cell(row, 'avoided_value_added_loss_per_year')} | "
+                     f"{cell(row, 'cost_per_avoided_value_added_loss')} | "
+                     f"{cell(row, 'avoided_shortage_days_per_year')} | {cell(row, 'cost_per_avoided_shortage_day')} | "
+                     f"{'yes' if bool(row['pareto']) else ''} | "
+                     f"{noise_mark(float(row['net_benefit_per_year']), net_se)} |")
     return "\n".join(lines)

@@ -22,9 +22,12 @@ same scenarios (common random numbers) with :func:`simcore.analysis.evaluate.eva
   efficiency still holds exactly (each order telescopes to ``v(N) - v(empty)``). Only
   the coalitions the orders visit are simulated.
 
-The standard errors reported are those of the permutation sampling; the Monte Carlo
-error of the scenario sample is common to all coalitions (common random numbers) and
-not in them.
+Uncertainty: every term (Shapley value, single and all-players effect, interaction
+index, dividend) is per scenario a fixed linear combination of the coalitions' gains
+(:class:`AttributionContrasts`), streamed by
+:func:`simcore.analysis.evaluate.evaluate_mixes_paired`; its paired (common-random-
+number) standard error and 90 % interval are stored beside it (``_se``, ``_low``,
+``_high``). Sampled Shapley values add the permutation-sampling SE in quadrature.
 """
 
 from __future__ import annotations
@@ -38,13 +41,16 @@ import numpy as np
 import xarray as xr
 
 from simcore.analysis import levers as lever_paths
-from simcore.analysis.evaluate import RISK_METRICS, evaluate_mixes, risk_metrics
+from simcore.analysis import intervals
+from simcore.analysis.evaluate import (RISK_METRICS, RISK_OUTCOMES, PairedRequest, evaluate_mixes_paired,
+                                        risk_metrics)
 from simcore.core.model import no_policy
 from simcore.run.runner import Simulation
 from simcore.schema.config import RunConfig
 from simcore.schema.errors import InputError, Problems, scenario_count
 
 EXACT_MAX_PLAYERS = 8
+MAX_DIVIDEND_ROWS = 2 ** EXACT_MAX_PLAYERS  # dividends' SEs up to 8 players (C x C weights)
 MAX_PLAYERS = 64
 
 
@@ -167,11 +173,15 @@ def attribute(config: RunConfig, policy: str, players="pillars", *, scenarios: i
     ``"auto"`` (exact up to :data:`EXACT_MAX_PLAYERS` players). Returns a dataset with,
     for every risk metric ``m`` of :data:`~simcore.analysis.evaluate.RISK_METRICS`
     (units in the attributes): ``m`` (Shapley values, dims ``(player[, product])``),
-    ``m_se`` (their sampling standard error, 0 when exact), ``m_single`` (the player alone),
+    ``m_se`` (their standard error: scenario ``m_scenario_se`` and permutation sampling
+    ``m_sampling_se``, 0 when exact, in quadrature), ``m_low`` / ``m_high`` (90 %
+    interval), ``m_single`` (the player alone),
     ``m_all`` (the all-players effect: the sum of the Shapley values), ``m_level``
     ``(coalition[, product])`` (the metric of each simulated coalition) and, exact only,
     ``m_interaction`` ``(player, other[, product])`` and ``m_dividend``
-    ``(coalition[, product])``.
+    ``(coalition[, product])`` and ``m_interaction_order`` ``(order[, product])`` (the
+    dividends summed by coalition size). Every term ``t`` has ``t_se``, ``t_low``,
+    ``t_high`` and, per product, ``t_summed_se`` (of the sum over products).
     """
     problems = Problems("attribution")
     names = [p.name for p in config.policies]
@@ -203,10 +213,12 @@ def attribute(config: RunConfig, policy: str, players="pillars", *, scenarios: i
     labels = [coalition_label(row, levers) for row in member]
     sim = Simulation.from_config(config)
     n_scenarios = int(scenarios or config.scenarios)
-    summary = evaluate_mixes(sim, lever_paths.stacked(fields), labels, n_scenarios,
-                             chunk_size=int(chunk_size or config.chunk_size), policy_chunk=policy_chunk)
-    risk = risk_metrics(summary)
     position = {int(mask): i for i, mask in enumerate(masks)}
+    contrasts = attribution_contrasts(n, masks, orders)
+    summary, paired = evaluate_mixes_paired(
+        sim, lever_paths.stacked(fields), labels, n_scenarios, chunk_size=int(chunk_size or config.chunk_size),
+        policy_chunk=policy_chunk, paired=PairedRequest(reference=position[0], contrasts=contrasts.matrix))
+    risk = risk_metrics(summary)
     player_names = [lever.path for lever in levers]
     out = {}
     for name, variable in risk.data_vars.items():
@@ -215,18 +227,23 @@ def attribute(config: RunConfig, policy: str, players="pillars", *, scenarios: i
         extra = tuple(d for d in variable.dims if d != "policy")
         attrs = dict(variable.attrs)
         if exact:
-            phi, se = shapley_exact(gain), np.zeros((n,) + gain.shape[1:])
+            phi, sampling_se = shapley_exact(gain), np.zeros((n,) + gain.shape[1:])
             out[f"{name}_interaction"] = (("player", "other", *extra), interaction_exact(gain), attrs)
             out[f"{name}_dividend"] = (("coalition", *extra), mobius(gain), attrs)
+            out[f"{name}_interaction_order"] = (("order", *extra), contrasts.orders_of(gain),
+                                                {**attrs, "description": "sum of the Harsanyi dividends of the "
+                                                 "coalitions of this size (2: pairwise, 3: three-way interactions)"})
         else:
-            phi, se = shapley_sampled(orders, lambda mask: gain[position[mask]])
+            phi, sampling_se = shapley_sampled(orders, lambda mask: gain[position[mask]])
         out[name] = (("player", *extra), phi, {**attrs, "description": f"Shapley value: {attrs['description']}"})
-        out[f"{name}_se"] = (("player", *extra), se, attrs)
         out[f"{name}_single"] = (("player", *extra), np.stack([gain[position[1 << i]] for i in range(n)]), attrs)
         out[f"{name}_all"] = (extra, gain[position[2 ** n - 1]], attrs)
         out[f"{name}_level"] = (("coalition", *extra), level, attrs)
+        _add_uncertainty(out, name, extra, attrs, paired, contrasts, position, n, sampling_se)
     coords = {"player": player_names, "other": player_names, "coalition": labels,
               "coalition_mask": ("coalition", masks.astype(np.int64))}
+    if exact:
+        coords["order"] = contrasts.interaction_orders
     if any("product" in v[0] for v in out.values()):
         coords["product"] = config.loaded.products
     ds = xr.Dataset(out, coords=coords)
@@ -235,8 +252,107 @@ def attribute(config: RunConfig, policy: str, players="pillars", *, scenarios: i
                      "n_scenarios": n_scenarios, "seed": int(config.seed), "model": config.loaded.name,
                      "config": str(config.path or ""), "horizon_days": int(config.horizon_days),
                      "io_value_unit": config.loaded.io_value_unit, "currency": config.loaded.currency,
-                     "metrics": ",".join(RISK_METRICS)})
+                     "metrics": ",".join(RISK_METRICS), "interval_level": intervals.LEVEL,
+                     "interval_method": "paired (common random numbers) normal interval, value -+ 1.645 SE"})
     return ds
+
+
+# ----------------------------------------------------------------------------- uncertainty
+
+class AttributionContrasts:
+    """The attribution's terms as fixed linear combinations of the coalitions' gains.
+
+    Shapley values, interaction indices and dividends are linear in the game ``v``, so
+    applying them to the identity game ``v = I [C, C]`` gives their weights ``[term, C]``;
+    per scenario a term is ``sum_c W_c g_c`` with ``g_c`` the coalition's per-scenario
+    gain, and its paired SE is the SE of that combination (streamed by
+    :func:`simcore.analysis.evaluate.evaluate_mixes_paired`). Rows: ``n`` Shapley values,
+    then (exact only) ``n x n`` interaction indices, ``C`` dividends and one sum of
+    dividends per coalition size ``2 .. n``. Sampled Shapley values use the sampled
+    orders' weights: their scenario SE is conditional on the orders."""
+
+    def __init__(self, n: int, masks: np.ndarray, orders):
+        c = masks.size
+        identity = np.eye(c)
+        position = {int(mask): i for i, mask in enumerate(masks)}
+        if orders is None:
+            sizes = coalition_masks(n)[masks].sum(axis=1)
+            self.interaction_orders = list(range(2, n + 1))
+            # sum of the dividends of size k: sum_T v(T) (-1)^(k - |T|) binom(n - |T|, k - |T|)
+            self._order_rows = np.array([[(-1) ** (k - t) * math.comb(n - t, k - t) if t <= k else 0 for t in sizes]
+                                         for k in self.interaction_orders], np.float64).reshape(-1, c)
+            self.with_dividends = c <= MAX_DIVIDEND_ROWS
+            dividends = mobius(identity) if self.with_dividends else np.zeros((0, c))
+            blocks = [shapley_exact(identity), interaction_exact(identity).reshape(n * n, c), dividends,
+                      self._order_rows]
+        else:
+            phi, _ = shapley_sampled(orders, lambda mask: identity[position[mask]])
+            self.interaction_orders = []
+            self._order_rows = np.zeros((0, c))
+            self.with_dividends = False
+            blocks = [phi]
+        self.n, self.c = n, c
+        self.matrix = np.concatenate(blocks, axis=0)
+        self.exact = orders is None
+
+    def orders_of(self, v: np.ndarray) -> np.ndarray:
+        """Sum of the game ``v [C, ...]``'s dividends by coalition size ``[order, ...]``."""
+        return np.tensordot(self._order_rows, v, axes=(1, 0))
+
+    def rows(self, term: str) -> slice:
+        n, c = self.n, self.c
+        d = c if self.with_dividends else 0
+        start = {"shapley": 0, "interaction": n, "dividend": n + n * n, "order": n + n * n + d}[term]
+        size = {"shapley": n, "interaction": n * n, "dividend": d, "order": len(self.interaction_orders)}[term]
+        return slice(start, start + size)
+
+
+def attribution_contrasts(n: int, masks: np.ndarray, orders) -> AttributionContrasts:
+    return AttributionContrasts(n, masks, orders)
+
+
+def _add_uncertainty(out: dict, name: str, extra: tuple, attrs: dict, paired, contrasts: AttributionContrasts,
+                     position: dict, n: int, sampling_se: np.ndarray) -> None:
+    """``<term>_se``, ``<term>_low`` / ``_high`` (90 %) of every term of metric ``name`` and,
+    per product, ``<term>_summed_se`` (of the sum over products, which needs the
+    per-scenario sum, not the per-product SEs)."""
+    unit = {**attrs, "description": f"standard error of {name} (paired over scenarios)"}
+    c_se = {summed: paired.risk_se(paired.contrasts, name, summed) for summed in (False, True)}
+    g_se = {summed: paired.risk_se(paired.gains, name, summed) for summed in (False, True)}
+    per_product = RISK_OUTCOMES[name][1] is not None
+    singles = [position[1 << i] for i in range(n)]
+    full = position[2 ** n - 1]
+    terms = {"": (("player", *extra), lambda se: se[contrasts.rows("shapley")]),
+             "_single": (("player", *extra), lambda se: se[singles]),
+             "_all": (extra, lambda se: se[full])}
+    if contrasts.exact:
+        terms["_interaction"] = (("player", "other", *extra),
+                                 lambda se: se[contrasts.rows("interaction")].reshape((n, n) + se.shape[1:]))
+        terms["_dividend"] = (("coalition", *extra), lambda se: se[contrasts.rows("dividend")]
+                              if contrasts.with_dividends else np.full((contrasts.c,) + se.shape[1:], np.nan))
+        terms["_interaction_order"] = (("order", *extra), lambda se: se[contrasts.rows("order")])
+    for suffix, (dims, pick) in terms.items():
+        source = g_se if suffix in ("_single", "_all") else c_se
+        se = pick(source[False])
+        value = out[f"{name}{suffix}"][1]
+        if suffix == "":
+            out[f"{name}_scenario_se"] = (dims, se, {**unit, "description": "scenario (Monte Carlo) standard error "
+                                                     "of the Shapley values, paired over coalitions"})
+            out[f"{name}_sampling_se"] = (dims, sampling_se, {**unit, "description": "permutation-sampling standard "
+                                                              "error of the Shapley values (0 when exact)"})
+            se = np.sqrt(se ** 2 + sampling_se ** 2)
+        low, high = intervals.interval(value, se)
+        out[f"{name}{suffix}_se"] = (dims, se, unit)
+        out[f"{name}{suffix}_low"] = (dims, low, {**attrs, "description": "lower end of the 90 % interval"})
+        out[f"{name}{suffix}_high"] = (dims, high, {**attrs, "description": "upper end of the 90 % interval"})
+        if per_product:
+            summed_dims = tuple(d for d in dims if d != "product")
+            summed = pick(source[True])
+            if suffix == "":
+                summed = np.sqrt(summed ** 2 + sampling_se.sum(axis=-1) ** 2)  # sampling: bound, products together
+            out[f"{name}{suffix}_summed_se"] = (summed_dims, summed,
+                                                {**unit, "description": f"standard error of {name}{suffix} summed "
+                                                 "over products"})
 
 
 def coalition_label(member, levers) -> str:
@@ -250,23 +366,65 @@ def efficiency_gap(ds: xr.Dataset, metric: str) -> xr.DataArray:
 
 
 def format_attribution(ds: xr.Dataset) -> str:
-    """A Markdown table: Shapley value, single-player effect and share per player and metric."""
-    lines = [f"Shapley attribution of {ds.attrs.get('policy')} ({ds.attrs.get('method')}, "
-             f"{ds.attrs.get('n_scenarios')} scenarios): risk reduction against no policy", "",
-             "| metric | player | Shapley | single | share of all |", "|---|---|---:|---:|---:|"]
+    """A Markdown table per metric: each player's Shapley value and single-player effect
+    with their 90 % intervals (``value ± half-width``) and share of the all-players
+    effect; then (exact attributions) the interaction terms — the Harsanyi dividend of
+    every pair and triple of players, so that singles + pairwise + three-way (+ higher)
+    terms add up to the all-players effect — and the all-players effect. ``within noise``
+    marks a term whose 90 % interval contains 0. Per-product metrics are summed over
+    products (with the SE of the sum)."""
+    method = ds.attrs.get("method")
+    lines = [f"Shapley attribution of {ds.attrs.get('policy')} ({method}, {ds.attrs.get('n_scenarios')} scenarios): "
+             "risk reduction against no policy; ± = 90 % interval (paired over scenarios"
+             + (", with the permutation sampling error" if method == "sampling" else "") + ")", "",
+             "| metric [unit] | term | effect | single alone | share of all | |", "|---|---|---:|---:|---:|---|"]
+    players = [str(p) for p in ds["player"].values]
     for metric in RISK_METRICS:
         if metric not in ds:
             continue
-        value = ds[metric].sum("product") if "product" in ds[metric].dims else ds[metric]
-        single = ds[f"{metric}_single"]
-        single = single.sum("product") if "product" in single.dims else single
+        label = f"{metric} [{ds[metric].attrs.get('units', '')}]"
+        value, se = _summed(ds, metric)
+        single, single_se = _summed(ds, f"{metric}_single")
+        everything, everything_se = _summed(ds, f"{metric}_all")
         total = float(value.sum("player"))
-        for player in ds["player"].values:
-            phi = float(value.sel(player=player))
+        for player in players:
+            phi, phi_se = float(value.sel(player=player)), float(se.sel(player=player))
             share = phi / total if total else float("nan")
-            lines.append(f"| {metric} | {player} | {phi:.4g} | {float(single.sel(player=player)):.4g} | "
-                         f"{share:.1%} |")
+            alone = intervals.plus_minus(float(single.sel(player=player)), float(single_se.sel(player=player)))
+            lines.append(f"| {label} | {player} | {intervals.plus_minus(phi, phi_se)} | {alone} | {share:.1%} | "
+                         f"{intervals.noise_mark(phi, phi_se)} |")
+        if f"{metric}_dividend" in ds:
+            dividend, dividend_se = _summed(ds, f"{metric}_dividend")
+            sizes = np.array([bin(int(m)).count("1") for m in ds["coalition_mask"].values])
+            for k in np.flatnonzero((sizes == 2) | (sizes == 3)):
+                name = " × ".join(str(ds["coalition"].values[k]).split("+"))
+                kind = "pairwise" if sizes[k] == 2 else "three-way"
+                term, term_se = float(dividend.values[k]), float(dividend_se.values[k])
+                lines.append(f"| {label} | {kind}: {name} | {intervals.plus_minus(term, term_se)} | | | "
+                             f"{intervals.noise_mark(term, term_se)} |")
+            if len(players) > 3:
+                order, order_se = _summed(ds, f"{metric}_interaction_order")
+                high = order.sel(order=order["order"] > 3).sum("order")
+                high_se = np.sqrt((order_se.sel(order=order["order"] > 3) ** 2).sum("order"))  # bound
+                lines.append(f"| {label} | higher-order interactions (4+) | "
+                             f"{intervals.plus_minus(float(high), float(high_se))} | | | |")
+        lines.append(f"| {label} | **all together** | {intervals.plus_minus(float(everything), float(everything_se))}"
+                     f" | | 100.0% | {intervals.noise_mark(float(everything), float(everything_se))} |")
     return "\n".join(lines)
+
+
+def _summed(ds: xr.Dataset, name: str) -> tuple[xr.DataArray, xr.DataArray]:
+    """``(value, se)`` of a term, summed over products where it has them (the SE of the
+    sum from ``<name>_summed_se``); SE NaN where the dataset has none (older stores)."""
+    value = ds[name]
+    if "product" in value.dims:
+        value = value.sum("product")
+        se = ds.get(f"{name}_summed_se")
+    else:
+        se = ds.get(f"{name}_se")
+    if se is None:
+        se = xr.full_like(value, np.nan, dtype=np.float64)
+    return value, se
 
 
 def attribution_to_store(ds: xr.Dataset, store_path: str | Path, group: str = "attribution") -> None:

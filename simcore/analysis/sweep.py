@@ -39,8 +39,10 @@ import numpy as np
 import xarray as xr
 
 from simcore.analysis import levers as lever_paths
-from simcore.analysis.costs import CostAssumptions, cost_effectiveness, mix_costs
-from simcore.analysis.evaluate import evaluate_mixes, risk_metrics
+from simcore.analysis import intervals
+from simcore.analysis.costs import CostAssumptions, cost_effectiveness, crisis_weights, mix_costs, ranking_table
+from simcore.analysis.evaluate import (PAIRWISE_MAX_MIXES, RISK_OUTCOMES, PairedRequest, evaluate_mixes_paired,
+                                        risk_metrics)
 from simcore.core.model import no_policy
 from simcore.run.metrics import METRIC_INFO
 from simcore.run import store
@@ -285,6 +287,7 @@ class SweepResult:
     summary: xr.Dataset
     costs: xr.Dataset
     values: np.ndarray
+    ranking: xr.Dataset | None = None  # p_beats (mix, other_mix) when at most PAIRWISE_MAX_MIXES mixes
 
 
 def run_sweep(config: RunConfig, spec: SweepSpec, *, scenarios: int | None = None, progress=None) -> SweepResult:
@@ -307,20 +310,37 @@ def run_sweep(config: RunConfig, spec: SweepSpec, *, scenarios: int | None = Non
     all_fields = {k: np.concatenate([reference[k][None], v], axis=0) for k, v in fields.items()}
     mix_names = [BASELINE_POLICY] + [f"mix {i}" for i in range(values.shape[0])]
     policies = lever_paths.stacked(all_fields)
-    summary = evaluate_mixes(sim, policies, mix_names, n_scenarios, chunk_size=min(spec.chunk_size, n_scenarios),
-                             policy_chunk=spec.policy_chunk, metrics=spec.metrics, progress=progress)
+    request = PairedRequest(reference=0, crisis_weights=crisis_weights(config.loaded, all_fields),
+                            pairwise=len(mix_names) <= PAIRWISE_MAX_MIXES)
+    summary, paired = evaluate_mixes_paired(sim, policies, mix_names, n_scenarios,
+                                            chunk_size=min(spec.chunk_size, n_scenarios),
+                                            policy_chunk=spec.policy_chunk, metrics=spec.metrics, progress=progress,
+                                            paired=request)
     risk = risk_metrics(summary)
     spare = summary["spare_used"].sel(statistic="mean", drop=True).values if "spare_used" in summary else None
     costs = mix_costs(config.loaded, all_fields, mix_names, spare_used_mean=spare, horizon_days=sim.horizon_days,
                       assumptions=spec.costs)
-    effect = cost_effectiveness(costs, risk, BASELINE_POLICY, sim.horizon_days)
-    table = xr.merge([risk, costs[["fiscal", "private", "price_side_effect", "crisis_premium",
-                                   "normal_price_index_change"]], effect], compat="override")
+    effect = cost_effectiveness(costs, risk, BASELINE_POLICY, sim.horizon_days, paired=paired)
+    ranking = None
+    if "p_beats" in effect:
+        ranking = effect[["p_beats"]].isel(policy=slice(1, None), other=slice(1, None))
+        ranking = ranking.rename({"policy": "mix", "other": "other_mix"}).assign_coords(
+            mix=np.arange(values.shape[0]), other_mix=np.arange(values.shape[0]))
+        effect = effect.drop_vars(["p_beats", "other"])
+    table = xr.merge([risk, risk_reductions(risk, paired), costs[["fiscal", "private", "price_side_effect",
+                                                                  "crisis_premium", "normal_price_index_change"]],
+                      effect], compat="override")
     mixes = table.isel(policy=slice(1, None))
-    order = np.argsort(mixes["rank"].values, kind="stable")  # rank among the mixes only (no-policy left out)
-    rank = np.empty(order.size, np.int64)
-    rank[order] = np.arange(1, order.size + 1)
-    mixes["rank"] = ("policy", rank, mixes["rank"].attrs)
+    for key in ("rank", "rank_by_cost_ratio"):  # ranks among the mixes only (no-policy left out)
+        order = np.argsort(mixes[key].values, kind="stable")
+        rank = np.empty(order.size, np.int64)
+        rank[order] = np.arange(1, order.size + 1)
+        mixes[key] = ("policy", rank, mixes[key].attrs)
+    if ranking is not None:  # the next mix, not no-policy, follows each mix
+        order = np.argsort(mixes["rank"].values, kind="stable")
+        after = np.full(order.size, np.nan)
+        after[order[:-1]] = ranking["p_beats"].values[order[:-1], order[1:]]
+        mixes["p_beats_next"] = ("policy", after, mixes["p_beats_next"].attrs)
     out = mixes.rename({"policy": "mix"}).assign_coords(mix=np.arange(values.shape[0]))
     for j, lever in enumerate(spec.levers):
         out = out.assign_coords({lever.name: ("mix", values[:, j])})
@@ -335,7 +355,35 @@ def run_sweep(config: RunConfig, spec: SweepSpec, *, scenarios: int | None = Non
     for lever in spec.levers:
         out[lever.name].attrs.update({"path": lever.path, "units": _lever_units(lever.lever)})
     out.attrs.update(_attributes(config, spec, summary, n_scenarios, values.shape[0]))
-    return SweepResult(out, summary.assign_coords(policy=mix_names), costs, values)
+    if ranking is not None:
+        for j, lever in enumerate(spec.levers):
+            ranking = ranking.assign_coords({lever.name: ("mix", values[:, j])})
+        ranking.attrs.update({"description": "p_beats[mix, other_mix]: probability that the mix's net benefit per "
+                              "year exceeds the other's (paired over scenarios, normal approximation)"})
+    return SweepResult(out, summary.assign_coords(policy=mix_names), costs, values, ranking)
+
+
+def risk_reductions(risk: xr.Dataset, paired) -> xr.Dataset:
+    """Each risk metric's reduction against the reference (first policy) ``<m>_reduction``
+    (reference - mix; positive = less risk) with its paired SE and 90 % interval
+    (``_se``, ``_low``, ``_high``), dims as the metric's."""
+    out = {}
+    for name, variable in risk.data_vars.items():
+        variable = variable.transpose("policy", ...)  # the paired SEs are [policy[, product]]
+        reduction = (variable.isel(policy=0, drop=True) - variable).transpose(*variable.dims)
+        attrs = {"units": variable.attrs.get("units", ""),
+                 "description": f"reduction against no policy: {variable.attrs.get('description', name)}"}
+        out[f"{name}_reduction"] = reduction.assign_attrs(attrs)
+        if paired is None or name not in RISK_OUTCOMES:
+            continue
+        se = paired.risk_se(paired.gains, name)
+        low, high = intervals.interval(reduction.values, se)
+        out[f"{name}_reduction_se"] = (variable.dims, se, {**attrs, "description": f"paired standard error of "
+                                                           f"{name}_reduction"})
+        out[f"{name}_reduction_low"] = (variable.dims, low, {**attrs, "description": "lower end of its 90 % interval"})
+        out[f"{name}_reduction_high"] = (variable.dims, high,
+                                         {**attrs, "description": "upper end of its 90 % interval"})
+    return xr.Dataset(out, coords=risk.coords)
 
 
 def _lever_units(lever: lever_paths.Lever) -> str:
@@ -380,7 +428,9 @@ def write_sweep_store(result: SweepResult, path: str | Path, config_text: str = 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
         root.to_zarr(partial, mode="w", consolidated=False)
-        for group in ("summary", "costs"):
+        for group in ("summary", "costs", "ranking"):
+            if getattr(result, group) is None:
+                continue
             ds = getattr(result, group).copy()
             ds.attrs = _clean_attrs(ds.attrs)
             ds.to_zarr(partial, group=group, mode="a", consolidated=False)
@@ -416,6 +466,21 @@ def load_sweep_config(path: str | Path) -> tuple[RunConfig, SweepSpec, str]:
     return config, parse_sweep(sections["sweep"], config, f"config {path}"), text
 
 
+def sweep_ranking(result: SweepResult, top: int = 10) -> str:
+    """The ``top`` mixes by net benefit as a Markdown table (:func:`ranking_table`), each
+    named by its lever values."""
+    table = result.table
+    dims = [lever["name"] for lever in json.loads(table.attrs.get("levers", "[]"))]
+    flat = table.stack(point=dims) if table.attrs.get("design") == "grid" else table.rename({"mix": "point"})
+    labels = [", ".join(f"{d} = {float(flat[d].values[i]):g}" for d in dims) for i in range(flat.sizes["point"])]
+    plain = flat.reset_index("point", drop=True) if table.attrs.get("design") == "grid" else flat
+    ranked = plain.drop_vars([d for d in [*dims, "point", "mix"] if d in plain.coords]).rename({"point": "policy"})
+    best = np.argsort(ranked["rank"].values, kind="stable")[:top]
+    return (f"best {len(best)} of {flat.sizes['point']} mixes by net benefit (± = 90 % interval, paired over "
+            f"{table.attrs.get('n_scenarios')} scenarios):\n" + ranking_table(ranked.isel(policy=best),
+                                                                           [labels[i] for i in best]))
+
+
 def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: str | Path | None = None,
                    log=print) -> tuple[SweepResult, Path]:
     """Load, run and store a sweep config; returns ``(sweep dataset, store path)``.
@@ -436,6 +501,7 @@ def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: st
 
     result = run_sweep(config, spec, scenarios=n, progress=progress)
     write_sweep_store(result, target, text)
+    log(sweep_ranking(result))
     attrs = result.table.attrs
     rate = attrs["mix_scenario_days"] / max(attrs["seconds"], 1e-9)
     log(f"wrote {target} ({attrs['seconds']:.1f} s, {rate:,.0f} mix-scenario-days/s)")
