@@ -1,0 +1,117 @@
+"""Cold against warm persistent compilation cache: the same ``simcore run`` twice.
+
+Why
+    Compiling was most of a short run's wall time and every run paid it again (issue 19).
+    With the cache (``simcore.core.compile_cache``) a second process of the same config
+    shape reads the compiled programs back. This measures what an analyst sees: the wall
+    time of ``simcore run CONFIG --scenarios N`` in a fresh subprocess with an empty cache
+    folder (cold), then again in another fresh subprocess with the folder the first one
+    filled (warm), ``--repeats`` times, each repeat with its own new folder. Alongside,
+    from JAX's compile log (``JAX_LOG_COMPILES=1``) of each run: the cache hits, and the
+    seconds spent tracing, lowering and compiling or loading programs (what is left of
+    start-up on a warm run: JAX traces and lowers before it can look a program up), and
+    the time to import the run layer (``python -c "import simcore.run.job"``).
+
+Writes ``results/benchmarks/compile-cache-<backend>-<date>.json``::
+
+    python benchmarks/compile_cache.py                      # quickstart, 200 scenarios, 3 repeats
+    python benchmarks/compile_cache.py --scenarios 2000 --repeats 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, machine_record, write_record
+
+HIT = "Persistent compilation cache hit for"
+PHASES = {"trace": re.compile(r"Finished tracing .* in ([0-9.eE+-]+) sec"),
+          "lower": re.compile(r"Finished jaxpr to MLIR module conversion .* in ([0-9.eE+-]+) sec"),
+          "compile_or_load": re.compile(r"Finished XLA compilation of .* in ([0-9.eE+-]+) sec")}
+
+
+def _env(cache: Path) -> dict:
+    """The caller's environment with simcore's rule pointed at ``cache`` (JAX's own cache
+    variables removed so they cannot override it) and JAX's compile log on."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("JAX_PERSISTENT_CACHE") and k not in ("JAX_COMPILATION_CACHE_DIR", "SIMCORE_NO_CACHE")}
+    env.update(SIMCORE_CACHE_DIR=str(cache), JAX_LOG_COMPILES="1")
+    return env
+
+
+def timed_run(config: Path, scenarios: int, output: Path, cache: Path) -> dict:
+    """One ``simcore run`` in a fresh process: wall seconds, cache hits, compile phases."""
+    command = [sys.executable, "-m", "simcore.cli", "run", str(config), "--scenarios", str(scenarios),
+               "--output", str(output), "--quiet"]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=_env(cache), capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"simcore run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    phases = {name: round(sum(float(x) for x in pattern.findall(done.stderr)), 3) for name, pattern in PHASES.items()}
+    entries = [p for p in cache.iterdir() if p.name.endswith("-cache")] if cache.exists() else []
+    return {"seconds": round(seconds, 3), "cache_hits": done.stderr.count(HIT), "jax_seconds": phases,
+            "cache_entries": len(entries), "cache_bytes": sum(p.stat().st_size for p in entries)}
+
+
+def import_seconds() -> float:
+    """Wall time of a fresh ``python -c "import simcore.run.job"`` (what every run imports)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import simcore.run.job"], check=True, cwd=ROOT)
+    return round(time.perf_counter() - started, 3)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "configs" / "quickstart.toml"))
+    parser.add_argument("--scenarios", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3, help="cold+warm pairs, each with a new cache folder")
+    parser.add_argument("--out", default=None, help="record folder (default results/benchmarks)")
+    args = parser.parse_args(argv)
+    config = Path(args.config).resolve()
+    pairs = []
+    with tempfile.TemporaryDirectory(prefix="simcore-compile-cache-") as work:
+        work = Path(work)
+        for repeat in range(args.repeats):
+            cache = work / f"cache-{repeat}"
+            cold = timed_run(config, args.scenarios, work / f"cold-{repeat}.zarr", cache)
+            warm = timed_run(config, args.scenarios, work / f"warm-{repeat}.zarr", cache)
+            pairs.append({"cold": cold, "warm": warm, "ratio": round(cold["seconds"] / warm["seconds"], 2)})
+            print(f"repeat {repeat}: cold {cold['seconds']:.1f} s, warm {warm['seconds']:.1f} s "
+                  f"({pairs[-1]['ratio']:.1f}x; {warm['cache_hits']} cache hits, warm JAX seconds "
+                  f"{warm['jax_seconds']})", flush=True)
+        imports = import_seconds()
+    cold_s = statistics.median(p["cold"]["seconds"] for p in pairs)
+    warm_s = statistics.median(p["warm"]["seconds"] for p in pairs)
+    record = {
+        "benchmark": "compile-cache",
+        "config": str(config.relative_to(ROOT)) if config.is_relative_to(ROOT) else str(config),
+        "scenarios": args.scenarios,
+        "command": f"simcore run CONFIG --scenarios {args.scenarios} --quiet (fresh subprocess each)",
+        "cli_devices": "one CPU device per core (the CLI's default; 'machine' below is this script's own process)",
+        "cold_seconds_median": round(cold_s, 3),
+        "warm_seconds_median": round(warm_s, 3),
+        "ratio_of_medians": round(cold_s / warm_s, 2),
+        "target": "warm >= 3x faster than cold (issue 19)",
+        "import_run_layer_seconds": imports,
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "pairs": pairs,
+        "note": "jax_seconds sums JAX's compile log: trace and lower happen on every run (the cache is looked up "
+                "by the lowered program); compile_or_load is XLA compile when cold, loading from disk when warm",
+        **machine_record(),
+    }
+    path = write_record(record, "compile-cache", args.out or ROOT / "results" / "benchmarks")
+    print(f"cold {cold_s:.1f} s, warm {warm_s:.1f} s: {cold_s / warm_s:.1f}x; record {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
