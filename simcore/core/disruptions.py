@@ -401,7 +401,9 @@ def _per_event_cuts(events: EventSet, occ: Occurrences, day, announced: bool) ->
     n_events, n_products = events.product_weight.shape
     day = jnp.asarray(day, dtype=jnp.float32)
     if day.ndim == 0:
-        day_per_event = jnp.broadcast_to(day, (1, n_products, 1))
+        # one day for every product: the events' levels and regimes are computed once per
+        # occurrence ([E, K, 1, B]) and only the product weights spread them over products
+        day_per_event = day.reshape(1, 1, 1)
     else:  # each event sees its origin's column (a gather: exact, no matmul rounding)
         full = jnp.broadcast_to(day, (n_products, events.origin_onehot.shape[1], day.shape[-1]))
         day_per_event = jnp.swapaxes(full[:, _origin_of_event(events), :], 0, 1)  # [E, P, B|1]
@@ -452,9 +454,9 @@ def todays_cuts(events: EventSet, occ: Occurrences, day) -> TodaysCuts:
     physical = _per_event_cuts(events, occ, day, announced=False)
 
     def leaked(_):
-        leak_day = jnp.broadcast_to((day - events.leakage_delay_days)[:, None, None],
-                                    (physical.shape[0], n_products, 1))
-        return _event_cuts(events, occ, leak_day, events.product_weight, announced=False)
+        leak_day = (day - events.leakage_delay_days)[:, None, None]  # [E, 1, 1]: every product alike
+        return jnp.broadcast_to(_event_cuts(events, occ, leak_day, events.product_weight, announced=False),
+                                physical.shape)
 
     lagged = jax.lax.cond(jnp.any(events.leakage_share > 0), leaked, lambda _: jnp.zeros_like(physical), None)
     leak = events.leakage_share  # [E] or, drawn per scenario, [E, B]
