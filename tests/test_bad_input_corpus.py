@@ -627,7 +627,8 @@ def _tripwire(monkeypatch) -> None:
         raise EngineReached("the engine was reached: the input was not refused during the checks")
 
     for module, name in ((job_module, "iter_plan_chunks"), (runner, "iter_chunks"), (sweep, "run_sweep"),
-                         (sweep, "evaluate_mixes"), (shapley, "evaluate_mixes"), (optimize, "run_optimize"),
+                         (sweep, "evaluate_mixes_paired"), (shapley, "evaluate_mixes_paired"),
+                         (optimize, "run_optimize"),
                          (sensitivity, "sensitivities")):
         monkeypatch.setattr(module, name, reached)
 
