@@ -7,7 +7,9 @@
 * gradient elasticities of the smoothed engine agree with central finite differences
   of the exact engine (tolerances stated at the constants below);
 * the optimiser finds the optimum of a hand case (a linear programme solved by hand)
-  and beats or matches a grid with the same number of exact evaluations;
+  and beats or matches a grid with the same number of exact evaluations; it moves from
+  its start and improves the exact out-of-sample objective; a start where the
+  objective is flat is reported as "did not move" (result, store and CLI line);
 * the tornado chart and the optimisation figure draw exactly the stored numbers.
 
 Two small models (shapes shared where possible, one compile per function):
@@ -17,6 +19,7 @@ convergence), and the hand model below (optimiser).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax
@@ -309,17 +312,83 @@ def test_optimizer_finds_the_hand_optimum_and_beats_or_matches_the_grid(hand, ha
     assert np.all(np.diff(ds["optax_test_mean_loss"].values) < 0)
 
 
+def test_optimizer_moves_from_the_start_and_improves_the_exact_test_objective(hand, hand_result):
+    """At both budgets the start (the upper bounds projected onto the budget) is not the
+    optimum: the optimiser moves, says so, and its answer has a lower exact loss on the
+    test scenarios than the start (paired; deterministic scenarios here)."""
+    config, spec = hand
+    ds = hand_result
+    for b, budget in enumerate(spec.budgets):
+        start = ds["optax_start_levels"].values[b]
+        assert hand_loss(start) > hand_loss(hand_optimum(budget)) + 1.0  # the start is not the optimum
+        assert bool(ds["optax_moved"].values[b]) and not bool(ds["optax_flat_start"].values[b])
+        assert str(ds["optax_status"].values[b]) == "moved and converged"
+        assert np.max(np.abs(ds["optax_levels"].values[b] - start)) > 1.0  # days
+        np.testing.assert_allclose(ds["optax_start_test_mean_loss"].values[b], hand_loss(start), rtol=1e-5)
+        assert ds["optax_improvement_on_start"].values[b] > 0
+        assert ds["optax_improvement_on_start"].values[b] > 2 * ds["optax_improvement_on_start_se"].values[b]
+    assert ds.attrs["exact_evaluations"] == spec.exact_evaluations == ds.attrs["search_evaluations"]
+
+
+def test_flat_start_is_reported_as_did_not_move(hand, capsys):
+    """A budget that covers every need at the start (40 days of both stocks clear the
+    30-day cut): the training objective is 0 around the start, the gradient exactly 0;
+    the optimiser returns the start and says that it did not move (result, store, log)."""
+    config, spec = hand
+    base = next(p.policy for p in config.policies if p.name == spec.base)
+    problem = O.make_problem(config.loaded, config.events, base, spec.levers, horizon=config.horizon_days,
+                             seed=config.seed, assumptions=spec.costs)
+    budget = float(problem.cost_slope.sum())  # the upper bounds fit: the start is (40, 40) days
+    result = O.optimize(problem, budget, steps=6, temperature=spec.temperature, train_scenarios=4,
+                        exact_evaluations=3)
+    assert result.flat_start and not result.moved
+    assert result.status.startswith("did not move")
+    np.testing.assert_allclose(result.values, [40.0, 40.0])
+    assert np.all(result.history == 0.0)
+    flat = dataclasses.replace(spec, budgets=[budget], steps=6, exact_evaluations=3,
+                               temperature_start=spec.temperature)
+    lines = []
+    ds = O.run_optimize(config, flat, log=lines.append)
+    assert not bool(ds["optax_moved"].values[0]) and bool(ds["optax_flat_start"].values[0])
+    assert any("DID NOT MOVE" in line for line in lines), lines
+
+
+def test_temperature_schedule_and_checkpoints():
+    taus = O.temperature_schedule(8, 0.02, 0.2)
+    assert taus[0] == pytest.approx(0.2) and np.all(taus[-2:] == pytest.approx(0.02))
+    assert np.all(np.diff(taus) <= 1e-12)  # annealed: never warmer
+    assert np.all(O.temperature_schedule(5, 0.02, None) == 0.02)
+    steps = O.checkpoint_steps(30, 7)
+    assert steps[0] == 0 and steps[-1] == 30 and len(steps) == 7
+    assert list(O.checkpoint_steps(30, 1)) == [30]
+    assert len(O.checkpoint_steps(3, 10)) == 4  # never more than the iterates
+
+
+def test_search_points_fit_the_budget(hand):
+    config, spec = hand
+    base = next(p.policy for p in config.policies if p.name == spec.base)
+    problem = O.make_problem(config.loaded, config.events, base, spec.levers, horizon=config.horizon_days,
+                             seed=config.seed, assumptions=spec.costs)
+    for kind in ("random", "grid"):
+        points = O.search_points(problem, 4000.0, 9, kind, seed=3)
+        assert 1 <= len(points) <= 9
+        assert np.all(points >= 0) and np.all(points <= 1)
+        assert np.all(problem.standing_cost(points) <= 4000.0 * (1 + 1e-9))
+
+
 def test_optimize_section_errors_name_every_bad_field(hand):
     config, _ = hand
     raw = {"levers": [{"path": "stockpile.gov_stock_days.alpha", "range": [10, 5]},
                       {"path": "stockpile.release_rate.beta", "range": [0, 1]},
                       {"path": "stockpile.gov_stock_days.gamma", "range": [0, 1]}],
-           "budget": -1, "steps": 0, "search": "bayes", "bogus": 1, "base": "nope"}
+           "budget": -1, "steps": 0, "search": "bayes", "bogus": 1, "base": "nope", "exact_evaluations": 0,
+           "temperature_start": -1.0}
     with pytest.raises(InputError) as info:
         O.parse_optimize(raw, config)
     text = str(info.value)
     for field in ("optimize.levers[0].range", "optimize.levers[1].path", "optimize.levers[2].path",
-                  "optimize.budget", "optimize.steps", "optimize.search", "optimize.bogus", "optimize.base"):
+                  "optimize.budget", "optimize.steps", "optimize.search", "optimize.bogus", "optimize.base",
+                  "optimize.exact_evaluations", "optimize.temperature_start"):
         assert field in text, field
 
 

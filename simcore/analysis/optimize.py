@@ -1,5 +1,9 @@
 """Choose lever levels under a yearly budget with optax, on the smoothed engine.
 
+This module is the search/compare driver (config section, optimiser loop, searches,
+out-of-sample comparison, store, CLI); the problem and the objectives are in
+:mod:`simcore.analysis.objective`, whose public names it re-exports.
+
 A run config gains an ``[optimize]`` section (see ``docs/analysis.md``)::
 
     [optimize]
@@ -15,8 +19,11 @@ A run config gains an ``[optimize]`` section (see ``docs/analysis.md``)::
     train_scenarios = 256          # scenarios 0 .. 255: the gradient's common random numbers
     test_scenarios = 1000          # fresh scenarios after them: the out-of-sample evaluation
     steps = 60                     # optax (Adam) steps per budget
+    exact_evaluations = 10         # iterates run on the exact engine (the best is returned); the search gets as many
     learning_rate = 0.05           # in units of each lever's range
-    temperature = 0.02             # of the smoothed engine (simcore.core.smooth)
+    temperature_start = 0.2        # annealed (geometric, first 3/4 of the steps) down to ...
+    temperature = 0.02             # ... this temperature of the smoothed engine (simcore.core.smooth)
+    shortfall_weight = 1.0         # surrogate = risk + shortfall_weight x E[value not delivered] (gradients only)
     search = "random"              # random | grid: the comparison search, same number of exact evaluations
     output = "results/optimize.zarr"
     sensitivity = true             # also store the parameter sensitivities of the base policy
@@ -41,18 +48,31 @@ bounds projected onto the budget set. The expected crisis premium
 (out of sample), not budgeted. ``import_share`` levers (not affine in cost) cannot be
 optimised.
 
-**Gradients** come from :func:`simcore.core.engine.simulate_smooth` at ``temperature``
-on the training scenarios (common random numbers: the same scenarios at every step).
+**Gradients** come from the surrogate of :mod:`simcore.analysis.objective` (smoothed
+value-added risk plus ``shortfall_weight`` x the expected value not delivered) on
+:func:`simcore.core.engine.simulate_smooth` on the training scenarios (common random
+numbers: the same scenarios at every step), at a temperature annealed from
+``temperature_start`` to ``temperature``: wide relaxations first (gradients reach
+thresholds the exact engine is flat around), then close to the exact engine.
 
-**Evaluation.** The optax answer is evaluated on the *exact* engine on
+**Which iterate.** ``exact_evaluations`` evenly spaced iterates (the start and the last
+included) are run on the *exact* engine on the training scenarios and the best is
+returned (ties: the earliest). The result says whether the optimiser **moved** (the
+answer is not the start), whether the surrogate was **flat at the start** (zero
+gradient: nothing to follow) and whether it **converged** (the levels stopped drifting
+over the last quarter of the steps); the CLI prints a line when it did not move or did
+not converge.
+
+**Evaluation.** The optimiser's answer is evaluated on the *exact* engine on
 ``test_scenarios`` fresh scenarios (indices after the training ones). A search gets the
-same number of exact evaluations (``steps``) on the training scenarios: ``random``
-draws levels uniformly in the bounds and projects them onto the budget; ``grid`` takes
-the points of a regular grid (``ceil(steps^(1/n))`` per lever) that fit the budget. Its
-best point is evaluated on the same fresh scenarios, and the paired difference (common
-random numbers) gives the standard error: the optax answer counts as *at least as good
-within the Monte Carlo error* when ``optax - search <= 2 x SE``; the result says so or
-says that it is not.
+same number of exact evaluations on the training scenarios: ``random`` draws levels
+uniformly in the bounds and projects them onto the budget; ``grid`` takes a coarse
+regular grid (``>= 2`` points per lever), projects the points over budget onto it and
+keeps evenly spaced ones. Its best point is evaluated on the same fresh scenarios, and
+the paired difference (common random numbers) gives the standard error: the optax
+answer counts as *at least as good within the Monte Carlo error* when
+``optax - search <= 2 x SE``; the result says so or says that it is not.
+``benchmarks/optimizer_vs_search.py`` runs both searches against it.
 
 Run with ``simcore optimize CONFIG`` (``python -m simcore.analysis.optimize``); the
 store (zarr) is read by ``simcore report``.
@@ -60,10 +80,8 @@ store (zarr) is read by ``simcore report``.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
-import os
 import sys
 import time
 import warnings
@@ -78,33 +96,21 @@ import xarray as xr
 
 from simcore.analysis import levers as lever_paths
 from simcore.analysis.costs import CostAssumptions, mix_costs
-from simcore.core.compile import engine_jit
-from simcore.core.engine import simulate_batch, simulate_smooth
-from simcore.core.model import Policy
+from simcore.analysis.objective import (  # noqa: F401  (re-exported: the public names of this module)
+    CVAR_LEVEL, OptLever, Problem, _smooth_objective, exact_losses, lever_masks, make_problem, policy_from_values,
+    project, risk, standing_costs)
 from simcore.run import store
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
 from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, error_text
 
 OPTIMIZE_KEYS = ("levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios", "test_scenarios", "steps",
-                 "learning_rate", "temperature", "search", "seed", "output", "sensitivity", "costs")
+                 "learning_rate", "temperature", "temperature_start", "exact_evaluations", "shortfall_weight",
+                 "search", "seed", "output", "sensitivity", "costs")
 LEVER_KEYS = ("path", "range", "name")
 # Levers whose standing cost is affine in the level (see the module doc).
 OPTIMIZABLE = ("gov_stock_days", "private_extra_days", "spare_capacity", "share", "efficiency_cut")
 SEARCHES = ("random", "grid")
-CVAR_LEVEL = 0.95
 SIGNIFICANCE = 2.0  # standard errors
-
-
-@dataclass
-class OptLever:
-    lever: lever_paths.Lever
-    name: str
-    low: float
-    high: float
-
-    @property
-    def path(self) -> str:
-        return self.lever.path
 
 
 @dataclass
@@ -120,6 +126,9 @@ class OptimizeSpec:
     steps: int = 60
     learning_rate: float = 0.05
     temperature: float = 0.02
+    temperature_start: float = 0.2
+    exact_evaluations: int = 10
+    shortfall_weight: float = 1.0
     search: str = "random"
     seed: int = 0
     output: str | None = None
@@ -173,6 +182,8 @@ def parse_optimize(raw, config: RunConfig, source: str = "config") -> OptimizeSp
             ("cvar_weight", float, 0.0, 1e6, 0.0), ("train_scenarios", int, 1, 10**6, 256),
             ("test_scenarios", int, 2, 10**7, 1000), ("steps", int, 1, 100_000, 60),
             ("learning_rate", float, 1e-6, 10.0, 0.05), ("temperature", float, 1e-6, 10.0, 0.02),
+            ("temperature_start", float, 1e-6, 10.0, 0.2), ("exact_evaluations", int, 1, 100_000, 10),
+            ("shortfall_weight", float, 0.0, 1e9, 1.0),
             ("seed", int, 0, 2**32 - 1, config.seed)):
         value = raw.get(key, default)
         ok = _int(value, low, high) if kind is int else _number(value, low, high)
@@ -250,167 +261,75 @@ def _parse_levers(raw, loaded, problems: Problems) -> list[OptLever]:
     return out
 
 
-# ----------------------------------------------------------------------------- the problem
+# ----------------------------------------------------------------------------- the optimiser
 
-
-@dataclass
-class Problem:
-    """What the optimiser needs: the model, events, base policy, levers and the affine
-    standing cost ``cost(x) = cost0 + a . x`` of the levels scaled to ``x in [0, 1]^n``."""
-
-    model: object
-    events: object
-    base: Policy
-    levers: list[OptLever]
-    low: np.ndarray
-    high: np.ndarray
-    cost0: float
-    cost_slope: np.ndarray  # [n] currency / year per unit of x
-    horizon: int
-    seed: int
-    cvar_weight: float = 0.0
-    currency: str = "currency"
-    assumptions: CostAssumptions = field(default_factory=CostAssumptions)
-    loaded: object = None
-
-    @property
-    def base_key(self):
-        return jax.random.PRNGKey(self.seed)
-
-    def values(self, x) -> np.ndarray:
-        """Lever levels ``[..., n]`` from scaled ``x``."""
-        return self.low + (self.high - self.low) * np.asarray(x, np.float64)
-
-    def scaled(self, values) -> np.ndarray:
-        return (np.asarray(values, np.float64) - self.low) / (self.high - self.low)
-
-    def standing_cost(self, x) -> np.ndarray:
-        return self.cost0 + np.asarray(x, np.float64) @ self.cost_slope
-
-
-def standing_costs(loaded, base: Policy, levers: list[OptLever], values: np.ndarray,
-                   assumptions: CostAssumptions = CostAssumptions()) -> np.ndarray:
-    """Standing yearly cost (fiscal + normal-time price side effect) ``[M]`` of the mixes
-    ``values`` ``[M, n]`` (:func:`simcore.analysis.costs.mix_costs`)."""
-    fields = lever_paths.mixes_from_values(base, [lv.lever for lv in levers], values)
-    costs = mix_costs(loaded, fields, [f"m{i}" for i in range(len(values))], assumptions=assumptions)
-    return np.asarray(costs["fiscal"].values + costs["price_side_effect"].values, np.float64)
-
-
-def make_problem(loaded, events, base: Policy, levers: list[OptLever], *, horizon: int, seed: int,
-                 cvar_weight: float = 0.0, assumptions: CostAssumptions = CostAssumptions()) -> Problem:
-    """Build a :class:`Problem`: reads the affine cost off ``mix_costs`` (one mix per lever)."""
-    low = np.array([lv.low for lv in levers])
-    high = np.array([lv.high for lv in levers])
-    n = len(levers)
-    corners = np.vstack([low, low + np.eye(n) * (high - low)])
-    costs = standing_costs(loaded, base, levers, corners, assumptions)
-    return Problem(model=loaded.model, events=events, base=base, levers=levers, low=low, high=high,
-                   cost0=float(costs[0]),
-                   cost_slope=costs[1:] - costs[0], horizon=horizon, seed=seed, cvar_weight=cvar_weight,
-                   currency=loaded.currency, assumptions=assumptions, loaded=loaded)
-
-
-def project(y: np.ndarray, slope: np.ndarray, room: float, iterations: int = 60) -> np.ndarray:
-    """Euclidean projection of ``y`` onto ``{x in [0, 1]^n : slope . x <= room}`` (slope >= 0):
-    ``clip(y - nu slope, 0, 1)`` with ``nu >= 0`` by bisection."""
-    y = np.asarray(y, np.float64)
-    x = np.clip(y, 0.0, 1.0)
-    if slope @ x <= room:
-        return x
-    if room <= 0:
-        return np.where(slope > 0, 0.0, x)
-    low, high = 0.0, 1.0
-    while slope @ np.clip(y - high * slope, 0.0, 1.0) > room:
-        high *= 2.0
-    for _ in range(iterations):
-        mid = 0.5 * (low + high)
-        if slope @ np.clip(y - mid * slope, 0.0, 1.0) > room:
-            low = mid
-        else:
-            high = mid
-    return np.clip(y - high * slope, 0.0, 1.0)
-
-
-def lever_masks(levers: list[OptLever]) -> dict[str, np.ndarray]:
-    """``{Policy field: [n, *shape] float}``: the elements lever ``j`` sets (disjoint)."""
-    out = {}
-    for j, lv in enumerate(levers):
-        (name, mask), = lv.lever.masks.items()
-        if name not in out:
-            out[name] = np.zeros((len(levers),) + mask.shape, np.float32)
-        out[name][j] = mask
-    return out
-
-
-def policy_from_values(base: Policy, masks: dict, values) -> Policy:
-    """The base policy with the levers at ``values`` ``[n]`` (traceable), leading axis 1."""
-    fields = base._asdict()
-    for name, mask in masks.items():
-        mask = jnp.asarray(mask)
-        covered = jnp.sum(mask, axis=0)
-        fields[name] = fields[name] * (1.0 - covered) + jnp.tensordot(values, mask, axes=1)
-    return Policy(**{k: jnp.asarray(v, jnp.float32)[None] for k, v in fields.items()})
-
-
-@functools.partial(engine_jit, static_argnames=("horizon", "cvar_weight"))
-def _smooth_objective(x, model, base, masks, low, span, events, base_key, index, temperature, horizon,
-                      cvar_weight):
-    """Smoothed risk at scaled levels ``x`` and its gradient (compiled once per shape)."""
-
-    def objective(x):
-        metrics, _ = simulate_smooth(model, policy_from_values(base, masks, low + span * x), events, base_key, index,
-                                     horizon=horizon, temperature=temperature)
-        return risk(jnp.sum(metrics.value_added_loss[0], axis=-1), cvar_weight)
-
-    return jax.value_and_grad(objective)(x)
-
-
-def risk(losses, cvar_weight: float):
-    """``E[L] + cvar_weight x CVaR95[L]`` over the last axis (the scenarios)."""
-    mean = jnp.mean(losses, axis=-1)
-    if not cvar_weight:
-        return mean
-    n = losses.shape[-1]
-    k = max(1, int(math.ceil((1.0 - CVAR_LEVEL) * n)))
-    worst = jnp.sort(losses, axis=-1)[..., n - k:]
-    return mean + cvar_weight * jnp.mean(worst, axis=-1)
-
-
-def exact_losses(problem: Problem, values: np.ndarray, start: int, n_scenarios: int, chunk: int = 8) -> dict:
-    """Exact engine, mixes ``values`` ``[M, n]`` on scenarios ``start ..``: per-scenario
-    value-added loss ``[M, N]``, shortage days ``[M, N]`` and mean spare used ``[M, P]``."""
-    values = np.atleast_2d(np.asarray(values, np.float64))
-    fields = lever_paths.mixes_from_values(problem.base, [lv.lever for lv in problem.levers], values)
-    index = jnp.arange(start, start + n_scenarios, dtype=jnp.uint32)
-    out = {"loss": [], "shortage_days": [], "spare_used": []}
-    m = values.shape[0]
-    size = chunk  # every call pads to one compiled shape
-    for first in range(0, m, size):
-        rows = np.minimum(np.arange(first, first + size), m - 1)  # pad: one compiled shape
-        metrics, _ = simulate_batch(problem.model, lever_paths.stacked(fields, rows), problem.events,
-                                    problem.base_key, index, horizon=problem.horizon)
-        count = min(size, m - first)
-        out["loss"].append(np.asarray(metrics.value_added_loss, np.float64).sum(-1)[:count])
-        out["shortage_days"].append(np.asarray(metrics.shortage_days, np.float64).sum(-1)[:count])
-        out["spare_used"].append(np.asarray(metrics.spare_used, np.float64).mean(1)[:count])
-    return {k: np.concatenate(v) for k, v in out.items()}
+MOVE_TOLERANCE = 1e-3  # scaled units: below this the answer counts as the start
+CONVERGENCE_TOLERANCE = 0.02  # of a lever's range: net drift of the iterates over the last quarter of the steps
 
 
 @dataclass
 class OptResult:
-    """One optimisation: levels ``x`` (scaled) and ``values``; the smoothed objective per step."""
+    """One optimisation: the returned levels ``x`` (scaled) and ``values``, the start
+    ``x0``, the surrogate per step (``history``; ``history_risk`` its value-added part,
+    ``temperatures`` the schedule), the exact training risk of the checkpoints
+    (``checkpoint_steps``, ``checkpoint_risk``; the returned levels are the best) and
+    the verdict: ``moved`` (the answer is not the start), ``converged`` (the levels
+    stopped drifting over the last quarter of the steps), ``flat_start`` (zero gradient at the start) and
+    ``status`` (one line)."""
 
     x: np.ndarray
     values: np.ndarray
     history: np.ndarray
     seconds: float
+    x0: np.ndarray = None
+    history_risk: np.ndarray = None
+    temperatures: np.ndarray = None
+    checkpoint_steps: np.ndarray = None
+    checkpoint_risk: np.ndarray = None
+    moved: bool = True
+    converged: bool = True
+    flat_start: bool = False
+    status: str = "moved and converged"
+    chosen_step: int = -1  # the returned iterate (0: the start)
+
+    @property
+    def exact_evaluations(self) -> int:
+        return 0 if self.checkpoint_steps is None else len(self.checkpoint_steps)
+
+
+def temperature_schedule(steps: int, temperature: float, temperature_start: float | None = None) -> np.ndarray:
+    """Per-step temperatures: geometric from ``temperature_start`` to ``temperature`` over
+    the first three quarters of the steps, then held (the last quarter is one function,
+    which the convergence test reads)."""
+    if steps <= 0:
+        return np.zeros(0)
+    if temperature_start is None or temperature_start <= temperature:
+        return np.full(steps, float(temperature))
+    ramp = max(1, int(math.ceil(0.75 * steps)))
+    out = np.full(steps, float(temperature))
+    if ramp > 1:
+        out[:ramp] = np.geomspace(temperature_start, temperature, ramp)
+    return out
+
+
+def checkpoint_steps(steps: int, exact_evaluations: int) -> np.ndarray:
+    """Iterates (``0`` the start .. ``steps`` the last) run on the exact engine: evenly
+    spaced, the last always included."""
+    k = max(1, min(int(exact_evaluations), steps + 1))
+    if k == 1:
+        return np.array([steps])
+    return np.unique(np.round(np.linspace(0, steps, k)).astype(int))
 
 
 def optimize(problem: Problem, budget: float, *, steps: int = 60, learning_rate: float = 0.05,
-             temperature: float = 0.02, train_scenarios: int = 256, x0=None) -> OptResult:
-    """Projected Adam (optax) on the smoothed engine's objective, training scenarios
-    ``0 .. train_scenarios - 1``, levels kept in bounds and budget by projection."""
+             temperature: float = 0.02, train_scenarios: int = 256, x0=None, temperature_start: float | None = None,
+             exact_evaluations: int | None = None, shortfall_weight: float = 1.0) -> OptResult:
+    """Projected Adam (optax) on the surrogate of :mod:`simcore.analysis.objective` at an
+    annealed temperature, training scenarios ``0 .. train_scenarios - 1``, levels kept in
+    bounds and budget by projection; then ``exact_evaluations`` evenly spaced iterates
+    (start and last included) run on the *exact* engine on the same training scenarios,
+    and the best is returned (ties: the earliest, so the start wins them). Never returns the start silently: the
+    result says whether it moved and converged."""
     index = jnp.arange(0, train_scenarios, dtype=jnp.uint32)
     room = budget - problem.cost0
     span = jnp.asarray(problem.high - problem.low, jnp.float32)
@@ -418,86 +337,162 @@ def optimize(problem: Problem, budget: float, *, steps: int = 60, learning_rate:
     masks = {k: jnp.asarray(v) for k, v in lever_masks(problem.levers).items()}
     base = jax.tree_util.tree_map(lambda v: jnp.asarray(v, jnp.float32), problem.base)
 
-    def value_and_grad(x):
+    def value_and_grad(x, tau):
         return _smooth_objective(x, problem.model, base, masks, low, span, problem.events, problem.base_key, index,
-                                 jnp.float32(temperature), horizon=problem.horizon,
-                                 cvar_weight=float(problem.cvar_weight))
+                                 jnp.float32(tau), horizon=problem.horizon, cvar_weight=float(problem.cvar_weight),
+                                 shortfall_weight=jnp.float32(shortfall_weight))
     # Start: the upper bounds projected onto the budget set (the budget spent, spread in
     # the Euclidean sense). Where the training scenarios leave the objective flat (no
     # loss left to remove) the answer then keeps the budget spent instead of stopping at
     # the first levels that clear the training losses.
-    x = project(np.ones(len(problem.levers)) if x0 is None else np.asarray(x0, np.float64),
-                problem.cost_slope, room)
+    start = project(np.ones(len(problem.levers)) if x0 is None else np.asarray(x0, np.float64),
+                    problem.cost_slope, room)
+    temperatures = temperature_schedule(steps, temperature, temperature_start)
     scale = None
     # Cosine decay of the step (to 5 %): the projected iterates settle at the kinks.
     opt = optax.adam(optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.05))
+    x = start
     state = opt.init(jnp.asarray(x, jnp.float32))
-    history = []
+    history, history_risk, iterates = [], [], [start]
+    flat_start = False
     began = time.perf_counter()
-    for _ in range(steps):
-        value, grad = value_and_grad(jnp.asarray(x, jnp.float32))
+    for k in range(steps):
+        value, (target, _), grad = value_and_grad(jnp.asarray(x, jnp.float32), temperatures[k])
         value = float(value)
+        grad = np.asarray(grad, np.float64)
         history.append(value)
-        if scale is None:  # Adam is scale-free; this only keeps the numbers readable
-            scale = max(abs(value), 1e-30)
-        updates, state = opt.update(grad / scale, state)
+        history_risk.append(float(target))
+        if k == 0:
+            flat_start = bool(np.all(grad == 0.0))
+        if scale is None and value != 0.0:  # Adam is scale-free; this only keeps the numbers readable
+            scale = abs(value)
+        updates, state = opt.update(jnp.asarray(grad / (scale or 1.0), jnp.float32), state)
         x = project(x + np.asarray(updates, np.float64), problem.cost_slope, room)
-    return OptResult(x=x, values=problem.values(x), history=np.asarray(history), seconds=time.perf_counter() - began)
+        iterates.append(x)
+    iterates = np.array(iterates)
+    chosen = checkpoint_steps(steps, exact_evaluations if exact_evaluations is not None else steps + 1)
+    train = exact_losses(problem, problem.values(iterates[chosen]), 0, train_scenarios)
+    scores = np.asarray(risk(jnp.asarray(train["loss"]), problem.cvar_weight), np.float64)
+    # Ties (a flat exact objective): the earliest iterate, the start first: no move
+    # that the exact objective cannot tell apart from the start is made.
+    best = int(np.flatnonzero(scores <= scores.min())[0])
+    x = iterates[chosen[best]]
+    moved = bool(np.max(np.abs(x - start)) > MOVE_TOLERANCE)
+    history = np.asarray(history)
+    # Converged: over the last quarter of the steps (at the final temperature) the
+    # iterates no longer drift: net displacement at most 2 % of every lever's range.
+    quarter = max(1, steps // 4)
+    drift = float(np.max(np.abs(iterates[-1] - iterates[-1 - quarter]))) if steps >= 4 else math.inf
+    converged = bool(drift <= CONVERGENCE_TOLERANCE)
+    if not moved and flat_start:
+        status = ("did not move: the surrogate is flat at the start (zero gradient on the training scenarios); "
+                  "the start is returned")
+    elif not moved:
+        status = "did not move: no iterate beat the start on the exact training objective; the start is returned"
+    elif not converged:
+        status = ("did not converge: " + (f"the levels still drifted by {100 * drift:.2g} % of a lever's range over "
+                                          "the last quarter of the steps" if steps >= 4 else "fewer than 4 steps"))
+    else:
+        status = "moved and converged"
+    return OptResult(x=x, values=problem.values(x), history=history, seconds=time.perf_counter() - began,
+                     x0=start, history_risk=np.asarray(history_risk), temperatures=temperatures,
+                     checkpoint_steps=chosen, checkpoint_risk=scores, moved=moved, converged=converged,
+                     flat_start=flat_start, status=status, chosen_step=int(chosen[best]))
 
 
 def search_points(problem: Problem, budget: float, n_points: int, kind: str = "random", seed: int = 0) -> np.ndarray:
-    """``[K, n]`` scaled candidate levels of the comparison search, all within budget."""
+    """``[K, n]`` scaled candidate levels of the comparison search, all within budget.
+    ``random``: uniform in the box, projected onto the budget; ``grid``: the points of a
+    coarse regular grid (``>= 2`` per lever), those over budget projected onto it,
+    duplicates dropped, ``n_points`` evenly spaced among them (lexicographic order)."""
     n = len(problem.levers)
     room = budget - problem.cost0
     if kind == "grid":
         per = max(2, int(math.floor(n_points ** (1.0 / n) + 1e-9)))
-        while per > 2 and per ** n > n_points:
-            per -= 1
         grid = np.array(list(itertools.product(*([np.linspace(0, 1, per)] * n))))
-        feasible = grid[grid @ problem.cost_slope <= room + 1e-9]
-        if len(feasible) < n_points:  # fill up with the grid's points projected onto the budget
-            rest = grid[grid @ problem.cost_slope > room + 1e-9]
-            extra = np.array([project(p, problem.cost_slope, room) for p in rest]).reshape(-1, n)
-            feasible = np.unique(np.vstack([feasible, extra]), axis=0)
-        return feasible[:n_points]
+        points = np.array([project(p, problem.cost_slope, room) for p in grid]).reshape(-1, n)
+        points = np.unique(np.round(points, 12), axis=0)
+        if len(points) > n_points:
+            points = points[np.unique(np.round(np.linspace(0, len(points) - 1, n_points)).astype(int))]
+        return points
     rng = np.random.default_rng(seed)
     return np.array([project(rng.random(n), problem.cost_slope, room) for _ in range(n_points)])
 
 
-def compare(problem: Problem, budget: float, result: OptResult, *, n_search: int, search: str = "random",
+def _se(values) -> float:
+    values = np.asarray(values, np.float64)
+    return float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
+def compare(problem: Problem, budget: float, result: OptResult, *, n_search: int, search="random",
             train_scenarios: int = 256, test_scenarios: int = 1000, seed: int = 0) -> dict:
-    """Search with ``n_search`` exact evaluations on the training scenarios, then the optax
-    answer and the search's best on fresh scenarios (after the training ones)."""
-    points = search_points(problem, budget, n_search, search, seed)
-    train = exact_losses(problem, problem.values(points), 0, train_scenarios)
-    scores = np.asarray(risk(jnp.asarray(train["loss"]), problem.cvar_weight), np.float64)
-    best = int(np.argmin(scores))
-    both = np.vstack([result.values, problem.values(points[best]), problem.low])
+    """Each search in ``search`` (a kind or a list of kinds; the first is the primary one)
+    with ``n_search`` exact evaluations on the training scenarios; then the optimiser's
+    answer, each search's best, the optimiser's start and the lower bounds on the same *fresh* scenarios (after
+    the training ones; common random numbers): means, standard errors and the paired
+    differences. The primary search's numbers keep their flat keys (``search_*``); every
+    search is under ``searches[kind]``."""
+    kinds = [search] if isinstance(search, str) else list(search)
+    picks, train_scores = [], []
+    for kind in kinds:
+        points = search_points(problem, budget, n_search, kind, seed)
+        train = exact_losses(problem, problem.values(points), 0, train_scenarios)
+        scores = np.asarray(risk(jnp.asarray(train["loss"]), problem.cvar_weight), np.float64)
+        best = int(np.argmin(scores))
+        picks.append(points[best])
+        train_scores.append((float(scores[best]), len(points)))
+    start = result.x0 if result.x0 is not None else result.x
+    both = np.vstack([result.values] + [problem.values(p) for p in picks] + [problem.values(start), problem.low])
     test = exact_losses(problem, both, train_scenarios, test_scenarios)
     loss = test["loss"]
-    n = loss.shape[1]
-    diff = loss[0] - loss[1]
-    se = lambda v: float(np.std(v, ddof=1) / math.sqrt(n))  # noqa: E731
+    test_risk = lambda v: float(risk(jnp.asarray(v), problem.cvar_weight))  # noqa: E731
     out = {
-        "search_x": points[best],
-        "search_train_risk": float(scores[best]),
-        "optax_test_risk": float(risk(jnp.asarray(loss[0]), problem.cvar_weight)),
-        "search_test_risk": float(risk(jnp.asarray(loss[1]), problem.cvar_weight)),
-        "lower_bounds_test_risk": float(risk(jnp.asarray(loss[2]), problem.cvar_weight)),
-        "optax_test_mean_loss": float(loss[0].mean()), "optax_test_se": se(loss[0]),
-        "search_test_mean_loss": float(loss[1].mean()), "search_test_se": se(loss[1]),
-        "difference_mean_loss": float(diff.mean()), "difference_se": se(diff),
+        "optax_test_risk": test_risk(loss[0]),
+        "lower_bounds_test_risk": test_risk(loss[-1]),
+        "optax_test_mean_loss": float(loss[0].mean()), "optax_test_se": _se(loss[0]),
         "optax_test_shortage_days": float(test["shortage_days"][0].mean()),
-        "search_test_shortage_days": float(test["shortage_days"][1].mean()),
-        "spare_used_test": test["spare_used"][:2],
+        "lower_bounds_test_mean_loss": float(loss[-1].mean()),
+        "improvement_on_lower_bounds": float((loss[-1] - loss[0]).mean()),
+        "improvement_on_lower_bounds_se": _se(loss[-1] - loss[0]),
+        "start_test_mean_loss": float(loss[-2].mean()), "start_test_se": _se(loss[-2]),
+        "improvement_on_start": float((loss[-2] - loss[0]).mean()), "improvement_on_start_se": _se(loss[-2] - loss[0]),
+        "searches": {},
     }
-    # With a CVaR term the paired standard error is that of the mean part (a lower bound).
-    out["optax_at_least_as_good"] = bool(out["optax_test_risk"] - out["search_test_risk"]
-                                         <= SIGNIFICANCE * out["difference_se"])
+    for j, kind in enumerate(kinds):
+        diff = loss[0] - loss[1 + j]
+        row = {
+            "x": picks[j], "train_risk": train_scores[j][0], "evaluations": train_scores[j][1],
+            "test_risk": test_risk(loss[1 + j]), "test_mean_loss": float(loss[1 + j].mean()),
+            "test_se": _se(loss[1 + j]), "difference_mean_loss": float(diff.mean()), "difference_se": _se(diff),
+            "test_shortage_days": float(test["shortage_days"][1 + j].mean()),
+            "spare_used_test": test["spare_used"][1 + j],
+        }
+        # With a CVaR term the paired standard error is that of the mean part (a lower bound).
+        row["optax_at_least_as_good"] = bool(out["optax_test_risk"] - row["test_risk"]
+                                             <= SIGNIFICANCE * row["difference_se"])
+        row["optax_better"] = bool(out["optax_test_risk"] - row["test_risk"] < -SIGNIFICANCE * row["difference_se"])
+        out["searches"][kind] = row
+    first = out["searches"][kinds[0]]
+    out.update({
+        "search_x": first["x"], "search_train_risk": first["train_risk"],
+        "search_test_risk": first["test_risk"], "search_test_mean_loss": first["test_mean_loss"],
+        "search_test_se": first["test_se"], "difference_mean_loss": first["difference_mean_loss"],
+        "difference_se": first["difference_se"], "search_test_shortage_days": first["test_shortage_days"],
+        "spare_used_test": np.vstack([test["spare_used"][0], first["spare_used_test"]]),
+        "optax_at_least_as_good": first["optax_at_least_as_good"],
+    })
     return out
 
 
 # ----------------------------------------------------------------------------- runs and stores
+
+
+def optimize_for(problem: Problem, budget: float, spec: OptimizeSpec, x0=None) -> OptResult:
+    """:func:`optimize` with the settings of an ``[optimize]`` section."""
+    return optimize(problem, budget, steps=spec.steps, learning_rate=spec.learning_rate,
+                    temperature=spec.temperature, temperature_start=spec.temperature_start,
+                    exact_evaluations=spec.exact_evaluations, shortfall_weight=spec.shortfall_weight,
+                    train_scenarios=spec.train_scenarios, x0=x0)
 
 
 def run_optimize(config: RunConfig, spec: OptimizeSpec, log=print) -> xr.Dataset:
@@ -513,17 +508,19 @@ def run_optimize(config: RunConfig, spec: OptimizeSpec, log=print) -> xr.Dataset
             raise InputError("optimize", [("optimize.budgets", f"budget {budget:g} is below the cost of the levers' "
                                                                 f"lower bounds ({problem.cost0:g} {problem.currency} "
                                                                 "/ year)")])
-        result = optimize(problem, budget, steps=spec.steps, learning_rate=spec.learning_rate,
-                          temperature=spec.temperature, train_scenarios=spec.train_scenarios)
-        cmp = compare(problem, budget, result, n_search=spec.steps, search=spec.search,
+        result = optimize_for(problem, budget, spec)
+        cmp = compare(problem, budget, result, n_search=result.exact_evaluations, search=spec.search,
                       train_scenarios=spec.train_scenarios, test_scenarios=spec.test_scenarios, seed=spec.seed)
         rows.append((budget, result, cmp))
         histories.append(result.history)
         log(f"  budget {budget:.4g}: optax {cmp['optax_test_mean_loss']:.4g} +- {cmp['optax_test_se']:.2g}, "
             f"{spec.search} search {cmp['search_test_mean_loss']:.4g} +- {cmp['search_test_se']:.2g} "
-            f"(difference {cmp['difference_mean_loss']:.3g} +- {cmp['difference_se']:.2g}): "
+            f"(difference {cmp['difference_mean_loss']:.3g} +- {cmp['difference_se']:.2g}; "
+            f"{result.exact_evaluations} exact evaluations each): "
             + ("optax at least as good" if cmp["optax_at_least_as_good"] else "optax NOT as good as the search")
             + f" [{result.seconds:.0f} s]")
+        if result.status != "moved and converged":
+            log(f"    optimiser {result.status.upper() if not result.moved else result.status}")
     return _dataset(config, spec, problem, rows, histories)
 
 
@@ -582,7 +579,25 @@ def _dataset(config, spec, problem: Problem, rows, histories) -> xr.Dataset:
             "optax_at_least_as_good": ("budget", np.array([r[2]["optax_at_least_as_good"] for r in rows]),
                                        {"description": f"optax - search <= {SIGNIFICANCE:g} standard errors "
                                                        "of the paired difference"}),
-            "history": (("budget", "step"), history, {"units": io_unit, "description": "smoothed training objective"}),
+            "optax_moved": ("budget", np.array([r[1].moved for r in rows]),
+                            {"description": "the returned levels are not the start"}),
+            "optax_converged": ("budget", np.array([r[1].converged for r in rows]),
+                                {"description": "the levels drifted by at most "
+                                                f"{100 * CONVERGENCE_TOLERANCE:g} % of each lever's range over the "
+                                                "last quarter of the steps"}),
+            "optax_flat_start": ("budget", np.array([r[1].flat_start for r in rows]),
+                                 {"description": "zero gradient of the surrogate at the start"}),
+            "optax_status": ("budget", np.array([r[1].status for r in rows], dtype=object).astype(str)),
+            "optax_start_test_mean_loss": ("budget", col("start_test_mean_loss"),
+                                           {"units": io_unit, "description": "the optimiser's start, exact engine, "
+                                                                             "fresh scenarios"}),
+            "optax_improvement_on_start": ("budget", col("improvement_on_start"),
+                                           {"units": io_unit, "description": "start - optax, paired"}),
+            "optax_improvement_on_start_se": ("budget", col("improvement_on_start_se"), {"units": io_unit}),
+            "optax_start_levels": (("budget", "lever"), problem.values(np.array([r[1].x0 for r in rows])),
+                                   {"description": "the start: the upper bounds projected onto the budget"}),
+            "history": (("budget", "step"), history, {"units": io_unit, "description": "surrogate training objective "
+                                                                              "(smoothed engine)"}),
         },
         coords={"budget": ("budget", np.asarray(budgets, np.float64), {"units": unit}), "lever": names,
                 "lever_path": ("lever", [lv.path for lv in problem.levers]),
@@ -594,7 +609,10 @@ def _dataset(config, spec, problem: Problem, rows, histories) -> xr.Dataset:
         "n_scenarios": int(spec.test_scenarios), "train_scenarios": int(spec.train_scenarios),
         "test_scenarios": int(spec.test_scenarios), "test_scenario_start": int(spec.train_scenarios),
         "horizon_days": int(config.horizon_days), "steps": int(spec.steps), "search": spec.search,
-        "search_evaluations": int(spec.steps), "temperature": float(spec.temperature),
+        "search_evaluations": int(rows[0][1].exact_evaluations) if rows else int(spec.exact_evaluations),
+        "exact_evaluations": int(rows[0][1].exact_evaluations) if rows else int(spec.exact_evaluations),
+        "temperature": float(spec.temperature), "temperature_start": float(spec.temperature_start),
+        "shortfall_weight": float(spec.shortfall_weight),
         "learning_rate": float(spec.learning_rate), "cvar_weight": float(spec.cvar_weight), "base": spec.base,
         "currency": loaded.currency, "io_value_unit": io_unit, "budget_kind": "standing cost (projection)",
         "discount_rate": spec.costs.discount_rate, "stock_life_years": spec.costs.stock_life_years,
@@ -649,8 +667,9 @@ def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path
                                 else spec.output or Path("results") / f"{Path(path).stem}.zarr", "optimize")
     store.check_writable(target)  # refuse a folder simcore did not write before computing
     log(f"optimize: {len(spec.levers)} levers x {len(spec.budgets)} budgets on {config.loaded.name}; "
-        f"{spec.steps} Adam steps on {spec.train_scenarios} training scenarios (temperature {spec.temperature}), "
-        f"{spec.search} search with {spec.steps} exact evaluations, {spec.test_scenarios} fresh test scenarios")
+        f"{spec.steps} Adam steps on {spec.train_scenarios} training scenarios (temperature "
+        f"{spec.temperature_start} -> {spec.temperature}), {spec.exact_evaluations} exact evaluations for the "
+        f"optimiser's iterates and for the {spec.search} search, {spec.test_scenarios} fresh test scenarios")
     ds = run_optimize(config, spec, log=log)
     sensitivity = None
     if spec.sensitivity:
