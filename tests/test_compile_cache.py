@@ -151,8 +151,8 @@ def test_bad_size_bound_warns_and_runs_without_the_cache(tmp_path):
 
 def test_help_loads_no_run_analysis_or_service_code():
     code = ("import sys\nfrom simcore.cli import main\nmain(['--help'])\n"
-            "heavy = ('xarray', 'zarr', 'dask', 'fastapi', 'matplotlib', 'simcore.run', 'simcore.analysis', "
-            "'simcore.service', 'simcore.report')\n"
+            "heavy = ('xarray', 'zarr', 'dask', 'fastapi', 'matplotlib', 'jax', 'pydantic', 'simcore.run', "
+            "'simcore.analysis', 'simcore.service', 'simcore.report', 'simcore.core', 'simcore.schema.config')\n"
             "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
