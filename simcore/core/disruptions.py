@@ -494,7 +494,13 @@ def in_announcement_lanes(events: EventSet, occ: Occurrences, day) -> jnp.ndarra
     """``[P, B]`` 1.0 where an occurrence that hits the product is in its announcement
     window on ``day`` (a scalar or ``[P, 1, 1]``); see :func:`in_announcement`."""
     n_products = events.product_weight.shape[1]
-    day = jnp.broadcast_to(jnp.asarray(day, dtype=jnp.float32).reshape(-1), (n_products,))
+    day = jnp.asarray(day, dtype=jnp.float32)
+    if day.ndim == 0:  # one day for every product: which events are in their window, then their products
+        until = occ.onset_day - day  # [E, K, B]
+        window = (until > 0) & (until <= events.announcement_lead_days[:, None, None]) & (occ.severity > 0)
+        hits = events.product_weight > 0  # [E, P]
+        return jnp.any(jnp.any(window, axis=1)[:, None, :] & hits[:, :, None], axis=0).astype(jnp.float32)
+    day = jnp.broadcast_to(day.reshape(-1), (n_products,))
     until_onset = occ.onset_day[:, :, None, :] - day[None, None, :, None]  # [E, K, P, B]
     lead = events.announcement_lead_days[:, None, None, None]
     window = (until_onset > 0) & (until_onset <= lead)

@@ -77,8 +77,8 @@ def hidden_dependence_effect(sim: Simulation, n_scenarios: int, chunk_size: int 
     def add(name: str, value: np.ndarray) -> None:
         sums[name] = sums.get(name, 0.0) + value
 
-    chunks = zip(iter_chunks(sim, n_scenarios, chunk_size, start), iter_chunks(reference, n_scenarios, chunk_size,
-                                                                              start))
+    chunks = zip(iter_chunks(sim, n_scenarios, chunk_size, start, draws=False),
+                 iter_chunks(reference, n_scenarios, chunk_size, start, draws=False))
     for (_, with_metrics, _), (_, without_metrics, _) in chunks:
         with_totals, without_totals = _totals(with_metrics), _totals(without_metrics)
         for name in with_totals:

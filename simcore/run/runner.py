@@ -69,9 +69,10 @@ def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Da
     )
 
 
-def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int,
-                start: int = 0) -> Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]]:
-    """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays.
+def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int = 0,
+                draws: bool = True) -> Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray] | None]]:
+    """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays
+    (``draws=False``: no draws, None, and the sampler is neither compiled nor run).
 
     Metrics have leading axes ``[policy, scenario]``; draws ``[scenario, event, occurrence]``.
     Chunks are ``[first, first + chunk_size)`` (the last one shorter), whatever the
@@ -94,17 +95,18 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int,
     def launch(first):  # asynchronous: returns device arrays still being computed
         index = devices.shard_index(np.arange(first, first + padded, dtype=np.uint32), mesh)
         metrics = batch(model, policies, events, base_key, index)
-        return metrics, _sample_chunk(events, base_key, index)
+        return metrics, (_sample_chunk(events, base_key, index) if draws else None)
 
     firsts = range(start, start + n_scenarios, chunk_size)
     pending = launch(firsts[0]) if len(firsts) else None
     for position, first in enumerate(firsts):
-        metrics, draws = pending
+        metrics, drawn = pending
         if position + 1 < len(firsts):
             pending = launch(firsts[position + 1])
         count = min(chunk_size, start + n_scenarios - first)
         host = {name: np.asarray(value)[:, :count] for name, value in metrics._asdict().items()}
-        draws_host = {name: np.asarray(value)[:count] for name, value in draws._asdict().items()}
+        draws_host = None if drawn is None else {name: np.asarray(value)[:count]
+                                                 for name, value in drawn._asdict().items()}
         yield first, host, draws_host
 
 

@@ -328,7 +328,7 @@ def stream_summary(sim: Simulation, n_scenarios: int, chunk_size: int):
     storable = np.asarray(sim.loaded.model.storable) > 0.5
     n_chunks = -(-n_scenarios // chunk_size)
     stats = None
-    for first, metrics, _ in iter_chunks(sim, n_chunks * chunk_size, chunk_size):
+    for first, metrics, _ in iter_chunks(sim, n_chunks * chunk_size, chunk_size, draws=False):  # no draws kept
         count = min(chunk_size, n_scenarios - first)
         part = reduce_chunk({k: v[:, :count] for k, v in metrics.items()}, METRIC_INFO, storable)
         stats = part if stats is None else merge(stats, part)
