@@ -382,13 +382,13 @@ def test_optimize_section_errors_name_every_bad_field(hand):
                       {"path": "stockpile.release_rate.beta", "range": [0, 1]},
                       {"path": "stockpile.gov_stock_days.gamma", "range": [0, 1]}],
            "budget": -1, "steps": 0, "search": "bayes", "bogus": 1, "base": "nope", "exact_evaluations": 0,
-           "temperature_start": -1.0}
+           "temperature_start": -1.0, "method": "newton"}
     with pytest.raises(InputError) as info:
         O.parse_optimize(raw, config)
     text = str(info.value)
     for field in ("optimize.levers[0].range", "optimize.levers[1].path", "optimize.levers[2].path",
                   "optimize.budget", "optimize.steps", "optimize.search", "optimize.bogus", "optimize.base",
-                  "optimize.exact_evaluations", "optimize.temperature_start"):
+                  "optimize.exact_evaluations", "optimize.temperature_start", "optimize.method"):
         assert field in text, field
 
 

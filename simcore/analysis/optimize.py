@@ -18,12 +18,13 @@ A run config gains an ``[optimize]`` section (see ``docs/analysis.md``)::
     cvar_weight = 0.0              # objective = E[loss] + cvar_weight x CVaR95[loss]
     train_scenarios = 256          # scenarios 0 .. 255: the gradient's common random numbers
     test_scenarios = 1000          # fresh scenarios after them: the out-of-sample evaluation
-    steps = 60                     # optax (Adam) steps per budget
+    steps = 60                     # gradient steps per budget (optax)
     exact_evaluations = 10         # iterates run on the exact engine (the best is returned); the search gets as many
     learning_rate = 0.05           # in units of each lever's range
     temperature_start = 0.2        # annealed (geometric, first 3/4 of the steps) down to ...
     temperature = 0.02             # ... this temperature of the smoothed engine (simcore.core.smooth)
     shortfall_weight = 1.0         # surrogate = risk + shortfall_weight x E[value not delivered] (gradients only)
+    method = "pgd"                 # pgd (projected gradient, normalised by its largest component) | adam
     search = "random"              # random | grid: the comparison search, same number of exact evaluations
     output = "results/optimize.zarr"
     sensitivity = true             # also store the parameter sensitivities of the base policy
@@ -39,10 +40,10 @@ computed by :func:`simcore.analysis.costs.mix_costs`. With the optimised levers 
 days, private buffer days, contracted spare capacity, recycling share, efficiency cut)
 it is affine in the lever levels, so its coefficients are read off ``mix_costs`` once
 (one mix per lever) and the feasible set ``{bounds} ∩ {cost <= budget}`` is a box cut by
-a half-space. It is enforced by **projection**: after every Adam step the levels
+a half-space. It is enforced by **projection**: after every gradient step the levels
 (scaled to ``[0, 1]`` per lever) are projected in the Euclidean sense onto that set
 (``clip(y - nu a, 0, 1)`` with the multiplier ``nu >= 0`` found by bisection), so every
-iterate, the answer included, is within bounds and budget. Adam starts from the upper
+iterate, the answer included, is within bounds and budget. The optimiser starts from the upper
 bounds projected onto the budget set. The expected crisis premium
 (spare premium on spare volume used) is a contingent cost: reported with the result
 (out of sample), not budgeted. ``import_share`` levers (not affine in cost) cannot be
@@ -104,12 +105,13 @@ from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, pars
 from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, error_text
 
 OPTIMIZE_KEYS = ("levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios", "test_scenarios", "steps",
-                 "learning_rate", "temperature", "temperature_start", "exact_evaluations", "shortfall_weight",
+                 "learning_rate", "temperature", "temperature_start", "exact_evaluations", "shortfall_weight", "method",
                  "search", "seed", "output", "sensitivity", "costs")
 LEVER_KEYS = ("path", "range", "name")
 # Levers whose standing cost is affine in the level (see the module doc).
 OPTIMIZABLE = ("gov_stock_days", "private_extra_days", "spare_capacity", "share", "efficiency_cut")
 SEARCHES = ("random", "grid")
+METHODS = ("pgd", "adam")
 SIGNIFICANCE = 2.0  # standard errors
 
 
@@ -129,6 +131,7 @@ class OptimizeSpec:
     temperature_start: float = 0.2
     exact_evaluations: int = 10
     shortfall_weight: float = 1.0
+    method: str = "pgd"
     search: str = "random"
     seed: int = 0
     output: str | None = None
@@ -192,6 +195,9 @@ def parse_optimize(raw, config: RunConfig, source: str = "config") -> OptimizeSp
             problems.add(f"optimize.{key}", f"must be {what} in [{low:g}, {high:g}], got {value!r}")
             value = default
         settings[key] = value
+    method = raw.get("method", "pgd")
+    if method not in METHODS:
+        problems.add("optimize.method", f"must be one of {', '.join(METHODS)}, got {method!r}")
     search = raw.get("search", "random")
     if search not in SEARCHES:
         problems.add("optimize.search", f"must be one of {', '.join(SEARCHES)}, got {search!r}")
@@ -204,7 +210,7 @@ def parse_optimize(raw, config: RunConfig, source: str = "config") -> OptimizeSp
     costs = CostAssumptions.from_dict(raw.get("costs"), "optimize.costs", problems)
     levers = _parse_levers(raw.get("levers"), loaded, problems)
     problems.raise_if_any()
-    return OptimizeSpec(levers=levers, budgets=budgets, base=base, search=search, output=output,
+    return OptimizeSpec(levers=levers, budgets=budgets, base=base, search=search, method=method, output=output,
                         sensitivity=sensitivity, costs=costs, **settings)
 
 
@@ -323,9 +329,10 @@ def checkpoint_steps(steps: int, exact_evaluations: int) -> np.ndarray:
 
 def optimize(problem: Problem, budget: float, *, steps: int = 60, learning_rate: float = 0.05,
              temperature: float = 0.02, train_scenarios: int = 256, x0=None, temperature_start: float | None = None,
-             exact_evaluations: int | None = None, shortfall_weight: float = 1.0) -> OptResult:
-    """Projected Adam (optax) on the surrogate of :mod:`simcore.analysis.objective` at an
-    annealed temperature, training scenarios ``0 .. train_scenarios - 1``, levels kept in
+             exact_evaluations: int | None = None, shortfall_weight: float = 1.0, method: str = "pgd") -> OptResult:
+    """Projected gradient descent (``method="pgd"``, optax SGD on the gradient normalised
+    by its largest component; or ``"adam"``) on the surrogate of
+    :mod:`simcore.analysis.objective` at an annealed temperature, training scenarios ``0 .. train_scenarios - 1``, levels kept in
     bounds and budget by projection; then ``exact_evaluations`` evenly spaced iterates
     (start and last included) run on the *exact* engine on the same training scenarios,
     and the best is returned (ties: the earliest, so the start wins them). Never returns the start silently: the
@@ -350,7 +357,11 @@ def optimize(problem: Problem, budget: float, *, steps: int = 60, learning_rate:
     temperatures = temperature_schedule(steps, temperature, temperature_start)
     scale = None
     # Cosine decay of the step (to 5 %): the projected iterates settle at the kinks.
-    opt = optax.adam(optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.05))
+    schedule = optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.05)
+    # "adam": per-lever step sizes; "pgd": projected gradient descent on the gradient
+    # normalised by its largest component, which keeps the levers' relative marginal
+    # values (the budget flows to the lever that avoids most loss per unit of range).
+    opt = optax.adam(schedule) if method == "adam" else optax.sgd(schedule)
     x = start
     state = opt.init(jnp.asarray(x, jnp.float32))
     history, history_risk, iterates = [], [], [start]
@@ -364,7 +375,9 @@ def optimize(problem: Problem, budget: float, *, steps: int = 60, learning_rate:
         history_risk.append(float(target))
         if k == 0:
             flat_start = bool(np.all(grad == 0.0))
-        if scale is None and value != 0.0:  # Adam is scale-free; this only keeps the numbers readable
+        if method != "adam":
+            scale = max(float(np.max(np.abs(grad))), 1e-30)
+        elif scale is None and value != 0.0:  # Adam is scale-free; this only keeps the numbers readable
             scale = abs(value)
         updates, state = opt.update(jnp.asarray(grad / (scale or 1.0), jnp.float32), state)
         x = project(x + np.asarray(updates, np.float64), problem.cost_slope, room)
@@ -492,7 +505,7 @@ def optimize_for(problem: Problem, budget: float, spec: OptimizeSpec, x0=None) -
     return optimize(problem, budget, steps=spec.steps, learning_rate=spec.learning_rate,
                     temperature=spec.temperature, temperature_start=spec.temperature_start,
                     exact_evaluations=spec.exact_evaluations, shortfall_weight=spec.shortfall_weight,
-                    train_scenarios=spec.train_scenarios, x0=x0)
+                    method=spec.method, train_scenarios=spec.train_scenarios, x0=x0)
 
 
 def run_optimize(config: RunConfig, spec: OptimizeSpec, log=print) -> xr.Dataset:
@@ -612,7 +625,7 @@ def _dataset(config, spec, problem: Problem, rows, histories) -> xr.Dataset:
         "search_evaluations": int(rows[0][1].exact_evaluations) if rows else int(spec.exact_evaluations),
         "exact_evaluations": int(rows[0][1].exact_evaluations) if rows else int(spec.exact_evaluations),
         "temperature": float(spec.temperature), "temperature_start": float(spec.temperature_start),
-        "shortfall_weight": float(spec.shortfall_weight),
+        "shortfall_weight": float(spec.shortfall_weight), "method": spec.method,
         "learning_rate": float(spec.learning_rate), "cvar_weight": float(spec.cvar_weight), "base": spec.base,
         "currency": loaded.currency, "io_value_unit": io_unit, "budget_kind": "standing cost (projection)",
         "discount_rate": spec.costs.discount_rate, "stock_life_years": spec.costs.stock_life_years,
@@ -667,7 +680,7 @@ def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path
                                 else spec.output or Path("results") / f"{Path(path).stem}.zarr", "optimize")
     store.check_writable(target)  # refuse a folder simcore did not write before computing
     log(f"optimize: {len(spec.levers)} levers x {len(spec.budgets)} budgets on {config.loaded.name}; "
-        f"{spec.steps} Adam steps on {spec.train_scenarios} training scenarios (temperature "
+        f"{spec.steps} {spec.method} steps on {spec.train_scenarios} training scenarios (temperature "
         f"{spec.temperature_start} -> {spec.temperature}), {spec.exact_evaluations} exact evaluations for the "
         f"optimiser's iterates and for the {spec.search} search, {spec.test_scenarios} fresh test scenarios")
     ds = run_optimize(config, spec, log=log)
