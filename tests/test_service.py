@@ -104,7 +104,7 @@ def test_health_needs_no_key_and_ready_after_warm_up(client):
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    assert client.app.state.service.warmed == [f"{DEMO} horizon 90 policies 2 chunk 32"]
+    assert client.app.state.service.warmed == [f"{DEMO} horizon 90 policies 2 chunk 32 events 1"]
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/v1/models"), ("GET", f"/v1/models/{DEMO}"),
@@ -437,3 +437,11 @@ def test_openapi_no_500_and_responses_conform(client, case):
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_openapi_no_500_and_responses_conform_more_examples(client, case):
     _check_case(case)
+
+
+def test_signals_are_padded_to_the_next_power_of_two_within_the_cap():
+    from simcore.service.assess import event_slots
+
+    assert [event_slots(n, 4) for n in (1, 2, 3, 4)] == [1, 2, 4, 4]
+    assert [event_slots(n, 6) for n in (3, 5, 6)] == [4, 6, 6]
+    assert event_slots(5, 4) == 5  # never fewer slots than events
