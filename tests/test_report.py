@@ -94,7 +94,7 @@ def test_run_report_draws_the_store(stores):
         assert "run.toml" in caption, name
         for ax in fig.axes:
             if ax.get_visible():
-                categorical = name in ("pillar_effects", "shapley")  # x: mix or player names
+                categorical = name in ("pillar_effects", "shapley", "waterfall")  # x: mix, player or step names
                 assert ("[" in ax.get_xlabel() or categorical) and "[" in ax.get_ylabel(), (name, ax.get_title())
     assert all(path.is_file() for path in report.files.values())
     index = report.index.read_text()
@@ -113,6 +113,18 @@ def test_shapley_figure_equals_attribution_group(stores):
     total = lines_by_gid(fig)[f"all:{metric}"].get_xydata()[0, 1]
     assert total == pytest.approx(float(attribution[f"{metric}_all"]))
     assert total == pytest.approx(float(attribution[metric].sum()))  # efficiency, as drawn
+
+
+def test_report_draws_the_waterfall_and_the_attribution_group_has_units(stores):
+    """The run report of a store with an exact attribution carries the waterfall (no
+    policy -> each pillar -> interactions -> all together); the attribution group follows
+    the store's conventions (resolved units, a long_name on every variable)."""
+    attribution = open_results(stores / "run.zarr", "attribution")
+    for name, var in attribution.data_vars.items():
+        assert var.attrs.get("long_name") and "units" in var.attrs, name
+    report = write_report(stores / "run.zarr", stores / "waterfall-report")
+    assert "waterfall" in report.files and report.files["waterfall"].exists()
+    assert "waterfall.png" in report.index.read_text()
 
 
 def test_summary_only_store_uses_quantiles(stores):

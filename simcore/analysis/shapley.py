@@ -428,14 +428,18 @@ def _summed(ds: xr.Dataset, name: str) -> tuple[xr.DataArray, xr.DataArray]:
 
 
 def attribution_to_store(ds: xr.Dataset, store_path: str | Path, group: str = "attribution") -> None:
-    """Write an attribution dataset as a group of an existing (run or sweep) store."""
+    """Write an attribution dataset as a group of an existing (run or sweep) store, in the
+    store's conventions (:func:`simcore.run.store.write_group`: resolved units, a
+    ``long_name`` on every variable, one dimension order)."""
     import warnings
 
     import zarr
 
+    from simcore.run.store import write_group
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
-        ds.to_zarr(store_path, group=group, mode="w", consolidated=False)
+        write_group(ds, str(store_path), group)
         zarr.consolidate_metadata(str(store_path))
 
 

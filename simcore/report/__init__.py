@@ -36,6 +36,7 @@ import numpy as np
 import xarray as xr
 
 from simcore.report import figures as F
+from simcore.report.attribution import waterfall_figure
 from simcore.run.conventions import Units
 from simcore.run.metrics import DAILY_INFO
 from simcore.schema.errors import InputError
@@ -316,7 +317,11 @@ def _attribution_section(attribution: xr.Dataset, caption: str, report: Report) 
     metrics = [m for m in ("expected_shortage_days_total", "p_any_shortage", "cvar95_value_added_loss",
                            "expected_peak_price_change") if m in attribution]
     report.figures["shapley"] = F.shapley_figure(attribution, metrics, caption=caption)
-    return [_figure_md("shapley", "Pillar effects: Shapley split"), format_attribution(attribution) + "\n"]
+    sections = [_figure_md("shapley", "Pillar effects: Shapley split")]
+    if "expected_shortage_days_total_interaction_order" in attribution:  # exact attributions only
+        report.figures["waterfall"] = waterfall_figure(attribution, "expected_shortage_days_total", caption=caption)
+        sections.append(_figure_md("waterfall", "From no policy to all pillars, with the interactions"))
+    return sections + [format_attribution(attribution) + "\n"]
 
 
 # ----------------------------------------------------------------------------- optimisation, sensitivities
