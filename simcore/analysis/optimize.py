@@ -60,8 +60,9 @@ thresholds the exact engine is flat around), then close to the exact engine.
 included) are run on the *exact* engine on the training scenarios and the best is
 returned (ties: the earliest). The result says whether the optimiser **moved** (the
 answer is not the start), whether the surrogate was **flat at the start** (zero
-gradient: nothing to follow) and whether it **converged** (the levels stopped drifting
-over the last quarter of the steps); the CLI prints a line when it did not move or did
+gradient: nothing to follow) and whether it **converged** (over the last quarter of the
+steps the levels' net displacement is at most half their path: they circle a point
+instead of travelling); the CLI prints a line when it did not move or did
 not converge.
 
 **Evaluation.** The optimiser's answer is evaluated on the *exact* engine on
@@ -270,7 +271,7 @@ def _parse_levers(raw, loaded, problems: Problems) -> list[OptLever]:
 # ----------------------------------------------------------------------------- the optimiser
 
 MOVE_TOLERANCE = 1e-3  # scaled units: below this the answer counts as the start
-CONVERGENCE_TOLERANCE = 0.02  # of a lever's range: net drift of the iterates over the last quarter of the steps
+CONVERGENCE_RATIO = 0.5  # net drift / path length of the iterates over the last quarter of the steps
 
 
 @dataclass
@@ -279,8 +280,8 @@ class OptResult:
     ``x0``, the surrogate per step (``history``; ``history_risk`` its value-added part,
     ``temperatures`` the schedule), the exact training risk of the checkpoints
     (``checkpoint_steps``, ``checkpoint_risk``; the returned levels are the best) and
-    the verdict: ``moved`` (the answer is not the start), ``converged`` (the levels
-    stopped drifting over the last quarter of the steps), ``flat_start`` (zero gradient at the start) and
+    the verdict: ``moved`` (the answer is not the start), ``converged`` (over the
+    last quarter of the steps the levels circle a point or sit still instead of travelling), ``flat_start`` (zero gradient at the start) and
     ``status`` (one line)."""
 
     x: np.ndarray
@@ -393,18 +394,27 @@ def optimize(problem: Problem, budget: float, *, steps: int = 60, learning_rate:
     moved = bool(np.max(np.abs(x - start)) > MOVE_TOLERANCE)
     history = np.asarray(history)
     # Converged: over the last quarter of the steps (at the final temperature) the
-    # iterates no longer drift: net displacement at most 2 % of every lever's range.
+    # iterates no longer travel: their net displacement is at most half the length of
+    # their path (they circle a point or sit still) or below the move tolerance. Scale
+    # free, so the decaying step size alone does not make a travelling iterate "converged".
     quarter = max(1, steps // 4)
-    drift = float(np.max(np.abs(iterates[-1] - iterates[-1 - quarter]))) if steps >= 4 else math.inf
-    converged = bool(drift <= CONVERGENCE_TOLERANCE)
+    if steps >= 4:
+        last = iterates[-1 - quarter:]
+        drift = float(np.linalg.norm(last[-1] - last[0]))
+        path = float(np.sum(np.linalg.norm(np.diff(last, axis=0), axis=1)))
+        ratio = drift / path if path > 0 else 0.0
+        converged = bool(drift <= MOVE_TOLERANCE or ratio <= CONVERGENCE_RATIO)
+    else:
+        ratio, converged = math.inf, False
     if not moved and flat_start:
         status = ("did not move: the surrogate is flat at the start (zero gradient on the training scenarios); "
                   "the start is returned")
     elif not moved:
         status = "did not move: no iterate beat the start on the exact training objective; the start is returned"
     elif not converged:
-        status = ("did not converge: " + (f"the levels still drifted by {100 * drift:.2g} % of a lever's range over "
-                                          "the last quarter of the steps" if steps >= 4 else "fewer than 4 steps"))
+        status = ("did not converge: " + (f"the levels still travelled in one direction over the last quarter of the "
+                                          f"steps (net displacement {100 * ratio:.0f} % of their path)"
+                                          if steps >= 4 else "fewer than 4 steps"))
     else:
         status = "moved and converged"
     return OptResult(x=x, values=problem.values(x), history=history, seconds=time.perf_counter() - began,
@@ -595,9 +605,8 @@ def _dataset(config, spec, problem: Problem, rows, histories) -> xr.Dataset:
             "optax_moved": ("budget", np.array([r[1].moved for r in rows]),
                             {"description": "the returned levels are not the start"}),
             "optax_converged": ("budget", np.array([r[1].converged for r in rows]),
-                                {"description": "the levels drifted by at most "
-                                                f"{100 * CONVERGENCE_TOLERANCE:g} % of each lever's range over the "
-                                                "last quarter of the steps"}),
+                                {"description": "over the last quarter of the steps the levels' net displacement "
+                                                f"is at most {CONVERGENCE_RATIO:g} of their path length"}),
             "optax_flat_start": ("budget", np.array([r[1].flat_start for r in rows]),
                                  {"description": "zero gradient of the surrogate at the start"}),
             "optax_status": ("budget", np.array([r[1].status for r in rows], dtype=object).astype(str)),
