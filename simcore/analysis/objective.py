@@ -44,6 +44,8 @@ CVAR_LEVEL = 0.95
 
 @dataclass
 class OptLever:
+    """A decision variable: a lever path (:mod:`simcore.analysis.levers`), its name and bounds."""
+
     lever: lever_paths.Lever
     name: str
     low: float
@@ -52,7 +54,6 @@ class OptLever:
     @property
     def path(self) -> str:
         return self.lever.path
-
 
 
 @dataclass
