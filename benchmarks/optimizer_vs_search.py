@@ -7,7 +7,8 @@ evaluations, on the Japan model (issue 20 item 3), with paired standard errors.
 Per budget of the config's ``[optimize]`` section (or ``--budgets``):
 
 * the optimiser (:func:`simcore.analysis.optimize.optimize`): projected gradient
-  descent (or Adam, ``--method``) on the surrogate of :mod:`simcore.analysis.objective` at an annealed temperature on the
+  descent (or Adam, ``--method``) on the surrogate of
+  :mod:`simcore.analysis.objective` at an annealed temperature on the
   training scenarios ``0 .. train - 1``, then ``evals`` of its iterates run on the exact
   engine on those scenarios, the best returned;
 * a random search and a coarse grid, each with the same ``evals`` exact evaluations
@@ -25,9 +26,10 @@ seconds of the optimiser and of the searches are recorded too.
 
 The default sizes (those of configs/optimize_japan.toml: 7 levers, 3 budgets, 128
 training scenarios, 1,000 test scenarios, 30 steps, 12 exact evaluations, 1-year
-horizon) took 272 s on 2 CPU cores with the compiled engines in the compile cache
-(``simcore.core.compile_cache``); compiling the exact and the smoothed engine on the
-Japan model from scratch adds about 2.5 minutes.
+horizon) took about 3 minutes on 2 CPU cores with the compiled engines in the compile
+cache (``simcore.core.compile_cache``; record optimizer-japan-cpu-20261206-091312.json:
+181 s); compiling the exact and the smoothed engine on the Japan model from scratch adds
+about 2.5 minutes.
 """
 
 from __future__ import annotations

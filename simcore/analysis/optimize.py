@@ -281,7 +281,8 @@ class OptResult:
     ``temperatures`` the schedule), the exact training risk of the checkpoints
     (``checkpoint_steps``, ``checkpoint_risk``; the returned levels are the best) and
     the verdict: ``moved`` (the answer is not the start), ``converged`` (over the
-    last quarter of the steps the levels circle a point or sit still instead of travelling), ``flat_start`` (zero gradient at the start) and
+    last quarter of the steps the levels circle a point or sit still instead of
+    travelling), ``flat_start`` (zero gradient at the start) and
     ``status`` (one line)."""
 
     x: np.ndarray
@@ -333,11 +334,12 @@ def optimize(problem: Problem, budget: float, *, steps: int = 60, learning_rate:
              exact_evaluations: int | None = None, shortfall_weight: float = 1.0, method: str = "pgd") -> OptResult:
     """Projected gradient descent (``method="pgd"``, optax SGD on the gradient normalised
     by its largest component; or ``"adam"``) on the surrogate of
-    :mod:`simcore.analysis.objective` at an annealed temperature, training scenarios ``0 .. train_scenarios - 1``, levels kept in
-    bounds and budget by projection; then ``exact_evaluations`` evenly spaced iterates
-    (start and last included) run on the *exact* engine on the same training scenarios,
-    and the best is returned (ties: the earliest, so the start wins them). Never returns the start silently: the
-    result says whether it moved and converged."""
+    :mod:`simcore.analysis.objective` at an annealed temperature, training scenarios
+    ``0 .. train_scenarios - 1``, levels kept in bounds and budget by projection; then
+    ``exact_evaluations`` evenly spaced iterates (start and last included) run on the
+    *exact* engine on the same training scenarios, and the best is returned (ties: the
+    earliest, so the start wins them). Never returns the start silently: the result
+    says whether it moved and converged."""
     index = jnp.arange(0, train_scenarios, dtype=jnp.uint32)
     room = budget - problem.cost0
     span = jnp.asarray(problem.high - problem.low, jnp.float32)
