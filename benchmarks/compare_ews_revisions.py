@@ -30,7 +30,8 @@ from compare_revisions import _tree  # noqa: E402
 
 def _latency(tree: Path, args, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(tree), JAX_PLATFORMS="cpu")
+    # both compile from scratch: no persistent compilation cache (the engine enables one by default)
+    env = dict(os.environ, PYTHONPATH=str(tree), JAX_PLATFORMS="cpu", SIMCORE_NO_CACHE="1")
     subprocess.run([sys.executable, str(tree / "benchmarks" / "ews_latency.py"), "--model", args.model,
                     "--scenarios", str(args.scenarios), "--horizon", str(args.horizon), "--repeats",
                     str(args.repeats), "--cache-dir", "", "--out", str(out)],
