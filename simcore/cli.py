@@ -227,7 +227,9 @@ def _parser() -> argparse.ArgumentParser:
                                     "(python -m simcore.analysis.optimize --help)"),
                        ("sensitivity", "elasticities of the expected metrics to model parameters, gradients "
                                        "checked against finite differences "
-                                       "(python -m simcore.analysis.sensitivity --help)")):
+                                       "(python -m simcore.analysis.sensitivity --help)"),
+                       ("sobol", "Sobol indices (first order and total, bootstrap intervals) of the headline "
+                                 "metrics over the model's uncertain numbers (simcore sobol --help)")):
         forward = sub.add_parser(name, help=text, add_help=False)
         forward.add_argument("arguments", nargs=argparse.REMAINDER)
     serve = sub.add_parser("serve", help="run the Early Warning System HTTP service (docs/service.md)")
@@ -360,7 +362,8 @@ def _run_command(args) -> int:
 # REMAINDER swallowed nothing when the first one was an option, so `simcore sweep --help`
 # was "unrecognized arguments").
 FORWARDED = {"sweep": "simcore.analysis.sweep", "attribute": "simcore.analysis.shapley",
-             "optimize": "simcore.analysis.optimize", "sensitivity": "simcore.analysis.sensitivity"}
+             "optimize": "simcore.analysis.optimize", "sensitivity": "simcore.analysis.sensitivity",
+             "sobol": "simcore.analysis.sobol"}
 
 
 def _forward(command: str, arguments: list[str]) -> int:

@@ -1,0 +1,638 @@
+"""Variance-based global sensitivity: Sobol indices of the headline metrics over the
+model's uncertain parameters ("which data uncertainty matters most").
+
+What varies
+    The uncertain entries of the model file (distributions,
+    :class:`simcore.core.uncertainty.Uncertainty`). Entries that share a random stream
+    are one model-file number (a ``lead_time_days`` and the transit days that default to
+    it; a product's number inherited by its user segments) and take one column of the
+    design. Columns are grouped (``group_by``): ``entry`` (one group per model-file
+    number, e.g. ``products.gallium.inventory_days``), ``field`` (``inventory_days`` of
+    every product together) or ``product`` (every uncertain number of one product). In a
+    group each entry keeps its own independent value; the group is switched between the
+    two base matrices as a whole (grouped Sobol indices).
+
+What is held fixed
+    Events (and drawn leakage shares) use common random numbers: every design point is
+    evaluated on the same scenario indices ``start .. start + M - 1``. A design point's
+    value of a metric is its mean over those ``M`` scenarios, so the indices are those of
+    the deterministic function ``theta -> E_M[metric | theta]`` (event noise averaged
+    over the same futures for every theta, not mixed into the variance).
+
+Design (Saltelli 2010)
+    Two base matrices ``A``, ``B`` ``[N, d]`` of probabilities in (0, 1) (scrambled Sobol
+    sequence of dimension ``2 d`` by default, ``sampling = "random"`` for plain Monte
+    Carlo), and per group ``g`` the matrix ``AB_g`` = ``A`` with ``g``'s columns from ``B``:
+    ``N (G + 2)`` design points. Each probability is mapped to a value through the
+    inverse CDF of its entry's own distribution
+    (:func:`simcore.core.uncertainty.inverse_cdf`), which replaces the per-scenario draw:
+    the engine's :func:`~simcore.core.uncertainty.drawn_fields` runs on a copy of the
+    distributions collapsed to the design value (width 0), so every derived quantity
+    (import-share rebalancing, price scaling, world shares, policy rows that follow the
+    model) is recomputed exactly as for a drawn scenario.
+
+Estimators
+    ``V = var([f(A), f(B)])``; first order (Saltelli et al. 2010, eq. (b))
+    ``S1_g = mean(f(B) (f(AB_g) - f(A))) / V``; total (Jansen 1999)
+    ``ST_g = mean((f(A) - f(AB_g))^2) / (2 V)``. Intervals: percentile bootstrap over the
+    ``N`` rows (the same resampled rows for ``f(A)``, ``f(B)`` and every ``f(AB_g)``), 90 %
+    by default.
+
+Running
+    Lanes are (design point, scenario) pairs. A chunk holds ``chunk_points`` design
+    points x ``chunk_scenarios`` scenarios, padded to one shape (one compilation), split
+    over all local devices like :func:`simcore.run.runner.iter_chunks` (``jax.shard_map``
+    over the lane axis), the next chunk launched before the current one is read back.
+    The host keeps one float64 sum per (policy, design point, metric): memory is flat in
+    the number of scenarios and ``O(N (G + 2) K)`` in the design, never per scenario.
+    Every lane is computed on its own, so results agree across chunk sizes up to the
+    order of the float64 sums over scenarios (``tests/test_sobol.py``: allclose at
+    ``rtol=1e-12``, not claimed bit-identical). Runs are not resumable: a broken run is
+    rerun (the Japan design of ``configs/sobol_japan.toml``, 2,000 points x 200
+    scenarios x 365 days, takes about half an hour on two cores:
+    ``results/benchmarks/sobol-*.json``).
+
+``simcore sobol CONFIG [--points N] [--scenarios M] [--metrics ...] [--out STORE]``;
+the config's optional ``[sobol]`` table sets the same (``points``, ``scenarios``,
+``metrics``, ``group_by``, ``policies``, ``bootstrap``, ``confidence``, ``sampling``,
+``chunk_points``, ``chunk_scenarios``, ``seed``); options given on the command line win.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from simcore.core.compile import engine_jit
+from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
+from simcore.core.engine import drawn_policy_lanes, simulate_lanes
+from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
+from simcore.core.model import Model
+from simcore.core.uncertainty import UNIFORM, drawn_fields, inverse_cdf, parameter_key
+
+GROUP_BY = ("entry", "field", "product")
+SAMPLING = ("sobol", "random")
+# metric name -> (long name, units key); ``NAME:PRODUCT`` selects one product
+METRICS = {
+    "shortage_days": ("expected shortage days over the horizon, summed over products", "days"),
+    "p_any_shortage": ("probability of a shortage of any product in a scenario", "1"),
+    "value_added_loss": ("expected value-added loss over the horizon (all sectors)", "IO value unit"),
+    "peak_price_change": ("expected peak user price change, mean over products", "1"),
+}
+PER_PRODUCT = {
+    "shortage_days": ("expected shortage days of {p} over the horizon", "days"),
+    "peak_price_change": ("expected peak user price change of {p}", "1"),
+}
+DEFAULT_METRICS = ("shortage_days", "p_any_shortage", "value_added_loss", "peak_price_change")
+# clip the design's probabilities as the engine clips its uniforms (the lognormal's ndtri)
+U_EPS = 1e-7
+
+
+# ----------------------------------------------------------------------------- estimator
+
+def saltelli_design(n: int, d: int, *, seed: int = 0, sampling: str = "sobol") -> tuple[np.ndarray, np.ndarray]:
+    """Base matrices ``A``, ``B`` ``[n, d]`` of probabilities in ``(0, 1)``: the two halves
+    of a scrambled Sobol sequence of dimension ``2 d`` (``sampling="sobol"``; balanced
+    when ``n`` is a power of two) or independent uniforms (``"random"``)."""
+    if sampling not in SAMPLING:
+        raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}")
+    if sampling == "sobol":
+        from scipy.stats import qmc
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*balance properties.*")
+            x = qmc.Sobol(d=2 * d, scramble=True, seed=seed).random(n)
+    else:
+        x = np.random.default_rng(seed).random((n, 2 * d))
+    x = np.clip(x, U_EPS, 1.0 - U_EPS)
+    return x[:, :d], x[:, d:]
+
+
+def design_rows(a: np.ndarray, b: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """The evaluated points ``[N (G + 2), d]``: ``A``, ``B``, then ``AB_g`` per group
+    (``groups``: the column indices of each group)."""
+    blocks = [a, b]
+    for cols in groups:
+        ab = a.copy()
+        ab[:, cols] = b[:, cols]
+        blocks.append(ab)
+    return np.concatenate(blocks, axis=0)
+
+
+def sobol_indices(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First-order (Saltelli 2010) and total (Jansen) indices ``[G, ...]`` from ``f(A)``,
+    ``f(B)`` ``[N, ...]`` and ``f(AB_g)`` ``[G, N, ...]``. NaN where the variance is 0."""
+    var = np.var(np.concatenate([f_a, f_b], axis=0), axis=0, ddof=1)
+    with np.errstate(all="ignore"):
+        first = np.mean(f_b[None] * (f_ab - f_a[None]), axis=1) / var
+        total = 0.5 * np.mean((f_a[None] - f_ab) ** 2, axis=1) / var
+    bad = ~(var > 0)
+    first = np.where(bad, np.nan, first)
+    total = np.where(bad, np.nan, total)
+    return first, total
+
+
+def bootstrap_indices(f_a, f_b, f_ab, *, resamples: int = 500, confidence: float = 0.9, seed: int = 0):
+    """Point estimates and percentile-bootstrap intervals over the ``N`` rows:
+    ``(S1, S1_low, S1_high, ST, ST_low, ST_high)``, each ``[G, ...]``."""
+    first, total = sobol_indices(f_a, f_b, f_ab)
+    n = f_a.shape[0]
+    rng = np.random.default_rng(seed)
+    boot_first = np.empty((resamples,) + first.shape)
+    boot_total = np.empty((resamples,) + total.shape)
+    for r in range(resamples):
+        rows = rng.integers(0, n, n)
+        boot_first[r], boot_total[r] = sobol_indices(f_a[rows], f_b[rows], f_ab[:, rows])
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        lo1, hi1 = np.nanpercentile(boot_first, [tail, 100.0 - tail], axis=0)
+        lot, hit = np.nanpercentile(boot_total, [tail, 100.0 - tail], axis=0)
+    return first, lo1, hi1, total, lot, hit
+
+
+def split_values(values: np.ndarray, n: int, n_groups: int):
+    """``f(A)``, ``f(B)``, ``f(AB)`` from the values of :func:`design_rows` ``[N (G + 2), ...]``."""
+    return values[:n], values[n:2 * n], values[2 * n:].reshape((n_groups, n) + values.shape[1:])
+
+
+# ----------------------------------------------------------------------------- parameters
+
+@dataclass
+class Parameters:
+    """The design's columns (one per random stream: one model-file number each) and groups."""
+
+    names: list[str]  # column name (the model-file number), [d]
+    columns: dict  # {model field: [n_entries] int column of each entry of the field's Distribution}
+    groups: list[str]  # group names, [G]
+    group_columns: list[np.ndarray]  # column indices of each group
+    entries: dict = field(default_factory=dict)  # {column name: [entry names]}
+
+
+def _stream_name(stream: int, names: list[str], segments: dict) -> str:
+    """The model-file name of a stream: the entry name whose CRC-32 it is, or the parent
+    product's name of a number user segments inherit; else the shortest entry name."""
+    candidates = list(names)
+    for parent, parts in segments.items():
+        for part in parts:
+            candidates += [n.replace(f"products.{part}.", f"products.{parent}.") for n in names]
+    for name in candidates:
+        if zlib.crc32(name.encode()) == stream:
+            return name
+    return min(names, key=len).split(" (")[0]
+
+
+def _product_of(name: str, products: list[str], segments: dict) -> tuple[str, str]:
+    """``(product group, field)`` of an entry name: a user segment's number belongs to its
+    parent product, the field is what follows the (segment) product's name."""
+    rest = name[len("products."):] if name.startswith("products.") else name
+    for product in sorted(list(products) + list(segments), key=len, reverse=True):
+        if rest.startswith(product + "."):
+            field_name = rest[len(product) + 1:].split(".")[0]
+            for parent, parts in segments.items():
+                if product in parts:
+                    return parent, field_name
+            return product, field_name
+    return name.split(".")[0], name.split(".")[-1]
+
+
+def parameters(loaded, group_by: str = "entry") -> Parameters:
+    """The columns and groups of a loaded model's uncertain entries (module doc)."""
+    if group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
+    uncertainty = loaded.model.uncertainty
+    if uncertainty is None:
+        raise ValueError(f"model {loaded.name!r} has no uncertain numbers (no distributions in the model file)")
+    segments = {parent: [p for p in parts if p != parent] for parent, parts in (loaded.segments or {}).items()}
+    by_stream: dict[int, list[str]] = {}
+    order: list[int] = []
+    entry_streams = {}
+    for name, dist in uncertainty.draws.items():
+        streams = [int(s) for s in np.asarray(dist.stream)]
+        entry_streams[name] = streams
+        for entry, stream in zip(loaded.uncertain.get(name, [f"{name}[{i}]" for i in range(len(streams))]), streams):
+            if stream not in by_stream:
+                by_stream[stream] = []
+                order.append(stream)
+            by_stream[stream].append(entry)
+    column_of = {stream: j for j, stream in enumerate(order)}
+    names = [_stream_name(s, by_stream[s], segments) for s in order]
+    columns = {name: np.asarray([column_of[s] for s in streams], np.int32) for name, streams in entry_streams.items()}
+    if group_by == "entry":
+        keys = names
+    else:
+        products = [p for p in loaded.products]
+        keys = []
+        for name in names:
+            product, field_name = _product_of(name, products, segments)
+            keys.append(product if group_by == "product" else field_name)
+    groups = list(dict.fromkeys(keys))
+    group_columns = [np.asarray([j for j, k in enumerate(keys) if k == g], np.int32) for g in groups]
+    return Parameters(names=names, columns=columns, groups=groups, group_columns=group_columns,
+                      entries={names[column_of[s]]: by_stream[s] for s in order})
+
+
+def design_values(loaded, params: Parameters, u: np.ndarray) -> dict:
+    """The values ``{field: [R, n_entries]}`` of design probabilities ``u`` ``[R, d]``
+    (inverse CDF of each entry's distribution; for records)."""
+    out = {}
+    for name, dist in loaded.model.uncertainty.draws.items():
+        out[name] = np.asarray(jax.vmap(lambda row, dist=dist, cols=params.columns[name]: inverse_cdf(
+            dist, row[cols]))(jnp.asarray(u, jnp.float32)))
+    return out
+
+
+# ----------------------------------------------------------------------------- engine
+
+def _fixed_uncertainty(model: Model, columns: dict, u: jnp.ndarray) -> Model:
+    """``model`` with every distribution collapsed to its value at design probabilities
+    ``u`` ``[d]`` (uniform of width 0): :func:`drawn_fields` then returns those values
+    whatever the key, with every derived quantity recomputed."""
+    draws = {}
+    for name, dist in model.uncertainty.draws.items():
+        value = inverse_cdf(dist, jnp.clip(u[columns[name]], U_EPS, 1.0 - U_EPS))
+        draws[name] = dist._replace(kind=jnp.full_like(dist.kind, UNIFORM), a=value, b=jnp.zeros_like(value),
+                                    c=value)
+    return model._replace(uncertainty=model.uncertainty._replace(draws=draws))
+
+
+def lane_metrics(model: Model, policies, events, base_key, scenario_index, u, columns, horizon: int):
+    """Per-lane metric vectors ``[policy, L, 4 + 2 P]`` for lanes with scenario indices
+    ``[L]`` and design probabilities ``u`` ``[L, d]``: shortage days (sum over products),
+    any shortage (0/1), value-added loss (sum over sectors), peak price change (mean over
+    products), then shortage days ``[P]`` and peak price change ``[P]`` per product."""
+    occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
+    lane_events = draw_leakage(events, base_key, scenario_index)
+    drawn = jax.vmap(lambda row, i: drawn_fields(_fixed_uncertainty(model, columns, row), parameter_key(base_key, i)))(
+        u, scenario_index)
+    lane_model = model_lanes(model, drawn)
+
+    def one(policy):
+        lanes = drawn_policy_lanes(model, lane_model, policy_lanes(policy))
+        metrics, _ = simulate_lanes(lane_model, lanes, lane_events, occ, horizon)
+        short = lanes_first(metrics.shortage_days).astype(jnp.float32)  # [L, P]
+        peak = lanes_first(metrics.peak_price_change)
+        va = jnp.sum(lanes_first(metrics.value_added_loss), axis=-1)
+        head = jnp.stack([jnp.sum(short, -1), jnp.any(short > 0, -1).astype(jnp.float32), va, jnp.mean(peak, -1)],
+                         axis=-1)
+        return jnp.concatenate([head, short, peak], axis=-1)
+
+    return jax.vmap(one)(policies)
+
+
+@functools.lru_cache(maxsize=8)
+def _sharded_lane_metrics(mesh, horizon: int):
+    from jax.sharding import PartitionSpec
+
+    from simcore.run.devices import SCENARIO_AXIS
+
+    rep = PartitionSpec()
+
+    def local(model, policies, events, base_key, columns, index, u):
+        return lane_metrics(model, policies, events, base_key, index, u, columns, horizon)
+
+    mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, rep, PartitionSpec(SCENARIO_AXIS),
+                                                       PartitionSpec(SCENARIO_AXIS)),
+                           out_specs=PartitionSpec(None, SCENARIO_AXIS), check_vma=False)
+    return engine_jit(mapped)
+
+
+def evaluate_design(model: Model, policies, events, base_key, columns: dict, rows: np.ndarray, *,
+                    n_scenarios: int, start: int = 0, horizon: int = 365, chunk_points: int = 8,
+                    chunk_scenarios: int = 200, progress=None) -> np.ndarray:
+    """Mean metric vectors ``[policy, R, K]`` (float64) of design rows ``[R, d]`` over
+    scenarios ``start .. start + n_scenarios - 1`` (the same for every row), in chunks of
+    ``chunk_points`` rows x ``chunk_scenarios`` scenarios (one compiled shape; the last
+    chunks padded and the padding dropped)."""
+    from simcore.run import devices
+
+    rows = np.asarray(rows, np.float32)
+    n_rows, _ = rows.shape
+    chunk_points = max(1, min(chunk_points, n_rows))
+    chunk_scenarios = max(1, min(chunk_scenarios, n_scenarios))
+    mesh = devices.scenario_mesh()
+    lanes = devices.padded_size(chunk_points * chunk_scenarios, mesh.size)
+    batch = _sharded_lane_metrics(mesh, horizon)
+    rep = devices.replicate((model, policies, events, base_key,
+                             {k: jnp.asarray(v) for k, v in columns.items()}), mesh)
+    tasks = [(r, s) for r in range(0, n_rows, chunk_points) for s in range(start, start + n_scenarios, chunk_scenarios)]
+    sums = None
+
+    def launch(task):
+        r, s = task
+        point = np.arange(lanes) // chunk_scenarios  # lane -> row within the chunk (pad lanes: past the end)
+        scen = s + np.arange(lanes) % chunk_scenarios
+        row = np.minimum(r + point, n_rows - 1)
+        index = devices.shard_index(scen.astype(np.uint32), mesh)
+        u = jax.device_put(rows[row], jax.sharding.NamedSharding(
+            mesh, jax.sharding.PartitionSpec(devices.SCENARIO_AXIS)))
+        return batch(*rep, index, u)
+
+    pending = launch(tasks[0]) if tasks else None
+    for position, task in enumerate(tasks):
+        out = pending
+        if position + 1 < len(tasks):
+            pending = launch(tasks[position + 1])
+        host = np.asarray(out, np.float64)  # [policy, lanes, K]
+        r, s = task
+        n_points = min(chunk_points, n_rows - r)
+        n_scen = min(chunk_scenarios, start + n_scenarios - s)
+        used = host[:, :chunk_points * chunk_scenarios].reshape(host.shape[0], chunk_points, chunk_scenarios, -1)
+        part = used[:, :n_points, :n_scen].sum(axis=2)
+        if sums is None:
+            sums = np.zeros((host.shape[0], n_rows, host.shape[-1]))
+        sums[:, r:r + n_points] += part
+        if progress is not None:
+            progress(position + 1, len(tasks))
+    return sums / n_scenarios
+
+
+# ----------------------------------------------------------------------------- analysis
+
+def metric_columns(metrics, products: list[str], segments: dict | None = None) -> list[tuple[str, list[int]]]:
+    """``[(metric name, columns of the lane vector to add up)]`` for metric names
+    (:data:`METRICS`, or ``shortage_days:PRODUCT`` / ``peak_price_change:PRODUCT``; a
+    product with user segments adds its segments' values)."""
+    segments = segments or {}
+    n = len(products)
+    head = list(METRICS)
+    out = []
+    for metric in metrics:
+        name, _, product = metric.partition(":")
+        if not product:
+            if name not in METRICS:
+                raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join(METRICS)} or "
+                                 f"{'|'.join(PER_PRODUCT)}:PRODUCT")
+            out.append((metric, [head.index(name)]))
+            continue
+        if name not in PER_PRODUCT:
+            raise ValueError(f"metric {name!r} has no per-product form; allowed: {', '.join(PER_PRODUCT)}")
+        members = [p for p in segments.get(product, []) if p in products] or ([product] if product in products else [])
+        if not members:
+            raise ValueError(f"unknown product {product!r} in metric {metric!r}; allowed: "
+                             f"{', '.join(list(products) + list(segments))}")
+        offset = len(head) + (0 if name == "shortage_days" else n)
+        out.append((metric, [offset + products.index(p) for p in members]))
+    return out
+
+
+def _metric_attrs(metric: str, io_unit: str) -> tuple[str, str]:
+    name, _, product = metric.partition(":")
+    long_name, units = (PER_PRODUCT[name][0].format(p=product), PER_PRODUCT[name][1]) if product else METRICS[name]
+    return long_name, (io_unit if units == "IO value unit" else units)
+
+
+@dataclass
+class SobolSettings:
+    points: int = 128  # base sample size N (rows of A and B)
+    scenarios: int = 200
+    start: int = 0
+    metrics: tuple = DEFAULT_METRICS
+    group_by: str = "entry"
+    policies: tuple = ("no-policy",)
+    bootstrap: int = 500
+    confidence: float = 0.9
+    sampling: str = "sobol"
+    chunk_points: int = 8
+    chunk_scenarios: int = 200
+    seed: int = 0  # the design's seed (the scenarios use the config's seed)
+
+
+def sobol_analysis(config, settings: SobolSettings, progress=None) -> xr.Dataset:
+    """Sobol indices of ``settings.metrics`` for the config's model, events and the
+    policies ``settings.policies`` (module doc). Returns a dataset with dims
+    ``(policy, metric, group)``: ``S1``, ``S1_low``, ``S1_high``, ``ST``, ``ST_low``,
+    ``ST_high``; per ``(policy, metric)`` the mean and variance of the metric over the
+    design; per design point the metric values ``value`` ``(policy, point, metric)``."""
+    loaded = config.loaded
+    named = {p.name: p.policy for p in config.policies}
+    for name in settings.policies:
+        if name not in named:
+            raise ValueError(f"unknown policy {name!r}; allowed: {', '.join(named)}")
+    from simcore.core.model import stack_policies
+
+    policies = stack_policies([named[n] for n in settings.policies])
+    segments = {parent: [p for p in parts if p != parent] for parent, parts in (loaded.segments or {}).items()}
+    selected = metric_columns(list(settings.metrics), list(loaded.products), segments)
+    params = parameters(loaded, settings.group_by)
+    n, d, n_groups = int(settings.points), len(params.names), len(params.groups)
+    a, b = saltelli_design(n, d, seed=settings.seed, sampling=settings.sampling)
+    rows = design_rows(a, b, params.group_columns)
+    began = time.perf_counter()
+    lane_means = evaluate_design(loaded.model, policies, config.events, jax.random.PRNGKey(config.seed),
+                                 params.columns, rows, n_scenarios=settings.scenarios, start=settings.start,
+                                 horizon=config.horizon_days, chunk_points=settings.chunk_points,
+                                 chunk_scenarios=settings.chunk_scenarios, progress=progress)
+    wall = time.perf_counter() - began
+    values = np.stack([lane_means[..., cols].sum(-1) for _, cols in selected], axis=-1)  # [policy, R, K]
+    f_a, f_b, f_ab = split_values(np.moveaxis(values, 0, 1), n, n_groups)  # [N, pol, K], [G, N, pol, K]
+    s1, s1_lo, s1_hi, st, st_lo, st_hi = bootstrap_indices(f_a, f_b, f_ab, resamples=settings.bootstrap,
+                                                           confidence=settings.confidence, seed=settings.seed)
+    metric_names = [m for m, _ in selected]
+    io_unit = loaded.io_value_unit
+    pct = f"{settings.confidence:.0%}"
+
+    def idx(x):  # [G, pol, K] -> (policy, metric, group)
+        return np.transpose(x, (1, 2, 0))
+
+    var_attrs = {
+        "S1": ("first-order Sobol index", ""), "S1_low": ("first-order Sobol index", f", lower end of {pct} interval"),
+        "S1_high": ("first-order Sobol index", f", upper end of {pct} interval"),
+        "ST": ("total Sobol index", ""), "ST_low": ("total Sobol index", f", lower end of {pct} interval"),
+        "ST_high": ("total Sobol index", f", upper end of {pct} interval"),
+    }
+    data = {}
+    for key, arr in zip(var_attrs, (s1, s1_lo, s1_hi, st, st_lo, st_hi)):
+        long_name, tail = var_attrs[key]
+        data[key] = (("policy", "metric", "group"), idx(arr), {"units": "1", "long_name": long_name + tail})
+    both = np.concatenate([f_a, f_b], axis=0)
+    metric_units = [_metric_attrs(m, io_unit)[1] for m in metric_names]
+    data["metric_mean"] = (("policy", "metric"), both.mean(0),
+                           {"units": "various (see metric_units)", "long_name": "mean of the metric over the "
+                                                                                "design's base points"})
+    data["metric_variance"] = (("policy", "metric"), both.var(0, ddof=1),
+                               {"units": "various (square of metric_units)",
+                                "long_name": "variance of the metric over the design's base points (Sobol V)"})
+    data["value"] = (("policy", "point", "metric"), values,
+                     {"units": "various (see metric_units)",
+                      "long_name": "metric at each design point, mean over the common scenarios "
+                                   "(rows: A, B, then AB per group)"})
+    data["metric_units"] = (("metric",), np.asarray(metric_units), {"long_name": "units of each metric"})
+    data["metric_long_name"] = (("metric",), np.asarray([_metric_attrs(m, io_unit)[0] for m in metric_names]),
+                                {"long_name": "what each metric is"})
+    data["group_columns"] = (("group",), np.asarray([", ".join(params.names[j] for j in cols)
+                                                     for cols in params.group_columns]),
+                             {"long_name": "the model-file numbers of each group"})
+    ds = xr.Dataset(data, coords={"policy": list(settings.policies), "metric": metric_names,
+                                  "group": params.groups, "point": np.arange(rows.shape[0])})
+    ds.attrs.update({
+        "kind": "sobol", "model": loaded.name, "config": str(config.path or ""), "base_points": n,
+        "design_points": int(rows.shape[0]), "parameters": d, "groups": n_groups, "group_by": settings.group_by,
+        "scenarios": int(settings.scenarios), "scenario_start": int(settings.start), "seed": int(config.seed),
+        "design_seed": int(settings.seed), "sampling": settings.sampling, "bootstrap": int(settings.bootstrap),
+        "confidence": float(settings.confidence), "horizon_days": int(config.horizon_days),
+        "chunk_points": int(settings.chunk_points), "chunk_scenarios": int(settings.chunk_scenarios),
+        "evaluation_wall_s": float(wall),
+        "estimators": "first order: Saltelli et al. 2010; total: Jansen 1999; percentile bootstrap over base rows",
+    })
+    return ds
+
+
+def ranked(ds: xr.Dataset, policy: str, metric: str) -> list[int]:
+    """Group positions ranked by total index (largest first; NaN last)."""
+    st = ds["ST"].sel(policy=policy, metric=metric).values
+    return list(np.argsort(-np.nan_to_num(st, nan=-np.inf), kind="stable"))
+
+
+def format_sobol(ds: xr.Dataset, top: int = 10) -> str:
+    """Tables per (policy, metric) of the groups ranked by total index, with intervals."""
+    pct = f"{ds.attrs.get('confidence', 0.9):.0%}"
+    lines = [f"Sobol indices over {ds.attrs.get('parameters')} uncertain model-file numbers in "
+             f"{ds.attrs.get('groups')} groups (by {ds.attrs.get('group_by')}); {ds.attrs.get('base_points')} base "
+             f"points, {ds.attrs.get('design_points')} design points x {ds.attrs.get('scenarios')} common scenarios x "
+             f"{ds.attrs.get('horizon_days')} days; {pct} bootstrap intervals", ""]
+    for policy in ds["policy"].values:
+        for metric in ds["metric"].values:
+            row = ds.sel(policy=policy, metric=metric)
+            lines.append(f"{policy}: {metric} ({str(row['metric_long_name'].values)}; mean "
+                         f"{float(row['metric_mean']):.4g} {str(row['metric_units'].values)}, std "
+                         f"{float(np.sqrt(row['metric_variance'])):.3g})")
+            header = f"{'rank':>4}  {'group':<48} {'ST':>6} {'ST ' + pct:>15} {'S1':>6} {'S1 ' + pct:>15}"
+            lines += [header, "-" * len(header)]
+            order = ranked(ds, policy, metric)
+            for k, g in enumerate(order[:top]):
+                r = row.isel(group=g)
+                lines.append(f"{k + 1:>4}  {str(ds['group'].values[g])[:48]:<48} {float(r['ST']):>6.3f} "
+                             f"[{float(r['ST_low']):>5.3f},{float(r['ST_high']):>6.3f}] {float(r['S1']):>6.3f} "
+                             f"[{float(r['S1_low']):>6.3f},{float(r['S1_high']):>6.3f}]")
+            if len(order) > top:
+                lines.append(f"      ... {len(order) - top} more groups (all in the store)")
+            lines.append(f"      sum S1 = {np.nansum(row['S1'].values):.3f} (1 - sum S1: share of interactions)")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def sobol_to_store(ds: xr.Dataset, store) -> None:
+    """Write ``ds`` as group ``sobol`` of a zarr store (created if missing)."""
+    import zarr
+
+    clean = ds.copy()
+    clean.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float, bool))}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
+        warnings.filterwarnings("ignore", category=UserWarning)
+        clean.to_zarr(str(store), group="sobol", mode="w", consolidated=False)
+        zarr.consolidate_metadata(str(store))
+
+
+# ----------------------------------------------------------------------------- config and CLI
+
+SECTION_KEYS = {"points", "scenarios", "start", "metrics", "group_by", "policies", "bootstrap", "confidence",
+                "sampling", "chunk_points", "chunk_scenarios", "seed"}
+
+
+def load_sobol_config(path):
+    """The run config of a file and its ``[sobol]`` table (``{}`` if none); the other
+    analysis tables are left out."""
+    from simcore.schema.config import parse_config, parse_toml_bytes, read_config_bytes
+    from simcore.schema.errors import InputError, Problems
+
+    path = Path(path)
+    problems = Problems(f"config {path}")
+    raw = parse_toml_bytes(read_config_bytes(path, problems), problems)
+    section = raw.pop("sobol", {}) or {}
+    for key in ("sweep", "attribution", "optimize", "robustness", "discovery"):
+        raw.pop(key, None)
+    if not isinstance(section, dict):
+        raise InputError(f"config {path}", [("sobol", "must be a table")])
+    unknown = sorted(set(section) - SECTION_KEYS)
+    if unknown:
+        raise InputError(f"config {path}", [(f"sobol.{k}", f"unknown key; allowed: {', '.join(sorted(SECTION_KEYS))}")
+                                            for k in unknown])
+    config = parse_config(raw, base_dir=path.parent, problems=problems)
+    config.path = str(path)
+    return config, section
+
+
+def settings_from(section: dict, args=None) -> SobolSettings:
+    s = SobolSettings()
+    for key, value in section.items():
+        setattr(s, key, tuple(value) if key in ("metrics", "policies") else value)
+    if args is not None:
+        for key in ("points", "scenarios", "start", "group_by", "bootstrap", "confidence", "sampling",
+                    "chunk_points", "chunk_scenarios", "seed"):
+            value = getattr(args, key, None)
+            if value is not None:
+                setattr(s, key, value)
+        if args.metrics:
+            s.metrics = tuple(m for part in args.metrics for m in part.split(",") if m)
+        if args.policies:
+            s.policies = tuple(p for part in args.policies for p in part.split(",") if p)
+    if s.group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
+    if s.sampling not in SAMPLING:
+        raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}")
+    if not 0 < float(s.confidence) < 1:
+        raise ValueError("confidence must lie in (0, 1)")
+    for key in ("points", "scenarios", "bootstrap", "chunk_points", "chunk_scenarios"):
+        if int(getattr(s, key)) < (2 if key == "points" else 1):
+            raise ValueError(f"{key} must be a positive integer" + (" of at least 2" if key == "points" else ""))
+    return s
+
+
+def main(argv=None) -> int:
+    from simcore.schema.errors import InputError, OneLineArgumentParser, error_text, positive_int, scenario_count
+
+    parser = OneLineArgumentParser(prog="simcore sobol", description=__doc__.split("\n")[0])
+    parser.add_argument("config", help="a run config; its optional [sobol] table sets the options below")
+    parser.add_argument("--points", type=positive_int, default=None,
+                        help="base sample size N (design points: N x (groups + 2); default 128)")
+    parser.add_argument("--scenarios", type=scenario_count, default=None,
+                        help="common scenarios per design point (default 200)")
+    parser.add_argument("--start", type=int, default=None, help="first scenario index (default 0)")
+    parser.add_argument("--metrics", nargs="+", default=None,
+                        help=f"metrics ({', '.join(METRICS)}, or shortage_days:PRODUCT, peak_price_change:PRODUCT)")
+    parser.add_argument("--policies", nargs="+", default=None, help="policy mixes (default: no-policy)")
+    parser.add_argument("--group-by", dest="group_by", choices=GROUP_BY, default=None,
+                        help="one group per model-file number (entry), per field or per product (default entry)")
+    parser.add_argument("--bootstrap", type=positive_int, default=None, help="bootstrap resamples (default 500)")
+    parser.add_argument("--confidence", type=float, default=None, help="interval level (default 0.9)")
+    parser.add_argument("--sampling", choices=SAMPLING, default=None, help="design sequence (default sobol)")
+    parser.add_argument("--chunk-points", dest="chunk_points", type=positive_int, default=None,
+                        help="design points per chunk (default 8)")
+    parser.add_argument("--chunk-scenarios", dest="chunk_scenarios", type=positive_int, default=None,
+                        help="scenarios per chunk (default 200)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the design (default 0)")
+    parser.add_argument("--top", type=positive_int, default=10, help="rows per printed table (default 10)")
+    parser.add_argument("--out", default=None, help="write group 'sobol' into this zarr store")
+    args = parser.parse_args(argv)
+    try:
+        config, section = load_sobol_config(args.config)
+        settings = settings_from(section, args)
+        n_groups = len(parameters(config.loaded, settings.group_by).groups)
+        print(f"design: {settings.points} x ({n_groups} groups + 2) = {settings.points * (n_groups + 2)} points x "
+              f"{settings.scenarios} scenarios x {config.horizon_days} days", file=sys.stderr)
+        ds = sobol_analysis(config, settings)
+    except (InputError, ValueError) as exc:
+        print(error_text(exc), file=sys.stderr)
+        return 2
+    print(format_sobol(ds, top=args.top))
+    print(f"evaluation: {ds.attrs['evaluation_wall_s']:.1f} s")
+    if args.out:
+        sobol_to_store(ds, args.out)
+        print(f"wrote group 'sobol' into {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
