@@ -545,7 +545,8 @@ def run_optimize(config: RunConfig, spec: OptimizeSpec, log=print) -> xr.Dataset
             + ("optax at least as good" if cmp["optax_at_least_as_good"] else "optax NOT as good as the search")
             + f" [{result.seconds:.0f} s]")
         if result.status != "moved and converged":
-            log(f"    optimiser {result.status.upper() if not result.moved else result.status}")
+            log("    optimiser " + result.status.replace("did not move", "DID NOT MOVE", 1)
+                .replace("did not converge", "DID NOT CONVERGE", 1))
     return _dataset(config, spec, problem, rows, histories)
 
 
