@@ -189,3 +189,35 @@ def test_figure_bars_read_back_the_stored_indices(small_ds):
     el = bars["sobol:shortage_days:gallium:ST:products.gallium.price_elasticity"]
     assert inv.get_y() > el.get_y()
     fig.savefig(__import__("io").BytesIO(), format="png")
+
+
+def test_an_interrupted_design_resumes_from_the_store(config, tmp_path):
+    from simcore.core.model import stack_policies
+
+    loaded = config.loaded
+    params = S.parameters(loaded)
+    a, b = S.saltelli_design(3, len(params.names), seed=5)
+    rows = S.design_rows(a, b, params.group_columns)  # 12 points
+    policies = stack_policies([p.policy for p in config.policies[:2]])
+    args = (loaded.model, policies, config.events, jax.random.PRNGKey(config.seed), params.columns, rows)
+    kw = dict(n_scenarios=10, start=2, horizon=60, chunk_points=5, chunk_scenarios=3)
+    whole = S.evaluate_design(*args, **kw)
+    store = tmp_path / "resume.zarr"
+    seen = []
+
+    def stop_after_three(done, total):
+        seen.append(done)
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        S.evaluate_design(*args, **kw, progress=stop_after_three,
+                          checkpoint=S.StoreCheckpoint(store, "design-1"), checkpoint_every_s=0.0)
+    sums, done = S.StoreCheckpoint(store, "design-1").load()
+    assert done.sum() == 3 and done.size == 12
+    assert S.StoreCheckpoint(store, "other design").load() is None
+    counted = []
+    resumed = S.evaluate_design(*args, **kw, progress=lambda d, t: counted.append(d),
+                                checkpoint=S.StoreCheckpoint(store, "design-1"), checkpoint_every_s=0.0)
+    assert counted[0] == 4 and counted[-1] == 12  # the three finished chunks were skipped
+    np.testing.assert_array_equal(resumed, whole)

@@ -32,7 +32,7 @@ Design (Saltelli 2010)
     model) is recomputed exactly as for a drawn scenario.
 
 Estimators
-    ``V = var([f(A), f(B)])``; first order (Saltelli et al. 2010, eq. (b))
+    ``V = var([f(A), f(B)])``; first order (Saltelli et al. 2010, table 2 (b))
     ``S1_g = mean(f(B) (f(AB_g) - f(A))) / V``; total (Jansen 1999)
     ``ST_g = mean((f(A) - f(AB_g))^2) / (2 V)``. Intervals: percentile bootstrap over the
     ``N`` rows (the same resampled rows for ``f(A)``, ``f(B)`` and every ``f(AB_g)``), 90 %
@@ -47,10 +47,17 @@ Running
     the number of scenarios and ``O(N (G + 2) K)`` in the design, never per scenario.
     Every lane is computed on its own, so results agree across chunk sizes up to the
     order of the float64 sums over scenarios (``tests/test_sobol.py``: allclose at
-    ``rtol=1e-12``, not claimed bit-identical). Runs are not resumable: a broken run is
-    rerun (the Japan design of ``configs/sobol_japan.toml``, 2,000 points x 200
-    scenarios x 365 days, takes about half an hour on two cores:
-    ``results/benchmarks/sobol-*.json``).
+    ``rtol=1e-12``, not claimed bit-identical).
+
+Resume
+    With ``--resume --out STORE`` the running sums and the finished chunks are saved in
+    group ``sobol_partial`` of the store (at most every minute and at the end, with a
+    fingerprint of the config and model bytes and the design settings,
+    :class:`StoreCheckpoint`); a rerun of the same design skips the finished chunks. The
+    sums are per (design point, metric), so a resumed run gives the same numbers. The
+    Japan design of ``configs/sobol_japan.toml`` (2,000 points x 200 scenarios x 365
+    days) takes about half an hour on two cores (``results/benchmarks/sobol-*.json``).
+    The runner's Dask path is not used: a design is one process's chunks.
 
 ``simcore sobol CONFIG [--points N] [--scenarios M] [--metrics ...] [--out STORE]``;
 the config's optional ``[sobol]`` table sets the same (``points``, ``scenarios``,
@@ -73,6 +80,16 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+# the estimator (NumPy only) lives in sobol_design; its names are re-exported here
+from simcore.analysis.sobol_design import (  # noqa: F401
+    SAMPLING,
+    U_EPS,
+    bootstrap_indices,
+    design_rows,
+    saltelli_design,
+    sobol_indices,
+    split_values,
+)
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
 from simcore.core.engine import drawn_policy_lanes, simulate_lanes
@@ -81,7 +98,6 @@ from simcore.core.model import Model
 from simcore.core.uncertainty import UNIFORM, drawn_fields, inverse_cdf, parameter_key
 
 GROUP_BY = ("entry", "field", "product")
-SAMPLING = ("sobol", "random")
 # metric name -> (long name, units key); ``NAME:PRODUCT`` selects one product
 METRICS = {
     "shortage_days": ("expected shortage days over the horizon, summed over products", "days"),
@@ -94,76 +110,6 @@ PER_PRODUCT = {
     "peak_price_change": ("expected peak user price change of {p}", "1"),
 }
 DEFAULT_METRICS = ("shortage_days", "p_any_shortage", "value_added_loss", "peak_price_change")
-# clip the design's probabilities as the engine clips its uniforms (the lognormal's ndtri)
-U_EPS = 1e-7
-
-
-# ----------------------------------------------------------------------------- estimator
-
-def saltelli_design(n: int, d: int, *, seed: int = 0, sampling: str = "sobol") -> tuple[np.ndarray, np.ndarray]:
-    """Base matrices ``A``, ``B`` ``[n, d]`` of probabilities in ``(0, 1)``: the two halves
-    of a scrambled Sobol sequence of dimension ``2 d`` (``sampling="sobol"``; balanced
-    when ``n`` is a power of two) or independent uniforms (``"random"``)."""
-    if sampling not in SAMPLING:
-        raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}")
-    if sampling == "sobol":
-        from scipy.stats import qmc
-
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*balance properties.*")
-            x = qmc.Sobol(d=2 * d, scramble=True, seed=seed).random(n)
-    else:
-        x = np.random.default_rng(seed).random((n, 2 * d))
-    x = np.clip(x, U_EPS, 1.0 - U_EPS)
-    return x[:, :d], x[:, d:]
-
-
-def design_rows(a: np.ndarray, b: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
-    """The evaluated points ``[N (G + 2), d]``: ``A``, ``B``, then ``AB_g`` per group
-    (``groups``: the column indices of each group)."""
-    blocks = [a, b]
-    for cols in groups:
-        ab = a.copy()
-        ab[:, cols] = b[:, cols]
-        blocks.append(ab)
-    return np.concatenate(blocks, axis=0)
-
-
-def sobol_indices(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First-order (Saltelli 2010) and total (Jansen) indices ``[G, ...]`` from ``f(A)``,
-    ``f(B)`` ``[N, ...]`` and ``f(AB_g)`` ``[G, N, ...]``. NaN where the variance is 0."""
-    var = np.var(np.concatenate([f_a, f_b], axis=0), axis=0, ddof=1)
-    with np.errstate(all="ignore"):
-        first = np.mean(f_b[None] * (f_ab - f_a[None]), axis=1) / var
-        total = 0.5 * np.mean((f_a[None] - f_ab) ** 2, axis=1) / var
-    bad = ~(var > 0)
-    first = np.where(bad, np.nan, first)
-    total = np.where(bad, np.nan, total)
-    return first, total
-
-
-def bootstrap_indices(f_a, f_b, f_ab, *, resamples: int = 500, confidence: float = 0.9, seed: int = 0):
-    """Point estimates and percentile-bootstrap intervals over the ``N`` rows:
-    ``(S1, S1_low, S1_high, ST, ST_low, ST_high)``, each ``[G, ...]``."""
-    first, total = sobol_indices(f_a, f_b, f_ab)
-    n = f_a.shape[0]
-    rng = np.random.default_rng(seed)
-    boot_first = np.empty((resamples,) + first.shape)
-    boot_total = np.empty((resamples,) + total.shape)
-    for r in range(resamples):
-        rows = rng.integers(0, n, n)
-        boot_first[r], boot_total[r] = sobol_indices(f_a[rows], f_b[rows], f_ab[:, rows])
-    tail = 100.0 * (1.0 - confidence) / 2.0
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
-        lo1, hi1 = np.nanpercentile(boot_first, [tail, 100.0 - tail], axis=0)
-        lot, hit = np.nanpercentile(boot_total, [tail, 100.0 - tail], axis=0)
-    return first, lo1, hi1, total, lot, hit
-
-
-def split_values(values: np.ndarray, n: int, n_groups: int):
-    """``f(A)``, ``f(B)``, ``f(AB)`` from the values of :func:`design_rows` ``[N (G + 2), ...]``."""
-    return values[:n], values[n:2 * n], values[2 * n:].reshape((n_groups, n) + values.shape[1:])
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -309,11 +255,17 @@ def _sharded_lane_metrics(mesh, horizon: int):
 
 def evaluate_design(model: Model, policies, events, base_key, columns: dict, rows: np.ndarray, *,
                     n_scenarios: int, start: int = 0, horizon: int = 365, chunk_points: int = 8,
-                    chunk_scenarios: int = 200, progress=None) -> np.ndarray:
+                    chunk_scenarios: int = 200, progress=None, checkpoint=None,
+                    checkpoint_every_s: float = 60.0) -> np.ndarray:
     """Mean metric vectors ``[policy, R, K]`` (float64) of design rows ``[R, d]`` over
     scenarios ``start .. start + n_scenarios - 1`` (the same for every row), in chunks of
     ``chunk_points`` rows x ``chunk_scenarios`` scenarios (one compiled shape; the last
-    chunks padded and the padding dropped)."""
+    chunks padded and the padding dropped).
+
+    ``checkpoint`` (e.g. :class:`StoreCheckpoint`): ``load() -> (sums, done) | None``
+    gives the sums and the finished chunks of an earlier run of the same design, which are
+    skipped; ``save(sums, done)`` is called at most every ``checkpoint_every_s`` seconds
+    and at the end."""
     from simcore.run import devices
 
     rows = np.asarray(rows, np.float32)
@@ -326,7 +278,15 @@ def evaluate_design(model: Model, policies, events, base_key, columns: dict, row
     rep = devices.replicate((model, policies, events, base_key,
                              {k: jnp.asarray(v) for k, v in columns.items()}), mesh)
     tasks = [(r, s) for r in range(0, n_rows, chunk_points) for s in range(start, start + n_scenarios, chunk_scenarios)]
-    sums = None
+    n_metrics = 4 + 2 * int(np.shape(model.demand_per_day)[0])
+    n_policies = int(jax.tree_util.tree_leaves(policies)[0].shape[0])
+    sums = np.zeros((n_policies, n_rows, n_metrics))
+    done = np.zeros(len(tasks), bool)
+    earlier = checkpoint.load() if checkpoint is not None else None
+    if earlier is not None and earlier[0].shape == sums.shape and earlier[1].shape == done.shape:
+        sums, done = np.array(earlier[0], np.float64), np.array(earlier[1], bool)
+    todo = [k for k in range(len(tasks)) if not done[k]]
+    saved = time.perf_counter()
 
     def launch(task):
         r, s = task
@@ -338,23 +298,57 @@ def evaluate_design(model: Model, policies, events, base_key, columns: dict, row
             mesh, jax.sharding.PartitionSpec(devices.SCENARIO_AXIS)))
         return batch(*rep, index, u)
 
-    pending = launch(tasks[0]) if tasks else None
-    for position, task in enumerate(tasks):
+    pending = launch(tasks[todo[0]]) if todo else None
+    for position, k in enumerate(todo):
         out = pending
-        if position + 1 < len(tasks):
-            pending = launch(tasks[position + 1])
+        if position + 1 < len(todo):
+            pending = launch(tasks[todo[position + 1]])
         host = np.asarray(out, np.float64)  # [policy, lanes, K]
-        r, s = task
+        r, s = tasks[k]
         n_points = min(chunk_points, n_rows - r)
         n_scen = min(chunk_scenarios, start + n_scenarios - s)
         used = host[:, :chunk_points * chunk_scenarios].reshape(host.shape[0], chunk_points, chunk_scenarios, -1)
-        part = used[:, :n_points, :n_scen].sum(axis=2)
-        if sums is None:
-            sums = np.zeros((host.shape[0], n_rows, host.shape[-1]))
-        sums[:, r:r + n_points] += part
+        sums[:, r:r + n_points] += used[:, :n_points, :n_scen].sum(axis=2)
+        done[k] = True
+        if checkpoint is not None and (time.perf_counter() - saved >= checkpoint_every_s
+                                       or position + 1 == len(todo)):
+            checkpoint.save(sums, done)
+            saved = time.perf_counter()
         if progress is not None:
-            progress(position + 1, len(tasks))
+            progress(len(tasks) - len(todo) + position + 1, len(tasks))
     return sums / n_scenarios
+
+
+class StoreCheckpoint:
+    """The running sums of a design in group ``sobol_partial`` of a zarr store, tagged
+    with a fingerprint of everything that decides them (config bytes, design settings,
+    chunk sizes): a run with the same fingerprint continues where the last one stopped;
+    another fingerprint starts afresh (and overwrites the group)."""
+
+    GROUP = "sobol_partial"
+
+    def __init__(self, store, fingerprint: str):
+        self.store, self.fingerprint = str(store), fingerprint
+
+    def load(self):
+        import zarr
+
+        try:
+            group = zarr.open_group(self.store, mode="r")[self.GROUP]
+        except (KeyError, FileNotFoundError, ValueError, TypeError, zarr.errors.GroupNotFoundError):
+            return None
+        if group.attrs.get("fingerprint") != self.fingerprint:
+            return None
+        return np.asarray(group["sums"][:]), np.asarray(group["done"][:], bool)
+
+    def save(self, sums, done) -> None:
+        import zarr
+
+        group = zarr.open_group(self.store, mode="a").require_group(self.GROUP)
+        group.attrs["fingerprint"] = ""  # invalid while the arrays are being replaced
+        group.create_array("sums", data=np.asarray(sums, np.float64), overwrite=True)
+        group.create_array("done", data=np.asarray(done, np.uint8), overwrite=True)
+        group.attrs["fingerprint"] = self.fingerprint
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -408,7 +402,23 @@ class SobolSettings:
     seed: int = 0  # the design's seed (the scenarios use the config's seed)
 
 
-def sobol_analysis(config, settings: SobolSettings, progress=None) -> xr.Dataset:
+def fingerprint(config, settings: SobolSettings) -> str:
+    """What decides a design's sums: the config file's bytes (its model file's too) and
+    the settings that shape the design and its chunks."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    for path in (config.path, getattr(config.loaded, "path", None)):
+        if path and Path(path).is_file():
+            digest.update(Path(path).read_bytes())
+    keys = ("points", "scenarios", "start", "group_by", "policies", "sampling", "seed", "chunk_points",
+            "chunk_scenarios")
+    digest.update(json.dumps({k: getattr(settings, k) for k in keys}, default=list, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def sobol_analysis(config, settings: SobolSettings, progress=None, checkpoint=None) -> xr.Dataset:
     """Sobol indices of ``settings.metrics`` for the config's model, events and the
     policies ``settings.policies`` (module doc). Returns a dataset with dims
     ``(policy, metric, group)``: ``S1``, ``S1_low``, ``S1_high``, ``ST``, ``ST_low``,
@@ -432,7 +442,8 @@ def sobol_analysis(config, settings: SobolSettings, progress=None) -> xr.Dataset
     lane_means = evaluate_design(loaded.model, policies, config.events, jax.random.PRNGKey(config.seed),
                                  params.columns, rows, n_scenarios=settings.scenarios, start=settings.start,
                                  horizon=config.horizon_days, chunk_points=settings.chunk_points,
-                                 chunk_scenarios=settings.chunk_scenarios, progress=progress)
+                                 chunk_scenarios=settings.chunk_scenarios, progress=progress,
+                                 checkpoint=checkpoint)
     wall = time.perf_counter() - began
     values = np.stack([lane_means[..., cols].sum(-1) for _, cols in selected], axis=-1)  # [policy, R, K]
     f_a, f_b, f_ab = split_values(np.moveaxis(values, 0, 1), n, n_groups)  # [N, pol, K], [G, N, pol, K]
@@ -615,6 +626,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="seed of the design (default 0)")
     parser.add_argument("--top", type=positive_int, default=10, help="rows per printed table (default 10)")
     parser.add_argument("--out", default=None, help="write group 'sobol' into this zarr store")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the running sums in --out (group sobol_partial, saved every minute) and "
+                             "continue an interrupted run of the same design")
     args = parser.parse_args(argv)
     try:
         config, section = load_sobol_config(args.config)
@@ -622,7 +636,10 @@ def main(argv=None) -> int:
         n_groups = len(parameters(config.loaded, settings.group_by).groups)
         print(f"design: {settings.points} x ({n_groups} groups + 2) = {settings.points * (n_groups + 2)} points x "
               f"{settings.scenarios} scenarios x {config.horizon_days} days", file=sys.stderr)
-        ds = sobol_analysis(config, settings)
+        if args.resume and not args.out:
+            raise ValueError("--resume needs --out STORE (the running sums are kept there)")
+        checkpoint = StoreCheckpoint(args.out, fingerprint(config, settings)) if args.resume else None
+        ds = sobol_analysis(config, settings, checkpoint=checkpoint)
     except (InputError, ValueError) as exc:
         print(error_text(exc), file=sys.stderr)
         return 2
