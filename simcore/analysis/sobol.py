@@ -604,7 +604,11 @@ def settings_from(section: dict, args=None) -> SobolSettings:
 def main(argv=None) -> int:
     from simcore.schema.errors import InputError, OneLineArgumentParser, error_text, positive_int, scenario_count
 
-    parser = OneLineArgumentParser(prog="simcore sobol", description=__doc__.split("\n")[0])
+    parser = OneLineArgumentParser(
+        prog="simcore sobol",
+        description="Variance-based global sensitivity: first-order and total Sobol indices (bootstrap intervals) "
+                    "of the headline metrics over the model file's uncertain numbers, every design point on the same "
+                    "scenarios (docs/analysis.md, 'Global sensitivity (Sobol)').")
     parser.add_argument("config", help="a run config; its optional [sobol] table sets the options below")
     parser.add_argument("--points", type=positive_int, default=None,
                         help="base sample size N (design points: N x (groups + 2); default 128)")
