@@ -170,3 +170,17 @@ def test_a_segmented_product_cannot_be_a_recipe_input_or_a_price_maker():
         parse_model(raw)
     text = str(info.value)
     assert "products[0] (gallium).world_demand_weight" in text and "products[1] (repair).recipe_inputs" in text
+
+
+def test_lever_paths_name_a_segmented_product_or_one_segment():
+    from simcore.analysis.levers import resolve
+
+    loaded = parse_model(model_with_segments())
+    lever, why = resolve("stockpile.gov_stock_days.gallium", loaded)
+    assert why is None and lever.masks["gov_stock_days"].tolist() == [True, True, False]
+    lever, why = resolve("stockpile.gov_stock_days.gallium.direct", loaded)
+    assert why is None and lever.masks["gov_stock_days"].tolist() == [True, False, False]
+    lever, why = resolve("diversification.spare_capacity.gallium.pool.AU", loaded)
+    assert why is None and lever.masks["spare_capacity"][1].tolist() == [False, True]
+    lever, why = resolve("diversification.spare_capacity.gallium.AU", loaded)
+    assert lever is None and "gallium.direct, gallium.pool" in why

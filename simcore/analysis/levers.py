@@ -8,6 +8,8 @@ with the config's words (``[[policies]]`` tables, see ``configs/README.md``)::
     stockpile.gov_stock_days.gallium            # one lever, one product
     diversification.spare_capacity.gallium.EU   # a (product, origin) lever
     diversification.import_share.gallium.CN     # see "import shares" below
+    stockpile.gov_stock_days.ndfeb_magnet       # a product with user segments: all of them
+    stockpile.gov_stock_days.ndfeb_magnet.direct_lean   # one segment (product.segment)
 
 Pillars and keys are those of :data:`simcore.schema.config.POLICY_LEVERS` plus
 ``diversification.import_share`` and ``diversification.spare_capacity``; the text
@@ -106,15 +108,23 @@ def resolve(path, loaded: LoadedModel) -> tuple[Lever | None, str | None]:
                       + (" (recycling.start is a text and cannot be varied)" if (pillar, key) in TEXT_LEVERS else ""))
     field = keys[key]
     per_origin = key in ORIGIN_LEVERS
-    max_parts = 4 if per_origin else 3
-    if len(parts) > max_parts:
+    rest = parts[2:]
+    product = None
+    if rest:  # a segment's name holds a dot itself: product.segment
+        if len(rest) >= 2 and f"{rest[0]}.{rest[1]}" in products:
+            product, rest = f"{rest[0]}.{rest[1]}", rest[2:]
+        else:
+            product, rest = rest[0], rest[1:]
+    if len(rest) > (1 if per_origin else 0):
         return None, f"too many parts: {pillar}.{key} takes {'a product and an origin' if per_origin else 'a product'}"
-    product = parts[2] if len(parts) > 2 else None
-    origin = parts[3] if len(parts) > 3 else None
-    if product is not None and product not in products:
-        return None, f"unknown product {product!r}; allowed: {', '.join(products)}"
+    origin = rest[0] if rest else None
+    group = loaded.segments.get(product, [])  # a product with user segments: the lever moves them all
+    if product is not None and product not in products and not group:
+        return None, f"unknown product {product!r}; allowed: {', '.join(loaded.product_names)}"
     if per_origin and (product is None or origin is None):
         return None, f"{pillar}.{key} needs a product and an origin, e.g. {pillar}.{key}.{products[0]}.{origins[0]}"
+    if per_origin and group:
+        return None, f"{product} has user segments with their own import shares; name one: {', '.join(group)}"
     if origin is not None and origin not in origins:
         return None, f"unknown origin {origin!r}; allowed: {', '.join(origins)}"
     if per_origin:
@@ -125,9 +135,10 @@ def resolve(path, loaded: LoadedModel) -> tuple[Lever | None, str | None]:
         if product is None:
             mask[:] = storable if key in STOCKPILED else True
         else:
-            if key in STOCKPILED and not storable[products.index(product)]:
-                return None, f"{product} is a service (storable = false): services cannot be stockpiled"
-            mask[products.index(product)] = True
+            for name in group or [product]:
+                if key in STOCKPILED and not storable[products.index(name)]:
+                    return None, f"{name} is a service (storable = false): services cannot be stockpiled"
+                mask[products.index(name)] = True
     if key == "import_share":
         baseline_total = float(np.asarray(loaded.model.import_share)[products.index(product)].sum())
         if baseline_total <= 0:
