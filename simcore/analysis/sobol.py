@@ -109,6 +109,8 @@ PER_PRODUCT = {
     "shortage_days": ("expected shortage days of {p} over the horizon", "days"),
     "peak_price_change": ("expected peak user price change of {p}", "1"),
 }
+ESTIMATORS = ("first order: Saltelli et al. 2010 with f(B) centred on the sample mean; total: Jansen 1999; "
+              "percentile bootstrap over the base rows")
 DEFAULT_METRICS = ("shortage_days", "p_any_shortage", "value_added_loss", "peak_price_change")
 
 
@@ -418,6 +420,40 @@ def fingerprint(config, settings: SobolSettings) -> str:
     return digest.hexdigest()
 
 
+def index_variables(values: np.ndarray, n: int, n_groups: int, *, resamples: int, confidence: float,
+                    seed: int) -> dict:
+    """``S1``, ``S1_low``, ``S1_high``, ``ST``, ``ST_low``, ``ST_high`` as dataset
+    variables ``(policy, metric, group)`` from the design's values ``[policy, R, K]``."""
+    f_a, f_b, f_ab = split_values(np.moveaxis(values, 0, 1), n, n_groups)  # [N, pol, K], [G, N, pol, K]
+    arrays = bootstrap_indices(f_a, f_b, f_ab, resamples=resamples, confidence=confidence, seed=seed)
+    pct = f"{confidence:.0%}"
+    names = {
+        "S1": ("first-order Sobol index", ""), "S1_low": ("first-order Sobol index", f", lower end of {pct} interval"),
+        "S1_high": ("first-order Sobol index", f", upper end of {pct} interval"),
+        "ST": ("total Sobol index", ""), "ST_low": ("total Sobol index", f", lower end of {pct} interval"),
+        "ST_high": ("total Sobol index", f", upper end of {pct} interval"),
+    }
+    return {key: (("policy", "metric", "group"), np.transpose(arr, (1, 2, 0)),
+                  {"units": "1", "long_name": long_name + tail})
+            for (key, (long_name, tail)), arr in zip(names.items(), arrays)}
+
+
+def recompute_indices(ds: xr.Dataset, *, resamples: int | None = None, confidence: float | None = None,
+                      seed: int | None = None) -> xr.Dataset:
+    """The indices and intervals of a stored design again from its ``value`` (another
+    interval level, more resamples, or a newer estimator), without running the engine."""
+    resamples = int(resamples or ds.attrs.get("bootstrap", 500))
+    confidence = float(confidence or ds.attrs.get("confidence", 0.9))
+    seed = int(ds.attrs.get("design_seed", 0) if seed is None else seed)
+    out = ds.copy()
+    for key, (dims, arr, attrs) in index_variables(np.asarray(ds["value"].values, np.float64),
+                                                   int(ds.attrs["base_points"]), int(ds.attrs["groups"]),
+                                                   resamples=resamples, confidence=confidence, seed=seed).items():
+        out[key] = xr.Variable(dims, arr, attrs)
+    out.attrs.update({"bootstrap": resamples, "confidence": confidence, "estimators": ESTIMATORS})
+    return out
+
+
 def sobol_analysis(config, settings: SobolSettings, progress=None, checkpoint=None) -> xr.Dataset:
     """Sobol indices of ``settings.metrics`` for the config's model, events and the
     policies ``settings.policies`` (module doc). Returns a dataset with dims
@@ -446,26 +482,11 @@ def sobol_analysis(config, settings: SobolSettings, progress=None, checkpoint=No
                                  checkpoint=checkpoint)
     wall = time.perf_counter() - began
     values = np.stack([lane_means[..., cols].sum(-1) for _, cols in selected], axis=-1)  # [policy, R, K]
-    f_a, f_b, f_ab = split_values(np.moveaxis(values, 0, 1), n, n_groups)  # [N, pol, K], [G, N, pol, K]
-    s1, s1_lo, s1_hi, st, st_lo, st_hi = bootstrap_indices(f_a, f_b, f_ab, resamples=settings.bootstrap,
-                                                           confidence=settings.confidence, seed=settings.seed)
+    data = index_variables(values, n, n_groups, resamples=settings.bootstrap, confidence=settings.confidence,
+                           seed=settings.seed)
+    f_a, f_b, _ = split_values(np.moveaxis(values, 0, 1), n, n_groups)
     metric_names = [m for m, _ in selected]
     io_unit = loaded.io_value_unit
-    pct = f"{settings.confidence:.0%}"
-
-    def idx(x):  # [G, pol, K] -> (policy, metric, group)
-        return np.transpose(x, (1, 2, 0))
-
-    var_attrs = {
-        "S1": ("first-order Sobol index", ""), "S1_low": ("first-order Sobol index", f", lower end of {pct} interval"),
-        "S1_high": ("first-order Sobol index", f", upper end of {pct} interval"),
-        "ST": ("total Sobol index", ""), "ST_low": ("total Sobol index", f", lower end of {pct} interval"),
-        "ST_high": ("total Sobol index", f", upper end of {pct} interval"),
-    }
-    data = {}
-    for key, arr in zip(var_attrs, (s1, s1_lo, s1_hi, st, st_lo, st_hi)):
-        long_name, tail = var_attrs[key]
-        data[key] = (("policy", "metric", "group"), idx(arr), {"units": "1", "long_name": long_name + tail})
     both = np.concatenate([f_a, f_b], axis=0)
     metric_units = [_metric_attrs(m, io_unit)[1] for m in metric_names]
     data["metric_mean"] = (("policy", "metric"), both.mean(0),
@@ -494,7 +515,7 @@ def sobol_analysis(config, settings: SobolSettings, progress=None, checkpoint=No
         "confidence": float(settings.confidence), "horizon_days": int(config.horizon_days),
         "chunk_points": int(settings.chunk_points), "chunk_scenarios": int(settings.chunk_scenarios),
         "evaluation_wall_s": float(wall),
-        "estimators": "first order: Saltelli et al. 2010; total: Jansen 1999; percentile bootstrap over base rows",
+        "estimators": ESTIMATORS,
     })
     return ds
 
