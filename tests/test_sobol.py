@@ -67,6 +67,28 @@ def test_estimator_on_a_linear_model_with_groups():
     assert np.all(lo1 - 0.02 <= want) and np.all(want <= hi1 + 0.02)
 
 
+def test_centring_keeps_the_first_order_estimate_and_narrows_its_interval():
+    # a large mean next to the spread (like expected shortage days): same answer, tighter
+    coef = np.array([3.0, 1.0, 0.5])
+    exact = coef ** 2 / np.sum(coef ** 2)
+    n = 256
+    a, b = S.saltelli_design(n, 3, seed=6)
+    groups = [np.array([0]), np.array([1]), np.array([2])]
+    f = 50.0 + S.design_rows(a, b, groups) @ coef
+    parts = S.split_values(f, n, 3)
+    centred, _ = S.sobol_indices(*parts)
+    plain, _ = S.sobol_indices(*parts, centred=False)
+    assert np.allclose(centred, exact, atol=0.08)
+    spread = []
+    for flag in (True, False):
+        rng = np.random.default_rng(0)
+        boot = [S.sobol_indices(parts[0][r], parts[1][r], parts[2][:, r], centred=flag)[0]
+                for r in (rng.integers(0, n, n) for _ in range(100))]
+        spread.append(np.std(boot, axis=0))
+    assert np.all(spread[0] < spread[1])
+    assert np.all(np.abs(plain - exact) < 10 * spread[1] + 0.05)
+
+
 # --------------------------------------------------------------------------- on the engine
 
 def test_design_point_reproduces_the_engines_own_draw(config):
@@ -171,6 +193,13 @@ def test_command_writes_the_store_and_help_exits_0(tmp_path, capsys):
     assert cli_main(["sobol", str(config_path), "--metrics", "nonsense"]) == 2
     bad = write_small(tmp_path, SMALL_CONFIG + "\n[sobol]\npointz = 4\n", UNCERTAIN_MODEL)
     assert cli_main(["sobol", str(bad)]) == 2
+    capsys.readouterr()
+    assert cli_main(["sobol", "/dev/zero"]) == 2  # the bounded reader of every config
+    assert "1 MiB" in capsys.readouterr().err
+    (tmp_path / "exact").mkdir()
+    exact = write_small(tmp_path / "exact", SMALL_CONFIG, SMALL_MODEL)
+    assert cli_main(["sobol", str(exact)]) == 2  # a model without distributions: one line, no traceback
+    assert "no uncertain numbers" in capsys.readouterr().err
 
 
 def test_figure_bars_read_back_the_stored_indices(small_ds):
