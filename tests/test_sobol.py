@@ -168,6 +168,13 @@ def test_groups_by_field_and_product(config):
     assert by_field.groups == ["inventory_days", "price_elasticity"]
     by_product = S.parameters(config.loaded, "product")
     assert by_product.groups == ["gallium"] and list(by_product.group_columns[0]) == [0, 1]
+    # names the schema gives: an IO number, a segment's own number, a hidden link of a segment
+    segments = {"magnet": ["magnet.lean"]}
+    assert S._product_of("io.value_added.services", ["gallium"], {}) == ("io", "value_added")
+    assert S._product_of("products.magnet.lean.inventory_days", ["magnet.lean"], segments) == (
+        "magnet", "inventory_days")
+    assert S._product_of("products.magnet.lean.hidden_dependence.VN.dy.CN", ["magnet.lean"], segments) == (
+        "magnet", "hidden_dependence")
     with pytest.raises(ValueError, match="unknown product"):
         S.metric_columns(["shortage_days:tin"], list(config.loaded.products))
     with pytest.raises(ValueError, match="unknown metric"):

@@ -151,7 +151,8 @@ def _product_of(name: str, products: list[str], segments: dict) -> tuple[str, st
                 if product in parts:
                     return parent, field_name
             return product, field_name
-    return name.split(".")[0], name.split(".")[-1]
+    parts = name.split(".")  # io.value_added.<sector>: group "io", field "value_added"
+    return parts[0], (parts[1] if len(parts) > 1 else parts[0])
 
 
 def parameters(loaded, group_by: str = "entry") -> Parameters:
