@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simcore.run.metrics import METRIC_INFO
+from simcore.run.paired import SUMMARY_INFO
 from simcore.run.stats import (
     EXACT_UP_TO_SCENARIOS, RELATIVE_ACCURACY, SKETCH_MAX_BINS, STATISTICS, ChunkStats, ExactSum, Histogram, finalize, merge, merge_all,
     reduce_chunk,
@@ -80,13 +81,14 @@ QUANTILE_NAMES = ["q05", "q10", "q50", "q90", "q95", "q99"]
 def sample():
     metrics = synthetic_metrics(2000, seed=1)
     chunks = split(metrics, [0, 300, 301, 1000, 1777, 2000])
-    streamed = merge_all(reduce_chunk(chunk, storable=STORABLE) for chunk in chunks)
-    return metrics, streamed, finalize(streamed, COORDS), summarize(as_dataset(metrics))
+    # the run summary's metric set: every metric and the paired differences of the effects
+    streamed = merge_all(reduce_chunk(chunk, SUMMARY_INFO, storable=STORABLE) for chunk in chunks)
+    return metrics, streamed, finalize(streamed, COORDS, SUMMARY_INFO), summarize(as_dataset(metrics))
 
 
 def test_streaming_equals_in_memory_bit_for_bit(sample):
     _, streamed, streamed_summary, in_memory = sample
-    assert arrays_equal(streamed, reduce_chunk(sample[0], storable=STORABLE))
+    assert arrays_equal(streamed, reduce_chunk(sample[0], SUMMARY_INFO, storable=STORABLE))
     assert streamed_summary.statistic.values.tolist() == list(STATISTICS)
     xr.testing.assert_identical(streamed_summary, in_memory)
     # and summarising a dataset in small blocks (a lazy store) gives the same
@@ -260,11 +262,11 @@ def test_serialisation_round_trip(tmp_path, sample):
     with np.load(tmp_path / "stats.npz") as stored:
         back = ChunkStats.from_arrays(dict(stored))
     assert arrays_equal(back, streamed)
-    xr.testing.assert_identical(finalize(back, COORDS), summary)
+    xr.testing.assert_identical(finalize(back, COORDS, SUMMARY_INFO), summary)
     # a reloaded partial result merges on (resume)
     first, second = split(metrics, [0, 900, 2000])
-    resumed = merge(ChunkStats.from_arrays(reduce_chunk(first, storable=STORABLE).to_arrays()),
-                    reduce_chunk(second, storable=STORABLE))
+    resumed = merge(ChunkStats.from_arrays(reduce_chunk(first, SUMMARY_INFO, storable=STORABLE).to_arrays()),
+                    reduce_chunk(second, SUMMARY_INFO, storable=STORABLE))
     assert arrays_equal(resumed, streamed)
 
 

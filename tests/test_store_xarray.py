@@ -168,5 +168,5 @@ def test_resume_refuses_a_partial_store_of_the_earlier_format(run, tmp_path, mon
     monkeypatch.undo()
     partial = store.partial_path(output)
     store.set_attributes(partial, {store.STORE_FORMAT_ATTR: 1})
-    with pytest.raises(store.OutputError, match="cannot resume .*store format: stored 1, now 2"):
+    with pytest.raises(store.OutputError, match=f"cannot resume .*store format: stored 1, now {store.STORE_FORMAT}"):
         run_to_store(config, output, resume=True, log=lambda *a: None)

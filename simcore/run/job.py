@@ -31,6 +31,7 @@ from simcore.run.runner import (
     run_attributes,
 )
 from simcore.run.finite import check_finite
+from simcore.run.paired import SUMMARY_INFO
 from simcore.run.store import OutputError
 
 KEEP_CHOICES = ("per-scenario", "summary")
@@ -52,10 +53,8 @@ def _reduce_chunk(sim: Simulation, metrics: dict) -> dict[str, np.ndarray] | Non
     stats = _stats_module()
     if stats is None:
         return None
-    from simcore.run.metrics import METRIC_INFO
-
     storable = np.asarray(sim.loaded.model.storable) > 0.5  # [P] goods (1.0) vs services (0.0)
-    return stats.reduce_chunk(metrics, METRIC_INFO, storable).to_arrays()
+    return stats.reduce_chunk(metrics, SUMMARY_INFO, storable).to_arrays()
 
 
 def _result_coords(sim: Simulation) -> dict:
@@ -512,7 +511,7 @@ class Job:
 
             # merging is exact, so the order of the chunks (or of a resume) does not matter
             merged = stats.merge_all(chunk_stats())
-            summary = stats.finalize(merged, _result_coords(self.sim))
+            summary = stats.finalize(merged, _result_coords(self.sim), SUMMARY_INFO)
         else:
             if self.plan.keep != "per-scenario":
                 raise OutputError('keep = "summary" needs the streaming statistics (simcore.run.stats)')

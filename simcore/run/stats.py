@@ -105,6 +105,7 @@ import numpy as np
 import xarray as xr
 
 from simcore.run.metrics import METRIC_INFO
+from simcore.run.paired import PAIRED_INFO, paired_differences
 
 RELATIVE_ACCURACY = 0.01  # a: relative error bound of the amount sketch
 SKETCH_MAX_BINS = 2048  # per sign and cell
@@ -893,8 +894,13 @@ def reduce_chunk(metrics: Mapping[str, np.ndarray], info: Mapping = METRIC_INFO,
     ``metrics``: name -> array ``[policy, scenario, *dims]`` (dims from ``info``); names
     not in ``info`` are ignored, metrics of ``info`` that are absent are left out.
     ``storable``: ``[product]`` bool, the materials for ``p_any_material_shortage``
-    (None: unknown, reported as NaN). Raises ``ValueError`` naming every bad metric.
+    (None: unknown, reported as NaN). Names of :data:`simcore.run.paired.PAIRED_INFO`
+    in ``info`` add the paired differences against policy 0 (the baseline). Raises
+    ``ValueError`` naming every bad metric.
     """
+    paired = [name for name in info if name in PAIRED_INFO]
+    if paired:  # differences against the baseline (policy 0), reduced like any amount
+        metrics = {**metrics, **paired_differences(metrics, paired, storable)}
     names = [name for name in info if name in metrics]
     problems: list[str] = []
     leading = {name: np.shape(metrics[name])[:2] for name in names}

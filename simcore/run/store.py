@@ -23,8 +23,9 @@ dimension order), so the whole store opens as one ``xarray.DataTree``
 (:func:`open_tree`, or ``xr.open_datatree(store, engine="zarr")``). The root attribute
 ``simcore_store_format`` (:data:`STORE_FORMAT`) says which layout a store has; stores
 without it are format 1 (earlier releases: placeholder units, per-product metadata as
-data variables, ``chunk_stats`` without dimension names). Readers refuse a newer format
-(:func:`check_format`).
+data variables, ``chunk_stats`` without dimension names); format 2 lacks the paired
+differences that give the effects their intervals (a partial store of another format is
+not resumed). Readers refuse a newer format (:func:`check_format`).
 
 The store lives at a local path or an fsspec URL (:class:`StoreLocation`; zarr opens a
 URL through its ``FsspecStore``).
@@ -80,7 +81,8 @@ _EARLIER_MARKER = "simcore_version"
 # conventions of :mod:`simcore.run.conventions`), 2 = this layout. Raise it whenever a
 # reader of the old layout would misread the new one.
 STORE_FORMAT_ATTR = "simcore_store_format"
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: the summary holds the paired differences of the effects (simcore.run.paired)
+TREE_FORMAT = 2  # the first format that opens as one tree
 
 
 class OutputError(Exception):
@@ -947,7 +949,7 @@ def open_tree(path: Where, storage_options: dict | None = None) -> xr.DataTree:
     :func:`check_format`; a store of format 1 (earlier releases) does not open as one
     tree and is refused with a message naming :func:`open_results`, which reads it."""
     location = as_location(path, storage_options)
-    if check_format(location) < STORE_FORMAT:
+    if check_format(location) < TREE_FORMAT:
         raise InputError(str(_shown(location)), [(STORE_FORMAT_ATTR, (
             "the store was written by an earlier simcore (format 1) and does not open as one tree; "
             "read its groups with simcore.run.store.open_results(store, group=...), or run it again"))])

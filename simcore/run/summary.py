@@ -12,6 +12,7 @@ import xarray as xr
 
 from simcore.run.conventions import order_dims
 from simcore.run.metrics import METRIC_INFO
+from simcore.run.paired import SUMMARY_INFO
 from simcore.run.stats import cvar_tail_size, finalize, merge, reduce_chunk
 from simcore.schema.config import BASELINE_POLICY
 
@@ -45,12 +46,56 @@ def summarize(ds: xr.Dataset, storable=None, block_scenarios: int = SUMMARY_BLOC
         block = ds.isel(scenario=slice(first, first + block_scenarios))
         metrics = {name: np.asarray(block[name].transpose("policy", "scenario", *METRIC_INFO[name][0]).values)
                    for name in names}
-        part = reduce_chunk(metrics, METRIC_INFO, storable)
+        part = reduce_chunk(metrics, SUMMARY_INFO, storable)
         stats = part if stats is None else merge(stats, part)
     coords = {dim: ds[dim].values for dim in ("policy", "product", "sector") if dim in ds.coords}
-    summary = finalize(stats, coords, METRIC_INFO)
+    summary = finalize(stats, coords, SUMMARY_INFO)
     summary.attrs.update(ds.attrs)
     return summary
+
+
+# effect label -> the paired difference (simcore.run.paired) that gives its standard error
+PAIRED_SOURCES = {
+    "shortage_days_mean": "paired_shortage_days",
+    "shortage_days_total": "paired_shortage_days_total",
+    "value_added_loss_mean": "paired_value_added_loss_total",
+    "p_any_shortage": "paired_any_shortage",
+    "p_any_material_shortage": "paired_any_material_shortage",
+    "price_index_change_mean": "paired_mean_price_index_change",
+}
+Z90 = 1.6448536269514722  # two-sided 90 % normal interval
+
+
+def _paired_intervals(summary: xr.Dataset, attrs: dict) -> dict[str, xr.DataArray]:
+    """``{label}_reduction_se`` and its 90 % interval ends ``_low`` / ``_high`` for every
+    effect whose paired difference the summary holds: the standard error of the mean of
+    the per-scenario differences ``baseline - policy`` (common random numbers),
+    ``std / sqrt(n)``; the interval is the paired mean ± 1.645 SE (normal approximation).
+    ``shortage_days_total_reduction`` (summed over products) comes with them."""
+    n = int(summary["n_scenarios"]) if "n_scenarios" in summary else 0
+    out = {}
+    for label, source in PAIRED_SOURCES.items():
+        if source not in summary or n < 2:
+            continue
+        paired = summary[source]
+        mean = paired.sel(statistic="mean", drop=True)
+        # population std of the differences -> sample std -> standard error of the mean
+        se = paired.sel(statistic="std", drop=True) * np.sqrt(n / (n - 1)) / np.sqrt(n)
+        base = attrs.get(label, {"long_name": label.replace("_", " ")})
+        units = {k: v for k, v in base.items() if k == "units"} or \
+            ({"units": paired.attrs["units"]} if "units" in paired.attrs else {})
+        if label == "shortage_days_total":
+            out[f"{label}_reduction"] = mean.assign_attrs(
+                units, long_name="expected shortage days summed over products: no-policy minus the policy")
+            base = {"long_name": "expected shortage days summed over products"}
+        long_name = base["long_name"]
+        out[f"{label}_reduction_se"] = se.assign_attrs(
+            units, long_name=f"{long_name}: standard error of the reduction (paired over scenarios)")
+        out[f"{label}_reduction_low"] = (mean - Z90 * se).assign_attrs(
+            units, long_name=f"{long_name}: reduction, lower end of the 90 % interval")
+        out[f"{label}_reduction_high"] = (mean + Z90 * se).assign_attrs(
+            units, long_name=f"{long_name}: reduction, upper end of the 90 % interval")
+    return out
 
 
 def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.Dataset:
@@ -65,7 +110,9 @@ def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.
     Returns dims ``(policy[, product | sector])`` for every variable. Units: a pick and
     its ``_reduction`` carry the metric's ``units`` (as the summary gives them: the
     store resolves placeholders, :mod:`simcore.run.conventions`), probabilities ``"1"``,
-    every ``_relative_reduction`` ``"1"`` (a ratio); each has a ``long_name``.
+    every ``_relative_reduction`` ``"1"`` (a ratio); each has a ``long_name``. Where the
+    summary holds the paired differences (:mod:`simcore.run.paired`), the reductions get
+    a standard error and a 90 % interval (``_reduction_se``, ``_low``, ``_high``).
     """
     picks = {  # label -> (metric, statistic, dimension summed over or None, long name)
         "shortage_days_mean": ("shortage_days", "mean", None, "expected shortage days"),
@@ -105,6 +152,7 @@ def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.
         # a ratio, whatever the metric's unit (it carried the metric's "days")
         out[f"{label}_relative_reduction"] = relative.assign_attrs(
             units="1", long_name=f"{long_name}: reduction as a share of the no-policy value")
+    out.update(_paired_intervals(summary, attrs))
     effects = xr.Dataset({name: var.transpose(*order_dims(var.dims)) for name, var in out.items()})
     if normal is not None:
         effects["normal_price_index_change"] = normal["normal_price_index_change"]

@@ -43,7 +43,7 @@ import numpy as np
 
 from simcore.core.disruptions import EventSet
 from simcore.core.model import stack_policies
-from simcore.run.metrics import METRIC_INFO
+from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, _version, iter_chunks, normal_times
 from simcore.run.stats import finalize, merge, reduce_chunk
 from simcore.run.summary import pillar_effects
@@ -344,10 +344,10 @@ def stream_summary(sim: Simulation, n_scenarios: int, chunk_size: int):
     stats = None
     for first, metrics, _ in iter_chunks(sim, n_chunks * chunk_size, chunk_size, draws=False):  # no draws kept
         count = min(chunk_size, n_scenarios - first)
-        part = reduce_chunk({k: v[:, :count] for k, v in metrics.items()}, METRIC_INFO, storable)
+        part = reduce_chunk({k: v[:, :count] for k, v in metrics.items()}, SUMMARY_INFO, storable)
         stats = part if stats is None else merge(stats, part)
     coords = {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
-    return finalize(stats, coords, METRIC_INFO)
+    return finalize(stats, coords, SUMMARY_INFO)
 
 
 def run(prepared: PreparedAssessment, settings: Settings, queued_seconds: float = 0.0) -> dict:

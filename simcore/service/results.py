@@ -110,5 +110,11 @@ def mix_effects(effects: xr.Dataset) -> list[dict]:
             "p_any_shortage_reduction": scalar("p_any_shortage_reduction"),
             "normal_price_index_change": scalar("normal_price_index_change"),
             "stockpile_fiscal_cost_per_year": scalar("stockpile_fiscal_cost_per_year"),
+            "shortage_days_mean_reduction_se": per_product("shortage_days_mean_reduction_se"),
+            "shortage_days_total_reduction": scalar("shortage_days_total_reduction"),
+            "shortage_days_total_reduction_se": scalar("shortage_days_total_reduction_se"),
+            "value_added_loss_mean_reduction_se": scalar("value_added_loss_mean_reduction_se"),
+            "price_index_change_mean_reduction_se": scalar("price_index_change_mean_reduction_se"),
+            "p_any_shortage_reduction_se": scalar("p_any_shortage_reduction_se"),
         })
     return out

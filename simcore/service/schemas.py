@@ -238,6 +238,14 @@ class MixEffect(_Out):
     p_any_shortage_reduction: OptionalFloat = None
     normal_price_index_change: OptionalFloat = Field(None, description="price side effect with no disruption")
     stockpile_fiscal_cost_per_year: OptionalFloat = Field(None, description="[currency / year]")
+    # standard errors of the reductions (paired over the same scenarios); a 90 % interval
+    # is the reduction +- 1.645 SE
+    shortage_days_mean_reduction_se: dict[str, OptionalFloat] = Field(default_factory=dict)
+    shortage_days_total_reduction: OptionalFloat = Field(None, description="summed over products")
+    shortage_days_total_reduction_se: OptionalFloat = None
+    value_added_loss_mean_reduction_se: OptionalFloat = None
+    price_index_change_mean_reduction_se: OptionalFloat = None
+    p_any_shortage_reduction_se: OptionalFloat = None
 
 
 class ModelRef(_Out):
