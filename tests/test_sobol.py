@@ -257,3 +257,14 @@ def test_an_interrupted_design_resumes_from_the_store(config, tmp_path):
                                 checkpoint=S.StoreCheckpoint(store, "design-1"), checkpoint_every_s=0.0)
     assert counted[0] == 4 and counted[-1] == 12  # the three finished chunks were skipped
     np.testing.assert_array_equal(resumed, whole)
+
+
+def test_the_report_section_draws_the_indices_and_lists_them(small_ds, tmp_path):
+    """simcore report's Sobol section (a store with a ``sobol`` group): the figure and the
+    ranked table of the stored indices."""
+    from simcore.report import Report, _sobol_section
+
+    report = Report(index=tmp_path / "index.md")
+    sections = _sobol_section(small_ds, "caption", report)
+    assert "sobol" in report.figures and "sobol.png" in sections[0]
+    assert "products.gallium.inventory_days" in sections[1]

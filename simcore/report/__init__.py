@@ -123,6 +123,9 @@ def write_report(store, out_dir=None, storage_options: dict | None = None) -> Re
     sensitivity = _open(location, "sensitivity")
     if sensitivity is not None and "elasticity" in sensitivity:
         sections += _sensitivity_section(sensitivity.load(), F.caption_text({**attrs, **sensitivity.attrs}), report)
+    sobol = _open(location, "sobol")
+    if sobol is not None and "ST" in sobol:
+        sections += _sobol_section(sobol.load(), F.caption_text({**attrs, **sobol.attrs}), report)
     for name, fig in report.figures.items():
         path = out / f"{name}.png"
         fig.savefig(path, dpi=110)
@@ -355,6 +358,14 @@ def _optimize_report(root: xr.Dataset, caption: str, report: Report) -> list[str
                             f"at {worse} of {result.sizes['budget']} budgets")
     return [_figure_md("optimize", "Optimised mixes: cost against risk (Pareto front over the budgets)"),
             "## Optimisation against the search\n\n" + "\n".join(lines) + "\n"]
+
+
+def _sobol_section(sobol: xr.Dataset, caption: str, report: Report) -> list[str]:
+    from simcore.analysis.sobol import format_sobol
+    from simcore.report.sobol import sobol_figure
+
+    report.figures["sobol"] = sobol_figure(sobol, caption=caption)
+    return [_figure_md("sobol", "Global sensitivity: Sobol indices of the data uncertainty"), format_sobol(sobol) + "\n"]
 
 
 def _sensitivity_section(sensitivity: xr.Dataset, caption: str, report: Report) -> list[str]:
