@@ -57,7 +57,8 @@ def _tree(revision: str, scratch: Path) -> Path:
 
 
 def _time(tree: Path, scenarios: int, horizon: int, config: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(tree), SIMCORE_CPU_DEVICES="1", JAX_PLATFORMS="cpu")
+    # both compile from scratch: no persistent compilation cache (the engine enables one by default)
+    env = dict(os.environ, PYTHONPATH=str(tree), SIMCORE_CPU_DEVICES="1", JAX_PLATFORMS="cpu", SIMCORE_NO_CACHE="1")
     out = subprocess.run([sys.executable, "-c", _TIMER, str(scenarios), str(horizon), config], cwd=tree, env=env,
                          capture_output=True, text=True, check=True)
     return last_json_line(out.stdout)
