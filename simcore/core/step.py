@@ -256,7 +256,8 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
     line that needs several short inputs stops once), 1 makes them disjoint (two short
     inputs add up). The user segments of one product are disjoint users: ``max_p`` runs
     over products, each the sum of its segments' losses, and a segment's users draw on it
-    as the users of the whole product would (their lines do not wait for the others'). Output share ``1 -`` that loss, capped by critical upstream sectors.
+    as the users of the whole product would (their lines do not wait for the others').
+    Output share ``1 -`` that loss, capped by critical upstream sectors.
     A product's users draw on it in proportion to their output as limited by everything
     *but* that product (an idle line stops buying its other inputs; the missing input
     itself is still wanted).

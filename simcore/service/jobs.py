@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -362,9 +362,12 @@ class JobRunner:
         """Cancel a queued job at once; ask a running one to stop after its chunk. Each
         step is a conditional update, so a second or simultaneous cancel changes nothing
         and the job's state as it is now is returned (None: deleted meanwhile)."""
-        if not self.db.update_if(row.id, ("queued",), status="cancelled", cancel_requested=1, finished=time.time(),
-                                 phase=None):
-            self.db.update_if(row.id, ("running",), cancel_requested=1, phase="cancelling")
+        cancelled = dict(status="cancelled", cancel_requested=1, finished=time.time(), phase=None)
+        if self.db.update_if(row.id, ("queued",), **cancelled):
+            # this request cancelled it: it answers so even if another one deleted the row since
+            now = self.db.get(row.id)
+            return now if now is not None else replace(row, **cancelled)
+        self.db.update_if(row.id, ("running",), cancel_requested=1, phase="cancelling")
         return self.db.get(row.id)
 
     def remove(self, row: JobRow) -> bool:
