@@ -127,6 +127,20 @@ def test_off_decisions_keep_the_cache_off(monkeypatch):
     assert compile_cache.enable_compilation_cache(environ={"SIMCORE_NO_CACHE": "1"}) is None
 
 
+def test_unusable_cache_folder_warns_once_and_the_cache_stays_off(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # a folder under a file cannot be made, even as root
+    code = ("from simcore.core.compile_cache import enable_compilation_cache as e; "
+            "print(e(), e())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=_env(blocker / "cache"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None None"
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("simcore: warning: compilation cache off") and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow  # a full run in a subprocess (about 45 s on 2 busy cores); the warning: the test above
 def test_unusable_cache_folder_warns_once_and_the_run_goes_on(tiny, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")  # a folder under a file cannot be made, even as root
