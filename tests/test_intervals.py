@@ -105,6 +105,7 @@ share = { gallium = 0.2 }
 """
 
 
+@pytest.mark.slow  # 6,000 engine scenarios; the analytic coverage test above runs by default
 def test_coverage_of_simulated_effects_on_the_small_model(tmp_path):
     """60 disjoint blocks of 100 scenarios of the small model (30 days): each block's
     paired 90 % intervals of the mix's effects; the truth is the effect over all 6,000

@@ -227,6 +227,7 @@ def test_figure_bars_read_back_the_stored_indices(small_ds):
     fig.savefig(__import__("io").BytesIO(), format="png")
 
 
+@pytest.mark.slow  # three designs on the engine; the chunk-size test runs by default
 def test_an_interrupted_design_resumes_from_the_store(config, tmp_path):
     from simcore.core.model import stack_policies
 
