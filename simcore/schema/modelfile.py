@@ -39,6 +39,7 @@ import numpy as np
 
 from simcore.core.model import Model, build_model
 from simcore.core.uncertainty import DISTRIBUTION_KINDS, Uncertainty, distribution, hidden_dependence
+from simcore.schema.checks import SHARE_TOLERANCE, check_supply_shares, highest, known_sum
 from simcore.schema.checks import check_names as _check_names
 from simcore.schema.checks import check_sources as _check_sources
 from simcore.schema.checks import table as _table
@@ -59,7 +60,6 @@ from simcore.schema.spec import (
 
 PRODUCT_ONLY_SECTOR = "all products"
 SECTOR_TABLES = ("use", "substitutable", "exposure", "essentiality")
-SHARE_TOLERANCE = 1e-6
 DEFAULT_COVER_HORIZON_DAYS = 30.0
 MODEL_HINTS = {
     "model": "a [model] table with origins = [\"CN\", ...]",
@@ -195,19 +195,6 @@ def parse_model(raw: dict, problems: Problems | None = None) -> LoadedModel:
 
 # --------------------------------------------------------------------------- pass 2: cross-field checks
 
-def _known_sum(table: dict, allowed) -> float:
-    """Sum of the values of ``table`` whose keys are allowed (distributions: their central value)."""
-    return float(sum(central(v) for k, v in table.items() if (allowed is None or k in allowed)
-                     and isinstance(central(v), (int, float))))
-
-
-def _highest(value) -> float:
-    """A number, or the highest value a distribution table can draw (inf for a lognormal)."""
-    if isinstance(value, dict):
-        return float("inf") if value.get("dist") == "lognormal" else float(value.get("high", 0.0))
-    return value
-
-
 def _check_product(problems: Problems, product: dict, given: dict, where: str, index: int, names: list,
                    origins, sectors, io_given: bool) -> None:
     """Rules across the fields of one product (``product``: the cleaned table; ``given``: as written)."""
@@ -217,23 +204,15 @@ def _check_product(problems: Problems, product: dict, given: dict, where: str, i
                      "product names must be unique")
     if product.get("storable", True) is False:
         for key in ("inventory_days", "storage_room_days"):
-            if _highest(product.get(key, 0.0)) > 0:
+            if highest(product.get(key, 0.0)) > 0:
                 problems.add(f"{where}.{key}", "must be 0 for a non-storable product (a service)")
 
-    imports = _table(product.get("import_share"))
-    _check_names(problems, imports, origins, f"{where}.import_share", "origin")
-    total_imports = _known_sum(imports, origins)
-    domestic = product.get("domestic_share")
-    if domestic is not None and abs(total_imports + domestic - 1.0) > SHARE_TOLERANCE:
-        problems.add(f"{where}.import_share",
-                     f"import shares + domestic_share must sum to 1, got {total_imports + domestic:.6g}")
-    elif total_imports > 1.0 + SHARE_TOLERANCE:
-        problems.add(f"{where}.import_share", f"shares must sum to at most 1, got {total_imports:.6g}")
+    check_supply_shares(problems, _table(product.get("import_share")), product.get("domestic_share"), origins, where)
     world = _table(product.get("world_share"))
     _check_names(problems, world, origins, f"{where}.world_share", "origin")
-    if _known_sum(world, origins) > 1.0 + SHARE_TOLERANCE:
+    if known_sum(world, origins) > 1.0 + SHARE_TOLERANCE:
         problems.add(f"{where}.world_share", f"shares of world production must sum to at most 1 (the rest is the "
-                     f"rest of the world), got {_known_sum(world, origins):.6g}")
+                     f"rest of the world), got {known_sum(world, origins):.6g}")
     _check_names(problems, _table(product.get("transit_days")), origins, f"{where}.transit_days", "origin")
 
     for other in product.get("recipe_inputs", []):
@@ -294,8 +273,8 @@ def _check_sector_tables(problems: Problems, product: dict, given: dict, where: 
     if sectors is None or ("use" in given and not isinstance(given["use"], dict)):
         return  # reported by pass 1
     use, use_given = _table(product.get("use")), _table(given.get("use"))
-    if _known_sum(use, sectors) > 1.0 + SHARE_TOLERANCE:
-        problems.add(f"{where}.use", f"sector shares must sum to at most 1, got {_known_sum(use, sectors):.6g}")
+    if known_sum(use, sectors) > 1.0 + SHARE_TOLERANCE:
+        problems.add(f"{where}.use", f"sector shares must sum to at most 1, got {known_sum(use, sectors):.6g}")
     for key in ("exposure", "essentiality"):
         for sector in _table(product.get(key)):
             if sector in sectors and use.get(sector, 0.0) <= 0 and not (sector in use_given and sector not in use):

@@ -29,9 +29,9 @@ from dataclasses import dataclass, replace
 import jax.numpy as jnp
 import numpy as np
 
-from simcore.schema.checks import check_sources
+from simcore.schema.checks import check_sources, check_supply_shares, highest, table
 from simcore.schema.errors import Problems
-from simcore.schema.spec import Dist, ModelFileSpec, ProductSpec, SegmentSpec, central
+from simcore.schema.spec import Dist, ModelFileSpec, ProductSpec, SegmentSpec
 
 SEPARATOR = "."
 SHARE_SUM_TOLERANCE = 1e-3
@@ -62,7 +62,7 @@ def check_segments(problems: Problems, products: list, names: list, origins) -> 
         if all(isinstance(v, (int, float)) for v in shares) and abs(sum(shares) - 1.0) > SHARE_SUM_TOLERANCE:
             problems.add(f"{where}.segments", f"demand_share of the segments must sum to 1 (every user in one "
                          f"segment), got {sum(shares):.6g}")
-        if _highest(product.get("world_demand_weight")) > 0:
+        if highest(product.get("world_demand_weight")) > 0:
             problems.add(f"{where}.world_demand_weight", "must be 0 (or left out) for a product with segments: "
                          "each segment clears its own copy of the world market, which is exact only for a price "
                          "taker")
@@ -77,19 +77,10 @@ def check_segments(problems: Problems, products: list, names: list, origins) -> 
                 seen.setdefault(seg, k)
                 if isinstance(name, str) and segment_name(name, seg) in names:
                     problems.add(f"{at}.name", f"{segment_name(name, seg)!r} is also a product of this model")
-            imports = segment.get("import_share") if isinstance(segment.get("import_share"), dict) else {}
-            for origin in imports:
-                if origins is not None and origin not in origins:
-                    problems.add(f"{at}.import_share.{origin}", f"unknown origin; allowed: {', '.join(origins)}")
-            total = sum(v for v in (central(x) for x in imports.values()) if isinstance(v, (int, float)))
-            domestic = segment.get("domestic_share")
-            if "import_share" in segment or domestic is not None:
-                if domestic is not None and abs(total + domestic - 1.0) > 1e-6:
-                    problems.add(f"{at}.import_share", f"import shares + domestic_share must sum to 1, got "
-                                 f"{total + domestic:.6g}")
-                elif total > 1.0 + 1e-6:
-                    problems.add(f"{at}.import_share", f"shares must sum to at most 1, got {total:.6g}")
-            if product.get("storable", True) is False and _highest(segment.get("inventory_days", 0.0)) > 0:
+            if "import_share" in segment or segment.get("domestic_share") is not None:  # else inherited
+                check_supply_shares(problems, table(segment.get("import_share")), segment.get("domestic_share"),
+                                    origins, at)
+            if product.get("storable", True) is False and highest(segment.get("inventory_days", 0.0)) > 0:
                 problems.add(f"{at}.inventory_days", "must be 0 for a non-storable product (a service)")
             check_sources(problems, segment, SegmentSpec, at)
     for i, product in enumerate(products):
@@ -104,12 +95,6 @@ def check_segments(problems: Problems, products: list, names: list, origins) -> 
             if isinstance(link, dict) and link.get("on_product") in segmented:
                 problems.add(f"{where}.hidden_dependence[{k}].on_product", f"{link['on_product']!r} has user "
                              "segments: a hidden dependence must name a product without segments")
-
-
-def _highest(value) -> float:
-    if isinstance(value, dict):
-        return float("inf") if value.get("dist") == "lognormal" else float(value.get("high", 0.0) or 0.0)
-    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 # --------------------------------------------------------------------------- expansion
