@@ -147,15 +147,20 @@ def test_parameter_that_does_not_enter_gets_zero_and_inventory_ranks_first(small
     assert text.index(inv) < text.index(el)
 
 
-def test_results_do_not_depend_on_the_chunk_sizes(config):
+@pytest.fixture(scope="module")
+def design_args(config):
+    """The engine arguments of a 12-point Saltelli design of the small model (two policies)."""
     from simcore.core.model import stack_policies
 
-    loaded = config.loaded
-    params = S.parameters(loaded)
+    params = S.parameters(config.loaded)
     a, b = S.saltelli_design(3, len(params.names), seed=5)
     rows = S.design_rows(a, b, params.group_columns)  # 12 points
     policies = stack_policies([p.policy for p in config.policies[:2]])
-    args = (loaded.model, policies, config.events, jax.random.PRNGKey(config.seed), params.columns, rows)
+    return (config.loaded.model, policies, config.events, jax.random.PRNGKey(config.seed), params.columns, rows)
+
+
+def test_results_do_not_depend_on_the_chunk_sizes(config, design_args):
+    loaded, args = config.loaded, design_args
     one = S.evaluate_design(*args, n_scenarios=10, start=2, horizon=60, chunk_points=12, chunk_scenarios=10)
     other = S.evaluate_design(*args, n_scenarios=10, start=2, horizon=60, chunk_points=5, chunk_scenarios=3)
     assert one.shape == (2, 12, 4 + 2 * len(loaded.products))
@@ -228,15 +233,8 @@ def test_figure_bars_read_back_the_stored_indices(small_ds):
 
 
 @pytest.mark.slow  # three designs on the engine; the chunk-size test runs by default
-def test_an_interrupted_design_resumes_from_the_store(config, tmp_path):
-    from simcore.core.model import stack_policies
-
-    loaded = config.loaded
-    params = S.parameters(loaded)
-    a, b = S.saltelli_design(3, len(params.names), seed=5)
-    rows = S.design_rows(a, b, params.group_columns)  # 12 points
-    policies = stack_policies([p.policy for p in config.policies[:2]])
-    args = (loaded.model, policies, config.events, jax.random.PRNGKey(config.seed), params.columns, rows)
+def test_an_interrupted_design_resumes_from_the_store(design_args, tmp_path):
+    args = design_args
     kw = dict(n_scenarios=10, start=2, horizon=60, chunk_points=5, chunk_scenarios=3)
     whole = S.evaluate_design(*args, **kw)
     store = tmp_path / "resume.zarr"

@@ -253,16 +253,9 @@ def format_sensitivities(ds: xr.Dataset, top: int = 12) -> str:
 
 def sensitivity_to_store(ds: xr.Dataset, store) -> None:
     """Write ``ds`` as group ``sensitivity`` of a zarr store (created if missing)."""
-    import warnings
+    from simcore.run.store import write_analysis_group
 
-    import zarr
-
-    clean = ds.copy()
-    clean.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float, bool))}
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
-        clean.to_zarr(str(store), group="sensitivity", mode="w", consolidated=False)
-        zarr.consolidate_metadata(str(store))
+    write_analysis_group(ds, str(store), "sensitivity")
 
 
 def main(argv=None) -> int:

@@ -557,15 +557,11 @@ def format_sobol(ds: xr.Dataset, top: int = 10) -> str:
 
 def sobol_to_store(ds: xr.Dataset, store) -> None:
     """Write ``ds`` as group ``sobol`` of a zarr store (created if missing)."""
-    import zarr
+    from simcore.run.store import write_analysis_group
 
-    clean = ds.copy()
-    clean.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float, bool))}
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
         warnings.filterwarnings("ignore", category=UserWarning)
-        clean.to_zarr(str(store), group="sobol", mode="w", consolidated=False)
-        zarr.consolidate_metadata(str(store))
+        write_analysis_group(ds, str(store), "sobol")
 
 
 # ----------------------------------------------------------------------------- config and CLI

@@ -784,6 +784,21 @@ def store_units(path: Where) -> Units:
         root.close()
 
 
+def write_analysis_group(ds: xr.Dataset, path: str, group: str) -> None:
+    """Write an analysis result (sensitivities, Sobol indices) as group ``group`` of a zarr
+    store at a local ``path`` (created if missing; a run's store or one of its own),
+    replacing the group, with its scalar attributes only (zarr keeps no others), and
+    consolidate the store's metadata."""
+    import zarr
+
+    clean = ds.copy()
+    clean.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float, bool))}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
+        clean.to_zarr(str(path), group=group, mode="w", consolidated=False)
+        zarr.consolidate_metadata(str(path))
+
+
 def write_group(ds: xr.Dataset, path: Where, group: str) -> xr.Dataset:
     """Write ``ds`` as the sub-group ``group`` of the store (replacing it), in the store's
     conventions (:func:`~simcore.run.conventions.describe`, with the units of the root's
