@@ -482,7 +482,7 @@ def wild():
 @pytest.mark.parametrize("block_values", [None, 96])  # the default blocks, and blocks of 16 scenarios
 def test_reduction_equals_a_per_cell_reference_on_wild_data(wild, block_values, monkeypatch):
     if block_values:
-        monkeypatch.setattr("simcore.run.stats._BLOCK_VALUES", block_values)
+        monkeypatch.setattr("simcore.run.stats.blocks._BLOCK_VALUES", block_values)
     check_against_reference(reduce_chunk(wild, storable=STORABLE), wild)
 
 
@@ -505,8 +505,8 @@ def test_wild_data_merged_in_any_grouping_equals_one_reduction(cuts, order):
 def test_float32_route_equals_the_general_route(wild, sparse_share, monkeypatch):
     """Float32 amounts go through the bucket route, float64 ones through the general one:
     the same numbers bit for bit, whichever blocks are compacted, subnormals included."""
-    monkeypatch.setattr("simcore.run.stats._SPARSE_SHARE", sparse_share)
-    monkeypatch.setattr("simcore.run.stats._BLOCK_VALUES", 600)
+    monkeypatch.setattr("simcore.run.stats.blocks._SPARSE_SHARE", sparse_share)
+    monkeypatch.setattr("simcore.run.stats.blocks._BLOCK_VALUES", 600)
     metrics = dict(wild)
     subnormal = metrics["unmet"].copy()
     subnormal[1, ::7, 2] = np.float32(1e-40)  # takes the general route as float32 too
@@ -542,7 +542,7 @@ def test_float32_sketch_keys_next_to_every_bin_edge():
 
 
 def test_day_values_that_are_not_whole_are_named_whatever_the_block(monkeypatch):
-    monkeypatch.setattr("simcore.run.stats._BLOCK_VALUES", 8)
+    monkeypatch.setattr("simcore.run.stats.blocks._BLOCK_VALUES", 8)
     days = np.full((1, 40, 1), np.nan, np.float32)
     days[0, ::5, 0] = 3.0
     days[0, 33, 0] = 2.5  # in the last blocks, among mostly NaN

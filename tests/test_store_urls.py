@@ -19,6 +19,7 @@ from simcore.run import job as job_module
 from simcore.run import store
 from simcore.run.job import run_to_store
 from simcore.run.store import OutputError, OutputLock, open_results
+from simcore.run.store import replace as store_replace
 
 
 class _ReadOnlyFileSystem(AbstractFileSystem):
@@ -240,7 +241,7 @@ def test_publish_interrupted_at_a_url_leaves_no_mixed_store_and_resume_publishes
     config = load_config(config_path)
     url = memory_url()
     run_to_store(config, url, keep="summary", log=_quiet)  # an old, different complete result
-    real_copy = store._copy_keys
+    real_copy = store_replace._copy_keys
     target_root = fsspec.core.url_to_fs(url)[1] + "/" + store.ROOT_METADATA
 
     def crash_at_the_root_metadata(fs, sources, targets):
@@ -248,7 +249,7 @@ def test_publish_interrupted_at_a_url_leaves_no_mixed_store_and_resume_publishes
             raise _Crash("killed while publishing")
         real_copy(fs, sources, targets)
 
-    monkeypatch.setattr(store, "_copy_keys", crash_at_the_root_metadata)
+    monkeypatch.setattr(store_replace, "_copy_keys", crash_at_the_root_metadata)
     with pytest.raises(_Crash):
         run_to_store(config, url, log=_quiet)
     monkeypatch.undo()
