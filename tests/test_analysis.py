@@ -416,12 +416,13 @@ def test_sweep_store_refuses_a_user_folder_and_replaces_its_own(sweep, tmp_path)
 
 def test_sweep_cli_refuses_a_user_folder_before_computing(small_dir, tmp_path, capsys, monkeypatch):
     from simcore.analysis import sweep as sweep_module
+    from simcore.cli import main
 
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
     monkeypatch.setattr(sweep_module, "run_sweep", lambda *a, **k: pytest.fail("computed before the check"))
-    assert sweep_module.main([str(small_dir / "run.toml"), "--output", str(mine), "--quiet"]) == 2
+    assert main(["sweep", str(small_dir / "run.toml"), "--output", str(mine), "--quiet"]) == 2
     assert "not a simcore results store" in capsys.readouterr().err
     assert (mine / "notes.txt").read_text() == "keep me"
 

@@ -251,9 +251,105 @@ def test_killed_runs_resume_to_identical_results_many_times(write_tiny, tmp_path
     assert kills >= 30
 
 
-@pytest.mark.parametrize("command", ["sweep", "attribute", "optimize", "sensitivity"])
-def test_subcommand_help_is_the_subcommands_own(command, capsys):
-    """`simcore sweep --help` said "unrecognized arguments: --help" (argparse's REMAINDER
-    takes nothing when the first argument is an option)."""
-    assert main([command, "--help"]) == 0
-    assert capsys.readouterr().out.startswith(f"usage: simcore {command} ")
+# ---------------------------------------------------------------- one parser (issue 18 item 5, issue 20 item 9)
+
+def _commands():
+    from simcore.cli.parser import build_parser, subcommands
+
+    return subcommands(build_parser())
+
+
+def _options(parser) -> list[str]:
+    return [flag for action in parser._actions for flag in action.option_strings if flag not in ("-h", "--help")]
+
+
+def _minimal_argv(name, parser) -> list[str]:
+    """``NAME`` and a value for each of its positional arguments (the first choice, if any)."""
+    positionals = [action for action in parser._actions if not action.option_strings]
+    return [name] + [str(action.choices[0]) if action.choices else "x.toml" for action in positionals]
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_every_command_has_its_own_help_listing_its_options(name, capsys):
+    """Every subcommand of the one parser (a new one is covered as it is added):
+    ``simcore NAME --help`` exits 0 with argparse's help of that command, which lists its
+    options. The analysis commands' help said "unrecognized arguments: --help" before they
+    had a parser of their own, then was a separate parser's."""
+    options = _options(_commands()[name])
+    assert options, f"simcore {name} has no options"
+    assert main([name, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: simcore {name} ")
+    missing = [flag for flag in options if flag not in out]
+    assert not missing, f"simcore {name} --help does not list {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_an_unknown_option_of_a_command_is_one_line_naming_the_command(name, capsys):
+    """An unknown option is the command's usage error: one line, status 2, before any
+    input is read, naming the command whose help says what it takes."""
+    argv = _minimal_argv(name, _commands()[name]) + ["--no-such-option"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"simcore {name}: error: unrecognized arguments: --no-such-option "
+                                f"(see simcore {name} --help)"], err
+
+
+def test_an_unknown_option_before_the_command_is_the_top_level_parsers(capsys):
+    assert main(["--no-such-option", "sweep", "x.toml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "simcore: error: unrecognized arguments: --no-such-option (see simcore --help)"]
+
+
+def test_help_of_every_command_loads_no_heavy_library():
+    """``simcore COMMAND --help`` is argparse's alone: no JAX, xarray, pydantic nor
+    any of simcore's computing packages (the analysis commands' help used to import
+    their module, about 1.5 s)."""
+    code = ("import sys\nfrom simcore.cli import main\nfrom simcore.cli.parser import build_parser, subcommands\n"
+            "for name in subcommands(build_parser()):\n"
+            "    assert main([name, '--help']) == 0, name\n"
+            "heavy = ('xarray', 'zarr', 'dask', 'fastapi', 'matplotlib', 'jax', 'pydantic', 'optax', 'simcore.run', "
+            "'simcore.analysis', 'simcore.service', 'simcore.report', 'simcore.core', 'simcore.schema.config')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_parsers_copies_of_analysis_names_and_defaults_agree_with_the_modules():
+    """The parser writes out what the analysis modules define (importing them would load
+    JAX for every ``--help``): the same Sobol choices and metrics, the same sensitivity
+    defaults in the help."""
+    from simcore.analysis import sensitivity, sobol
+    from simcore.cli import parser
+
+    assert parser.SOBOL_GROUP_BY == sobol.GROUP_BY
+    assert parser.SOBOL_SAMPLING == sobol.SAMPLING
+    assert parser.SOBOL_METRICS == tuple(sobol.METRICS)
+    assert parser.SENSITIVITY_TEMPERATURE == sensitivity.DEFAULT_TEMPERATURE
+    assert parser.SENSITIVITY_FD_STEP == sensitivity.DEFAULT_FD_STEP
+    from simcore.cli.analysis import SOBOL_OVERRIDES
+
+    assert set(SOBOL_OVERRIDES) | {"metrics", "policies"} == sobol.SECTION_KEYS  # every [sobol] key has its option
+
+
+def test_nothing_outside_the_cli_imports_it():
+    """Arrows point down (cli -> analysis -> run -> core): no module of simcore outside
+    simcore.cli imports it, at the top or in a function."""
+    import ast
+    from pathlib import Path
+
+    import simcore
+
+    root = Path(simcore.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.relative_to(root).parts[0] == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [f"{node.module}.{alias.name}" for alias in node.names]
+                     if isinstance(node, ast.ImportFrom) and node.module else [])
+            offenders += [f"{path.relative_to(root)}: {name}" for name in names
+                          if name == "simcore.cli" or name.startswith("simcore.cli.")]
+    assert offenders == []

@@ -124,6 +124,15 @@ def test_the_analysis_commands_read_configs_bounded_too(command):
     assert "1 MiB" in line
 
 
+def test_an_unknown_option_of_an_analysis_command_is_one_line(tiny):
+    """Issue 18 item 5: the analysis commands are subcommands of the one parser; an
+    option none of them knows is their usage error, one line and status 2, before the
+    config is read or JAX imported."""
+    line = one_line(simcore("sweep", tiny, "--scenario-count", "4", timeout=60))
+    assert line == ("simcore sweep: error: unrecognized arguments: --scenario-count 4 "
+                    "(see simcore sweep --help)")
+
+
 # ---------------------------------------------------------------- item 10: one line, not a traceback
 
 @pytest.mark.parametrize("text", ["a = " + "[" * 3000 + "]" * 3000, "a = " + "{b = " * 3000 + "1" + "}" * 3000],

@@ -76,8 +76,8 @@ answer counts as *at least as good within the Monte Carlo error* when
 ``optax - search <= 2 x SE``; the result says so or says that it is not.
 ``benchmarks/optimizer_vs_search.py`` runs both searches against it.
 
-Run with ``simcore optimize CONFIG`` (``python -m simcore.analysis.optimize``); the
-store (zarr) is read by ``simcore report``.
+Run with ``simcore optimize CONFIG`` (:func:`run_optimize_file`); the store (zarr) is
+read by ``simcore report``.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ from simcore.analysis.objective import (  # noqa: F401  (re-exported: the public
     project, risk, standing_costs)
 from simcore.run import store
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
-from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, error_text
+from simcore.schema.errors import InputError, Problems
 
 OPTIMIZE_KEYS = ("levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios", "test_scenarios", "steps",
                  "learning_rate", "temperature", "temperature_start", "exact_evaluations", "shortfall_weight", "method",
@@ -708,19 +708,5 @@ def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path
     return ds, target
 
 
-def main(argv=None) -> int:
-    parser = OneLineArgumentParser(prog="simcore optimize", description=__doc__.split("\n")[0])
-    parser.add_argument("config")
-    parser.add_argument("--output", default=None)
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        run_optimize_file(args.config, output=args.output, log=(lambda *a: None) if args.quiet else print)
-    except (InputError, store.OutputError) as exc:
-        print(error_text(exc), file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command is simcore optimize (one parser: simcore.cli)
+    sys.exit("run this as: simcore optimize CONFIG (simcore optimize --help)")

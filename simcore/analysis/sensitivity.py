@@ -28,14 +28,13 @@ Not covered: event hazards, durations and transit days. Onsets and durations act
 whole days (a step in the day they reach), so the pathwise derivative is zero almost
 everywhere; their sensitivity would need a likelihood-ratio estimator.
 
-Run with ``python -m simcore.analysis.sensitivity CONFIG [--policy NAME]
-[--scenarios N] [--store STORE]``, which writes group ``sensitivity`` into a store that
+Run with ``simcore sensitivity CONFIG [--policy NAME] [--scenarios N] [--store STORE]``
+(:func:`sensitivity_file`), which writes group ``sensitivity`` into a store that
 ``simcore report`` draws as a tornado chart.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 from dataclasses import dataclass
@@ -258,33 +257,14 @@ def sensitivity_to_store(ds: xr.Dataset, store) -> None:
     write_analysis_group(ds, str(store), "sensitivity")
 
 
-def main(argv=None) -> int:
-    from simcore.schema.errors import InputError, OneLineArgumentParser, error_text, positive_float, scenario_count
+def sensitivity_file(path, policy_name: str = "no-policy", **options) -> xr.Dataset:
+    """:func:`config_sensitivities` for the run config of file ``path`` (its analysis
+    sections left out); ``options`` as there (``n_scenarios``, ``temperature``,
+    ``fd_step``, ...). What ``simcore sensitivity`` runs."""
+    from simcore.analysis.sweep import _config_without_analysis
 
-    parser = OneLineArgumentParser(prog="simcore sensitivity",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("config")
-    parser.add_argument("--policy", default="no-policy")
-    parser.add_argument("--scenarios", type=scenario_count, default=None)
-    parser.add_argument("--temperature", type=positive_float, default=DEFAULT_TEMPERATURE)
-    parser.add_argument("--fd-step", type=positive_float, default=DEFAULT_FD_STEP)
-    parser.add_argument("--store", default=None, help="write group 'sensitivity' into this store")
-    args = parser.parse_args(argv)
-    try:
-        from simcore.analysis.sweep import _config_without_analysis
-
-        config = _config_without_analysis(args.config)
-        ds = config_sensitivities(config, args.policy, n_scenarios=args.scenarios, temperature=args.temperature,
-                                  fd_step=args.fd_step)
-    except (InputError, ValueError) as exc:
-        print(error_text(exc), file=sys.stderr)
-        return 2
-    print(format_sensitivities(ds))
-    if args.store:
-        sensitivity_to_store(ds, args.store)
-        print(f"wrote group 'sensitivity' into {args.store}")
-    return 0
+    return config_sensitivities(_config_without_analysis(path), policy_name, **options)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command is simcore sensitivity (one parser: simcore.cli)
+    sys.exit("run this as: simcore sensitivity CONFIG (simcore sensitivity --help)")

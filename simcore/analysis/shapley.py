@@ -32,7 +32,6 @@ number) standard error and 90 % interval are stored beside it (``_se``, ``_low``
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -47,7 +46,7 @@ from simcore.analysis.evaluate import (RISK_METRICS, RISK_OUTCOMES, PairedReques
 from simcore.core.model import no_policy
 from simcore.run.runner import Simulation
 from simcore.schema.config import RunConfig
-from simcore.schema.errors import InputError, Problems, scenario_count
+from simcore.schema.errors import InputError, Problems
 
 EXACT_MAX_PLAYERS = 8
 MAX_DIVIDEND_ROWS = 2 ** EXACT_MAX_PLAYERS  # dividends' SEs up to 8 players (C x C weights)
@@ -446,53 +445,23 @@ def attribution_to_store(ds: xr.Dataset, store_path: str | Path, group: str = "a
 ATTRIBUTION_KEYS = ("policy", "players", "method", "permutations", "seed", "scenarios", "rest", "store")
 
 
-def main(argv=None) -> int:
-    """``python -m simcore.analysis.shapley CONFIG POLICY [--players p1 p2 ...] [--store STORE]``."""
+def attribute_file(path: str | Path, policy: str, players="pillars", **options) -> xr.Dataset:
+    """:func:`attribute` for the run config of file ``path`` (its analysis sections left
+    out); ``options`` as for :func:`attribute` (``scenarios``, ``method``,
+    ``permutations``, ...). What ``simcore attribute`` runs."""
     from simcore.analysis.sweep import _config_without_analysis
-    from simcore.schema.errors import OneLineArgumentParser
-    from simcore.run.store import OutputError
 
-    parser = OneLineArgumentParser(prog="simcore attribute",
-                                   description="Shapley attribution of a policy mix's risk reduction")
-    parser.add_argument("config")
-    parser.add_argument("policy")
-    parser.add_argument("--players", nargs="*", default=None, help='lever paths (default: the three pillars)')
-    parser.add_argument("--scenarios", type=scenario_count, default=None)
-    parser.add_argument("--method", default="auto")
-    parser.add_argument("--permutations", type=int, default=200)
-    parser.add_argument("--store", default=None, help="write the result as group 'attribution' of this store")
-    args = parser.parse_args(argv)
-    if args.store:
-        try:  # before computing: the attribution can take minutes
-            _check_store_writable(args.store)
-        except OutputError as exc:
-            print(f"simcore attribute: error: --store: {exc}", file=sys.stderr)
-            return 2
-    try:
-        config = _config_without_analysis(args.config)
-        ds = attribute(config, args.policy, args.players or "pillars", scenarios=args.scenarios, method=args.method,
-                       permutations=args.permutations)
-    except InputError as exc:
-        print(exc.for_terminal(), file=sys.stderr)
-        return 2
-    print(format_attribution(ds))
-    if args.store:
-        try:
-            attribution_to_store(ds, args.store)
-        except OSError as exc:  # disk full, permissions changed meanwhile
-            print(f"simcore attribute: error: writing {args.store} failed: {exc.strerror or exc}", file=sys.stderr)
-            return 1
-        print(f"wrote group 'attribution' of {args.store}")
-    return 0
+    return attribute(_config_without_analysis(path), policy, players, **options)
 
 
-def _check_store_writable(path) -> None:
+def check_store_writable(path) -> None:
     """Refuse (:class:`~simcore.run.store.OutputError`) a ``--store`` the attribution could
     not be written into: a file, a folder simcore did not write, a folder that cannot be
     created or written (checked before computing, with nothing left on disk)."""
     import os
 
     from simcore.run import store
+    from simcore.run.store import OutputError
 
     store.check_writable(path, create=False)
     local = store.as_location(path).local_path
@@ -500,5 +469,5 @@ def _check_store_writable(path) -> None:
         raise OutputError(f"store {path} is not writable (permission denied)")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command is simcore attribute (one parser: simcore.cli)
+    sys.exit("run this as: simcore attribute CONFIG POLICY (simcore attribute --help)")

@@ -593,20 +593,14 @@ def load_sobol_config(path):
     return config, section
 
 
-def settings_from(section: dict, args=None) -> SobolSettings:
+def settings_from(section: dict, overrides: dict | None = None) -> SobolSettings:
+    """The settings of a ``[sobol]`` table, then ``overrides`` (``{key: value}`` of
+    :data:`SECTION_KEYS`, e.g. the command line's options: they win); checked."""
     s = SobolSettings()
-    for key, value in section.items():
+    for key, value in [*section.items(), *(overrides or {}).items()]:
+        if key not in SECTION_KEYS:
+            raise ValueError(f"unknown Sobol setting {key!r}; allowed: {', '.join(sorted(SECTION_KEYS))}")
         setattr(s, key, tuple(value) if key in ("metrics", "policies") else value)
-    if args is not None:
-        for key in ("points", "scenarios", "start", "group_by", "bootstrap", "confidence", "sampling",
-                    "chunk_points", "chunk_scenarios", "seed"):
-            value = getattr(args, key, None)
-            if value is not None:
-                setattr(s, key, value)
-        if args.metrics:
-            s.metrics = tuple(m for part in args.metrics for m in part.split(",") if m)
-        if args.policies:
-            s.policies = tuple(p for part in args.policies for p in part.split(",") if p)
     if s.group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
     if s.sampling not in SAMPLING:
@@ -619,59 +613,20 @@ def settings_from(section: dict, args=None) -> SobolSettings:
     return s
 
 
-def main(argv=None) -> int:
-    from simcore.schema.errors import InputError, OneLineArgumentParser, error_text, positive_int, scenario_count
-
-    parser = OneLineArgumentParser(
-        prog="simcore sobol",
-        description="Variance-based global sensitivity: first-order and total Sobol indices (bootstrap intervals) "
-                    "of the headline metrics over the model file's uncertain numbers, every design point on the same "
-                    "scenarios (docs/analysis.md, 'Global sensitivity (Sobol)').")
-    parser.add_argument("config", help="a run config; its optional [sobol] table sets the options below")
-    parser.add_argument("--points", type=positive_int, default=None,
-                        help="base sample size N (design points: N x (groups + 2); default 128)")
-    parser.add_argument("--scenarios", type=scenario_count, default=None,
-                        help="common scenarios per design point (default 200)")
-    parser.add_argument("--start", type=int, default=None, help="first scenario index (default 0)")
-    parser.add_argument("--metrics", nargs="+", default=None,
-                        help=f"metrics ({', '.join(METRICS)}, or shortage_days:PRODUCT, peak_price_change:PRODUCT)")
-    parser.add_argument("--policies", nargs="+", default=None, help="policy mixes (default: no-policy)")
-    parser.add_argument("--group-by", dest="group_by", choices=GROUP_BY, default=None,
-                        help="one group per model-file number (entry), per field or per product (default entry)")
-    parser.add_argument("--bootstrap", type=positive_int, default=None, help="bootstrap resamples (default 500)")
-    parser.add_argument("--confidence", type=float, default=None, help="interval level (default 0.9)")
-    parser.add_argument("--sampling", choices=SAMPLING, default=None, help="design sequence (default sobol)")
-    parser.add_argument("--chunk-points", dest="chunk_points", type=positive_int, default=None,
-                        help="design points per chunk (default 8)")
-    parser.add_argument("--chunk-scenarios", dest="chunk_scenarios", type=positive_int, default=None,
-                        help="scenarios per chunk (default 200)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the design (default 0)")
-    parser.add_argument("--top", type=positive_int, default=10, help="rows per printed table (default 10)")
-    parser.add_argument("--out", default=None, help="write group 'sobol' into this zarr store")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the running sums in --out (group sobol_partial, saved every minute) and "
-                             "continue an interrupted run of the same design")
-    args = parser.parse_args(argv)
-    try:
-        config, section = load_sobol_config(args.config)
-        settings = settings_from(section, args)
-        n_groups = len(parameters(config.loaded, settings.group_by).groups)
-        print(f"design: {settings.points} x ({n_groups} groups + 2) = {settings.points * (n_groups + 2)} points x "
-              f"{settings.scenarios} scenarios x {config.horizon_days} days", file=sys.stderr)
-        if args.resume and not args.out:
-            raise ValueError("--resume needs --out STORE (the running sums are kept there)")
-        checkpoint = StoreCheckpoint(args.out, fingerprint(config, settings)) if args.resume else None
-        ds = sobol_analysis(config, settings, checkpoint=checkpoint)
-    except (InputError, ValueError) as exc:
-        print(error_text(exc), file=sys.stderr)
-        return 2
-    print(format_sobol(ds, top=args.top))
-    print(f"evaluation: {ds.attrs['evaluation_wall_s']:.1f} s")
-    if args.out:
-        sobol_to_store(ds, args.out)
-        print(f"wrote group 'sobol' into {args.out}")
-    return 0
+def sobol_file(path, overrides: dict | None = None, *, checkpoint_store=None, log=print) -> xr.Dataset:
+    """:func:`sobol_analysis` of the config file ``path``: its ``[sobol]`` table, then
+    ``overrides`` (:func:`settings_from`). With ``checkpoint_store`` the running sums are
+    kept in that store and an interrupted run of the same design continues
+    (:class:`StoreCheckpoint`). ``log`` gets the design's size first. What ``simcore
+    sobol`` runs."""
+    config, section = load_sobol_config(path)
+    settings = settings_from(section, overrides)
+    n_groups = len(parameters(config.loaded, settings.group_by).groups)
+    log(f"design: {settings.points} x ({n_groups} groups + 2) = {settings.points * (n_groups + 2)} points x "
+        f"{settings.scenarios} scenarios x {config.horizon_days} days")
+    checkpoint = StoreCheckpoint(checkpoint_store, fingerprint(config, settings)) if checkpoint_store else None
+    return sobol_analysis(config, settings, checkpoint=checkpoint)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command is simcore sobol (one parser: simcore.cli)
+    sys.exit("run this as: simcore sobol CONFIG (simcore sobol --help)")

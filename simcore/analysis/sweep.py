@@ -20,8 +20,8 @@ dimension per lever (grid) or a ``mix`` dimension with one coordinate per lever
 (random designs), the risk metrics, each mix's yearly cost
 (:mod:`simcore.analysis.costs`) and its cost-effectiveness against no policy.
 
-Run it with ``python -m simcore.analysis.sweep CONFIG [--scenarios N] [--output PATH]``
-or :func:`run_sweep_file`.
+Run it with ``simcore sweep CONFIG [--scenarios N] [--output PATH]`` or
+:func:`run_sweep_file`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from simcore.run.metrics import METRIC_INFO
 from simcore.run import store
 from simcore.run.runner import Simulation
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
-from simcore.schema.errors import InputError, OneLineArgumentParser, Problems, error_text, scenario_count
+from simcore.schema.errors import InputError, Problems
 
 DESIGNS = ("grid", "random", "latin")
 SWEEP_KEYS = ("levers", "design", "samples", "seed", "base", "scenarios", "chunk_size", "policy_chunk", "output",
@@ -508,21 +508,5 @@ def run_sweep_file(path: str | Path, *, scenarios: int | None = None, output: st
     return result, target
 
 
-def main(argv=None) -> int:
-    parser = OneLineArgumentParser(prog="simcore sweep", description=__doc__.split("\n")[0])
-    parser.add_argument("config")
-    parser.add_argument("--scenarios", type=scenario_count, default=None)
-    parser.add_argument("--output", default=None)
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        run_sweep_file(args.config, scenarios=args.scenarios, output=args.output,
-                       log=(lambda *a: None) if args.quiet else print)
-    except (InputError, store.OutputError) as exc:
-        print(error_text(exc), file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the command is simcore sweep (one parser: simcore.cli)
+    sys.exit("run this as: simcore sweep CONFIG (simcore sweep --help)")

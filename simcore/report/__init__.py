@@ -207,7 +207,7 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
     else:
         report.notes.append("no daily trajectories in the store (run.daily_scenarios = 0): no fan charts")
     if "attribution" not in _groups(location):
-        report.notes.append("no Shapley split: run `python -m simcore.analysis.shapley CONFIG POLICY --store "
+        report.notes.append("no Shapley split: run `simcore attribute CONFIG POLICY --store "
                             f"{location}` to add one")
     return sections
 

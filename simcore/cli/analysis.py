@@ -1,0 +1,122 @@
+"""The analysis commands: ``simcore sweep``, ``attribute``, ``optimize``, ``sensitivity``
+and ``sobol`` (docs/analysis.md).
+
+Each turns its parsed options into a call of a plain function of
+:mod:`simcore.analysis` (config path, store path, settings), prints the result and maps
+refused inputs to one line and status 2. The compilation cache is enabled before the
+analysis module (and JAX) is imported; ``SIMCORE_NO_CACHE=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from simcore.cli.common import enable_cache, fail, input_error, printer, refused
+
+# simcore sobol's options that override a key of the config's [sobol] table as they are
+SOBOL_OVERRIDES = ("points", "scenarios", "start", "group_by", "bootstrap", "confidence", "sampling",
+                   "chunk_points", "chunk_scenarios", "seed")
+
+
+def sweep_command(args) -> int:
+    """``simcore sweep CONFIG``: the config's [sweep] into a store, the best mixes printed."""
+    enable_cache()
+    from simcore.analysis.sweep import run_sweep_file
+    from simcore.run.store import OutputError
+    from simcore.schema.errors import InputError
+
+    try:
+        run_sweep_file(args.config, scenarios=args.scenarios, output=args.output, log=printer(args.quiet))
+    except (InputError, OutputError) as exc:
+        return refused(exc)
+    return 0
+
+
+def attribute_command(args) -> int:
+    """``simcore attribute CONFIG POLICY``: the Shapley table, and group ``attribution``
+    of ``--store`` (checked before computing: the attribution can take minutes)."""
+    enable_cache()
+    from simcore.analysis import shapley
+    from simcore.run.store import OutputError
+    from simcore.schema.errors import InputError
+
+    prog = "simcore attribute"
+    if args.store:
+        try:
+            shapley.check_store_writable(args.store)
+        except OutputError as exc:
+            return fail(f"--store: {exc}", prog)
+    try:
+        ds = shapley.attribute_file(args.config, args.policy, args.players or "pillars", scenarios=args.scenarios,
+                                    method=args.method, permutations=args.permutations)
+    except InputError as exc:
+        return input_error(exc)
+    print(shapley.format_attribution(ds))
+    if args.store:
+        try:
+            shapley.attribution_to_store(ds, args.store)
+        except OSError as exc:  # disk full, permissions changed meanwhile: a runtime failure
+            fail(f"writing {args.store} failed: {exc.strerror or exc}", prog)
+            return 1
+        print(f"wrote group 'attribution' of {args.store}")
+    return 0
+
+
+def optimize_command(args) -> int:
+    """``simcore optimize CONFIG``: the config's [optimize] into a store."""
+    enable_cache()
+    from simcore.analysis.optimize import run_optimize_file
+    from simcore.run.store import OutputError
+    from simcore.schema.errors import InputError
+
+    try:
+        run_optimize_file(args.config, output=args.output, log=printer(args.quiet))
+    except (InputError, OutputError) as exc:
+        return refused(exc)
+    return 0
+
+
+def sensitivity_command(args) -> int:
+    """``simcore sensitivity CONFIG``: the elasticity table, and group ``sensitivity``
+    of ``--store``."""
+    enable_cache()
+    from simcore.analysis import sensitivity
+    from simcore.schema.errors import InputError
+
+    # options not given keep the module's defaults (DEFAULT_TEMPERATURE, DEFAULT_FD_STEP)
+    given = {key: getattr(args, key) for key in ("temperature", "fd_step") if getattr(args, key) is not None}
+    try:
+        ds = sensitivity.sensitivity_file(args.config, args.policy, n_scenarios=args.scenarios, **given)
+    except (InputError, ValueError) as exc:  # ValueError: an unknown policy
+        return refused(exc)
+    print(sensitivity.format_sensitivities(ds))
+    if args.store:
+        sensitivity.sensitivity_to_store(ds, args.store)
+        print(f"wrote group 'sensitivity' into {args.store}")
+    return 0
+
+
+def sobol_command(args) -> int:
+    """``simcore sobol CONFIG``: the Sobol tables (the design's size on stderr first), and
+    group ``sobol`` of ``--out``."""
+    if args.resume and not args.out:
+        return fail("--resume needs --out STORE (the running sums are kept there)")
+    enable_cache()
+    from simcore.analysis import sobol
+    from simcore.schema.errors import InputError
+
+    overrides = {key: getattr(args, key) for key in SOBOL_OVERRIDES if getattr(args, key) is not None}
+    for key in ("metrics", "policies"):  # each value may be a comma-separated list
+        if getattr(args, key):
+            overrides[key] = tuple(name for part in getattr(args, key) for name in part.split(",") if name)
+    try:
+        ds = sobol.sobol_file(args.config, overrides, checkpoint_store=args.out if args.resume else None,
+                              log=lambda text: print(text, file=sys.stderr))
+    except (InputError, ValueError) as exc:  # ValueError: a bad setting of the [sobol] table or the options
+        return refused(exc)
+    print(sobol.format_sobol(ds, top=args.top))
+    print(f"evaluation: {ds.attrs['evaluation_wall_s']:.1f} s")
+    if args.out:
+        sobol.sobol_to_store(ds, args.out)
+        print(f"wrote group 'sobol' into {args.out}")
+    return 0
