@@ -35,7 +35,9 @@ from simcore.core.uncertainty import (
     distribution,
     draw_model,
     draw_parameters,
+    hidden_cut,
     hidden_dependence,
+    link_rounds,
     parameter_key,
     without_hidden,
 )
@@ -444,3 +446,33 @@ def test_json_schema_accepts_distributions_and_links():
     gallium["hidden_dependence"][0]["share"] = {"low": 0.5, "mode": 0.8}  # no high
     errors = schema_errors(schema, raw)
     assert any(".import_share.CN" in e for e in errors) and any(".hidden_dependence[0].share" in e for e in errors)
+
+
+def test_link_rounds_spread_each_supplys_links_in_order():
+    # supplies (0, 1) x3, (2, 0) x1, (0, 1) again last: rounds hold each supply once, in link order
+    product, origin = np.array([0, 2, 0, 1, 0]), np.array([1, 0, 1, 1, 1])
+    table = link_rounds(product, origin)
+    assert table.tolist() == [[0, 1, 3], [2, 5, 5], [4, 5, 5]]  # 5 = L: no link
+    assert link_rounds(np.zeros(0, int), np.zeros(0, int)).shape == (0, 0)
+
+
+def test_hidden_cut_by_rounds_equals_link_by_link_bit_for_bit():
+    # Several links on one supply combine as c + x - c x, link after link; the rounds give
+    # the same bits as the one-link-at-a-time scan (rounds=None), per lane too.
+    rng = np.random.default_rng(3)
+    product, origin = np.array([0, 2, 0, 1, 0, 2]), np.array([1, 0, 1, 1, 1, 0])
+    hidden = hidden_dependence(product, origin, [1, 1, 2, 0, 2, 0], [0, 0, 1, 2, 2, 1], rng.uniform(0, 1, 6))
+    assert hidden.rounds.shape == (3, 3)
+    lanes = hidden._replace(share=hidden.share[:, None])  # the lane layout: shares [L, 1]
+    for links, upstream, shape in ((hidden, rng.uniform(0, 1, 6), (3, 2)),
+                                   (lanes, rng.uniform(0, 1, (6, 5)), (3, 2, 5))):
+        upstream = jnp.asarray(upstream, jnp.float32)
+        by_rounds = np.asarray(hidden_cut(links, shape, upstream))
+        by_link = np.asarray(hidden_cut(links._replace(rounds=None), shape, upstream))
+        np.testing.assert_array_equal(by_rounds, by_link)
+        expected = np.zeros(shape)
+        for link in range(6):  # the documented rule by hand
+            x = np.asarray(links.share[link] * upstream[link], np.float64)
+            old = expected[product[link], origin[link]]
+            expected[product[link], origin[link]] = old + x - old * x
+        np.testing.assert_allclose(by_rounds, expected, rtol=1e-5)

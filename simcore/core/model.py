@@ -65,6 +65,10 @@ class HiddenDependence(NamedTuple):
     on_product: jnp.ndarray  # int32 product it depends on
     on_origin: jnp.ndarray  # int32 origin it depends on
     share: jnp.ndarray  # share of the supply that depends, in [0, 1]
+    # int32 [K, W]: the links in K rounds, each supply ``(product, origin)`` at most once
+    # per round and its links in their order (padded with L, "no link"); K (the most
+    # links on one supply) is static through the shape. None: one link at a time.
+    rounds: jnp.ndarray | None = None
 
 
 class Model(NamedTuple):

@@ -75,7 +75,7 @@ from simcore.core.model import DAYS_PER_YEAR, Distribution, HiddenDependence, Mo
 __all__ = [
     "DISTRIBUTION_KINDS", "Distribution", "HiddenDependence", "LOGNORMAL", "PARAMETER_STREAM", "TRIANGULAR",
     "UNCERTAIN_FIELDS", "UNIFORM", "Uncertainty", "distribution", "draw_model", "draw_parameters", "draw_values",
-    "drawn_fields", "hidden_cut", "hidden_dependence", "hidden_factor", "inverse_cdf", "parameter_key",
+    "drawn_fields", "hidden_cut", "hidden_dependence", "hidden_factor", "link_rounds", "inverse_cdf", "parameter_key",
     "without_hidden",
 ]
 
@@ -111,8 +111,33 @@ def distribution(index, stream, kind, a, b=0.0, c=0.0, floor=-np.inf, ceiling=np
 
 def hidden_dependence(product, origin, on_product, on_origin, share) -> HiddenDependence:
     """A :class:`HiddenDependence` from index lists and shares (all ``[L]``)."""
-    ints = [jnp.asarray(np.atleast_1d(np.asarray(x, dtype=np.int32))) for x in (product, origin, on_product, on_origin)]
-    return HiddenDependence(*ints, share=jnp.asarray(np.atleast_1d(np.asarray(share, dtype=np.float32))))
+    ints = [np.atleast_1d(np.asarray(x, dtype=np.int32)) for x in (product, origin, on_product, on_origin)]
+    return HiddenDependence(*(jnp.asarray(x) for x in ints),
+                            share=jnp.asarray(np.atleast_1d(np.asarray(share, dtype=np.float32))),
+                            rounds=jnp.asarray(link_rounds(ints[0], ints[1])))
+
+
+def link_rounds(product: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """The links ``[L]`` of each supply ``(product, origin)`` spread over rounds: int32
+    ``[K, W]``, round ``k`` holding every supply's ``k``-th link (in link order), padded with
+    ``L``; ``K`` the most links on one supply, ``W`` the most supplies in a round.
+    :func:`hidden_cut` applies round after round: the same arithmetic, in the same order
+    per supply, as link after link, in ``K`` vectorised steps instead of ``L`` (a day
+    of the Japan model: 3 instead of 21, three times a day)."""
+    n_links = len(product)
+    seen: dict[tuple[int, int], int] = {}
+    rank = np.zeros(n_links, np.int64)
+    for link, supply in enumerate(zip(product.tolist(), origin.tolist())):
+        rank[link] = seen.get(supply, 0)
+        seen[supply] = rank[link] + 1
+    if n_links == 0:
+        return np.zeros((0, 0), np.int32)
+    rounds = [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
+    width = max(len(r) for r in rounds)
+    table = np.full((len(rounds), width), n_links, np.int32)
+    for k, links in enumerate(rounds):
+        table[k, :len(links)] = links
+    return table
 
 
 def parameter_key(base_key: jax.Array, scenario_index) -> jax.Array:
@@ -260,6 +285,8 @@ def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jn
     without upstream cuts, exactly ``cut_l`` for a single link of share 1. Lanes as in
     :func:`hidden_factor`."""
     cut = hidden.share * upstream_cut
+    if hidden.rounds is not None and hidden.rounds.shape[0] > 0:
+        return _hidden_cut_by_rounds(hidden, shape, cut)
 
     def add(total, link):
         p, o, x = link
@@ -268,6 +295,26 @@ def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jn
 
     total, _ = jax.lax.scan(add, jnp.zeros(shape), (hidden.product, hidden.origin, cut))
     return total
+
+
+def _hidden_cut_by_rounds(hidden: HiddenDependence, shape, cut: jnp.ndarray) -> jnp.ndarray:
+    """:func:`hidden_cut` round by round (``hidden.rounds``): per round one gather and one
+    scatter over distinct supplies. The padding link ``L`` (cut 0) points to an extra
+    supply row that is dropped; the rows it writes keep their value (``c + 0 - c 0``)."""
+    n_products, n_origins = shape[:2]
+    rest = tuple(shape[2:])
+    cut = cut.reshape(cut.shape + (1,) * (1 + len(rest) - cut.ndim))  # [L] -> [L, 1]: scalars per link
+    cut = jnp.broadcast_to(cut, cut.shape[:1] + rest)  # [L, ...]
+    cut = jnp.concatenate([cut, jnp.zeros((1,) + rest, cut.dtype)], axis=0)  # [L + 1, ...]
+    target = jnp.concatenate([hidden.product * n_origins + hidden.origin,
+                              jnp.full((1,), n_products * n_origins, hidden.product.dtype)])  # [L + 1]
+    total = jnp.zeros((n_products * n_origins + 1,) + rest, cut.dtype)
+    for k in range(hidden.rounds.shape[0]):  # static: K rounds
+        links = hidden.rounds[k]  # [W]
+        rows, x = target[links], cut[links]
+        old = total[rows]
+        total = total.at[rows].set(old + x - old * x)
+    return total[:-1].reshape(shape)
 
 
 def without_hidden(model: Model) -> Model:
