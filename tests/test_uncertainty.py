@@ -28,6 +28,8 @@ from simcore.core import (
 )
 from simcore.core.engine import drawn_policies
 from simcore.core.uncertainty import (
+    apply_hidden_cut,
+    apply_hidden_factor,
     LOGNORMAL,
     TRIANGULAR,
     UNIFORM,
@@ -37,6 +39,7 @@ from simcore.core.uncertainty import (
     draw_parameters,
     hidden_cut,
     hidden_dependence,
+    hidden_factor,
     link_rounds,
     parameter_key,
     without_hidden,
@@ -448,15 +451,15 @@ def test_json_schema_accepts_distributions_and_links():
     assert any(".import_share.CN" in e for e in errors) and any(".hidden_dependence[0].share" in e for e in errors)
 
 
-def test_link_rounds_spread_each_supplys_links_in_order():
+def test_link_rounds_list_each_supplys_links_in_order():
     # supplies (0, 1) x3, (2, 0) x1, (0, 1) again last: rounds hold each supply once, in link order
     product, origin = np.array([0, 2, 0, 1, 0]), np.array([1, 0, 1, 1, 1])
-    table = link_rounds(product, origin)
+    table = link_rounds(product, origin)  # columns: supplies (0, 1), (2, 0), (1, 1)
     assert table.tolist() == [[0, 1, 3], [2, 5, 5], [4, 5, 5]]  # 5 = L: no link
     assert link_rounds(np.zeros(0, int), np.zeros(0, int)).shape == (0, 0)
 
 
-def test_hidden_cut_by_rounds_equals_link_by_link_bit_for_bit():
+def test_hidden_links_by_supply_equal_link_by_link_bit_for_bit():
     # Several links on one supply combine as c + x - c x, link after link; the rounds give
     # the same bits as the one-link-at-a-time scan (rounds=None), per lane too.
     rng = np.random.default_rng(3)
@@ -476,3 +479,16 @@ def test_hidden_cut_by_rounds_equals_link_by_link_bit_for_bit():
             old = expected[product[link], origin[link]]
             expected[product[link], origin[link]] = old + x - old * x
         np.testing.assert_allclose(by_rounds, expected, rtol=1e-5)
+        # applied in place: c + (1 - c) cut and x times the factor, bit for bit as the full arrays
+        at_origin = jnp.asarray(rng.uniform(0, 1, shape), jnp.float32)
+        np.testing.assert_array_equal(np.asarray(apply_hidden_cut(links, at_origin, upstream)),
+                                      np.asarray(at_origin + (1.0 - at_origin) * by_link))
+        kept = 1.0 - upstream
+        factor = np.asarray(hidden_factor(links._replace(rounds=None), shape, kept))
+        np.testing.assert_array_equal(np.asarray(hidden_factor(links, shape, kept)), factor)
+        np.testing.assert_array_equal(np.asarray(apply_hidden_factor(links, at_origin, kept)),
+                                      np.asarray(at_origin * factor))
+        expected = np.ones(shape)  # the factor by hand: prod_l (1 - s_l + s_l kept_l), 1.0 elsewhere
+        for link in range(6):
+            expected[product[link], origin[link]] *= np.asarray(1.0 - links.share[link] + links.share[link] * kept[link])
+        np.testing.assert_allclose(factor, expected, rtol=1e-5)

@@ -65,9 +65,9 @@ class HiddenDependence(NamedTuple):
     on_product: jnp.ndarray  # int32 product it depends on
     on_origin: jnp.ndarray  # int32 origin it depends on
     share: jnp.ndarray  # share of the supply that depends, in [0, 1]
-    # int32 [K, W]: the links in K rounds, each supply ``(product, origin)`` at most once
-    # per round and its links in their order (padded with L, "no link"); K (the most
-    # links on one supply) is static through the shape. None: one link at a time.
+    # int32 [K, T]: the links by supply, column t the t-th distinct supply (product,
+    # origin), row k its k-th link (padded with L, "no link"; uncertainty.link_rounds);
+    # K is static through the shape. None: one link at a time.
     rounds: jnp.ndarray | None = None
 
 

@@ -67,7 +67,7 @@ from simcore.core.disruptions import (
 from simcore.core.lanes import matmul, matvec
 from simcore.core.market import MarketState, init_market, market_step
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
-from simcore.core.uncertainty import hidden_cut, hidden_factor
+from simcore.core.uncertainty import apply_hidden_cut, apply_hidden_factor
 
 _TINY = 1e-12
 _NORMAL = 1e-6  # relative gap below which a price or a supply counts as normal (exact baseline)
@@ -299,19 +299,20 @@ def _with_hidden_cut(model: Model, at_origin: jnp.ndarray) -> jnp.ndarray:
     its own (combined multiplicatively; exact when nothing upstream is cut)."""
     hidden = model.hidden
     upstream = at_origin[hidden.on_product, hidden.on_origin]  # [L]
-    extra = hidden_cut(hidden, at_origin.shape, upstream)
-    return at_origin + (1.0 - at_origin) * extra
+    return apply_hidden_cut(hidden, at_origin, upstream)
 
 
-def _hidden_arriving(model: Model, events: EventSet, occ: Occurrences, day, shape, transit=True) -> jnp.ndarray:
-    """Availability factor ``[P, O]`` (``shape``) of hidden dependence for goods arriving
-    today: the upstream supply of link ``l`` as it was when the dependent goods left,
-    ``transit_days`` of the dependent supply ago (``transit=False``: goods leaving today)."""
+def _times_hidden_arriving(model: Model, events: EventSet, occ: Occurrences, day, goods: jnp.ndarray,
+                           transit=True) -> jnp.ndarray:
+    """``goods`` ``[P, O]`` times the availability factor of hidden dependence for goods
+    arriving today: the upstream supply of link ``l`` as it was when the dependent goods
+    left, ``transit_days`` of the dependent supply ago (``transit=False``: goods leaving
+    today)."""
     hidden = model.hidden
     lag = model.transit_days[hidden.product, hidden.origin]  # [L]
     left_on = day - lag if transit else day + 0.0 * lag
     kept = link_availability_lanes(events, occ, left_on, hidden.on_product, hidden.on_origin)
-    return hidden_factor(hidden, shape, kept)
+    return apply_hidden_factor(hidden, goods, kept)
 
 
 def step(
@@ -369,7 +370,7 @@ def step(
     # shipped before a cut keep arriving for the origin's transit time.
     arriving = availability_lanes(events, occ, day - model.transit_days)  # [P, O]
     if model.hidden is not None:
-        arriving = arriving * _hidden_arriving(model, events, occ, day, arriving.shape)
+        arriving = _times_hidden_arriving(model, events, occ, day, arriving)
     import_loss = jnp.sum(policy.import_share * (1.0 - arriving), axis=1)
     # The world market replaces part of the lost imports (other suppliers, traders'
     # stocks), ramping in from the alarm over market_sourcing_days, as far as the market
@@ -497,7 +498,7 @@ def step(
     gov_flowable = jnp.where(decided, jnp.minimum(gov_stock, policy.release_rate * base_demand * horizon), 0.0)
     shipped = cuts.country_shipped  # [P, O] leaving the origins today
     if model.hidden is not None:
-        shipped = shipped * _hidden_arriving(model, events, occ, day, shipped.shape, transit=False)
+        shipped = _times_hidden_arriving(model, events, occ, day, shipped, transit=False)
     in_transit = jnp.minimum(model.transit_days, horizon[:, None])
     import_days = jnp.sum(policy.import_share * (in_transit * arriving + (horizon[:, None] - in_transit) * shipped),
                           axis=1)  # [P] import-days of the normal flow over the horizon

@@ -75,7 +75,7 @@ from simcore.core.model import DAYS_PER_YEAR, Distribution, HiddenDependence, Mo
 __all__ = [
     "DISTRIBUTION_KINDS", "Distribution", "HiddenDependence", "LOGNORMAL", "PARAMETER_STREAM", "TRIANGULAR",
     "UNCERTAIN_FIELDS", "UNIFORM", "Uncertainty", "distribution", "draw_model", "draw_parameters", "draw_values",
-    "drawn_fields", "hidden_cut", "hidden_dependence", "hidden_factor", "link_rounds", "inverse_cdf", "parameter_key",
+    "drawn_fields", "apply_hidden_cut", "apply_hidden_factor", "hidden_cut", "hidden_dependence", "hidden_factor", "link_rounds", "inverse_cdf", "parameter_key",
     "without_hidden",
 ]
 
@@ -118,25 +118,23 @@ def hidden_dependence(product, origin, on_product, on_origin, share) -> HiddenDe
 
 
 def link_rounds(product: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """The links ``[L]`` of each supply ``(product, origin)`` spread over rounds: int32
-    ``[K, W]``, round ``k`` holding every supply's ``k``-th link (in link order), padded with
-    ``L``; ``K`` the most links on one supply, ``W`` the most supplies in a round.
-    :func:`hidden_cut` applies round after round: the same arithmetic, in the same order
-    per supply, as link after link, in ``K`` vectorised steps instead of ``L`` (a day
-    of the Japan model: 3 instead of 21, three times a day)."""
+    """The links ``[L]`` by supply: int32 ``[K, T]``, column ``t`` the links of the
+    ``t``-th distinct supply ``(product, origin)`` (in order of first appearance), row
+    ``k`` its ``k``-th link in link order, padded with ``L`` ("no link"); ``K`` the most
+    links on one supply. Row 0 has no padding: every supply has a first link. The hidden
+    links combine row after row (:func:`apply_hidden_cut`, :func:`apply_hidden_factor`):
+    the same arithmetic, in the same order per supply, as link after link, in ``K``
+    vectorised steps over ``T`` supplies (the Japan model: 3 rows of 12 supplies for 21
+    links)."""
     n_links = len(product)
-    seen: dict[tuple[int, int], int] = {}
-    rank = np.zeros(n_links, np.int64)
-    for link, supply in enumerate(zip(product.tolist(), origin.tolist())):
-        rank[link] = seen.get(supply, 0)
-        seen[supply] = rank[link] + 1
+    columns: dict[tuple[int, int], list[int]] = {}
+    for link, supply in enumerate(zip(np.asarray(product).tolist(), np.asarray(origin).tolist())):
+        columns.setdefault(supply, []).append(link)
     if n_links == 0:
         return np.zeros((0, 0), np.int32)
-    rounds = [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
-    width = max(len(r) for r in rounds)
-    table = np.full((len(rounds), width), n_links, np.int32)
-    for k, links in enumerate(rounds):
-        table[k, :len(links)] = links
+    table = np.full((max(len(c) for c in columns.values()), len(columns)), n_links, np.int32)
+    for t, links in enumerate(columns.values()):
+        table[:len(links), t] = links
     return table
 
 
@@ -285,8 +283,10 @@ def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jn
     without upstream cuts, exactly ``cut_l`` for a single link of share 1. Lanes as in
     :func:`hidden_factor`."""
     cut = hidden.share * upstream_cut
-    if hidden.rounds is not None and hidden.rounds.shape[0] > 0:
-        return _hidden_cut_by_rounds(hidden, shape, cut)
+    if _has_rounds(hidden):
+        n_origins, rest = shape[1], tuple(shape[2:])
+        total = jnp.zeros((shape[0] * n_origins,) + rest, cut.dtype)
+        return total.at[_supply_rows(hidden, n_origins)].set(_by_rows(hidden, cut, rest, 0.0, _cut_rule)).reshape(shape)
 
     def add(total, link):
         p, o, x = link
@@ -297,24 +297,61 @@ def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jn
     return total
 
 
-def _hidden_cut_by_rounds(hidden: HiddenDependence, shape, cut: jnp.ndarray) -> jnp.ndarray:
-    """:func:`hidden_cut` round by round (``hidden.rounds``): per round one gather and one
-    scatter over distinct supplies. The padding link ``L`` (cut 0) points to an extra
-    supply row that is dropped; the rows it writes keep their value (``c + 0 - c 0``)."""
-    n_products, n_origins = shape[:2]
-    rest = tuple(shape[2:])
-    cut = cut.reshape(cut.shape + (1,) * (1 + len(rest) - cut.ndim))  # [L] -> [L, 1]: scalars per link
-    cut = jnp.broadcast_to(cut, cut.shape[:1] + rest)  # [L, ...]
-    cut = jnp.concatenate([cut, jnp.zeros((1,) + rest, cut.dtype)], axis=0)  # [L + 1, ...]
-    target = jnp.concatenate([hidden.product * n_origins + hidden.origin,
-                              jnp.full((1,), n_products * n_origins, hidden.product.dtype)])  # [L + 1]
-    total = jnp.zeros((n_products * n_origins + 1,) + rest, cut.dtype)
-    for k in range(hidden.rounds.shape[0]):  # static: K rounds
-        links = hidden.rounds[k]  # [W]
-        rows, x = target[links], cut[links]
-        old = total[rows]
-        total = total.at[rows].set(old + x - old * x)
-    return total[:-1].reshape(shape)
+def _by_rows(hidden: HiddenDependence, values: jnp.ndarray, rest: tuple, neutral: float, combine) -> jnp.ndarray:
+    """Per-link ``values`` ``[L, 1|...]`` combined per supply: ``[T, *rest]``, the columns
+    of ``hidden.rounds`` (:func:`link_rounds`): ``combine(total, x)`` over each supply's
+    links in link order, from its first link's value (padding: ``neutral``, which
+    ``combine`` leaves unchanged)."""
+    values = values.reshape(values.shape + (1,) * (1 + len(rest) - values.ndim))  # [L] -> [L, 1]
+    values = jnp.broadcast_to(values, values.shape[:1] + rest)  # [L, ...]
+    padded = jnp.concatenate([values, jnp.full((1,) + rest, neutral, values.dtype)], axis=0)  # [L + 1, ...]
+    total = padded[hidden.rounds[0]]  # [T, ...]: every supply's first link
+    for k in range(1, hidden.rounds.shape[0]):  # static: K - 1 more rows
+        total = combine(total, padded[hidden.rounds[k]])
+    return total
+
+
+def _supply_rows(hidden: HiddenDependence, n_origins: int) -> jnp.ndarray:
+    """Flat index ``p O + o`` ``[T]`` of each supply of ``hidden.rounds``."""
+    first = hidden.rounds[0]
+    return hidden.product[first] * n_origins + hidden.origin[first]
+
+
+def _has_rounds(hidden: HiddenDependence) -> bool:
+    return hidden.rounds is not None and hidden.rounds.shape[0] > 0
+
+
+def _cut_rule(total, x):
+    return total + x - total * x
+
+
+def apply_hidden_cut(hidden: HiddenDependence, at_origin: jnp.ndarray, upstream_cut: jnp.ndarray) -> jnp.ndarray:
+    """``at_origin + (1 - at_origin) x`` :func:`hidden_cut`, ``[P, O, ...]``, written
+    into the supplies that have links only (the others are unchanged, as ``c + (1 - c)
+    0`` leaves them): no full-size buffer of the links' cut to fill, scatter and read."""
+    if not _has_rounds(hidden):
+        return at_origin + (1.0 - at_origin) * hidden_cut(hidden, at_origin.shape, upstream_cut)
+    n_products, n_origins = at_origin.shape[:2]
+    rest = tuple(at_origin.shape[2:])
+    extra = _by_rows(hidden, hidden.share * upstream_cut, rest, 0.0, _cut_rule)  # [T, ...]
+    rows = _supply_rows(hidden, n_origins)
+    flat = at_origin.reshape((n_products * n_origins,) + rest)
+    own = flat[rows]
+    return flat.at[rows].set(own + (1.0 - own) * extra).reshape(at_origin.shape)
+
+
+def apply_hidden_factor(hidden: HiddenDependence, x: jnp.ndarray, upstream_kept: jnp.ndarray) -> jnp.ndarray:
+    """``x`` ``[P, O, ...]`` times :func:`hidden_factor`, multiplied into the supplies
+    that have links only."""
+    if not _has_rounds(hidden):
+        return x * hidden_factor(hidden, x.shape, upstream_kept)
+    n_products, n_origins = x.shape[:2]
+    rest = tuple(x.shape[2:])
+    factor = _by_rows(hidden, (1.0 - hidden.share) + hidden.share * upstream_kept, rest, 1.0,
+                      lambda total, f: total * f)  # [T, ...]
+    rows = _supply_rows(hidden, n_origins)
+    flat = x.reshape((n_products * n_origins,) + rest)
+    return flat.at[rows].set(flat[rows] * factor).reshape(x.shape)
 
 
 def without_hidden(model: Model) -> Model:
