@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-import simcore.run.job as job_module
+import simcore.run.chunks as chunks_module
 from simcore.cli import main
 from tests.shell_fixtures import SMALL_CONFIG, SMALL_MODEL, write_small
 
 
 def test_a_nan_result_stops_the_run_naming_where(tmp_path, monkeypatch, capsys):
-    real = job_module.iter_chunks
+    real = chunks_module.iter_chunks  # the chunks of a stored run (simcore.run.chunks)
 
     def with_a_nan(*args, **kwargs):  # the engine overflowing, in one entry of the first chunk
         for first, metrics, draws in real(*args, **kwargs):
@@ -21,7 +21,7 @@ def test_a_nan_result_stops_the_run_naming_where(tmp_path, monkeypatch, capsys):
                 metrics["value_added_loss"][1, 2, 0] = np.nan
             yield first, metrics, draws
 
-    monkeypatch.setattr(job_module, "iter_chunks", with_a_nan)
+    monkeypatch.setattr(chunks_module, "iter_chunks", with_a_nan)
     config = write_small(tmp_path, SMALL_CONFIG, SMALL_MODEL)
     out = tmp_path / "out.zarr"
     status = main(["run", str(config), "--output", str(out), "--quiet"])

@@ -178,3 +178,74 @@ def test_uncertainty_still_exports_the_pytrees():
 
     for name in ("Distribution", "Uncertainty", "HiddenDependence", "DAYS_PER_YEAR"):
         assert getattr(uncertainty, name) is getattr(model, name)
+
+
+# ---------------------------------------------------------------- the layers above the core
+
+SERVICE_DIR = Path(simcore.__file__).parent / "service"
+RUN_DIR = Path(simcore.__file__).parent / "run"
+# the layers the service may import from (issue 18 item 2): the core only through simcore.run
+SERVICE_MAY_IMPORT = ("simcore.run", "simcore.schema", "simcore.analysis", "simcore.service")
+
+
+def _simcore_imports(path: Path):
+    """``(module, top_level, line)`` for every import of a simcore module in ``path``,
+    anywhere in it (functions included); ``from simcore.x import y`` also gives
+    ``simcore.x.y`` (y may be a submodule)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    top = {id(node) for node in tree.body}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name == "simcore" or name.startswith("simcore."):
+                yield name, id(node) in top, node.lineno
+
+
+def test_the_service_reaches_the_core_only_through_the_run_layer():
+    found = []
+    for path in sorted(SERVICE_DIR.glob("*.py")):
+        for module, _, line in _simcore_imports(path):
+            if module in ("simcore", "simcore.__init__"):
+                continue
+            if module == "simcore.core" or module.startswith("simcore.core.") or \
+                    not module.startswith(SERVICE_MAY_IMPORT):
+                found.append(f"simcore/service/{path.name}:{line} imports {module}")
+    assert found == [], "the service imports past simcore.run:\n" + "\n".join(found)
+
+
+def test_job_and_distributed_import_each_other_in_one_direction_at_module_level():
+    """The job sends chunks to the cluster; a cluster task needs only simcore.run.chunks:
+    no circle between them, and no simcore.run import hidden in a function to break one."""
+    hidden = []
+    for name in ("job", "distributed"):
+        for module, top_level, line in _simcore_imports(RUN_DIR / f"{name}.py"):
+            if module.startswith("simcore.run") and not top_level:
+                hidden.append(f"simcore/run/{name}.py:{line} imports {module} in a function")
+    assert hidden == []
+    imports = {name: {module for module, _, _ in _simcore_imports(RUN_DIR / f"{name}.py")}
+               for name in ("job", "distributed", "chunks")}
+    assert "simcore.run.distributed" in imports["job"]
+    assert "simcore.run.job" not in imports["distributed"]
+    assert "simcore.run.chunks" in imports["distributed"]
+    assert not {"simcore.run.job", "simcore.run.distributed"} & imports["chunks"]
+
+
+def test_the_run_layer_reexports_what_the_service_needs_lazily():
+    found = _run("""
+        import json, sys
+        import simcore.run
+        loaded_jax = "jax" in sys.modules
+        from simcore.run import cache_dir, enable_compilation_cache
+        from simcore.core import compile_cache
+        same = cache_dir is compile_cache.cache_dir and enable_compilation_cache is compile_cache.enable_compilation_cache
+        from simcore.run import pad_events
+        from simcore.run.padding import pad_events as defined
+        from simcore.service.assess import pad_events as service
+        print(json.dumps({"jax": loaded_jax, "same": same, "pad": pad_events is defined is service}))
+    """)
+    assert found == {"jax": False, "same": True, "pad": True}

@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 from simcore import Simulation, load_config, simulate
+from simcore.run import chunks as chunks_module
 from simcore.run import job as job_module
 from simcore.run import store
 from simcore.run.job import run_to_store
@@ -119,8 +120,8 @@ def reference(tmp_path_factory):
 
 
 def test_chunk_blocks():
-    assert job_module._blocks([6, 0, 1, 2, 5, 9]) == [range(0, 3), range(5, 7), range(9, 10)]
-    assert job_module._blocks([]) == []
+    assert chunks_module._blocks([6, 0, 1, 2, 5, 9]) == [range(0, 3), range(5, 7), range(9, 10)]
+    assert chunks_module._blocks([]) == []
 
 
 def _per_scenario(ds: xr.Dataset) -> xr.Dataset:
@@ -216,7 +217,7 @@ def test_resume_refuses_a_different_run(reference, tmp_path, monkeypatch):
 
 
 def test_keep_summary_stores_statistics_only(reference, tmp_path):
-    if job_module._stats_module() is None:
+    if chunks_module._stats_module() is None:
         pytest.skip("simcore.run.stats not available")
     _, config, _, summary, _ = reference
     output = tmp_path / "summary.zarr"

@@ -3,7 +3,8 @@
 :func:`evaluate_mixes` cuts the mix axis into *policy chunks* (padded to one size, so
 the engine compiles once) and streams the scenario chunks: every ``(policy chunk,
 scenario chunk)`` block of per-scenario metrics is reduced at once with
-:func:`simcore.run.stats.reduce_chunk` and merged, policy chunk after policy chunk, so
+:func:`simcore.run.stats.reduce_chunk` and merged (:class:`simcore.run.streaming.RunningStats`,
+one stream per policy chunk), policy chunk after policy chunk, so
 memory holds one block of metrics and one policy chunk's statistics, whatever the
 numbers of mixes and scenarios. Scenario ``i`` is drawn from ``fold_in(PRNGKey(seed), i)``
 in every policy chunk: every mix sees the same scenarios (common random numbers), and
@@ -38,7 +39,8 @@ from simcore.analysis.intervals import Moments
 from simcore.core.model import Policy
 from simcore.run.metrics import METRIC_INFO
 from simcore.run.runner import Simulation
-from simcore.run.stats import finalize, merge, reduce_chunk
+from simcore.run.stats import finalize
+from simcore.run.streaming import RunningStats
 
 DERIVED_INFO = {
     "shortage_days_total": ((), "days", "shortage days summed over products", "count"),
@@ -314,7 +316,7 @@ def evaluate_mixes_paired(sim: Simulation, policies: Policy, names: list[str], n
     accumulator = _PairedAccumulator(paired, n_mixes, len(sim.loaded.products), sim.horizon_days) \
         if paired is not None else None
     done, began = 0, time.perf_counter()
-    stats: list = [None] * len(firsts)
+    stats = [RunningStats(wanted, storable) for _ in firsts]  # one stream per policy group
     parts: list = [None] * len(firsts)
     last_scenario = start + ((n_scenarios - 1) // chunk_size) * chunk_size
     for first_scenario, group, block in _blocks(sim, policies, n_mixes, policy_chunk, n_scenarios, chunk_size,
@@ -322,14 +324,13 @@ def evaluate_mixes_paired(sim: Simulation, policies: Policy, names: list[str], n
         first = firsts[group]
         count = min(policy_chunk, n_mixes - first)
         block = derived({name: block[name][:count] for name in info if name not in DERIVED_INFO})
-        part = reduce_chunk({k: v for k, v in block.items() if k in wanted}, wanted, storable)
-        stats[group] = part if stats[group] is None else merge(stats[group], part)
+        stats[group].add({k: v for k, v in block.items() if k in wanted})
         if accumulator is not None:
             accumulator.add(first_scenario, first, block, last_group=group == order[-1])
         if first_scenario == last_scenario:  # the group is complete: keep its summary, drop its statistics
             coords = {"policy": list(names[first:first + count]), "product": sim.loaded.products,
                       "sector": sim.loaded.sectors}
-            parts[group], stats[group] = finalize(stats[group], coords, wanted), None
+            parts[group], stats[group] = finalize(stats[group].result(), coords, wanted), None
         done += 1
         if progress is not None:
             progress(done, total_blocks)

@@ -10,7 +10,8 @@ done marker is set only once, by the client, after the data is in place.
 The shared store is a path every worker sees under the same name (a shared filesystem)
 or an fsspec URL (``s3://``, ``gs://``, ``file://`` on a shared mount): each task gets
 the :class:`~simcore.run.store.StoreLocation` (URL and ``storage_options``) and opens
-the store itself.
+the store itself. A task's work is :func:`simcore.run.chunks.write_chunk`, the same
+per-chunk code as the local loop of :class:`simcore.run.job.Job`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 
+from simcore.run import store
+from simcore.run.chunks import write_chunk
+from simcore.run.store import OutputError
 
 WORKER_WAIT_S = 60.0  # how long a run waits for a cluster's first worker before it gives up
 
@@ -26,8 +30,6 @@ def _client(scheduler):
     """``(client, owned)``: a connected ``distributed.Client`` for an address (owned: we
     close it) or the caller's own client. Malformed addresses and unreachable schedulers
     raise :class:`~simcore.run.store.OutputError`, one line each."""
-    from simcore.run.store import OutputError
-
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - depends on the environment
@@ -51,8 +53,6 @@ def connect(scheduler, wait_s: float | None = None):
     :data:`WORKER_WAIT_S`): done before the store is laid out, so a malformed address,
     an unreachable scheduler or a cluster with no workers is one message and leaves no
     store. Returns ``(client, owned)`` (owned: close it when done)."""
-    from simcore.run.store import OutputError
-
     client, owned = _client(scheduler)
     wait = WORKER_WAIT_S if wait_s is None else wait_s
     try:
@@ -69,8 +69,6 @@ def connect(scheduler, wait_s: float | None = None):
 def _chunk_task(sim, plan, location, index: int) -> tuple[int, int]:
     """Runs on a worker: compute chunk ``index`` and write it into the store at
     ``location`` (a :class:`~simcore.run.store.StoreLocation`); returns (index, scenarios)."""
-    from simcore.run.job import write_chunk
-
     return index, write_chunk(sim, plan, location, index)
 
 
@@ -85,10 +83,7 @@ def run_chunks(scheduler, sim, plan, path, chunks: Iterable[int],
     ``storage_options``, which travel with each task).
     ``on_done(scenarios)`` is called on the client as each chunk is marked done.
     """
-    from distributed import as_completed
-
-    from simcore.run import store
-    from simcore.run.store import OutputError
+    from distributed import as_completed  # Dask is optional: loaded only for a cluster run
 
     location = store.as_location(path)
     chunks = list(chunks)

@@ -2,9 +2,10 @@
 
 :func:`run_to_store` is the whole job; :class:`Job` splits it in steps so that the
 CLI can check the output and show the estimated store size *before* anything is
-compiled. Chunk ``i`` covers scenarios ``i * chunk_size ... (i + 1) * chunk_size - 1``
-(the last one fewer) and is always computed as one full, padded chunk, so its results
-do not depend on whether the run was interrupted, resumed or spread over workers.
+compiled. One chunk's work (plan, compute, reduce, write) is :mod:`simcore.run.chunks`,
+shared with the cluster's tasks (:mod:`simcore.run.distributed`); the job fills the
+chunks locally or sends them there, then merges their statistics
+(:mod:`simcore.run.streaming`) into the summary.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,114 +21,23 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from simcore.run import store
-from simcore.run.runner import (
-    Simulation,
-    chunk_dataset,
-    daily_trajectories,
-    iter_chunks,
-    normal_times,
-    run_attributes,
+from simcore.run import distributed, store
+from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the job's name before chunks.py
+    RunPlan,
+    _stats_module,
+    iter_plan_chunks,
+    reduce_chunk_arrays,
+    result_coords,
+    store_chunk,
+    write_chunk,
 )
-from simcore.run.finite import check_finite
 from simcore.run.paired import SUMMARY_INFO
+from simcore.run.runner import Simulation, _version, chunk_dataset, daily_trajectories, normal_times, run_attributes
 from simcore.run.store import OutputError
+from simcore.run.streaming import merge_stream
+from simcore.run.summary import pillar_effects, summarize
 
 KEEP_CHOICES = ("per-scenario", "summary")
-
-
-# ---------------------------------------------------------------- statistics adapter
-
-def _stats_module():
-    """The streaming statistics module (``simcore.run.stats``) or None while it does not
-    exist yet; without it, summaries come from the stored per-scenario arrays."""
-    try:
-        from simcore.run import stats
-    except ImportError:
-        return None
-    return stats
-
-
-def _reduce_chunk(sim: Simulation, metrics: dict) -> dict[str, np.ndarray] | None:
-    stats = _stats_module()
-    if stats is None:
-        return None
-    storable = np.asarray(sim.loaded.model.storable) > 0.5  # [P] goods (1.0) vs services (0.0)
-    return stats.reduce_chunk(metrics, SUMMARY_INFO, storable).to_arrays()
-
-
-def _result_coords(sim: Simulation) -> dict:
-    return {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
-
-
-# ---------------------------------------------------------------- plan
-
-@dataclass(frozen=True)
-class RunPlan:
-    """How a sweep is cut into chunks and what is kept."""
-
-    n_scenarios: int
-    chunk_size: int
-    keep: str = "per-scenario"
-
-    @property
-    def n_chunks(self) -> int:
-        return -(-self.n_scenarios // self.chunk_size)
-
-    def chunk_range(self, index: int) -> tuple[int, int]:
-        """``(first scenario, number of scenarios)`` of chunk ``index``."""
-        first = index * self.chunk_size
-        return first, min(self.chunk_size, self.n_scenarios - first)
-
-
-def _blocks(indices) -> list[range]:
-    """Sorted chunk indices as runs of consecutive ones: [0, 1, 2, 5, 6] -> [0..2], [5..6]."""
-    blocks: list[range] = []
-    for index in sorted(set(int(i) for i in indices)):
-        if blocks and blocks[-1].stop == index:
-            blocks[-1] = range(blocks[-1].start, index + 1)
-        else:
-            blocks.append(range(index, index + 1))
-    return blocks
-
-
-def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict]]:
-    """Yield ``(chunk index, first scenario, metrics, draws)`` for the chunks ``indices``
-    (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``).
-
-    Every chunk is computed as a full chunk of ``plan.chunk_size`` scenarios (the last
-    one's extra scenarios are real, independent ones, dropped here), so a chunk's numbers
-    are the same bits whether it is computed in one pass, after a resume or on a worker.
-    Consecutive chunks go through one :func:`iter_chunks` call, which keeps the devices
-    busy on the next chunk while this one is written.
-    """
-    size = plan.chunk_size
-    for block in _blocks(indices):
-        for first, metrics, draws in iter_chunks(sim, len(block) * size, size, start=block.start * size):
-            index = first // size
-            count = plan.chunk_range(index)[1]
-            metrics = {name: value[:, :count] for name, value in metrics.items()}
-            check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
-            yield index, first, metrics, {name: value[:count] for name, value in draws.items()}
-
-
-def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
-                draws: dict) -> int:
-    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics into the
-    store at ``path``; not its done marker (the caller sets it once this returns).
-    Idempotent. Returns the number of scenarios in the chunk."""
-    if plan.keep == "per-scenario":
-        store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
-    arrays = _reduce_chunk(sim, metrics)
-    if arrays is not None:
-        store.write_chunk_stats(path, index, arrays)
-    return next(iter(metrics.values())).shape[1]
-
-
-def write_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int) -> int:
-    """Compute and store one chunk (a cluster task); returns its number of scenarios."""
-    (item,) = list(iter_plan_chunks(sim, plan, [index]))
-    return store_chunk(sim, plan, path, *item)
 
 
 def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict | None]:
@@ -153,7 +62,7 @@ def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict | None]:
 
     metrics = {name: zeros(s, 1) for name, s in metrics_shape._asdict().items()}
     draws = {name: zeros(s, 0) for name, s in draws_shape._asdict().items()}
-    return chunk_dataset(sim, 0, metrics, draws), _reduce_chunk(sim, metrics)
+    return chunk_dataset(sim, 0, metrics, draws), reduce_chunk_arrays(sim, metrics)
 
 
 def _sha256(data: bytes) -> str:
@@ -178,8 +87,6 @@ def _config_bytes(config) -> bytes:
 
 def _versions() -> dict:
     import zarr
-
-    from simcore.run.runner import _version
 
     return {"simcore_version": _version(), "jax_version": jax.__version__, "numpy_version": np.__version__,
             "xarray_version": xr.__version__, "zarr_version": zarr.__version__}
@@ -299,9 +206,7 @@ class Job:
             done = store.done_chunks(self.partial)
             self.todo = [int(i) for i in np.flatnonzero(~done)]
         if scheduler is not None and self.todo:
-            from simcore.run.distributed import connect
-
-            self._client, self._owns_client = connect(scheduler)
+            self._client, self._owns_client = distributed.connect(scheduler)
         self._make_template()
         if stored is not None:
             missing, lost = self._damage()
@@ -456,10 +361,8 @@ class Job:
         plan = self.plan
         progress.start(total=plan.n_scenarios, done=self.scenarios_done, horizon_days=self.sim.horizon_days)
         if scheduler is not None:
-            from simcore.run.distributed import run_chunks
-
             progress.phase("sending chunks to the cluster")
-            run_chunks(scheduler, self.sim, plan, self.partial, self.todo, on_done=progress.advance)
+            distributed.run_chunks(scheduler, self.sim, plan, self.partial, self.todo, on_done=progress.advance)
         else:
             self._run_local(progress)
         progress.phase("summarising")
@@ -478,8 +381,6 @@ class Job:
                 progress.phase(None)
 
     def _finish(self):
-        from simcore.run.summary import pillar_effects
-
         sim, plan, path = self.sim, self.plan, self.partial
         missing = np.flatnonzero(~store.done_chunks(path))
         if missing.size:
@@ -510,13 +411,11 @@ class Job:
                     yield stats.ChunkStats.from_arrays(part)
 
             # merging is exact, so the order of the chunks (or of a resume) does not matter
-            merged = stats.merge_all(chunk_stats())
-            summary = stats.finalize(merged, _result_coords(self.sim), SUMMARY_INFO)
+            merged = merge_stream(chunk_stats())
+            summary = stats.finalize(merged, result_coords(self.sim), SUMMARY_INFO)
         else:
             if self.plan.keep != "per-scenario":
                 raise OutputError('keep = "summary" needs the streaming statistics (simcore.run.stats)')
-            from simcore.run.summary import summarize
-
             per_scenario = store.open_results(path)
             summary = summarize(per_scenario.drop_vars([store.CHUNK_DONE, "chunk"], errors="ignore"))
         summary.attrs.update({k: v for k, v in store.read_attributes(path).items()

@@ -13,7 +13,8 @@ import xarray as xr
 from simcore.run.conventions import order_dims
 from simcore.run.metrics import METRIC_INFO
 from simcore.run.paired import SUMMARY_INFO
-from simcore.run.stats import cvar_tail_size, finalize, merge, reduce_chunk
+from simcore.run.stats import cvar_tail_size, finalize
+from simcore.run.streaming import stream_stats
 from simcore.schema.config import BASELINE_POLICY
 
 SUMMARY_BLOCK_SCENARIOS = 200_000  # scenarios loaded at a time from a lazy (zarr) dataset
@@ -41,13 +42,14 @@ def summarize(ds: xr.Dataset, storable=None, block_scenarios: int = SUMMARY_BLOC
     if storable is None and "storable" in ds:
         storable = np.asarray(ds["storable"].values, dtype=bool)
     n_scenarios = ds.sizes["scenario"]
-    stats = None
-    for first in range(0, max(n_scenarios, 1), max(1, block_scenarios)):
-        block = ds.isel(scenario=slice(first, first + block_scenarios))
-        metrics = {name: np.asarray(block[name].transpose("policy", "scenario", *METRIC_INFO[name][0]).values)
+
+    def blocks():  # loaded one block at a time; at least one block, even of no scenarios
+        for first in range(0, max(n_scenarios, 1), max(1, block_scenarios)):
+            block = ds.isel(scenario=slice(first, first + block_scenarios))
+            yield {name: np.asarray(block[name].transpose("policy", "scenario", *METRIC_INFO[name][0]).values)
                    for name in names}
-        part = reduce_chunk(metrics, SUMMARY_INFO, storable)
-        stats = part if stats is None else merge(stats, part)
+
+    stats = stream_stats(blocks(), SUMMARY_INFO, storable)
     coords = {dim: ds[dim].values for dim in ("policy", "product", "sector") if dim in ds.coords}
     summary = finalize(stats, coords, SUMMARY_INFO)
     summary.attrs.update(ds.attrs)

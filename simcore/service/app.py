@@ -100,10 +100,10 @@ class _RequestLog:
 
 def _configure_compilation_cache(settings: Settings) -> None:
     """Enable JAX's persistent compilation cache through the function every entry point
-    uses (:func:`simcore.core.compile_cache.enable_compilation_cache`: the same folder
-    rule, size bound and settings; process-wide, the first decision wins; an unusable
-    folder warns once and the service runs without it)."""
-    from simcore.core.compile_cache import enable_compilation_cache
+    uses (:func:`simcore.core.compile_cache.enable_compilation_cache`, through
+    :mod:`simcore.run`: the same folder rule, size bound and settings; process-wide, the
+    first decision wins; an unusable folder warns once and the service runs without it)."""
+    from simcore.run import enable_compilation_cache
 
     directory = settings.cache_dir
     enable_compilation_cache(directory, enabled=directory is not None)

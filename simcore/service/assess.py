@@ -5,14 +5,14 @@ turned into the very run config a TOML file would give (``[run]``, ``[[events]]`
 ``[[policies]]`` with ``run.model`` the registry name), parsed by
 :func:`simcore.schema.config.parse_config`, run chunk by chunk through
 :func:`simcore.run.runner.iter_chunks` with the streaming statistics
-(:mod:`simcore.run.stats`), and summarised with
+(:func:`simcore.run.streaming.stream_stats`), and summarised with
 :func:`simcore.run.summary.pillar_effects`. The response carries that config: running
 it through the Python API or ``simcore run`` gives the same numbers.
 
 Compiled shapes are fixed per model, so requests reuse compiled functions:
 
-* events are padded with null events (no origin, no product, severity 0, never
-  starting) to the next power of two (1, 2, 4, ...; at most ``settings.max_signals``,
+* events are padded (:mod:`simcore.run.padding`) with null events (no origin, no
+  product, severity 0, never starting) to the next power of two (1, 2, 4, ...; at most ``settings.max_signals``,
   :func:`event_slots`): a few shapes, not one, because every padded event costs the
   engine about as much as a real one every day (one signal padded to four took 1.6x
   the time of one alone); scenario ``i``'s draws depend only on the seed, ``i`` and
@@ -38,14 +38,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
-from simcore.core.disruptions import EventSet
-from simcore.core.model import stack_policies
+from simcore.run import pad_events, padded_simulation  # noqa: F401 - pad_events: importable here as before
+from simcore.run.chunks import result_coords, storable_mask
 from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, _version, iter_chunks, normal_times
-from simcore.run.stats import finalize, merge, reduce_chunk
+from simcore.run.stats import finalize
+from simcore.run.streaming import stream_stats
 from simcore.run.summary import pillar_effects
 from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config
 from simcore.schema.config import check_policies  # the config loader's pass 2
@@ -58,9 +57,6 @@ from simcore.service.schemas import SHARED_EVENT_FIELDS, AssessmentRequest, with
 REGIME_FIELDS = ("destinations", "world_loss_share", "licence_delay_days", "approval_easing", "easing_days",
                  "leakage_share", "leakage_delay_days")
 from simcore.service.settings import Settings
-
-NULL_ONSET_DAY = 1.0e9  # a padding event never starts
-PADDING = "(padding "  # name prefix of padding events and policies
 
 
 class CapError(Exception):
@@ -289,27 +285,6 @@ def prepare(body: Any, registry: Registry, settings: Settings, today: dt.date | 
 # --------------------------------------------------------------------------- running
 
 
-def pad_events(events: EventSet, count: int) -> EventSet:
-    """``events`` with null events appended up to ``count`` (no origin, no product,
-    severity 0, onset never reached): the real events' draws and effects are unchanged."""
-    n_events = events.origin_onehot.shape[0]
-    extra = count - n_events
-    if extra <= 0:
-        return events
-    fill = {"onset_day": NULL_ONSET_DAY, "duration_median_days": 1.0, "severity_alpha": 0.0, "severity_beta": 0.0,
-            "severity": 0.0, "hazard_per_year": 0.0, "duration_sigma": 0.0, "tightening_days": 0.0,
-            "announcement_lead_days": 0.0}
-    padded = {}
-    for name, value in events._asdict().items():
-        value = jnp.asarray(value)
-        pad_value = False if name == "occurrence_allowed" else fill.get(name, 0.0)
-        block = jnp.full((extra,) + value.shape[1:], pad_value, dtype=value.dtype)
-        if name == "occurrence_allowed":
-            block = block.at[:, 0].set(True)  # a given event: one slot
-        padded[name] = jnp.concatenate([value, block], axis=0)
-    return EventSet(**padded)
-
-
 def event_slots(n_events: int, max_signals: int) -> int:
     """The event count an assessment of ``n_events`` signals is padded to: the next power
     of two, at most ``max_signals`` (and never fewer than ``n_events``). 1 -> 1, 2 -> 2,
@@ -323,31 +298,22 @@ def event_slots(n_events: int, max_signals: int) -> int:
 def simulation(prepared: PreparedAssessment, pad_events_to: int, policy_slots: int = 0) -> Simulation:
     """The run of ``prepared`` with events padded to ``pad_events_to`` and, with
     ``policy_slots``, the policies padded with no-policy copies named ``(padding i)``
-    (their results are dropped)."""
-    config = prepared.config
-    names = list(config.event_names) + [f"(padding {i})" for i in range(pad_events_to - len(config.event_names))]
-    policies = [p.policy for p in config.policies]
-    policy_names = [p.name for p in config.policies]
-    for i in range(policy_slots - len(policies)):
-        policies.append(config.policies[0].policy)  # the baseline
-        policy_names.append(f"{PADDING}{i})")
-    return Simulation(loaded=config.loaded, events=pad_events(config.events, pad_events_to), event_names=names,
-                      policy_names=policy_names, policies=stack_policies(policies),
-                      horizon_days=config.horizon_days, seed=config.seed)
+    (their results are dropped): :func:`simcore.run.padding.padded_simulation`."""
+    return padded_simulation(prepared.config, pad_events_to, policy_slots)
 
 
 def stream_summary(sim: Simulation, n_scenarios: int, chunk_size: int):
     """Summary dataset of ``n_scenarios`` scenarios computed in full chunks of
     ``chunk_size`` (the last chunk's extra scenarios dropped): one compiled shape."""
-    storable = np.asarray(sim.loaded.model.storable) > 0.5
     n_chunks = -(-n_scenarios // chunk_size)
-    stats = None
-    for first, metrics, _ in iter_chunks(sim, n_chunks * chunk_size, chunk_size, draws=False):  # no draws kept
-        count = min(chunk_size, n_scenarios - first)
-        part = reduce_chunk({k: v[:, :count] for k, v in metrics.items()}, SUMMARY_INFO, storable)
-        stats = part if stats is None else merge(stats, part)
-    coords = {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
-    return finalize(stats, coords, SUMMARY_INFO)
+
+    def chunks():  # one chunk of metrics at a time; no draws kept
+        for first, metrics, _ in iter_chunks(sim, n_chunks * chunk_size, chunk_size, draws=False):
+            count = min(chunk_size, n_scenarios - first)
+            yield {k: v[:, :count] for k, v in metrics.items()}
+
+    stats = stream_stats(chunks(), SUMMARY_INFO, storable_mask(sim))
+    return finalize(stats, result_coords(sim), SUMMARY_INFO)
 
 
 def run(prepared: PreparedAssessment, settings: Settings, queued_seconds: float = 0.0) -> dict:

@@ -36,7 +36,7 @@ def _per_policy_values(products: int, sectors: int, dims_of) -> int:
 
 def _daily_dims() -> list[tuple[str, ...]]:
     """The dimensions of each day-by-day trajectory (as :func:`simcore.run.runner.daily_trajectories` lays them out)."""
-    from simcore.core.step import Daily
+    from simcore.run import Daily  # the core's, re-exported: loads JAX, so only when asked
 
     dims = []
     for name in Daily._fields:

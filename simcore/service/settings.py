@@ -84,7 +84,7 @@ class Settings:
     @property
     def cache_dir(self) -> Path | None:
         """The compilation cache folder, None when off (read from the environment now)."""
-        from simcore.core.compile_cache import cache_dir, cache_disabled
+        from simcore.run import cache_dir, cache_disabled  # the core's, re-exported (loads no JAX)
 
         if cache_disabled() or (self.compilation_cache_dir is not None and not str(self.compilation_cache_dir)):
             return None

@@ -1,0 +1,127 @@
+"""One chunk of a stored sweep: plan it, compute it, reduce its statistics, write it.
+
+Both ways of filling a store use these: the local loop of
+:class:`simcore.run.job.Job` and a task on a Dask worker
+(:mod:`simcore.run.distributed`). They live here, below both, so that neither imports
+the other (the job sends chunks to the cluster; a worker needs only this module).
+
+Chunk ``i`` covers scenarios ``i * chunk_size ... (i + 1) * chunk_size - 1`` (the last
+one fewer) and is always computed as one full, padded chunk, so its results do not
+depend on whether the run was interrupted, resumed or spread over workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcore.run import store
+from simcore.run.finite import check_finite
+from simcore.run.paired import SUMMARY_INFO
+from simcore.run.runner import Simulation, chunk_dataset, iter_chunks
+
+
+# ---------------------------------------------------------------- plan
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How a sweep is cut into chunks and what is kept."""
+
+    n_scenarios: int
+    chunk_size: int
+    keep: str = "per-scenario"
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_scenarios // self.chunk_size)
+
+    def chunk_range(self, index: int) -> tuple[int, int]:
+        """``(first scenario, number of scenarios)`` of chunk ``index``."""
+        first = index * self.chunk_size
+        return first, min(self.chunk_size, self.n_scenarios - first)
+
+
+def _blocks(indices) -> list[range]:
+    """Sorted chunk indices as runs of consecutive ones: [0, 1, 2, 5, 6] -> [0..2], [5..6]."""
+    blocks: list[range] = []
+    for index in sorted(set(int(i) for i in indices)):
+        if blocks and blocks[-1].stop == index:
+            blocks[-1] = range(blocks[-1].start, index + 1)
+        else:
+            blocks.append(range(index, index + 1))
+    return blocks
+
+
+# ---------------------------------------------------------------- statistics
+
+def _stats_module():
+    """The streaming statistics module (``simcore.run.stats``) or None while it does not
+    exist yet; without it, summaries come from the stored per-scenario arrays."""
+    try:
+        from simcore.run import stats
+    except ImportError:
+        return None
+    return stats
+
+
+def storable_mask(sim: Simulation) -> np.ndarray:
+    """``[product]`` bool: goods (storable 1.0) vs services (0.0), the materials of
+    ``p_any_material_shortage``."""
+    return np.asarray(sim.loaded.model.storable) > 0.5
+
+
+def result_coords(sim: Simulation) -> dict:
+    """The coordinates of a run's summary: policy, product, sector."""
+    return {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
+
+
+def reduce_chunk_arrays(sim: Simulation, metrics: dict) -> dict[str, np.ndarray] | None:
+    """One chunk's statistics as the flat arrays a store keeps (None without the
+    streaming statistics)."""
+    stats = _stats_module()
+    if stats is None:
+        return None
+    return stats.reduce_chunk(metrics, SUMMARY_INFO, storable_mask(sim)).to_arrays()
+
+
+# ---------------------------------------------------------------- compute and store
+
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict]]:
+    """Yield ``(chunk index, first scenario, metrics, draws)`` for the chunks ``indices``
+    (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``).
+
+    Every chunk is computed as a full chunk of ``plan.chunk_size`` scenarios (the last
+    one's extra scenarios are real, independent ones, dropped here), so a chunk's numbers
+    are the same bits whether it is computed in one pass, after a resume or on a worker.
+    Consecutive chunks go through one :func:`iter_chunks` call, which keeps the devices
+    busy on the next chunk while this one is written.
+    """
+    size = plan.chunk_size
+    for block in _blocks(indices):
+        for first, metrics, draws in iter_chunks(sim, len(block) * size, size, start=block.start * size):
+            index = first // size
+            count = plan.chunk_range(index)[1]
+            metrics = {name: value[:, :count] for name, value in metrics.items()}
+            check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
+            yield index, first, metrics, {name: value[:count] for name, value in draws.items()}
+
+
+def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
+                draws: dict) -> int:
+    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics into the
+    store at ``path``; not its done marker (the caller sets it once this returns).
+    Idempotent. Returns the number of scenarios in the chunk."""
+    if plan.keep == "per-scenario":
+        store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
+    arrays = reduce_chunk_arrays(sim, metrics)
+    if arrays is not None:
+        store.write_chunk_stats(path, index, arrays)
+    return next(iter(metrics.values())).shape[1]
+
+
+def write_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int) -> int:
+    """Compute and store one chunk (a cluster task); returns its number of scenarios."""
+    (item,) = list(iter_plan_chunks(sim, plan, [index]))
+    return store_chunk(sim, plan, path, *item)
