@@ -107,13 +107,19 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
 
 def test_no_cache_flag_reaches_the_cache_switch(write_tiny, tmp_path, monkeypatch):
     from simcore import cli
+    from simcore.schema import config as config_module
+
+    class Reached(Exception):
+        """Raised where the run would read its config: the switch only, nothing runs."""
 
     asked = []
     monkeypatch.setattr(compile_cache, "enable_compilation_cache", lambda enabled=True: asked.append(enabled))
-    monkeypatch.setattr(cli, "_run_command", lambda args: 0)  # the switch only: nothing runs
+    monkeypatch.setattr(config_module, "load_config", lambda *a, **k: (_ for _ in ()).throw(Reached()))
     config = write_tiny()
-    assert cli.main(["run", str(config), "--quiet", "--no-cache"]) == 0
-    assert cli.main(["run", str(config), "--quiet"]) == 0
+    with pytest.raises(Reached):
+        cli.main(["run", str(config), "--quiet", "--no-cache"])
+    with pytest.raises(Reached):
+        cli.main(["run", str(config), "--quiet"])
     assert asked == [False, True]
 
 
