@@ -314,7 +314,12 @@ levers = [
         assert field in text, field
     assert "services cannot be stockpiled" in text and "needs a product and an origin" in text
     assert "must be in [0, 1], got 1.5" in text  # recycling share (range checked with the config's own rule)
-    assert "sets the same policy elements" in text  # levers[5] (all storable products) overlaps levers[1]
+    assert "sets the same policy elements as sweep.levers[1]" in text  # levers[5] (all storable products)
+    problems = dict(info.value.problems)  # the fields by the schema, one line each with the allowed values
+    assert problems["sweep.design"] == "must be one of grid, random, latin, got 'grids'"
+    assert problems["sweep.costs.discount_rate"] == "must be in [0, 1], got 2"
+    assert problems["sweep.levers[6].path"] == "is required: a lever path like 'stockpile.gov_stock_days.gallium'"
+    assert len(problems) == len(info.value.problems)
 
 
 def test_import_share_lever_keeps_the_import_total(config):

@@ -460,6 +460,21 @@ SECTION_CASES = [
     section("steps-zero", OPTIMIZE_CONFIG, ("optimize", "steps"), 0, "optimize.steps"),
     section("search-unknown", OPTIMIZE_CONFIG, ("optimize", "search"), "annealing", "optimize.search"),
     section("output-number", OPTIMIZE_CONFIG, ("optimize", "output"), 5, "optimize.output"),
+    # the analysis sections' fields come from the config schema (issue 18 item 4)
+    section("lever-values-text", SWEEP_CONFIG, ("sweep", "levers", 0, "values"), ["none", 30],
+            "sweep.levers[0].values[0]", "must be a number"),
+    section("costs-discount-rate-percent", SWEEP_CONFIG, ("sweep", "costs"), {"discount_rate": 2},
+            "sweep.costs.discount_rate", "[0, 1]"),
+    section("sensitivity-number", OPTIMIZE_CONFIG, ("optimize", "sensitivity"), 1, "optimize.sensitivity"),
+    section("lever-range-missing", OPTIMIZE_CONFIG, ("optimize", "levers", 0, "range"), DELETE,
+            "optimize.levers[0].range", "is required"),
+    # a run checks every analysis section against the schema too (it does not use them)
+    Case("config-sobol-confidence-one", "config", config=mutate(CONFIG, ("sobol",), {"confidence": 1.0}),
+         expect=("sobol.confidence", "(0, 1)")),
+    Case("config-sweep-design-unknown", "config", config=mutate(SWEEP_CONFIG, ("sweep", "design"), "sobol"),
+         expect=("sweep.design", "grid, random, latin")),
+    Case("cli-sobol-unknown-key", "cli", config=mutate(CONFIG, ("sobol",), {"pointz": 4}),
+         argv=("sobol", "{config}", "--out", "{out}"), expect=("sobol.pointz", "points")),
 ]
 
 # ---------------------------------------------------------------- store paths and URLs

@@ -390,6 +390,29 @@ def test_optimize_section_errors_name_every_bad_field(hand):
                   "optimize.budget", "optimize.steps", "optimize.search", "optimize.bogus", "optimize.base",
                   "optimize.exact_evaluations", "optimize.temperature_start", "optimize.method"):
         assert field in text, field
+    got = dict(info.value.problems)  # the fields by the schema, one line each with the allowed values
+    assert got["optimize.levers[0].range"] == "must be [low, high] with low < high, got [10, 5]"
+    assert got["optimize.steps"] == "must be an integer in [1, 100000], got 0"
+    assert got["optimize.search"] == "must be one of random, grid, got 'bayes'"
+    assert got["optimize.budget"] == "must be >= 0, got -1"
+    assert len(got) == len(info.value.problems)
+    # exactly one of budget and budgets, unique budgets, a missing range
+    raw = {"levers": [{"path": "stockpile.gov_stock_days.alpha"}], "budgets": [5.0, 5, 1.0], "budget": 1.0}
+    with pytest.raises(InputError) as info:
+        O.parse_optimize(raw, config)
+    assert dict(info.value.problems) == {
+        "optimize.levers[0].range": "is required: [low, high] with low < high",
+        "optimize.budget": "give exactly one of budget = B or budgets = [B1, B2, ...] (currency / year)",
+        "optimize.budgets": "budgets must be unique; given more than once: 5"}
+
+
+def test_optimize_section_defaults(hand):
+    config, spec = hand
+    raw = {"levers": [{"path": "stockpile.gov_stock_days.alpha", "range": [0, 40]}], "budgets": [300, 100]}
+    parsed = O.parse_optimize(raw, config)
+    assert parsed.budgets == [100.0, 300.0] and parsed.seed == config.seed and parsed.base == "no-policy"
+    assert (parsed.steps, parsed.method, parsed.costs) == (60, "pgd", O.CostAssumptions())
+    assert parsed.levers[0].name == "stockpile.gov_stock_days.alpha" and spec.costs.discount_rate == 0.0
 
 
 # ----------------------------------------------------------------------------- figures and store

@@ -281,7 +281,7 @@ def test_config_problems_across_sections_come_in_document_order(small_loaded):
 SUPPORTED_KEYWORDS = {
     "$schema", "$defs", "$ref", "title", "description", "default", "type", "properties", "required",
     "additionalProperties", "items", "minItems", "maxItems", "uniqueItems", "minProperties", "minLength", "enum",
-    "minimum", "maximum", "exclusiveMinimum", "oneOf", "anyOf", "x-needs-source",
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "oneOf", "anyOf", "x-needs-source",
 }
 JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
@@ -307,6 +307,8 @@ def schema_errors(schema: dict, value, root: dict | None = None, where: str = ""
         if value < schema.get("minimum", -np.inf) or value > schema.get("maximum", np.inf):
             errors.append(f"{where}: out of range")
         if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            errors.append(f"{where}: out of range")
+        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
             errors.append(f"{where}: out of range")
     if "enum" in schema and value not in schema["enum"]:
         errors.append(f"{where}: not in enum")
@@ -368,8 +370,8 @@ def test_json_schema_uses_only_checked_keywords(kind):
 
 
 def test_shipped_files_validate_against_the_json_schema():
-    config = tomllib.loads((ROOT / "configs/quickstart.toml").read_text())
-    assert schema_errors(json_schema("config"), config) == []
+    for path in sorted((ROOT / "configs").glob("*.toml")):  # the analysis sections too
+        assert schema_errors(json_schema("config"), tomllib.loads(path.read_text())) == [], path
     for path in sorted((ROOT / "models").glob("*.toml")):
         assert schema_errors(json_schema("model"), tomllib.loads(path.read_text())) == [], path
 
@@ -401,7 +403,7 @@ def test_sourced_fields_are_marked_in_the_schema():
     assert {"price", "world_share", "exposure", "essentiality", "transit_days"} <= set(marked)
     assert not {"name", "storable", "recipe_inputs", "sources"} & set(marked)
     assert set(ModelFileSpec.model_fields) == {"model", "products", "importers", "io"}
-    assert set(ConfigSpec.model_fields) == {"run", "cluster", "sweep", "attribution", "optimize", "events",
+    assert set(ConfigSpec.model_fields) == {"run", "cluster", "sweep", "attribution", "optimize", "sobol", "events",
                                             "policies"}
 
 
@@ -457,3 +459,125 @@ def test_a_bad_model_file_and_a_bad_run_section_are_reported_together(tmp_path):
         load_config(config)
     fields = [field for field, _ in info.value.problems]
     assert fields == ["run.model (small.toml) products[0] (gallium).price", "run.scenarios"], fields
+
+
+# ------------------------------------------------------------------ analysis sections (issue 18 item 4)
+
+ANALYSIS_FIELDS = {
+    "sweep": ("SweepSectionSpec", {"levers", "design", "samples", "seed", "base", "scenarios", "chunk_size",
+                                   "policy_chunk", "output", "metrics", "costs"}),
+    "attribution": ("AttributionSectionSpec", {"policy", "players", "method", "permutations", "seed", "scenarios",
+                                               "rest", "store"}),
+    "optimize": ("OptimizeSectionSpec", {"levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios",
+                                         "test_scenarios", "steps", "learning_rate", "temperature",
+                                         "temperature_start", "exact_evaluations", "shortfall_weight", "method",
+                                         "search", "seed", "output", "sensitivity", "costs"}),
+    "sobol": ("SobolSectionSpec", {"points", "scenarios", "start", "metrics", "group_by", "policies", "bootstrap",
+                                   "confidence", "sampling", "chunk_points", "chunk_scenarios", "seed"}),
+}
+
+
+def test_the_json_schema_covers_the_analysis_sections():
+    schema = json_schema("config")
+    defs = schema["$defs"]
+    for section, (name, keys) in ANALYSIS_FIELDS.items():
+        assert schema["properties"][section] == {"$ref": f"#/$defs/{name}",
+                                                 "description": schema["properties"][section]["description"]}
+        assert set(defs[name]["properties"]) == keys, section
+        assert defs[name]["additionalProperties"] is False
+        assert all(field.get("description") or "$ref" in field for field in defs[name]["properties"].values())
+    sweep, optimize = defs["SweepSectionSpec"]["properties"], defs["OptimizeSectionSpec"]["properties"]
+    assert sweep["design"]["enum"] == ["grid", "random", "latin"] and defs["SweepSectionSpec"]["required"] == ["levers"]
+    assert set(defs["SweepLeverSpec"]["properties"]) == {"path", "values", "range", "n", "name"}
+    assert defs["OptimizeLeverSpec"]["required"] == ["path", "range"]
+    assert optimize["method"]["enum"] == ["pgd", "adam"] and optimize["search"]["enum"] == ["random", "grid"]
+    assert optimize["steps"] == {**optimize["steps"], "type": "integer", "minimum": 1, "maximum": 100_000}
+    assert set(defs["CostsSpec"]["properties"]) == {"discount_rate", "stock_life_years", "stock_residual_share"}
+    confidence = defs["SobolSectionSpec"]["properties"]["confidence"]
+    assert confidence["exclusiveMinimum"] == 0 and confidence["exclusiveMaximum"] == 1
+    assert defs["SobolSectionSpec"]["properties"]["group_by"]["enum"] == ["entry", "field", "product"]
+    assert defs["AttributionSectionSpec"]["properties"]["method"]["enum"] == ["auto", "exact", "sampling"]
+
+
+def test_the_json_schema_rejects_bad_analysis_fields():
+    config = tomllib.loads((ROOT / "configs/sweep_stockpile.toml").read_text())
+    config["sweep"]["design"] = "grids"
+    config["sweep"]["levers"][0]["range"] = [1]
+    config["sweep"]["costs"]["discount_rate"] = 2
+    config["sobol"] = {"confidence": 1.0, "group_by": "sector"}
+    config["optimize"] = {"levers": [{"path": "recycling.share.gallium"}], "steps": 0}
+    errors = schema_errors(json_schema("config"), config)
+    for where in (".sweep.design", ".sweep.levers[0].range", ".sweep.costs.discount_rate", ".sobol.confidence",
+                  ".sobol.group_by", ".optimize.levers[0].range: required", ".optimize.steps"):
+        assert any(e.startswith(where) for e in errors), (where, errors)
+
+
+def test_bad_analysis_fields_are_reported_at_once_one_line_each(small_loaded):
+    """Every bad field of every analysis section, with the rest of the config's
+    problems, one line each naming the field and the allowed values."""
+    raw = tomllib.loads(SMALL_CONFIG)
+    raw["run"]["horizon_days"] = 0
+    raw["sweep"] = {"design": "grids", "colour": 1, "scenarios": -3, "output": 5,
+                    "costs": {"discount_rate": 2, "life": 3},
+                    "levers": [{"path": "stockpile.gov_stock_days.gallium", "values": [0, "ten"]},
+                               {"path": "recycling.share.gallium", "range": [0.5, 0.1], "n": 0}, {"values": [1]}]}
+    raw["optimize"] = {"levers": [], "budget": -1, "method": "newton", "sensitivity": 1, "learning_rate": 0}
+    raw["attribution"] = {"method": "guess", "permutations": 1, "players": []}
+    raw["sobol"] = {"pointz": 4, "confidence": 1.0, "group_by": "sector", "metrics": ["shortage_days:", "x"]}
+    with pytest.raises(InputError) as info:
+        parse_config(raw, loaded=small_loaded)
+    got = dict(info.value.problems)
+    assert got == {
+        "run.horizon_days": "must be an integer in [1, 3650], got 0",
+        "sweep.levers[0].values[1]": "must be a number, got 'ten'",
+        "sweep.levers[1].range": "must be [low, high] with low <= high, got [0.5, 0.1]",
+        "sweep.levers[1].n": "must be an integer in [1, 10000], got 0",
+        "sweep.levers[2].path": "is required: a lever path like 'stockpile.gov_stock_days.gallium'",
+        "sweep.design": "must be one of grid, random, latin, got 'grids'",
+        "sweep.scenarios": "must be an integer in [1, 1000000000], got -3",
+        "sweep.output": "must be a path (text), got 5",
+        "sweep.costs.discount_rate": "must be in [0, 1], got 2",
+        "sweep.costs.life": "unknown field; allowed: discount_rate, stock_life_years, stock_residual_share",
+        "sweep.colour": "unknown field; allowed: base, chunk_size, costs, design, levers, metrics, output, "
+                        "policy_chunk, samples, scenarios, seed",
+        "attribution.players": 'must be "pillars" or a non-empty list of lever paths, got []',
+        "attribution.method": "must be one of auto, exact, sampling, got 'guess'",
+        "attribution.permutations": "must be an integer in [2, 1000000], got 1",
+        "optimize.levers": "must not be empty: a non-empty list of {path, range = [low, high]} tables",
+        "optimize.budget": "must be >= 0, got -1",
+        "optimize.learning_rate": "must be in [1e-06, 10], got 0",
+        "optimize.method": "must be one of pgd, adam, got 'newton'",
+        "optimize.sensitivity": "must be true or false, got 1",
+        "sobol.metrics[0]": "must be one of shortage_days, p_any_shortage, value_added_loss, peak_price_change, "
+                            "or NAME:PRODUCT with NAME one of shortage_days, peak_price_change, got 'shortage_days:'",
+        "sobol.metrics[1]": "must be one of shortage_days, p_any_shortage, value_added_loss, peak_price_change, "
+                            "or NAME:PRODUCT with NAME one of shortage_days, peak_price_change, got 'x'",
+        "sobol.group_by": "must be one of entry, field, product, got 'sector'",
+        "sobol.confidence": "must be in (0, 1), got 1",
+        "sobol.pointz": "unknown field; allowed: bootstrap, chunk_points, chunk_scenarios, confidence, group_by, "
+                        "metrics, points, policies, sampling, scenarios, seed, start",
+    }
+    assert len(info.value.problems) == len(got)  # one line each
+    sections = [field.split(".")[0].split("[")[0] for field, _ in info.value.problems]
+    assert sections == sorted(sections, key=["run", "sweep", "attribution", "optimize", "sobol"].index)
+
+
+def test_analysis_section_defaults_are_the_commands_defaults():
+    """The defaults the JSON Schema shows are those the commands use."""
+    from simcore.analysis.costs import CostAssumptions
+    from simcore.analysis.optimize import OptimizeSpec
+    from simcore.analysis.sobol import METRICS, PER_PRODUCT, SAMPLING, SobolSettings
+    from simcore.schema.analysis_spec import (SOBOL_METRICS, SOBOL_PER_PRODUCT, SOBOL_SAMPLING, CostsSpec,
+                                              OptimizeSectionSpec, SobolSectionSpec)
+
+    assert CostsSpec().model_dump() == vars(CostAssumptions())
+    optimize = OptimizeSpec(levers=[], budgets=[])
+    for key, info in OptimizeSectionSpec.model_fields.items():
+        if key not in ("levers", "budget", "budgets", "costs", "seed"):
+            assert info.default == getattr(optimize, key), key
+    sobol = SobolSettings()
+    for key, info in SobolSectionSpec.model_fields.items():
+        value = getattr(sobol, key)
+        assert info.default == (list(value) if isinstance(value, tuple) else value), key
+    assert set(SOBOL_METRICS) == set(METRICS) and set(SOBOL_PER_PRODUCT) == set(PER_PRODUCT)
+    assert SOBOL_SAMPLING == SAMPLING

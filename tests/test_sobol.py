@@ -267,3 +267,32 @@ def test_the_report_section_draws_the_indices_and_lists_them(small_ds, tmp_path)
     sections = _sobol_section(small_ds, "caption", report)
     assert "sobol" in report.figures and "sobol.png" in sections[0]
     assert "products.gallium.inventory_days" in sections[1]
+
+
+def test_the_sobol_table_is_checked_by_the_config_schema(tmp_path):
+    """[sobol] is a section of the run-config schema (issue 18 item 4): a config with it
+    loads (the service's registry skipped sobol_japan.toml's mixes), its bad fields are
+    named with the rest of the config's, and a command-line override is named as its
+    option."""
+    from simcore.schema.config import load_config
+    from simcore.schema.errors import InputError
+
+    table = "\n[sobol]\npoints = 4\npolicies = [\"no-policy\"]\nmetrics = [\"shortage_days:gallium\"]\n"
+    good = write_small(tmp_path, SMALL_CONFIG + table, UNCERTAIN_MODEL)
+    assert load_config(good).scenarios > 0
+    config, section = S.load_sobol_config(good)
+    settings = S.settings_from(section, {"confidence": 0.8, "metrics": ("value_added_loss",)})
+    assert (settings.points, settings.confidence, settings.metrics) == (4, 0.8, ("value_added_loss",))
+    assert settings.bootstrap == S.SobolSettings().bootstrap  # not given: the default
+    with pytest.raises(InputError) as info:
+        S.settings_from(section, {"confidence": 1.5, "points": 1, "group_by": "sector"})
+    assert dict(info.value.problems) == {"--confidence": "must be in (0, 1), got 1.5",
+                                         "--points": "must be an integer in [2, 1000000], got 1",
+                                         "--group-by": "must be one of entry, field, product, got 'sector'"}
+    (tmp_path / "bad").mkdir()
+    bad = write_small(tmp_path / "bad", SMALL_CONFIG.replace("horizon_days = ", "horizon_days = -")
+                      + "\n[sobol]\npointz = 4\nsampling = \"halton\"\n", UNCERTAIN_MODEL)
+    with pytest.raises(InputError) as info:
+        S.load_sobol_config(bad)
+    fields = [field for field, _ in info.value.problems]
+    assert fields == ["run.horizon_days", "sobol.sampling", "sobol.pointz"], info.value

@@ -102,17 +102,15 @@ from simcore.analysis.objective import (  # noqa: F401  (re-exported: the public
     CVAR_LEVEL, OptLever, Problem, _smooth_objective, exact_losses, lever_masks, make_problem, policy_from_values,
     project, risk, standing_costs)
 from simcore.run import store
-from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
+from simcore.schema.analysis_config import read_analysis_config
+from simcore.schema.analysis_spec import OPTIMIZE_METHODS as METHODS  # noqa: F401  (the names of before)
+from simcore.schema.analysis_spec import SEARCHES, check_section  # noqa: F401
+from simcore.schema.config import BASELINE_POLICY, RunConfig
 from simcore.schema.errors import InputError, Problems
 
-OPTIMIZE_KEYS = ("levers", "base", "budget", "budgets", "cvar_weight", "train_scenarios", "test_scenarios", "steps",
-                 "learning_rate", "temperature", "temperature_start", "exact_evaluations", "shortfall_weight", "method",
-                 "search", "seed", "output", "sensitivity", "costs")
-LEVER_KEYS = ("path", "range", "name")
+# the fields of [optimize] and their ranges: simcore.schema.analysis_spec (OptimizeSectionSpec)
 # Levers whose standing cost is affine in the level (see the module doc).
 OPTIMIZABLE = ("gov_stock_days", "private_extra_days", "spare_capacity", "share", "efficiency_cut")
-SEARCHES = ("random", "grid")
-METHODS = ("pgd", "adam")
 SIGNIFICANCE = 2.0  # standard errors
 
 
@@ -140,99 +138,51 @@ class OptimizeSpec:
     costs: CostAssumptions = field(default_factory=CostAssumptions)
 
 
-def _int(value, low, high) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _number(value, low=-math.inf, high=math.inf) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            and low <= value <= high)
-
-
 def parse_optimize(raw, config: RunConfig, source: str = "config") -> OptimizeSpec:
-    """Validate an ``[optimize]`` table against the run ``config``; raises
-    :class:`~simcore.schema.errors.InputError` naming every bad field."""
+    """Validate an ``[optimize]`` table against the run ``config``: field by field by the
+    schema (:class:`~simcore.schema.analysis_spec.OptimizeSectionSpec`), then the rules
+    across fields and against the model; raises :class:`~simcore.schema.errors.InputError`
+    naming every bad field."""
     problems = Problems(f"{source} [optimize]")
-    loaded = config.loaded
-    if not isinstance(raw, dict):
-        problems.add("optimize", f"must be a table with {', '.join(OPTIMIZE_KEYS)}, got {raw!r}")
-        problems.raise_if_any()
-    for key in raw:
-        if key not in OPTIMIZE_KEYS:
-            problems.add(f"optimize.{key}", f"unknown field; allowed: {', '.join(OPTIMIZE_KEYS)}")
+    section, clean = check_section("optimize", raw, problems)
+    clean = clean if isinstance(clean, dict) else {}
+    given = raw if isinstance(raw, dict) else {}
     names = [p.name for p in config.policies]
-    base = raw.get("base", BASELINE_POLICY)
+    base = clean.get("base", BASELINE_POLICY)
     if base not in names:
         problems.add("optimize.base", f"must be one of the config's policies: {', '.join(names)}; got {base!r}")
-    budgets = []
-    if ("budget" in raw) == ("budgets" in raw):
+    if ("budget" in given) == ("budgets" in given):
         problems.add("optimize.budget", "give exactly one of budget = B or budgets = [B1, B2, ...] (currency / year)")
-    elif "budget" in raw:
-        if not _number(raw["budget"], 0.0):
-            problems.add("optimize.budget", f"must be a number >= 0 (currency / year), got {raw['budget']!r}")
-        else:
-            budgets = [float(raw["budget"])]
-    else:
-        value = raw["budgets"]
-        if not isinstance(value, list) or not value or not all(_number(v, 0.0) for v in value):
-            problems.add("optimize.budgets", f"must be a non-empty list of numbers >= 0 (currency / year), got "
-                         f"{value!r}")
-        elif len(set(value)) != len(value):
-            problems.add("optimize.budgets", "budgets must be unique")
-        else:
-            budgets = sorted(float(v) for v in value)
-    settings = {}
-    for key, kind, low, high, default in (
-            ("cvar_weight", float, 0.0, 1e6, 0.0), ("train_scenarios", int, 1, 10**6, 256),
-            ("test_scenarios", int, 2, 10**7, 1000), ("steps", int, 1, 100_000, 60),
-            ("learning_rate", float, 1e-6, 10.0, 0.05), ("temperature", float, 1e-6, 10.0, 0.02),
-            ("temperature_start", float, 1e-6, 10.0, 0.2), ("exact_evaluations", int, 1, 100_000, 10),
-            ("shortfall_weight", float, 0.0, 1e9, 1.0),
-            ("seed", int, 0, 2**32 - 1, config.seed)):
-        value = raw.get(key, default)
-        ok = _int(value, low, high) if kind is int else _number(value, low, high)
-        if key in raw and not ok:
-            what = "an integer" if kind is int else "a number"
-            problems.add(f"optimize.{key}", f"must be {what} in [{low:g}, {high:g}], got {value!r}")
-            value = default
-        settings[key] = value
-    method = raw.get("method", "pgd")
-    if method not in METHODS:
-        problems.add("optimize.method", f"must be one of {', '.join(METHODS)}, got {method!r}")
-    search = raw.get("search", "random")
-    if search not in SEARCHES:
-        problems.add("optimize.search", f"must be one of {', '.join(SEARCHES)}, got {search!r}")
-    output = raw.get("output")
-    if output is not None and (not isinstance(output, str) or not output.strip()):
-        problems.add("optimize.output", f"must be a path (text), got {output!r}")
-    sensitivity = raw.get("sensitivity", False)
-    if not isinstance(sensitivity, bool):
-        problems.add("optimize.sensitivity", f"must be true or false, got {sensitivity!r}")
-    costs = CostAssumptions.from_dict(raw.get("costs"), "optimize.costs", problems)
-    levers = _parse_levers(raw.get("levers"), loaded, problems)
+    budgets = clean.get("budgets")
+    if isinstance(budgets, list) and None not in budgets and len(set(budgets)) != len(budgets):
+        problems.add("optimize.budgets", "budgets must be unique; given more than once: "
+                     + ", ".join(f"{v:g}" for v in sorted({v for v in budgets if budgets.count(v) > 1})))
+    levers = _parse_levers(clean.get("levers"), given.get("levers"), config.loaded, problems)
     problems.raise_if_any()
-    return OptimizeSpec(levers=levers, budgets=budgets, base=base, search=search, method=method, output=output,
-                        sensitivity=sensitivity, costs=costs, **settings)
+    settings = section.model_dump(exclude_unset=True, exclude={"levers", "budget", "budgets", "costs"})
+    settings.setdefault("seed", config.seed)
+    budgets = [section.budget] if section.budget is not None else sorted(section.budgets)
+    costs = CostAssumptions(**(section.costs.model_dump(exclude_unset=True) if section.costs else {}))
+    return OptimizeSpec(levers=levers, budgets=budgets, costs=costs, **settings)
 
 
-def _parse_levers(raw, loaded, problems: Problems) -> list[OptLever]:
-    if not isinstance(raw, list) or not raw:
-        problems.add("optimize.levers", "is required: a non-empty list of {path, range = [low, high]} tables")
-        return []
+def _parse_levers(raw, given, loaded, problems: Problems) -> list[OptLever]:
+    """Pass 2 of ``optimize.levers`` (as pass 1 left it; ``given``: as written)."""
+    if not isinstance(raw, list):
+        return []  # missing or not a list: reported by pass 1
+    given = given if isinstance(given, list) else []
     out: list[OptLever] = []
+    placed: list[int] = []  # where each lever of out is in the list (for messages)
     for i, item in enumerate(raw):
         where = f"optimize.levers[{i}]"
         if not isinstance(item, dict):
-            problems.add(where, f"must be a table {{path, range}}, got {item!r}")
-            continue
-        for key in item:
-            if key not in LEVER_KEYS:
-                problems.add(f"{where}.{key}", f"unknown field; allowed: {', '.join(LEVER_KEYS)}")
-        lever, reason = lever_paths.resolve(item.get("path"), loaded)
-        ok = True
+            continue  # reported by pass 1
+        item_given = given[i] if i < len(given) and isinstance(given[i], dict) else item
+        ok = all(key in item for key in item_given) and "range" in item  # pass 1 refused nothing
+        lever, reason = (None, None) if "path" not in item else lever_paths.resolve(item["path"], loaded)
         if lever is None:
-            problems.add(f"{where}.path", reason if "path" in item else
-                         "is required: a lever path like 'stockpile.gov_stock_days.gallium'")
+            if reason:
+                problems.add(f"{where}.path", reason)
             ok = False
         elif not lever.settable or lever.key not in OPTIMIZABLE:
             problems.add(f"{where}.path", f"{lever.path!r} cannot be optimised; allowed levers: "
@@ -240,22 +190,15 @@ def _parse_levers(raw, loaded, problems: Problems) -> list[OptLever]:
                          "diversification.spare_capacity.P.O, recycling.share, recycling.efficiency_cut")
             ok = False
         name = item.get("name", item.get("path"))
-        if not isinstance(name, str) or not name.strip():
-            problems.add(f"{where}.name", f"must be a non-empty text, got {name!r}")
-            ok = False
         bounds = item.get("range")
-        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(v) for v in bounds)
-                and bounds[0] < bounds[1]):
-            problems.add(f"{where}.range", f"is required: [low, high] with low < high, got {bounds!r}")
-            ok = False
-        elif lever is not None and lever.settable:
+        if bounds is not None and lever is not None and lever.settable:
             for j, value in enumerate(bounds):
                 reason = lever_paths.value_problem(lever, value, loaded)
                 if reason:
                     problems.add(f"{where}.range[{j}]", f"{lever.path}: {reason}")
                     ok = False
         if ok:
-            for k, other in enumerate(out):
+            for k, other in zip(placed, out):
                 if other.lever.overlaps(lever):
                     problems.add(f"{where}.path", f"{lever.path!r} sets the same policy elements as "
                                  f"optimize.levers[{k}] ({other.path!r})")
@@ -265,6 +208,7 @@ def _parse_levers(raw, loaded, problems: Problems) -> list[OptLever]:
                     ok = False
         if ok:
             out.append(OptLever(lever, name, float(bounds[0]), float(bounds[1])))
+            placed.append(i)
     return out
 
 
@@ -671,19 +615,11 @@ def write_optimize_store(ds: xr.Dataset, path, config_text: str = "", sensitivit
 
 def load_optimize_config(path) -> tuple[RunConfig, OptimizeSpec, str]:
     """Read a config with an ``[optimize]`` section: ``(run config, spec, file text)``."""
-    path = Path(path)
-    problems = Problems(f"config {path}")
-    data = read_config_bytes(path, problems)  # read once, bounded: a pipe works, /dev/zero does not hang
-    raw = parse_toml_bytes(data, problems)
-    section = raw.pop("optimize", None)
-    for key in ("sweep", "attribution"):
-        raw.pop(key, None)
-    config = parse_config(raw, base_dir=path.parent, problems=problems)
-    config.path = str(path)
-    if section is None:
+    config, sections, data = read_analysis_config(path, "optimize")
+    if "optimize" not in sections:
         raise InputError(f"config {path}", [("optimize", "is required: an [optimize] table with levers = [...] "
                                                           "and budget or budgets")])
-    return config, parse_optimize(section, config, f"config {path}"), data.decode("utf-8")
+    return config, parse_optimize(sections["optimize"], config, f"config {path}"), data.decode("utf-8")
 
 
 def run_optimize_file(path, *, output=None, log=print) -> tuple[xr.Dataset, Path]:

@@ -45,12 +45,12 @@ from simcore.analysis.evaluate import (RISK_METRICS, RISK_OUTCOMES, PairedReques
                                         risk_metrics)
 from simcore.core.model import no_policy
 from simcore.run.runner import Simulation
+from simcore.schema.analysis_spec import MAX_PLAYERS, check_section  # noqa: F401  (MAX_PLAYERS re-exported)
 from simcore.schema.config import RunConfig
 from simcore.schema.errors import InputError, Problems
 
 EXACT_MAX_PLAYERS = 8
 MAX_DIVIDEND_ROWS = 2 ** EXACT_MAX_PLAYERS  # dividends' SEs up to 8 players (C x C weights)
-MAX_PLAYERS = 64
 
 
 # ----------------------------------------------------------------------------- games on tables
@@ -141,14 +141,12 @@ def shapley_sampled(orders: np.ndarray, value_of) -> tuple[np.ndarray, np.ndarra
 # ----------------------------------------------------------------------------- pillars and levers of a mix
 
 def resolve_players(config: RunConfig, players, problems: Problems, where: str = "attribution.players"):
-    """``"pillars"`` or a list of lever paths -> list of :class:`~simcore.analysis.levers.Lever`."""
+    """``"pillars"`` or a list of lever paths (as the schema checks them,
+    :class:`~simcore.schema.analysis_spec.AttributionSectionSpec`) -> list of
+    :class:`~simcore.analysis.levers.Lever`; each path checked against the model and
+    the others (players set disjoint levers)."""
     if players in (None, "pillars"):
         players = list(lever_paths.PILLARS)
-    if not isinstance(players, list) or not players:
-        problems.add(where, f'must be "pillars" or a non-empty list of lever paths, got {players!r}')
-        return []
-    if len(players) > MAX_PLAYERS:
-        problems.add(where, f"at most {MAX_PLAYERS} players, got {len(players)}")
     out = []
     for i, path in enumerate(players):
         lever, reason = lever_paths.resolve(path, config.loaded)
@@ -183,16 +181,18 @@ def attribute(config: RunConfig, policy: str, players="pillars", *, scenarios: i
     ``t_high`` and, per product, ``t_summed_se`` (of the sum over products).
     """
     problems = Problems("attribution")
+    # the settings as an [attribution] table: checked field by field by its schema
+    settings = {"policy": policy, "players": "pillars" if players is None else
+                list(players) if isinstance(players, tuple) else players,
+                "method": method, "permutations": permutations, "seed": seed, "rest": rest}
+    if scenarios is not None:
+        settings["scenarios"] = scenarios
+    _, clean = check_section("attribution", settings, problems)
+    clean = clean if isinstance(clean, dict) else {}
     names = [p.name for p in config.policies]
-    if policy not in names:
+    if "policy" in clean and policy not in names:
         problems.add("attribution.policy", f"must be one of the config's policies: {', '.join(names)}; got {policy!r}")
-    if method not in ("auto", "exact", "sampling"):
-        problems.add("attribution.method", f"must be one of auto, exact, sampling; got {method!r}")
-    if rest not in ("policy", "reference"):
-        problems.add("attribution.rest", f"must be policy or reference; got {rest!r}")
-    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 2:
-        problems.add("attribution.permutations", f"must be an integer >= 2, got {permutations!r}")
-    levers = resolve_players(config, players, problems)
+    levers = resolve_players(config, clean["players"], problems) if "players" in clean else []
     n = len(levers)
     if method == "exact" and n > 16:
         problems.add("attribution.method", f"exact enumeration of {n} players needs 2^{n} runs; use sampling")
@@ -440,9 +440,6 @@ def attribution_to_store(ds: xr.Dataset, store_path: str | Path, group: str = "a
         warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
         write_group(ds, str(store_path), group)
         zarr.consolidate_metadata(str(store_path))
-
-
-ATTRIBUTION_KEYS = ("policy", "players", "method", "permutations", "seed", "scenarios", "rest", "store")
 
 
 def attribute_file(path: str | Path, policy: str, players="pillars", **options) -> xr.Dataset:

@@ -96,8 +96,9 @@ from simcore.core.engine import drawn_policy_lanes, simulate_lanes
 from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
 from simcore.core.model import Model
 from simcore.core.uncertainty import UNIFORM, drawn_fields, inverse_cdf, parameter_key
+from simcore.schema.analysis_spec import SOBOL_GROUP_BY, SobolSectionSpec, check_section
 
-GROUP_BY = ("entry", "field", "product")
+GROUP_BY = SOBOL_GROUP_BY
 # metric name -> (long name, units key); ``NAME:PRODUCT`` selects one product
 METRICS = {
     "shortage_days": ("expected shortage days over the horizon, summed over products", "days"),
@@ -566,50 +567,42 @@ def sobol_to_store(ds: xr.Dataset, store) -> None:
 
 # ----------------------------------------------------------------------------- config and CLI
 
-SECTION_KEYS = {"points", "scenarios", "start", "metrics", "group_by", "policies", "bootstrap", "confidence",
-                "sampling", "chunk_points", "chunk_scenarios", "seed"}
+# the keys of [sobol] and their ranges: simcore.schema.analysis_spec (SobolSectionSpec)
+SECTION_KEYS = set(SobolSectionSpec.model_fields)
 
 
 def load_sobol_config(path):
-    """The run config of a file and its ``[sobol]`` table (``{}`` if none); the other
-    analysis tables are left out."""
-    from simcore.schema.config import parse_config, parse_toml_bytes, read_config_bytes
-    from simcore.schema.errors import InputError, Problems
+    """The run config of a file and its ``[sobol]`` table (``{}`` if none), every
+    section of the file checked field by field
+    (:func:`~simcore.schema.analysis_config.read_analysis_config`)."""
+    from simcore.schema.analysis_config import read_analysis_config
 
-    path = Path(path)
-    problems = Problems(f"config {path}")
-    raw = parse_toml_bytes(read_config_bytes(path, problems), problems)
-    section = raw.pop("sobol", {}) or {}
-    for key in ("sweep", "attribution", "optimize", "robustness", "discovery"):
-        raw.pop(key, None)
-    if not isinstance(section, dict):
-        raise InputError(f"config {path}", [("sobol", "must be a table")])
-    unknown = sorted(set(section) - SECTION_KEYS)
-    if unknown:
-        raise InputError(f"config {path}", [(f"sobol.{k}", f"unknown key; allowed: {', '.join(sorted(SECTION_KEYS))}")
-                                            for k in unknown])
-    config = parse_config(raw, base_dir=path.parent, problems=problems)
-    config.path = str(path)
-    return config, section
+    config, sections, _ = read_analysis_config(path)
+    return config, sections.get("sobol") or {}
+
+
+def _option_name(field: str, overrides: dict) -> str:
+    """``sobol.confidence`` -> ``--confidence`` where the value came from ``overrides``."""
+    key = field.removeprefix("sobol.").split(".")[0].split("[")[0]
+    return f"--{key.replace('_', '-')}{field.removeprefix(f'sobol.{key}')}" if key in overrides else field
 
 
 def settings_from(section: dict, overrides: dict | None = None) -> SobolSettings:
     """The settings of a ``[sobol]`` table, then ``overrides`` (``{key: value}`` of
-    :data:`SECTION_KEYS`, e.g. the command line's options: they win); checked."""
+    :data:`SECTION_KEYS`, e.g. the command line's options: they win); checked by the
+    schema of the table, every problem at once (:class:`InputError`, a ``ValueError``;
+    an override is named as its option, ``--confidence``)."""
+    from simcore.schema.errors import InputError, Problems
+
+    overrides = {key: list(value) if isinstance(value, tuple) else value for key, value in (overrides or {}).items()}
+    problems = Problems("sobol settings")
+    spec, _ = check_section("sobol", {**section, **overrides}, problems)
+    if spec is None:
+        raise InputError(problems.source, [(_option_name(field, overrides), message)
+                                           for field, message in problems.items])
     s = SobolSettings()
-    for key, value in [*section.items(), *(overrides or {}).items()]:
-        if key not in SECTION_KEYS:
-            raise ValueError(f"unknown Sobol setting {key!r}; allowed: {', '.join(sorted(SECTION_KEYS))}")
+    for key, value in spec.model_dump(exclude_unset=True).items():
         setattr(s, key, tuple(value) if key in ("metrics", "policies") else value)
-    if s.group_by not in GROUP_BY:
-        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
-    if s.sampling not in SAMPLING:
-        raise ValueError(f"sampling must be one of {', '.join(SAMPLING)}")
-    if not 0 < float(s.confidence) < 1:
-        raise ValueError("confidence must lie in (0, 1)")
-    for key in ("points", "scenarios", "bootstrap", "chunk_points", "chunk_scenarios"):
-        if int(getattr(s, key)) < (2 if key == "points" else 1):
-            raise ValueError(f"{key} must be a positive integer" + (" of at least 2" if key == "points" else ""))
     return s
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 import sys
 import warnings
@@ -44,18 +43,15 @@ from simcore.analysis.costs import CostAssumptions, cost_effectiveness, crisis_w
 from simcore.analysis.evaluate import (PAIRWISE_MAX_MIXES, RISK_OUTCOMES, PairedRequest, evaluate_mixes_paired,
                                         risk_metrics)
 from simcore.core.model import no_policy
-from simcore.run.metrics import METRIC_INFO
 from simcore.run import store
+from simcore.run.metrics import METRIC_INFO
 from simcore.run.runner import Simulation
-from simcore.schema.config import BASELINE_POLICY, RunConfig, parse_config, parse_toml_bytes, read_config_bytes
+from simcore.schema.analysis_config import read_analysis_config
+from simcore.schema.analysis_spec import DESIGNS, MAX_GRID_POINTS, MAX_MIXES, check_section  # noqa: F401
+from simcore.schema.config import BASELINE_POLICY, RunConfig
 from simcore.schema.errors import InputError, Problems
 
-DESIGNS = ("grid", "random", "latin")
-SWEEP_KEYS = ("levers", "design", "samples", "seed", "base", "scenarios", "chunk_size", "policy_chunk", "output",
-              "metrics", "costs")
-LEVER_KEYS = ("path", "values", "range", "n", "name")
-MAX_MIXES = 100_000
-MAX_GRID_POINTS = 10_000  # per lever
+# the fields of [sweep] and their ranges: simcore.schema.analysis_spec (SweepSectionSpec)
 
 
 @dataclass
@@ -98,70 +94,52 @@ class SweepSpec:
         return [lever.name for lever in self.levers]
 
 
-def _int(value, low, high) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+def _kept(clean: dict, given: dict, key: str, default):
+    """The value pass 1 left of ``key``: the default when not given, ``_BAD`` when refused."""
+    if key in clean:
+        return clean[key]
+    return _BAD if key in given else default
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+_BAD = object()  # a value pass 1 refused (already reported)
 
 
 def parse_sweep(raw, config: RunConfig, source: str = "config") -> SweepSpec:
     """Validate a ``[sweep]`` table against the run ``config`` (its model and policies).
 
-    Raises :class:`~simcore.schema.errors.InputError` naming every bad field
+    Field by field by the schema (:class:`~simcore.schema.analysis_spec.SweepSectionSpec`),
+    then the rules across fields and against the model; raises
+    :class:`~simcore.schema.errors.InputError` naming every bad field
     (``sweep.levers[1].range`` ...) with the allowed values.
     """
     problems = Problems(f"{source} [sweep]")
-    loaded = config.loaded
-    if not isinstance(raw, dict):
-        problems.add("sweep", f"must be a table with {', '.join(SWEEP_KEYS)}, got {raw!r}")
-        problems.raise_if_any()
-    for key in raw:
-        if key not in SWEEP_KEYS:
-            problems.add(f"sweep.{key}", f"unknown field; allowed: {', '.join(SWEEP_KEYS)}")
-    design = raw.get("design", "grid")
-    if design not in DESIGNS:
-        problems.add("sweep.design", f"must be one of {', '.join(DESIGNS)}, got {design!r}")
-        design = None
-    samples = raw.get("samples")
-    if design in ("random", "latin"):
-        if not _int(samples, 1, MAX_MIXES):
-            problems.add("sweep.samples", f"is required for a {design} design: an integer in [1, {MAX_MIXES}], "
-                         f"got {samples!r}")
-            samples = None
-    elif "samples" in raw and design == "grid":
+    section, clean = check_section("sweep", raw, problems)
+    clean = clean if isinstance(clean, dict) else {}
+    given = raw if isinstance(raw, dict) else {}
+    design = _kept(clean, given, "design", "grid")
+    if design in ("random", "latin") and "samples" not in given:
+        problems.add("sweep.samples", f"is required for a {design} design: an integer in [1, {MAX_MIXES}]")
+    elif "samples" in given and design == "grid":
         problems.add("sweep.samples", "only applies to design = \"random\" or \"latin\" (a grid runs every point)")
+    metrics = clean.get("metrics")
+    if isinstance(metrics, list) and any(m not in METRIC_INFO for m in metrics):
+        problems.add("sweep.metrics", f'must be "default", "all" or a list of metrics from {", ".join(METRIC_INFO)}; '
+                     f"got {[m for m in metrics if m not in METRIC_INFO]!r}")
     names = [p.name for p in config.policies]
-    base = raw.get("base", BASELINE_POLICY)
-    if base not in names:
+    base = _kept(clean, given, "base", BASELINE_POLICY)
+    if base is not _BAD and base not in names:
         problems.add("sweep.base", f"must be one of the config's policies: {', '.join(names)}; got {base!r}")
-    settings = {}
-    for key, low, high, default in (("scenarios", 1, 10**9, config.scenarios), ("seed", 0, 2**32 - 1, config.seed),
-                                    ("chunk_size", 1, 10**7, None), ("policy_chunk", 1, 4096, 16)):
-        value = raw.get(key, default)
-        if key in raw and not _int(value, low, high):
-            problems.add(f"sweep.{key}", f"must be an integer in [{low}, {high}], got {value!r}")
-            value = default
-        settings[key] = value
-    output = raw.get("output", None)
-    if output is not None and (not isinstance(output, str) or not output.strip()):
-        problems.add("sweep.output", f"must be a path (text), got {output!r}")
-    metrics = raw.get("metrics", "default")
-    if metrics not in ("default", "all"):
-        bad = [m for m in metrics if m not in METRIC_INFO] if isinstance(metrics, list) else None
-        if bad is None or bad:
-            problems.add("sweep.metrics", f'must be "default", "all" or a list of metrics from '
-                         f'{", ".join(METRIC_INFO)}; got {bad if bad else metrics!r}')
-            metrics = "default"
-    costs = CostAssumptions.from_dict(raw.get("costs"), "sweep.costs", problems)
-    levers = _parse_levers(raw.get("levers"), design, loaded, problems)
+    levers = _parse_levers(clean.get("levers"), given.get("levers"), design, config.loaded, problems)
     spec = None
     if not problems.items:
-        spec = SweepSpec(levers=levers, design=design, samples=samples, seed=settings["seed"], base=base,
-                         scenarios=settings["scenarios"],
-                         chunk_size=min(settings["chunk_size"] or config.chunk_size, settings["scenarios"]),
-                         policy_chunk=settings["policy_chunk"], output=output, metrics=metrics, costs=costs)
+        settings = section.model_dump(exclude_unset=True)
+        scenarios = section.scenarios or config.scenarios
+        spec = SweepSpec(levers=levers, design=section.design, samples=section.samples,
+                         seed=settings.get("seed", config.seed), base=section.base, scenarios=scenarios,
+                         chunk_size=min(section.chunk_size or config.chunk_size, scenarios),
+                         policy_chunk=section.policy_chunk, output=section.output, metrics=section.metrics,
+                         costs=CostAssumptions(**(section.costs.model_dump(exclude_unset=True) if section.costs
+                                                  else {})))
         if spec.n_mixes > MAX_MIXES:
             problems.add("sweep.levers", f"the grid has {spec.n_mixes} mixes; at most {MAX_MIXES} (use a random "
                          "or latin design)")
@@ -169,70 +147,61 @@ def parse_sweep(raw, config: RunConfig, source: str = "config") -> SweepSpec:
     return spec
 
 
-def _parse_levers(raw, design, loaded, problems: Problems) -> list[SweepLever]:
-    if not isinstance(raw, list) or not raw:
-        problems.add("sweep.levers", "is required: a non-empty list of {path, values} or {path, range, n} tables")
-        return []
+def _parse_levers(raw, given, design, loaded, problems: Problems) -> list[SweepLever]:
+    """Pass 2 of ``sweep.levers`` (as pass 1 left it; ``given``: as written)."""
+    if not isinstance(raw, list):
+        return []  # missing or not a list: reported by pass 1
+    given = given if isinstance(given, list) else []
     out: list[SweepLever] = []
+    placed: list[int] = []  # where each lever of out is in the list (for messages)
     for i, item in enumerate(raw):
         where = f"sweep.levers[{i}]"
         if not isinstance(item, dict):
-            problems.add(where, f"must be a table {{path, values}} or {{path, range, n}}, got {item!r}")
-            continue
-        ok = True
-        for key in item:
-            if key not in LEVER_KEYS:
-                problems.add(f"{where}.{key}", f"unknown field; allowed: {', '.join(LEVER_KEYS)}")
-        lever, reason = lever_paths.resolve(item.get("path"), loaded)
+            continue  # reported by pass 1
+        item_given = given[i] if i < len(given) and isinstance(given[i], dict) else item
+        ok = all(key in item for key in item_given)  # a field refused by pass 1 leaves the lever out
+        lever, reason = (None, None) if "path" not in item else lever_paths.resolve(item["path"], loaded)
         if lever is None:
-            problems.add(f"{where}.path", reason if "path" in item else
-                         "is required: a lever path like 'stockpile.gov_stock_days.gallium'")
+            if reason:
+                problems.add(f"{where}.path", reason)
             ok = False
         elif not lever.settable:
             problems.add(f"{where}.path", f"{lever.path!r} is a whole pillar; give a lever, e.g. "
                          f"{lever.pillar}.{next(iter(lever_paths.lever_keys(lever.pillar)))}")
             ok = False
         name = item.get("name", item.get("path"))
-        if not isinstance(name, str) or not name.strip():
-            problems.add(f"{where}.name", f"must be a non-empty text, got {name!r}")
-            ok = False
-        has_values, has_range = "values" in item, "range" in item
+        has_values, has_range = "values" in item_given, "range" in item_given
         if has_values == has_range:
             problems.add(where, "give exactly one of values = [...] or range = [low, high] (with n for a grid)")
             continue
-        entry = SweepLever(lever=lever, name=name if isinstance(name, str) else "") if ok else None
+        entry = SweepLever(lever=lever, name=name) if ok else None
+        checked = []
         if has_values:
-            values = item["values"]
-            if not isinstance(values, list) or not values or not all(_number(v) for v in values):
-                problems.add(f"{where}.values", f"must be a non-empty list of numbers, got {values!r}")
-                continue
-            if len(set(values)) != len(values):
-                problems.add(f"{where}.values", "values must be unique; given more than once: "
-                             + ", ".join(str(v) for v in sorted({v for v in values if values.count(v) > 1})))
-            if len(values) > MAX_GRID_POINTS:
-                problems.add(f"{where}.values", f"at most {MAX_GRID_POINTS} values, got {len(values)}")
-            if "n" in item:
+            values = item.get("values")
+            if values is not None and None not in values:
+                twice = sorted({v for v in values if values.count(v) > 1})
+                if twice:
+                    problems.add(f"{where}.values", "values must be unique; given more than once: "
+                                 + ", ".join(f"{v:g}" for v in twice))
+                checked = values
+                if entry is not None:
+                    entry.values = np.asarray(values, np.float64)
+            if "n" in item_given:
                 problems.add(f"{where}.n", "only applies with range = [low, high]")
-            checked = values
-            if entry is not None:
-                entry.values = np.asarray(values, np.float64)
-        else:
+        elif "range" in item:
             bounds = item["range"]
-            if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(v) for v in bounds)
-                    and bounds[0] <= bounds[1]):
-                problems.add(f"{where}.range", f"must be [low, high] with low <= high, got {bounds!r}")
-                continue
             checked = list(bounds)
             n = item.get("n")
             if design == "grid":
-                if not _int(n, 1, MAX_GRID_POINTS) or (n == 1 and bounds[0] != bounds[1]):
+                if "n" not in item_given or (n == 1 and bounds[0] != bounds[1]):
                     problems.add(f"{where}.n", f"is required with range in a grid: an integer in [2, "
-                                 f"{MAX_GRID_POINTS}] (evenly spaced points, ends included), got {n!r}")
+                                 f"{MAX_GRID_POINTS}] (evenly spaced points, ends included)"
+                                 + (f", got {n!r}" if "n" in item_given else ""))
                     continue
-                if entry is not None:
+                if entry is not None and n is not None:
                     entry.values = np.linspace(bounds[0], bounds[1], n)
-            else:
-                if "n" in item:
+            elif design is not _BAD:
+                if "n" in item_given:
                     problems.add(f"{where}.n", f"only applies to a grid; a {design} design draws 'samples' values "
                                  "uniformly in the range")
                 if entry is not None:
@@ -245,7 +214,7 @@ def _parse_levers(raw, design, loaded, problems: Problems) -> list[SweepLever]:
                     problems.add(f"{where}.{part}[{j}]", f"{lever.path}: {reason}")
                     ok = False
         if ok and entry is not None:
-            for k, other in enumerate(out):
+            for k, other in zip(placed, out):
                 if other.lever.overlaps(lever):
                     problems.add(f"{where}.path", f"{lever.path!r} sets the same policy elements as "
                                  f"sweep.levers[{k}] ({other.path!r})")
@@ -253,6 +222,7 @@ def _parse_levers(raw, design, loaded, problems: Problems) -> list[SweepLever]:
                     problems.add(f"{where}.name", f"{entry.name!r} is also the name of sweep.levers[{k}]; names "
                                  "must be unique")
             out.append(entry)
+            placed.append(i)
     return out
 
 
@@ -441,29 +411,18 @@ def write_sweep_store(result: SweepResult, path: str | Path, config_text: str = 
 
 
 def _config_without_analysis(path: str | Path) -> RunConfig:
-    """The run config of a file, its ``[sweep]`` and ``[attribution]`` sections left out
-    (so this works before the schema knows them)."""
-    config, _, _ = _read_with_sections(path)
+    """The run config of a file; its analysis sections are checked field by field
+    (:func:`~simcore.schema.analysis_config.read_analysis_config`) but not used."""
+    config, _, _ = read_analysis_config(path)
     return config
-
-
-def _read_with_sections(path: str | Path):
-    path = Path(path)
-    problems = Problems(f"config {path}")
-    data = read_config_bytes(path, problems)  # read once, bounded: a pipe works, /dev/zero does not hang
-    raw = parse_toml_bytes(data, problems)
-    sections = {key: raw.pop(key) for key in ("sweep", "attribution") if key in raw}
-    config = parse_config(raw, base_dir=path.parent, problems=problems)
-    config.path = str(path)
-    return config, sections, data.decode("utf-8")
 
 
 def load_sweep_config(path: str | Path) -> tuple[RunConfig, SweepSpec, str]:
     """Read a config with a ``[sweep]`` section: ``(run config, sweep spec, file text)``."""
-    config, sections, text = _read_with_sections(path)
+    config, sections, data = read_analysis_config(path, "sweep")
     if "sweep" not in sections:
         raise InputError(f"config {path}", [("sweep", "is required: a [sweep] table with levers = [...]")])
-    return config, parse_sweep(sections["sweep"], config, f"config {path}"), text
+    return config, parse_sweep(sections["sweep"], config, f"config {path}"), data.decode("utf-8")
 
 
 def sweep_ranking(result: SweepResult, top: int = 10) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 from simcore.core.disruptions import EventSet, make_events
 from simcore.core.model import Policy, no_policy
 from simcore.core.uncertainty import DISTRIBUTION_KINDS
+from simcore.schema.analysis_spec import HINTS as ANALYSIS_HINTS
 from simcore.schema.errors import InputError, Problems
 from simcore.schema.importers import destination_share
 from simcore.schema.segments import expand_config_names
@@ -74,7 +75,7 @@ POLICY_LEVERS = {
     },
 }
 STOCKPILED = ("gov_stock_days", "private_extra_days")
-SECTIONS = ("run", "cluster", "sweep", "attribution", "optimize", "events", "policies")
+SECTIONS = ("run", "cluster", "sweep", "attribution", "optimize", "sobol", "events", "policies")
 
 
 @dataclass
@@ -299,6 +300,7 @@ def _hints(loaded: LoadedModel | None) -> dict[str, str]:
         "events.*.origin": f"one of {origins}",
         "events.*.products": f"the affected products (or {{product = weight}}) from: {products}",
         "policies.*.name": "a unique name for the policy mix",
+        **ANALYSIS_HINTS,
     }
 
 

@@ -1,5 +1,6 @@
-"""The schema of a run config: ``[run]``, ``[cluster]``, ``[[events]]`` and the policy
-mixes ``[[policies]]`` with their three pillars (stockpile, diversification, recycling).
+"""The schema of a run config: ``[run]``, ``[cluster]``, ``[[events]]``, the policy
+mixes ``[[policies]]`` with their three pillars (stockpile, diversification, recycling)
+and the analysis sections (declared in :mod:`~simcore.schema.analysis_spec`).
 
 Field by field only; the rules across fields and against the model (origins, products,
 import shares) are :mod:`~simcore.schema.config`'s. The leaf types are in
@@ -8,11 +9,17 @@ import shares) are :mod:`~simcore.schema.config`'s. The leaf types are in
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Union
 
 from annotated_types import MinLen
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
+from simcore.schema.analysis_spec import (
+    AttributionSectionSpec,
+    OptimizeSectionSpec,
+    SobolSectionSpec,
+    SweepSectionSpec,
+)
 from simcore.schema.errors import MAX_SCENARIOS
 from simcore.schema.fields import (
     LIST_TAG,
@@ -168,12 +175,13 @@ class ConfigSpec(Spec):
 
     run: RunSpec = Field(default_factory=RunSpec)
     cluster: ClusterSpec | None = None
-    sweep: dict[str, Any] | None = Field(None, description="Lever grid or design for `simcore sweep` (checked by "
-                                         "simcore.analysis.sweep; ignored by `simcore run`)")
-    attribution: dict[str, Any] | None = Field(None, description="Shapley attribution settings (checked by "
-                                               "simcore.analysis.shapley)")
-    optimize: dict[str, Any] | None = Field(None, description="Lever optimisation under a budget for `simcore "
-                                            "optimize` (checked by simcore.analysis.optimize; ignored by `simcore run`)")
+    sweep: SweepSectionSpec | None = Field(None, description="Lever grid or design for `simcore sweep` (not "
+                                           "used by `simcore run`)")
+    attribution: AttributionSectionSpec | None = Field(None, description="Shapley attribution settings")
+    optimize: OptimizeSectionSpec | None = Field(None, description="Lever optimisation under a budget for `simcore "
+                                                 "optimize` (not used by `simcore run`)")
+    sobol: SobolSectionSpec | None = Field(None, description="Sobol indices over the model's uncertain numbers for "
+                                           "`simcore sobol` (not used by `simcore run`)")
     events: Annotated[list[EventSpec], MinLen(1)]
     policies: list[PolicySpec] = Field(default_factory=list)
 

@@ -45,29 +45,29 @@ def show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _range_text(low, high, low_open: bool) -> str:
+def _range_text(low, high, low_open: bool, high_open: bool = False) -> str:
     if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{low:g}, {high:g}]"
+        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     if low is not None:
         return f" {'>' if low_open else '>='} {low:g}"
     if high is not None:
-        return f" <= {high:g}"
+        return f" {'<' if high_open else '<='} {high:g}"
     return ""
 
 
-def _bounds_schema(kind: str, low, high, low_open: bool) -> dict:
+def _bounds_schema(kind: str, low, high, low_open: bool, high_open: bool = False) -> dict:
     schema: dict = {"type": kind}
     if low is not None:
         schema["exclusiveMinimum" if low_open else "minimum"] = low
     if high is not None:
-        schema["maximum"] = high
+        schema["exclusiveMaximum" if high_open else "maximum"] = high
     return schema
 
 
-def Number(low: float | None = None, high: float | None = None, *, low_open: bool = False):
-    """A finite number (int or float, never a bool) within ``[low, high]``, or
-    ``(low, high]`` with ``low_open``."""
-    text = _range_text(low, high, low_open)
+def Number(low: float | None = None, high: float | None = None, *, low_open: bool = False, high_open: bool = False):
+    """A finite number (int or float, never a bool) within ``[low, high]``; ``low_open``
+    / ``high_open`` leave an end out (``(low, high]``, ``(low, high)``)."""
+    text = _range_text(low, high, low_open, high_open)
 
     def check(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -78,11 +78,13 @@ def Number(low: float | None = None, high: float | None = None, *, low_open: boo
         if abs(value) > FLOAT32_MAX:
             raise invalid(f"must be{text}{' and' if text else ''} of size at most {FLOAT32_MAX:.4g} (the engine "
                           f"computes in float32), got {value:g}")
-        if (low is not None and (value < low or (low_open and value == low))) or (high is not None and value > high):
+        if (low is not None and (value < low or (low_open and value == low))) or \
+                (high is not None and (value > high or (high_open and value == high))):
             raise invalid(f"must be{text}, got {value:g}")
         return value
 
-    return Annotated[float, PlainValidator(check), WithJsonSchema(_bounds_schema("number", low, high, low_open))]
+    return Annotated[float, PlainValidator(check),
+                     WithJsonSchema(_bounds_schema("number", low, high, low_open, high_open))]
 
 
 # --------------------------------------------------------------------------- uncertain numbers
@@ -279,6 +281,36 @@ def _check_source(value):
 
 
 SourceText = Annotated[str, PlainValidator(_check_source), WithJsonSchema({"type": "string", "minLength": 1})]
+
+
+def _check_path(value):
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(f"must be a path (text), got {show(value)}")
+    return value
+
+
+PathText = Annotated[str, PlainValidator(_check_path), WithJsonSchema({"type": "string", "minLength": 1})]
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and abs(value) <= FLOAT32_MAX
+
+
+def Interval(*, strict: bool):
+    """``[low, high]``: two finite numbers with ``low <= high`` (``low < high`` with
+    ``strict``); validates to two floats."""
+    order = "<" if strict else "<="
+
+    def check(value):
+        if not (isinstance(value, list) and len(value) == 2 and all(_finite(v) for v in value)
+                and (value[0] < value[1] if strict else value[0] <= value[1])):
+            raise invalid(f"must be [low, high] with low {order} high, got {show(value)}")
+        return [float(value[0]), float(value[1])]
+
+    return Annotated[list[float], PlainValidator(check), WithJsonSchema(
+        {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+         "description": f"[low, high] with low {order} high"})]
 
 
 def _check_pair(value):

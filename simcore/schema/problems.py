@@ -86,6 +86,8 @@ def _message(error: dict, root: type[BaseModel], hints: dict[str, str]) -> str:
         return "is required" + (f": {hint}" if hint else "")
     if kind == "too_short":
         return "must not be empty" + (f": {hint}" if hint else "")
+    if kind == "too_long":
+        return f"must have at most {error['ctx']['max_length']} items, got {error['ctx']['actual_length']}"
     if kind == "extra_forbidden":
         spec = spec_at(root, loc[:-1])
         allowed = sorted(spec.model_fields) if spec else []
