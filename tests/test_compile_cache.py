@@ -93,7 +93,7 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
     _run(tiny, tmp_path / "a.zarr", _env(cache))
     written = {name.removesuffix("-cache") for name in _entries(cache)}
     # the engine's programs (compiled with simcore's XLA options) are among those written
-    assert {"jit_sample_batch", "jit_simulate_given"} <= {key.split("-")[0] for key in written}, written
+    assert {"jit_sample_batch", "jit_simulate"} <= {key.split("-")[0] for key in written}, written
     second = _run(tiny, tmp_path / "b.zarr", _env(cache))
     hits = {line.split("with key '")[1].rstrip("'") for line in second.stderr.splitlines() if HIT in line}
     # every program the first process kept is read back (a tiny one near the 0.05 s bar may

@@ -36,7 +36,7 @@ import numpy as np
 from simcore.analysis import levers as lever_paths
 from simcore.analysis.costs import CostAssumptions, mix_costs
 from simcore.core.compile import engine_jit
-from simcore.core.engine import simulate_batch, simulate_smooth
+from simcore.core.engine import simulate
 from simcore.core.model import Policy
 
 CVAR_LEVEL = 0.95
@@ -165,8 +165,8 @@ def _smooth_objective(x, model, base, masks, low, span, events, base_key, index,
     risk of the value-added loss and ``shortfall`` the expected value not delivered."""
 
     def objective(x):
-        metrics, _ = simulate_smooth(model, policy_from_values(base, masks, low + span * x), events, base_key, index,
-                                     horizon=horizon, temperature=temperature)
+        metrics, _ = simulate(model, policy_from_values(base, masks, low + span * x), events, horizon=horizon,
+                              base_key=base_key, scenario_index=index, temperature=temperature)
         target = risk(jnp.sum(metrics.value_added_loss[0], axis=-1), cvar_weight)
         shortfall = jnp.mean(jnp.sum(metrics.undelivered_value[0], axis=-1))
         return target + shortfall_weight * shortfall, (target, shortfall)
@@ -197,8 +197,8 @@ def exact_losses(problem: Problem, values: np.ndarray, start: int, n_scenarios: 
     size = chunk  # every call pads to one compiled shape
     for first in range(0, m, size):
         rows = np.minimum(np.arange(first, first + size), m - 1)  # pad: one compiled shape
-        metrics, _ = simulate_batch(problem.model, lever_paths.stacked(fields, rows), problem.events,
-                                    problem.base_key, index, horizon=problem.horizon)
+        metrics, _ = simulate(problem.model, lever_paths.stacked(fields, rows), problem.events,
+                              horizon=problem.horizon, base_key=problem.base_key, scenario_index=index)
         count = min(size, m - first)
         out["loss"].append(np.asarray(metrics.value_added_loss, np.float64).sum(-1)[:count])
         out["shortage_days"].append(np.asarray(metrics.shortage_days, np.float64).sum(-1)[:count])

@@ -3,10 +3,12 @@
 :func:`simcore.core.step.step` advances one day; :func:`simulate_lanes` owns the loop
 (``lax.scan`` over days) for a block of scenarios carried as lanes
 (:mod:`simcore.core.lanes`) and reduces each to per-scenario metrics, plus daily
-trajectories when asked; :func:`simulate_batch` draws the scenarios of a chunk, runs
-them for every policy (``vmap`` over policies) and is ``jit``-ed once per shape;
-:func:`simulate_scenario` is one scenario, :func:`simulate_given` explicit scenarios,
-:func:`simulate_smooth` the relaxed engine for gradients.
+trajectories when asked. :func:`simulate` is the one entry point: it draws the scenarios
+of a chunk (or takes explicit ones), runs them for every policy (``vmap`` over policies),
+exact or smoothed for gradients (``temperature``), and is ``jit``-ed once per shape;
+:func:`simulate_scenario` is one scenario of one policy, unjitted, for tests and
+notebooks. :func:`simulate_batch`, :func:`simulate_smooth` and :func:`simulate_given`
+are aliases of :func:`simulate` kept for one release.
 
 Results have leading axes ``[policy, scenario]``; daily trajectories
 ``[policy, scenario, day, ...]``.
@@ -260,46 +262,74 @@ def simulate_scenario(
 
 
 @functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
-def simulate_batch(
+def simulate(
     model: Model,
     policies: Policy,
     events: EventSet,
-    base_key: jax.Array,
-    scenario_index: jnp.ndarray,
+    *,
     horizon: int,
+    base_key: jax.Array | None = None,
+    scenario_index: jnp.ndarray | None = None,
+    scenarios: Scenario | None = None,
     save_daily: bool = False,
+    temperature=None,
 ) -> tuple[Metrics, Daily | None]:
-    """Metrics ``[policy, scenario, ...]`` for stacked ``policies`` and scenario indices.
+    """The engine's one entry point: metrics ``[policy, scenario, ...]`` (and with
+    ``save_daily`` daily trajectories ``[policy, scenario, day, ...]``) for stacked
+    ``policies`` over ``horizon`` days. ``jit``-ed once per shape; ``horizon`` and
+    ``save_daily`` are static.
 
-    Scenario ``i`` is drawn from ``fold_in(base_key, i)``, so every policy sees the same
-    futures (common random numbers) and a chunk's results do not depend on which other
-    indices are in it. A model with uncertain parameters (``model.uncertainty``) draws
-    scenario ``i``'s parameters from ``parameter_key(base_key, i)`` (its events are
-    unchanged) and runs every policy on that one drawn model; a model without them
-    compiles exactly the path it always had.
+    Which scenarios (give one of the two):
+
+    * ``base_key`` and ``scenario_index`` ``[N]``: scenario ``i`` is drawn from
+      ``fold_in(base_key, i)``, so every policy sees the same futures (common random
+      numbers) and a chunk's results do not depend on which other indices are in it. A
+      model with uncertain parameters (``model.uncertainty``) draws scenario ``i``'s
+      parameters from ``parameter_key(base_key, i)`` (its events are unchanged) and runs
+      every policy on that one drawn model; a model without them compiles exactly the
+      path it always had.
+    * ``scenarios`` (fields ``[E, K, N]`` or ``[E, N]``): explicit scenarios (tests,
+      normal times). Uncertain parameters are not drawn: the model runs at its central
+      values. To run explicit scenarios with drawn parameters, draw the model first
+      (:func:`simcore.core.uncertainty.draw_model`).
+
+    ``temperature``: None, the exact engine; a number > 0 (dimensionless, widths in
+    units of daily demand), the smoothed engine of :mod:`simcore.core.smooth`,
+    differentiable in ``model`` and ``policies``, the temperature traced (annealing does
+    not recompile), ``shortage_days`` a float (relaxed count); it converges to the exact
+    engine as ``temperature -> 0`` (``tests/test_optimize.py``).
     """
-    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, 0.0)
+    smooth = 0.0 if temperature is None else jnp.asarray(temperature, jnp.float32)
+    if scenarios is not None:
+        if base_key is not None or scenario_index is not None:
+            raise ValueError("simulate: give either scenarios or base_key and scenario_index, not both")
+        model = model._replace(uncertainty=None)
+        occ = occurrences_from_batch(jax.tree_util.tree_map(
+            lambda x: jnp.asarray(x, jnp.float32).reshape(x.shape[0], x.shape[1], -1), scenarios))
+        return _over_policies(model, model_lanes(model), policies, events, occ, horizon, save_daily, smooth)
+    if base_key is None or scenario_index is None:
+        raise ValueError("simulate: give either scenarios or base_key and scenario_index")
+    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, smooth)
 
 
-@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
-def simulate_smooth(
-    model: Model,
-    policies: Policy,
-    events: EventSet,
-    base_key: jax.Array,
-    scenario_index: jnp.ndarray,
-    horizon: int,
-    temperature,
-    save_daily: bool = False,
-) -> tuple[Metrics, Daily | None]:
-    """The smoothed engine: :func:`simulate_batch` with the relaxations of
-    :mod:`simcore.core.smooth` at ``temperature`` (> 0; dimensionless, widths in units
-    of daily demand). Differentiable in ``model`` and ``policies``; ``temperature`` is
-    traced (annealing does not recompile). ``shortage_days`` is a float (relaxed count).
-    Converges to the exact engine as ``temperature -> 0`` (``tests/test_optimize.py``).
-    """
-    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily,
-                  jnp.asarray(temperature, jnp.float32))
+# Kept for one release: thin aliases of simulate (the service, the runner and many tests
+# call them by these names).
+def simulate_batch(model, policies, events, base_key, scenario_index, horizon: int, save_daily: bool = False):
+    """:func:`simulate` with drawn scenarios, the exact engine (an alias kept for one release)."""
+    return simulate(model, policies, events, horizon=horizon, base_key=base_key, scenario_index=scenario_index,
+                    save_daily=save_daily)
+
+
+def simulate_smooth(model, policies, events, base_key, scenario_index, horizon: int, temperature,
+                    save_daily: bool = False):
+    """:func:`simulate` with drawn scenarios at ``temperature`` (an alias kept for one release)."""
+    return simulate(model, policies, events, horizon=horizon, base_key=base_key, scenario_index=scenario_index,
+                    save_daily=save_daily, temperature=temperature)
+
+
+def simulate_given(model, policies, events, scenarios, horizon: int, save_daily: bool = False):
+    """:func:`simulate` with explicit ``scenarios``, the exact engine (an alias kept for one release)."""
+    return simulate(model, policies, events, horizon=horizon, scenarios=scenarios, save_daily=save_daily)
 
 
 def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature):
@@ -342,24 +372,3 @@ def drawn_policy_lanes(model: Model, lane_model: Model, policy: Policy) -> Polic
         return policy
     unchanged = jnp.all(policy.import_share[..., 0] == model.import_share, axis=-1)[:, None, None]  # [P, 1, 1]
     return policy._replace(import_share=jnp.where(unchanged, lane_model.import_share, policy.import_share))
-
-
-@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
-def simulate_given(
-    model: Model,
-    policies: Policy,
-    events: EventSet,
-    scenarios: Scenario,
-    horizon: int,
-    save_daily: bool = False,
-) -> tuple[Metrics, Daily | None]:
-    """Like :func:`simulate_batch` for explicit scenarios ``[N]`` (tests, normal times).
-
-    Uncertain parameters are not drawn here: the model runs at its central values (the
-    normal-times reference). To run explicit scenarios with drawn parameters, draw the
-    model first (:func:`simcore.core.uncertainty.draw_model`).
-    """
-    model = model._replace(uncertainty=None)
-    occ = occurrences_from_batch(jax.tree_util.tree_map(
-        lambda x: jnp.asarray(x, jnp.float32).reshape(x.shape[0], x.shape[1], -1), scenarios))
-    return _over_policies(model, model_lanes(model), policies, events, occ, horizon, save_daily, 0.0)

@@ -31,7 +31,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from simcore.core.compile import engine_jit
-from simcore.core.engine import simulate_batch
+from simcore.core.engine import simulate
 from simcore.schema.errors import InputError
 
 CPU_DEVICES_ENV = "SIMCORE_CPU_DEVICES"
@@ -126,7 +126,7 @@ def sharded_simulate_batch(mesh: Mesh, horizon: int):
     replicated = PartitionSpec()
 
     def local(model, policies, events, base_key, index):
-        metrics, _ = simulate_batch(model, policies, events, base_key, index, horizon=horizon)
+        metrics, _ = simulate(model, policies, events, horizon=horizon, base_key=base_key, scenario_index=index)
         return metrics
 
     # No collectives inside: each device's slice is an ordinary single-device batch.

@@ -10,7 +10,6 @@ chunks locally or sends them there, then merges their statistics
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -45,12 +44,15 @@ def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict | None]:
     run's variables, dims and dtypes, from the engine's output shapes (traced with
     ``jax.eval_shape``: nothing is compiled or run)."""
     from simcore.core.disruptions import sample_batch
-    from simcore.core.engine import simulate_batch
+    from simcore.core.engine import simulate
 
     index = jnp.arange(plan.chunk_size, dtype=jnp.uint32)
     # the horizon is a static argument: bound by closure, as jax.eval_shape treats every
     # argument it is given as traced
-    simulate_shapes = functools.partial(simulate_batch, horizon=sim.horizon_days)
+    def simulate_shapes(model, policies, events, base_key, scenario_index):
+        return simulate(model, policies, events, horizon=sim.horizon_days, base_key=base_key,
+                        scenario_index=scenario_index)
+
     metrics_shape, _ = jax.eval_shape(simulate_shapes, sim.loaded.model, sim.policies, sim.events, sim.base_key,
                                       index)
     draws_shape = jax.eval_shape(sample_batch, sim.events, sim.base_key, index)

@@ -19,7 +19,7 @@ import xarray as xr
 from simcore.schema.config import RunConfig
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import EventSet, no_disruption, sample_batch
-from simcore.core.engine import simulate_batch, simulate_given
+from simcore.core.engine import simulate as simulate_engine
 from simcore.core.model import stack_policies
 from simcore.run.metrics import METRIC_INFO
 from simcore.schema.modelfile import LoadedModel
@@ -173,8 +173,8 @@ def _version() -> str:
 def daily_trajectories(sim: Simulation, scenario_index) -> xr.Dataset:
     """Day-by-day trajectories of a few scenarios (for plots and inspection)."""
     index = jnp.asarray(scenario_index, dtype=jnp.uint32)
-    _, daily = simulate_batch(sim.loaded.model, sim.policies, sim.events, sim.base_key, index,
-                              horizon=sim.horizon_days, save_daily=True)
+    _, daily = simulate_engine(sim.loaded.model, sim.policies, sim.events, horizon=sim.horizon_days,
+                               base_key=sim.base_key, scenario_index=index, save_daily=True)
     dims = {"sector_output_share": "sector", "sector_price_change": "sector", "price_index_change": None}
     data = {}
     for name, value in daily._asdict().items():
@@ -188,7 +188,8 @@ def daily_trajectories(sim: Simulation, scenario_index) -> xr.Dataset:
 def normal_times(sim: Simulation) -> xr.Dataset:
     """Each policy's side effects without any disruption: price changes and fiscal cost."""
     scenario = jax.tree_util.tree_map(lambda x: x[None], no_disruption(sim.events))
-    metrics, _ = simulate_given(sim.loaded.model, sim.policies, sim.events, scenario, horizon=sim.horizon_days)
+    metrics, _ = simulate_engine(sim.loaded.model, sim.policies, sim.events, horizon=sim.horizon_days,
+                                 scenarios=scenario)
     model = sim.loaded.model
     stock_value = np.asarray(sim.policies.gov_stock_days) * np.asarray(model.demand_per_day * model.price)
     fiscal = np.asarray(sim.policies.stock_carrying_cost) * stock_value
