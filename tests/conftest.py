@@ -59,43 +59,18 @@ def pytest_unconfigure(config):
 # dtype promotion (float32 with bool or float64, int with float) and no implicit rank
 # promotion (broadcasting [n] against [m, n] without an explicit axis). An implicit
 # promotion in simcore.core is then an error, not a silently wider program. The rules are
-# part of JAX's trace context: these tests compile programs of their own.
-#
-# Not yet for the tests that run the engine's day step (simcore.core.step), directly or
-# through a module-scoped fixture (those are set up outside any test's rules): the step
-# still promotes implicitly (a float32 ramp times a bool mask in the spare-capacity ramp;
-# a [P, 1] overlap against a rank-3 loss in the use factor; the first of each kind JAX
-# stops at). They run under the default rules until simcore.core casts and broadcasts
-# explicitly; then delete their names here.
+# part of JAX's trace context: these tests compile programs of their own. The fixture is
+# module-scoped and autouse, so the module-scoped fixtures that run the engine once for a
+# whole module (test_core_closed_form's grid) run under the rules too.
 STRICT_PROMOTION_PREFIX = "test_core_"
-ENGINE_PROMOTION_PENDING = {
-    "test_core_closed_form": {
-        "test_full_cut_shortage_is_duration_minus_stock_days", "test_partial_cut_stock_lasts_k_over_phi_days",
-        "test_government_stock", "test_recycling_share", "test_spare_capacity",
-        "test_lead_time_delays_the_cut_by_lead_days", "test_no_disruption_everything_stays_at_baseline"},
-    "test_core_invariants": {
-        "test_conservation_in_every_scenario", "test_more_of_a_lever_never_adds_shortage_days",
-        "test_chunked_batches_equal_one_batch", "test_vmap_equals_loop_of_single_scenarios"},
-    "test_core_leontief": {"test_product_price_change_passes_through_to_sectors",
-                           "test_import_and_scarcity_price_curves"},
-    "test_core_sectors": {
-        "test_proportional_and_priority_rationing", "test_substitutable_share_and_lost_output_value",
-        "test_critical_upstream_caps_downstream", "test_multi_tier_recipe_passes_shortage_down_one_day_later",
-        "test_tightening_builds_up_linearly", "test_price_curve_and_relaxation"},
-}
 
 
-def _strict_promotion_applies(item) -> bool:
-    module = item.module.__name__.rpartition(".")[2] if getattr(item, "module", None) else ""
-    name = getattr(item, "originalname", None) or item.name
-    return module.startswith(STRICT_PROMOTION_PREFIX) and name not in ENGINE_PROMOTION_PENDING.get(module, ())
-
-
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def strict_core_promotion(request):
     """``jax.numpy_dtype_promotion("strict")`` and ``jax.numpy_rank_promotion("raise")``
-    around each core test (see above); every other test runs under the default rules."""
-    if not _strict_promotion_applies(request.node):
+    around each core test module (see above); every other test runs under the default rules."""
+    module = request.module.__name__.rpartition(".")[2]
+    if not module.startswith(STRICT_PROMOTION_PREFIX):
         yield
         return
     import jax
@@ -112,12 +87,6 @@ def pytest_collection_modifyitems(config, items):
                         if count > 1)
     if duplicated:
         raise pytest.UsageError(f"tests with the same node id: {duplicated}")
-    modules = {item.module.__name__.rpartition(".")[2]: item.module for item in items
-               if getattr(item, "module", None) is not None}
-    stale = sorted(f"{name}::{test}" for name, tests in ENGINE_PROMOTION_PENDING.items() if name in modules
-                   for test in tests if not hasattr(modules[name], test))
-    if stale:  # a renamed test would silently leave the list and the strict rules unchecked
-        raise pytest.UsageError(f"ENGINE_PROMOTION_PENDING names tests that do not exist: {stale}")
 
 
 def tiny_config_text(scenarios: int = 24, horizon_days: int = 30, chunk_size: int = 4, seed: int = 7,

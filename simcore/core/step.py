@@ -285,8 +285,9 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
         alone = jnp.sum(at_top.astype(loss.dtype) * model.segment_weight[:, None], axis=0) < 1.5  # groups at top
         runner_up = jnp.max(jnp.where(at_top, 0.0, grouped), axis=0)
     largest_without = jnp.where(at_top & alone[None, :], runner_up[None, :], largest[None, :])
-    worst_without = jnp.where(overlap > 0, (1.0 - overlap) * largest_without
-                              + overlap * jnp.minimum(1.0, jnp.maximum(total[None, :] - grouped, 0.0)),
+    per_pair = overlap[None]  # [1, S]: the sector's overlap for every product
+    worst_without = jnp.where(per_pair > 0, (1.0 - per_pair) * largest_without
+                              + per_pair * jnp.minimum(1.0, jnp.maximum(total[None, :] - grouped, 0.0)),
                               largest_without)
     output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
     use_factor = 1.0 - jnp.sum(model.use_share * (1.0 - output_without), axis=1)
@@ -385,7 +386,7 @@ def step(
     # the contracted capacity stays ready); each episode's volume travels its transit.
     first_alarm_day = jnp.minimum(state.first_alarm_day, alarm_day)
     since_qualifying = (day - first_alarm_day)[:, None] - model.transit_days - policy.qualification_lag_days[:, None]
-    spare_ramp = _ramp(since_qualifying, policy.spare_ramp_days[:, None]) * (since_ready >= 0)
+    spare_ramp = _ramp(since_qualifying, policy.spare_ramp_days[:, None]) * (since_ready >= 0).astype(jnp.float32)
     spare_capacity = base_demand * jnp.sum(policy.spare_capacity * arriving * spare_ramp, axis=1)
     spare_flow = S.smooth_min(spare_capacity, primary_loss, temperature, base_demand)
     shortfall = primary_loss - spare_flow
