@@ -7,15 +7,14 @@ import signal
 import threading
 import time
 
+import distributed  # a test dependency (pyproject's test extra): missing is a failure, not a skip
 import numpy as np
 import pytest
 import xarray as xr
 
-distributed = pytest.importorskip("distributed")
-
-from simcore import load_config  # noqa: E402
-from simcore.run import store  # noqa: E402
-from simcore.run.job import run_to_store  # noqa: E402
+from simcore import load_config
+from simcore.run import store
+from simcore.run.job import run_to_store
 
 
 class _Count:

@@ -365,6 +365,7 @@ def test_loaded_model_carries_uncertainty_and_hidden_links():
     assert "products.gallium.inventory_days" in loaded.uncertain["inventory_days"]
 
 
+@pytest.mark.slow  # engine-heavy (the Japan outlook twice); the hidden links by hand: test_uncertainty
 def test_hidden_dependence_effect_runs_on_the_outlook():
     """simcore.run.hidden on configs/japan_outlook.toml, a handful of scenarios: the paired
     difference is with - without, finite, one per policy."""

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from simcore import InputError, load_model, parse_config, parse_model
-from simcore.core.model import Policy
 from simcore.schema import json_schema, write_json_schema
 from simcore.schema.modelfile import find_cycle
 from simcore.schema.spec import ConfigSpec, ModelFileSpec, ProductSpec, needs_source
@@ -212,8 +211,6 @@ def test_recycling_start_modes(small_loaded):
     raw["policies"].append({"name": "mixed", "recycling": {"share": 0.2,
                                                            "start": {"gallium": "at-alarm", "*": "in-place"}}})
     config = parse_config(raw, loaded=small_loaded)
-    if "recycling_start_at_alarm" not in Policy._fields:
-        pytest.skip("engine has no recycling_start_at_alarm yet")
     start = {p.name: np.asarray(p.policy.recycling_start_at_alarm).tolist() for p in config.policies}
     assert start == {"no-policy": [0.0, 0.0], "stock": [0.0, 0.0], "diversify": [0.0, 0.0],
                      "emergency": [1.0, 1.0], "mixed": [1.0, 0.0]}

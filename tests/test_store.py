@@ -217,8 +217,6 @@ def test_resume_refuses_a_different_run(reference, tmp_path, monkeypatch):
 
 
 def test_keep_summary_stores_statistics_only(reference, tmp_path):
-    if chunks_module._stats_module() is None:
-        pytest.skip("simcore.run.stats not available")
     _, config, _, summary, _ = reference
     output = tmp_path / "summary.zarr"
     streamed, _ = run_to_store(config, output, keep="summary", log=lambda *a: None)
