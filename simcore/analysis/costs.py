@@ -58,7 +58,6 @@ import numpy as np
 import xarray as xr
 
 from simcore.core.model import DAYS_PER_YEAR, Policy
-from simcore.schema.errors import Problems
 
 
 @dataclass(frozen=True)
@@ -68,28 +67,6 @@ class CostAssumptions:
     discount_rate: float = 0.02  # assumption: real public discount rate per year
     stock_life_years: float = 20.0  # assumption: life of a stockpile programme
     stock_residual_share: float = 1.0  # assumption: stock resold at the end at its purchase value
-
-    @classmethod
-    def from_dict(cls, raw, where: str, problems: Problems) -> "CostAssumptions":
-        """From a ``[sweep.costs]`` table; adds a problem per bad field."""
-        if raw is None:
-            return cls()
-        if not isinstance(raw, dict):
-            problems.add(where, f"must be a table with discount_rate, stock_life_years, stock_residual_share, "
-                         f"got {raw!r}")
-            return cls()
-        allowed = {"discount_rate": (0.0, 1.0), "stock_life_years": (1.0, 200.0), "stock_residual_share": (0.0, 1.0)}
-        values = {}
-        for key, value in raw.items():
-            if key not in allowed:
-                problems.add(f"{where}.{key}", f"unknown field; allowed: {', '.join(allowed)}")
-                continue
-            low, high = allowed[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                problems.add(f"{where}.{key}", f"must be a number in [{low:g}, {high:g}], got {value!r}")
-                continue
-            values[key] = float(value)
-        return cls(**values)
 
 
 def annuity_factor(rate: float, years: float) -> float:
