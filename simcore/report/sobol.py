@@ -8,19 +8,9 @@ causes through interactions with the others. Every bar has a ``gid``
 (``sobol:<metric>:<ST|S1>:<group>``) and its height is the stored index, so a test can
 read it back.
 
-Wiring into ``simcore report`` (``simcore/report/__init__.py``, next to the
-``sensitivity`` group; not done here because that file belongs to another change)::
-
-    from simcore.report.sobol import sobol_figure
-    sobol = _open(location, "sobol")
-    if sobol is not None and "ST" in sobol:
-        sobol = sobol.load()
-        report.figures["sobol"] = sobol_figure(sobol, caption=F.caption_text({**attrs, **sobol.attrs}))
-        sections += [_figure_md("sobol", "Global sensitivity: Sobol indices of the data uncertainty"),
-                     format_sobol(sobol) + "\\n"]   # simcore.analysis.sobol.format_sobol
-
+``simcore report`` draws it for a store with a ``sobol`` group (:mod:`simcore.report.build`).
 ``simcore sobol CONFIG --out STORE`` writes the ``sobol`` group into any store (a run's
-store included), so the report of that store would carry the figure.
+store included), so the report of that store carries the figure.
 """
 
 from __future__ import annotations
