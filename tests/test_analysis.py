@@ -417,6 +417,9 @@ def test_sweep_store_refuses_a_user_folder_and_replaces_its_own(sweep, tmp_path)
     assert store.is_simcore_store(own)
     write_sweep_store(result, own)  # its own store: replaced
     assert xr.open_zarr(own).attrs[store.STORE_MARKER] == "sweep"
+    tree = store.open_tree(own)  # the format attribute: the whole store opens as one tree
+    assert tree.attrs[store.STORE_FORMAT_ATTR] == store.STORE_FORMAT
+    assert {"summary", "costs", "ranking"} & set(tree.children)
 
 
 def test_sweep_cli_refuses_a_user_folder_before_computing(small_dir, tmp_path, capsys, monkeypatch):

@@ -449,7 +449,11 @@ def test_tornado_draws_the_stored_elasticities(sensitivity, tmp_path):
 def test_optimize_store_report_draws_the_stored_numbers(hand, hand_result, sensitivity, tmp_path):
     from simcore.report import write_report
 
+    from simcore.run.store import STORE_FORMAT, STORE_FORMAT_ATTR, open_tree
+
     store = O.write_optimize_store(hand_result, tmp_path / "opt.zarr", "text", sensitivity)
+    tree = open_tree(store)  # the format attribute: the whole store opens as one tree
+    assert tree.attrs[STORE_FORMAT_ATTR] == STORE_FORMAT and "sensitivity" in tree.children
     report = write_report(store)
     assert {"optimize", "tornado"} <= set(report.files)
     fig = report.figures["optimize"]

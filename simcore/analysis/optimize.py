@@ -433,7 +433,8 @@ def write_optimize_store(ds: xr.Dataset, path, config_text: str = "", sensitivit
     store.delete_store(partial, sibling=True)
     root = ds.copy()
     root.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float, bool))}
-    root.attrs.update({"config_text": config_text, "status": "complete", store.STORE_MARKER: "optimize"})
+    root.attrs.update({"config_text": config_text, "status": "complete", store.STORE_MARKER: "optimize",
+                       store.STORE_FORMAT_ATTR: store.STORE_FORMAT})  # opens as one tree (store.open_tree)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Zarr V3.*|.*Consolidated metadata.*|.*does not have a Zarr.*")
         root.to_zarr(partial, mode="w", consolidated=False)

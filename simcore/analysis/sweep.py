@@ -392,7 +392,8 @@ def write_sweep_store(result: SweepResult, path: str | Path, config_text: str = 
     store.check_writable(path)  # never replace a folder simcore did not write
     store.delete_store(partial, sibling=True)
     attrs = _clean_attrs(result.table.attrs)
-    attrs.update({"config_text": config_text, "status": "complete", store.STORE_MARKER: "sweep"})
+    attrs.update({"config_text": config_text, "status": "complete", store.STORE_MARKER: "sweep",
+                  store.STORE_FORMAT_ATTR: store.STORE_FORMAT})  # opens as one tree (store.open_tree)
     root = result.table.copy()
     root.attrs = attrs
     with warnings.catch_warnings():
