@@ -490,5 +490,6 @@ def test_hidden_links_by_supply_equal_link_by_link_bit_for_bit():
                                       np.asarray(at_origin * factor))
         expected = np.ones(shape)  # the factor by hand: prod_l (1 - s_l + s_l kept_l), 1.0 elsewhere
         for link in range(6):
-            expected[product[link], origin[link]] *= np.asarray(1.0 - links.share[link] + links.share[link] * kept[link])
+            share = links.share[link]
+            expected[product[link], origin[link]] *= np.asarray(1.0 - share + share * kept[link])
         np.testing.assert_allclose(factor, expected, rtol=1e-5)

@@ -37,6 +37,6 @@ __all__ = [
     "Daily", "EventSet", "Metrics", "Model", "Policy", "Scenario", "State", "announced_cut", "availability",
     "build_model", "draw_model", "draw_parameters", "in_announcement", "init_state", "leontief_output",
     "leontief_price_change", "make_events", "n_occurrences", "no_disruption", "no_policy", "normal_time_markup",
-    "sample_batch", "sample_scenario", "simulate", "simulate_batch", "simulate_given", "simulate_scenario", "simulate_smooth", "stack_policies",
-    "step", "transitive_closure", "without_hidden",
+    "sample_batch", "sample_scenario", "simulate", "simulate_batch", "simulate_given", "simulate_scenario",
+    "simulate_smooth", "stack_policies", "step", "transitive_closure", "without_hidden",
 ]

@@ -75,8 +75,8 @@ from simcore.core.model import DAYS_PER_YEAR, Distribution, HiddenDependence, Mo
 __all__ = [
     "DISTRIBUTION_KINDS", "Distribution", "HiddenDependence", "LOGNORMAL", "PARAMETER_STREAM", "TRIANGULAR",
     "UNCERTAIN_FIELDS", "UNIFORM", "Uncertainty", "distribution", "draw_model", "draw_parameters", "draw_values",
-    "drawn_fields", "apply_hidden_cut", "apply_hidden_factor", "hidden_cut", "hidden_dependence", "hidden_factor", "link_rounds", "inverse_cdf", "parameter_key",
-    "without_hidden",
+    "drawn_fields", "apply_hidden_cut", "apply_hidden_factor", "hidden_cut", "hidden_dependence", "hidden_factor",
+    "link_rounds", "inverse_cdf", "parameter_key", "without_hidden",
 ]
 
 TRIANGULAR, UNIFORM, LOGNORMAL = 0, 1, 2
@@ -286,7 +286,8 @@ def hidden_cut(hidden: HiddenDependence, shape, upstream_cut: jnp.ndarray) -> jn
     if _has_rounds(hidden):
         n_origins, rest = shape[1], tuple(shape[2:])
         total = jnp.zeros((shape[0] * n_origins,) + rest, cut.dtype)
-        return total.at[_supply_rows(hidden, n_origins)].set(_by_rows(hidden, cut, rest, 0.0, _cut_rule)).reshape(shape)
+        per_supply = _by_rows(hidden, cut, rest, 0.0, _cut_rule)  # [T, ...]
+        return total.at[_supply_rows(hidden, n_origins)].set(per_supply).reshape(shape)
 
     def add(total, link):
         p, o, x = link
