@@ -285,7 +285,7 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
         alone = jnp.sum(at_top.astype(loss.dtype) * model.segment_weight[:, None], axis=0) < 1.5  # groups at top
         runner_up = jnp.max(jnp.where(at_top, 0.0, grouped), axis=0)
     largest_without = jnp.where(at_top & alone[None, :], runner_up[None, :], largest[None, :])
-    per_pair = overlap[None]  # [1, S]: the sector's overlap for every product
+    per_pair = overlap[None]  # [1, S, ...]: the sector's overlap for every product (no implicit rank promotion)
     worst_without = jnp.where(per_pair > 0, (1.0 - per_pair) * largest_without
                               + per_pair * jnp.minimum(1.0, jnp.maximum(total[None, :] - grouped, 0.0)),
                               largest_without)
