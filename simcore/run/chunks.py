@@ -21,7 +21,6 @@ from simcore.run import store
 from simcore.run.finite import check_finite
 from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, chunk_dataset, iter_chunks
-from simcore.run.stats import reduce_chunk
 
 
 # ---------------------------------------------------------------- plan
@@ -57,6 +56,16 @@ def _blocks(indices) -> list[range]:
 
 # ---------------------------------------------------------------- statistics
 
+def _stats_module():
+    """The streaming statistics module (``simcore.run.stats``) or None while it does not
+    exist yet; without it, summaries come from the stored per-scenario arrays."""
+    try:
+        from simcore.run import stats
+    except ImportError:
+        return None
+    return stats
+
+
 def storable_mask(sim: Simulation) -> np.ndarray:
     """``[product]`` bool: goods (storable 1.0) vs services (0.0), the materials of
     ``p_any_material_shortage``."""
@@ -68,9 +77,13 @@ def result_coords(sim: Simulation) -> dict:
     return {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
 
 
-def reduce_chunk_arrays(sim: Simulation, metrics: dict) -> dict[str, np.ndarray]:
-    """One chunk's statistics as the flat arrays a store keeps."""
-    return reduce_chunk(metrics, SUMMARY_INFO, storable_mask(sim)).to_arrays()
+def reduce_chunk_arrays(sim: Simulation, metrics: dict) -> dict[str, np.ndarray] | None:
+    """One chunk's statistics as the flat arrays a store keeps (None without the
+    streaming statistics)."""
+    stats = _stats_module()
+    if stats is None:
+        return None
+    return stats.reduce_chunk(metrics, SUMMARY_INFO, storable_mask(sim)).to_arrays()
 
 
 # ---------------------------------------------------------------- compute and store
@@ -102,7 +115,9 @@ def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, f
     Idempotent. Returns the number of scenarios in the chunk."""
     if plan.keep == "per-scenario":
         store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
-    store.write_chunk_stats(path, index, reduce_chunk_arrays(sim, metrics))
+    arrays = reduce_chunk_arrays(sim, metrics)
+    if arrays is not None:
+        store.write_chunk_stats(path, index, arrays)
     return next(iter(metrics.values())).shape[1]
 
 

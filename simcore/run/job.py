@@ -23,6 +23,7 @@ import xarray as xr
 from simcore.run import distributed, store
 from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the job's name before chunks.py
     RunPlan,
+    _stats_module,
     iter_plan_chunks,
     reduce_chunk_arrays,
     result_coords,
@@ -33,8 +34,7 @@ from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, _version, chunk_dataset, daily_trajectories, normal_times, run_attributes
 from simcore.run.store import OutputError
 from simcore.run.streaming import merge_stream
-from simcore.run.stats import ChunkStats, finalize
-from simcore.run.summary import pillar_effects
+from simcore.run.summary import pillar_effects, summarize
 
 KEEP_CHOICES = ("per-scenario", "summary")
 
@@ -402,16 +402,24 @@ class Job:
         return summary, effects
 
     def _summary(self, path) -> xr.Dataset:
-        def chunk_stats():  # read one chunk at a time: memory stays flat in the chunk count
-            for index in range(self.plan.n_chunks):
-                part = store.read_chunk_stats(path, index)
-                if part is None:
-                    raise OutputError(f"{path}: done chunk {index} has no statistics; start the run again "
-                                      f"(without --resume)")
-                yield ChunkStats.from_arrays(part)
+        stats = _stats_module()
+        if stats is not None:
+            def chunk_stats():  # read one chunk at a time: memory stays flat in the chunk count
+                for index in range(self.plan.n_chunks):
+                    part = store.read_chunk_stats(path, index)
+                    if part is None:
+                        raise OutputError(f"{path}: done chunk {index} has no statistics; start the run again "
+                                          f"(without --resume)")
+                    yield stats.ChunkStats.from_arrays(part)
 
-        # merging is exact, so the order of the chunks (or of a resume) does not matter
-        summary = finalize(merge_stream(chunk_stats()), result_coords(self.sim), SUMMARY_INFO)
+            # merging is exact, so the order of the chunks (or of a resume) does not matter
+            merged = merge_stream(chunk_stats())
+            summary = stats.finalize(merged, result_coords(self.sim), SUMMARY_INFO)
+        else:
+            if self.plan.keep != "per-scenario":
+                raise OutputError('keep = "summary" needs the streaming statistics (simcore.run.stats)')
+            per_scenario = store.open_results(path)
+            summary = summarize(per_scenario.drop_vars([store.CHUNK_DONE, "chunk"], errors="ignore"))
         summary.attrs.update({k: v for k, v in store.read_attributes(path).items()
                               if isinstance(v, (str, int, float)) and k not in ("config_text", store.STORE_MARKER)})
         # the statistics exist only once every chunk is done: the group is complete (the
