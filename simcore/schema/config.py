@@ -75,7 +75,7 @@ POLICY_LEVERS = {
     },
 }
 STOCKPILED = ("gov_stock_days", "private_extra_days")
-SECTIONS = ("run", "cluster", "sweep", "attribution", "optimize", "sobol", "events", "policies")
+SECTIONS = ("run", "cluster", "costs", "sweep", "attribution", "optimize", "sobol", "events", "policies")
 
 
 @dataclass
@@ -105,6 +105,7 @@ class RunConfig:
     daily_scenarios: int = 0
     keep: str = "per-scenario"
     cluster: dict | None = None
+    costs: dict | None = None  # [costs]: the given fields of simcore.run.costs.CostAssumptions (None: defaults)
     path: str | None = None
     warnings: list[str] = field(default_factory=list)
     source: bytes | None = None  # the config file's bytes, read once (a pipe cannot be read again)
@@ -260,7 +261,7 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
                      scenarios=scenarios, horizon_days=spec.run.horizon_days, chunk_size=chunk, seed=spec.run.seed,
                      output=spec.run.output, daily_scenarios=min(spec.run.daily_scenarios, scenarios),
                      keep=spec.run.keep, cluster=spec.cluster.model_dump() if spec.cluster else None,
-                     warnings=notes)
+                     costs=spec.costs.model_dump(exclude_unset=True) if spec.costs else None, warnings=notes)
 
 
 def _table(value) -> dict:

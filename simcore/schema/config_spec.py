@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Discriminator, Field, Tag
 
 from simcore.schema.analysis_spec import (
     AttributionSectionSpec,
+    CostsSpec,
     OptimizeSectionSpec,
     SobolSectionSpec,
     SweepSectionSpec,
@@ -182,6 +183,10 @@ class ConfigSpec(Spec):
                                                  "optimize` (not used by `simcore run`)")
     sobol: SobolSectionSpec | None = Field(None, description="Sobol indices over the model's uncertain numbers for "
                                            "`simcore sobol` (not used by `simcore run`)")
+    costs: CostsSpec | None = Field(None, description="Financial assumptions of the cost table of `simcore run` "
+                                    "(the fiscal cost of a stock: its financing at discount_rate plus the policies' "
+                                    "carrying_cost, which excludes financing); defaults: discount_rate 0.02, "
+                                    "stock_life_years 20, stock_residual_share 1")
     events: Annotated[list[EventSpec], MinLen(1)]
     policies: list[PolicySpec] = Field(default_factory=list)
 
