@@ -1,5 +1,5 @@
-"""The analysis commands: ``simcore sweep``, ``attribute``, ``optimize``, ``sensitivity``
-and ``sobol`` (docs/analysis.md).
+"""The analysis commands: ``simcore sweep``, ``attribute``, ``optimize``, ``sensitivity``,
+``sobol`` and ``robustness`` (docs/analysis.md).
 
 Each turns its parsed options into a call of a plain function of
 :mod:`simcore.analysis` (config path, store path, settings), prints the result and maps
@@ -119,4 +119,37 @@ def sobol_command(args) -> int:
     if args.out:
         sobol.sobol_to_store(ds, args.out)
         print(f"wrote group 'sobol' into {args.out}")
+    return 0
+
+
+def robustness_command(args) -> int:
+    """``simcore robustness CONFIG``: the regret table and the discovery box, and groups
+    ``robustness`` and ``discovery`` of the store."""
+    enable_cache()
+    from pathlib import Path
+
+    from simcore.analysis import discovery, robustness
+    from simcore.schema.errors import InputError
+
+    overrides = {key: getattr(args, key) for key in ("points", "scenarios", "chunk_size")
+                 if getattr(args, key) is not None}
+    if args.policies:  # each value may be a comma-separated list
+        overrides["policies"] = tuple(name for part in args.policies for name in part.split(",") if name)
+    log = printer(args.quiet)
+    try:
+        ds, found, settings = robustness.robustness_file(args.config, overrides, discovery=not args.no_discovery,
+                                                         log=log)
+    except (InputError, ValueError) as exc:  # ValueError: a bad setting
+        return refused(exc)
+    out = args.output or settings.output or str(Path("results") / (Path(args.config).stem + ".zarr"))
+    robustness.to_store(ds, out, "robustness")
+    if found is not None:
+        robustness.to_store(found, out, "discovery")
+    if not args.quiet:
+        print(robustness.format_robustness(ds))
+        if found is not None:
+            print()
+            print(discovery.format_discovery(found))
+        print(f"evaluation: {ds.attrs['evaluation_wall_s']:.1f} s; wrote group 'robustness'"
+              f"{' and discovery' if found is not None else ''} into {out}")
     return 0

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     _optimize(sub)
     _sensitivity(sub)
     _sobol(sub)
+    _robustness(sub)
     _serve(sub)
     _schema(sub)
     return parser
@@ -226,6 +227,32 @@ def _sobol(sub) -> None:
     sobol.add_argument("--resume", action="store_true",
                        help="keep the running sums in --out (group sobol_partial, saved every minute) and "
                             "continue an interrupted run of the same design")
+
+
+def _robustness(sub) -> None:
+    robustness = sub.add_parser(
+        "robustness", help="regret, minimax regret and satisficing of the mixes across scenarios and parameter "
+                           "points, and scenario discovery (PRIM) of when a mix fails",
+        description="Robustness of the config's policy mixes: regret across the scenario ensemble and across "
+                    "parameter points of the model's uncertain numbers (minimax regret, satisficing share), and "
+                    "scenario discovery (PRIM boxes with coverage and density) for [robustness.discovery] "
+                    "(docs/analysis.md, 'Robustness and scenario discovery').")
+    robustness.set_defaults(handler="simcore.cli.analysis:robustness_command")
+    robustness.add_argument("config", help="a run config; its optional [robustness] table sets the options below")
+    robustness.add_argument("--points", type=positive_int, default=None,
+                            help="parameter points (Latin hypercube; 1: the medians; default 16)")
+    robustness.add_argument("--scenarios", type=scenario_count, default=None,
+                            help="common scenarios per parameter point (default 200)")
+    robustness.add_argument("--policies", nargs="+", default=None,
+                            help="mixes compared (default: every mix of the config)")
+    robustness.add_argument("--chunk-size", dest="chunk_size", type=positive_int, default=None,
+                            help="lanes per compiled chunk (default 256)")
+    robustness.add_argument("--no-discovery", dest="no_discovery", action="store_true",
+                            help="skip the scenario discovery of [robustness.discovery]")
+    robustness.add_argument("--output", default=None,
+                            help="zarr store for groups 'robustness' and 'discovery' (default: robustness.output, "
+                                 "else results/<config name>.zarr)")
+    robustness.add_argument("--quiet", action="store_true", help="print nothing (scripts)")
 
 
 # ---------------------------------------------------------------- service, schema

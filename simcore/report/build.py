@@ -98,6 +98,8 @@ def write_report(store, out_dir=None, storage_options: dict | None = None) -> Re
         sections = _sweep_report(location, root, caption, report)
     elif attrs.get("kind") == "optimize":
         sections = _optimize_report(root, caption, report)
+    elif attrs.get("kind") == "robustness":  # a store of simcore robustness alone: its groups below
+        sections = []
     else:
         sections = _run_report(location, root, caption, report)
     attribution = _open(location, "attribution")
@@ -109,6 +111,10 @@ def write_report(store, out_dir=None, storage_options: dict | None = None) -> Re
     sobol = _open(location, "sobol")
     if sobol is not None and "ST" in sobol:
         sections += _sobol_section(sobol.load(), F.caption_text({**attrs, **sobol.attrs}), report)
+    from simcore.report.robustness import robustness_sections  # groups robustness, discovery
+
+    sections += robustness_sections(lambda name: _open(location, name), lambda a: F.caption_text({**attrs, **a}),
+                                    report)
     for name, fig in report.figures.items():
         path = out / f"{name}.png"
         fig.savefig(path, dpi=110)

@@ -1,6 +1,6 @@
 """The schema of the analysis sections of a run config: ``[sweep]``, ``[attribution]``,
-``[optimize]`` and ``[sobol]`` (read by ``simcore sweep``, ``attribute``, ``optimize``
-and ``sobol``; see ``docs/analysis.md``).
+``[optimize]``, ``[sobol]`` and ``[robustness]`` (read by ``simcore sweep``,
+``attribute``, ``optimize``, ``sobol`` and ``robustness``; see ``docs/analysis.md``).
 
 Field by field only, built from the leaf types of :mod:`~simcore.schema.fields` like
 the rest of the run config (:mod:`~simcore.schema.config_spec` declares the sections
@@ -224,8 +224,54 @@ class SobolSectionSpec(Spec):
     seed: Integer(0, MAX_SEED) = Field(0, description="Seed of the design (the scenarios use run.seed)")
 
 
+DISCOVERY_INPUTS = ("all", "events", "parameters")
+
+
+class DiscoverySpec(Spec):
+    """`[robustness.discovery]`: scenario discovery (PRIM) of when one mix fails."""
+
+    policy: Name = Field(description="The mix examined (one of the mixes compared)")
+    metric: SobolMetric = Field("shortage_days", description="Failure metric: " + _SOBOL_METRIC_TEXT)
+    threshold: Number() = Field(30.0, description="A scenario fails when the metric exceeds this (metric units)")
+    scenarios: Integer(10, MAX_SCENARIOS) = Field(2000, description="Scenarios, each with its own parameter draw")
+    start: Integer(0, MAX_SEED) = Field(0, description="First scenario index")
+    seed: Integer(0, MAX_SEED) = Field(1, description="Seed of the parameter draws and of the held-out split")
+    peel_alpha: Number(0.01, 0.5) = Field(0.05, description="Share of the box's scenarios peeled per step")
+    paste: bool = Field(True, description="Widen the chosen box while its density rises")
+    min_support: Number(0.0, 1.0, low_open=True, high_open=True) = Field(
+        0.05, description="Peeling stops before the box holds fewer than this share of the scenarios")
+    min_coverage: Number(0.0, 1.0) = Field(0.5, description="The chosen box: the densest step with at least this "
+                                                            "coverage")
+    holdout: Number(0.0, 0.9) = Field(0.3, description="Share of scenarios held out to re-measure the chosen box")
+    inputs: Choice(*DISCOVERY_INPUTS) = Field("all", description="Inputs: event draws, uncertain numbers, or both")
+
+
+class RobustnessSectionSpec(Spec):
+    """`[robustness]`: regret of the config's mixes across scenarios and parameter points
+    for `simcore robustness` (options given on the command line win)."""
+
+    policies: Annotated[list[Name], MinLen(2)] | None = Field(
+        None, description="Mixes compared (of the config; default: all, no-policy included)")
+    metric: SobolMetric = Field("value_added_loss", description="Loss: " + _SOBOL_METRIC_TEXT)
+    cost: bool = Field(False, description="Add each mix's standing cost over the horizon (fiscal + price side "
+                                          "effect) to the loss; value_added_loss only")
+    points: Integer(1, 100_000) = Field(16, description="Parameter points (Latin hypercube; 1: the medians)")
+    scenarios: Integer(1, MAX_SCENARIOS) = Field(200, description="Common scenarios per parameter point")
+    start: Integer(0, MAX_SEED) = Field(0, description="First scenario index")
+    seed: Integer(0, MAX_SEED) = Field(0, description="Seed of the parameter points")
+    satisficing_metric: SobolMetric | None = Field(None, description="Metric of the satisficing test (default: "
+                                                                     "metric, without cost)")
+    satisficing_threshold: NonNegative = Field(0.0, description="A lane (point) satisfices when the (expected) "
+                                                                "satisficing metric is at most this")
+    chunk_size: Integer(1, 10**6) = Field(256, description="Lanes per compiled chunk")
+    output: PathText | None = Field(None, description="Zarr store (default results/<config name>.zarr)")
+    costs: CostsSpec | None = None
+    discovery: DiscoverySpec | None = None
+
+
 SECTION_SPECS: dict[str, type[Spec]] = {"sweep": SweepSectionSpec, "attribution": AttributionSectionSpec,
-                                        "optimize": OptimizeSectionSpec, "sobol": SobolSectionSpec}
+                                        "optimize": OptimizeSectionSpec, "sobol": SobolSectionSpec,
+                                        "robustness": RobustnessSectionSpec}
 
 # added to "is required" / "must not be empty" (simcore.schema.problems), by field pattern
 HINTS = {

@@ -18,6 +18,7 @@ from simcore.schema.analysis_spec import (
     AttributionSectionSpec,
     CostsSpec,
     OptimizeSectionSpec,
+    RobustnessSectionSpec,
     SobolSectionSpec,
     SweepSectionSpec,
 )
@@ -183,6 +184,9 @@ class ConfigSpec(Spec):
                                                  "optimize` (not used by `simcore run`)")
     sobol: SobolSectionSpec | None = Field(None, description="Sobol indices over the model's uncertain numbers for "
                                            "`simcore sobol` (not used by `simcore run`)")
+    robustness: RobustnessSectionSpec | None = Field(
+        None, description="Regret, minimax regret, satisficing and scenario discovery (PRIM) of the mixes for "
+                          "`simcore robustness` (not used by `simcore run`)")
     costs: CostsSpec | None = Field(None, description="Financial assumptions of the cost table of `simcore run` "
                                     "(the fiscal cost of a stock: its financing at discount_rate plus the policies' "
                                     "carrying_cost, which excludes financing); defaults: discount_rate 0.02, "
