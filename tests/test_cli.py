@@ -329,6 +329,9 @@ def test_the_parsers_copies_of_analysis_names_and_defaults_agree_with_the_module
     assert parser.SOBOL_METRICS == tuple(sobol.METRICS)
     assert parser.SENSITIVITY_TEMPERATURE == sensitivity.DEFAULT_TEMPERATURE
     assert parser.SENSITIVITY_FD_STEP == sensitivity.DEFAULT_FD_STEP
+    assert parser.SENSITIVITY_RELATIVE_TOLERANCE == sensitivity.RELATIVE_TOLERANCE
+    assert parser.SENSITIVITY_ABSOLUTE_TOLERANCE == sensitivity.ABSOLUTE_TOLERANCE
+    assert parser.SENSITIVITY_RANGE_PERCENTILES == sensitivity.RANGE_PERCENTILES
     from simcore.cli.analysis import SOBOL_OVERRIDES
 
     assert set(SOBOL_OVERRIDES) | {"metrics", "policies"} == sobol.SECTION_KEYS  # every [sobol] key has its option

@@ -29,6 +29,11 @@ SOBOL_SAMPLING = ("sobol", "random")
 SOBOL_METRICS = ("shortage_days", "p_any_shortage", "value_added_loss", "peak_price_change")
 SENSITIVITY_TEMPERATURE = 0.02
 SENSITIVITY_FD_STEP = 0.1
+# simcore.analysis.sensitivity's RELATIVE_TOLERANCE / ABSOLUTE_TOLERANCE, and
+# simcore.analysis.tornado's RANGE_PERCENTILES (for the help text)
+SENSITIVITY_RELATIVE_TOLERANCE = 0.10
+SENSITIVITY_ABSOLUTE_TOLERANCE = 0.01
+SENSITIVITY_RANGE_PERCENTILES = (5.0, 95.0)
 
 
 def _port(text: str) -> int:
@@ -175,11 +180,19 @@ def _optimize(sub) -> None:
 
 
 def _sensitivity(sub) -> None:
-    sensitivity = sub.add_parser("sensitivity",
-                                 help="elasticities of the expected metrics to model parameters, gradients "
-                                      "checked against finite differences",
-                                 description="Gradient sensitivities of expected metrics to model parameters, "
-                                             "as elasticities.")
+    low, high = SENSITIVITY_RANGE_PERCENTILES
+    sensitivity = sub.add_parser(
+        "sensitivity",
+        help="elasticities of the expected metrics to each model-file number (gradient where it agrees with "
+             "finite differences, else the finite difference) and a tornado over each number's own range",
+        description="Elasticities d ln metric / d ln number of the expected shortage days, value-added loss and "
+                    "peak price change to each number of the model file (inventory days, price elasticities, "
+                    "import shares, exposures; one parameter per number). The smoothed engine's gradient is "
+                    "reported where it agrees with the exact engine's central finite difference on the same "
+                    f"scenarios within {SENSITIVITY_ABSOLUTE_TOLERANCE:g} + {SENSITIVITY_RELATIVE_TOLERANCE:g} "
+                    "|fd|, otherwise the finite difference, and the table says which. The tornado runs the exact "
+                    f"engine with each number at the {low:g}th and {high:g}th percentiles of its distribution in "
+                    "the model file; numbers without one have no range (docs/analysis.md, 'Sensitivities').")
     sensitivity.set_defaults(handler="simcore.cli.analysis:sensitivity_command")
     sensitivity.add_argument("config", help="a run config")
     sensitivity.add_argument("--policy", default="no-policy",
