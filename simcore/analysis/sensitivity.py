@@ -1,32 +1,46 @@
-"""Gradient sensitivities of expected metrics to model parameters, as elasticities.
+"""Sensitivities of expected metrics to the numbers of the model file, as elasticities
+that can be trusted: a gradient where it agrees with finite differences, else the
+finite difference, and said so.
 
 For a policy mix and a set of scenarios (common random numbers), the expected metrics
-``m`` (:data:`SENSITIVITY_METRICS`) are differentiated with respect to model
-parameters ``theta`` through the smoothed engine (:func:`simcore.core.engine.simulate_smooth`)
-and reported as elasticities ``d ln m / d ln theta``: every parameter is written
-``theta = theta_0 exp(lambda)`` and the gradient is taken in ``lambda`` at 0
-(reverse mode, one backward pass per metric), divided by the smoothed metric.
+``m`` (:data:`SENSITIVITY_METRICS`) are differentiated with respect to each covered
+number ``theta`` of the model file (:mod:`simcore.analysis.file_numbers`: one parameter
+per number, named with the file's words, e.g. ``products.gallium.inventory_days``) and
+reported as elasticities ``d ln m / d ln theta``.
 
-Each elasticity is checked against a central finite difference on the *exact* engine,
-``(m(theta_0 e^h) - m(theta_0 e^-h)) / (2 h m(theta_0))`` on the same scenarios.
+Two estimates per (metric, number):
 
-Parameters (:data:`PARAMETER_GROUPS`), one per product unless stated:
+* **gradient**: ``theta = theta_0 exp(lambda)``, the derivative in ``lambda`` at 0 of the
+  smoothed engine (:func:`simcore.core.engine.simulate_smooth`, reverse mode) divided by
+  the smoothed metric;
+* **finite difference**: the central difference of the *exact* engine on the same
+  scenarios, ``(m(theta_0 e^h) - m(theta_0 e^-h)) / (2 h m(theta_0))``, at step ``h`` and
+  at ``h / 2``. The exact engine is deterministic given the scenarios, so the only error
+  of the difference (as an estimate of the slope of the same-scenario mean over the
+  step) is its step error, estimated as ``|fd(h) - fd(h / 2)|`` (``fd_step_error``).
 
-* ``inventory_days``: the private inventory target (days of demand);
-* ``price_elasticity`` / ``world_price_elasticity``: the domestic scarcity and import
-  price curves. Prices do not feed back on quantities in the model, so their
-  elasticities of shortage days and value-added loss are 0 by construction; they move
-  the price metric;
-* ``import_share``: the share of primary supply from one origin, per (product, origin)
-  with a non-zero share; the other origins and the domestic share are left as they are
-  (a first-order change of exposure to that origin). Policy rows left at the model's
-  shares follow it (as for drawn parameters);
-* ``exposure``: the share of every using sector's output that depends on the product
-  (the product's whole row).
+**Stated tolerance**: the gradient agrees when ``|gradient - fd(h)| <= ABSOLUTE_TOLERANCE
++ RELATIVE_TOLERANCE x |fd(h)|``. The reported ``elasticity`` is the gradient where it
+agrees, else ``fd(h)`` (``method`` = ``"gradient"`` / ``"finite difference"``).
 
-Not covered: event hazards, durations and transit days. Onsets and durations act in
-whole days (a step in the day they reach), so the pathwise derivative is zero almost
-everywhere; their sensitivity would need a likelihood-ratio estimator.
+Why they may disagree (measured, docs/analysis.md): shortage days are a count, whose
+pathwise derivative is zero almost everywhere (the relaxed gradient is biased at the
+temperature used and goes to 0 with it); value-added loss per scenario is piecewise
+linear in stocks and shares with kinks within a day of supply, so the gradient (the
+slope at the centre) and a difference over +-h (a secant over the kinks) differ by more
+than the tolerance when few scenarios carry the effect (the difference approaches the
+gradient as ``h`` shrinks).
+
+Covered numbers (per product and user segment, where non-zero): ``inventory_days``,
+``price_elasticity``, ``world_price_elasticity`` (only where the file gives it: else
+the one ``price_elasticity`` drives both), each ``import_share`` entry and each
+``exposure`` entry. The domestic price curve does not feed back on quantities (its
+elasticities of shortage days and value-added loss are 0); the world price elasticity can,
+through the world market's demand response. Not covered: hazards,
+durations and transit days (whole days: zero pathwise derivative).
+
+The tornado (:mod:`simcore.analysis.tornado`) runs the exact engine at each number's
+5th and 95th percentiles on the same scenarios, in the same compiled calls.
 
 Run with ``simcore sensitivity CONFIG [--policy NAME] [--scenarios N] [--store STORE]``
 (:func:`sensitivity_file`), which writes group ``sensitivity`` into a store that
@@ -37,18 +51,19 @@ from __future__ import annotations
 
 import functools
 import sys
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from simcore.analysis.file_numbers import GROUPS, FileNumber, directions_by_field, file_numbers, shifted_model
+from simcore.analysis.tornado import RANGE_PERCENTILES, range_shifts, tornado_variables
 from simcore.core.compile import engine_jit
 from simcore.core.engine import simulate_batch, simulate_smooth
 from simcore.core.model import Model, Policy
 
-PARAMETER_GROUPS = ("inventory_days", "price_elasticity", "world_price_elasticity", "import_share", "exposure")
+PARAMETER_GROUPS = GROUPS
 # name -> (description, units)
 SENSITIVITY_METRICS = {
     "expected_shortage_days_total": ("expected shortage days over the horizon, summed over products", "days"),
@@ -57,60 +72,11 @@ SENSITIVITY_METRICS = {
 }
 DEFAULT_TEMPERATURE = 0.02
 DEFAULT_FD_STEP = 0.1  # relative step h of the central differences (ln theta +- h)
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One differentiable parameter: ``field`` of the Model, elements ``mask`` (scaled together)."""
-
-    name: str  # e.g. "inventory_days.gallium", "import_share.gallium.CN"
-    field: str
-    mask: np.ndarray  # bool, the field's shape
-
-
-def parameters(model: Model, products: list[str], origins: list[str], sectors: list[str] | None = None,
-               groups=PARAMETER_GROUPS) -> list[Parameter]:
-    """The parameters of ``groups`` that are present (non-zero) in ``model``."""
-    out = []
-    n_products = len(products)
-    for group in groups:
-        value = np.asarray(getattr(model, group))
-        if group == "import_share":
-            for p in range(n_products):
-                for o in range(len(origins)):
-                    if value[p, o] > 0:
-                        mask = np.zeros(value.shape, bool)
-                        mask[p, o] = True
-                        out.append(Parameter(f"import_share.{products[p]}.{origins[o]}", group, mask))
-            continue
-        for p in range(n_products):
-            mask = np.zeros(value.shape, bool)
-            mask[p] = True
-            if np.any(value[mask] > 0):
-                out.append(Parameter(f"{group}.{products[p]}", group, mask))
-    return out
-
-
-def masks_by_field(params: list[Parameter]) -> dict[str, np.ndarray]:
-    """``{field: [n, *shape] float}``: parameter ``j``'s elements of each field (0 elsewhere)."""
-    out = {}
-    for j, param in enumerate(params):
-        if param.field not in out:
-            out[param.field] = np.zeros((len(params),) + param.mask.shape, np.float32)
-        out[param.field][j] = param.mask
-    return out
-
-
-def perturbed(model: Model, policy: Policy, masks: dict, log_factors) -> tuple[Model, Policy]:
-    """``model`` with parameter ``j`` scaled by ``exp(log_factors[j])`` (traceable; ``masks``
-    from :func:`masks_by_field`), and ``policy`` (one mix, unbatched) with its import rows
-    that equal the model's following."""
-    factors = {field: jnp.exp(jnp.tensordot(log_factors, jnp.asarray(mask), axes=1)) for field, mask in masks.items()}
-    new = model._replace(**{field: getattr(model, field) * f for field, f in factors.items()})
-    if "import_share" in factors:
-        unchanged = jnp.all(policy.import_share == model.import_share, axis=-1, keepdims=True)
-        policy = policy._replace(import_share=jnp.where(unchanged, new.import_share, policy.import_share))
-    return new, policy
+# the stated tolerance: |gradient - fd| <= ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE |fd| (elasticities)
+RELATIVE_TOLERANCE = 0.10
+ABSOLUTE_TOLERANCE = 0.01
+GRADIENT, FINITE_DIFFERENCE = "gradient", "finite difference"
+ROW_BLOCK = 16  # exact-engine points per compiled call (the last block padded)
 
 
 def expected_metrics(metrics) -> jnp.ndarray:
@@ -126,83 +92,164 @@ def _one(policy: Policy) -> Policy:
     return jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], policy)
 
 
+def shifted(model: Model, policy: Policy, directions: dict, shifts) -> tuple[Model, Policy]:
+    """``model`` with number ``j`` moved by ``shifts[j]`` (file units, traceable;
+    ``directions`` from :func:`~simcore.analysis.file_numbers.directions_by_field`), and
+    ``policy`` (one mix, unbatched) with its import rows that equal the model's
+    following (as for drawn parameters)."""
+    new = shifted_model(model, directions, shifts)
+    if "import_share" in directions:
+        unchanged = jnp.all(policy.import_share == model.import_share, axis=-1, keepdims=True)
+        policy = policy._replace(import_share=jnp.where(unchanged, new.import_share, policy.import_share))
+    return new, policy
+
+
 @functools.partial(engine_jit, static_argnames=("horizon",))
-def smooth_values_and_jacobian(model, policy, events, base_key, index, masks, temperature, horizon):
+def smooth_values_and_jacobian(model, policy, events, base_key, index, directions, centre, temperature, horizon):
     """Smoothed expected metrics ``[K]`` and their Jacobian ``[K, n]`` in ``ln theta``
-    (compiled once per shape; ``temperature`` is traced)."""
+    (``centre`` ``[n]``: the numbers' central values; compiled once per shape,
+    ``temperature`` traced)."""
 
     def f(log_factors):
-        m, p = perturbed(model, policy, masks, log_factors)
+        m, p = shifted(model, policy, directions, centre * jnp.expm1(log_factors))
         metrics, _ = simulate_smooth(m, _one(p), events, base_key, index, horizon=horizon, temperature=temperature)
         return expected_metrics(metrics)
 
-    n = next(iter(masks.values())).shape[0]
-    zero = jnp.zeros(n, jnp.float32)
+    zero = jnp.zeros(centre.shape[0], jnp.float32)
     return f(zero), jax.jacrev(f)(zero)
 
 
 @functools.partial(engine_jit, static_argnames=("horizon",))
-def exact_values(model, policy, events, base_key, index, masks, log_factors, horizon):
-    """Exact expected metrics ``[R, K]`` at ``R`` rows of ``log_factors`` ``[R, n]`` (one
-    compiled function for all finite-difference points)."""
+def exact_values(model, policy, events, base_key, index, directions, shifts, horizon):
+    """Exact expected metrics ``[R, K]`` at ``R`` rows of ``shifts`` ``[R, n]`` (file units)."""
 
     def one(row):
-        m, p = perturbed(model, policy, masks, row)
+        m, p = shifted(model, policy, directions, row)
         metrics, _ = simulate_batch(m, _one(p), events, base_key, index, horizon=horizon)
         return expected_metrics(metrics)
 
-    return jax.vmap(one)(log_factors)
+    return jax.vmap(one)(shifts)
 
 
-def sensitivities(model: Model, policy: Policy, events, *, products, origins, seed: int = 0, n_scenarios: int = 200,
-                  start: int = 0, horizon: int = 365, temperature: float = DEFAULT_TEMPERATURE,
-                  fd_step: float | None = DEFAULT_FD_STEP, groups=PARAMETER_GROUPS) -> xr.Dataset:
-    """Elasticities of the expected metrics to the model parameters (module doc).
+def exact_rows(model, policy, events, base_key, index, directions, shifts: np.ndarray, horizon: int,
+               block: int = ROW_BLOCK) -> np.ndarray:
+    """:func:`exact_values` ``[R, K]`` (float64) in blocks of ``block`` rows (one compile;
+    the last block padded with the centre). Every row runs on the same scenarios."""
+    shifts = np.asarray(shifts, np.float32)
+    out = []
+    for start in range(0, shifts.shape[0], block):
+        rows = shifts[start:start + block]
+        padded = np.zeros((block, shifts.shape[1]), np.float32)
+        padded[:rows.shape[0]] = rows
+        values = exact_values(model, policy, events, base_key, index, directions, jnp.asarray(padded),
+                              horizon=horizon)
+        out.append(np.asarray(values, np.float64)[:rows.shape[0]])
+    return np.concatenate(out) if out else np.zeros((0, len(SENSITIVITY_METRICS)))
 
-    Returns a dataset ``(metric, parameter)``: ``elasticity`` (gradient of the smoothed
-    engine), ``elasticity_fd`` (central differences of the exact engine; NaN without
-    ``fd_step``), and per metric ``value_exact`` / ``value_smooth``. The exact engine is
-    run ``2 n + 1`` times for ``n`` parameters.
+
+def fd_shifts(numbers: list[FileNumber], step: float) -> np.ndarray:
+    """``[4 n, n]`` shifts (file units): ``theta_0 (e^{+-h} - 1)`` for ``h`` = ``step``
+    then ``step / 2``: rows ``+h`` (n), ``-h`` (n), ``+h/2`` (n), ``-h/2`` (n)."""
+    centre = np.array([number.value for number in numbers])
+    eye = np.eye(len(numbers))
+    return np.concatenate([eye * centre * np.expm1(s) for s in (step, -step, step / 2, -step / 2)])
+
+
+def choose(gradient: np.ndarray, fd: np.ndarray, rel_tol: float = RELATIVE_TOLERANCE,
+           abs_tol: float = ABSOLUTE_TOLERANCE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(elasticity, method, agrees)``: the gradient where ``|gradient - fd| <= abs_tol +
+    rel_tol |fd|`` (and both are finite), else the finite difference; ``method`` holds
+    :data:`GRADIENT` / :data:`FINITE_DIFFERENCE`."""
+    gradient, fd = np.asarray(gradient, np.float64), np.asarray(fd, np.float64)
+    with np.errstate(invalid="ignore"):
+        agrees = np.isfinite(gradient) & np.isfinite(fd) & (np.abs(gradient - fd) <= abs_tol + rel_tol * np.abs(fd))
+    method = np.where(agrees, GRADIENT, FINITE_DIFFERENCE)
+    return np.where(agrees, gradient, fd), method, agrees
+
+
+def sensitivities(model: Model, policy: Policy, events, numbers: list[FileNumber], *, seed: int = 0,
+                  n_scenarios: int = 200, start: int = 0, horizon: int = 365,
+                  temperature: float = DEFAULT_TEMPERATURE, fd_step: float = DEFAULT_FD_STEP,
+                  rel_tol: float = RELATIVE_TOLERANCE, abs_tol: float = ABSOLUTE_TOLERANCE,
+                  percentiles=RANGE_PERCENTILES) -> xr.Dataset:
+    """Elasticities of the expected metrics to the model-file ``numbers`` (module doc),
+    and the tornado ranges, on scenarios ``start .. start + n_scenarios - 1``.
+
+    Returns a dataset ``(metric, parameter)``: ``elasticity`` (the one to report),
+    ``method``, ``agrees``, ``elasticity_gradient`` (smoothed engine),
+    ``elasticity_fd`` (step ``h``), ``elasticity_fd_half`` (step ``h / 2``),
+    ``fd_step_error`` (their difference), ``tolerance``, the tornado variables of
+    :func:`simcore.analysis.tornado.tornado_variables`; per metric ``value_exact`` /
+    ``value_smooth``; per parameter ``parameter_group``, ``parameter_value`` and
+    ``model_fields``. The exact engine runs ``1 + 4 n + 2 r`` times (``r`` numbers
+    with a range), all on the same scenarios.
     """
+    if not numbers:
+        raise ValueError("no parameters to differentiate (no covered non-zero number in the model file)")
+    if not fd_step or fd_step <= 0:
+        raise ValueError(f"fd_step must be > 0, got {fd_step}")
     base_key = jax.random.PRNGKey(seed)
     index = jnp.arange(start, start + n_scenarios, dtype=jnp.uint32)
-    params = parameters(model, products, origins, groups=groups)
-    if not params:
-        raise ValueError("no parameters to differentiate (all zero in the model)")
-    masks = masks_by_field(params)
-    smooth_value, jac = smooth_values_and_jacobian(model, policy, events, base_key, index, masks,
-                                                   jnp.float32(temperature), horizon=horizon)
+    directions = {f: jnp.asarray(d) for f, d in directions_by_field(numbers).items()}
+    centre = np.array([number.value for number in numbers], np.float64)
+    smooth_value, jac = smooth_values_and_jacobian(model, policy, events, base_key, index, directions,
+                                                   jnp.asarray(centre, jnp.float32), jnp.float32(temperature),
+                                                   horizon=horizon)
     smooth_value, jac = np.asarray(smooth_value, np.float64), np.asarray(jac, np.float64)
-    n = len(params)
-    rows = np.zeros((1 + 2 * n, n), np.float32)  # the centre, then +h and -h per parameter
-    if fd_step:
-        rows[1:1 + n] = np.eye(n) * fd_step
-        rows[1 + n:] = -np.eye(n) * fd_step
-    values = np.asarray(exact_values(model, policy, events, base_key, index, masks,
-                                     jnp.asarray(rows if fd_step else rows[:1]), horizon=horizon), np.float64)
+    n = len(numbers)
+    tornado_rows, ranged = range_shifts(numbers, percentiles)
+    rows = np.concatenate([np.zeros((1, n)), fd_shifts(numbers, fd_step), tornado_rows])
+    values = exact_rows(model, policy, events, base_key, index, directions, rows, horizon)
     exact = values[0]
+    fd_values = values[1:1 + 4 * n]
     with np.errstate(all="ignore"):
-        elasticity = np.where(smooth_value[:, None] != 0, jac / smooth_value[:, None], np.nan)
-        fd = np.full_like(elasticity, np.nan)
-        if fd_step:
-            diff = (values[1:1 + n] - values[1 + n:]).T  # [K, n]
-            fd = np.where(exact[:, None] != 0, diff / (2.0 * fd_step * exact[:, None]), np.nan)
+        gradient = np.where(smooth_value[:, None] != 0, jac / smooth_value[:, None], np.nan)
+        scale = np.where(exact != 0, exact, np.nan)[:, None]
+        fd = (fd_values[:n] - fd_values[n:2 * n]).T / (2.0 * fd_step * scale)
+        fd_half = (fd_values[2 * n:3 * n] - fd_values[3 * n:]).T / (fd_step * scale)
+        # a metric that is exactly 0 and does not move: elasticity 0 (nothing to explain)
+        flat = (exact[:, None] == 0) & (fd_values[:n] == fd_values[n:2 * n]).T
+        fd = np.where(flat, 0.0, fd)
+        fd_half = np.where(flat, 0.0, fd_half)
+    elasticity, method, agrees = choose(gradient, fd, rel_tol, abs_tol)
     names = list(SENSITIVITY_METRICS)
+    tornado = tornado_variables(numbers, values[1 + 4 * n:], ranged, percentiles)
     ds = xr.Dataset(
         {
             "elasticity": (("metric", "parameter"), elasticity,
-                           {"units": "1", "description": "d ln metric / d ln parameter, smoothed engine gradient"}),
+                           {"units": "1", "description": "d ln metric / d ln parameter: the gradient where it agrees "
+                                                         "with the finite difference within the tolerance, else the "
+                                                         "finite difference (see method)"}),
+            "method": (("metric", "parameter"), method, {"description": f"{GRADIENT} | {FINITE_DIFFERENCE}"}),
+            "agrees": (("metric", "parameter"), agrees,
+                       {"description": "|gradient - fd| <= abs_tol + rel_tol |fd| (attrs)"}),
+            "elasticity_gradient": (("metric", "parameter"), gradient,
+                                    {"units": "1", "description": "d ln metric / d ln parameter, gradient of the "
+                                                                  "smoothed engine"}),
             "elasticity_fd": (("metric", "parameter"), fd,
-                              {"units": "1", "description": "d ln metric / d ln parameter, central finite "
-                                                           "difference of the exact engine"}),
-            "value_exact": (("metric",), exact, {"description": "expected metric, exact engine"}),
+                              {"units": "1", "description": "central finite difference of the exact engine, step h "
+                                                            "in ln parameter, same scenarios"}),
+            "elasticity_fd_half": (("metric", "parameter"), fd_half,
+                                   {"units": "1", "description": "the same at step h / 2"}),
+            "fd_step_error": (("metric", "parameter"), np.abs(fd - fd_half),
+                              {"units": "1", "description": "|fd(h) - fd(h / 2)|: the finite difference's step error"}),
+            "tolerance": (("metric", "parameter"), abs_tol + rel_tol * np.abs(fd),
+                          {"units": "1", "description": "abs_tol + rel_tol |fd|"}),
+            "value_exact": (("metric",), exact, {"description": "expected metric, exact engine, central numbers"}),
             "value_smooth": (("metric",), smooth_value, {"description": "expected metric, smoothed engine"}),
-            "parameter_group": (("parameter",), np.array([p.field for p in params]), {}),
+            "parameter_group": (("parameter",), np.array([p.group for p in numbers], dtype=str), {}),
+            "parameter_value": (("parameter",), centre, {"units": "the model file's",
+                                                         "description": "the number's central value"}),
+            "model_fields": (("parameter",), np.array([" ".join(p.fields) for p in numbers], dtype=str),
+                             {"description": "the Model fields the number fills"}),
+            **tornado,
         },
-        coords={"metric": names, "parameter": [p.name for p in params]},
+        coords={"metric": names, "parameter": [p.name for p in numbers]},
     )
     ds["metric_units"] = ("metric", [SENSITIVITY_METRICS[m][1] for m in names])
-    ds.attrs.update({"kind": "sensitivity", "temperature": float(temperature), "fd_step": float(fd_step or 0.0),
+    ds.attrs.update({"kind": "sensitivity", "temperature": float(temperature), "fd_step": float(fd_step),
+                     "rel_tol": float(rel_tol), "abs_tol": float(abs_tol),
+                     "range_percentiles": f"{percentiles[0]:g} {percentiles[1]:g}",
                      "n_scenarios": int(n_scenarios), "scenario_start": int(start), "seed": int(seed),
                      "horizon_days": int(horizon)})
     return ds
@@ -210,42 +257,72 @@ def sensitivities(model: Model, policy: Policy, events, *, products, origins, se
 
 def config_sensitivities(config, policy_name: str = "no-policy", *, n_scenarios: int | None = None,
                          start: int = 0, temperature: float = DEFAULT_TEMPERATURE,
-                         fd_step: float | None = DEFAULT_FD_STEP, groups=PARAMETER_GROUPS) -> xr.Dataset:
-    """:func:`sensitivities` for a run config's model, events and policy ``policy_name``."""
+                         fd_step: float = DEFAULT_FD_STEP, rel_tol: float = RELATIVE_TOLERANCE,
+                         abs_tol: float = ABSOLUTE_TOLERANCE, groups=PARAMETER_GROUPS) -> xr.Dataset:
+    """:func:`sensitivities` for a run config's model file, events and policy
+    ``policy_name``, at the model's central values (its distributions give the ranges)."""
+    import time
+
+    from simcore.schema.errors import Problems, read_toml
+
     named = {p.name: p.policy for p in config.policies}
     if policy_name not in named:
         raise ValueError(f"unknown policy {policy_name!r}; allowed: {', '.join(named)}")
     loaded = config.loaded
-    model = loaded.model._replace(uncertainty=None)  # central values: the gradient is of the central model
-    ds = sensitivities(model, named[policy_name], config.events, products=loaded.products, origins=loaded.origins,
-                       seed=config.seed, n_scenarios=int(n_scenarios or config.scenarios), start=start,
-                       horizon=config.horizon_days, temperature=temperature, fd_step=fd_step, groups=groups)
+    if not loaded.path:
+        raise ValueError("the run config's model has no file: sensitivities are taken to the numbers of a model file")
+    problems = Problems(f"model file {loaded.path}")
+    raw = read_toml(loaded.path, problems)
+    problems.raise_if_any()
+    numbers = file_numbers(raw, groups)
+    model = loaded.model._replace(uncertainty=None)  # central values: the derivative is at the centre
+    began = time.perf_counter()
+    ds = sensitivities(model, named[policy_name], config.events, numbers, seed=config.seed,
+                       n_scenarios=int(n_scenarios or config.scenarios), start=start, horizon=config.horizon_days,
+                       temperature=temperature, fd_step=fd_step, rel_tol=rel_tol, abs_tol=abs_tol)
     ds["metric_units"] = ("metric", [loaded.io_value_unit if u == "IO value unit" else u
                                      for u in ds["metric_units"].values])
-    ds.attrs.update({"model": loaded.name, "config": str(config.path or ""), "policy": policy_name})
+    ds.attrs.update({"model": loaded.name, "config": str(config.path or ""), "policy": policy_name,
+                     "run_seconds": round(time.perf_counter() - began, 1)})
     return ds
 
 
 def agreement(ds: xr.Dataset, metric: str) -> np.ndarray:
-    """``|elasticity - elasticity_fd|`` per parameter for one metric."""
-    return np.abs(ds["elasticity"].sel(metric=metric).values - ds["elasticity_fd"].sel(metric=metric).values)
+    """``|elasticity_gradient - elasticity_fd|`` per parameter for one metric."""
+    return np.abs(ds["elasticity_gradient"].sel(metric=metric).values - ds["elasticity_fd"].sel(metric=metric).values)
 
 
 def format_sensitivities(ds: xr.Dataset, top: int = 12) -> str:
-    """A Markdown table of the largest elasticities per metric, gradient and finite difference."""
-    lines = [f"Elasticities d ln metric / d ln parameter (smoothed engine at temperature "
-             f"{ds.attrs.get('temperature')}; "
-             f"finite differences of the exact engine, step {ds.attrs.get('fd_step')} in ln parameter; "
-             f"{ds.attrs.get('n_scenarios')} scenarios)", ""]
+    """A Markdown table per metric of the largest reported elasticities: the one used,
+    its method, the gradient, the finite differences at ``h`` and ``h / 2``, and the
+    tornado's range (the metric at the number's low and high percentile)."""
+    percentiles = ds.attrs.get("range_percentiles", "5 95").split()
+    lines = [f"Elasticities d ln metric / d ln (model-file number) on {ds.attrs.get('n_scenarios')} scenarios "
+             f"(common random numbers). Gradient: smoothed engine at temperature {ds.attrs.get('temperature')}; "
+             f"finite difference: exact engine, step h = {ds.attrs.get('fd_step')} in ln number (and h / 2). "
+             f"The gradient is used where |gradient - fd| <= {ds.attrs.get('abs_tol')} + "
+             f"{ds.attrs.get('rel_tol')} |fd|, otherwise the finite difference (column 'method'). "
+             f"Range: the metric with the number at the {percentiles[0]}th and {percentiles[1]}th percentiles of its "
+             "distribution in the model file.", ""]
     for metric in ds["metric"].values:
         row = ds.sel(metric=metric)
-        order = np.argsort(-np.nan_to_num(np.abs(row["elasticity"].values)))[:top]
+        order = np.argsort(-np.nan_to_num(np.abs(row["elasticity"].values)), kind="stable")[:top]
+        used = row["method"].values
         lines += [f"**{metric}** (exact {float(row['value_exact']):.4g}, smoothed {float(row['value_smooth']):.4g} "
-                  f"{str(row['metric_units'].values)})", "",
-                  "| parameter | elasticity (gradient) | elasticity (finite difference) |", "|---|---:|---:|"]
+                  f"{str(row['metric_units'].values)}; gradient used for {int(np.sum(used == GRADIENT))} of "
+                  f"{used.size} numbers, finite difference for {int(np.sum(used != GRADIENT))}; "
+                  f"{int(np.sum(row['elasticity'].values != 0))} non-zero)", "",
+                  "| model-file number | elasticity | method | gradient | fd (h) | fd (h/2) | range of the number "
+                  "| metric over the range |", "|---|---:|---|---:|---:|---:|---|---|"]
         for j in order:
-            lines.append(f"| {ds['parameter'].values[j]} | {row['elasticity'].values[j]:.4g} | "
-                         f"{row['elasticity_fd'].values[j]:.4g} |")
+            if "tornado_low" in ds and np.isfinite(row["tornado_low"].values[j]):
+                span = f"{float(ds['range_low'].values[j]):.4g} .. {float(ds['range_high'].values[j]):.4g}"
+                effect = f"{row['tornado_low'].values[j]:.4g} .. {row['tornado_high'].values[j]:.4g}"
+            else:
+                span, effect = "no range in the model file", ""
+            lines.append(f"| {ds['parameter'].values[j]} | {row['elasticity'].values[j]:.4g} | {used[j]} | "
+                         f"{row['elasticity_gradient'].values[j]:.4g} | {row['elasticity_fd'].values[j]:.4g} | "
+                         f"{row['elasticity_fd_half'].values[j]:.4g} | {span} | {effect} |")
         lines.append("")
     return "\n".join(lines)
 

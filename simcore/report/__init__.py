@@ -17,7 +17,10 @@ the current folder for a store at a URL (or ``out_dir``):
 * optimisation stores (:mod:`simcore.analysis.optimize`): the cost–risk front of the
   optimised mixes across budgets against the search, and the comparison table;
 * any store with a ``sensitivity`` group (:mod:`simcore.analysis.sensitivity`): the
-  tornado chart of elasticities and their table.
+  tornado over each model-file number's own uncertainty range (5th-95th percentile of
+  its distribution; numbers without one are named, not drawn), the elasticities with
+  the method that gave each (gradient or finite difference) and their table
+  (:mod:`simcore.report.sensitivity`).
 
 Every axis names its unit, read from the store's ``units`` attributes (a store of an
 earlier format carries placeholders such as ``"IO value unit"``: they are resolved with

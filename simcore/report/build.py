@@ -358,11 +358,21 @@ def _sobol_section(sobol: xr.Dataset, caption: str, report: Report) -> list[str]
 
 
 def _sensitivity_section(sensitivity: xr.Dataset, caption: str, report: Report) -> list[str]:
+    """The tornado over each model-file number's own range, the elasticities with the
+    method used for each, and their table (:mod:`simcore.report.sensitivity`); a note for
+    a group written before the method was recorded."""
     from simcore.analysis.sensitivity import format_sensitivities
+    from simcore.report.sensitivity import elasticity_figure, tornado_figure
 
+    if "method" not in sensitivity or "tornado_low" not in sensitivity:
+        report.notes.append("the sensitivity group was written by an earlier version (no method, no ranges): "
+                            "run simcore sensitivity again to draw it")
+        return []
     metrics = [str(m) for m in sensitivity["metric"].values]
-    report.figures["tornado"] = F.tornado_figure(sensitivity, metrics, caption=caption)
-    return [_figure_md("tornado", "Sensitivity tornado: elasticities of the expected metrics"),
+    report.figures["tornado"] = tornado_figure(sensitivity, metrics, caption=caption)
+    report.figures["elasticities"] = elasticity_figure(sensitivity, metrics, caption=caption)
+    return [_figure_md("tornado", "Sensitivity tornado: each model-file number over its own uncertainty range"),
+            _figure_md("elasticities", "Elasticities, gradient where it agrees with finite differences"),
             format_sensitivities(sensitivity) + "\n"]
 
 

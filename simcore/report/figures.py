@@ -211,47 +211,6 @@ def response_figure(table: xr.Dataset, metric: str, dims: list[str], *, caption:
     return fig
 
 
-def tornado_figure(sensitivity: xr.Dataset, metrics: list[str], *, caption: str, top: int = 12) -> Figure:
-    """Elasticities ``d ln metric / d ln parameter`` per metric, largest magnitude on top.
-
-    One panel per metric: horizontal bars of the smoothed-engine gradient (rectangles
-    with ``gid = "tornado:<metric>"``, the parameters as y tick labels, bottom to top)
-    and the exact engine's central finite differences as points
-    (``gid = "tornado_fd:<metric>"``, same order). At most ``top`` parameters; zero
-    elasticities are left out."""
-    fig, axes = _figure(len(metrics), caption, "Sensitivity: elasticities of the expected metrics "
-                        f"(policy {sensitivity.attrs.get('policy', '?')})", width=5.0,
-                        height=max(2.6, 0.28 * top + 1.0))
-    names = [str(p) for p in sensitivity["parameter"].values]
-    for ax, metric in zip(axes, metrics):
-        grad = tornado_order(sensitivity, metric, top)
-        labels = [names[j] for j in grad]
-        values = sensitivity["elasticity"].sel(metric=metric).values[grad]
-        fd_values = sensitivity["elasticity_fd"].sel(metric=metric).values[grad]
-        y = np.arange(len(labels))
-        ax.barh(y, values, color=np.where(values >= 0, "C3", "C0"), gid=f"tornado:{metric}", label="gradient")
-        ax.plot(fd_values, y, "kx", ms=5, gid=f"tornado_fd:{metric}", label="finite difference (exact engine)")
-        ax.set_yticks(y, labels, fontsize=7)
-        ax.axvline(0, color="k", lw=0.5)
-        unit = str(sensitivity["metric_units"].sel(metric=metric).values) if "metric_units" in sensitivity else ""
-        ax.set_title(f"{metric} [{unit}]", fontsize=8)
-        ax.set_xlabel("elasticity d ln(metric) / d ln(parameter) [1]")
-        ax.set_ylabel("parameter")
-        ax.grid(alpha=0.3, axis="x")
-    if axes:
-        axes[0].legend(fontsize=7, loc="lower right")
-    return fig
-
-
-def tornado_order(sensitivity: xr.Dataset, metric: str, top: int = 12):
-    """Indices of the parameters drawn for ``metric``: non-zero gradient elasticities by
-    increasing magnitude (the largest is drawn at the top), at most ``top``."""
-    values = np.asarray(sensitivity["elasticity"].sel(metric=metric).values, np.float64)
-    magnitude = np.where(np.isfinite(values), np.abs(values), 0.0)
-    chosen = [j for j in np.argsort(-magnitude, kind="stable")[:top] if magnitude[j] > 0]
-    return np.asarray(chosen[::-1], int)
-
-
 def optimize_figure(result: xr.Dataset, *, caption: str) -> Figure:
     """Cost–risk of the optimised mixes across the budgets (the Pareto front of the
     optimisation) and of the search's best points, both evaluated out of sample on the
