@@ -129,6 +129,21 @@ def test_prim_recovers_a_known_box():
         assert r["density_without"] < den - 0.3
 
 
+def test_simplify_drops_a_restriction_that_explains_nothing():
+    rng = np.random.default_rng(1)
+    x = rng.random((3000, 3))
+    y = (x[:, 0] > 0.7) & (x[:, 1] < 0.5)
+    # the true box plus an idle restriction on the third input
+    low, high = np.array([0.7, -np.inf, -np.inf]), np.array([np.inf, 0.5, 0.9])
+    new_low, new_high, dropped = D.simplify(x, y, low, high, tolerance=0.05)
+    assert dropped == 1 and np.isinf(new_high[2]) and new_low[0] == 0.7 and new_high[1] == 0.5
+    cov_before, den_before, _, _ = D.box_stats(x, y, low, high)
+    cov_after, den_after, _, _ = D.box_stats(x, y, new_low, new_high)
+    assert den_after == den_before == 1.0 and cov_after == 1.0 > cov_before
+    # a needed restriction stays even with a loose tolerance below its density cost
+    assert D.simplify(x, y, new_low, new_high, tolerance=0.3)[2] == 0
+
+
 def test_prim_on_a_tiny_table_by_hand():
     # one input, failures at the top 2 of 10 values; alpha 0.1 peels one value per step
     x = np.arange(10.0)[:, None]
@@ -246,3 +261,13 @@ def test_a_bad_section_in_the_file_is_named_with_the_other_problems(tmp_path):
         R.robustness_file(path, log=lambda *_: None)
     fields = [f for f, _ in info.value.problems]
     assert "robustness.points" in fields and "robustness.bogus" in fields
+
+
+def test_the_command_refuses_a_bad_section_naming_every_field(tmp_path, capsys):
+    from simcore.cli import main
+
+    path = write_small(tmp_path, SMALL_CONFIG + "\n[robustness]\npoints = -2\nmetric = \"nope\"\n", UNCERTAIN_MODEL)
+    assert main(["robustness", str(path), "--output", str(tmp_path / "x.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert "robustness.points" in err and "robustness.metric" in err and "value_added_loss" in err
+    assert "Traceback" not in err and not (tmp_path / "x.zarr").exists()

@@ -28,7 +28,11 @@ PRIM (:func:`prim`)
     the number of restricted inputs: the trajectory traces the coverage-density
     trade-off. The chosen box is the densest step with coverage at
     least ``min_coverage`` (default 0.5); pasting (optional, default on) then widens one
-    limit at a time by ``alpha`` of the box's scenarios while the density rises.
+    limit at a time by ``alpha`` of the box's scenarios while the density rises; then
+    (``simplify``, a density tolerance, default 0.05) restrictions are dropped one at a
+    time, the least needed first, while the density stays within the tolerance: with
+    hundreds of inputs peeling also restricts inputs that only fit noise, and the few
+    restrictions left are the conditions that explain the failures.
 
 Uncertainty
     PRIM is fitted on a training share of the scenarios; the chosen box's coverage and
@@ -75,6 +79,7 @@ class PrimResult:
     box_low: np.ndarray
     box_high: np.ndarray
     pasted: bool
+    dropped: int = 0
 
 
 def in_box(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -143,7 +148,7 @@ def _paste(x, y, low, high, alpha: float):
 
 
 def prim(x: np.ndarray, y: np.ndarray, names=None, *, alpha: float = 0.05, min_support: float = 0.05,
-         min_coverage: float = 0.5, paste: bool = True) -> PrimResult:
+         min_coverage: float = 0.5, paste: bool = True, simplify_tolerance: float = 0.0) -> PrimResult:
     """PRIM on inputs ``x`` ``[n, d]`` and failures ``y`` ``[n]`` (bool); module doc."""
     x = np.asarray(x, np.float64)
     y = np.asarray(y, bool)
@@ -184,7 +189,33 @@ def prim(x: np.ndarray, y: np.ndarray, names=None, *, alpha: float = 0.05, min_s
     box_low, box_high, pasted = lows[chosen], highs[chosen], False
     if paste and chosen > 0:
         box_low, box_high, pasted = _paste(x, y, box_low, box_high, alpha)
-    return PrimResult(names, coverage, density, support, restricted, lows, highs, chosen, box_low, box_high, pasted)
+    dropped = 0
+    if simplify_tolerance > 0:
+        box_low, box_high, dropped = simplify(x, y, box_low, box_high, simplify_tolerance)
+    return PrimResult(names, coverage, density, support, restricted, lows, highs, chosen, box_low, box_high, pasted,
+                      dropped)
+
+
+def simplify(x, y, low, high, tolerance: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Drop restrictions of a box one at a time, the one whose removal loses the least
+    density first, while the density stays within ``tolerance`` of the box's (the box
+    then also covers at least as many failures). Returns the limits and the number of
+    restrictions dropped."""
+    low, high = low.copy(), high.copy()
+    _, start, _, _ = box_stats(x, y, low, high)
+    dropped = 0
+    while True:
+        best = None
+        for j in np.flatnonzero(np.isfinite(low) | np.isfinite(high)):
+            trial_low, trial_high = low.copy(), high.copy()
+            trial_low[j], trial_high[j] = -np.inf, np.inf
+            _, density, _, _ = box_stats(x, y, trial_low, trial_high)
+            if density >= start - tolerance and (best is None or density > best[0]):
+                best = (density, trial_low, trial_high)
+        if best is None:
+            return low, high, dropped
+        _, low, high = best
+        dropped += 1
 
 
 def restrictions(x, y, result: PrimResult) -> list[dict]:
@@ -268,7 +299,7 @@ def discovery_analysis(config, s, d) -> xr.Dataset:
     names, units, x = discovery_inputs(config, ens, features, u, d.inputs)
     train = ~test
     result = prim(x[train], y[train], names, alpha=d.peel_alpha, min_support=d.min_support,
-                  min_coverage=d.min_coverage, paste=d.paste)
+                  min_coverage=d.min_coverage, paste=d.paste, simplify_tolerance=d.simplify)
     table = restrictions(x[train], y[train], result)
     lo_data, hi_data = x.min(axis=0), x.max(axis=0)
 
@@ -321,7 +352,8 @@ def discovery_analysis(config, s, d) -> xr.Dataset:
         "metric": d.metric, "threshold": float(d.threshold), "scenarios": n, "scenario_start": int(d.start),
         "seed": int(config.seed), "design_seed": int(d.seed), "horizon_days": int(config.horizon_days),
         "peel_alpha": float(d.peel_alpha), "min_support": float(d.min_support), "min_coverage": float(d.min_coverage),
-        "paste": bool(d.paste), "pasted": bool(result.pasted), "holdout": float(d.holdout), "inputs": d.inputs,
+        "paste": bool(d.paste), "pasted": bool(result.pasted), "simplify": float(d.simplify),
+        "restrictions_dropped": int(result.dropped), "holdout": float(d.holdout), "inputs": d.inputs,
         "chosen_step": int(result.chosen), "train_scenarios": int(train.sum()), "test_scenarios": int(test.sum()),
         "failures": int(y.sum()), "base_density": base,
         "train_coverage": cov_tr, "train_coverage_low": float(cl_tr), "train_coverage_high": float(ch_tr),
@@ -340,11 +372,14 @@ def format_discovery(ds: xr.Dataset, top: int = 8) -> str:
     its restrictions, and the failure share of every mix."""
     a = ds.attrs
     nan = float("nan")
+    simplified = (f", simplified ({a['restrictions_dropped']} restrictions dropped)"
+                  if a.get("restrictions_dropped") else "")
     lines = [f"Scenario discovery (PRIM): {a['policy']} fails when {a['metric']} > {a['threshold']:g}; "
              f"{a['scenarios']} scenarios with their own parameter draws ({a['train_scenarios']} to fit, "
              f"{a['test_scenarios']} held out); {ds.sizes['input']} varying inputs",
              f"failures: {a['failures']} ({a['base_density']:.3f} of scenarios); chosen box: peeling step "
-             f"{a['chosen_step']} of {ds.sizes['step'] - 1}{', pasted' if a['pasted'] else ''}",
+             f"{a['chosen_step']} of {ds.sizes['step'] - 1}{', pasted' if a['pasted'] else ''}"
+             f"{simplified}",
              f"  fit:      coverage {a['train_coverage']:.3f} [{a['train_coverage_low']:.3f}, "
              f"{a['train_coverage_high']:.3f}], density {a['train_density']:.3f} [{a['train_density_low']:.3f}, "
              f"{a['train_density_high']:.3f}], support {a['train_support']:.3f}",

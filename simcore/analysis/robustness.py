@@ -240,6 +240,7 @@ class DiscoverySettings:
     min_support: float = 0.05
     min_coverage: float = 0.5
     holdout: float = 0.3
+    simplify: float = 0.05
     inputs: str = "all"
 
 
@@ -273,9 +274,7 @@ def settings_from(section: dict, overrides: dict | None = None, *, config=None) 
     problems = Problems("robustness settings" if config is None else f"config {config.path}")
     spec, _ = check_section("robustness", {**(section or {}), **overrides}, problems)
     if spec is None:
-        raise InputError(problems.source, [(f"--{f.split('.')[1].replace('_', '-')}"
-                                            if f.split(".")[1].split("[")[0] in overrides else f, m)
-                                           for f, m in problems.items])
+        raise InputError(problems.source, [(_option_name(f, overrides), m) for f, m in problems.items])
     s = RobustnessSettings()
     for key, value in spec.model_dump(exclude={"discovery", "costs"}, exclude_unset=True).items():
         setattr(s, key, tuple(value) if key == "policies" else value)
@@ -290,6 +289,12 @@ def settings_from(section: dict, overrides: dict | None = None, *, config=None) 
         _check_against(config, s, problems)
         problems.raise_if_any()
     return s
+
+
+def _option_name(field: str, overrides: dict) -> str:
+    """``robustness.points`` -> ``--points`` where the value came from ``overrides``."""
+    key = field.removeprefix("robustness.").split(".")[0].split("[")[0]
+    return f"--{key.replace('_', '-')}{field.removeprefix(f'robustness.{key}')}" if key in overrides else field
 
 
 def _check_against(config, s: RobustnessSettings, problems) -> None:

@@ -40,13 +40,13 @@ def regret_figure(ds: xr.Dataset, caption: str = "") -> Figure:
         er, se = float(row["expected_regret"]), float(row["expected_regret_se"])
         ax.barh(yy + 0.18, er, height=0.34, color="C0", gid=f"regret:{names[i]}",
                 label="expected regret (lanes)" if i == 0 else None)
-        if np.isfinite(se):
-            ax.errorbar(er, yy + 0.18, xerr=Z * se, color="k", capsize=2, lw=0.8)
+        if np.isfinite(se):  # regret is not negative: the interval is cut at 0
+            ax.errorbar(er, yy + 0.18, xerr=[[min(Z * se, er)], [Z * se]], color="k", capsize=2, lw=0.8)
         mm, mse = float(row["minimax_regret"]), float(row["minimax_regret_se"])
         ax.barh(yy - 0.18, mm, height=0.34, color="C3", gid=f"minimax:{names[i]}",
                 label="max regret over parameter points" if i == 0 else None)
         if np.isfinite(mse):
-            ax.errorbar(mm, yy - 0.18, xerr=Z * mse, color="k", capsize=2, lw=0.8)
+            ax.errorbar(mm, yy - 0.18, xerr=[[min(Z * mse, mm)], [Z * mse]], color="k", capsize=2, lw=0.8)
         ax.plot(float(row["q95_regret"]), yy + 0.18, "v", color="C1", gid=f"q95:{names[i]}",
                 label="95th percentile (lanes)" if i == 0 else None)
         ax.plot(float(row["max_regret"]), yy + 0.18, "x", color="k", gid=f"max:{names[i]}",
@@ -59,18 +59,19 @@ def regret_figure(ds: xr.Dataset, caption: str = "") -> Figure:
             ax2.errorbar(share, yy + off, xerr=[[max(share - lo, 0)], [max(hi - share, 0)]], color="k", capsize=2,
                          lw=0.8)
     ax.set_xscale("symlog", linthresh=max(float(np.nanmax(ds["expected_regret"].values)) * 0.01, 1e-9))
+    ax.set_xlim(left=0)
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel(f"regret [{units}] (90 % intervals)", fontsize=8)
     ax.set_title(f"Regret: {ds.attrs.get('metric', '')}{' + standing cost' if ds.attrs.get('cost') else ''}",
                  fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax.grid(alpha=0.3, axis="x")
     ax2.set_yticks(y, [""] * len(names))
     ax2.set_xlim(0, 1)
     ax2.set_xlabel("share (90 % Wilson intervals)", fontsize=8)
     ax2.set_title(f"Satisficing: {ds.attrs.get('satisficing_metric')} <= {ds.attrs.get('satisficing_threshold'):g}",
                   fontsize=9)
-    ax2.legend(fontsize=7, loc="lower right")
+    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.suptitle(f"Robustness ({ds.attrs.get('points')} parameter points x {ds.attrs.get('scenarios')} common "
                  f"scenarios; minimax regret: {ds.attrs.get('minimax_regret_mix')})", fontsize=10)
     if caption:
@@ -88,7 +89,10 @@ def discovery_figure(ds: xr.Dataset, caption: str = "", top: int = 8) -> Figure:
     for k in range(len(cov)):  # invisible markers carrying each step's gid
         ax.plot(cov[k], den[k], ls="", marker="o", ms=0, gid=f"prim:{k}")
     chosen = int(ds.attrs["chosen_step"])
-    ax.plot(cov[chosen], den[chosen], "o", mfc="none", mec="r", ms=12, gid="prim:chosen")
+    ax.plot(cov[chosen], den[chosen], "o", mfc="none", mec="r", ms=12, gid="prim:chosen",
+            label=f"peeling step {chosen}")
+    ax.plot(ds.attrs["train_coverage"], ds.attrs["train_density"], "D", mfc="none", mec="r", ms=7, gid="prim:box",
+            label="chosen box (pasted, simplified), fit")
     ax.plot(ds.attrs["test_coverage"], ds.attrs["test_density"], "s", color="r", ms=6, gid="prim:held_out",
             label="chosen box, held-out scenarios")
     fig.colorbar(points, ax=ax, label="restricted inputs")
@@ -115,8 +119,9 @@ def discovery_figure(ds: xr.Dataset, caption: str = "", top: int = 8) -> Figure:
     ax2.set_yticks(y, [t if len(t) <= 42 else t[:39] + "..." for t in names], fontsize=7)
     ax2.set_xlim(0, 1.3)
     ax2.set_xlabel("box limits, share of the input's range in the ensemble", fontsize=8)
-    ax2.set_title(f"Chosen box: coverage {ds.attrs['train_coverage']:.2f}, density {ds.attrs['train_density']:.2f} "
-                  f"(held out {ds.attrs['test_coverage']:.2f}, {ds.attrs['test_density']:.2f})", fontsize=9)
+    ax2.set_title(f"Chosen box: coverage {ds.attrs['train_coverage']:.2f}, density {ds.attrs['train_density']:.2f}\n"
+                  f"held out: coverage {ds.attrs['test_coverage']:.2f}, density {ds.attrs['test_density']:.2f}",
+                  fontsize=9)
     if caption:
         fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
         fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=7, gid="caption")

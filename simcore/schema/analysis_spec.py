@@ -243,6 +243,8 @@ class DiscoverySpec(Spec):
     min_coverage: Number(0.0, 1.0) = Field(0.5, description="The chosen box: the densest step with at least this "
                                                             "coverage")
     holdout: Number(0.0, 0.9) = Field(0.3, description="Share of scenarios held out to re-measure the chosen box")
+    simplify: Number(0.0, 1.0) = Field(0.05, description="Drop restrictions of the chosen box while its density "
+                                                         "stays within this of the box's (0: keep every one)")
     inputs: Choice(*DISCOVERY_INPUTS) = Field("all", description="Inputs: event draws, uncertain numbers, or both")
 
 
