@@ -7,6 +7,7 @@ input."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 
 import jax
@@ -129,6 +130,34 @@ def test_two_identical_segments_reproduce_the_unsplit_product():
     # the sector loses the same output: the two halves of the users add up
     np.testing.assert_allclose(np.asarray(t_split.value_added_loss), np.asarray(t_whole.value_added_loss),
                                rtol=1e-4)
+
+
+def test_group_sums_over_static_rows_equal_the_group_matrix_product():
+    """The day step sums a group of segments over its rows (``segment_blocks``, static
+    shapes); without them it multiplies by ``segment_group``: the same losses, and the
+    blocks name the group's rows."""
+    from simcore.core.step import _group_sums
+    from simcore.schema.segments import segment_blocks
+
+    loaded = parse_model(model_with_segments([{"name": n, "demand_share": 0.25, "sources": {"demand_share": SRC}}
+                                              for n in ("a", "b", "c", "d")]))
+    model = loaded.model
+    assert [b.shape for b in model.segment_blocks] == [(0, 4)]  # gallium's 4 segments are rows 0-3
+    loss = jax.random.uniform(jax.random.PRNGKey(0), (len(loaded.products), 3, 5))  # [P, S, lanes]
+    lanes = model._replace(segment_group=model.segment_group[..., None])  # the lane layout of the matrix
+    by_rows = np.asarray(_group_sums(lanes, loss))
+    by_matrix = np.asarray(_group_sums(lanes._replace(segment_blocks=None), loss))
+    np.testing.assert_allclose(by_rows, by_matrix, rtol=1e-6)
+    np.testing.assert_allclose(by_rows[0], np.asarray(loss[:4]).sum(axis=0), rtol=1e-6)
+    np.testing.assert_array_equal(by_rows[4:], np.asarray(loss[4:]))  # rows outside the group unchanged
+    with pytest.raises(ValueError, match="adjacent"):
+        segment_blocks([[1, 3]])
+    # and the engine gives the same run either way
+    events = [CN_STOP]
+    t_rows, _ = _unmet(loaded, events)
+    t_matrix, _ = _unmet(dataclasses.replace(loaded, model=model._replace(segment_blocks=None)), events)
+    np.testing.assert_allclose(np.asarray(t_rows.value_added_loss), np.asarray(t_matrix.value_added_loss),
+                               rtol=1e-5)
 
 
 def test_a_fully_exposed_segment_stops_while_the_national_pool_would_not():

@@ -146,6 +146,12 @@ class Model(NamedTuple):
     # is 1) and [P] 1 / the segment count of each product's group. None = no segments.
     segment_group: jnp.ndarray | None = None
     segment_weight: jnp.ndarray | None = None
+    # The groups of more than one segment (segments of one product are adjacent rows), held
+    # in shapes so that the day step sums each group over static rows (a [P, P] product
+    # was 16 % of the Japan outlook's day): one empty int8 array of shape (first row,
+    # segment count) per group, in row order. None: no such group, or a model built
+    # without it (the step then uses segment_group).
+    segment_blocks: tuple | None = None
 
 
 class Policy(NamedTuple):

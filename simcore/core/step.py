@@ -186,24 +186,25 @@ def normal_time_markup(model: Model, policy: Policy, since_alarm: jnp.ndarray | 
     )
 
 
-def _sector_fill(model: Model, delivered: jnp.ndarray, demand: jnp.ndarray, fill: jnp.ndarray) -> jnp.ndarray:
-    """Share of each sector's need of each product it receives, ``[P, S]``.
-
-    Proportional rationing gives every user the same fill; priority rationing serves
-    sectors in rank order, users outside the table (households, exports) last.
+def _sector_losses(model: Model, delivered: jnp.ndarray, demand: jnp.ndarray, fill: jnp.ndarray) -> jnp.ndarray:
+    """Share of each sector's output lost through each product, ``[P, S]``
+    (:func:`_exposed_losses`), from the share of its need of each product a sector
+    receives. Proportional rationing gives every user the same fill; priority rationing
+    serves sectors in rank order, users outside the table (households, exports) last.
     """
 
     def by_priority(_):
         need = demand[:, None] * model.use_share  # [P, S] (inside: proportional rationing never needs it)
         served_before = matmul(need, model.priority_before)  # [P, S] need of higher-priority sectors
         priority_fill = jnp.clip((delivered[:, None] - served_before) / jnp.maximum(need, _TINY), 0.0, 1.0)
-        return jnp.where(need > 0, priority_fill, 1.0)
+        return _exposed_losses(model, jnp.where(need > 0, priority_fill, 1.0))
 
-    def proportional(_):
-        return jnp.broadcast_to(fill[:, None], fill.shape[:1] + model.use_share.shape[1:2] + fill.shape[1:])
+    def proportional(_):  # [P, 1] fills broadcast inside the losses (no [P, S] fill array)
+        return jnp.broadcast_to(_exposed_losses(model, fill[:, None]), model.use_share.shape[:2] + fill.shape[1:])
 
     # A real branch: the rule is the model's, the same in every lane and policy, and the
-    # priority sums cost a product of the sector matrix every day.
+    # priority sums cost a product of the sector matrix every day. Each branch returns
+    # the losses, so the proportional fill is never written out as a [P, S] array.
     return jax.lax.cond(model.use_priority > 0, by_priority, proportional, None)
 
 
@@ -248,8 +249,24 @@ def _upstream_cap(model: Model, own_capacity: jnp.ndarray) -> jnp.ndarray:
     return lowest_supplier(cap, sweeps[0])
 
 
-def _sectors(model: Model, sector_fill: jnp.ndarray):
-    """Sector output shares ``[S]`` and each product's use factor for tomorrow ``[P]``.
+def _group_sums(model: Model, loss: jnp.ndarray) -> jnp.ndarray:
+    """``loss`` ``[P, S]`` with each product's row replaced by the sum over its group of
+    segments (``model.segment_group``): static row slices where ``model.segment_blocks``
+    gives the groups' rows, else the ``[P, P]`` product."""
+    if model.segment_blocks is None:
+        return jnp.sum(model.segment_group[:, :, None] * loss[None], axis=1)
+    pieces, row = [], 0
+    for block in model.segment_blocks:  # static: (first row, segment count) in the shape
+        first, count = block.shape
+        total = jnp.sum(loss[first:first + count], axis=0, keepdims=True)
+        pieces += [loss[row:first], jnp.broadcast_to(total, (count,) + loss.shape[1:])]
+        row = first + count
+    return jnp.concatenate(pieces + [loss[row:]], axis=0)
+
+
+def _sectors(model: Model, loss: jnp.ndarray):
+    """Sector output shares ``[S]`` and each product's use factor for tomorrow ``[P]``, from
+    each product's losses ``loss`` ``[P, S]`` (:func:`_sector_losses`).
 
     Loss of the exposed parts of ``s``: ``(1 - w) max_p loss[p, s] + w min(1, sum_p
     loss[p, s])`` with ``w`` the sector's ``input_overlap``: 0 nests the exposed parts (a
@@ -262,11 +279,10 @@ def _sectors(model: Model, sector_fill: jnp.ndarray):
     *but* that product (an idle line stops buying its other inputs; the missing input
     itself is still wanted).
     """
-    loss = _exposed_losses(model, sector_fill)  # [P, S]
     overlap = model.input_overlap
     # Segments of one product (model.segment_group, static None without) are disjoint users:
     # their losses add up before the sector's overlap rule combines different products.
-    grouped = loss if model.segment_group is None else jnp.einsum("pq...,qs...->ps...", model.segment_group, loss)
+    grouped = loss if model.segment_group is None else _group_sums(model, loss)
     largest = jnp.max(grouped, axis=0)  # [S]
     total = jnp.sum(loss, axis=0)
     worst = jnp.where(overlap > 0, (1.0 - overlap) * largest + overlap * jnp.minimum(1.0, total), largest)
@@ -459,7 +475,7 @@ def step(
     gov_stock = state.gov_stock - release + refill
 
     # 8. sectors: exposed output, critical upstream links, value added
-    sector_output_share, use_factor = _sectors(model, _sector_fill(model, delivered, demand, fill))
+    sector_output_share, use_factor = _sectors(model, _sector_losses(model, delivered, demand, fill))
     lost_share = 1.0 - sector_output_share
 
     def product_only(_):  # the value of the demand not served, on the one pseudo-sector

@@ -178,10 +178,28 @@ def segment_groups(products: list[str], segments: dict) -> dict:
     are segments of one product, and on the diagonal) and ``segment_weight`` ``[P]`` (1 /
     the size of each product's group), float32."""
     group = np.eye(len(products), dtype=np.float32)
+    blocks = []
     for names in segments.values():
         idx = [products.index(n) for n in names]
         group[np.ix_(idx, idx)] = 1.0
-    return {"segment_group": jnp.asarray(group), "segment_weight": jnp.asarray(1.0 / group.sum(axis=1))}
+        if len(idx) > 1:
+            blocks.append(idx)
+    fields = {"segment_group": jnp.asarray(group), "segment_weight": jnp.asarray(1.0 / group.sum(axis=1))}
+    if blocks:
+        fields["segment_blocks"] = segment_blocks(blocks)
+    return fields
+
+
+def segment_blocks(blocks: list[list[int]]) -> tuple:
+    """The Model field ``segment_blocks``: per group of segments (``blocks``, the product
+    rows of each, adjacent as :func:`expand_segments` places them) an empty int8 array of
+    shape ``(first row, segment count)``, in row order (static shapes: see the field)."""
+    out = []
+    for rows in sorted(blocks):
+        if list(rows) != list(range(rows[0], rows[0] + len(rows))):
+            raise ValueError(f"segments of one product must be adjacent rows, got rows {rows}")
+        out.append(np.zeros((rows[0], len(rows)), np.int8))
+    return tuple(out)
 
 
 def _expand_keys(table: dict, segments: dict) -> dict:
