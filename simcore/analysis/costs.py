@@ -15,9 +15,12 @@ With ``V_p = gov_stock_days_p x d_p x price_p`` the value of the government stoc
   value: ``V x a(r, T) x (1 - residual x (1 + r)^-T)`` with the annuity factor
   ``a(r, T) = r / (1 - (1 + r)^-T)`` (``1 / T`` at r = 0). With the default residual 1
   this is ``r x V``, the cost of the capital tied up; with residual 0 the full
-  purchase is spread over T years. If the config's ``carrying_cost`` already includes the
-  cost of capital, set ``discount_rate = 0``.
+  purchase is spread over T years. This is the financing of the stock: a policy's
+  ``carrying_cost`` must not include it (else it is counted twice; if it does, set
+  ``discount_rate = 0``).
 * **fiscal, stock carrying**: ``carrying_cost x V`` (storage, rotation, insurance).
+  Both fiscal parts are defined once, in :mod:`simcore.run.costs`, which ``simcore run``
+  and the service use too.
 * **price side effect** (a cost to the economy in normal times, Leontief price model):
   the policy markup ``m_p`` of the engine (:func:`simcore.core.engine.normal_time_markup`:
   private buffer carrying, diversification premium on shifted volume, spare reservation
@@ -52,52 +55,23 @@ probability that a mix's net benefit beats the next one's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import xarray as xr
 
 from simcore.core.model import DAYS_PER_YEAR, Policy
+from simcore.run.costs import (  # one definition of the standing costs for run, analysis and service
+    CostAssumptions,
+    annuity_factor,
+    markup_components,
+    policy_fields,
+    price_index_change,
+    price_side_effect,
+    stock_fiscal,
+)
+from simcore.run.costs import crisis_weights as _crisis_weights
 
-
-@dataclass(frozen=True)
-class CostAssumptions:
-    """Financial assumptions of the cost accounting (all labelled assumptions)."""
-
-    discount_rate: float = 0.02  # assumption: real public discount rate per year
-    stock_life_years: float = 20.0  # assumption: life of a stockpile programme
-    stock_residual_share: float = 1.0  # assumption: stock resold at the end at its purchase value
-
-
-def annuity_factor(rate: float, years: float) -> float:
-    """Capital recovery factor ``r / (1 - (1 + r)^-T)``; ``1 / T`` at ``r = 0``."""
-    if rate == 0:
-        return 1.0 / years
-    return rate / (1.0 - (1.0 + rate) ** -years)
-
-
-def markup_components(model, fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The engine's normal-time markup ``[M, P]`` split by lever (fractions of the price).
-
-    ``fields``: Policy fields with a leading mix axis. Their sum is
-    :func:`simcore.core.engine.normal_time_markup` (tested)."""
-    in_place = np.asarray(fields["recycling_start_at_alarm"]) <= 0  # emergency levers cost nothing in normal times
-    shifted = 0.5 * np.abs(fields["import_share"] - np.asarray(model.import_share, np.float64)[None]).sum(axis=-1)
-    return {
-        "private_buffer": fields["stock_carrying_cost"] * fields["private_extra_days"] / DAYS_PER_YEAR,
-        "diversification_premium": fields["diversification_premium"] * shifted,
-        "spare_reservation": fields["spare_reservation_fee"] * fields["spare_capacity"].sum(axis=-1),
-        "recycling_premium": fields["recycling_premium"] * fields["recycling_share"] * in_place,
-        "efficiency_cost": fields["efficiency_cost"] * fields["efficiency_cut"] * in_place,
-    }
-
-
-def price_index_change(model, markup: np.ndarray) -> np.ndarray:
-    """Final-demand price index change ``[M]`` of product markups ``[M, P]`` (Leontief
-    price model: ``w . (I - A^T)^-1 C^T m``)."""
-    operator = np.asarray(model.price_operator, np.float64)  # [S, P]
-    weights = np.asarray(model.index_weights, np.float64)  # [S]
-    return np.asarray(markup, np.float64) @ operator.T @ weights
+__all__ = ["CostAssumptions", "annuity_factor", "markup_components", "price_index_change", "mix_costs",
+           "crisis_weights", "cost_effectiveness", "pareto_front", "ranking_table"]
 
 
 def mix_costs(loaded, policies: Policy | dict, names: list[str], *, spare_used_mean=None, horizon_days: int = 365,
@@ -110,23 +84,21 @@ def mix_costs(loaded, policies: Policy | dict, names: list[str], *, spare_used_m
     ``currency / year``.
     """
     model = loaded.model
-    fields = policies if isinstance(policies, dict) else {k: np.asarray(v, np.float64)
-                                                          for k, v in policies._asdict().items()}
+    fields = policy_fields(policies)
     demand = np.asarray(model.demand_per_day, np.float64)
     price = np.asarray(model.price, np.float64)
-    storable = np.asarray(model.storable, np.float64)
     use_total = np.asarray(model.use_share, np.float64).sum(axis=1) * 1.0
     if float(np.asarray(model.product_only)) > 0:
         use_total = np.ones_like(demand)
     value_per_year = demand * price * DAYS_PER_YEAR
     r, years, residual = assumptions.discount_rate, assumptions.stock_life_years, assumptions.stock_residual_share
-    stock_value = fields["gov_stock_days"] * demand * price * storable  # [M, P] currency
-    capital = stock_value * annuity_factor(r, years) * (1.0 - residual * (1.0 + r) ** -years)
-    carrying = fields["stock_carrying_cost"] * stock_value
+    fiscal = stock_fiscal(model, fields, assumptions)  # the fiscal cost of simcore run and the service too
+    stock_value, capital, carrying = (fiscal["gov_stock_value"], fiscal["fiscal_stock_capital"],
+                                      fiscal["fiscal_stock_carrying"])
     parts = markup_components(model, fields)
     markup = sum(parts.values())
     side = {name: part * value_per_year * use_total for name, part in parts.items()}
-    side_total = price_index_change(model, markup) * float(np.asarray(model.final_demand, np.float64).sum())
+    side_total = price_side_effect(model, markup)
     if spare_used_mean is None:
         spare_used_mean = np.zeros_like(stock_value)
     crisis = fields["spare_premium"] * price * np.asarray(spare_used_mean, np.float64) * DAYS_PER_YEAR / horizon_days
@@ -167,9 +139,7 @@ def crisis_weights(loaded, policies: Policy | dict) -> np.ndarray:
     """``[M, P]`` currency per product unit of spare volume used: ``spare_premium x price``.
     A scenario's crisis premium over the horizon is ``sum_p w_mp spare_used_mp``; its mean
     x ``365 / H`` is :func:`mix_costs`' ``crisis_premium``."""
-    fields = policies if isinstance(policies, dict) else {k: np.asarray(v, np.float64)
-                                                          for k, v in policies._asdict().items()}
-    return np.asarray(fields["spare_premium"], np.float64) * np.asarray(loaded.model.price, np.float64)[None]
+    return _crisis_weights(loaded.model, policy_fields(policies))
 
 
 def cost_effectiveness(costs: xr.Dataset, risk: xr.Dataset, reference: str = "no-policy",

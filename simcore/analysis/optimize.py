@@ -149,7 +149,8 @@ def parse_optimize(raw, config: RunConfig, source: str = "config") -> OptimizeSp
     settings = section.model_dump(exclude_unset=True, exclude={"levers", "budget", "budgets", "costs"})
     settings.setdefault("seed", config.seed)
     budgets = [section.budget] if section.budget is not None else sorted(section.budgets)
-    costs = CostAssumptions(**(section.costs.model_dump(exclude_unset=True) if section.costs else {}))
+    costs = CostAssumptions.of(section.costs.model_dump(exclude_unset=True) if section.costs
+                               else config.costs)  # [optimize.costs], else the top-level [costs]
     return OptimizeSpec(levers=levers, budgets=budgets, costs=costs, **settings)
 
 

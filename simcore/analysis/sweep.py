@@ -138,8 +138,8 @@ def parse_sweep(raw, config: RunConfig, source: str = "config") -> SweepSpec:
                          seed=settings.get("seed", config.seed), base=section.base, scenarios=scenarios,
                          chunk_size=min(section.chunk_size or config.chunk_size, scenarios),
                          policy_chunk=section.policy_chunk, output=section.output, metrics=section.metrics,
-                         costs=CostAssumptions(**(section.costs.model_dump(exclude_unset=True) if section.costs
-                                                  else {})))
+                         costs=CostAssumptions.of(section.costs.model_dump(exclude_unset=True) if section.costs
+                                                  else config.costs))  # [sweep.costs], else the top-level [costs]
         if spec.n_mixes > MAX_MIXES:
             problems.add("sweep.levers", f"the grid has {spec.n_mixes} mixes; at most {MAX_MIXES} (use a random "
                          "or latin design)")

@@ -188,6 +188,7 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
             report.figures["pillar_effects"] = F.bars_figure(table, caption=caption,
                                                              title="Risk reduction of each mix against no policy")
             sections.append(_figure_md("pillar_effects", "Pillar effects: each mix against no policy"))
+        sections += _cost_section(effects, root, caption, report)
     if daily is not None:
         source = daily if "product_unit" in daily.coords else root  # earlier formats: the root's variable
         product_units = dict(zip(source["product"].values, source["product_unit"].values)) \
@@ -199,6 +200,25 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
         report.notes.append("no Shapley split: run `simcore attribute CONFIG POLICY --store "
                             f"{location}` to add one")
     return sections
+
+
+def _cost_section(effects: xr.Dataset, root: xr.Dataset, caption: str, report: Report) -> list[str]:
+    """The cost table and the cost-effectiveness frontier of the named mixes
+    (:mod:`simcore.report.costs`); a note where the store has no cost table."""
+    from simcore.report import costs as C
+
+    if not C.has_costs(effects):
+        report.notes.append("the store has no cost table (written by simcore run since issue 20): no cost "
+                            "section; run the config again to add one")
+        return []
+    effects = effects.load()
+    currency = str(root.attrs.get("currency", "currency"))
+    report.figures["cost_frontier"] = C.frontier_figure(effects, caption=caption, currency=currency)
+    return [_figure_md("cost_frontier", "Cost-effectiveness: avoided loss against cost, net benefit by rank"),
+            "Mixes ranked by net benefit (avoided value-added loss minus total cost per year), value ± the "
+            "half-width of the 90 % interval (those that involve the crisis premium are upper bounds); "
+            "P(beats next) takes the two mixes as independent; cost / avoided < 1: the mix pays for itself on "
+            "value added.\n\n" + C.cost_table_md(effects, currency) + "\n"]
 
 
 def _groups(location) -> set:

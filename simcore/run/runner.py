@@ -19,8 +19,10 @@ import xarray as xr
 from simcore.schema.config import RunConfig
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import EventSet, no_disruption, sample_batch
+from simcore.core.engine import normal_time_markup
 from simcore.core.engine import simulate as simulate_engine
 from simcore.core.model import stack_policies
+from simcore.run.costs import CostAssumptions, crisis_weights, policy_fields, price_side_effect, stock_fiscal
 from simcore.run.metrics import METRIC_INFO
 from simcore.schema.modelfile import LoadedModel
 
@@ -36,6 +38,7 @@ class Simulation:
     policies: object  # stacked Policy, leading axis = policy
     horizon_days: int
     seed: int
+    costs: CostAssumptions = CostAssumptions()  # the [costs] assumptions of the fiscal cost
 
     @classmethod
     def from_config(cls, config: RunConfig) -> "Simulation":
@@ -47,6 +50,7 @@ class Simulation:
             policies=stack_policies([p.policy for p in config.policies]),
             horizon_days=config.horizon_days,
             seed=config.seed,
+            costs=CostAssumptions.of(getattr(config, "costs", None)),
         )
 
     @property
@@ -186,24 +190,59 @@ def daily_trajectories(sim: Simulation, scenario_index) -> xr.Dataset:
 
 
 def normal_times(sim: Simulation) -> xr.Dataset:
-    """Each policy's side effects without any disruption: price changes and fiscal cost."""
+    """Each policy's standing side effects without any disruption (dims ``(policy[, product])``).
+
+    Price changes from the engine on a scenario with no event; the normal-time markup
+    ``normal_markup`` (:func:`simcore.core.engine.normal_time_markup`, a fraction of the
+    baseline price: users pay ``(1 + markup)`` times the crisis price, so a peak price
+    change ``c`` is ``(1 + c) / (1 + markup) - 1`` without it); the fiscal cost and the
+    price side effect per year, both as :mod:`simcore.run.costs` defines them for run,
+    analysis and service under ``sim.costs``; and the crisis premium weights
+    (``spare_premium x price``) that turn the expected spare volume used into a cost.
+    """
     scenario = jax.tree_util.tree_map(lambda x: x[None], no_disruption(sim.events))
     metrics, _ = simulate_engine(sim.loaded.model, sim.policies, sim.events, horizon=sim.horizon_days,
                                  scenarios=scenario)
     model = sim.loaded.model
-    stock_value = np.asarray(sim.policies.gov_stock_days) * np.asarray(model.demand_per_day * model.price)
-    fiscal = np.asarray(sim.policies.stock_carrying_cost) * stock_value
-    return xr.Dataset(
+    fields = policy_fields(sim.policies)
+    markup = np.asarray(jax.vmap(lambda policy: normal_time_markup(model, policy))(sim.policies), np.float64)
+    fiscal = stock_fiscal(model, fields, sim.costs)
+    per_product = fiscal["fiscal_stock_capital"] + fiscal["fiscal_stock_carrying"]
+    currency = sim.loaded.currency
+    per_year = f"{currency} / year"
+    pp = ("policy", "product")
+    a = sim.costs
+    ds = xr.Dataset(
         {
-            "normal_price_change": (("policy", "product"), np.asarray(metrics.mean_price_change)[:, 0],
+            "normal_price_change": (pp, np.asarray(metrics.mean_price_change)[:, 0],
                                     {"units": "1", "description": "mean product price change with no disruption"}),
             "normal_price_index_change": (("policy",), np.asarray(metrics.mean_price_index_change)[:, 0],
                                           {"units": "1", "description": "price index change with no disruption"}),
-            "stockpile_fiscal_cost_per_year": (("policy", "product"), fiscal,
-                                               {"units": f"{sim.loaded.currency} / year",
-                                                "description": "carrying cost of the government stock"}),
+            "normal_markup": (pp, markup, {"units": "1", "description": "normal-time markup of the user price "
+                                           "(users pay 1 + markup times the crisis price)"}),
+            "gov_stock_value": (pp, fiscal["gov_stock_value"],
+                                {"units": currency, "description": "value of the government stock"}),
+            "fiscal_stock_capital": (pp, fiscal["fiscal_stock_capital"], {
+                "units": per_year, "description": "financing of the government stock: purchase annuitised at the "
+                "discount rate, net of resale"}),
+            "fiscal_stock_carrying": (pp, fiscal["fiscal_stock_carrying"], {
+                "units": per_year, "description": "carrying cost of the government stock (storage, rotation, "
+                "insurance; carrying_cost x stock value)"}),
+            "stockpile_fiscal_cost_per_year": (pp, per_product, {
+                "units": per_year, "description": "fiscal cost of the government stock: financing + carrying "
+                "(simcore.run.costs; the cost analysis's fiscal)"}),
+            "fiscal_cost_per_year": (("policy",), per_product.sum(axis=1), {
+                "units": per_year, "description": "fiscal cost, all products: financing + carrying"}),
+            "price_side_effect_per_year": (("policy",), price_side_effect(model, markup), {
+                "units": per_year, "description": "normal-time price side effect: price index change of the "
+                "markups x final demand (central Leontief price operator)"}),
+            "crisis_premium_weight": (pp, crisis_weights(model, fields), {
+                "units": f"{currency} / product unit", "description": "spare premium x price: the crisis premium "
+                "per unit of spare volume used"}),
         },
         coords={"policy": sim.policy_names, "product": sim.loaded.products},
+        attrs={"discount_rate": a.discount_rate, "stock_life_years": a.stock_life_years,
+               "stock_residual_share": a.stock_residual_share, "currency": currency,
+               "horizon_days": int(sim.horizon_days)},
     )
-
-
+    return ds

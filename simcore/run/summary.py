@@ -12,6 +12,7 @@ import xarray as xr
 
 from simcore.run.conventions import order_dims
 from simcore.run.metrics import METRIC_INFO
+from simcore.run.net_benefit import cost_table, peak_without_markup
 from simcore.run.paired import SUMMARY_INFO
 from simcore.run.stats import cvar_tail_size, finalize
 from simcore.run.streaming import stream_stats
@@ -115,6 +116,13 @@ def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.
     every ``_relative_reduction`` ``"1"`` (a ratio); each has a ``long_name``. Where the
     summary holds the paired differences (:mod:`simcore.run.paired`), the reductions get
     a standard error and a 90 % interval (``_reduction_se``, ``_low``, ``_high``).
+
+    With ``normal`` (:func:`simcore.run.runner.normal_times`): the normal-time price index
+    change, the fiscal cost, the normal-time markup ``normal_markup`` (policy, product),
+    the expected peak price change without it (``peak_price_change_excl_markup_mean`` and
+    its reduction) and the cost table of :func:`simcore.run.net_benefit.cost_table`
+    (costs, avoided loss and net benefit per year with 90 % intervals, ranks; dims
+    ``(policy,)``).
     """
     picks = {  # label -> (metric, statistic, dimension summed over or None, long name)
         "shortage_days_mean": ("shortage_days", "mean", None, "expected shortage days"),
@@ -161,5 +169,20 @@ def pillar_effects(summary: xr.Dataset, normal: xr.Dataset | None = None) -> xr.
         fiscal = normal["stockpile_fiscal_cost_per_year"]
         effects["stockpile_fiscal_cost_per_year"] = fiscal.sum("product").assign_attrs(
             {k: v for k, v in fiscal.attrs.items() if k == "units"},
-            long_name="carrying cost of the government stock, all products")
+            long_name="fiscal cost of the government stock, all products: financing + carrying (deprecated "
+                      "name of fiscal_cost_per_year, kept for one release)")
+        if "normal_markup" in normal and "peak_price_change_mean" in effects:
+            markup = normal["normal_markup"]
+            effects["normal_markup"] = markup.assign_attrs(units="1", long_name="normal-time markup of the user "
+                                                           "price")
+            without = peak_without_markup(effects["peak_price_change_mean"], markup)
+            effects["peak_price_change_excl_markup_mean"] = without.transpose(*order_dims(without.dims)).assign_attrs(
+                units="1", long_name="expected peak user price change without the normal-time markup: "
+                "(1 + peak) / (1 + markup) - 1")
+            reference = without.sel(policy=BASELINE_POLICY, drop=True)
+            effects["peak_price_change_excl_markup_mean_reduction"] = (reference - without).transpose(
+                *order_dims(without.dims)).assign_attrs(units="1", long_name="expected peak user price change "
+                                                        "without the markup: no-policy minus the policy")
+        for name, var in cost_table(summary, normal, BASELINE_POLICY).items():
+            effects[name] = var
     return effects

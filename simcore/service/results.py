@@ -20,6 +20,12 @@ SURVIVAL_STATS = {"p_shortage": "p_defined", "mean": "mean", "q05": "q05", "q10"
                   "cvar95_lower": "cvar95_lower", "p_within_7d": "p_within_7d", "p_within_30d": "p_within_30d",
                   "p_within_90d": "p_within_90d", "p_within_180d": "p_within_180d"}
 AMOUNT_STATS = ("mean", "std", "p_positive", "q05", "q50", "q95", "cvar95", "min", "max")
+# the cost table of a run (simcore.run.net_benefit), one number per mix
+COST_FIELDS = ("fiscal_cost_per_year", "price_side_effect_per_year", "crisis_premium_per_year", "total_cost_per_year",
+               "avoided_value_added_loss_per_year", "avoided_value_added_loss_per_year_se", "net_benefit_per_year",
+               "net_benefit_per_year_se", "net_benefit_per_year_low", "net_benefit_per_year_high",
+               "cost_per_avoided_value_added_loss", "cost_per_avoided_value_added_loss_se", "rank_by_net_benefit",
+               "rank_by_cost_ratio", "p_beats_next")
 PRODUCT_AMOUNTS = ("peak_price_change", "mean_price_change", "peak_import_price_change", "unmet", "undelivered_value")
 
 
@@ -109,7 +115,12 @@ def mix_effects(effects: xr.Dataset) -> list[dict]:
             "price_index_change_mean_reduction": scalar("price_index_change_mean_reduction"),
             "p_any_shortage_reduction": scalar("p_any_shortage_reduction"),
             "normal_price_index_change": scalar("normal_price_index_change"),
+            # deprecated: the same number as fiscal_cost_per_year
             "stockpile_fiscal_cost_per_year": scalar("stockpile_fiscal_cost_per_year"),
+            "normal_markup": per_product("normal_markup"),
+            "peak_price_change_excl_markup_mean": per_product("peak_price_change_excl_markup_mean"),
+            "peak_price_change_excl_markup_mean_reduction": per_product("peak_price_change_excl_markup_mean_reduction"),
+            **{name: scalar(name) for name in COST_FIELDS},
             "shortage_days_mean_reduction_se": per_product("shortage_days_mean_reduction_se"),
             "shortage_days_total_reduction": scalar("shortage_days_total_reduction"),
             "shortage_days_total_reduction_se": scalar("shortage_days_total_reduction_se"),

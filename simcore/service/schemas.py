@@ -237,7 +237,38 @@ class MixEffect(_Out):
     price_index_change_mean_reduction: OptionalFloat = None
     p_any_shortage_reduction: OptionalFloat = None
     normal_price_index_change: OptionalFloat = Field(None, description="price side effect with no disruption")
-    stockpile_fiscal_cost_per_year: OptionalFloat = Field(None, description="[currency / year]")
+    stockpile_fiscal_cost_per_year: OptionalFloat = Field(
+        None, description="[currency / year] deprecated: the same number as fiscal_cost_per_year (stock financing + "
+                          "carrying since issue 20; it was the carrying cost alone); kept for one release")
+    fiscal_cost_per_year: OptionalFloat = Field(
+        None, description="[currency / year] government stock financing (discount rate) + carrying: the cost "
+                          "analysis's fiscal (simcore.run.costs)")
+    price_side_effect_per_year: OptionalFloat = Field(None, description="[currency / year] normal-time price side "
+                                                      "effect (price index change x final demand)")
+    crisis_premium_per_year: OptionalFloat = Field(None, description="[currency / year] expected spare premium")
+    total_cost_per_year: OptionalFloat = Field(None, description="[currency / year] fiscal + price side effect + "
+                                               "crisis premium")
+    avoided_value_added_loss_per_year: OptionalFloat = Field(None, description="[currency / year]")
+    avoided_value_added_loss_per_year_se: OptionalFloat = None
+    net_benefit_per_year: OptionalFloat = Field(None, description="[currency / year] avoided value-added loss - "
+                                                "total cost")
+    net_benefit_per_year_se: OptionalFloat = Field(None, description="upper bound (crisis premium spread added)")
+    net_benefit_per_year_low: OptionalFloat = Field(None, description="90 % interval, lower end")
+    net_benefit_per_year_high: OptionalFloat = Field(None, description="90 % interval, upper end")
+    cost_per_avoided_value_added_loss: OptionalFloat = Field(None, description="total cost / avoided loss (< 1: "
+                                                             "pays for itself on value added)")
+    cost_per_avoided_value_added_loss_se: OptionalFloat = None
+    rank_by_net_benefit: OptionalFloat = Field(None, description="1 = largest net benefit (all mixes and the "
+                                               "baseline ranked)")
+    rank_by_cost_ratio: OptionalFloat = None
+    p_beats_next: OptionalFloat = Field(None, description="probability that the net benefit beats the next-ranked "
+                                        "mix's (the two taken as independent)")
+    normal_markup: dict[str, OptionalFloat] = Field(default_factory=dict, description="normal-time markup of the "
+                                                    "user price per product")
+    peak_price_change_excl_markup_mean: dict[str, OptionalFloat] = Field(
+        default_factory=dict, description="expected peak user price change without the normal-time markup: "
+                                          "(1 + peak) / (1 + markup) - 1")
+    peak_price_change_excl_markup_mean_reduction: dict[str, OptionalFloat] = Field(default_factory=dict)
     # standard errors of the reductions (paired over the same scenarios); a 90 % interval
     # is the reduction +- 1.645 SE
     shortage_days_mean_reduction_se: dict[str, OptionalFloat] = Field(default_factory=dict)
