@@ -91,6 +91,12 @@ def test_streaming_in_chunks_gives_the_same_statistics():
     a, b = whole.result(), parts.result()
     for key in a:
         assert np.allclose(a[key], b[key], rtol=1e-12, atol=1e-12), key
+    # per-point means and paired SEs against a direct computation on each point's lanes
+    for k in range(5):
+        block = loss[:, point == k]
+        assert np.allclose(a["point_loss"][k], block.mean(axis=1))
+        b = int(np.argmin(block.mean(axis=1)))
+        assert np.allclose(a["point_regret_se"][k], (block - block[b]).std(axis=1, ddof=1) / np.sqrt(120))
     # q95 against NumPy's on the full sample (sketch: 1 % relative)
     exact = np.quantile(R.regret(loss), 0.95, axis=1, method="inverted_cdf")
     assert np.allclose(a["q95_regret"], exact, rtol=0.011)

@@ -7,6 +7,9 @@
 * :mod:`simcore.analysis.costs`: yearly cost of a mix and its cost-effectiveness.
 * :mod:`simcore.analysis.optimize`: lever levels under a budget with optax (smoothed engine);
 * :mod:`simcore.analysis.sensitivity`: elasticities to model parameters, checked by finite differences.
+* :mod:`simcore.analysis.robustness`: regret, minimax regret and satisficing of the mixes across
+  scenarios and parameter points (lanes run by :mod:`simcore.analysis.ensemble`);
+* :mod:`simcore.analysis.discovery`: scenario discovery, PRIM boxes of when a mix fails.
 
 See ``docs/analysis.md``.
 """

@@ -42,7 +42,8 @@ Regret across the uncertain parameters
     at the arg-max point.
 
 Memory: per chunk the host reduces the chunk's ``[M, C]`` losses into per-point running
-moments (:class:`~simcore.analysis.intervals.Moments`), maxima and a sketch, so memory is
+moments (the pairwise update of :class:`~simcore.analysis.intervals.Moments`, vectorised
+over points with ``np.add.at``), maxima and a sketch, so memory is
 ``O(K M^2)``, never per scenario. Results agree across chunk sizes up to the float64
 rounding of merged moments (``tests/test_robustness.py``).
 
@@ -60,7 +61,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from simcore.analysis.intervals import LEVEL, Z, Moments
+from simcore.analysis.intervals import LEVEL, Z
 from simcore.schema.analysis_spec import RobustnessSectionSpec, check_section
 
 SKETCH_ACCURACY = 0.01
@@ -129,7 +130,9 @@ class RegretStream:
 
     def __init__(self, n_mixes: int, n_points: int, threshold: float):
         self.m, self.k, self.threshold = int(n_mixes), int(n_points), float(threshold)
-        self.loss: list[Moments | None] = [None] * self.k  # per point, K = M co-moments
+        # per point: running mean [K, M] and co-moments [K, M, M] of the losses (Chan et al. 1979)
+        self.loss_mean = np.zeros((self.k, self.m))
+        self.loss_co = np.zeros((self.k, self.m, self.m))
         self.regret_sum = np.zeros((self.k, self.m))
         self.regret_sq = np.zeros((self.k, self.m))
         self.sat_count = np.zeros((self.k, self.m))
@@ -145,22 +148,35 @@ class RegretStream:
         self.max_regret = np.maximum(self.max_regret, r.max(axis=1))
         self.sketch.add(r)
         ok = (satisficing <= self.threshold).astype(np.float64)
-        for k in np.unique(point):  # the few points of this chunk
-            sel = point == k
-            block = Moments.of(loss[:, sel].T)
-            self.loss[k] = block.merge(self.loss[k]) if self.loss[k] is not None else block
-            self.regret_sum[k] += r[:, sel].sum(axis=1)
-            self.regret_sq[k] += (r[:, sel] ** 2).sum(axis=1)
-            self.sat_count[k] += ok[:, sel].sum(axis=1)
-            self.sat_sum[k] += satisficing[:, sel].sum(axis=1)
-            self.count[k] += int(sel.sum())
+        # the chunk's per-point blocks, vectorised over points (np.add.at: no loop over lanes or points)
+        n_b = np.bincount(point, minlength=self.k).astype(np.float64)  # [K]
+        touched = n_b > 0
+        sums = np.zeros((self.k, self.m))
+        for acc, values in ((sums, loss), (self.regret_sum, r), (self.regret_sq, r ** 2), (self.sat_count, ok),
+                            (self.sat_sum, satisficing)):
+            np.add.at(acc, point, values.T)
+        mean_b = np.where(touched[:, None], sums / np.maximum(n_b, 1.0)[:, None], 0.0)
+        dev = loss.T - mean_b[point]  # [C, M]
+        co_b = np.zeros((self.k, self.m, self.m))
+        np.add.at(co_b, point, dev[:, :, None] * dev[:, None, :])
+        n_a = self.count.astype(np.float64)
+        n = n_a + n_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(n > 0, n_b / np.maximum(n, 1.0), 0.0)
+            weight = np.where(n > 0, n_a * n_b / np.maximum(n, 1.0), 0.0)
+        delta = mean_b - self.loss_mean
+        self.loss_co = np.where(touched[:, None, None], self.loss_co + co_b
+                                + delta[:, :, None] * delta[:, None, :] * weight[:, None, None], self.loss_co)
+        self.loss_mean = np.where(touched[:, None], self.loss_mean + delta * share[:, None], self.loss_mean)
+        self.count += n_b.astype(np.int64)
 
     def result(self) -> dict:
         """Per mix and per (point, mix) statistics (names as the dataset's variables)."""
         if np.any(self.count == 0):
             raise ValueError("every parameter point needs at least one lane")
         n, k = self.count.astype(np.float64), self.k
-        point_loss = np.stack([mo.mean for mo in self.loss])  # [K, M]
+        point_loss = self.loss_mean.copy()  # [K, M]
+        cov = self.loss_co / np.maximum(n - 1.0, 1.0)[:, None, None]  # [K, M, M], ddof 1
         point_regret_lane = self.regret_sum / n[:, None]
         point_sat = self.sat_count / n[:, None]
         point_sat_metric = self.sat_sum / n[:, None]
@@ -177,8 +193,7 @@ class RegretStream:
         out["expected_regret"], se_regret = cluster(point_regret_lane)
         out["satisficing_share"], se_sat = cluster(point_sat)
         if k < 2:  # one point: the lanes are the independent units
-            mo = self.loss[0]
-            se_loss = mo.se()
+            se_loss = np.sqrt(np.maximum(np.diagonal(cov[0]), 0.0) / n[0])
             var_r = (self.regret_sq[0] - n[0] * point_regret_lane[0] ** 2) / max(n[0] - 1, 1)
             se_regret = np.sqrt(np.maximum(var_r, 0.0) / n[0])
             p = point_sat[0]
@@ -196,7 +211,7 @@ class RegretStream:
             diff = point_loss - point_loss[:, [best]]
             out["loss_over_best_se"] = diff.std(axis=0, ddof=1) / math.sqrt(k)
         else:
-            co = self.loss[0].covariance()
+            co = cov[0]
             var = np.diagonal(co) + co[best, best] - 2 * co[:, best]
             out["loss_over_best_se"] = np.sqrt(np.maximum(var, 0.0) / n[0])
         out["loss_over_best"] = out["expected_loss"] - out["expected_loss"][best]
@@ -204,10 +219,10 @@ class RegretStream:
         best_k = np.argmin(point_loss, axis=1)  # [K]
         point_regret = point_loss - point_loss[np.arange(k), best_k][:, None]
         point_se = np.zeros((k, self.m))
-        for j, mo in enumerate(self.loss):
-            co, b = mo.covariance(), best_k[j]
+        for j in range(k):  # per point (K numbers), not per lane
+            co, b = cov[j], best_k[j]
             var = np.diagonal(co) + co[b, b] - 2 * co[:, b]
-            point_se[j] = np.sqrt(np.maximum(var, 0.0) / max(mo.n, 1))
+            point_se[j] = np.sqrt(np.maximum(var, 0.0) / n[j])
         worst = np.argmax(point_regret, axis=0)  # [M]
         out["point_loss"], out["point_regret"], out["point_regret_se"] = point_loss, point_regret, point_se
         out["point_best"] = best_k
