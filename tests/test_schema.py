@@ -471,6 +471,9 @@ ANALYSIS_FIELDS = {
                                          "search", "seed", "output", "sensitivity", "costs"}),
     "sobol": ("SobolSectionSpec", {"points", "scenarios", "start", "metrics", "group_by", "policies", "bootstrap",
                                    "confidence", "sampling", "chunk_points", "chunk_scenarios", "seed"}),
+    "robustness": ("RobustnessSectionSpec", {"points", "scenarios", "start", "seed", "policies", "metric", "cost",
+                                             "costs", "satisficing_metric", "satisficing_threshold", "chunk_size",
+                                             "output", "discovery"}),
 }
 
 
