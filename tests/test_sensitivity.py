@@ -261,6 +261,7 @@ def test_reported_elasticity_is_the_gradient_only_where_it_agrees(sensitivity):
     np.testing.assert_array_equal(used, within)
     np.testing.assert_array_equal(ds["elasticity"].values, np.where(used, grad, fd))
     np.testing.assert_allclose(ds["fd_step_error"].values, np.abs(fd - ds["elasticity_fd_half"].values))
+    np.testing.assert_array_equal(ds["fd_unsettled"].values, ds["fd_step_error"].values > ds["tolerance"].values)
     # Some elasticities matter (not vacuous), and on this model the gradient is used for the
     # value-added loss's largest one
     va = ds.sel(metric="expected_value_added_loss")

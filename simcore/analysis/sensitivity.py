@@ -178,7 +178,8 @@ def sensitivities(model: Model, policy: Policy, events, numbers: list[FileNumber
     Returns a dataset ``(metric, parameter)``: ``elasticity`` (the one to report),
     ``method``, ``agrees``, ``elasticity_gradient`` (smoothed engine),
     ``elasticity_fd`` (step ``h``), ``elasticity_fd_half`` (step ``h / 2``),
-    ``fd_step_error`` (their difference), ``tolerance``, the tornado variables of
+    ``fd_step_error`` (their difference), ``tolerance``, ``fd_unsettled`` (the step
+    error above the tolerance: flagged in the table), the tornado variables of
     :func:`simcore.analysis.tornado.tornado_variables`; per metric ``value_exact`` /
     ``value_smooth``; per parameter ``parameter_group``, ``parameter_value`` and
     ``model_fields``. The exact engine runs ``1 + 4 n + 2 r`` times (``r`` numbers
@@ -235,6 +236,9 @@ def sensitivities(model: Model, policy: Policy, events, numbers: list[FileNumber
                               {"units": "1", "description": "|fd(h) - fd(h / 2)|: the finite difference's step error"}),
             "tolerance": (("metric", "parameter"), abs_tol + rel_tol * np.abs(fd),
                           {"units": "1", "description": "abs_tol + rel_tol |fd|"}),
+            "fd_unsettled": (("metric", "parameter"), np.abs(fd - fd_half) > abs_tol + rel_tol * np.abs(fd),
+                             {"description": "the finite difference moves by more than the tolerance between steps "
+                                             "h and h / 2: neither estimate is settled (more scenarios)"}),
             "value_exact": (("metric",), exact, {"description": "expected metric, exact engine, central numbers"}),
             "value_smooth": (("metric",), smooth_value, {"description": "expected metric, smoothed engine"}),
             "parameter_group": (("parameter",), np.array([p.group for p in numbers], dtype=str), {}),
@@ -320,9 +324,13 @@ def format_sensitivities(ds: xr.Dataset, top: int = 12) -> str:
                 effect = f"{row['tornado_low'].values[j]:.4g} .. {row['tornado_high'].values[j]:.4g}"
             else:
                 span, effect = "no range in the model file", ""
-            lines.append(f"| {ds['parameter'].values[j]} | {row['elasticity'].values[j]:.4g} | {used[j]} | "
+            flag = " *" if "fd_unsettled" in ds and bool(row["fd_unsettled"].values[j]) else ""
+            lines.append(f"| {ds['parameter'].values[j]} | {row['elasticity'].values[j]:.4g}{flag} | {used[j]} | "
                          f"{row['elasticity_gradient'].values[j]:.4g} | {row['elasticity_fd'].values[j]:.4g} | "
                          f"{row['elasticity_fd_half'].values[j]:.4g} | {span} | {effect} |")
+        if "fd_unsettled" in ds and row["fd_unsettled"].values.any():
+            lines += ["", f"\\* {int(row['fd_unsettled'].values.sum())} finite difference(s) of this metric move by "
+                      "more than the tolerance between steps h and h / 2: not settled on these scenarios (run more)."]
         lines.append("")
     return "\n".join(lines)
 
