@@ -33,11 +33,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simcore.analysis.sobol_run import lane_metrics
+from simcore.analysis.sobol_run import lane_metrics, packed_lane_metrics
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
-from simcore.core.engine import drawn_policy_lanes, simulate_lanes
-from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
+from simcore.core.lanes import model_lanes
 
 EVENT_FEATURES = ("occurrences", "first_onset_day", "disrupted_days", "max_severity", "leakage_share")
 EVENT_FEATURE_UNITS = ("1", "day", "days", "1", "1")
@@ -47,19 +46,7 @@ def _central_metrics(model, policies, events, base_key, scenario_index, horizon:
     """:func:`lane_metrics` of a model without uncertain numbers: ``[policy, L, 4 + 2 P]``."""
     occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
     lane_events = draw_leakage(events, base_key, scenario_index)
-    lane_model = model_lanes(model)
-
-    def one(policy):
-        metrics, _ = simulate_lanes(lane_model, drawn_policy_lanes(model, lane_model, policy_lanes(policy)),
-                                    lane_events, occ, horizon)
-        short = lanes_first(metrics.shortage_days).astype(jnp.float32)  # [L, P]
-        peak = lanes_first(metrics.peak_price_change)
-        va = jnp.sum(lanes_first(metrics.value_added_loss), axis=-1)
-        head = jnp.stack([jnp.sum(short, -1), jnp.any(short > 0, -1).astype(jnp.float32), va, jnp.mean(peak, -1)],
-                         axis=-1)
-        return jnp.concatenate([head, short, peak], axis=-1)
-
-    return jax.vmap(one)(policies)
+    return packed_lane_metrics(model, model_lanes(model), policies, lane_events, occ, horizon)
 
 
 def event_features(events, base_key, scenario_index, horizon: int) -> jnp.ndarray:

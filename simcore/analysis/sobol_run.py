@@ -50,7 +50,12 @@ def lane_metrics(model: Model, policies, events, base_key, scenario_index, u, co
     lane_events = draw_leakage(events, base_key, scenario_index)
     drawn = jax.vmap(lambda row, i: drawn_fields(_fixed_uncertainty(model, columns, row), parameter_key(base_key, i)))(
         u, scenario_index)
-    lane_model = model_lanes(model, drawn)
+    return packed_lane_metrics(model, model_lanes(model, drawn), policies, lane_events, occ, horizon)
+
+
+def packed_lane_metrics(model: Model, lane_model: Model, policies, lane_events, occ, horizon: int) -> jnp.ndarray:
+    """The metric vectors of :func:`lane_metrics` ``[policy, L, 4 + 2 P]`` of the lanes of
+    ``lane_model`` (:mod:`simcore.core.lanes`) with occurrences ``occ`` ``[E, K, L]``."""
 
     def one(policy):
         lanes = drawn_policy_lanes(model, lane_model, policy_lanes(policy))
