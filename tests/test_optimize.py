@@ -29,7 +29,7 @@ import pytest
 
 from simcore.analysis import optimize as O
 from simcore.analysis import sensitivity as SE
-from simcore.analysis.costs import mix_costs
+from simcore.analysis.costs import mix_costs, pareto_front
 from simcore.analysis.sweep import _config_without_analysis
 from simcore.core import smooth as S
 from simcore.core.engine import simulate_scenario
@@ -419,3 +419,23 @@ def test_demo_config_runs(tmp_path):
                                     output=tmp_path / "demo.zarr", log=lambda *a: None)
     assert store.exists() and ds.sizes["budget"] >= 2
     assert math.isfinite(float(ds["optax_test_mean_loss"].max()))
+
+
+def test_budget_front_has_bootstrap_probabilities(hand, hand_result):
+    """The optimised points over budgets: the front flag at the point estimates and the
+    probability of being on it (paired bootstrap of the test scenarios), stored and printed."""
+    ds = hand_result
+    p = ds["optax_p_pareto"].values
+    assert p.shape == ds["budget"].shape and np.all((p >= 0) & (p <= 1))
+    cost = ds["optax_standing_cost"].values + ds["optax_crisis_premium"].values
+    np.testing.assert_array_equal(ds["optax_pareto"].values,
+                                  pareto_front(cost, ds["optax_test_mean_loss"].values))
+    assert "Pareto front over budgets" in O.pareto_line(ds) and "(P " in O.pareto_line(ds)
+    # a constructed case through the same helper: one point far better than two others (paired noise)
+    from simcore.analysis.pareto import front_probability_bootstrap
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=200)
+    losses = np.vstack([100 + noise, 50 + noise, 100 + noise])  # mix 1: as cheap as 0, less risk, cheaper than 2
+    got = front_probability_bootstrap(np.array([1.0, 1.0, 2.0]), losses, draws=200)
+    np.testing.assert_allclose(got, [0.0, 1.0, 0.0])

@@ -71,7 +71,7 @@ from simcore.run.costs import (  # one definition of the standing costs for run,
 from simcore.run.costs import crisis_weights as _crisis_weights
 
 __all__ = ["CostAssumptions", "annuity_factor", "markup_components", "price_index_change", "mix_costs",
-           "crisis_weights", "cost_effectiveness", "pareto_front", "ranking_table"]
+           "crisis_weights", "cost_effectiveness", "pareto_front", "pareto_probability", "ranking_table"]
 
 
 def mix_costs(loaded, policies: Policy | dict, names: list[str], *, spare_used_mean=None, horizon_days: int = 365,
@@ -158,7 +158,9 @@ def cost_effectiveness(costs: xr.Dataset, risk: xr.Dataset, reference: str = "no
     crisis premium, per scenario), delta-method SEs of the two cost ratios (with the
     covariance of cost and avoided risk), ``p_beats_next`` (probability that the mix's
     net benefit beats that of the mix ranked just below, from their paired difference)
-    and, when the run streamed the co-moments across mixes, ``p_beats`` ``(policy, other)``.
+    and, when the run streamed the co-moments across mixes, ``p_beats`` ``(policy, other)``
+    and ``p_pareto``, the probability that the mix is on the Pareto front under scenario
+    resampling (:func:`pareto_probability`).
     """
     per_year = DAYS_PER_YEAR / horizon_days
     days = risk["expected_shortage_days_total"]
@@ -194,7 +196,27 @@ def cost_effectiveness(costs: xr.Dataset, risk: xr.Dataset, reference: str = "no
     ds["rank"] = ("policy", _ranks(order), {"description": "rank by net benefit per year (1 = largest)"})
     if paired is not None:
         _add_uncertainty(ds, paired, per_year, order)
+        if paired.front is not None:
+            ds["p_pareto"] = ("policy", pareto_probability(cost.values, loss.values, paired, per_year), {
+                "units": "1", "description": "probability that the mix is on the Pareto front in (total cost, "
+                "expected value-added loss) under scenario resampling (normal approximation of the paired "
+                "bootstrap with the streamed covariances; simcore.analysis.pareto)"})
     return ds
+
+
+def pareto_probability(cost, loss, paired, per_year: float) -> np.ndarray:
+    """``[M]`` probability of each mix being on the (total cost per year, expected
+    value-added loss over the horizon) front, from the joint per-scenario moments
+    ``paired.front`` (loss, crisis premium over the horizon; the standing costs are exact)
+    by :func:`simcore.analysis.pareto.front_probability_normal`."""
+    from simcore.analysis.pareto import front_probability_normal
+
+    m = len(cost)
+    joint = paired.front.covariance()  # [2M, 2M]: (loss_1..M, crisis_1..M) over the horizon
+    order = np.r_[m:2 * m, 0:m]  # -> (crisis, loss)
+    scale = np.r_[np.full(m, per_year), np.ones(m)]  # crisis premium per year, loss over the horizon
+    cov = joint[np.ix_(order, order)] * scale[:, None] * scale[None, :]
+    return front_probability_normal(cost, loss, cov, paired.front.n)
 
 
 def _ranks(order: np.ndarray) -> np.ndarray:
@@ -252,6 +274,14 @@ def _add_uncertainty(ds: xr.Dataset, paired, per_year: float, order: np.ndarray)
     ds.attrs.update({"interval_level": intervals.LEVEL, "n_scenarios_paired": int(n)})
 
 
+def _pareto_cell(row) -> str:
+    """``yes`` on the front (``no`` off it) and the probability of being on it, where known."""
+    flag = bool(row["pareto"])
+    if "p_pareto" not in row or not np.isfinite(float(row["p_pareto"])):
+        return "yes" if flag else ""
+    return f"{'yes' if flag else 'no'} (P {float(row['p_pareto']):.2f})"
+
+
 def pareto_front(cost, risk) -> np.ndarray:
     """``[M]`` bool: mixes no other mix beats on both cost and risk (lower is better;
     equal on both counts as not dominated)."""
@@ -264,7 +294,8 @@ def pareto_front(cost, risk) -> np.ndarray:
 def ranking_table(effectiveness: xr.Dataset, labels=None) -> str:
     """A Markdown table of the mixes by rank (net benefit, largest first): net benefit,
     the probability that it beats the next mix's, cost, avoided loss and shortage days,
-    the two cost ratios and the Pareto flag; ``value ± half-width`` of the 90 % interval
+    the two cost ratios and the Pareto flag (with the probability of being on the front,
+    ``P``, where the run kept it); ``value ± half-width`` of the 90 % interval
     where the dataset has SEs, and ``within noise`` where the net benefit's interval
     contains 0 (the mix is not told apart from doing nothing)."""
     from simcore.analysis.intervals import noise_mark, plus_minus
@@ -290,6 +321,6 @@ def ranking_table(effectiveness: xr.Dataset, labels=None) -> str:
                      f"{cell(row, 'avoided_value_added_loss_per_year')} | "
                      f"{cell(row, 'cost_per_avoided_value_added_loss')} | "
                      f"{cell(row, 'avoided_shortage_days_per_year')} | {cell(row, 'cost_per_avoided_shortage_day')} | "
-                     f"{'yes' if bool(row['pareto']) else ''} | "
+                     f"{_pareto_cell(row)} | "
                      f"{noise_mark(float(row['net_benefit_per_year']), net_se)} |")
     return "\n".join(lines)

@@ -20,9 +20,12 @@ flat in the scenario count; every policy chunk's mergeable statistics are open u
 last scenario chunk (so it grows with the number of mixes). Each policy chunk's
 statistics are merged in the same scenario order either way: identical summaries.
 
-Besides the engine's metrics, two per-scenario totals are reduced (see
+Besides the engine's metrics, per-scenario derived metrics are reduced (see
 :data:`DERIVED_INFO`): shortage days summed over products and value-added loss summed
-over sectors, whose CVaR cannot be had from per-sector statistics.
+over sectors, whose CVaR cannot be had from per-sector statistics, and the peak user
+price change without the mix's normal-time markup (:mod:`simcore.analysis.markups`):
+the crisis peak that the risk metric ``expected_peak_price_change`` means (a mix that
+only pays a premium does not raise it).
 
 :func:`risk_metrics` picks the risk metrics of the analysis from a summary.
 """
@@ -36,6 +39,7 @@ import numpy as np
 import xarray as xr
 
 from simcore.analysis.intervals import Moments
+from simcore.analysis.markups import central_markups, markups_vary_by_scenario, mix_markups, peak_without_markup
 from simcore.core.model import Policy
 from simcore.run.metrics import METRIC_INFO
 from simcore.run.runner import Simulation
@@ -45,6 +49,9 @@ from simcore.run.streaming import RunningStats
 DERIVED_INFO = {
     "shortage_days_total": ((), "days", "shortage days summed over products", "count"),
     "value_added_loss_total": ((), "IO value unit", "value added lost summed over sectors", "amount"),
+    "peak_price_change_excl_markup": (("product",), "1", "highest user price relative to baseline, minus 1, "
+                                      "without the mix's normal-time markup: (1 + peak) / (1 + markup) - 1",
+                                      "amount"),
 }
 # Metrics reduced by default (the rest of METRIC_INFO on request: metrics="all").
 DEFAULT_METRICS = ("shortage_days", "unmet", "spare_used", "gov_release", "value_added_loss",
@@ -60,8 +67,12 @@ RISK_METRICS = {
                                 "CVaR95 of the value-added loss over the horizon (all sectors)", "IO"),
     "expected_value_added_loss": ("value_added_loss_total", "mean",
                                   "expected value-added loss over the horizon (all sectors)", "IO"),
-    "expected_peak_price_change": ("peak_price_change", "mean",
-                                   "expected peak user price change (1 = +100 %)", "1"),
+    "expected_peak_price_change": ("peak_price_change_excl_markup", "mean",
+                                   "expected crisis peak user price change without the mix's normal-time markup "
+                                   "(1 = +100 %)", "1"),
+    "expected_peak_price_change_incl_markup": ("peak_price_change", "mean",
+                                               "expected peak user price change including the mix's normal-time "
+                                               "markup (what users pay; 1 = +100 %)", "1"),
 }
 RISK_METRIC_KEYS = tuple(RISK_METRICS)
 
@@ -79,11 +90,16 @@ def metric_info(metrics="default") -> dict:
     return info
 
 
-def derived(metrics: dict) -> dict:
-    """Per-scenario totals ``[policy, scenario]`` added to a block of engine metrics."""
+def derived(metrics: dict, markup=None) -> dict:
+    """Per-scenario totals ``[policy, scenario]`` added to a block of engine metrics and,
+    given the mixes' normal-time markups ``markup`` (broadcastable to ``[policy, scenario,
+    product]``, :func:`simcore.analysis.markups.mix_markups`), the peak price change
+    without them ``[policy, scenario, product]``."""
     out = dict(metrics)
     out["shortage_days_total"] = np.asarray(metrics["shortage_days"]).sum(axis=-1)
     out["value_added_loss_total"] = np.asarray(metrics["value_added_loss"], dtype=np.float64).sum(axis=-1)
+    if markup is not None:
+        out["peak_price_change_excl_markup"] = peak_without_markup(metrics["peak_price_change"], markup)
     return out
 
 
@@ -92,8 +108,8 @@ def derived(metrics: dict) -> dict:
 # Per-scenario outcomes whose paired differences give the effects' standard errors:
 # scalars first, then one per product of each per-product outcome.
 PAIRED_SCALARS = ("shortage_days_total", "any_shortage", "value_added_loss_total", "value_added_loss_tail",
-                  "peak_price_change_total")
-PAIRED_PER_PRODUCT = ("shortage_days", "peak_price_change")
+                  "peak_price_change_total", "peak_price_change_excl_markup_total")
+PAIRED_PER_PRODUCT = ("shortage_days", "peak_price_change", "peak_price_change_excl_markup")
 # risk metric -> (outcome, outcome of its sum over products or None); see RISK_METRICS
 RISK_OUTCOMES = {
     "expected_shortage_days": ("shortage_days", "shortage_days_total"),
@@ -101,7 +117,8 @@ RISK_OUTCOMES = {
     "p_any_shortage": ("any_shortage", None),
     "cvar95_value_added_loss": ("value_added_loss_tail", None),
     "expected_value_added_loss": ("value_added_loss_total", None),
-    "expected_peak_price_change": ("peak_price_change", "peak_price_change_total"),
+    "expected_peak_price_change": ("peak_price_change_excl_markup", "peak_price_change_excl_markup_total"),
+    "expected_peak_price_change_incl_markup": ("peak_price_change", "peak_price_change_total"),
 }
 CVAR_TAIL = 0.05  # of cvar95
 PAIRWISE_MAX_MIXES = 256  # net-benefit co-moments across mixes: M x M numbers
@@ -127,11 +144,13 @@ def paired_outcomes(block: dict, thresholds: np.ndarray) -> np.ndarray:
     summary's exact CVaR). ``any_shortage`` is 1 where any product is short."""
     days = np.asarray(block["shortage_days"], np.float64)
     peak = np.asarray(block["peak_price_change"], np.float64)
+    plain = np.asarray(block["peak_price_change_excl_markup"], np.float64) if "peak_price_change_excl_markup" in block \
+        else peak  # no markups given: the peak as the engine reports it
     loss = np.asarray(block["value_added_loss_total"], np.float64)
     v = np.asarray(thresholds, np.float64)[:, None]
     scalars = [np.asarray(block["shortage_days_total"], np.float64), (days > 0).any(axis=-1).astype(np.float64),
-               loss, v + np.maximum(loss - v, 0.0) / CVAR_TAIL, peak.sum(axis=-1)]
-    return np.concatenate([np.stack(scalars, axis=-1), days, peak], axis=-1)
+               loss, v + np.maximum(loss - v, 0.0) / CVAR_TAIL, peak.sum(axis=-1), plain.sum(axis=-1)]
+    return np.concatenate([np.stack(scalars, axis=-1), days, peak, plain], axis=-1)
 
 
 @dataclass
@@ -146,7 +165,9 @@ class PairedRequest:
     horizon (:func:`simcore.analysis.costs.crisis_weights`). ``pairwise``: also the
     co-moments across mixes of the per-scenario net benefit over the horizon (avoided
     value-added loss minus crisis premium; fixed costs do not vary) for the probability
-    that one mix beats another; at most :data:`PAIRWISE_MAX_MIXES` mixes.
+    that one mix beats another, and the joint co-moments of every mix's value-added loss
+    and crisis premium for the probability of being on the Pareto front; at most
+    :data:`PAIRWISE_MAX_MIXES` mixes.
     """
 
     reference: int = 0
@@ -174,8 +195,12 @@ class PairedResult:
     ``money`` ``[M, 3]``: of (avoided shortage days summed over products, avoided
     value-added loss, crisis premium), all over the horizon, with their covariances;
     ``contrasts`` ``[K, R, 1]`` or None; ``pairwise`` (``K = M``) or None: of the net
-    benefit over the horizon (avoided loss minus crisis premium) of every mix.
-    ``thresholds`` ``[M]``: the tail thresholds of ``value_added_loss_tail``."""
+    benefit over the horizon (avoided loss minus crisis premium) of every mix; ``front``
+    (streamed with ``pairwise``; ``K = 2 M``) or None: of every mix's value-added loss
+    (first ``M``) and crisis premium (last ``M``) over the horizon, jointly, for the
+    probability that a mix is on the (cost, expected loss) Pareto front
+    (:mod:`simcore.analysis.pareto`). ``thresholds`` ``[M]``: the tail thresholds of
+    ``value_added_loss_tail``."""
 
     names: list
     products: list
@@ -184,6 +209,7 @@ class PairedResult:
     contrasts: Moments | None
     pairwise: Moments | None
     thresholds: np.ndarray
+    front: Moments | None = None
 
     def outcome_se(self, moments: Moments, outcome: str) -> np.ndarray:
         """SE ``[cells[, product]]`` of an outcome's mean gain (or contrast)."""
@@ -207,6 +233,8 @@ class _PairedAccumulator:
         self.money: dict[int, Moments] = {}
         self.contrasts: Moments | None = None
         self.pairwise: Moments | None = None
+        self.front: Moments | None = None
+        self.joint = None  # [n, 2M] loss and crisis premium of this chunk
         self.current = None  # first scenario of the chunk being filled
         self.reference_y = None  # [n, R]
         self.reference_loss = None  # [n]
@@ -229,6 +257,7 @@ class _PairedAccumulator:
             self.partial = None if request.contrasts is None else np.zeros(
                 (np.shape(request.contrasts)[0], n, y.shape[2]))
             self.net = np.zeros((self.n_mixes, n)) if request.pairwise else None
+            self.joint = np.zeros((n, 2 * self.n_mixes)) if request.pairwise else None
         gain = self.reference_y[None] - y  # [count, n, R]
         part = Moments.of(np.moveaxis(gain, 1, 0)[..., None])
         self.gains[first_mix] = self.gains[first_mix].merge(part) if first_mix in self.gains else part
@@ -246,6 +275,8 @@ class _PairedAccumulator:
             self.partial += np.tensordot(np.asarray(request.contrasts, np.float64)[:, rows], gain, axes=(1, 0))
         if self.net is not None:
             self.net[rows] = avoided_loss - crisis
+            self.joint[:, rows] = loss.T
+            self.joint[:, self.n_mixes + rows] = crisis.T
         if last_group:  # the scenario chunk is complete: fold its per-scenario sums in
             if self.partial is not None:
                 part = Moments.of(np.moveaxis(self.partial, 1, 0)[..., None])
@@ -253,6 +284,8 @@ class _PairedAccumulator:
             if self.net is not None:
                 part = Moments.of(self.net.T)
                 self.pairwise = part if self.pairwise is None else self.pairwise.merge(part)
+                part = Moments.of(self.joint)
+                self.front = part if self.front is None else self.front.merge(part)
 
     def result(self, names, products) -> PairedResult:
         def joined(parts: dict[int, Moments]) -> Moments:
@@ -261,7 +294,7 @@ class _PairedAccumulator:
                            np.concatenate([parts[k].co for k in keys]))
 
         return PairedResult(names, list(products), joined(self.gains), joined(self.money), self.contrasts,
-                            self.pairwise, self.thresholds)
+                            self.pairwise, self.thresholds, self.front)
 
 
 def evaluate_mixes(sim: Simulation, policies: Policy, names: list[str], n_scenarios: int, *,
@@ -315,6 +348,8 @@ def evaluate_mixes_paired(sim: Simulation, policies: Policy, names: list[str], n
     order = [reference_group] + [g for g in range(len(firsts)) if g != reference_group]
     accumulator = _PairedAccumulator(paired, n_mixes, len(sim.loaded.products), sim.horizon_days) \
         if paired is not None else None
+    model = sim.loaded.model
+    central = None if markups_vary_by_scenario(model) else central_markups(model, policies)  # [M, P]
     done, began = 0, time.perf_counter()
     stats = [RunningStats(wanted, storable) for _ in firsts]  # one stream per policy group
     parts: list = [None] * len(firsts)
@@ -323,7 +358,9 @@ def evaluate_mixes_paired(sim: Simulation, policies: Policy, names: list[str], n
                                                 start, order, scenario_major=paired is not None):
         first = firsts[group]
         count = min(policy_chunk, n_mixes - first)
-        block = derived({name: block[name][:count] for name in info if name not in DERIVED_INFO})
+        markup = _block_markups(sim, policies, first, count, first_scenario,
+                                np.shape(block["shortage_days"])[1], central)
+        block = derived({name: block[name][:count] for name in info if name not in DERIVED_INFO}, markup)
         stats[group].add({k: v for k, v in block.items() if k in wanted})
         if accumulator is not None:
             accumulator.add(first_scenario, first, block, last_group=group == order[-1])
@@ -342,6 +379,18 @@ def evaluate_mixes_paired(sim: Simulation, policies: Policy, names: list[str], n
                           "io_value_unit": sim.loaded.io_value_unit, "seconds": seconds,
                           "mix_scenario_days": int(n_mixes) * int(n_scenarios) * int(sim.horizon_days)})
     return summary, (accumulator.result(list(names), sim.loaded.products) if accumulator is not None else None)
+
+
+def _block_markups(sim: Simulation, policies: Policy, first_mix: int, count: int, first_scenario: int,
+                   n: int, central: np.ndarray | None) -> np.ndarray:
+    """Normal-time markups of mixes ``first_mix .. first_mix + count - 1`` on scenarios
+    ``first_scenario .. first_scenario + n - 1``: ``[count, 1, P]`` from ``central``
+    ``[M, P]`` when they do not vary by scenario, else ``[count, n, P]``
+    (:func:`simcore.analysis.markups.mix_markups`)."""
+    if central is not None:
+        return central[first_mix:first_mix + count, None, :]
+    rows = Policy(*(np.asarray(field)[first_mix:first_mix + count] for field in policies))
+    return mix_markups(sim.loaded.model, rows, sim.base_key, np.arange(first_scenario, first_scenario + n))
 
 
 def _blocks(sim: Simulation, policies: Policy, n_mixes: int, policy_chunk: int, n_scenarios: int,

@@ -253,6 +253,7 @@ def compare(problem: Problem, budget: float, result: OptResult, *, n_search: int
         "optax_test_risk": test_risk(loss[0]),
         "lower_bounds_test_risk": test_risk(loss[-1]),
         "optax_test_mean_loss": float(loss[0].mean()), "optax_test_se": _se(loss[0]),
+        "optax_test_losses": np.asarray(loss[0], np.float64),  # [n] per fresh scenario (the Pareto probability)
         "optax_test_shortage_days": float(test["shortage_days"][0].mean()),
         "lower_bounds_test_mean_loss": float(loss[-1].mean()),
         "improvement_on_lower_bounds": float((loss[-1] - loss[0]).mean()),
@@ -325,7 +326,35 @@ def run_optimize(config: RunConfig, spec: OptimizeSpec, log=print) -> xr.Dataset
         if result.status != "moved and converged":
             log("    optimiser " + result.status.replace("did not move", "DID NOT MOVE", 1)
                 .replace("did not converge", "DID NOT CONVERGE", 1))
-    return _dataset(config, spec, problem, rows, histories)
+    ds = _dataset(config, spec, problem, rows, histories)
+    log(pareto_line(ds))
+    return ds
+
+
+def pareto_line(ds: xr.Dataset) -> str:
+    """One line: per budget, whether its optimum is on the cost-risk front over budgets and
+    the probability of being on it under scenario resampling."""
+    unit = ds["budget"].attrs.get("units", "")
+    cells = [f"{float(b):.4g}: {'on' if bool(on) else 'off'} (P {float(p):.2f})"
+             for b, on, p in zip(ds["budget"].values, ds["optax_pareto"].values, ds["optax_p_pareto"].values)]
+    return f"  Pareto front over budgets [{unit}] (paired bootstrap of the test scenarios): " + "; ".join(cells)
+
+
+def _budget_front(problem: Problem, levels: np.ndarray, crisis: np.ndarray, losses: list) -> tuple:
+    """The Pareto front over budgets of the optimised levels ``[B, L]``: ``(on_front [B],
+    probability [B])`` in (standing cost + expected crisis premium ``crisis`` ``[B]``,
+    currency / year; expected value-added loss over the fresh test scenarios, ``losses``
+    ``B x [n]`` on the same scenarios), the probability by a paired bootstrap of those
+    scenarios (:func:`simcore.analysis.pareto.front_probability_bootstrap`; the crisis
+    premium at its mean, the standing cost exact)."""
+    from simcore.analysis.costs import pareto_front
+    from simcore.analysis.pareto import front_probability_bootstrap
+
+    if not losses:
+        return np.zeros(0, bool), np.zeros(0)
+    cost = np.asarray(problem.standing_cost(problem.scaled(levels)), np.float64) + np.asarray(crisis, np.float64)
+    per_scenario = np.vstack(losses)  # [B, n]
+    return pareto_front(cost, per_scenario.mean(axis=1)), front_probability_bootstrap(cost, per_scenario)
 
 
 def _dataset(config, spec, problem: Problem, rows, histories) -> xr.Dataset:
@@ -344,6 +373,7 @@ def _dataset(config, spec, problem: Problem, rows, histories) -> xr.Dataset:
                           horizon_days=config.horizon_days, assumptions=spec.costs)
         crisis.append(costs["crisis_premium"].values)
     crisis = np.array(crisis)
+    front, p_front = _budget_front(problem, opt_values, crisis[:, 0], [r[2]["optax_test_losses"] for r in rows])
     steps = max(len(h) for h in histories)
     history = np.full((len(budgets), steps), np.nan)
     for b, h in enumerate(histories):
@@ -377,6 +407,13 @@ def _dataset(config, spec, problem: Problem, rows, histories) -> xr.Dataset:
                                      {"units": io_unit, "description": "optax - search, paired"}),
             "difference_se": ("budget", col("difference_se"), {"units": io_unit}),
             "optax_test_shortage_days": ("budget", col("optax_test_shortage_days"), {"units": "days"}),
+            "optax_pareto": ("budget", front, {"description": "the budget's optimum is not dominated by another "
+                                               "budget's in (standing cost + crisis premium, expected value-added "
+                                               "loss on the fresh scenarios)"}),
+            "optax_p_pareto": ("budget", p_front, {"units": "1", "description": "probability that the budget's "
+                                                   "optimum is on that front under a paired bootstrap of the fresh "
+                                                   "scenarios (simcore.analysis.pareto; the crisis premium taken "
+                                                   "at its mean)"}),
             "search_test_shortage_days": ("budget", col("search_test_shortage_days"), {"units": "days"}),
             "lower_bounds_test_risk": ("budget", col("lower_bounds_test_risk"),
                                        {"units": io_unit, "description": "every lever at its lower bound"}),
