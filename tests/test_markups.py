@@ -98,3 +98,35 @@ def test_mix_markups_follow_drawn_import_shares(tmp_path):
 def test_peak_without_markup_is_exact():
     peak, m = np.array([0.5, 1.2]), np.array([0.1, 0.0])
     np.testing.assert_allclose(peak_without_markup((1 + peak) * (1 + m) - 1, m), peak)
+
+
+def test_robustness_ensemble_peaks_are_without_markup(premium_run):
+    """The robustness ensemble's lane metrics (simcore.analysis.ensemble) carry crisis peaks
+    without the markup: the premium-only mix has the no-policy peaks lane by lane; the
+    engine's peak (the Sobol design's) is ``(1 + peak)(1 + m) - 1``."""
+    import jax
+
+    from simcore.analysis.ensemble import run_ensemble
+    from simcore.analysis.sobol_run import packed_lane_metrics
+    from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
+    from simcore.core.lanes import model_lanes
+
+    config, policies, _, _, gallium = premium_run
+    sim = Simulation.from_config(config)
+    model, n = config.loaded.model, 8
+    got = []
+    run_ensemble(model, policies, sim.events, sim.base_key, {}, n,
+                 lambda lo, hi: (np.arange(lo, hi), np.zeros((hi - lo, 0))),
+                 lambda lo, hi, metrics, features: got.append(np.asarray(metrics)), horizon=sim.horizon_days, chunk=n)
+    metrics = np.concatenate(got, axis=1)  # [M, L, 4 + 2 P]
+    n_products = len(config.loaded.products)
+    peak = metrics[..., 4 + n_products:]
+    np.testing.assert_allclose(peak[1], peak[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(metrics[1, :, 3], metrics[0, :, 3], rtol=1e-5, atol=1e-6)
+    index = jax.numpy.arange(n, dtype=jax.numpy.uint32)
+    occ = occurrences_from_batch(sample_batch(sim.events, sim.base_key, index))
+    engine = np.asarray(packed_lane_metrics(model, model_lanes(model), policies,
+                                            draw_leakage(sim.events, sim.base_key, index), occ, sim.horizon_days))
+    np.testing.assert_allclose(engine[0, :, 4 + n_products:], peak[0], rtol=1e-6)
+    np.testing.assert_allclose(engine[1, :, 4 + n_products + gallium],
+                               (1 + peak[1, :, gallium]) * (1 + FEE * SHARE) - 1, rtol=1e-5)

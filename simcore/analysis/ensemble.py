@@ -12,7 +12,10 @@ Per lane it returns
 * the metric vector of every mix ``[policy, 4 + 2 P]`` in the layout of
   :func:`~simcore.analysis.sobol_run.lane_metrics` (shortage days summed over products
   [days], any shortage [0/1], value-added loss summed over sectors [IO value unit], mean
-  peak price change [1], then shortage days ``[P]`` and peak price change ``[P]``);
+  peak price change [1], then shortage days ``[P]`` and peak price change ``[P]``), the
+  peaks without each mix's normal-time markup (crisis peaks, as the risk metrics of
+  :mod:`simcore.analysis.evaluate`; ``without_markup`` of
+  :func:`~simcore.analysis.sobol_run.packed_lane_metrics`);
 * the drawn event inputs ``[5 E]`` (:data:`EVENT_FEATURES`, feature-major): per event
   the occurrences starting within the horizon, the first onset day (the horizon if
   none), the disrupted days (each occurrence's duration cut at the horizon, summed),
@@ -46,7 +49,7 @@ def _central_metrics(model, policies, events, base_key, scenario_index, horizon:
     """:func:`lane_metrics` of a model without uncertain numbers: ``[policy, L, 4 + 2 P]``."""
     occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
     lane_events = draw_leakage(events, base_key, scenario_index)
-    return packed_lane_metrics(model, model_lanes(model), policies, lane_events, occ, horizon)
+    return packed_lane_metrics(model, model_lanes(model), policies, lane_events, occ, horizon, without_markup=True)
 
 
 def event_features(events, base_key, scenario_index, horizon: int) -> jnp.ndarray:
@@ -71,7 +74,8 @@ def lane_outputs(model, policies, events, base_key, scenario_index, u, columns, 
     if model.uncertainty is None:
         metrics = _central_metrics(model, policies, events, base_key, scenario_index, horizon)
     else:
-        metrics = lane_metrics(model, policies, events, base_key, scenario_index, u, columns, horizon)
+        metrics = lane_metrics(model, policies, events, base_key, scenario_index, u, columns, horizon,
+                               without_markup=True)
     return metrics, event_features(events, base_key, scenario_index, horizon)
 
 

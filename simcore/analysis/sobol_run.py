@@ -23,7 +23,7 @@ import numpy as np
 from simcore.analysis.sobol_design import U_EPS
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
-from simcore.core.engine import drawn_policy_lanes, simulate_lanes
+from simcore.core.engine import drawn_policy_lanes, normal_time_markup, simulate_lanes
 from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
 from simcore.core.model import Model
 from simcore.core.uncertainty import UNIFORM, drawn_fields, inverse_cdf, parameter_key
@@ -41,27 +41,39 @@ def _fixed_uncertainty(model: Model, columns: dict, u: jnp.ndarray) -> Model:
     return model._replace(uncertainty=model.uncertainty._replace(draws=draws))
 
 
-def lane_metrics(model: Model, policies, events, base_key, scenario_index, u, columns, horizon: int):
+def lane_metrics(model: Model, policies, events, base_key, scenario_index, u, columns, horizon: int,
+                 without_markup: bool = False):
     """Per-lane metric vectors ``[policy, L, 4 + 2 P]`` for lanes with scenario indices
     ``[L]`` and design probabilities ``u`` ``[L, d]``: shortage days (sum over products),
     any shortage (0/1), value-added loss (sum over sectors), peak price change (mean over
-    products), then shortage days ``[P]`` and peak price change ``[P]`` per product."""
+    products), then shortage days ``[P]`` and peak price change ``[P]`` per product.
+    ``without_markup`` (static): the peaks without each mix's normal-time markup
+    (:func:`packed_lane_metrics`)."""
     occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
     lane_events = draw_leakage(events, base_key, scenario_index)
     drawn = jax.vmap(lambda row, i: drawn_fields(_fixed_uncertainty(model, columns, row), parameter_key(base_key, i)))(
         u, scenario_index)
-    return packed_lane_metrics(model, model_lanes(model, drawn), policies, lane_events, occ, horizon)
+    return packed_lane_metrics(model, model_lanes(model, drawn), policies, lane_events, occ, horizon, without_markup)
 
 
-def packed_lane_metrics(model: Model, lane_model: Model, policies, lane_events, occ, horizon: int) -> jnp.ndarray:
+def packed_lane_metrics(model: Model, lane_model: Model, policies, lane_events, occ, horizon: int,
+                        without_markup: bool = False) -> jnp.ndarray:
     """The metric vectors of :func:`lane_metrics` ``[policy, L, 4 + 2 P]`` of the lanes of
-    ``lane_model`` (:mod:`simcore.core.lanes`) with occurrences ``occ`` ``[E, K, L]``."""
+    ``lane_model`` (:mod:`simcore.core.lanes`) with occurrences ``occ`` ``[E, K, L]``.
+
+    ``without_markup`` (static; the robustness ensemble): the peak price changes without
+    the mix's normal-time markup ``m`` of each lane (its drawn import shares included),
+    ``(1 + peak) / (1 + m) - 1`` (:mod:`simcore.analysis.markups`); the Sobol design keeps
+    the engine's peak (markup included; a constant markup leaves its indices unchanged)."""
 
     def one(policy):
         lanes = drawn_policy_lanes(model, lane_model, policy_lanes(policy))
         metrics, _ = simulate_lanes(lane_model, lanes, lane_events, occ, horizon)
         short = lanes_first(metrics.shortage_days).astype(jnp.float32)  # [L, P]
         peak = lanes_first(metrics.peak_price_change)
+        if without_markup:
+            markup = jnp.broadcast_to(normal_time_markup(lane_model, lanes), metrics.peak_price_change.shape)
+            peak = (1.0 + peak) / (1.0 + lanes_first(markup)) - 1.0
         va = jnp.sum(lanes_first(metrics.value_added_loss), axis=-1)
         head = jnp.stack([jnp.sum(short, -1), jnp.any(short > 0, -1).astype(jnp.float32), va, jnp.mean(peak, -1)],
                          axis=-1)
