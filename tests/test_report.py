@@ -1,6 +1,8 @@
 """Reports: what the figures draw equals the numbers in the store (read back from the
 Figure objects, headless), captions and units, the index page and the CLI entry."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -42,8 +44,22 @@ def patches_by_gid(fig):
     return out
 
 
+def drawn_steps(values):
+    """The exceedance steps a report draws, counted by hand: each distinct value x with
+    P(X > x) = share of the sample above it, while that is positive, and the largest value
+    at the last positive level (P = 0 has no place on a log axis)."""
+    values = np.sort(np.asarray(values, np.float64))
+    xs = np.unique(values)
+    ps = np.array([(values > x).sum() / values.size for x in xs])
+    m = int((ps > 0).sum())
+    if m == 0:
+        return xs[:0], ps[:0]
+    return xs[:m + 1], np.append(ps[:m], ps[m - 1])
+
+
 def caption_of(fig):
-    return next(t.get_text() for t in fig.texts if t.get_gid() == "caption")
+    """The caption's text, its wrapped lines joined again."""
+    return next(t.get_text() for t in fig.texts if t.get_gid() == "caption").replace("\n", " ")
 
 
 def test_run_report_draws_the_store(stores):
@@ -55,29 +71,59 @@ def test_run_report_draws_the_store(stores):
     for policy in days["policy"].values:
         for product in days["product"].values:
             values = np.sort(days.sel(policy=policy, product=product).values.astype(float))
+            xs, p = drawn_steps(values)
+            if not xs.size:  # short in no scenario: no curve, the panel says so
+                assert f"exceedance:{product}:{policy}" not in lines
+                continue
             xy = lines[f"exceedance:{product}:{policy}"].get_xydata()
-            np.testing.assert_array_equal(xy[:, 0], np.unique(values))
-            # P(X > x) counted by hand from the sorted sample
-            expected = [(values > x).sum() / values.size for x in np.unique(values)]
-            np.testing.assert_allclose(xy[:, 1], expected)
+            np.testing.assert_array_equal(xy[:, 0], xs)
+            np.testing.assert_allclose(xy[:, 1], p)
+            # the band: the 90 % Wilson interval of k / n, by hand
+            n, z = values.size, 1.6448536269514722
+            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+            half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            low = lines[f"band_low:{product}:{policy}"].get_ydata()
+            high = lines[f"band_high:{product}:{policy}"].get_ydata()
+            np.testing.assert_allclose(low, centre - half, atol=1e-12)
+            np.testing.assert_allclose(high, centre + half)
+            assert np.all(low <= p) and np.all(high >= p)
+    for ax in fig.axes:
+        if ax.get_visible():  # log probability axis from 1 down to below 1 / n
+            assert ax.get_yscale() == "log"
+            bottom, top = ax.get_ylim()
+            assert bottom <= 1 / days.sizes["scenario"] and top >= 1
+    assert "Wilson" in caption_of(fig) and f"1/{days.sizes['scenario']}" in caption_of(fig)
     loss = root["value_added_loss"].sum("sector").load()
     lines = lines_by_gid(report.figures["exceedance_value_added_loss"])
-    xy = lines["exceedance:all sectors:all-three"].get_xydata()
-    np.testing.assert_allclose(xy[:, 0], np.unique(loss.sel(policy="all-three").values))
+    for policy in loss["policy"].values:
+        xs, ps = drawn_steps(loss.sel(policy=policy).values)
+        if xs.size:
+            np.testing.assert_allclose(lines[f"exceedance:all sectors:{policy}"].get_xydata(), np.column_stack([xs, ps]))
+        else:  # no loss in any scenario
+            assert f"exceedance:all sectors:{policy}" not in lines
+    assert any(key.startswith("exceedance:all sectors:") for key in lines)
     # axis units are the store's attributes: the model's IO value unit, the product's own unit
     xlabel = report.figures["exceedance_value_added_loss"].axes[0].get_xlabel()
     assert xlabel.endswith(f"[{root['value_added_loss'].attrs['units']}]") and root.attrs["io_value_unit"] in xlabel
-    # fan charts: median and 5 / 95 % of the daily-kept scenarios
+    # fan charts: median and range (min, max) of the daily-kept scenarios, one panel per product and policy
     daily = open_results(stores / "run.zarr", "daily").load()
     stocks = daily["private_stock"] + daily["gov_stock"]
-    lines = lines_by_gid(report.figures["fan_stocks"])
+    fan = report.figures["fan_stocks"]
+    lines = lines_by_gid(fan)
     gallium_unit = str(daily["product_unit"].sel(product="gallium").values)
-    assert report.figures["fan_stocks"].axes[0].get_ylabel() == f"stock [{gallium_unit}]"
+    assert fan.axes[0].get_ylabel() == f"stock [{gallium_unit}]"
+    assert len(fan.axes) == daily.sizes["product"] * daily.sizes["policy"]
     series = stocks.sel(policy="all-three", product="gallium").transpose("scenario", "day").values
-    for level, tag in ((0.5, "q50"), (0.05, "q05"), (0.95, "q95")):
+    for tag, value in (("q50", np.median(series, axis=0)), ("min", series.min(axis=0)), ("max", series.max(axis=0))):
         xy = lines[f"fan:gallium:all-three:{tag}"].get_xydata()
         np.testing.assert_array_equal(xy[:, 0], daily["day"].values)
-        np.testing.assert_allclose(xy[:, 1], np.quantile(series, level, axis=0))
+        np.testing.assert_allclose(xy[:, 1], value)
+    reference = stocks.sel(policy="no-policy", product="gallium").median("scenario").values
+    np.testing.assert_allclose(lines["fan:gallium:all-three:reference"].get_ydata(), reference)
+    # labelled honestly: the range of the stored scenarios, never "5-95 %"
+    n_kept = daily.sizes["scenario"]
+    assert f"range of the {n_kept} stored scenarios" in fan.get_suptitle()
+    assert "5–95" not in caption_of(fan) and f"{n_kept} stored scenarios" in caption_of(fan)
     output = daily["sector_output_share"].sel(policy="no-policy", sector="electronics").values
     xy = lines_by_gid(report.figures["fan_output"])["fan:electronics:no-policy:q50"].get_xydata()
     np.testing.assert_allclose(xy[:, 1], np.median(output, axis=0))
@@ -95,10 +141,16 @@ def test_run_report_draws_the_store(stores):
         for ax in fig.axes:
             if ax.get_visible():
                 categorical = name in ("pillar_effects", "shapley", "waterfall")  # x: mix, player or step names
+                spec = ax.get_subplotspec()
+                if name.startswith("fan_"):  # small multiples: the outer panels name the shared axes
+                    assert not spec.is_last_row() or "[" in ax.get_xlabel(), (name, ax.get_title())
+                    assert not spec.is_first_col() or "[" in ax.get_ylabel(), (name, ax.get_title())
+                    continue
                 assert ("[" in ax.get_xlabel() or categorical) and "[" in ax.get_ylabel(), (name, ax.get_title())
     assert all(path.is_file() for path in report.files.values())
     index = report.index.read_text()
     assert "![" in index and "fan_stocks.png" in index and "Shapley" in index
+    assert "5–95" not in index and "range of the 4 stored scenarios" in index
 
 
 def test_shapley_figure_equals_attribution_group(stores):
@@ -127,15 +179,31 @@ def test_report_draws_the_waterfall_and_the_attribution_group_has_units(stores):
     assert "waterfall.png" in report.index.read_text()
 
 
-def test_summary_only_store_uses_quantiles(stores):
+def test_summary_only_store_draws_the_streamed_distribution(stores):
+    """A store that kept only the summary draws its exceedance curves from the run's
+    merged chunk statistics: the same curves as the per-scenario arrays of the same run
+    (day histograms are exact; a run this small keeps its amounts' values)."""
     report = write_report(stores / "summary.zarr")
-    summary = open_results(stores / "summary.zarr", "summary").load()
-    xy = lines_by_gid(report.figures["exceedance_shortage_days"])["exceedance:gallium:no-policy"].get_xydata()
-    levels = ["q05", "q10", "q50", "q90", "q95", "q99"]
-    np.testing.assert_allclose(xy[:, 0], summary["shortage_days"].sel(policy="no-policy", product="gallium",
-                                                                      statistic=levels).values)
-    np.testing.assert_allclose(xy[:, 1], [0.95, 0.9, 0.5, 0.1, 0.05, 0.01])
-    assert "summary's quantiles" in report.index.read_text()
+    full = write_report(stores / "run.zarr", stores / "full-report")
+    root = open_results(stores / "run.zarr")
+    streamed = lines_by_gid(report.figures["exceedance_shortage_days"])
+    drawn = lines_by_gid(full.figures["exceedance_shortage_days"])
+    assert streamed.keys() == drawn.keys() and any(key.startswith("exceedance:") for key in drawn)
+    for gid, line in drawn.items():
+        np.testing.assert_array_equal(streamed[gid].get_xydata(), line.get_xydata())
+    # per sector: the sample of each sector's loss, counted by hand
+    loss = root["value_added_loss"].sel(policy="no-policy").load()
+    lines = lines_by_gid(report.figures["exceedance_value_added_loss"])
+    for sector in loss["sector"].values:
+        xs, ps = drawn_steps(loss.sel(sector=sector).values)
+        if xs.size:
+            xy = lines[f"exceedance:{sector}:no-policy"].get_xydata()
+            np.testing.assert_array_equal(xy[:, 0], xs)
+            np.testing.assert_allclose(xy[:, 1], ps)
+        else:
+            assert f"exceedance:{sector}:no-policy" not in lines
+    assert report.figures["exceedance_value_added_loss"].axes[0].get_yscale() == "log"
+    assert "streamed statistics" in report.index.read_text()
 
 
 def test_sweep_report_pareto_front(stores):
@@ -159,6 +227,26 @@ def test_sweep_report_pareto_front(stores):
     np.testing.assert_allclose(scatter.get_offsets(), np.column_stack([cost, risk]))
     response = lines_by_gid(report.figures["response"])["response:0.6"].get_xydata()
     np.testing.assert_allclose(response[:, 1], table["expected_shortage_days_total"].sel(repair_spare=0.6).values)
+    # the points carry their lever values, in the order the caption names
+    texts = {t.get_gid(): t for ax in report.figures["pareto"].axes for t in ax.texts if t.get_gid()}
+    for i in range(cost.size):
+        label = texts[f"label:expected_value_added_loss:{i}"]
+        coordinates = [float(flat[d].values[i]) for d in ("stockpile.gov_stock_days.gallium", "repair_spare")]
+        assert label.get_text() == "(" + ", ".join(f"{v:g}" for v in coordinates) + ")"
+        assert tuple(label.xy) == pytest.approx((cost[i], risk[i]))
+    bars = next(c for ax in report.figures["pareto"].axes for c in ax.collections
+                if c.get_gid() == "interval:expected_value_added_loss")
+    half = 1.6448536269514722 * flat["expected_value_added_loss_reduction_se"].values
+    np.testing.assert_allclose([seg[1][1] - seg[0][1] for seg in bars.get_segments()], 2 * half)
+    # the sweep store names its base mix's lever values (no-policy: no stock, no spare capacity)
+    from simcore.analysis import levers
+    config = _config_without_analysis(stores / "run.toml")
+    base = next(p.policy for p in config.policies if p.name == table.attrs["base"])
+    fields = levers.policy_fields(base)
+    base_levels = json.loads(table.attrs["base_levels"])
+    gallium = config.loaded.products.index("gallium")
+    assert base_levels["stockpile.gov_stock_days.gallium"] == fields["gov_stock_days"][gallium]
+    assert set(base_levels) == {"stockpile.gov_stock_days.gallium", "repair_spare"}
     index = report.index.read_text()
     assert "Cost-effectiveness ranking" in index and "| 1 |" in index
     assert "total cost [USD / year]" in report.figures["pareto"].axes[0].get_xlabel()
@@ -169,3 +257,25 @@ def test_main_report_exit_codes(stores, tmp_path, capsys):
     assert "no results store" in capsys.readouterr().err
     assert main_report(stores / "sweep.zarr", tmp_path / "out") == 0
     assert (tmp_path / "out" / "index.md").is_file() and (tmp_path / "out" / "pareto.png").is_file()
+    # --hold: every bad item named; a lever on the response's axes, or a store without a response, refused
+    assert main_report(stores / "sweep.zarr", tmp_path / "held", ["repair_spare", "x=y", "repair_spare=0.3"]) == 2
+    err = capsys.readouterr().err
+    assert "'repair_spare', 'x=y'" in err and "LEVER=NUMBER" in err
+    assert main_report(stores / "sweep.zarr", tmp_path / "held", ["repair_spare=0.3"]) == 2
+    assert "cannot fix repair_spare" in capsys.readouterr().err
+    assert main_report(stores / "run.zarr", tmp_path / "held", ["repair_spare=0.3"]) == 2
+    assert "only the response figure of a grid sweep" in capsys.readouterr().err
+
+
+def test_every_caption_fits_its_figure(stores):
+    """Each figure of the run and sweep reports: the rendered caption lies inside the
+    figure and below every axes' area (labels and legends included)."""
+    from tests.test_figures import caption_fits
+
+    for store in ("run.zarr", "sweep.zarr", "summary.zarr"):
+        report = write_report(stores / store, stores / f"{store}.fit")
+        for name, fig in report.figures.items():
+            try:
+                caption_fits(fig)
+            except AssertionError as exc:
+                raise AssertionError(f"{store}: {name}: {exc}") from None

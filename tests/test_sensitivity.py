@@ -386,7 +386,7 @@ def test_tornado_draws_each_numbers_own_range(sensitivity, tmp_path):
         np.testing.assert_allclose([p.get_x() for p in low], centre, rtol=1e-6)
         np.testing.assert_allclose([p.get_x() + p.get_width() for p in low], at_low[order], rtol=1e-6)
         np.testing.assert_allclose([p.get_x() + p.get_width() for p in high], at_high[order], rtol=1e-6)
-    caption = next(t.get_text() for t in fig.texts if t.get_gid() == "caption")
+    caption = next(t.get_text() for t in fig.texts if t.get_gid() == "caption").replace("\n", " ")  # wrapped lines
     assert "5th / 95th percentile of its own distribution" in caption
     assert "No range in the model file (not drawn): products.gallium.price_elasticity" in caption
     assert f"{N_SCENARIOS} scenarios" in caption and "model small" in caption

@@ -365,12 +365,25 @@ def _lever_units(lever: lever_paths.Lever) -> str:
     return "1"
 
 
+def _base_levels(config: RunConfig, spec: SweepSpec) -> dict:
+    """lever name -> the base mix's own value of that lever (where the report's response
+    figure holds the levers it does not show)."""
+    base = next(p.policy for p in config.policies if p.name == spec.base)
+    fields = lever_paths.policy_fields(base)
+    out = {}
+    for lever in spec.levers:
+        (name, mask), = lever.lever.masks.items()
+        out[lever.name] = float(np.asarray(fields[name])[mask][0])
+    return out
+
+
 def _attributes(config: RunConfig, spec: SweepSpec, summary: xr.Dataset, n_scenarios: int, n_mixes: int) -> dict:
     return {
         "kind": "sweep", "model": config.loaded.name, "config": str(config.path or ""),
         "n_scenarios": int(n_scenarios), "seed": int(config.seed), "horizon_days": int(config.horizon_days),
         "design": spec.design, "design_seed": int(spec.seed), "base": spec.base, "n_mixes": int(n_mixes),
         "levers": json.dumps([{"path": lv.path, "name": lv.name} for lv in spec.levers]),
+        "base_levels": json.dumps(_base_levels(config, spec)),
         "currency": config.loaded.currency, "io_value_unit": config.loaded.io_value_unit,
         "seconds": float(summary.attrs.get("seconds", float("nan"))),
         "mix_scenario_days": int(summary.attrs.get("mix_scenario_days", 0)),

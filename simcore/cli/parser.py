@@ -133,6 +133,9 @@ def _report(sub) -> None:
                                       "fsspec URL (read with the filesystem's usual credentials)")
     report.add_argument("--out", help="output folder (default: next to a local store; NAME.report in the "
                                       "current folder for a URL)")
+    report.add_argument("--hold", action="append", metavar="LEVER=VALUE",
+                        help="a sweep's response figure: hold this lever (one not on its axes) at this value "
+                             "(the nearest grid value; repeatable; default: the sweep's base mix)")
 
 
 # ---------------------------------------------------------------- analysis (docs/analysis.md)

@@ -17,7 +17,7 @@ def report_command(args) -> int:
     """``simcore report STORE``: figures and an index page next to a results store."""
     from simcore.report import main_report
 
-    return main_report(args.store, args.out)
+    return main_report(args.store, args.out, getattr(args, "hold", None))
 
 
 def serve_command(args) -> int:

@@ -6,14 +6,18 @@ and ``index.md`` into ``<store>.report/`` beside a local store, ``./<name>.repor
 the current folder for a store at a URL (or ``out_dir``):
 
 * run stores: exceedance curves of shortage days per product and of the value-added
-  loss (all sectors) per policy, from the per-scenario arrays when the store kept them,
-  else from the summary's quantiles (and then per sector); pillar effects (each mix's
-  risk reduction against no policy) and, when the store has an ``attribution`` group
-  (:func:`simcore.analysis.shapley.attribution_to_store`), their Shapley split; fan
-  charts (median, 5–95 % band) of stocks, user prices and sector output over the days
-  of the daily-kept scenarios (group ``daily``);
-* sweep stores: the cost–risk Pareto front, the response along the first levers and
-  the cost-effectiveness ranking table;
+  loss per policy on a log probability axis with 90 % Wilson bands
+  (:mod:`simcore.report.exceedance`), from the per-scenario arrays when the store kept
+  them, else from the run's merged chunk statistics (and then per sector); pillar
+  effects (each mix's risk reduction against no policy), the cost table and frontier
+  and, when the store has an ``attribution`` group
+  (:func:`simcore.analysis.shapley.attribution_to_store`), their Shapley split and the
+  waterfall; small multiples (element x policy) of stocks, user prices and sector output
+  over the days: the median and range of the daily-kept scenarios (group ``daily``),
+  labelled as such;
+* sweep stores: the cost–risk Pareto front with every point labelled by its lever values
+  and its 90 % interval, the response along the first two levers with the others held at
+  the base mix's levels (or ``hold``), named in the title, and the ranking table;
 * optimisation stores (:mod:`simcore.analysis.optimize`): the cost–risk front of the
   optimised mixes across budgets against the search, and the comparison table;
 * any store with a ``sensitivity`` group (:mod:`simcore.analysis.sensitivity`): the
@@ -25,7 +29,8 @@ the current folder for a store at a URL (or ``out_dir``):
 Every axis names its unit, read from the store's ``units`` attributes (a store of an
 earlier format carries placeholders such as ``"IO value unit"``: they are resolved with
 the store's own model units, :class:`simcore.run.conventions.Units`); every figure's
-caption gives model, config, scenario count and seed. :func:`main_report` is the CLI
+caption gives model, config, scenario count and seed, wrapped to the figure's width
+(:mod:`simcore.report.caption`). :func:`main_report` is the CLI
 entry (``simcore report STORE``).
 
 The work is done in :mod:`simcore.report.build`; this module re-exports its public names.

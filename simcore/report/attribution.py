@@ -35,6 +35,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from simcore.analysis.intervals import Z  # noqa: E402
+from simcore.report.caption import place_caption  # noqa: E402
 
 ORDER_NAMES = {2: "pairwise interactions", 3: "three-way interaction"}
 
@@ -108,7 +109,5 @@ def waterfall_figure(attribution: xr.Dataset, metric: str = "expected_shortage_d
     ax.grid(alpha=0.3, axis="y")
     ax.set_title(f"{metric}: {attribution.attrs.get('policy', '')} from no policy to all players "
                  "(bars: 90 % intervals)", fontsize=9)
-    if caption:  # below the axes: the layout keeps the bottom 6 % free for it
-        fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
-        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=7, gid="caption")
+    place_caption(fig, caption)  # wrapped to the width, below the axes
     return fig

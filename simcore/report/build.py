@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from simcore.analysis.intervals import Z as Z_90
+from simcore.report import exceedance as E
 from simcore.report import figures as F
 from simcore.report.attribution import waterfall_figure
 from simcore.run.conventions import Units
@@ -71,9 +73,11 @@ def _locate(store, storage_options: dict | None):
     return location, local, name
 
 
-def write_report(store, out_dir=None, storage_options: dict | None = None) -> Report:
+def write_report(store, out_dir=None, storage_options: dict | None = None, hold: dict | None = None) -> Report:
     """Write the figures and ``index.md`` of the store at ``store`` (a path or an fsspec
-    URL, read with ``storage_options``); returns a :class:`Report`."""
+    URL, read with ``storage_options``); returns a :class:`Report`. ``hold`` (lever name
+    -> value): where a grid sweep's response figure holds the levers it does not show
+    (default: the sweep's base mix)."""
     if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise ReportError(f"--out {out_dir} exists and is not a folder (a report is a folder of figures and "
                           f"index.md); choose another --out")
@@ -81,6 +85,9 @@ def write_report(store, out_dir=None, storage_options: dict | None = None) -> Re
     root = _open(location)
     if root is None:
         raise ReportError(f"{location} is not a readable zarr store")
+    if hold and not (root.attrs.get("kind") == "sweep" and root.attrs.get("design") == "grid"):
+        raise ReportError(f"--hold {', '.join(f'{k}={v:g}' for k, v in hold.items())}: only the response figure of a "
+                          f"grid sweep holds levers; {store} is a {root.attrs.get('kind') or 'run'} store")
     if out_dir is not None:
         out = Path(out_dir)
     elif local is not None:
@@ -91,11 +98,11 @@ def write_report(store, out_dir=None, storage_options: dict | None = None) -> Re
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file in the way, no permission
         raise ReportError(f"cannot create the report folder {out}: {exc.strerror or exc}") from None
-    report = Report(index=out / "index.md")
     attrs = dict(root.attrs)
+    report = Report(index=out / "index.md")
     caption = F.caption_text(attrs)
     if attrs.get("kind") == "sweep":
-        sections = _sweep_report(location, root, caption, report)
+        sections = _sweep_report(location, root, caption, report, hold)
     elif attrs.get("kind") == "optimize":
         sections = _optimize_report(root, caption, report)
     elif attrs.get("kind") == "robustness":  # a store of simcore robustness alone: its groups below
@@ -150,38 +157,58 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
         if not done.all():
             report.notes.append(f"only {int(done.sum())} of {done.size} chunks are done: per-scenario curves use "
                                 "the done chunks")
+    merged = None
     if per_scenario:
         valid = _done_scenarios(root)
+        n_curve = int(valid.size)
         days = root["shortage_days"].isel(scenario=valid).load()
         curves = {str(p): {str(pol): F.exceedance(days.sel(policy=pol, product=p).values)
                            for pol in days["policy"].values} for p in days["product"].values}
         source = "per-scenario"
     elif summary is not None:
-        curves = {str(p): {str(pol): F.quantile_exceedance(summary["shortage_days"].sel(policy=pol, product=p))
-                           for pol in summary["policy"].values} for p in summary["product"].values}
-        source = "summary quantiles"
-        report.notes.append("the store kept no per-scenario arrays: exceedance curves show the summary's "
-                            "quantiles (q05 ... q99) as points")
+        n_curve = int(summary.attrs.get("n_scenarios", root.attrs.get("n_scenarios", 0)) or 0)
+        if "n_scenarios" in summary:
+            n_curve = int(summary["n_scenarios"].values)
+        merged = _merged_stats(location, root)
+        policies, products = list(summary["policy"].values), list(summary["product"].values)
+        if merged is not None and "shortage_days" in merged.metrics:
+            curves = E.curves_from_stats(merged, "shortage_days", policies, products)
+            source = "histogram"
+            report.notes.append("the store kept no per-scenario arrays: exceedance curves come from the run's "
+                                "streamed statistics (exact day histograms; amounts from the log-bin sketch, "
+                                "within 1 %)")
+        else:
+            curves = {str(p): {str(pol): F.quantile_exceedance(summary["shortage_days"].sel(policy=pol, product=p))
+                               for pol in policies} for p in products}
+            source = "summary quantiles"
+            report.notes.append("the store kept no per-scenario arrays nor chunk statistics: exceedance curves "
+                                "show the summary's quantiles (q05 ... q99) as points")
     else:
         raise ReportError(f"{location} has neither per-scenario arrays nor a summary group")
     days_var = root["shortage_days"] if per_scenario else summary["shortage_days"]
     report.figures["exceedance_shortage_days"] = F.exceedance_figure(
         curves, element_dim="product", xlabel=f"shortage days over the horizon [{unit(days_var)}]",
-        caption=caption, title=f"Exceedance of shortage days per product ({source})", source=source)
-    sections.append(_figure_md("exceedance_shortage_days", "Shortage days: exceedance per product and policy"))
+        caption=caption, title="Exceedance of shortage days per product", source=source, n_scenarios=n_curve)
+    sections.append(_figure_md("exceedance_shortage_days", "Shortage days: exceedance per product and policy "
+                               "(log scale, 90 % bands)"))
     if per_scenario:
         loss = root["value_added_loss"].isel(scenario=_done_scenarios(root)).sum("sector").load()
         curves = {"all sectors": {str(pol): F.exceedance(loss.sel(policy=pol).values) for pol in loss["policy"].values}}
         element_dim = ""
+    elif source == "histogram" and "value_added_loss" in merged.metrics:
+        curves = E.curves_from_stats(merged, "value_added_loss", policies, list(summary["sector"].values))
+        element_dim = "sector"
     else:
         curves = {str(s): {str(pol): F.quantile_exceedance(summary["value_added_loss"].sel(policy=pol, sector=s))
                            for pol in summary["policy"].values} for s in summary["sector"].values}
         element_dim = "sector"
+        source = "summary quantiles"
     loss_unit = unit(root["value_added_loss"] if per_scenario else summary["value_added_loss"])
     report.figures["exceedance_value_added_loss"] = F.exceedance_figure(
         curves, element_dim=element_dim, xlabel=f"value-added loss over the horizon [{loss_unit}]",
-        caption=caption, title=f"Exceedance of the value-added loss ({source})", source=source)
-    sections.append(_figure_md("exceedance_value_added_loss", "Value-added loss: exceedance per policy"))
+        caption=caption, title="Exceedance of the value-added loss", source=source, n_scenarios=n_curve)
+    sections.append(_figure_md("exceedance_value_added_loss", "Value-added loss: exceedance per policy "
+                               "(log scale, 90 % bands)"))
     if effects is not None:
         table = _effects_table(effects, unit)
         if table:
@@ -219,6 +246,15 @@ def _cost_section(effects: xr.Dataset, root: xr.Dataset, caption: str, report: R
             "half-width of the 90 % interval (those that involve the crisis premium are upper bounds); "
             "P(beats next) takes the two mixes as independent; cost / avoided < 1: the mix pays for itself on "
             "value added.\n\n" + C.cost_table_md(effects, currency) + "\n"]
+
+
+def _merged_stats(location, root: xr.Dataset):
+    """The merged streaming statistics of a complete run store's chunks
+    (:func:`simcore.report.exceedance.merged_run_stats`), None where it has none."""
+    n_chunks = int(root.attrs.get("n_chunks", 0) or 0)
+    if not n_chunks or ("chunk_done" in root and not np.asarray(root["chunk_done"].values, bool).all()):
+        return None
+    return E.merged_run_stats(location, n_chunks)
 
 
 def _groups(location) -> set:
@@ -267,30 +303,34 @@ def _fan_sections(daily: xr.Dataset, product_units: dict, unit, caption: str, re
     ``product_unit`` coordinate), ``unit(var)``: a variable's unit from its attributes."""
     sections = []
     n_kept = daily.sizes.get("scenario", 0)
-    fan_caption = caption + f" · fan over the {n_kept} daily-kept scenarios"
+    what = f"median and range of the {n_kept} stored scenarios"
     if "private_stock" in daily and "gov_stock" in daily:
         stocks = (daily["private_stock"] + daily["gov_stock"]).load()
         report.figures["fan_stocks"] = F.fan_figure(
-            stocks, element_dim="product", caption=fan_caption, title="Stocks (private + government)",
+            stocks, element_dim="product", caption=caption, title="Stocks (private + government)",
             ylabel_of=lambda p: f"stock [{product_units.get(p) or unit(daily['private_stock'])}]")
-        sections.append(_figure_md("fan_stocks", "Stocks over the days (median, 5–95 %)"))
+        sections.append(_figure_md("fan_stocks", f"Stocks over the days ({what})"))
     if "price_change" in daily:
         report.figures["fan_prices"] = F.fan_figure(
-            daily["price_change"].load(), element_dim="product", caption=fan_caption,
+            daily["price_change"].load(), element_dim="product", caption=caption,
             title="User price change (1 = +100 %)", ylabel_of=lambda p: f"price change [{unit(daily['price_change'])}]")
-        sections.append(_figure_md("fan_prices", "User prices over the days (median, 5–95 %)"))
+        sections.append(_figure_md("fan_prices", f"User prices over the days ({what})"))
     if "sector_output_share" in daily:
         report.figures["fan_output"] = F.fan_figure(
-            daily["sector_output_share"].load(), element_dim="sector", caption=fan_caption,
+            daily["sector_output_share"].load(), element_dim="sector", caption=caption,
             title="Sector output (share of baseline)",
             ylabel_of=lambda s: f"output [{unit(daily['sector_output_share'])}]")
-        sections.append(_figure_md("fan_output", "Sector output over the days (median, 5–95 %)"))
+        sections.append(_figure_md("fan_output", f"Sector output over the days ({what})"))
     return sections
 
 
 # ----------------------------------------------------------------------------- sweep stores
 
-def _sweep_report(location, table: xr.Dataset, caption: str, report: Report) -> list[str]:
+def _sweep_report(location, table: xr.Dataset, caption: str, report: Report,
+                  response_fixed: dict | None = None) -> list[str]:
+    """The Pareto figure (labelled points, 90 % intervals), the response along the first
+    two levers of a grid (the others at ``response_fixed``, lever -> value, else the
+    base mix's levels) and the ranking table."""
     import json
 
     from simcore.analysis.costs import ranking_table
@@ -304,14 +344,26 @@ def _sweep_report(location, table: xr.Dataset, caption: str, report: Report) -> 
         if name in flat:
             risks[name] = (flat[name].attrs.get("units", ""), np.asarray(flat[name].values, np.float64))
     reference = {name: float(table[f"reference_{name}"]) for name in risks}
+    intervals = {name: Z_90 * np.asarray(flat[f"{name}_reduction_se"].values, np.float64) for name in risks
+                 if f"{name}_reduction_se" in flat}
+    point_labels = ["(" + ", ".join(f"{float(flat[d].values[i]):g}" for d in dims) + ")"
+                    for i in range(flat.sizes["point"])]
     report.figures["pareto"] = F.pareto_figure(np.asarray(flat["total_cost"].values, np.float64), risks, reference,
-                                               cost_unit=cost_unit, caption=caption)
-    sections = [_figure_md("pareto", "Cost–risk Pareto front")]
+                                               cost_unit=cost_unit, caption=caption, labels=point_labels,
+                                               label_key=", ".join(dims), intervals=intervals)
+    sections = [_figure_md("pareto", "Cost–risk Pareto front (points labelled with their lever values)")]
     if table.attrs.get("design") == "grid":
         lever_units = {d: table[d].attrs.get("units", "") for d in dims}
+        try:
+            F.response_levels(table, dims, response_fixed)
+        except ValueError as exc:  # a held lever that the sweep does not have
+            raise ReportError(str(exc)) from None
         report.figures["response"] = F.response_figure(table, "expected_shortage_days_total", dims, caption=caption,
-                                                       lever_units=lever_units)
-        sections.append(_figure_md("response", "Expected shortage days along the sweep"))
+                                                       lever_units=lever_units, fixed=response_fixed)
+        levels, source = F.response_levels(table, dims, response_fixed)
+        held = "; ".join(f"{d} = {v:g}" for d, v in levels.items())
+        sections.append(_figure_md("response", "Expected shortage days along the sweep"
+                                   + (f" (other levers held at {held}, {source})" if levels else "")))
     labels = [", ".join(f"{d} = {float(flat[d].values[i]):g}" for d in dims) for i in range(flat.sizes["point"])]
     plain = flat.reset_index("point", drop=True) if table.attrs.get("design") == "grid" else flat
     ranked = plain.drop_vars([d for d in [*dims, "point", "mix"] if d in plain.coords]).rename({"point": "policy"})
@@ -396,11 +448,30 @@ def _sensitivity_section(sensitivity: xr.Dataset, caption: str, report: Report) 
             format_sensitivities(sensitivity) + "\n"]
 
 
-def main_report(store, out=None) -> int:
-    """CLI entry: write the report of ``store`` (a path or an fsspec URL; into ``out``);
-    0 on success, 2 on a bad store."""
+def parse_hold(items) -> dict:
+    """``["LEVER=VALUE", ...]`` (``simcore report --hold``) as ``{lever: float}``; raises
+    ReportError naming every item that is not ``NAME=NUMBER``."""
+    hold, bad = {}, []
+    for item in items or []:
+        name, sep, value = str(item).rpartition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            hold[name] = float(value)
+        except ValueError:
+            bad.append(item)
+    if bad:
+        raise ReportError(f"--hold takes LEVER=NUMBER (a lever of the sweep, e.g. repair_spare=0.3); got "
+                          f"{', '.join(repr(b) for b in bad)}")
+    return hold
+
+
+def main_report(store, out=None, hold=None) -> int:
+    """CLI entry: write the report of ``store`` (a path or an fsspec URL; into ``out``;
+    ``hold``: ``LEVER=VALUE`` strings, where a sweep's response figure holds the levers it
+    does not show); 0 on success, 2 on a bad store or a bad ``hold``."""
     try:
-        report = write_report(store, out)
+        report = write_report(store, out, hold=parse_hold(hold))
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,6 +25,8 @@ import xarray as xr  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from simcore.report.caption import place_caption  # noqa: E402
+
 Z = 1.6448536269514722  # simcore.analysis.intervals.Z (90 %)
 
 
@@ -74,9 +76,7 @@ def regret_figure(ds: xr.Dataset, caption: str = "") -> Figure:
     ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.suptitle(f"Robustness ({ds.attrs.get('points')} parameter points x {ds.attrs.get('scenarios')} common "
                  f"scenarios; minimax regret: {ds.attrs.get('minimax_regret_mix')})", fontsize=10)
-    if caption:
-        fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=7, gid="caption")
+    place_caption(fig, caption)  # wrapped to the width, below the axes
     return fig
 
 
@@ -122,9 +122,7 @@ def discovery_figure(ds: xr.Dataset, caption: str = "", top: int = 8) -> Figure:
     ax2.set_title(f"Chosen box: coverage {ds.attrs['train_coverage']:.2f}, density {ds.attrs['train_density']:.2f}\n"
                   f"held out: coverage {ds.attrs['test_coverage']:.2f}, density {ds.attrs['test_density']:.2f}",
                   fontsize=9)
-    if caption:
-        fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=7, gid="caption")
+    place_caption(fig, caption)  # wrapped to the width, below the axes
     return fig
 
 

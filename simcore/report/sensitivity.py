@@ -32,6 +32,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from simcore.analysis.sensitivity import GRADIENT  # noqa: E402
 from simcore.analysis.tornado import NO_RANGE  # noqa: E402
+from simcore.report.caption import place_caption  # noqa: E402
 
 
 def _panels(n: int, title: str, caption: str, top: int) -> tuple[Figure, list]:
@@ -44,7 +45,7 @@ def _panels(n: int, title: str, caption: str, top: int) -> tuple[Figure, list]:
     for ax in axes[n:]:
         ax.set_visible(False)
     fig.suptitle(title)
-    fig.text(0.5, 0.002, caption, ha="center", va="bottom", fontsize=6.5, gid="caption", wrap=True)
+    place_caption(fig, caption, fontsize=6.5)  # wrapped to the width, below the axes
     return fig, axes[:n]
 
 

@@ -24,6 +24,8 @@ import xarray as xr  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from simcore.report.caption import place_caption  # noqa: E402
+
 
 def sobol_figure(ds: xr.Dataset, metrics=None, *, policy: str | None = None, top: int = 10,
                  caption: str = "") -> Figure:
@@ -69,7 +71,5 @@ def sobol_figure(ds: xr.Dataset, metrics=None, *, policy: str | None = None, top
     fig.suptitle(f"Which data uncertainty matters most ({policy}; {ds.attrs.get('design_points', '?')} design "
                  f"points x {ds.attrs.get('scenarios', '?')} common scenarios; groups by "
                  f"{ds.attrs.get('group_by', '?')})", fontsize=10)
-    if caption:
-        fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
-        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=7, gid="caption")
+    place_caption(fig, caption)  # wrapped to the width, below the axes
     return fig
