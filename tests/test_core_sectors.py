@@ -11,7 +11,7 @@ import numpy as np
 from simcore.core import Scenario, build_model, make_events, no_policy, sample_scenario, simulate_given, stack_policies
 from simcore.core.model import DAYS_PER_YEAR, upstream_sweeps
 from simcore.core.lanes import model_lanes
-from simcore.core.step import _upstream_cap
+from simcore.core.sectors import upstream_cap as _upstream_cap
 
 HORIZON = 40
 
@@ -192,3 +192,35 @@ def test_sampler_distributions():
     # Beta severity: mean alpha / (alpha + beta)
     assert abs(sev[:, 0].mean() - alpha / (alpha + beta)) < 0.01
     assert (sev[:, 0] >= 0).all() and (sev[:, 0] <= 1).all()
+
+
+def test_pair_layout_equals_the_dense_sector_block():
+    """The sector block over the (product, sector) pairs with a use share or an exposure
+    (``Model.sector_pairs``, :mod:`simcore.core.sectors`) gives the dense block's output
+    shares and use factors: on random sparse models with nested and disjoint exposed parts,
+    proportional and priority rationing, ties and sectors no product reaches."""
+    from simcore.core.sectors import pair_list, sector_losses, sectors
+
+    rng = np.random.default_rng(7)
+    n_products, n_sectors, lanes = 5, 6, 64
+    for allocation in ("proportional", "priority"):
+        use = rng.random((n_products, n_sectors)) * (rng.random((n_products, n_sectors)) < 0.35)
+        use[:, -1] = 0.0  # a sector no product reaches
+        use /= np.maximum(use.sum(axis=1, keepdims=True), 1e-9)
+        use[use.sum(axis=1) == 0, 0] = 1.0
+        model = build_model(
+            demand_per_day=[10.0] * n_products, price=[1.0] * n_products, inventory_days=[0.0] * n_products,
+            import_share=[[1.0]] * n_products, technical_coefficients=np.zeros((n_sectors, n_sectors)),
+            final_demand=[1.0e6] * n_sectors, use_share=use, substitutable_share=0.2 * (use > 0.3),
+            sector_priority=list(range(n_sectors)), allocation=allocation)
+        model = model._replace(input_overlap=jnp.asarray([0.0, 0.8, 0.0, 1.0, 0.0, 0.5], jnp.float32))
+        assert len(pair_list(model)) == int((use > 0).sum())
+        lane_model, dense = model_lanes(model), model_lanes(model._replace(sector_pairs=None))
+        demand = jnp.full((n_products, lanes), 10.0)
+        fill = jnp.asarray(rng.choice([0.0, 0.3, 0.5, 1.0], size=(n_products, lanes)), jnp.float32)
+        delivered = demand * fill
+        got = sectors(lane_model, sector_losses(lane_model, delivered, demand, fill))
+        want = sectors(dense, sector_losses(dense, delivered, demand, fill))
+        assert float(jnp.min(want[0])) < 1.0  # some output is lost
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)

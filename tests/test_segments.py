@@ -136,13 +136,13 @@ def test_group_sums_over_static_rows_equal_the_group_matrix_product():
     """The day step sums a group of segments over its rows (``segment_blocks``, static
     shapes); without them it multiplies by ``segment_group``: the same losses, and the
     blocks name the group's rows."""
-    from simcore.core.step import _group_sums
+    from simcore.core.sectors import group_sums as _group_sums
     from simcore.schema.segments import segment_blocks
 
     loaded = parse_model(model_with_segments([{"name": n, "demand_share": 0.25, "sources": {"demand_share": SRC}}
                                               for n in ("a", "b", "c", "d")]))
     model = loaded.model
-    assert [b.shape for b in model.segment_blocks] == [(0, 4)]  # gallium's 4 segments are rows 0-3
+    assert [b.shape[:2] for b in model.segment_blocks] == [(0, 4)]  # gallium's 4 segments are rows 0-3
     loss = jax.random.uniform(jax.random.PRNGKey(0), (len(loaded.products), 3, 5))  # [P, S, lanes]
     lanes = model._replace(segment_group=model.segment_group[..., None])  # the lane layout of the matrix
     by_rows = np.asarray(_group_sums(lanes, loss))
@@ -156,8 +156,12 @@ def test_group_sums_over_static_rows_equal_the_group_matrix_product():
     events = [CN_STOP]
     t_rows, _ = _unmet(loaded, events)
     t_matrix, _ = _unmet(dataclasses.replace(loaded, model=model._replace(segment_blocks=None)), events)
-    np.testing.assert_allclose(np.asarray(t_rows.value_added_loss), np.asarray(t_matrix.value_added_loss),
-                               rtol=1e-5)
+    # ... and the dense sector block (no pairs) too
+    t_dense, _ = _unmet(dataclasses.replace(loaded, model=model._replace(segment_blocks=None, sector_pairs=None)),
+                        events)
+    for other in (t_matrix, t_dense):
+        np.testing.assert_allclose(np.asarray(t_rows.value_added_loss), np.asarray(other.value_added_loss),
+                                   rtol=1e-5)
 
 
 def test_a_fully_exposed_segment_stops_while_the_national_pool_would_not():

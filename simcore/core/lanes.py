@@ -29,7 +29,7 @@ import jax.numpy as jnp
 from simcore.core.model import Model, Policy
 
 
-_INDEX_FIELDS = ("upstream_sweeps", "segment_blocks")  # indices into other fields: no lane axis
+_INDEX_FIELDS = ("upstream_sweeps", "segment_blocks", "sector_pairs")  # indices into other fields: no lane axis
 
 
 def lane(x) -> jnp.ndarray:

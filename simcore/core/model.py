@@ -23,6 +23,8 @@ files. Nothing here imports the shell.
 
 from __future__ import annotations
 
+import functools
+
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -149,9 +151,17 @@ class Model(NamedTuple):
     # The groups of more than one segment (segments of one product are adjacent rows), held
     # in shapes so that the day step sums each group over static rows (a [P, P] product
     # was 16 % of the Japan outlook's day): one empty int8 array of shape (first row,
-    # segment count) per group, in row order. None: no such group, or a model built
+    # segment count, 0) per group, in row order. (JAX traces an array's values, never its
+    # shape: static structure rides in shapes, as in upstream_sweeps.) None: no such group, or a model built
     # without it (the step then uses segment_group).
     segment_blocks: tuple | None = None
+    # The (product, sector) pairs with a use share or an exposure, held in shapes like
+    # segment_blocks: one empty int8 array of shape (product, sector, 0) per pair,
+    # row-major. The day step's sector block runs over these pairs only (simcore.core.
+    # sectors; the dense [P, S] arrays were a quarter of the Japan outlook's day for 18
+    # pairs of 221). None: every pair (models with more than SECTOR_PAIRS_LIMIT pairs, or
+    # built without it).
+    sector_pairs: tuple | None = None
 
 
 class Policy(NamedTuple):
@@ -373,7 +383,23 @@ def build_model(
         index_weights=_f32(weights),
         shortage_tolerance=_f32(shortage_tolerance),
         input_overlap=_f32(input_overlap, (n_sectors,)),
+        sector_pairs=sector_pairs(use_share, np.broadcast_to(np.asarray(exposure), use_share.shape)),
     )
+
+
+SECTOR_PAIRS_LIMIT = 256  # beyond, unrolled pairs would cost more compile time than the dense arrays cost
+
+
+def sector_pairs(*entries) -> tuple | None:
+    """The Model field ``sector_pairs``: an empty int8 array of shape ``(p, s, 0)`` per
+    (product, sector) entry that is non-zero in any of ``entries`` (``[P, S]`` arrays:
+    use shares, exposures, the entries a model draws), row-major; None beyond
+    :data:`SECTOR_PAIRS_LIMIT` pairs."""
+    used = functools.reduce(np.logical_or, [np.asarray(e) != 0 for e in entries])
+    pairs = np.argwhere(used)
+    if len(pairs) > SECTOR_PAIRS_LIMIT:
+        return None
+    return tuple(np.zeros((int(p), int(s), 0), np.int8) for p, s in pairs)
 
 
 def transitive_closure(adjacency) -> np.ndarray:

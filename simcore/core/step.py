@@ -28,7 +28,7 @@ equations and their references are in ``docs/model.md``):
 6. the private inventory takes everything in, demand is served from it, the rest is
    unmet; scarce deliveries go to sectors proportionally or by priority.
 7. refill of the government stock once supply is normal and private stocks are back.
-8. sectors: the exposed share of each sector's output is capped by its product
+8. sectors (:mod:`simcore.core.sectors`): the exposed share of each sector's output is capped by its product
    inputs (critical: Leontief, important: half, non-critical: none; less the
    substitutable share) and by every critical upstream sector (one pass over the
    transitive closure); losses in value added and gross output.
@@ -64,9 +64,10 @@ from simcore.core.disruptions import (
     link_availability_lanes,
     todays_cuts,
 )
-from simcore.core.lanes import matmul, matvec
+from simcore.core.lanes import matvec
 from simcore.core.market import MarketState, init_market, market_step
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
+from simcore.core.sectors import sector_losses, sectors
 from simcore.core.uncertainty import apply_hidden_cut, apply_hidden_factor
 
 _TINY = 1e-12
@@ -184,130 +185,6 @@ def normal_time_markup(model: Model, policy: Policy, since_alarm: jnp.ndarray | 
         + policy.recycling_premium * recycled
         + policy.efficiency_cost * cut
     )
-
-
-def _sector_losses(model: Model, delivered: jnp.ndarray, demand: jnp.ndarray, fill: jnp.ndarray) -> jnp.ndarray:
-    """Share of each sector's output lost through each product, ``[P, S]``
-    (:func:`_exposed_losses`), from the share of its need of each product a sector
-    receives. Proportional rationing gives every user the same fill; priority rationing
-    serves sectors in rank order, users outside the table (households, exports) last.
-    """
-
-    def by_priority(_):
-        need = demand[:, None] * model.use_share  # [P, S] (inside: proportional rationing never needs it)
-        served_before = matmul(need, model.priority_before)  # [P, S] need of higher-priority sectors
-        priority_fill = jnp.clip((delivered[:, None] - served_before) / jnp.maximum(need, _TINY), 0.0, 1.0)
-        return _exposed_losses(model, jnp.where(need > 0, priority_fill, 1.0))
-
-    def proportional(_):  # [P, 1] fills broadcast inside the losses (no [P, S] fill array)
-        return jnp.broadcast_to(_exposed_losses(model, fill[:, None]), model.use_share.shape[:2] + fill.shape[1:])
-
-    # A real branch: the rule is the model's, the same in every lane and policy, and the
-    # priority sums cost a product of the sector matrix every day. Each branch returns
-    # the losses, so the proportional fill is never written out as a [P, S] array.
-    return jax.lax.cond(model.use_priority > 0, by_priority, proportional, None)
-
-
-def _exposed_losses(model: Model, sector_fill: jnp.ndarray) -> jnp.ndarray:
-    """Share of each sector's output lost through each product, ``[P, S]``.
-
-    The exposed part ``e`` of sector ``s`` receiving share ``f`` of product ``p``
-    (substitutable at share ``sigma``) can run at ``c = min(1, f / (1 - sigma))``;
-    critical inputs bind fully, important ones half (Pichler et al. 2022), so the
-    loss is ``e x essentiality x (1 - c)``.
-    """
-    binding = 1.0 - model.substitutable_share
-    # times the reciprocal of the small [P, S] table, not a division of the [policy, P,
-    # S, lane] one (a division per element was a tenth of the day step)
-    per_fill = 1.0 / jnp.maximum(binding, _TINY)
-    capacity = jnp.where(binding > 0, jnp.minimum(1.0, sector_fill * per_fill), 1.0)
-    return model.exposure * model.essentiality * (1.0 - capacity)
-
-
-def _upstream_cap(model: Model, own_capacity: jnp.ndarray) -> jnp.ndarray:
-    """Lowest own capacity among each sector's critical upstream sectors (direct or through
-    a chain), ``[S]`` (1 if none), by the schedule of ``model.upstream_sweeps``
-    (:func:`simcore.core.model.upstream_sweeps`; its shape is static): sweeps over the
-    direct links, or one pass over the transitive closure."""
-    sweeps = model.upstream_sweeps  # [L, S, M]
-    n_sweeps, _, width = sweeps.shape
-    if width == 0:  # no critical links
-        return jnp.ones_like(own_capacity)
-    if n_sweeps == 0:
-        return jnp.min(jnp.where(model.upstream_closure > 0, own_capacity[:, None], 1.0), axis=0)
-    none = jnp.ones_like(own_capacity[:1])  # the row of index S: no supplier
-
-    def lowest_supplier(cap, suppliers):  # [S], [S, M] -> [S]: lowest cap among direct suppliers
-        return jnp.min(jnp.concatenate([cap, none], axis=0)[suppliers], axis=1)
-
-    def sweep(cap, suppliers):  # cap: own capacity capped by chains up to some length
-        return jnp.minimum(own_capacity, lowest_supplier(cap, suppliers)), None
-
-    # L - 1 sweeps reach every chain one link short of the longest; the direct suppliers'
-    # caps then cover them all.
-    cap, _ = jax.lax.scan(sweep, own_capacity, sweeps[1:])
-    return lowest_supplier(cap, sweeps[0])
-
-
-def _group_sums(model: Model, loss: jnp.ndarray) -> jnp.ndarray:
-    """``loss`` ``[P, S]`` with each product's row replaced by the sum over its group of
-    segments (``model.segment_group``): static row slices where ``model.segment_blocks``
-    gives the groups' rows, else the ``[P, P]`` product."""
-    if model.segment_blocks is None:
-        return jnp.sum(model.segment_group[:, :, None] * loss[None], axis=1)
-    pieces, row = [], 0
-    for block in model.segment_blocks:  # static: (first row, segment count) in the shape
-        first, count = block.shape
-        total = jnp.sum(loss[first:first + count], axis=0, keepdims=True)
-        pieces += [loss[row:first], jnp.broadcast_to(total, (count,) + loss.shape[1:])]
-        row = first + count
-    return jnp.concatenate(pieces + [loss[row:]], axis=0)
-
-
-def _sectors(model: Model, loss: jnp.ndarray):
-    """Sector output shares ``[S]`` and each product's use factor for tomorrow ``[P]``, from
-    each product's losses ``loss`` ``[P, S]`` (:func:`_sector_losses`).
-
-    Loss of the exposed parts of ``s``: ``(1 - w) max_p loss[p, s] + w min(1, sum_p
-    loss[p, s])`` with ``w`` the sector's ``input_overlap``: 0 nests the exposed parts (a
-    line that needs several short inputs stops once), 1 makes them disjoint (two short
-    inputs add up). The user segments of one product are disjoint users: ``max_p`` runs
-    over products, each the sum of its segments' losses, and a segment's users draw on it
-    as the users of the whole product would (their lines do not wait for the others').
-    Output share ``1 -`` that loss, capped by critical upstream sectors.
-    A product's users draw on it in proportion to their output as limited by everything
-    *but* that product (an idle line stops buying its other inputs; the missing input
-    itself is still wanted).
-    """
-    overlap = model.input_overlap
-    # Segments of one product (model.segment_group, static None without) are disjoint users:
-    # their losses add up before the sector's overlap rule combines different products.
-    grouped = loss if model.segment_group is None else _group_sums(model, loss)
-    largest = jnp.max(grouped, axis=0)  # [S]
-    total = jnp.sum(loss, axis=0)
-    worst = jnp.where(overlap > 0, (1.0 - overlap) * largest + overlap * jnp.minimum(1.0, total), largest)
-    own = 1.0 - worst
-    upstream = _upstream_cap(model, own)
-    output_share = jnp.minimum(own, upstream)
-    # Loss from everything but product p: the largest loss, or the runner-up where p
-    # alone is the largest (a tie leaves the largest); the sum less p's own loss.
-    # Written without argmax: XLA's CPU index-reduction is several times slower than
-    # these plain reductions, and this runs on [policy, P, S, lane] every day.
-    at_top = grouped == largest[None, :]  # [P, S]
-    if model.segment_group is None:
-        alone = jnp.sum(at_top.astype(loss.dtype), axis=0) < 1.5  # [S]: one product holds the largest loss
-        runner_up = jnp.max(jnp.where(at_top, 0.0, loss), axis=0)  # losses are >= 0
-    else:  # a segment's users run lines of their own: "everything but p" leaves out p's whole group
-        alone = jnp.sum(at_top.astype(loss.dtype) * model.segment_weight[:, None], axis=0) < 1.5  # groups at top
-        runner_up = jnp.max(jnp.where(at_top, 0.0, grouped), axis=0)
-    largest_without = jnp.where(at_top & alone[None, :], runner_up[None, :], largest[None, :])
-    per_pair = overlap[None]  # [1, S, ...]: the sector's overlap for every product (no implicit rank promotion)
-    worst_without = jnp.where(per_pair > 0, (1.0 - per_pair) * largest_without
-                              + per_pair * jnp.minimum(1.0, jnp.maximum(total[None, :] - grouped, 0.0)),
-                              largest_without)
-    output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
-    use_factor = 1.0 - jnp.sum(model.use_share * (1.0 - output_without), axis=1)
-    return output_share, use_factor
 
 
 def _with_hidden_cut(model: Model, at_origin: jnp.ndarray) -> jnp.ndarray:
@@ -475,7 +352,7 @@ def step(
     gov_stock = state.gov_stock - release + refill
 
     # 8. sectors: exposed output, critical upstream links, value added
-    sector_output_share, use_factor = _sectors(model, _sector_losses(model, delivered, demand, fill))
+    sector_output_share, use_factor = sectors(model, sector_losses(model, delivered, demand, fill))
     lost_share = 1.0 - sector_output_share
 
     def product_only(_):  # the value of the demand not served, on the one pseudo-sector

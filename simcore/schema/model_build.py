@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from simcore.core.model import Model, build_model
+from simcore.core.model import Model, build_model, sector_pairs
 from simcore.core.uncertainty import DISTRIBUTION_KINDS, Uncertainty, distribution, hidden_dependence
 from simcore.schema.importers import importer_stock_days
 from simcore.schema.segments import Expansion
@@ -185,7 +185,12 @@ def _attach_uncertainty(model: Model, spec: ModelFileSpec, expansion: Expansion 
     draws = _collect_draws(spec, expansion)
     if draws.entries:
         follows = np.array([1.0 if p.world_share is None else 0.0 for p in spec.products], dtype=np.float32)
-        model = model._replace(uncertainty=Uncertainty(draws=draws.distributions(), world_follows_import=follows))
+        distributions = draws.distributions()
+        model = model._replace(uncertainty=Uncertainty(draws=distributions, world_follows_import=follows))
+        if "exposure" in distributions and model.sector_pairs is not None:  # every drawn exposure is a pair
+            drawn = np.zeros(np.shape(model.exposure), bool)
+            drawn.flat[np.asarray(distributions["exposure"].index)] = True
+            model = model._replace(sector_pairs=sector_pairs(model.use_share, model.exposure, drawn))
     link_names = [f"{p.name} from {link.origin} on {link.on_product or p.name} from {link.on_origin}"
                   for p, link in links]
     return model, draws.names(), link_names

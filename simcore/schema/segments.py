@@ -193,12 +193,12 @@ def segment_groups(products: list[str], segments: dict) -> dict:
 def segment_blocks(blocks: list[list[int]]) -> tuple:
     """The Model field ``segment_blocks``: per group of segments (``blocks``, the product
     rows of each, adjacent as :func:`expand_segments` places them) an empty int8 array of
-    shape ``(first row, segment count)``, in row order (static shapes: see the field)."""
+    shape ``(first row, segment count, 0)``, in row order (static shapes: see the field)."""
     out = []
     for rows in sorted(blocks):
         if list(rows) != list(range(rows[0], rows[0] + len(rows))):
             raise ValueError(f"segments of one product must be adjacent rows, got rows {rows}")
-        out.append(np.zeros((rows[0], len(rows)), np.int8))
+        out.append(np.zeros((rows[0], len(rows), 0), np.int8))
     return tuple(out)
 
 
