@@ -224,3 +224,17 @@ def test_pair_layout_equals_the_dense_sector_block():
         assert float(jnp.min(want[0])) < 1.0  # some output is lost
         for a, b in zip(got, want):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+
+
+def test_a_model_without_any_use_or_exposure_runs_the_dense_block():
+    """No (product, sector) pair at all (a product no sector uses): no pair layout, and the
+    run is finite with no sector loss."""
+    from simcore.core.sectors import pair_list
+
+    model = two_sector_model("priority")
+    empty = build_model(demand_per_day=[100.0], price=[1.0], inventory_days=[0.0], import_share=[[1.0]],
+                        technical_coefficients=[[0.0, 0.1], [0.0, 0.0]], final_demand=[1.0e6, 1.0e6],
+                        use_share=[[0.0, 0.0]], exposure=[[0.0, 0.0]], allocation="priority")
+    assert model.sector_pairs is not None and empty.sector_pairs is None and pair_list(empty) is None
+    metrics, _ = run(empty, CUT, one_scenario([0.0], [10.0], [0.5]))
+    np.testing.assert_array_equal(np.asarray(metrics.value_added_loss), 0.0)

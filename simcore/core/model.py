@@ -394,10 +394,10 @@ def sector_pairs(*entries) -> tuple | None:
     """The Model field ``sector_pairs``: an empty int8 array of shape ``(p, s, 0)`` per
     (product, sector) entry that is non-zero in any of ``entries`` (``[P, S]`` arrays:
     use shares, exposures, the entries a model draws), row-major; None beyond
-    :data:`SECTOR_PAIRS_LIMIT` pairs."""
+    :data:`SECTOR_PAIRS_LIMIT` pairs or without any."""
     used = functools.reduce(np.logical_or, [np.asarray(e) != 0 for e in entries])
     pairs = np.argwhere(used)
-    if len(pairs) > SECTOR_PAIRS_LIMIT:
+    if len(pairs) > SECTOR_PAIRS_LIMIT or len(pairs) == 0:
         return None
     return tuple(np.zeros((int(p), int(s), 0), np.int8) for p, s in pairs)
 

@@ -45,7 +45,7 @@ def pair_list(model: Model) -> list[tuple[int, int]] | None:
         members = range(first, first + count)
         for s in {s for p, s in pairs if p in members}:
             pairs |= {(p, s) for p in members}
-    return sorted(pairs)
+    return sorted(pairs) or None  # no pair at all: the dense block (nothing to stack)
 
 
 def _blocks(model: Model) -> list[tuple[int, int]]:
