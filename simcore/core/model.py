@@ -24,7 +24,6 @@ files. Nothing here imports the shell.
 from __future__ import annotations
 
 import functools
-
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -152,8 +151,8 @@ class Model(NamedTuple):
     # in shapes so that the day step sums each group over static rows (a [P, P] product
     # was 16 % of the Japan outlook's day): one empty int8 array of shape (first row,
     # segment count, 0) per group, in row order. (JAX traces an array's values, never its
-    # shape: static structure rides in shapes, as in upstream_sweeps.) None: no such group, or a model built
-    # without it (the step then uses segment_group).
+    # shape: static structure rides in shapes, as in upstream_sweeps.) None: no such
+    # group, or a model built without it (the step then uses segment_group).
     segment_blocks: tuple | None = None
     # The (product, sector) pairs with a use share or an exposure, held in shapes like
     # segment_blocks: one empty int8 array of shape (product, sector, 0) per pair,
