@@ -166,8 +166,11 @@ def test_a_cluster_with_no_workers_is_one_line_and_leaves_no_store(tiny, tmp_pat
     from simcore.cli import main
     from simcore.run import distributed as simcore_distributed
 
+    import dask
+
     monkeypatch.setattr(simcore_distributed, "WORKER_WAIT_S", 2.0, raising=False)
     output = tmp_path / "out.zarr"
+    scheduler_before = dask.config.get("scheduler", None)
     with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=":0") as cluster:
         status = main(["run", str(tiny), "--output", str(output), "--scheduler", cluster.scheduler_address,
                        "--quiet"])
@@ -175,6 +178,9 @@ def test_a_cluster_with_no_workers_is_one_line_and_leaves_no_store(tiny, tmp_pat
     assert status == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "has no workers" in err and cluster.scheduler_address in err
     no_store(output)
+    # our client is not the process's default: later dask reads (xarray opening a store)
+    # still use the local scheduler (a leaked "dask.distributed" failed 18 later tests)
+    assert dask.config.get("scheduler", None) == scheduler_before
 
 
 @pytest.mark.parametrize("output", [".", "./", ".."])

@@ -40,7 +40,11 @@ def _client(scheduler):
     if not isinstance(scheduler, str) or not scheduler.strip():
         raise OutputError(f"the Dask scheduler address must be text such as tcp://10.0.0.5:8786, got {scheduler!r}")
     try:
-        return Client(scheduler, timeout="30s"), True
+        # set_as_default=False: our client only submits our own tasks; as the default it
+        # would route every later dask computation in this process (xarray reading a
+        # store) to this cluster, and a client closed while another lives leaves that
+        # setting behind ("Requested dask.distributed scheduler but no Client active").
+        return Client(scheduler, timeout="30s", set_as_default=False), True
     except (OSError, TimeoutError) as exc:
         raise OutputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
     except (ValueError, TypeError) as exc:  # distributed parses the address as it connects
