@@ -1,0 +1,182 @@
+"""One model product per commodity of ``commodities``: price, demand, Japan's domestic and
+import shares, world shares, use and exposure, and the world-market fields, every number a
+``Sourced`` (data rows of ``models/data/universe/``) or a labelled assumption (the Japan
+build's generic mineral assumptions reused by name, or the universe's own)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from japan.assumptions import ASSUMPTIONS, A, U
+from japan.base import DAYS_PER_YEAR, BuildError
+from japan.calibration import apply_calibration
+from japan.products.common import round_shares, sourced_shares, usd_to_jpy_million
+from japan.sourced import Distributed, Labelled, Sourced, fmt, sig
+
+from .commodities import PRICE_UNITS, Commodity, commodities
+from .data import COMMODITIES, WP, Production, commodity, import_mix, number, production, trade_fact
+
+QUANTITY = {  # USGS production unit -> (product unit, product units per USGS unit)
+    "metric tons": ("t", 1.0), "thousand metric tons": ("t", 1000.0), "thousand metric dry tons": ("t", 1000.0),
+    "kilograms": ("kg", 1.0),
+}
+FACTS = "universe/japan_trade_facts.csv"
+WORLD_MIX_RANGE = ("range: each origin's share 0.5-1.5 times its production share (renormalised); Japan's real "
+                   "imports can differ far more (lithium: China 0.68 of Japan's imports against 0.19 of world mine "
+                   "output), so read these links as the world's concentration, not Japan's contracts")
+
+
+def _price_lines(row: dict) -> str:
+    m = re.search(r"chapter '[^']+', Salient Statistics—United States, lines? [\d, ]+", row["price_source"])
+    return m.group(0).rstrip(", ") if m else "Salient Statistics—United States"
+
+
+def price(c: Commodity, row: dict, unit: str) -> Sourced:
+    """The 2024 USGS price in JPY million per product unit (the Japan build's usd_jpy)."""
+    price_unit = row["price_unit"]
+    if "metric ton unit" in row["price_series"]:  # the unit column drops "unit" (e.g. manganese)
+        price_unit = "dollars per metric ton unit"
+    factor, unit_text = PRICE_UNITS[price_unit]
+    usd_per_t = number(row["price_2024"]) * factor * c.content.factor
+    per_kg = " / 1000 kg/t -> USD/kg" if unit == "kg" else " -> USD/t"
+    basis = (f"{row['price_2024']} {price_unit} ({row['price_series']}; 2024, {COMMODITIES} row "
+             f"{c.series_id}, USGS MCS 2026 data release, {_price_lines(row)}){unit_text}{c.content.text}{per_kg}")
+    value = usd_to_jpy_million(usd_per_t / 1000.0 if unit == "kg" else usd_per_t, basis)
+    if c.content.assumption is None:
+        return value
+    return Sourced(value.value, "assumption: (derived) " + value.source[len("computed: "):] + "; "
+                   + A(c.content.assumption).source)
+
+
+def world_share(prod: Production) -> dict[str, Sourced]:
+    src = (f"computed: {prod.text()}; share = production / listed total, rounded down to 4 decimals; Japan "
+           f"({prod.japan / prod.total:.4f}) and the rounding left in the rest of the world")
+    shares = {o: math.floor(v / prod.total * 1e4) / 1e4 for o, v in prod.by_origin.items()}
+    return {o: Sourced(v, src) for o, v in shares.items() if v > 0}
+
+
+def assumed_demand(prod: Production, per_unit: float, unit: str) -> tuple[Distributed, float]:
+    """Japan's use = the assumed share of world use x world production, drawn over the share's range."""
+    a = ASSUMPTIONS["uv_japan_share_of_world_use"]
+    world = prod.total * per_unit
+    low, mode, high = (sig(world * s / DAYS_PER_YEAR, 10) for s in (a.low, a.value, a.high))
+    return Distributed(low, mode, high, (
+        f"assumption: Japan's use = assumption uv_japan_share_of_world_use {a.value:g} ({a.reason}) x world "
+        f"production {world:,.6g} {unit} ({prod.text()}) / 365; drawn per scenario: triangular over the share's range "
+        f"({fmt(a.low)}-{fmt(a.high)}): {sig(low, 6):g}-{sig(high, 6):g} {unit}/day")), mode * DAYS_PER_YEAR
+
+
+def domestic_share(prod: Production, per_unit: float, use_year: float) -> Sourced:
+    if prod.japan <= 0:
+        return Sourced(0.0, f"computed: no Japanese production in the USGS 2024 table ({WP}, series_id="
+                            f"{prod.series_id}: no Japan row), so domestic share 0")
+    japan = prod.japan * per_unit
+    return Sourced(round(min(1.0, japan / use_year), 6), (
+        f"assumption: (derived) min(1, Japan's 2024 production {japan:,.6g} ({WP}, series_id={prod.series_id}, Japan "
+        f"row) / Japan's assumed use {use_year:,.6g} per year (demand_per_day x 365, central)); the demand draw "
+        f"keeps this share, so a higher use is met by the same share of home output"))
+
+
+def world_mix_imports(prod: Production, domestic: float) -> dict[str, Sourced]:
+    mix = import_mix(prod)
+    rounded, _ = round_shares({o: (1.0 - domestic) * v for o, v in mix.items()}, domestic)
+    return sourced_shares(rounded, (
+        f"assumption: Japan buys the world mix: no Japanese imports by origin for this commodity are in the data "
+        f"(no public Japanese trade table was found for it), so the shares are the non-Japanese 2024 production "
+        f"shares of the origins ({prod.text()}; North Korea left out: Japan bans its imports) x (1 - domestic share "
+        f"{domestic:g}); {WORLD_MIX_RANGE}"))
+
+
+def market_fields() -> dict:
+    """The Japan build's generic world-market assumptions for a minor metal (models/japan/market.py)."""
+    return {
+        "world_storage_elasticity": U("world_storage_elasticity"),
+        "world_precaution_days": U("world_precaution_days"),
+        "world_price_elasticity": U("world_demand_elasticity_short"),
+        "world_demand_elasticity_long": U("world_demand_elasticity_long"),
+        "world_demand_adjust_days": U("world_demand_adjust_days"),
+        "world_supply_elasticity": U("world_supply_elasticity"),
+        "market_sourcing_share": U("market_sourcing_share"),
+        "market_sourcing_days": U("market_sourcing_days"),
+        "world_stock_days": U("world_stock_days_minor"),
+        "restock_headroom": U("restock_headroom_unobserved"),
+    }
+
+
+def lithium_trade(prod: Production, per_unit: float) -> tuple[Sourced, dict[str, Sourced], Sourced, float]:
+    """Lithium: Japan's 2024 imports of lithium carbonate and hydroxide by origin (Ministry of Finance via
+    metalnomist, japan_trade_facts.csv), in lithium content."""
+    carb = (2 * 6.94) / (2 * 6.94 + 12.011 + 3 * 15.999)
+    hyd = ASSUMPTIONS["uv_lioh_li_content"].value
+    c_tot, _ = trade_fact("li2co3_jp_imports_2024")
+    h_tot, _ = trade_fact("lioh_jp_imports_2024")
+    cn = trade_fact("li2co3_jp_imports_cn_2024")[0] * carb + trade_fact("lioh_jp_imports_cn_2024")[0] * hyd
+    us = trade_fact("lioh_jp_imports_us_2024")[0] * hyd
+    total = c_tot * carb + h_tot * hyd
+    rounded, dom = round_shares({"CN": cn / total, "US": us / total, "ROW": 1.0 - (cn + us) / total}, 0.0)
+    how = (f"Japan's 2024 imports (Ministry of Finance via metalnomist.com 2025-03, SECONDARY; {FACTS}): lithium "
+           f"carbonate {c_tot:,.0f} t (China {trade_fact('li2co3_jp_imports_cn_2024')[0]:,.0f}, Chile "
+           f"{trade_fact('li2co3_jp_imports_cl_2024')[0]:,.0f}) x {carb:.4f} t Li/t (stoichiometric) + lithium oxide "
+           f"and hydroxide {h_tot:,.0f} t (China {trade_fact('lioh_jp_imports_cn_2024')[0]:,.0f}, United States "
+           f"{trade_fact('lioh_jp_imports_us_2024')[0]:,.0f}, Chile {trade_fact('lioh_jp_imports_cl_2024')[0]:,.0f}) x "
+           f"{hyd:g} t Li/t ({A('uv_lioh_li_content').source}) = {total:,.0f} t Li")
+    demand = Sourced(total / DAYS_PER_YEAR, f"computed: {how} / 365 (imports taken as use: Japan has no lithium "
+                                            f"production in the USGS table and no stock change is known)")
+    shares = sourced_shares(rounded, f"computed: lithium content by origin over the total, {how}; CN and US as "
+                                     f"reported, ROW = the rest (Chile, Argentina and others, all ROW origins)")
+    weight = Sourced(round(total / (prod.total * per_unit), 4), f"computed: Japan's lithium imports {total:,.0f} t Li "
+                                                               f"({FACTS}) / world mine production ({prod.text()})")
+    return demand, shares, weight, dom
+
+
+def product(c: Commodity) -> dict:
+    row = commodity(c.series_id)
+    prod = production(c.series_id)
+    if prod.unit not in QUANTITY:
+        raise BuildError(f"{c.series_id}: production unit {prod.unit!r} has no product unit")
+    unit, per_unit = QUANTITY[prod.unit]
+    if c.name == "lithium":
+        demand, imports, weight, dom = lithium_trade(prod, per_unit)
+        domestic = Sourced(dom, f"computed: no Japanese production in the USGS 2024 table ({WP}, series_id=lithium: "
+                                f"no Japan row), so domestic share 0")
+    else:
+        demand, use_year = assumed_demand(prod, per_unit, unit)
+        domestic = domestic_share(prod, per_unit, use_year)
+        imports = world_mix_imports(prod, domestic.value)
+        a = ASSUMPTIONS["uv_japan_share_of_world_use"]
+        weight = Sourced(round(a.value * (1.0 - domestic.value), 4), (
+            f"assumption: (derived) Japan's imports over world production = assumption uv_japan_share_of_world_use "
+            f"{a.value:g} x (1 - domestic share {domestic.value:g}); {WP} series_id={c.series_id}"))
+    exposure = U(f"uv_exp_{c.tier}")
+    critical = row["is_critical_mineral_2025"] == "Yes"
+    return {
+        "name": c.name, "unit": unit, "description": c.description + " [USGS MCS 2026 series " + c.series_id + "]",
+        "demand_per_day": demand,
+        "price": price(c, row, unit),
+        "inventory_days": U("inventory_days_minerals"),
+        "lead_time_days": U("lead_time_days"),
+        "price_elasticity": A("price_elasticity"),
+        "import_share": imports,
+        "domestic_share": domestic,
+        "price_cap": A("price_cap_default"),
+        "use": {"manufacturing": A("use_manufacturing")},
+        "substitutable": {"manufacturing": A("substitutable_mineral")},
+        "world_share": world_share(prod),
+        "world_demand_weight": weight,
+        "exposure": {"manufacturing": Distributed(exposure.low, exposure.mode, exposure.high, (
+            f"{exposure.source}; end uses of {c.name} (not in the USGS data release, which has no end-use text; "
+            f"the commodity's main uses): {c.end_use}"))},
+        "essentiality": {"manufacturing": Labelled("critical" if critical else "important", (
+            f"assumption: {'critical' if critical else 'important'} - {'on' if critical else 'not on'} the USGS 2025 "
+            f"list of critical minerals ({COMMODITIES} is_critical_mineral_2025 = {row['is_critical_mineral_2025']}); "
+            f"no per-commodity judgement of substitutes was made"))},
+        **market_fields(),
+    }
+
+
+def universe_products() -> list[dict]:
+    """The new products with the calibrated world-market factors (inside ``japan_hooks``)."""
+    products = [product(c) for c in commodities()]
+    apply_calibration(products)
+    return products
