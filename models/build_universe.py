@@ -35,14 +35,14 @@ from japan.base import ROOT, BuildError  # noqa: E402
 from japan.checks import check_shares, validate_assumptions, validate_tree  # noqa: E402
 from universe.assumptions import UNIVERSE_ASSUMPTIONS  # noqa: E402
 from universe.base import UNIVERSE_MODEL_PATH, US_MODEL_PATH, japan_hooks  # noqa: E402
-from universe.model import build_universe_model, new_names, render  # noqa: E402
+from universe.model import build_universe_model, render  # noqa: E402
 from universe.us_variant import us_model  # noqa: E402
 
 
 def build_models() -> tuple[dict, dict]:
     """(the universe tree, the US-like tree), validated. Raises BuildError."""
     japan = _japan_model.build_model(calibrated=True)
-    with japan_hooks(UNIVERSE_ASSUMPTIONS, new_names()):
+    with japan_hooks(UNIVERSE_ASSUMPTIONS):
         universe = build_universe_model(japan)
         us = us_model(universe)
         problems = validate_assumptions(ASSUMPTIONS)
@@ -70,19 +70,17 @@ def main(argv=None) -> int:
     except BuildError as exc:
         print(f"build_universe: FAILED: {exc}", file=sys.stderr)
         return 1
-    stale = []
-    for path, text in outputs.items():
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(str(path.relative_to(ROOT)))
-        else:
+    stale = [str(p.relative_to(ROOT)) for p, text in outputs.items()
+             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    if not args.check:
+        for path, text in outputs.items():
             path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(ROOT)}")
-    if stale:
+        print("build_universe: wrote " + ", ".join(str(p.relative_to(ROOT)) for p in outputs))
+    elif stale:
         print("build_universe: out of date (rerun `python models/build_universe.py`): " + ", ".join(stale),
               file=sys.stderr)
         return 1
-    if args.check:
+    else:
         print("build_universe: up to date")
     return 0
 

@@ -100,7 +100,7 @@ def test_shares_add_up(raw):
 
 # ---------------------------------------------------------------- provenance
 def test_every_numeric_field_of_every_product_has_a_qualifying_source(raw):
-    with japan_hooks(UNIVERSE_ASSUMPTIONS, new_names()):
+    with japan_hooks(UNIVERSE_ASSUMPTIONS):
         for path in (UNIVERSE, US):
             for prod in _toml(path)["products"]:
                 for key, value in prod.items():
@@ -129,7 +129,7 @@ def test_the_build_refuses_a_bare_number_in_a_new_product():
     tampered = dict(universe, products=[dict(p) for p in universe["products"]])
     tampered["products"][20]["price"] = 1.0
     tampered["products"][21]["price"] = Sourced(1.0, "data: somewhere")
-    with japan_hooks(UNIVERSE_ASSUMPTIONS, new_names()):
+    with japan_hooks(UNIVERSE_ASSUMPTIONS):
         problems = checks.validate_tree(tampered)
         assert checks.validate_assumptions(UNIVERSE_ASSUMPTIONS) == []
     assert len(problems) == 2 and "has no source" in problems[0] and "cites no file" in problems[1]

@@ -52,6 +52,13 @@ NH3 = Content((N + 3 * H) / N, f" x {(N + 3 * H) / N:.4f} t NH3 per t N (stoichi
 RUTILE = Content(1 / 0.95, " / 0.95 t TiO2 per t rutile (the price series' minimum 95% TiO2) -> USD/t TiO2 content")
 
 
+def _grade(name: str, what: str, result: str, divide: bool = False) -> Content:
+    """A conversion by an assumed grade (the universe assumption ``name``)."""
+    value = UNIVERSE_ASSUMPTIONS[name].value
+    return Content(1 / value if divide else value,
+                   f" {'/' if divide else 'x'} {value:g} {what} (assumption {name}) -> {result}", name)
+
+
 @dataclass(frozen=True)
 class Commodity:
     series_id: str
@@ -64,16 +71,9 @@ class Commodity:
 
 def commodities() -> list[Commodity]:
     """The new products, in the model's order (after the Japan model's 14)."""
-    a = UNIVERSE_ASSUMPTIONS
-    chromite = Content(1 / a["uv_chromite_cr_content"].value,
-                       f" / {a['uv_chromite_cr_content'].value:g} t Cr per t chromite (assumption "
-                       f"uv_chromite_cr_content) -> USD/t Cr content", "uv_chromite_cr_content")
-    mn_ore = Content(a["uv_mn_ore_grade"].value,
-                     f" x {a['uv_mn_ore_grade'].value:g} t Mn per t ore (assumption uv_mn_ore_grade) -> USD/t ore "
-                     f"(gross weight, the production basis)", "uv_mn_ore_grade")
-    fenb = Content(1 / a["uv_fenb_nb_content"].value,
-                   f" / {a['uv_fenb_nb_content'].value:g} t Nb per t ferroniobium (assumption uv_fenb_nb_content) -> "
-                   f"USD/t Nb content", "uv_fenb_nb_content")
+    chromite = _grade("uv_chromite_cr_content", "t Cr per t chromite", "USD/t Cr content", divide=True)
+    mn_ore = _grade("uv_mn_ore_grade", "t Mn per t ore", "USD/t ore (gross weight, the production basis)")
+    fenb = _grade("uv_fenb_nb_content", "t Nb per t ferroniobium", "USD/t Nb content", divide=True)
     return [
         # battery materials
         Commodity("lithium", "lithium", "medium", "lithium-ion battery cathodes and electrolytes, glass and ceramics, "

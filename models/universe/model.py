@@ -32,7 +32,7 @@ def new_names() -> tuple[str, ...]:
 def build_universe_model(japan: dict | None = None) -> dict:
     """The universe tree (call inside ``base.japan_hooks``); ``japan``: a Japan tree already built."""
     japan = japan if japan is not None else _japan_model.build_model(calibrated=True)
-    added = universe_products()
+    added = universe_products(japan["products"])
     model = dict(japan)
     model["model"] = dict(japan["model"], name="japan-universe", description=(
         f"Japan's reference universe for the chokepoint screen: the {len(japan['products'])} products of the Japan "

@@ -10,7 +10,6 @@ import re
 
 from japan.assumptions import ASSUMPTIONS, A, U
 from japan.base import DAYS_PER_YEAR, BuildError
-from japan.calibration import apply_calibration
 from japan.products.common import round_shares, sourced_shares, usd_to_jpy_million
 from japan.sourced import Distributed, Labelled, Sourced, fmt, sig
 
@@ -88,20 +87,35 @@ def world_mix_imports(prod: Production, domestic: float) -> dict[str, Sourced]:
         f"{domestic:g}); {WORLD_MIX_RANGE}"))
 
 
-def market_fields() -> dict:
-    """The Japan build's generic world-market assumptions for a minor metal (models/japan/market.py)."""
-    return {
-        "world_storage_elasticity": U("world_storage_elasticity"),
-        "world_precaution_days": U("world_precaution_days"),
-        "world_price_elasticity": U("world_demand_elasticity_short"),
-        "world_demand_elasticity_long": U("world_demand_elasticity_long"),
-        "world_demand_adjust_days": U("world_demand_adjust_days"),
-        "world_supply_elasticity": U("world_supply_elasticity"),
-        "market_sourcing_share": U("market_sourcing_share"),
-        "market_sourcing_days": U("market_sourcing_days"),
-        "world_stock_days": U("world_stock_days_minor"),
-        "restock_headroom": U("restock_headroom_unobserved"),
-    }
+# The fields a new commodity takes from the Japan build as they are: field -> the Japan
+# assumption it carries in the Japan build's tungsten product, which keeps the generic
+# minor-metal value in each of them (world_supply_response and its days, tungsten-specific,
+# are not taken; the calibrated factors of the world-market fields come along).
+TEMPLATE = "tungsten"
+GENERIC = {
+    "inventory_days": "inventory_days_minerals", "lead_time_days": "lead_time_days",
+    "price_elasticity": "price_elasticity", "price_cap": "price_cap_default",
+    "use": "use_manufacturing", "substitutable": "substitutable_mineral",
+    "world_storage_elasticity": "world_storage_elasticity", "world_precaution_days": "world_precaution_days",
+    "world_price_elasticity": "world_demand_elasticity_short",
+    "world_demand_elasticity_long": "world_demand_elasticity_long",
+    "world_demand_adjust_days": "world_demand_adjust_days", "world_supply_elasticity": "world_supply_elasticity",
+    "market_sourcing_share": "market_sourcing_share", "market_sourcing_days": "market_sourcing_days",
+    "world_stock_days": "world_stock_days_minor", "restock_headroom": "restock_headroom_unobserved",
+}
+
+
+def generic_fields(template: dict) -> dict:
+    """The GENERIC fields of the Japan build's template product; refuses any whose source is not
+    the generic assumption's own label (a material-specific value would not carry over)."""
+    out = {}
+    for field, name in GENERIC.items():
+        value = template[field]
+        for part in value.values() if isinstance(value, dict) else [value]:
+            if not part.source.startswith(ASSUMPTIONS[name].label()):
+                raise BuildError(f"{template['name']}.{field} no longer carries the generic assumption {name}")
+        out[field] = value
+    return out
 
 
 def lithium_trade(prod: Production, per_unit: float) -> tuple[Sourced, dict[str, Sourced], Sourced, float]:
@@ -130,7 +144,7 @@ def lithium_trade(prod: Production, per_unit: float) -> tuple[Sourced, dict[str,
     return demand, shares, weight, dom
 
 
-def product(c: Commodity) -> dict:
+def product(c: Commodity, generic: dict) -> dict:
     row = commodity(c.series_id)
     prod = production(c.series_id)
     if prod.unit not in QUANTITY:
@@ -154,14 +168,8 @@ def product(c: Commodity) -> dict:
         "name": c.name, "unit": unit, "description": c.description + " [USGS MCS 2026 series " + c.series_id + "]",
         "demand_per_day": demand,
         "price": price(c, row, unit),
-        "inventory_days": U("inventory_days_minerals"),
-        "lead_time_days": U("lead_time_days"),
-        "price_elasticity": A("price_elasticity"),
         "import_share": imports,
         "domestic_share": domestic,
-        "price_cap": A("price_cap_default"),
-        "use": {"manufacturing": A("use_manufacturing")},
-        "substitutable": {"manufacturing": A("substitutable_mineral")},
         "world_share": world_share(prod),
         "world_demand_weight": weight,
         "exposure": {"manufacturing": Distributed(exposure.low, exposure.mode, exposure.high, (
@@ -171,12 +179,11 @@ def product(c: Commodity) -> dict:
             f"assumption: {'critical' if critical else 'important'} - {'on' if critical else 'not on'} the USGS 2025 "
             f"list of critical minerals ({COMMODITIES} is_critical_mineral_2025 = {row['is_critical_mineral_2025']}); "
             f"no per-commodity judgement of substitutes was made"))},
-        **market_fields(),
+        **generic,
     }
 
 
-def universe_products() -> list[dict]:
-    """The new products with the calibrated world-market factors (inside ``japan_hooks``)."""
-    products = [product(c) for c in commodities()]
-    apply_calibration(products)
-    return products
+def universe_products(japan_products: list[dict]) -> list[dict]:
+    """The new products (inside ``japan_hooks``); ``japan_products``: the Japan build's products."""
+    generic = generic_fields(next(p for p in japan_products if p["name"] == TEMPLATE))
+    return [product(c, generic) for c in commodities()]
