@@ -1,5 +1,5 @@
 """The analysis commands: ``simcore sweep``, ``attribute``, ``optimize``, ``sensitivity``,
-``sobol`` and ``robustness`` (docs/analysis.md).
+``sobol``, ``robustness`` and ``screen`` (docs/analysis.md, docs/screening.md).
 
 Each turns its parsed options into a call of a plain function of
 :mod:`simcore.analysis` (config path, store path, settings), prints the result and maps
@@ -153,3 +153,61 @@ def robustness_command(args) -> int:
         print(f"evaluation: {ds.attrs['evaluation_wall_s']:.1f} s; wrote group 'robustness'"
               f"{' and discovery' if found is not None else ''} into {out}")
     return 0
+
+
+def screen_command(args) -> int:
+    """``simcore screen CONFIG``: the ranked table of the chokepoint screen, and group
+    ``screen`` of the store (nothing is written when the input is refused)."""
+    from simcore.run.devices import configure_cpu_devices
+    from simcore.schema.errors import InputError
+
+    try:  # before JAX's first computation, as simcore run: one device per core from the command line
+        configure_cpu_devices(default="all" if getattr(args, "command_line", False) else None)
+    except (InputError, ValueError) as exc:
+        return fail(str(exc))
+    enable_cache()
+    from pathlib import Path
+
+    from simcore.analysis import screen
+
+    overrides = {key: getattr(args, key) for key in ("scenarios", "bootstrap", "top") if getattr(args, key) is not None}
+    for key in ("units", "policies"):  # policies may be comma-separated; unit names hold spaces
+        if getattr(args, key):
+            values = getattr(args, key)
+            overrides[key] = tuple(name for part in values for name in (part.split(",") if key == "policies"
+                                                                          else [part]) if name)
+    log = printer(args.quiet)
+    progress = None
+    if not args.quiet:
+        def progress(done, total):
+            print(f"  chunk {done}/{total}", file=sys.stderr, flush=True)
+    try:
+        ds, settings = screen.screen_file(args.config, overrides, log=log, progress=_eta(progress))
+    except (InputError, ValueError) as exc:
+        return refused(exc)
+    out = args.output or settings.output or str(Path("results") / (Path(args.config).stem + ".zarr"))
+    screen.to_store(ds, out)
+    if not args.quiet:
+        print(screen.format_screen(ds, top=settings.top))
+        print(f"evaluation: {ds.attrs['evaluation_wall_s']:.1f} s; wrote group 'screen' into {out}")
+    return 0
+
+
+def _eta(progress):
+    """``progress(done, total)`` with the elapsed time and an ETA (from the second chunk
+    on: the first one compiles)."""
+    if progress is None:
+        return None
+    import time
+
+    marks = []
+
+    def report(done, total):
+        marks.append(time.perf_counter())
+        if len(marks) >= 2 and done < total:
+            rate = (marks[-1] - marks[0]) / (len(marks) - 1)
+            print(f"  chunk {done}/{total}, ETA {rate * (total - done):.0f} s", file=sys.stderr, flush=True)
+        else:
+            progress(done, total)
+
+    return report

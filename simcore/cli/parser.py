@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sensitivity(sub)
     _sobol(sub)
     _robustness(sub)
+    _screen(sub)
     _serve(sub)
     _schema(sub)
     return parser
@@ -269,6 +270,28 @@ def _robustness(sub) -> None:
                             help="zarr store for groups 'robustness' and 'discovery' (default: robustness.output, "
                                  "else results/<config name>.zarr)")
     robustness.add_argument("--quiet", action="store_true", help="print nothing (scripts)")
+
+
+def _screen(sub) -> None:
+    screen = sub.add_parser(
+        "screen", help="chokepoint screen: every product, supply link, hidden link and service under a family of "
+                       "disruptions, ranked with intervals, and the single points of failure",
+        description="Screen every unit of the config's model (products, services, (product, origin) links, "
+                    "hidden-dependence links) under a disruption family (full and partial losses, a licensing "
+                    "regime, the unit's own hazard) on common scenarios: expected value-added loss, CVaR95, "
+                    "P(shortage), time to survive, annual loss; ranked with paired-bootstrap rank intervals "
+                    "(docs/screening.md).")
+    screen.set_defaults(handler="simcore.cli.analysis:screen_command")
+    screen.add_argument("config", help="a run config; its optional [screen] table sets the options below")
+    screen.add_argument("--scenarios", type=scenario_count, default=None, help="common scenarios (default 200)")
+    screen.add_argument("--units", nargs="+", default=None,
+                        help="units screened by name, e.g. 'gallium' 'gallium from CN' (default: every unit)")
+    screen.add_argument("--policies", nargs="+", default=None, help="mixes in force (default: no-policy)")
+    screen.add_argument("--bootstrap", type=int, default=None, help="bootstrap replicates (default 200)")
+    screen.add_argument("--top", type=positive_int, default=None, help="rows of the ranked table (default 25)")
+    screen.add_argument("--output", default=None,
+                        help="zarr store for group 'screen' (default: screen.output, else results/<config name>.zarr)")
+    screen.add_argument("--quiet", action="store_true", help="print nothing (scripts)")
 
 
 # ---------------------------------------------------------------- service, schema

@@ -1,6 +1,6 @@
 """The schema of the analysis sections of a run config: ``[sweep]``, ``[attribution]``,
-``[optimize]``, ``[sobol]`` and ``[robustness]`` (read by ``simcore sweep``,
-``attribute``, ``optimize``, ``sobol`` and ``robustness``; see ``docs/analysis.md``).
+``[optimize]``, ``[sobol]``, ``[robustness]`` and ``[screen]`` (read by ``simcore sweep``,
+``attribute``, ``optimize``, ``sobol``, ``robustness`` and ``screen``; see ``docs/analysis.md``).
 
 Field by field only, built from the leaf types of :mod:`~simcore.schema.fields` like
 the rest of the run config (:mod:`~simcore.schema.config_spec` declares the sections
@@ -271,9 +271,59 @@ class RobustnessSectionSpec(Spec):
     discovery: DiscoverySpec | None = None
 
 
+SCREEN_KINDS = ("product", "service", "link", "hidden")  # simcore.analysis.screen_units.KINDS
+SCREEN_DISRUPTION_KINDS = ("loss", "hazard")
+MAX_SCREEN_LANE_DAYS = 10**13  # the largest size cap a config may set (screen.max_lane_days)
+
+
+class ScreenDisruptionSpec(Spec):
+    """One disruption of `[screen]`: a loss from day 0 (full, partial, a licensing regime) or
+    the unit's own hazard (the config's events that hit it)."""
+
+    name: Name = Field(description="Name in the results (unique)")
+    kind: Choice(*SCREEN_DISRUPTION_KINDS) = Field("loss", description="loss (a given event from day 0) or hazard "
+                                                                       "(the unit's own events of the config)")
+    severity: Number(0.0, 1.0, low_open=True) = Field(1.0, description="Share of the unit's supply withheld (loss)")
+    duration_days: Number(1.0, 100_000.0) = Field(90.0, description="Days the loss lasts")
+    tightening_days: Number(0.0, 100_000.0) = Field(0.0, description="Days from onset to full severity")
+    licence_delay_days: Number(0.0, 100_000.0) = Field(0.0, description="Licensing regime: days with nothing "
+                                                                         "licensed after onset")
+    approval_easing: Number(0.0, 1.0) = Field(0.0, description="Licensing regime: share of the withheld volume "
+                                                               "licensed once eased")
+    easing_days: Number(0.0, 100_000.0) = Field(0.0, description="Licensing regime: days after the delay until the "
+                                                                 "easing is complete")
+
+
+class ScreenSectionSpec(Spec):
+    """`[screen]`: the chokepoint screen of `simcore screen` (every product, supply link,
+    hidden link and service under a family of disruptions, ranked with intervals)."""
+
+    units: Annotated[list[Name], MinLen(1)] | None = Field(
+        None, description="Units screened by name (default: every unit of the kinds below)")
+    kinds: Annotated[list[Choice(*SCREEN_KINDS)], MinLen(1)] = Field(
+        list(SCREEN_KINDS), description="Kinds of units screened")
+    disruptions: Annotated[list[ScreenDisruptionSpec], MinLen(1)] | None = Field(
+        None, description="The disruption family (default: full loss 30/90/365 days, 50 % for 90 days, a licensing "
+                          "regime, the unit's hazard)")
+    policies: Annotated[list[Name], MinLen(1)] = Field([BASELINE], description="Mixes in force (of the config); "
+                                                                              "the first ranks")
+    rank_by: Name = Field("full-90", description="The disruption whose expected loss ranks the units")
+    scenarios: Integer(2, MAX_SCENARIOS) = Field(200, description="Common scenarios per case")
+    start: Integer(0, MAX_SEED) = Field(0, description="First scenario index")
+    bootstrap: Integer(0, 100_000) = Field(200, description="Paired bootstrap replicates of the rank intervals")
+    seed: Integer(0, MAX_SEED) = Field(0, description="Seed of the bootstrap weights (the scenarios use run.seed)")
+    chunk_cases: Integer(1, 100_000) = Field(16, description="Cases (unit x disruption) per compiled chunk")
+    chunk_scenarios: Integer(1, 10**6) = Field(100, description="Scenarios per compiled chunk")
+    max_lane_days: Number(1.0, float(MAX_SCREEN_LANE_DAYS)) = Field(
+        2e10, description="Size cap: cases x mixes x scenarios x horizon days")
+    top: Integer(1, 100_000) = Field(25, description="Rows of the ranked table printed")
+    output: PathText | None = Field(None, description="Zarr store (default results/<config name>.zarr)")
+
+
 SECTION_SPECS: dict[str, type[Spec]] = {"sweep": SweepSectionSpec, "attribution": AttributionSectionSpec,
                                         "optimize": OptimizeSectionSpec, "sobol": SobolSectionSpec,
-                                        "robustness": RobustnessSectionSpec}
+                                        "robustness": RobustnessSectionSpec,
+                                        "screen": ScreenSectionSpec}
 
 # added to "is required" / "must not be empty" (simcore.schema.problems), by field pattern
 HINTS = {

@@ -19,6 +19,7 @@ from simcore.schema.analysis_spec import (
     CostsSpec,
     OptimizeSectionSpec,
     RobustnessSectionSpec,
+    ScreenSectionSpec,
     SobolSectionSpec,
     SweepSectionSpec,
 )
@@ -187,6 +188,9 @@ class ConfigSpec(Spec):
     robustness: RobustnessSectionSpec | None = Field(
         None, description="Regret, minimax regret, satisficing and scenario discovery (PRIM) of the mixes for "
                           "`simcore robustness` (not used by `simcore run`)")
+    screen: ScreenSectionSpec | None = Field(
+        None, description="The chokepoint screen of `simcore screen`: every unit under a disruption family, ranked "
+                          "with intervals (not used by `simcore run`)")
     costs: CostsSpec | None = Field(None, description="Financial assumptions of the cost table of `simcore run` "
                                     "(the fiscal cost of a stock: its financing at discount_rate plus the policies' "
                                     "carrying_cost, which excludes financing); defaults: discount_rate 0.02, "

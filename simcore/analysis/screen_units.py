@@ -1,0 +1,148 @@
+"""The units of a chokepoint screen (:mod:`simcore.analysis.screen`): what can fail, read
+from a loaded model's structure, and which of them are single points of failure.
+
+Units
+    ``product``  every product (its segments together): the imports of every origin it
+                 is bought from (domestic production is cut only through recipes);
+    ``service``  the same for a product that cannot be stored (``storable = false``);
+    ``link``     every (product, origin) supply with an import share;
+    ``hidden``   every hidden-dependence link (``[[products.hidden_dependence]]``): the
+                 supply of a product from one origin that depends on an upstream supply
+                 (a tier-3 supplier). The unit fails as the upstream failure reaches the
+                 country *through this link only*: the dependent supply is cut by the
+                 link's share (its central value) times the disruption's severity.
+
+A unit is a list of *slots*: (origin, weight per product row) pairs, each one event of
+the engine (:mod:`simcore.core.disruptions`). A unit with several slots (a product
+bought from several origins) fails at all of them at once.
+
+Supply share
+    ``sigma_u(p)``: the share of row ``p``'s primary supply that fails with the unit at
+    full severity (import shares and hidden shares at their central values), and, through
+    the recipes, the domestic share ``d_p`` of every row that has a critical recipe input
+    whose supply fails entirely (iterated over recipe chains).
+
+Single points of failure (structural)
+    Unit ``u`` stops the exposed output of sector ``s`` through row ``p`` when
+    ``sigma_u(p) >= 1 - 1e-6`` (nothing of ``p`` is left) and ``p`` is a *critical* input
+    of ``s`` (essentiality 1) with an exposure ``> 0``: the capacity of the exposed part
+    ``min(1, f / (1 - sigma_sub))`` is 0 at fill ``f = 0`` whatever the substitutable
+    share (docs/model.md, section 3). A row with domestic share 1 and no recipe input (a
+    sole domestic producer) is listed too: no import unit can cut it, so the screen
+    cannot confirm it (:func:`sole_domestic`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TOL = 1e-6
+KINDS = ("product", "service", "link", "hidden")
+
+
+@dataclass
+class Unit:
+    """One screened unit (module doc)."""
+
+    name: str
+    kind: str
+    product: str  # the product (the parent of segments) whose supply fails
+    origin: str = ""  # link, hidden: the origin of that supply
+    upstream: str = ""  # hidden: "product from origin" the supply depends on
+    slots: list = field(default_factory=list)  # [(origin index, {row: weight})]
+    rows: list = field(default_factory=list)  # product rows the unit cuts
+    hazard_key: tuple = ()  # (product rows, origin index) whose config events are the unit's hazard
+
+
+def _parent_rows(loaded) -> dict:
+    """``{product name: [rows]}``: a product with segments is its segment rows."""
+    rows, seen = {}, set()
+    for parent, parts in (loaded.segments or {}).items():
+        rows[parent] = [loaded.products.index(p) for p in parts]
+        seen.update(parts)
+    for i, name in enumerate(loaded.products):
+        if name not in seen:
+            rows[name] = [i]
+    order = {name: min(r) for name, r in rows.items()}
+    return dict(sorted(rows.items(), key=lambda kv: order[kv[0]]))
+
+
+def model_units(loaded) -> list[Unit]:
+    """Every unit of a loaded model (:class:`simcore.schema.modelfile.LoadedModel`), in
+    the order products (and services), links, hidden links."""
+    m = loaded.model
+    share = np.asarray(m.import_share, np.float64)  # [P, O]
+    storable = np.asarray(m.storable, np.float64)
+    origins = list(loaded.origins)
+    parents = _parent_rows(loaded)
+    units = []
+    for name, rows in parents.items():
+        used = [o for o in range(len(origins)) if share[rows, o].max() > 0]
+        kind = "service" if storable[rows].max() == 0 else "product"
+        units.append(Unit(name, kind, name, slots=[(o, {r: 1.0 for r in rows}) for o in used], rows=list(rows),
+                          hazard_key=(tuple(rows), None)))
+    for name, rows in parents.items():
+        for o, origin in enumerate(origins):
+            if share[rows, o].max() > 0:
+                units.append(Unit(f"{name} from {origin}", "link", name, origin, slots=[(o, {r: 1.0 for r in rows})],
+                                  rows=list(rows), hazard_key=(tuple(rows), o)))
+    if m.hidden is not None:
+        hidden = m.hidden
+        row_parent = {r: name for name, rows in parents.items() for r in rows}
+        groups: dict = {}
+        for k in range(int(np.shape(hidden.product)[0])):
+            p, o = int(hidden.product[k]), int(hidden.origin[k])
+            q, oq = int(hidden.on_product[k]), int(hidden.on_origin[k])
+            key = (row_parent[p], o, row_parent[q], oq)
+            groups.setdefault(key, {})
+            groups[key][p] = groups[key].get(p, 0.0) + float(hidden.share[k])
+        for (parent, o, on, oq), weights in groups.items():
+            name = f"{parent} from {origins[o]} on {on} from {origins[oq]}"
+            units.append(Unit(name, "hidden", parent, origins[o], f"{on} from {origins[oq]}",
+                              slots=[(o, {r: min(w, 1.0) for r, w in weights.items()})], rows=sorted(weights),
+                              hazard_key=(tuple(parents[on]), oq)))
+    return units
+
+
+def supply_shares(loaded, unit: Unit) -> np.ndarray:
+    """``sigma_u`` ``[P]`` (module doc): the share of each row's primary supply lost when
+    the unit fails at full severity, recipe chains included."""
+    m = loaded.model
+    share = np.asarray(m.import_share, np.float64)
+    domestic = np.asarray(m.domestic_share, np.float64)
+    recipe = np.asarray(m.recipe_inputs, np.float64) > 0
+    sigma = np.zeros(share.shape[0])
+    for o, weights in unit.slots:
+        for r, w in weights.items():
+            sigma[r] += share[r, o] * w
+    base = np.minimum(sigma, 1.0)
+    sigma = base
+    for _ in range(share.shape[0]):  # recipe chains: at most P tiers
+        hit = (recipe & (sigma >= 1.0 - TOL)[None, :]).any(axis=1)
+        new = np.minimum(base + np.where(hit, domestic, 0.0), 1.0)
+        if np.array_equal(new, sigma):
+            break
+        sigma = new
+    return sigma
+
+
+def stopped_pairs(loaded, sigma: np.ndarray) -> list[tuple[int, int]]:
+    """``[(row, sector)]`` whose exposed output stops when the rows' supply falls by
+    ``sigma`` (module doc: nothing left of a critical input with an exposure)."""
+    m = loaded.model
+    exposure = np.asarray(m.exposure, np.float64)
+    critical = np.asarray(m.essentiality, np.float64) >= 1.0 - TOL
+    gone = (sigma >= 1.0 - TOL)[:, None]
+    return [tuple(int(i) for i in pair) for pair in np.argwhere(gone & critical & (exposure > 0))]
+
+
+def sole_domestic(loaded) -> list[tuple[int, int]]:
+    """``[(row, sector)]`` of rows made only at home (domestic share 1) without a recipe
+    input that are critical inputs with an exposure: a sole domestic producer whose
+    failure the import units cannot express (listed, not confirmed)."""
+    m = loaded.model
+    domestic = np.asarray(m.domestic_share, np.float64)
+    no_recipe = np.asarray(m.recipe_inputs, np.float64).sum(axis=1) == 0
+    return stopped_pairs(loaded, np.where((domestic >= 1.0 - TOL) & no_recipe, 1.0, 0.0))
