@@ -119,7 +119,7 @@ def test_new_products_cite_the_universe_tables(raw):
         src = prod["sources"]
         assert "universe/world_production.csv" in src["world_share"] and "series_id=" in src["world_share"]
         assert "universe/commodities.csv" in src["price"] and "JPY/USD" in src["price"]
-        if prod["name"] != "lithium" and prod["import_share"]:
+        if prod["name"] not in ("lithium", "magnesium") and prod["import_share"]:
             assert src["import_share"].startswith("assumption: Japan buys the world mix")
             assert "range" in src["import_share"] and "range" in src["demand_per_day"]
 
@@ -161,6 +161,12 @@ def test_world_shares_and_price_follow_the_usgs_rows(raw):
     total = 11520 * carb + 37640 * hyd
     assert lithium["import_share"]["CN"] == pytest.approx(cn / total, abs=1e-5)
     assert lithium["demand_per_day"] == pytest.approx(total / 365, rel=1e-9)
+    # magnesium: China's 34,501 of Japan's 35,114 t ingot imports (2011); use = 2022 pure-ingot imports
+    assert prods["magnesium"]["import_share"]["CN"] == pytest.approx(34501 / 35114, abs=1e-5)
+    assert prods["magnesium"]["demand_per_day"] == pytest.approx(17493 / 365, rel=1e-9)
+    # cobalt: Japan's 2013 cobalt input (J. MMIJ 2016), drawn up to the 2020 projection
+    assert prods["cobalt"]["demand_per_day"]["mode"] == pytest.approx(9413 / 365, rel=1e-9)
+    assert prods["cobalt"]["demand_per_day"]["high"] == pytest.approx(13162 / 365, rel=1e-9)
     # Japan's own production (USGS Japan row): iodine output exceeds any assumed use
     assert prods["iodine"]["domestic_share"] == 1.0 and prods["iodine"]["import_share"] == {}
     # no Japanese row: no domestic share

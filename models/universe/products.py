@@ -144,6 +144,47 @@ def lithium_trade(prod: Production, per_unit: float) -> tuple[Sourced, dict[str,
     return demand, shares, weight, dom
 
 
+# Japan's use from a measured figure instead of the share-of-world assumption:
+# product -> (fact of the yearly use, fact of a higher reference or None, what the figure is)
+SOURCED_USE = {
+    "magnesium": ("mg_jp_imports_2022", None, "Japan's 2022 imports of pure magnesium ingot taken as its use (no "
+                  "primary magnesium in Japan: no Japan row in the USGS table; alloy ingot imports come on top, so "
+                  "this reads low)"),
+    "cobalt": ("co_jp_input_2013", "co_jp_demand_2020_projection", "Japan's cobalt input in 2013 (substance-flow "
+               "analysis; an old year: Li-ion batteries 7,839 t)"),
+}
+# China's measured share of Japan's imports: product -> (fact from China, fact of the total)
+SOURCED_CN_SHARE = {"magnesium": ("mg_jp_imports_cn_2011", "mg_jp_imports_2011")}
+
+
+def sourced_use(name: str) -> tuple[Sourced | Distributed, float]:
+    fact, high_fact, what = SOURCED_USE[name]
+    use, row = trade_fact(fact)
+    citation = row["source"].split(": '")[0]
+    text = f"{what}: {use:,.0f} t/yr ({FACTS} {fact}; {citation}; {row['status']})"
+    if high_fact is None:
+        return Sourced(use / DAYS_PER_YEAR, f"data: {text} / 365"), use
+    high, high_row = trade_fact(high_fact)
+    return Distributed(use / DAYS_PER_YEAR, use / DAYS_PER_YEAR, high / DAYS_PER_YEAR, (
+        f"assumption: (data) {text} / 365, drawn per scenario up to the same study's projection for 2020, "
+        f"{high:,.0f} t/yr ({FACTS} {high_fact}) (range {use / DAYS_PER_YEAR:.6g}-{high / DAYS_PER_YEAR:.6g} "
+        f"per day, triangular mode at the measured year)")), use
+
+
+def imports_with_cn_share(name: str, prod: Production) -> dict[str, Sourced]:
+    """China's measured share of Japan's imports; the other origins at the world mix outside China."""
+    cn_fact, total_fact = SOURCED_CN_SHARE[name]
+    cn, row = trade_fact(cn_fact)
+    total, _ = trade_fact(total_fact)
+    mix = {o: v for o, v in import_mix(prod).items() if o != "CN"}
+    rest = sum(mix.values())
+    rounded, _ = round_shares({"CN": cn / total, **{o: (1 - cn / total) * v / rest for o, v in mix.items()}}, 0.0)
+    return sourced_shares(rounded, (
+        f"data: China {cn:,.0f} of Japan's {total:,.0f} t imports ({row['period']}, {FACTS} {cn_fact}, {total_fact}; "
+        f"{row['status']}); the rest: assumption: the world mix of the other origins (2024 production shares outside "
+        f"Japan and China, {prod.text()}); {WORLD_MIX_RANGE}"))
+
+
 def product(c: Commodity, generic: dict) -> dict:
     row = commodity(c.series_id)
     prod = production(c.series_id)
@@ -154,6 +195,14 @@ def product(c: Commodity, generic: dict) -> dict:
         demand, imports, weight, dom = lithium_trade(prod, per_unit)
         domestic = Sourced(dom, f"computed: no Japanese production in the USGS 2024 table ({WP}, series_id=lithium: "
                                 f"no Japan row), so domestic share 0")
+    elif c.name in SOURCED_USE:
+        demand, use_year = sourced_use(c.name)
+        domestic = domestic_share(prod, per_unit, use_year)
+        imports = (imports_with_cn_share(c.name, prod) if c.name in SOURCED_CN_SHARE
+                   else world_mix_imports(prod, domestic.value))
+        weight = Sourced(round(use_year * (1.0 - domestic.value) / (prod.total * per_unit), 4), (
+            f"computed: Japan's imports = use {use_year:,.0f} t/yr ({FACTS} {SOURCED_USE[c.name][0]}) x (1 - domestic "
+            f"share {domestic.value:g}) / world production ({prod.text()})"))
     else:
         demand, use_year = assumed_demand(prod, per_unit, unit)
         domestic = domestic_share(prod, per_unit, use_year)
