@@ -167,6 +167,12 @@ def test_world_shares_and_price_follow_the_usgs_rows(raw):
     # cobalt: Japan's 2013 cobalt input (J. MMIJ 2016), drawn up to the 2020 projection
     assert prods["cobalt"]["demand_per_day"]["mode"] == pytest.approx(9413 / 365, rel=1e-9)
     assert prods["cobalt"]["demand_per_day"]["high"] == pytest.approx(13162 / 365, rel=1e-9)
+    # platinum: 18.9 t in 2013, drawn from the 2025 forecast (11.9 t) to the 2001-2013 high (31.6 t), in kg
+    pt = prods["platinum"]["demand_per_day"]
+    assert (pt["low"], pt["mode"], pt["high"]) == pytest.approx((11900 / 365, 18900 / 365, 31600 / 365), rel=1e-9)
+    # indium: 2007 imports + Japan's 2024 output (65 t, USGS); domestic share = 65 / that
+    assert prods["indium"]["demand_per_day"]["mode"] == pytest.approx((368 + 65) / 365, rel=1e-9)
+    assert prods["indium"]["domestic_share"] == pytest.approx(65 / (368 + 65), abs=1e-6)
     # Japan's own production (USGS Japan row): iodine output exceeds any assumed use
     assert prods["iodine"]["domestic_share"] == 1.0 and prods["iodine"]["import_share"] == {}
     # no Japanese row: no domestic share

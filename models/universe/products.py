@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 from japan.assumptions import ASSUMPTIONS, A, U
 from japan.base import DAYS_PER_YEAR, BuildError
@@ -144,31 +145,72 @@ def lithium_trade(prod: Production, per_unit: float) -> tuple[Sourced, dict[str,
     return demand, shares, weight, dom
 
 
-# Japan's use from a measured figure instead of the share-of-world assumption:
-# product -> (fact of the yearly use, fact of a higher reference or None, what the figure is)
+@dataclass(frozen=True)
+class Use:
+    """Japan's yearly use from measured figures (facts of ``japan_trade_facts.csv``), in product
+    units: ``mode`` (None: the midpoint of low and high, an assumption), ``low``/``high`` (None:
+    the mode; SHARE_OF_WORLD: the universe's share-of-world assumption); ``plus_domestic``: the facts are
+    imports, so Japan's own 2024 output (USGS) is added."""
+
+    what: str
+    mode: str | None
+    low: str | None = None
+    high: str | None = None
+    plus_domestic: bool = False
+
+
+SHARE_OF_WORLD = "share_of_world"
+# Japan's use from measured figures instead of the share-of-world assumption
 SOURCED_USE = {
-    "magnesium": ("mg_jp_imports_2022", None, "Japan's 2022 imports of pure magnesium ingot taken as its use (no "
-                  "primary magnesium in Japan: no Japan row in the USGS table; alloy ingot imports come on top, so "
-                  "this reads low)"),
-    "cobalt": ("co_jp_input_2013", "co_jp_demand_2020_projection", "Japan's cobalt input in 2013 (substance-flow "
-               "analysis; an old year: Li-ion batteries 7,839 t)"),
+    "magnesium": Use("Japan's 2022 imports of pure magnesium ingot taken as its use (no primary magnesium in Japan: "
+                     "no Japan row in the USGS table; alloy ingot imports come on top, so this reads low)",
+                     "mg_jp_imports_2022"),
+    "cobalt": Use("Japan's cobalt input in 2013 (substance-flow analysis; an old year: Li-ion batteries 7,839 t), "
+                  "drawn up to the same study's projection for 2020", "co_jp_input_2013",
+                  high="co_jp_demand_2020_projection"),
+    "platinum": Use("Japan's platinum consumption in 2013 (substance-flow analysis, jewellery included), drawn from "
+                    "the same study's 2025 forecast to its highest year 2001-2013", "pt_jp_consumption_2013",
+                    low="pt_jp_demand_2025_forecast", high="pt_jp_consumption_max_2001_2013"),
+    "palladium": Use("Japan's palladium consumption, the range of 2001-2013 (substance-flow analysis; no single "
+                     "recent year found): mode = assumption: the midpoint of the range", None,
+                     low="pd_jp_consumption_min_2001_2013", high="pd_jp_consumption_max_2001_2013"),
+    "indium": Use("Japan's indium imports in 2007 (the lower of the two years found) plus Japan's 2024 primary "
+                  "output, drawn up to the 2011 record imports; Japan's use has fallen since 2012 (recycling, ITO "
+                  "target making moved to Korea and China) by an amount not found, so the low end is the universe's "
+                  "generic share of world use", "in_jp_imports_2007", low=SHARE_OF_WORLD, high="in_jp_imports_2011",
+                  plus_domestic=True),
 }
 # China's measured share of Japan's imports: product -> (fact from China, fact of the total)
 SOURCED_CN_SHARE = {"magnesium": ("mg_jp_imports_cn_2011", "mg_jp_imports_2011")}
 
 
-def sourced_use(name: str) -> tuple[Sourced | Distributed, float]:
-    fact, high_fact, what = SOURCED_USE[name]
-    use, row = trade_fact(fact)
-    citation = row["source"].split(": '")[0]
-    text = f"{what}: {use:,.0f} t/yr ({FACTS} {fact}; {citation}; {row['status']})"
-    if high_fact is None:
-        return Sourced(use / DAYS_PER_YEAR, f"data: {text} / 365"), use
-    high, high_row = trade_fact(high_fact)
-    return Distributed(use / DAYS_PER_YEAR, use / DAYS_PER_YEAR, high / DAYS_PER_YEAR, (
-        f"assumption: (data) {text} / 365, drawn per scenario up to the same study's projection for 2020, "
-        f"{high:,.0f} t/yr ({FACTS} {high_fact}) (range {use / DAYS_PER_YEAR:.6g}-{high / DAYS_PER_YEAR:.6g} "
-        f"per day, triangular mode at the measured year)")), use
+def sourced_use(name: str, prod: Production, per_unit: float, unit: str) -> tuple[Sourced | Distributed, float]:
+    """Japan's use per day from the facts of ``SOURCED_USE[name]``, and the central use per year."""
+    spec = SOURCED_USE[name]
+    extra = prod.japan * per_unit if spec.plus_domestic else 0.0
+    parts, values = [], {}
+    for end in ("low", "mode", "high"):
+        fact = getattr(spec, end)
+        if fact == SHARE_OF_WORLD:
+            values[end] = assumed_demand(prod, per_unit, unit)[1]
+            parts.append(f"{end} = assumption uv_japan_share_of_world_use x world production, {values[end]:,.6g}")
+        elif fact is not None:
+            value, row = trade_fact(fact)
+            values[end] = value + extra
+            citation = row["source"].split(": '")[0]
+            plus = f" + Japan's 2024 output {extra:,.6g} ({WP} Japan row)" if extra else ""
+            parts.append(f"{end} = {value:,.6g} {unit} ({row['period']}; {FACTS} {fact}; {citation}; "
+                         f"{row['status']}){plus}")
+    if "mode" not in values:
+        values["mode"] = (values["low"] + values["high"]) / 2
+        parts.append(f"mode = the midpoint {values['mode']:,.6g}")
+    low, high = values.get("low", values["mode"]), values.get("high", values["mode"])
+    text = f"{spec.what}: " + "; ".join(parts) + f" {unit}/yr / 365"
+    if low == high:
+        return Sourced(values["mode"] / DAYS_PER_YEAR, f"data: {text}"), values["mode"]
+    return Distributed(low / DAYS_PER_YEAR, values["mode"] / DAYS_PER_YEAR, high / DAYS_PER_YEAR, (
+        f"assumption: (data) {text}; drawn per scenario, triangular (range {low / DAYS_PER_YEAR:.6g}-"
+        f"{high / DAYS_PER_YEAR:.6g} {unit}/day)")), values["mode"]
 
 
 def imports_with_cn_share(name: str, prod: Production) -> dict[str, Sourced]:
@@ -196,13 +238,13 @@ def product(c: Commodity, generic: dict) -> dict:
         domestic = Sourced(dom, f"computed: no Japanese production in the USGS 2024 table ({WP}, series_id=lithium: "
                                 f"no Japan row), so domestic share 0")
     elif c.name in SOURCED_USE:
-        demand, use_year = sourced_use(c.name)
+        demand, use_year = sourced_use(c.name, prod, per_unit, unit)
         domestic = domestic_share(prod, per_unit, use_year)
         imports = (imports_with_cn_share(c.name, prod) if c.name in SOURCED_CN_SHARE
                    else world_mix_imports(prod, domestic.value))
         weight = Sourced(round(use_year * (1.0 - domestic.value) / (prod.total * per_unit), 4), (
-            f"computed: Japan's imports = use {use_year:,.0f} t/yr ({FACTS} {SOURCED_USE[c.name][0]}) x (1 - domestic "
-            f"share {domestic.value:g}) / world production ({prod.text()})"))
+            f"computed: Japan's imports = its central use {use_year:,.6g} {unit}/yr ({FACTS}, see demand_per_day) x (1 - "
+            f"domestic share {domestic.value:g}) / world production ({prod.text()})"))
     else:
         demand, use_year = assumed_demand(prod, per_unit, unit)
         domestic = domestic_share(prod, per_unit, use_year)
