@@ -105,7 +105,7 @@ def write_report(store, out_dir=None, storage_options: dict | None = None, hold:
         sections = _sweep_report(location, root, caption, report, hold)
     elif attrs.get("kind") == "optimize":
         sections = _optimize_report(root, caption, report)
-    elif attrs.get("kind") == "robustness":  # a store of simcore robustness alone: its groups below
+    elif attrs.get("kind") in ("robustness", "screen"):  # a store of simcore robustness or screen alone
         sections = []
     else:
         sections = _run_report(location, root, caption, report)
@@ -122,6 +122,9 @@ def write_report(store, out_dir=None, storage_options: dict | None = None, hold:
 
     sections += robustness_sections(lambda name: _open(location, name), lambda a: F.caption_text({**attrs, **a}),
                                     report)
+    from simcore.report.screen import screen_sections  # group screen
+
+    sections += screen_sections(lambda name: _open(location, name), lambda a: F.caption_text({**attrs, **a}), report)
     for name, fig in report.figures.items():
         path = out / f"{name}.png"
         fig.savefig(path, dpi=110)
