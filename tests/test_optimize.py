@@ -395,6 +395,9 @@ def test_optimize_store_report_draws_the_stored_numbers(hand, hand_result, sensi
     np.testing.assert_allclose(line.get_xdata(), hand_result["optax_standing_cost"].values, rtol=1e-9)
     np.testing.assert_allclose(line.get_ydata(), hand_result["optax_test_mean_loss"].values, rtol=1e-9)
     assert "USD / year" in ax.get_xlabel()
+    labels = [t.get_text() for t in ax.texts if t.get_gid() == "optimize:p_pareto"]
+    expected = [f"P(front) {p:.2f}" for p in hand_result["optax_p_pareto"].values if np.isfinite(p)]
+    assert labels == expected and expected  # every optimised point says how sure its place on the front is
     text = report.index.read_text()
     assert "Sensitivity tornado" in text and "at least as good" in text
     assert "model hand" in text and "4 scenarios" in text and "seed 1" in text

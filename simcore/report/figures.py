@@ -280,7 +280,8 @@ def optimize_figure(result: xr.Dataset, *, caption: str) -> Figure:
     optimisation) and of the search's best points, both evaluated out of sample on the
     exact engine, with 2 standard-error bars. Lines: ``gid = "optimize:optax"`` /
     ``"optimize:search"`` (x: standing cost, y: expected value-added loss), the budgets
-    as ``gid = "optimize:budget"``."""
+    as ``gid = "optimize:budget"``; each optimised point labelled with its probability of
+    lying on the front (``optax_p_pareto``, ``gid = "optimize:p_pareto"``) where stored."""
     fig, axes = _figure(1, caption, "Optimised mixes: cost against risk\n(exact engine, fresh scenarios, ± 2 SE)",
                         width=7.0, height=4.2)
     ax = axes[0]
@@ -296,6 +297,13 @@ def optimize_figure(result: xr.Dataset, *, caption: str) -> Figure:
     budgets = np.asarray(result["budget"].values, np.float64)
     ax.plot(budgets, np.asarray(result["optax_test_mean_loss"].values, np.float64), ls="none", marker="|", ms=12,
             color="0.5", gid="optimize:budget", label="budget")
+    if "optax_p_pareto" in result:  # how sure the front is: P(on the front) under resampling
+        for x, y, p in zip(np.asarray(result["optax_standing_cost"].values, np.float64),
+                           np.asarray(result["optax_test_mean_loss"].values, np.float64),
+                           np.asarray(result["optax_p_pareto"].values, np.float64)):
+            if np.isfinite(p):
+                ax.annotate(f"P(front) {p:.2f}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=6,
+                            color="C3", gid="optimize:p_pareto")
     ax.set_xlabel(f"standing cost (fiscal + normal-time price side effect) [{cost_unit}]")
     ax.set_ylabel(f"expected value-added loss over the horizon [{io_unit}]")
     ax.grid(alpha=0.3)
