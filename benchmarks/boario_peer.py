@@ -4,7 +4,7 @@ input-output tables of ``benchmarks/synthetic.py`` (one scenario, NumPy/pandas).
 Runs in BoARIO's own virtual environment (no JAX, no simcore)::
 
     python3 -m venv .venv-boario && .venv-boario/bin/pip install boario pymrio progressbar2
-    .venv-boario/bin/python benchmarks/boario_peer.py --sectors 5 50 200 --horizon 120
+    .venv-boario/bin/python benchmarks/boario_peer.py --sectors 5 50 200 --horizon 120 --blas-threads 1
 
 ``benchmarks/sector_scaling.py`` calls it once per sector count in the same run as
 simcore. The scenario: one region, the sector count's technical coefficients and final
@@ -57,11 +57,12 @@ def run_once(n_sectors: int, horizon: int, seed: int) -> dict:
         simulation.add_event(from_series(impact, event_type="recovery", occurrence=5, duration=1, recovery_tau=60,
                                          event_monetary_factor=model.monetary_factor))
     setup_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         simulation.loop()
     run_seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     total = simulation.production_realised.to_numpy().sum(axis=1)  # [day], realised production
     return {
         "sectors": n_sectors,
@@ -71,6 +72,10 @@ def run_once(n_sectors: int, horizon: int, seed: int) -> dict:
         "run_seconds": run_seconds,
         "scenario_days_per_second": horizon / run_seconds,
         "microseconds_per_scenario_day": 1e6 * run_seconds / horizon,
+        # per core: days per CPU second of the process (all its BLAS threads together)
+        "cpu_seconds": cpu_seconds,
+        "scenario_days_per_cpu_second": horizon / cpu_seconds if cpu_seconds > 0 else None,
+        "blas_threads": _blas_threads(),
         "peak_host_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         # sanity check that the shock bites: lowest daily production over the first day's
         "min_production_vs_day0": float(np.nanmin(total) / total[0]) if total.size and total[0] else None,
@@ -78,11 +83,21 @@ def run_once(n_sectors: int, horizon: int, seed: int) -> dict:
     }
 
 
+def _blas_threads() -> int | None:
+    """Threads of NumPy's BLAS as running (threadpoolctl), None if it cannot tell."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [pool.get("num_threads") for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return max(counts) if counts else None
+
+
 def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for package in ("boario", "pymrio", "numpy", "pandas"):
+    for package in ("boario", "pymrio", "numpy", "pandas", "threadpoolctl"):
         try:
             out[package] = version(package)
         except PackageNotFoundError:
@@ -96,7 +111,15 @@ def main(argv=None) -> int:
     parser.add_argument("--horizon", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object per sector count")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit NumPy's BLAS to this many threads (threadpoolctl; default: its own choice, "
+                             "which on OpenBLAS is one per core the library sees, possibly more than the machine has)")
     args = parser.parse_args(argv)
+    limit = None
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(limits=args.blas_threads, user_api="blas")
     for n_sectors in args.sectors:
         result = run_once(n_sectors, args.horizon, args.seed)
         if args.json:
@@ -105,7 +128,8 @@ def main(argv=None) -> int:
             print(f"BoARIO {result['versions']['boario']}, {n_sectors:>4d} sectors: "
                   f"{result['scenario_days_per_second']:,.1f} scenario-days/s "
                   f"({result['microseconds_per_scenario_day']:,.0f} µs/day), setup {result['setup_seconds']:.1f} s, "
-                  f"peak RSS {result['peak_host_rss_mib']:.0f} MiB", flush=True)
+                  f"peak RSS {result['peak_host_rss_mib']:.0f} MiB, BLAS threads {result['blas_threads']}", flush=True)
+    del limit
     return 0
 
 
