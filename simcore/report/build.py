@@ -219,13 +219,7 @@ def _run_report(location, root: xr.Dataset, caption: str, report: Report) -> lis
                                                              title="Risk reduction of each mix against no policy")
             sections.append(_figure_md("pillar_effects", "Pillar effects: each mix against no policy"))
         sections += _cost_section(effects, root, caption, report)
-    if daily is not None:
-        source = daily if "product_unit" in daily.coords else root  # earlier formats: the root's variable
-        product_units = dict(zip(source["product"].values, source["product_unit"].values)) \
-            if "product_unit" in source.variables else {}
-        sections += _fan_sections(daily, product_units, unit, caption, report)
-    else:
-        report.notes.append("no daily trajectories in the store (run.daily_scenarios = 0): no fan charts")
+    sections += _fan_sections(location, daily, root, unit, caption, report)
     if "attribution" not in _groups(location):
         report.notes.append("no Shapley split: run `simcore attribute CONFIG POLICY --store "
                             f"{location}` to add one")
@@ -301,29 +295,22 @@ def _effects_table(effects: xr.Dataset, unit) -> dict:
     return table
 
 
-def _fan_sections(daily: xr.Dataset, product_units: dict, unit, caption: str, report: Report) -> list[str]:
-    """Fan charts of the daily group; ``product_units``: product -> its unit (the
-    ``product_unit`` coordinate), ``unit(var)``: a variable's unit from its attributes."""
+def _fan_sections(location, daily: xr.Dataset | None, root: xr.Dataset, unit, caption: str,
+                  report: Report) -> list[str]:
+    """Fan charts (:mod:`simcore.report.fans`): the quantiles over all scenarios of the
+    run where the store has them (group ``daily_quantiles``), else the few stored
+    trajectories (``daily``), else a note."""
+    from simcore.report.fans import fan_sections
+
+    source = daily if daily is not None and "product_unit" in daily.coords else root  # earlier formats: the root's
+    product_units = dict(zip(source["product"].values, source["product_unit"].values)) \
+        if "product_unit" in source.variables else {}
+    figures, notes = fan_sections(_open(location, "daily_quantiles"), daily, product_units, unit, caption)
+    report.notes.extend(notes)
     sections = []
-    n_kept = daily.sizes.get("scenario", 0)
-    what = f"median and range of the {n_kept} stored scenarios"
-    if "private_stock" in daily and "gov_stock" in daily:
-        stocks = (daily["private_stock"] + daily["gov_stock"]).load()
-        report.figures["fan_stocks"] = F.fan_figure(
-            stocks, element_dim="product", caption=caption, title="Stocks (private + government)",
-            ylabel_of=lambda p: f"stock [{product_units.get(p) or unit(daily['private_stock'])}]")
-        sections.append(_figure_md("fan_stocks", f"Stocks over the days ({what})"))
-    if "price_change" in daily:
-        report.figures["fan_prices"] = F.fan_figure(
-            daily["price_change"].load(), element_dim="product", caption=caption,
-            title="User price change (1 = +100 %)", ylabel_of=lambda p: f"price change [{unit(daily['price_change'])}]")
-        sections.append(_figure_md("fan_prices", f"User prices over the days ({what})"))
-    if "sector_output_share" in daily:
-        report.figures["fan_output"] = F.fan_figure(
-            daily["sector_output_share"].load(), element_dim="sector", caption=caption,
-            title="Sector output (share of baseline)",
-            ylabel_of=lambda s: f"output [{unit(daily['sector_output_share'])}]")
-        sections.append(_figure_md("fan_output", f"Sector output over the days ({what})"))
+    for name, fig, heading in figures:
+        report.figures[name] = fig
+        sections.append(_figure_md(name, heading))
     return sections
 
 

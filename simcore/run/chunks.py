@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simcore.run import store
+from simcore.run import stats, store
+from simcore.run.fans import FanLayout, FanStats, fan_layout
 from simcore.run.finite import check_finite
 from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, chunk_dataset, iter_chunks
@@ -56,16 +57,6 @@ def _blocks(indices) -> list[range]:
 
 # ---------------------------------------------------------------- statistics
 
-def _stats_module():
-    """The streaming statistics module (``simcore.run.stats``) or None while it does not
-    exist yet; without it, summaries come from the stored per-scenario arrays."""
-    try:
-        from simcore.run import stats
-    except ImportError:
-        return None
-    return stats
-
-
 def storable_mask(sim: Simulation) -> np.ndarray:
     """``[product]`` bool: goods (storable 1.0) vs services (0.0), the materials of
     ``p_any_material_shortage``."""
@@ -77,20 +68,27 @@ def result_coords(sim: Simulation) -> dict:
     return {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
 
 
-def reduce_chunk_arrays(sim: Simulation, metrics: dict) -> dict[str, np.ndarray] | None:
-    """One chunk's statistics as the flat arrays a store keeps (None without the
-    streaming statistics)."""
-    stats = _stats_module()
-    if stats is None:
-        return None
-    return stats.reduce_chunk(metrics, SUMMARY_INFO, storable_mask(sim)).to_arrays()
+def reduce_chunk_arrays(sim: Simulation, metrics: dict, fans: FanStats | None = None) -> dict[str, np.ndarray]:
+    """One chunk's statistics as the flat arrays a store keeps, with its fan histograms
+    (keys ``fans_*``, :mod:`simcore.run.fans`) where given."""
+    arrays = stats.reduce_chunk(metrics, SUMMARY_INFO, storable_mask(sim)).to_arrays()
+    if fans is not None:
+        arrays.update(fans.to_arrays())
+    return arrays
+
+
+def plan_fans(sim: Simulation) -> FanLayout | None:
+    """The fan layout of ``sim`` where it streams the fan quantiles (``run.fan_quantiles``)."""
+    return fan_layout(sim) if sim.fan_quantiles else None
 
 
 # ---------------------------------------------------------------- compute and store
 
-def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict]]:
-    """Yield ``(chunk index, first scenario, metrics, draws)`` for the chunks ``indices``
-    (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``).
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict, object]]:
+    """Yield ``(chunk index, first scenario, metrics, draws, fans)`` for the chunks
+    ``indices`` (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``;
+    fans: the chunk's :class:`~simcore.run.fans.FanStats`, None unless
+    ``sim.fan_quantiles``).
 
     Every chunk is computed as a full chunk of ``plan.chunk_size`` scenarios (the last
     one's extra scenarios are real, independent ones, dropped here), so a chunk's numbers
@@ -99,25 +97,26 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[
     busy on the next chunk while this one is written.
     """
     size = plan.chunk_size
+    layout = plan_fans(sim)
     for block in _blocks(indices):
-        for first, metrics, draws in iter_chunks(sim, len(block) * size, size, start=block.start * size):
+        for first, metrics, draws, *fans in iter_chunks(sim, len(block) * size, size, start=block.start * size,
+                                                        fans=layout, stop=plan.n_scenarios):
             index = first // size
             count = plan.chunk_range(index)[1]
             metrics = {name: value[:, :count] for name, value in metrics.items()}
             check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
-            yield index, first, metrics, {name: value[:count] for name, value in draws.items()}
+            yield index, first, metrics, {name: value[:count] for name, value in draws.items()}, \
+                (fans[0] if fans else None)
 
 
 def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
-                draws: dict) -> int:
-    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics into the
-    store at ``path``; not its done marker (the caller sets it once this returns).
-    Idempotent. Returns the number of scenarios in the chunk."""
+                draws: dict, fans: FanStats | None = None) -> int:
+    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics (with
+    its fan histograms) into the store at ``path``; not its done marker (the caller sets
+    it once this returns). Idempotent. Returns the number of scenarios in the chunk."""
     if plan.keep == "per-scenario":
         store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
-    arrays = reduce_chunk_arrays(sim, metrics)
-    if arrays is not None:
-        store.write_chunk_stats(path, index, arrays)
+    store.write_chunk_stats(path, index, reduce_chunk_arrays(sim, metrics, fans))
     return next(iter(metrics.values())).shape[1]
 
 

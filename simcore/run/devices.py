@@ -136,6 +136,26 @@ def sharded_simulate_batch(mesh: Mesh, horizon: int):
     return engine_jit(mapped)
 
 
+@functools.lru_cache(maxsize=16)
+def sharded_fan_batch(mesh: Mesh, horizon: int, stride: int):
+    """``f(model, policies, events, base_key, index, stop, lo, width, log) -> (Metrics, fans)``
+    over the mesh: :func:`sharded_simulate_batch` with the fan histograms of
+    :func:`simcore.run.fans.simulate_fans` (scenarios ``index < stop``). The fans come
+    back with a leading device axis (one part per device, merged on the host)."""
+    from simcore.run.fans import simulate_fans
+
+    replicated, along = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
+
+    def local(model, policies, events, base_key, index, stop, lo, width, log):
+        metrics, fans = simulate_fans(model, policies, events, base_key, index, stop, lo, width, log,
+                                      horizon=horizon, stride=stride)
+        return metrics, jax.tree_util.tree_map(lambda x: x[None], fans)
+
+    mapped = jax.shard_map(local, mesh=mesh, in_specs=(replicated,) * 4 + (along,) + (replicated,) * 4,
+                           out_specs=(PartitionSpec(None, SCENARIO_AXIS), along), check_vma=False)
+    return engine_jit(mapped)
+
+
 def device_summary(mesh: Mesh | None = None) -> dict:
     """Backend, device kind and count of ``mesh`` (default: all local devices), for records."""
     devices = list(mesh.devices.flat) if mesh is not None else jax.local_devices()

@@ -20,11 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from simcore.run import distributed, store
+from simcore.run import distributed, stats, store
 from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the job's name before chunks.py
     RunPlan,
-    _stats_module,
     iter_plan_chunks,
+    plan_fans,
     reduce_chunk_arrays,
     result_coords,
     store_chunk,
@@ -33,16 +33,18 @@ from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the j
 from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, _version, chunk_dataset, daily_trajectories, normal_times, run_attributes
 from simcore.run.store import OutputError
+from simcore.run.fans import FanStats, fan_dataset, template_arrays
 from simcore.run.streaming import merge_stream
-from simcore.run.summary import pillar_effects, summarize
+from simcore.run.summary import pillar_effects
 
 KEEP_CHOICES = ("per-scenario", "summary")
 
 
-def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict | None]:
-    """A one-scenario per-scenario dataset and one chunk's statistics arrays with the
-    run's variables, dims and dtypes, from the engine's output shapes (traced with
-    ``jax.eval_shape``: nothing is compiled or run)."""
+def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict]:
+    """A one-scenario per-scenario dataset and one chunk's statistics arrays (with its fan
+    histograms where the run streams them) with the run's variables, dims and dtypes,
+    from the engine's output shapes (traced with ``jax.eval_shape``: nothing is compiled
+    or run)."""
     from simcore.core.disruptions import sample_batch
     from simcore.core.engine import simulate
 
@@ -64,7 +66,11 @@ def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict | None]:
 
     metrics = {name: zeros(s, 1) for name, s in metrics_shape._asdict().items()}
     draws = {name: zeros(s, 0) for name, s in draws_shape._asdict().items()}
-    return chunk_dataset(sim, 0, metrics, draws), reduce_chunk_arrays(sim, metrics)
+    arrays = reduce_chunk_arrays(sim, metrics)
+    layout = plan_fans(sim)
+    if layout is not None:
+        arrays.update(template_arrays(layout, len(sim.policy_names)))
+    return chunk_dataset(sim, 0, metrics, draws), arrays
 
 
 def _sha256(data: bytes) -> str:
@@ -134,6 +140,7 @@ class Job:
     _owns_client: bool = False
     _template_ds: xr.Dataset | None = None
     _template_stats: dict | None = None
+    _fans: FanStats | None = None  # the merged fan histograms (_summary), written by _finish
 
     def __post_init__(self):
         # a path or an fsspec URL; the partial store and the lock sit beside it
@@ -240,8 +247,6 @@ class Job:
             missing = [name for name in expected if name not in arrays]
             if store.CHUNK_STATS_GROUP not in groups:
                 return missing + [store.CHUNK_STATS_GROUP], []
-            if self._template_stats is None:  # no streaming statistics: nothing per chunk to check
-                return missing, []
             with_stats = set(root[store.CHUNK_STATS_GROUP].array_keys())
         todo = set(self.todo)
         lost = [i for i in range(self.plan.n_chunks) if i not in todo and str(i) not in with_stats]
@@ -375,8 +380,8 @@ class Job:
     def _run_local(self, progress) -> None:
         sim, plan = self.sim, self.plan
         progress.phase("compiling")
-        for n, (index, first, metrics, draws) in enumerate(iter_plan_chunks(sim, plan, self.todo)):
-            count = store_chunk(sim, plan, self.partial, index, first, metrics, draws)
+        for n, (index, first, metrics, draws, fans) in enumerate(iter_plan_chunks(sim, plan, self.todo)):
+            count = store_chunk(sim, plan, self.partial, index, first, metrics, draws, fans)
             store.mark_done(self.partial, index)
             progress.advance(count)
             if n == 0:
@@ -394,6 +399,13 @@ class Job:
         daily = int(getattr(self.config, "daily_scenarios", 0) or 0)
         if daily:
             store.write_group(daily_trajectories(sim, range(min(daily, plan.n_scenarios))), path, "daily")
+        layout = plan_fans(sim)
+        if layout is not None:
+            if self._fans is None:
+                raise OutputError(f"{path}: the chunks hold no fan histograms; start the run again (without "
+                                  f"--resume)")
+            store.write_group(fan_dataset(self._fans, layout, sim.policy_names, sim.loaded.products,
+                                          sim.loaded.sectors, plan.n_scenarios), path, "daily_quantiles")
         summary = store.write_group(summary, path, "summary")  # as stored: resolved units, coordinates
         store.write_group(normal, path, "normal_times")
         effects = store.write_group(effects, path, "effects")
@@ -402,24 +414,24 @@ class Job:
         return summary, effects
 
     def _summary(self, path) -> xr.Dataset:
-        stats = _stats_module()
-        if stats is not None:
-            def chunk_stats():  # read one chunk at a time: memory stays flat in the chunk count
-                for index in range(self.plan.n_chunks):
-                    part = store.read_chunk_stats(path, index)
-                    if part is None:
-                        raise OutputError(f"{path}: done chunk {index} has no statistics; start the run again "
-                                          f"(without --resume)")
-                    yield stats.ChunkStats.from_arrays(part)
+        """The summary group from the chunks' merged statistics; merges their fan
+        histograms into ``self._fans`` on the way (one read of each chunk)."""
+        self._fans = None
 
-            # merging is exact, so the order of the chunks (or of a resume) does not matter
-            merged = merge_stream(chunk_stats())
-            summary = stats.finalize(merged, result_coords(self.sim), SUMMARY_INFO)
-        else:
-            if self.plan.keep != "per-scenario":
-                raise OutputError('keep = "summary" needs the streaming statistics (simcore.run.stats)')
-            per_scenario = store.open_results(path)
-            summary = summarize(per_scenario.drop_vars([store.CHUNK_DONE, "chunk"], errors="ignore"))
+        def chunk_stats():  # read one chunk at a time: memory stays flat in the chunk count
+            for index in range(self.plan.n_chunks):
+                part = store.read_chunk_stats(path, index)
+                if part is None:
+                    raise OutputError(f"{path}: done chunk {index} has no statistics; start the run again "
+                                      f"(without --resume)")
+                fans = FanStats.from_arrays(part)
+                if fans is not None:
+                    self._fans = fans if self._fans is None else self._fans.merge(fans)
+                yield stats.ChunkStats.from_arrays(part)
+
+        # merging is exact, so the order of the chunks (or of a resume) does not matter
+        merged = merge_stream(chunk_stats())
+        summary = stats.finalize(merged, result_coords(self.sim), SUMMARY_INFO)
         summary.attrs.update({k: v for k, v in store.read_attributes(path).items()
                               if isinstance(v, (str, int, float)) and k not in ("config_text", store.STORE_MARKER)})
         # the statistics exist only once every chunk is done: the group is complete (the

@@ -39,6 +39,7 @@ class Simulation:
     horizon_days: int
     seed: int
     costs: CostAssumptions = CostAssumptions()  # the [costs] assumptions of the fiscal cost
+    fan_quantiles: bool = False  # run.fan_quantiles: stream the fan charts' quantiles (simcore.run.fans)
 
     @classmethod
     def from_config(cls, config: RunConfig) -> "Simulation":
@@ -51,6 +52,7 @@ class Simulation:
             horizon_days=config.horizon_days,
             seed=config.seed,
             costs=CostAssumptions.of(getattr(config, "costs", None)),
+            fan_quantiles=bool(getattr(config, "fan_quantiles", False)),
         )
 
     @property
@@ -74,9 +76,13 @@ def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Da
 
 
 def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int = 0,
-                draws: bool = True) -> Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray] | None]]:
+                draws: bool = True, fans=None, stop: int | None = None) -> Iterator[tuple]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays
     (``draws=False``: no draws, None, and the sampler is neither compiled nor run).
+    With ``fans`` (a :class:`simcore.run.fans.FanLayout`) the engine also fills the fan
+    histograms on the devices and each item gets a fourth element, the chunk's
+    :class:`~simcore.run.fans.FanStats` over its scenarios below ``stop`` (default: the
+    end of the range) and below ``first + chunk_size``.
 
     Metrics have leading axes ``[policy, scenario]``; draws ``[scenario, event, occurrence]``.
     Chunks are ``[first, first + chunk_size)`` (the last one shorter), whatever the
@@ -92,26 +98,40 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     chunk_size = max(1, min(chunk_size, n_scenarios))
     mesh = devices.scenario_mesh()
     padded = devices.padded_size(chunk_size, mesh.size)
-    batch = devices.sharded_simulate_batch(mesh, sim.horizon_days)
+    stop = start + n_scenarios if stop is None else stop
+    if fans is None:
+        batch = devices.sharded_simulate_batch(mesh, sim.horizon_days)
+    else:
+        fan_batch = devices.sharded_fan_batch(mesh, sim.horizon_days, fans.stride)
+        layout = devices.replicate(fans.device_arrays(), mesh)
     model, policies, events, base_key = devices.replicate(
         (sim.loaded.model, sim.policies, sim.events, sim.base_key), mesh)
 
     def launch(first):  # asynchronous: returns device arrays still being computed
         index = devices.shard_index(np.arange(first, first + padded, dtype=np.uint32), mesh)
-        metrics = batch(model, policies, events, base_key, index)
-        return metrics, (_sample_chunk(events, base_key, index) if draws else None)
+        if fans is None:
+            metrics, histograms = batch(model, policies, events, base_key, index), None
+        else:
+            end = np.uint32(min(first + chunk_size, stop))
+            metrics, histograms = fan_batch(model, policies, events, base_key, index, end, *layout)
+        return metrics, (_sample_chunk(events, base_key, index) if draws else None), histograms
 
     firsts = range(start, start + n_scenarios, chunk_size)
     pending = launch(firsts[0]) if len(firsts) else None
     for position, first in enumerate(firsts):
-        metrics, drawn = pending
+        metrics, drawn, histograms = pending
         if position + 1 < len(firsts):
             pending = launch(firsts[position + 1])
         count = min(chunk_size, start + n_scenarios - first)
         host = {name: np.asarray(value)[:, :count] for name, value in metrics._asdict().items()}
         draws_host = None if drawn is None else {name: np.asarray(value)[:count]
                                                  for name, value in drawn._asdict().items()}
-        yield first, host, draws_host
+        if fans is None:
+            yield first, host, draws_host
+        else:
+            from simcore.run.fans import FanStats
+
+            yield first, host, draws_host, FanStats.from_devices(histograms)
 
 
 def chunk_dataset(sim: Simulation, first: int, metrics: dict, draws: dict) -> xr.Dataset:

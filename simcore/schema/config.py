@@ -104,6 +104,7 @@ class RunConfig:
     output: str | None = None
     daily_scenarios: int = 0
     keep: str = "per-scenario"
+    fan_quantiles: bool = False  # run.fan_quantiles: stream the fan charts' quantiles (simcore.run.fans)
     cluster: dict | None = None
     costs: dict | None = None  # [costs]: the given fields of simcore.run.costs.CostAssumptions (None: defaults)
     path: str | None = None
@@ -260,7 +261,8 @@ def parse_config(raw: dict, *, base_dir: Path | str = ".", problems: Problems | 
     return RunConfig(loaded=loaded, events=events, event_names=event_names, policies=_build_policies(spec, loaded),
                      scenarios=scenarios, horizon_days=spec.run.horizon_days, chunk_size=chunk, seed=spec.run.seed,
                      output=spec.run.output, daily_scenarios=min(spec.run.daily_scenarios, scenarios),
-                     keep=spec.run.keep, cluster=spec.cluster.model_dump() if spec.cluster else None,
+                     keep=spec.run.keep, fan_quantiles=spec.run.fan_quantiles,
+                     cluster=spec.cluster.model_dump() if spec.cluster else None,
                      costs=spec.costs.model_dump(exclude_unset=True) if spec.costs else None, warnings=notes)
 
 

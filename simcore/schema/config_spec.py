@@ -61,6 +61,9 @@ class RunSpec(Spec):
     keep: Choice(*KEEP_CHOICES) = Field(
         "per-scenario", description="What the store keeps: every scenario's metrics, or only the streamed summary "
         "(for 1e7+ scenarios)")
+    fan_quantiles: bool = Field(
+        False, description="Stream per-day quantiles (5, 25, 50, 75, 95 %) over every scenario of user prices, "
+        "stocks and sector output for the report's fan charts (group daily_quantiles)")
 
 
 class ClusterSpec(Spec):
