@@ -39,6 +39,7 @@ from universe.assumptions import UNIVERSE_ASSUMPTIONS  # noqa: E402
 from universe.base import japan_hooks  # noqa: E402
 from universe.commodities import commodities  # noqa: E402
 from universe.model import new_names  # noqa: E402
+from universe.products import SOURCED_IMPORTS  # noqa: E402
 
 
 def _toml(path):
@@ -119,7 +120,7 @@ def test_new_products_cite_the_universe_tables(raw):
         src = prod["sources"]
         assert "universe/world_production.csv" in src["world_share"] and "series_id=" in src["world_share"]
         assert "universe/commodities.csv" in src["price"] and "JPY/USD" in src["price"]
-        if prod["name"] not in ("lithium", "magnesium") and prod["import_share"]:
+        if prod["name"] not in ("lithium", *SOURCED_IMPORTS) and prod["import_share"]:
             assert src["import_share"].startswith("assumption: Japan buys the world mix")
             assert "range" in src["import_share"] and "range" in src["demand_per_day"]
 
@@ -173,6 +174,13 @@ def test_world_shares_and_price_follow_the_usgs_rows(raw):
     # indium: 2007 imports + Japan's 2024 output (65 t, USGS); domestic share = 65 / that
     assert prods["indium"]["demand_per_day"]["mode"] == pytest.approx((368 + 65) / 365, rel=1e-9)
     assert prods["indium"]["domestic_share"] == pytest.approx(65 / (368 + 65), abs=1e-6)
+    # potash: Japan's 2020 KCl imports x 0.60 K2O; Canada (ROW) 319 and Belarus (ROW) 61, Russia 55 of 498 kt
+    assert prods["potash"]["demand_per_day"] == pytest.approx(437000 * 0.60 / 365, rel=1e-9)
+    assert prods["potash"]["import_share"]["RU"] == pytest.approx(55 / 498, abs=1e-4)
+    assert prods["potash"]["import_share"]["ROW"] > (319 + 61) / 498
+    # phosphate rock: China 25.5 % of Japan's 2020 imports of 151,000 t
+    assert prods["phosphate_rock"]["import_share"]["CN"] == pytest.approx(0.255, abs=1e-6)
+    assert prods["phosphate_rock"]["demand_per_day"] == pytest.approx(151000 / 365, rel=1e-9)
     # Japan's own production (USGS Japan row): iodine output exceeds any assumed use
     assert prods["iodine"]["domestic_share"] == 1.0 and prods["iodine"]["import_share"] == {}
     # no Japanese row: no domestic share

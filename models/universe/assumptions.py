@@ -45,4 +45,8 @@ UNIVERSE_ASSUMPTIONS: dict[str, Assumption] = {
         0.1654, "lithium content of Japan's lithium hydroxide imports (HS 2825.20 'lithium oxide and hydroxide'): "
         "battery-grade hydroxide is traded as LiOH.H2O (6.94 / 41.96 = 0.1654 Li); anhydrous LiOH would be "
         "0.2898, lithium oxide 0.4645 (a small part of the trade)", 0.1654, 0.2898),
+    "uv_mop_k2o_content": Assumption(
+        0.60, "K2O content of Japan's potassium chloride imports, to express them in the USGS potash unit (K2O "
+        "equivalent): standard muriate of potash is sold at 60% K2O (about 95% KCl); pure KCl is 0.6317 K2O "
+        "(94.2 / (2 x 74.55))", 0.60, 0.6317),
 }

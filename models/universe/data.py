@@ -103,14 +103,21 @@ def production(series_id: str, year: str = "2024") -> Production:
     return Production(series_id, by_origin, japan, total, north_korea, tuple(skipped), lines(rows), rows[0]["unit"])
 
 
-def import_mix(prod: Production) -> dict[str, float]:
+def import_mix(prod: Production, exclude: tuple[str, ...] = ()) -> dict[str, float]:
     """Non-Japanese production shares by origin, North Korea left out (Japan bans its
     imports): the world mix Japan is assumed to buy where its imports by origin are not in
-    the data."""
+    the data; ``exclude``: further countries (USGS names) left out, e.g. the partners whose
+    shares are known."""
     mix = dict(prod.by_origin)
     mix["ROW"] -= prod.north_korea
+    if exclude:
+        mapping = groups()
+        for r in read_universe("world_production.csv"):
+            if (r["series_id"] == prod.series_id and r["year"] == "2024" and r["row_kind"] != "world_total"
+                    and r["country"] in exclude and r["value"] and not mapping[r["country"]].startswith("JP")):
+                mix[mapping[r["country"]]] -= float(r["value"])
     total = sum(mix.values())
-    return {o: v / total for o, v in mix.items() if v > 0}
+    return {o: v / total for o, v in mix.items() if v > 1e-12 * total}
 
 
 def trade_fact(fact_id: str) -> tuple[float, dict]:

@@ -15,7 +15,7 @@ from japan.products.common import round_shares, sourced_shares, usd_to_jpy_milli
 from japan.sourced import Distributed, Labelled, Sourced, fmt, sig
 
 from .commodities import PRICE_UNITS, Commodity, commodities
-from .data import COMMODITIES, WP, Production, commodity, import_mix, number, production, trade_fact
+from .data import COMMODITIES, WP, Production, commodity, groups, import_mix, number, production, trade_fact
 
 QUANTITY = {  # USGS production unit -> (product unit, product units per USGS unit)
     "metric tons": ("t", 1.0), "thousand metric tons": ("t", 1000.0), "thousand metric dry tons": ("t", 1000.0),
@@ -150,13 +150,15 @@ class Use:
     """Japan's yearly use from measured figures (facts of ``japan_trade_facts.csv``), in product
     units: ``mode`` (None: the midpoint of low and high, an assumption), ``low``/``high`` (None:
     the mode; SHARE_OF_WORLD: the universe's share-of-world assumption); ``plus_domestic``: the facts are
-    imports, so Japan's own 2024 output (USGS) is added."""
+    imports, so Japan's own 2024 output (USGS) is added; ``content``: a universe assumption that
+    converts the facts' gross weight to the product unit."""
 
     what: str
     mode: str | None
     low: str | None = None
     high: str | None = None
     plus_domestic: bool = False
+    content: str | None = None  # universe assumption converting the facts' quantity to the product unit
 
 
 SHARE_OF_WORLD = "share_of_world"
@@ -179,9 +181,21 @@ SOURCED_USE = {
                   "target making moved to Korea and China) by an amount not found, so the low end is the universe's "
                   "generic share of world use", "in_jp_imports_2007", low=SHARE_OF_WORLD, high="in_jp_imports_2011",
                   plus_domestic=True),
+    "potash": Use("Japan's 2020 imports of potassium chloride (Japan has no potash production: no Japan row in the "
+                  "USGS table) in K2O; potassium sulfate and compound fertilizers come on top, so this reads low",
+                  "kcl_jp_imports_2020", content="uv_mop_k2o_content"),
+    "phosphate_rock": Use("Japan's 2020 imports of phosphate rock (no Japanese production); Japan imports more "
+                          "phosphate already processed, about 490,000 t of ammonium phosphate, nine tenths from China "
+                          "(same source), which this product does not cover", "pr_jp_imports_2020"),
 }
-# China's measured share of Japan's imports: product -> (fact from China, fact of the total)
-SOURCED_CN_SHARE = {"magnesium": ("mg_jp_imports_cn_2011", "mg_jp_imports_2011")}
+# Japan's imports by partner (facts of japan_trade_facts.csv): product -> (fact of the total
+# or None where the partners' rows are shares, the partners' facts); the rest at the world mix
+SOURCED_IMPORTS = {
+    "magnesium": ("mg_jp_imports_2011", ("mg_jp_imports_cn_2011",)),
+    "potash": ("kcl_jp_imports_2019_20", ("kcl_jp_imports_ca_2019_20", "kcl_jp_imports_by_2019_20",
+                                          "kcl_jp_imports_ru_2019_20")),
+    "phosphate_rock": (None, ("pr_jp_imports_cn_2020", "pr_jp_imports_za_2020", "pr_jp_imports_ma_2020")),
+}
 
 
 def sourced_use(name: str, prod: Production, per_unit: float, unit: str) -> tuple[Sourced | Distributed, float]:
@@ -196,35 +210,52 @@ def sourced_use(name: str, prod: Production, per_unit: float, unit: str) -> tupl
             parts.append(f"{end} = assumption uv_japan_share_of_world_use x world production, {values[end]:,.6g}")
         elif fact is not None:
             value, row = trade_fact(fact)
-            values[end] = value + extra
+            factor = ASSUMPTIONS[spec.content].value if spec.content else 1.0
+            values[end] = value * factor + extra
             citation = row["source"].split(": '")[0]
             plus = f" + Japan's 2024 output {extra:,.6g} ({WP} Japan row)" if extra else ""
-            parts.append(f"{end} = {value:,.6g} {unit} ({row['period']}; {FACTS} {fact}; {citation}; "
-                         f"{row['status']}){plus}")
+            conv = f" x {factor:g} ({A(spec.content).source})" if spec.content else ""
+            parts.append(f"{end} = {value:,.6g} {row['unit']} ({row['period']}; {FACTS} {fact}; {citation}; "
+                         f"{row['status']}){conv}{plus}")
     if "mode" not in values:
         values["mode"] = (values["low"] + values["high"]) / 2
         parts.append(f"mode = the midpoint {values['mode']:,.6g}")
     low, high = values.get("low", values["mode"]), values.get("high", values["mode"])
     text = f"{spec.what}: " + "; ".join(parts) + f" {unit}/yr / 365"
     if low == high:
-        return Sourced(values["mode"] / DAYS_PER_YEAR, f"data: {text}"), values["mode"]
+        label = "assumption: (derived)" if spec.content else "data:"
+        return Sourced(values["mode"] / DAYS_PER_YEAR, f"{label} {text}"), values["mode"]
     return Distributed(low / DAYS_PER_YEAR, values["mode"] / DAYS_PER_YEAR, high / DAYS_PER_YEAR, (
         f"assumption: (data) {text}; drawn per scenario, triangular (range {low / DAYS_PER_YEAR:.6g}-"
         f"{high / DAYS_PER_YEAR:.6g} {unit}/day)")), values["mode"]
 
 
-def imports_with_cn_share(name: str, prod: Production) -> dict[str, Sourced]:
-    """China's measured share of Japan's imports; the other origins at the world mix outside China."""
-    cn_fact, total_fact = SOURCED_CN_SHARE[name]
-    cn, row = trade_fact(cn_fact)
-    total, _ = trade_fact(total_fact)
-    mix = {o: v for o, v in import_mix(prod).items() if o != "CN"}
-    rest = sum(mix.values())
-    rounded, _ = round_shares({"CN": cn / total, **{o: (1 - cn / total) * v / rest for o, v in mix.items()}}, 0.0)
+def imports_by_partner(name: str, prod: Production, domestic: float) -> dict[str, Sourced]:
+    """The partners' measured shares of Japan's imports; the unattributed rest at the world mix of
+    the other countries."""
+    total_fact, partner_facts = SOURCED_IMPORTS[name]
+    total = trade_fact(total_fact)[0] if total_fact else None
+    mapping = groups()
+    shares: dict[str, float] = {}
+    named, periods, statuses = [], set(), set()
+    for fact in partner_facts:
+        quantity, row = trade_fact(fact)
+        share = quantity if row["unit"] == "share of imports" else quantity / total
+        origin = mapping[row["partner"]]
+        shares[origin] = shares.get(origin, 0.0) + share
+        named.append(f"{row['partner']} {share:.4g} ({origin})")
+        periods.add(row["period"])
+        statuses.add(row["status"].split(";")[0])
+    rest = 1.0 - sum(shares.values())
+    mix = import_mix(prod, exclude=tuple(trade_fact(f)[1]["partner"] for f in partner_facts))
+    for origin, v in mix.items():
+        shares[origin] = shares.get(origin, 0.0) + rest * v
+    rounded, _ = round_shares({o: (1.0 - domestic) * v for o, v in shares.items()}, domestic)
+    ids = ", ".join(((total_fact,) if total_fact else ()) + tuple(partner_facts))
     return sourced_shares(rounded, (
-        f"data: China {cn:,.0f} of Japan's {total:,.0f} t imports ({row['period']}, {FACTS} {cn_fact}, {total_fact}; "
-        f"{row['status']}); the rest: assumption: the world mix of the other origins (2024 production shares outside "
-        f"Japan and China, {prod.text()}); {WORLD_MIX_RANGE}"))
+        f"data: Japan's imports by origin, {', '.join(named)} ({', '.join(sorted(periods))}; {FACTS} {ids}; "
+        f"{'; '.join(sorted(statuses))}); the unattributed rest {rest:.4g}: assumption: at the world mix of the "
+        f"other countries (2024 production shares, {prod.text()}); {WORLD_MIX_RANGE}"))
 
 
 def product(c: Commodity, generic: dict) -> dict:
@@ -240,7 +271,7 @@ def product(c: Commodity, generic: dict) -> dict:
     elif c.name in SOURCED_USE:
         demand, use_year = sourced_use(c.name, prod, per_unit, unit)
         domestic = domestic_share(prod, per_unit, use_year)
-        imports = (imports_with_cn_share(c.name, prod) if c.name in SOURCED_CN_SHARE
+        imports = (imports_by_partner(c.name, prod, domestic.value) if c.name in SOURCED_IMPORTS
                    else world_mix_imports(prod, domestic.value))
         weight = Sourced(round(use_year * (1.0 - domestic.value) / (prod.total * per_unit), 4), (
             f"computed: Japan's imports = its central use {use_year:,.6g} {unit}/yr ({FACTS}, see demand_per_day) x (1 - "
