@@ -181,6 +181,10 @@ def test_world_shares_and_price_follow_the_usgs_rows(raw):
     # phosphate rock: China 25.5 % of Japan's 2020 imports of 151,000 t
     assert prods["phosphate_rock"]["import_share"]["CN"] == pytest.approx(0.255, abs=1e-6)
     assert prods["phosphate_rock"]["demand_per_day"] == pytest.approx(151000 / 365, rel=1e-9)
+    # aluminium: 1.05 Mt of primary imports in 2024, Australia 'over 28pc', Russia 26,000 t
+    assert prods["aluminum"]["demand_per_day"] == pytest.approx(1.05e6 / 365, rel=1e-9)
+    assert prods["aluminum"]["import_share"]["AU"] == pytest.approx(0.28, abs=1e-6)
+    assert prods["aluminum"]["import_share"]["RU"] == pytest.approx(26000 / 1.05e6, abs=1e-5)
     # Japan's own production (USGS Japan row): iodine output exceeds any assumed use
     assert prods["iodine"]["domestic_share"] == 1.0 and prods["iodine"]["import_share"] == {}
     # no Japanese row: no domestic share

@@ -184,6 +184,8 @@ SOURCED_USE = {
     "potash": Use("Japan's 2020 imports of potassium chloride (Japan has no potash production: no Japan row in the "
                   "USGS table) in K2O; potassium sulfate and compound fertilizers come on top, so this reads low",
                   "kcl_jp_imports_2020", content="uv_mop_k2o_content"),
+    "aluminum": Use("Japan's 2024 imports of primary aluminium (Japan has no primary smelter: no Japan row in the "
+                    "USGS table); its secondary aluminium and alloy-ingot imports come on top", "al_jp_imports_2024"),
     "phosphate_rock": Use("Japan's 2020 imports of phosphate rock (no Japanese production); Japan imports more "
                           "phosphate already processed, about 490,000 t of ammonium phosphate, nine tenths from China "
                           "(same source), which this product does not cover", "pr_jp_imports_2020"),
@@ -195,6 +197,11 @@ SOURCED_IMPORTS = {
     "potash": ("kcl_jp_imports_2019_20", ("kcl_jp_imports_ca_2019_20", "kcl_jp_imports_by_2019_20",
                                           "kcl_jp_imports_ru_2019_20")),
     "phosphate_rock": (None, ("pr_jp_imports_cn_2020", "pr_jp_imports_za_2020", "pr_jp_imports_ma_2020")),
+    "aluminum": ("al_jp_imports_2024", ("al_jp_imports_au_2024", "al_jp_imports_br_2024", "al_jp_imports_ae_2024",
+                                        "al_jp_imports_in_2024", "al_jp_imports_ru_2024")),
+    # concentrate weight: the partners' copper grades are taken as equal (no grade by partner in the data)
+    "copper": ("cu_conc_jp_imports_2011", ("cu_conc_jp_imports_cl_2011", "cu_conc_jp_imports_pe_2011",
+                                           "cu_conc_jp_imports_ca_2011", "cu_conc_jp_imports_id_2011")),
 }
 
 
@@ -268,22 +275,19 @@ def product(c: Commodity, generic: dict) -> dict:
         demand, imports, weight, dom = lithium_trade(prod, per_unit)
         domestic = Sourced(dom, f"computed: no Japanese production in the USGS 2024 table ({WP}, series_id=lithium: "
                                 f"no Japan row), so domestic share 0")
-    elif c.name in SOURCED_USE:
-        demand, use_year = sourced_use(c.name, prod, per_unit, unit)
+    else:
+        measured = c.name in SOURCED_USE
+        demand, use_year = (sourced_use(c.name, prod, per_unit, unit) if measured
+                            else assumed_demand(prod, per_unit, unit))
         domestic = domestic_share(prod, per_unit, use_year)
         imports = (imports_by_partner(c.name, prod, domestic.value) if c.name in SOURCED_IMPORTS
                    else world_mix_imports(prod, domestic.value))
-        weight = Sourced(round(use_year * (1.0 - domestic.value) / (prod.total * per_unit), 4), (
-            f"computed: Japan's imports = its central use {use_year:,.6g} {unit}/yr ({FACTS}, see demand_per_day) x (1 - "
-            f"domestic share {domestic.value:g}) / world production ({prod.text()})"))
-    else:
-        demand, use_year = assumed_demand(prod, per_unit, unit)
-        domestic = domestic_share(prod, per_unit, use_year)
-        imports = world_mix_imports(prod, domestic.value)
-        a = ASSUMPTIONS["uv_japan_share_of_world_use"]
-        weight = Sourced(round(a.value * (1.0 - domestic.value), 4), (
+        share = use_year / (prod.total * per_unit)
+        weight = Sourced(round(share * (1.0 - domestic.value), 4), (
+            f"computed: Japan's imports = its central use {use_year:,.6g} {unit}/yr ({FACTS}, see demand_per_day) x "
+            f"(1 - domestic share {domestic.value:g}) / world production ({prod.text()})" if measured else
             f"assumption: (derived) Japan's imports over world production = assumption uv_japan_share_of_world_use "
-            f"{a.value:g} x (1 - domestic share {domestic.value:g}); {WP} series_id={c.series_id}"))
+            f"{share:g} x (1 - domestic share {domestic.value:g}); {WP} series_id={c.series_id}"))
     exposure = U(f"uv_exp_{c.tier}")
     critical = row["is_critical_mineral_2025"] == "Yes"
     return {
