@@ -349,6 +349,31 @@ def test_exact_points_do_not_depend_on_their_block(sensitivity, ranged, ranged_r
     np.testing.assert_allclose(fd, ds["elasticity_fd"].sel(parameter=numbers[j].name).values, rtol=1e-5, atol=1e-9)
 
 
+def test_peak_price_is_taken_without_the_mixs_normal_time_markup(ranged, ranged_raw):
+    """Issue 20: a premium the mix pays in normal times is not a crisis peak. At the
+    central numbers the sensitivity's peak of the "diversify" mix (premium 0.1 on the
+    shifted gallium share) is the engine's peak divided by (1 + markup), per scenario."""
+    from simcore.analysis.markups import central_markups, peak_without_markup
+    from simcore.core.engine import simulate_batch
+
+    numbers = FN.file_numbers(ranged_raw)
+    directions = {f: jnp.asarray(d) for f, d in FN.directions_by_field(numbers).items()}
+    policy = {p.name: p.policy for p in ranged.policies}["diversify"]
+    model = ranged.loaded.model._replace(uncertainty=None)
+    key, index = jax.random.PRNGKey(ranged.seed), jnp.arange(N_SCENARIOS, dtype=jnp.uint32)
+    centre = SE.exact_rows(model, policy, ranged.events, key, index, directions, np.zeros((1, len(numbers))),
+                           ranged.horizon_days)[0]
+    one = jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], policy)
+    metrics, _ = simulate_batch(model, one, ranged.events, key, index, horizon=ranged.horizon_days)
+    markup = central_markups(model, one)  # [1, P]
+    assert markup.max() > 0.01  # the premium is there to be removed
+    peak = np.asarray(metrics.peak_price_change, np.float64)  # [1, N, P]
+    expected = peak_without_markup(peak, markup[:, None, :]).sum(-1).mean()
+    metric = list(SE.SENSITIVITY_METRICS).index("expected_peak_price_change")
+    np.testing.assert_allclose(centre[metric], expected, rtol=1e-5)
+    assert centre[metric] < peak.sum(-1).mean()  # the markup made the engine's peak larger
+
+
 @pytest.mark.slow
 def test_expected_metrics_split_over_scenarios(ranged, sensitivity):
     """The centre on scenarios 0..199 is the mean of the centres on 0..99 and 100..199

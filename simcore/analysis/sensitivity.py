@@ -60,7 +60,7 @@ import xarray as xr
 from simcore.analysis.file_numbers import GROUPS, FileNumber, directions_by_field, file_numbers, shifted_model
 from simcore.analysis.tornado import RANGE_PERCENTILES, range_shifts, tornado_variables
 from simcore.core.compile import engine_jit
-from simcore.core.engine import simulate_batch, simulate_smooth
+from simcore.core.engine import normal_time_markup, simulate_batch, simulate_smooth
 from simcore.core.model import Model, Policy
 
 PARAMETER_GROUPS = GROUPS
@@ -68,7 +68,8 @@ PARAMETER_GROUPS = GROUPS
 SENSITIVITY_METRICS = {
     "expected_shortage_days_total": ("expected shortage days over the horizon, summed over products", "days"),
     "expected_value_added_loss": ("expected value-added loss over the horizon (all sectors)", "IO value unit"),
-    "expected_peak_price_change": ("expected peak user price change, summed over products", "1"),
+    "expected_peak_price_change": ("expected peak user price change without the mix's normal-time markup, summed "
+                                   "over products", "1"),
 }
 DEFAULT_TEMPERATURE = 0.02
 DEFAULT_FD_STEP = 0.1  # relative step h of the central differences (ln theta +- h)
@@ -79,12 +80,21 @@ GRADIENT, FINITE_DIFFERENCE = "gradient", "finite difference"
 ROW_BLOCK = 16  # exact-engine points per compiled call (the last block padded)
 
 
-def expected_metrics(metrics) -> jnp.ndarray:
-    """``[3]`` expected metrics of :data:`SENSITIVITY_METRICS` from engine metrics ``[1, N, ...]``."""
+def expected_metrics(metrics, markup=None) -> jnp.ndarray:
+    """``[3]`` expected metrics of :data:`SENSITIVITY_METRICS` from engine metrics ``[1, N, ...]``.
+
+    ``markup`` ``[P]``: the mix's normal-time markup (:func:`simcore.core.engine.normal_time_markup`);
+    the peak is taken without it, ``(1 + peak) / (1 + markup) - 1`` as everywhere else
+    (:mod:`simcore.analysis.markups`), so a premium the mix pays in normal times is not
+    read as a crisis peak. The markup follows the shifted numbers (an import share moves
+    the premium on the shifted volume), so its derivative is part of the elasticity."""
+    peak = metrics.peak_price_change
+    if markup is not None:
+        peak = (1.0 + peak) / (1.0 + markup) - 1.0
     return jnp.stack([
         jnp.mean(jnp.sum(metrics.shortage_days.astype(jnp.float32), axis=-1)),
         jnp.mean(jnp.sum(metrics.value_added_loss, axis=-1)),
-        jnp.mean(jnp.sum(metrics.peak_price_change, axis=-1)),
+        jnp.mean(jnp.sum(peak, axis=-1)),
     ])
 
 
@@ -113,7 +123,7 @@ def smooth_values_and_jacobian(model, policy, events, base_key, index, direction
     def f(log_factors):
         m, p = shifted(model, policy, directions, centre * jnp.expm1(log_factors))
         metrics, _ = simulate_smooth(m, _one(p), events, base_key, index, horizon=horizon, temperature=temperature)
-        return expected_metrics(metrics)
+        return expected_metrics(metrics, normal_time_markup(m, p))
 
     zero = jnp.zeros(centre.shape[0], jnp.float32)
     return f(zero), jax.jacrev(f)(zero)
@@ -126,7 +136,7 @@ def exact_values(model, policy, events, base_key, index, directions, shifts, hor
     def one(row):
         m, p = shifted(model, policy, directions, row)
         metrics, _ = simulate_batch(m, _one(p), events, base_key, index, horizon=horizon)
-        return expected_metrics(metrics)
+        return expected_metrics(metrics, normal_time_markup(m, p))
 
     return jax.vmap(one)(shifts)
 
