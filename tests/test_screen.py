@@ -261,7 +261,7 @@ def test_report_draws_the_three_figures(screened, tmp_path):
     x, y = points["unit:solo from CN"].get_offsets()[0]
     assert x == pytest.approx(1.0) and y == pytest.approx(loss(ds, "solo from CN", "full-90"))
     edges = {line.get_gid(): line for line in report.figures["screen_graph"].axes[0].lines if line.get_gid()}
-    assert edges["edge:ga from CN->ga from AU"].get_linestyle() == "--"  # the hidden tier, dashed
+    assert edges["edge:ga from CN (tier 3)->ga from AU"].get_linestyle() == "--"  # the hidden tier, dashed
     assert "edge:ga->electronics" in edges
     assert "Chokepoint screen" in report.index.read_text()
 

@@ -8,8 +8,9 @@
 * :func:`ranking_figure`: the top units' expected losses with their 90 % intervals
   (bars) and their 90 % bootstrap rank intervals written beside.
 * :func:`dependency_figure`: the dependency graph of the top units, drawn with plain
-  matplotlib in columns: hidden upstream supplies (tier 3, dashed edges) -> the units'
-  supplies -> products -> sectors (edge width: the sector's exposure to the product).
+  matplotlib in columns: hidden upstream supplies (tier 3, dashed edges; every hidden
+  link of the products shown) -> the units' supplies -> products -> sectors (edge width:
+  the sector's exposure to the product).
 
 Every point, bar and edge has a ``gid`` (``unit:<name>``, ``bar:<name>``,
 ``edge:<from>-><to>``) and plots the stored value, so a test can read it back.
@@ -105,9 +106,9 @@ def ranking_figure(ds: xr.Dataset, caption: str = "", top: int = 25) -> Figure:
 
 def dependency_edges(ds: xr.Dataset, top: int = 12) -> list[tuple[str, str, str, float]]:
     """``[(from, to, style, width)]`` of the top units' graph: style ``hidden`` (a
-    tier-3 upstream supply to the supply depending on it), ``supply`` (a unit's supply
-    to its product) or ``use`` (a product to a sector with an exposure, width = the
-    exposure summed over the product's rows)."""
+    tier-3 upstream supply to the supply depending on it: every hidden link of the
+    products shown), ``supply`` (a unit's supply to its product) or ``use`` (a product
+    to a sector with an exposure, width = the exposure summed over the product's rows)."""
     edges, products = [], []
     exposure = ds["exposure"].values
     rows = [str(p) for p in ds["product"].values]
@@ -117,10 +118,15 @@ def dependency_edges(ds: xr.Dataset, top: int = 12) -> list[tuple[str, str, str,
         origin = str(ds["unit_origin"].values[i])
         supply = f"{product} from {origin}" if origin else f"{product} (imports)"
         if kind == "hidden":
-            edges.append((str(ds["upstream"].values[i]), supply, "hidden", 1.0))
+            edges.append((str(ds["upstream"].values[i]) + " (tier 3)", supply, "hidden", 1.0))
         edges.append((supply, product, "supply", 1.0))
         if product not in products:
             products.append(product)
+    for i in range(ds.sizes["unit"]):  # the hidden tiers of the products shown, ranked or not
+        if str(ds["kind"].values[i]) == "hidden" and str(ds["unit_product"].values[i]) in products:
+            product, origin = str(ds["unit_product"].values[i]), str(ds["unit_origin"].values[i])
+            edges.append((str(ds["upstream"].values[i]) + " (tier 3)", f"{product} from {origin}", "hidden", 1.0))
+            edges.append((f"{product} from {origin}", product, "supply", 1.0))
     for product in products:
         mine = [k for k, r in enumerate(rows) if r == product or r.startswith(product + ".")]
         for s, sector in enumerate(ds["sector"].values):
