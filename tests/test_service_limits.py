@@ -325,11 +325,13 @@ def raw_request(port: int, request: bytes) -> int:
     return int(answer[9:12])
 
 
-def test_healthz_answers_within_100_ms_during_a_burst_of_assessments(server):
+def test_healthz_answers_at_once_during_a_burst_of_assessments(server):
     """24 assessments sent at once and, while they are in flight, 8 health probes: the
-    median probe answers within 100 ms. It waited while the event loop checked each
-    request and started a thread per waiting assessment: 4.4 s in a burst of 100, a median
-    of 110 to 250 ms in this one (5 to 50 ms now, on a loaded 2-core machine)."""
+    median probe takes under 5 % of the burst's wall time. It waited while the event loop
+    checked each request and started a thread per waiting assessment: 4.4 s in a burst of
+    100, a median of 110 to 250 ms in this one (5 to 50 ms now, on a loaded 2-core
+    machine). The bound is relative to the burst, not in milliseconds: a loaded machine
+    slows both alike (a fixed 100 ms bound failed under load with the server correct)."""
     signal = {"origin": "CN", "products": {"gallium": 1.0, "germanium": 0.5}, "onset_days_ahead": 0,
               "duration_median_days": 80, "duration_sigma": 0.3, "severity_range": [0.7, 1.0]}
     body = json.dumps({"model": DEMO, "scenarios": 32, "seed": 11, "signals": [signal],
@@ -356,6 +358,7 @@ def test_healthz_answers_within_100_ms_during_a_burst_of_assessments(server):
         latencies.append(time.perf_counter() - started)
         return status, time.perf_counter()
 
+    burst_started = time.perf_counter()
     with ThreadPoolExecutor(burst + probes) as pool:
         assessed = [pool.submit(assessment) for _ in range(burst)]
         probed = [pool.submit(probe, i) for i in range(probes)]
@@ -363,4 +366,6 @@ def test_healthz_answers_within_100_ms_during_a_burst_of_assessments(server):
         health_answers = [f.result() for f in probed]
     assert codes == [200] * burst and [code for code, _ in health_answers] == [200] * probes
     assert max(at for _, at in health_answers) < max(finished)  # the probes ran while assessments were in flight
-    assert statistics.median(latencies) < 0.1, sorted(round(1000 * s) for s in latencies)
+    burst_seconds = max(finished) - burst_started
+    assert statistics.median(latencies) < 0.05 * burst_seconds, (sorted(round(1000 * s) for s in latencies),
+                                                                  round(1000 * burst_seconds))
