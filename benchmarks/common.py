@@ -216,3 +216,32 @@ def time_engine(model, policies, events, base_key, *, horizon: int, chunk_size: 
         "peak_device_mib": peak_device_mib(),
         "checksum_shortage_days": total,
     }
+
+
+def alternate_rounds(base: str, rounds: int, measure, describe) -> list[dict]:
+    """Time a git revision against the working tree in alternating rounds (base, current,
+    base, current, ...), so that a machine getting busier or quieter affects both alike.
+
+    ``base``: the revision, checked out as a temporary git worktree (removed afterwards);
+    ``measure(tree, label, scratch)``: one measurement in ``tree`` (the worktree or
+    :data:`ROOT`), ``label`` ``"base-i"`` / ``"current-i"``, ``scratch`` a temporary
+    folder, returning a dict; ``describe(i, base, current)``: the line printed after
+    round ``i``. Returns ``[{"base": ..., "current": ...}]`` per round."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        tree = scratch / "base-tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-f", "--detach", str(tree), base],
+                       check=True, capture_output=True)
+        try:
+            out = []
+            for i in range(rounds):
+                before = measure(tree, f"base-{i}", scratch)
+                after = measure(ROOT, f"current-{i}", scratch)
+                out.append({"base": before, "current": after})
+                print(describe(i, before, after), flush=True)
+            return out
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+

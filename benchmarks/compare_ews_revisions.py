@@ -20,12 +20,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_record, write_record  # noqa: E402
-from compare_revisions import _tree  # noqa: E402
+from common import ROOT, alternate_rounds, machine_record, write_record  # noqa: E402
 
 
 def _latency(tree: Path, args, out: Path) -> dict:
@@ -50,20 +48,10 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
-        base_tree = _tree(args.base, scratch)
-        try:
-            rounds = []
-            for i in range(args.rounds):
-                base = _latency(base_tree, args, scratch / f"base-{i}")
-                current = _latency(ROOT, args, scratch / f"current-{i}")
-                rounds.append({"base": base, "current": current})
-                print(f"round {i + 1}: p50 base {base['p50_s']:.2f} s / current {current['p50_s']:.2f} s "
-                      f"(compute {base['compute_p50_s']:.2f} / {current['compute_p50_s']:.2f} s)", flush=True)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)],
-                           capture_output=True)
+    rounds = alternate_rounds(
+        args.base, args.rounds, lambda tree, label, scratch: _latency(tree, args, scratch / label),
+        lambda i, base, current: (f"round {i + 1}: p50 base {base['p50_s']:.2f} s / current {current['p50_s']:.2f} s "
+                                  f"(compute {base['compute_p50_s']:.2f} / {current['compute_p50_s']:.2f} s)"))
     best_base = min(r["base"]["p50_s"] for r in rounds)
     best_current = min(r["current"]["p50_s"] for r in rounds)
     record = {"benchmark": "compare_ews_revisions", "base": args.base, "model": args.model,

@@ -21,11 +21,10 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, last_json_line, machine_record, write_record  # noqa: E402
+from common import alternate_rounds, last_json_line, machine_record, write_record  # noqa: E402
 
 # Runs inside the subprocess: compile once, then time ``chunks`` chunks.
 _TIMER = r"""
@@ -49,13 +48,6 @@ print(json.dumps({"compile_s": compile_s, "run_s": run_s, "cpu_s": cpu_s, "polic
 """
 
 
-def _tree(revision: str, scratch: Path) -> Path:
-    path = scratch / revision
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-f", "--detach", str(path), revision],
-                   check=True, capture_output=True)
-    return path
-
-
 def _time(tree: Path, scenarios: int, horizon: int, config: str) -> dict:
     # both compile from scratch: no persistent compilation cache (the engine enables one by default)
     env = dict(os.environ, PYTHONPATH=str(tree), SIMCORE_CPU_DEVICES="1", JAX_PLATFORMS="cpu", SIMCORE_NO_CACHE="1")
@@ -73,20 +65,12 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default="configs/quickstart.toml",
                         help="run config, relative to each revision's tree (default: the quickstart)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as scratch:
-        base_tree = _tree(args.base, Path(scratch))
-        try:
-            rounds = []
-            for i in range(args.rounds):
-                base = _time(base_tree, args.scenarios, args.horizon, args.config)
-                current = _time(ROOT, args.scenarios, args.horizon, args.config)
-                rounds.append({"base": base, "current": current})
-                print(f"round {i + 1}: base {base['scenario_days_per_s']:,.0f} / current "
-                      f"{current['scenario_days_per_s']:,.0f} scenario-days/s (per CPU second: "
-                      f"{base['scenario_days_per_cpu_s']:,.0f} / {current['scenario_days_per_cpu_s']:,.0f})")
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)],
-                           capture_output=True)
+    rounds = alternate_rounds(
+        args.base, args.rounds, lambda tree, label, scratch: _time(tree, args.scenarios, args.horizon, args.config),
+        lambda i, base, current: (f"round {i + 1}: base {base['scenario_days_per_s']:,.0f} / current "
+                                  f"{current['scenario_days_per_s']:,.0f} scenario-days/s (per CPU second: "
+                                  f"{base['scenario_days_per_cpu_s']:,.0f} / {current['scenario_days_per_cpu_s']:,.0f})"))
+
     def best(which, key):
         return max(r[which][key] for r in rounds)
 

@@ -23,13 +23,11 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine_record, write_record  # noqa: E402
-from compare_revisions import _tree  # noqa: E402
+from common import alternate_rounds, machine_record, write_record  # noqa: E402
 
 
 def _children_cpu() -> float:
@@ -55,19 +53,11 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as scratch:
-        base_tree = _tree(args.base, Path(scratch))
-        try:
-            rounds = []
-            for i in range(args.rounds):
-                base = _run(base_tree, args.config, args.scenarios, Path(scratch) / f"base-{i}.zarr")
-                current = _run(ROOT, args.config, args.scenarios, Path(scratch) / f"current-{i}.zarr")
-                rounds.append({"base": base, "current": current})
-                print(f"round {i + 1}: base {base['wall_s']:.1f} s ({base['cpu_s']:.1f} CPU s) / current "
-                      f"{current['wall_s']:.1f} s ({current['cpu_s']:.1f} CPU s)", flush=True)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)],
-                           capture_output=True)
+    rounds = alternate_rounds(
+        args.base, args.rounds,
+        lambda tree, label, scratch: _run(tree, args.config, args.scenarios, scratch / f"{label}.zarr"),
+        lambda i, base, current: (f"round {i + 1}: base {base['wall_s']:.1f} s ({base['cpu_s']:.1f} CPU s) / current "
+                                  f"{current['wall_s']:.1f} s ({current['cpu_s']:.1f} CPU s)"))
 
     def best(which, key):
         return min(r[which][key] for r in rounds)
