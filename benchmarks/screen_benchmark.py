@@ -51,7 +51,7 @@ def main(argv=None) -> int:
                                    ("chunk_cases", args.chunk_cases), ("chunk_scenarios", args.chunk_scenarios))
                  if v is not None}
     base = SC.settings_from(sections.get("screen") or {}, overrides, config=config)
-    every = SC.select_units(SC.model_units(config.loaded), base)
+    every = SC.with_carriers(config, SC.select_units(SC.model_units(config.loaded), base), base.policies)
     load = _load()
     began = time.perf_counter()
     # the warm-up compiles the chunk shape every run uses: a full case block, a full scenario block

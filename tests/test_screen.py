@@ -236,6 +236,69 @@ def test_supply_shares_follow_recipes(tmp_path):
     assert supply_shares(config.loaded, units["unused from AU"])[rows.index("unused")] == pytest.approx(0.5)
 
 
+HOME_PRODUCTS = """
+[[products]]
+name = "mag"
+demand_per_day = 1.0
+price = 1.0
+inventory_days = 0
+lead_time_days = 0
+domestic_share = 1.0
+recipe_inputs = ["solo"]
+use = { electronics = 1.0 }
+exposure = { electronics = 0.1 }
+essentiality = { electronics = "critical" }
+[products.sources]
+demand_per_day = "assumption: test"
+price = "assumption: test"
+inventory_days = "assumption: test"
+lead_time_days = "assumption: test"
+domestic_share = "assumption: test"
+use = "assumption: test"
+exposure = "assumption: test"
+essentiality = "assumption: test"
+
+[[products]]
+name = "te"
+demand_per_day = 1.0
+price = 1.0
+inventory_days = 0
+lead_time_days = 0
+domestic_share = 1.0
+use = { electronics = 1.0 }
+exposure = { electronics = 0.02 }
+essentiality = { electronics = "critical" }
+[products.sources]
+demand_per_day = "assumption: test"
+price = "assumption: test"
+inventory_days = "assumption: test"
+lead_time_days = "assumption: test"
+domestic_share = "assumption: test"
+use = "assumption: test"
+exposure = "assumption: test"
+essentiality = "assumption: test"
+
+[io]"""
+
+
+def test_recipe_links_and_domestic_producers(tmp_path):
+    # mag: made at home only, from solo (a critical recipe input); te: a sole domestic producer
+    (tmp_path / "tiny.toml").write_text(TINY_MODEL.replace("\n[io]", HOME_PRODUCTS, 1))
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG)
+    ds, _ = SC.screen_file(path, {"units": ["mag needs solo", "te domestic", "solo"], "scenarios": 4,
+                                  "bootstrap": 0, "rank_by": "full-30"}, log=lambda *a: None)
+    assert list(ds["kind"].values) == ["product", "recipe", "domestic"]
+    # the link's failure stops mag's domestic output: 10,000 x 0.1 x 30; te's: 10,000 x 0.02 x 30
+    assert loss(ds, "mag needs solo", "full-30") == pytest.approx(VA_PER_DAY * 0.1 * 30, rel=1e-5)
+    assert loss(ds, "te domestic", "full-90") == pytest.approx(VA_PER_DAY * 0.02 * 90, rel=1e-5)
+    # solo's own loss reaches mag through the engine's recipe, a day late (yesterday's fill): nested
+    # losses (the larger counts), day 0 solo's 0.05, days 1-30 mag's 0.1
+    assert loss(ds, "solo", "full-30") == pytest.approx(VA_PER_DAY * (0.05 + 0.1 * 30), rel=1e-4)
+    assert all(ds["spof_confirmed"].values)  # each stops a critical exposed output alone
+    assert np.isnan(loss(ds, "te domestic", "hazard"))  # no hazard of its own in the config
+
+
 def test_chunk_sizes_do_not_change_the_results(screened, tmp_path):
     path, ds = screened
     other, _ = SC.screen_file(path, {"policies": ["no-policy", "stock"], "chunk_cases": 5, "chunk_scenarios": 5},

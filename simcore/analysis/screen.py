@@ -29,7 +29,15 @@ import xarray as xr
 
 from simcore.analysis.intervals import LEVEL, Z
 from simcore.analysis.screen_disruptions import DEFAULT_FAMILY, Disruption, hazard_rate, hazard_slots, loss_slots
-from simcore.analysis.screen_units import KINDS, model_units, sole_domestic, stopped_pairs, supply_shares
+from simcore.analysis.screen_units import (
+    KINDS,
+    carrier_origin,
+    home_patch,
+    model_units,
+    sole_domestic,
+    stopped_pairs,
+    supply_shares,
+)
 from simcore.schema.analysis_spec import check_section
 
 SEPARATION = 0.95  # share of replicates in which one unit must lose more to be distinguishable
@@ -103,7 +111,7 @@ def _check_against(config, s: ScreenSettings, problems, overrides: dict) -> None
             problems.add(_option(f"screen.units[{i}]", overrides), f"unknown unit {name!r}{hint}")
     if problems.items:
         return
-    chosen = select_units(units, s)
+    chosen = with_carriers(config, select_units(units, s), s.policies)
     if not chosen:
         problems.add("screen.units", f"no unit of the kinds {', '.join(s.kinds)} in the model")
         return
@@ -123,14 +131,34 @@ def select_units(units, s: ScreenSettings) -> list:
     return [u for u in units if u.kind in s.kinds]
 
 
+def with_carriers(config, units, policies) -> list:
+    """The units, each unit that cuts domestic production given its carrier origin as
+    its one slot (:mod:`~simcore.analysis.screen_units`); one without a free origin is
+    left out."""
+    named = {p.name: p.policy for p in config.policies}
+    shares = np.stack([np.asarray(named[n].import_share) for n in policies])
+    out = []
+    for unit in units:
+        if unit.home:
+            carrier = carrier_origin(config.loaded, unit, shares)
+            if carrier is None:
+                continue
+            unit.slots = [(carrier, {r: 1.0 for r in unit.home})]
+        out.append(unit)
+    return out
+
+
 def build_cases(config, units, disruptions):
-    """``(cases [(unit index, disruption index)], slot lists, hazard rates [U])``: every
-    (unit, loss disruption) and (unit, hazard) where the unit has a hazard."""
+    """``(cases [(unit index, disruption index)], slot lists, hazard rates [U], patches)``:
+    every (unit, loss disruption) and (unit, hazard) where the unit has a hazard; the
+    patches ``(share delta [C, P, O], domestic kept [C, P], no transit [C, P, O])`` move
+    the domestic share of a recipe or domestic unit onto its carrier."""
     loaded = config.loaded
     n_products, n_origins = len(loaded.products), len(loaded.origins)
     n_occ = int(np.shape(config.events.occurrence_allowed)[1])
-    cases, slots, rates = [], [], []
+    cases, slots, rates, patches = [], [], [], []
     for u, unit in enumerate(units):
+        patch = home_patch(unit, unit.slots[0][0] if unit.home and unit.slots else None, n_products, n_origins)
         hazard = hazard_slots(config.events, unit, n_origins)
         rates.append(hazard_rate(hazard))
         for d, disruption in enumerate(disruptions):
@@ -141,7 +169,9 @@ def build_cases(config, units, disruptions):
             else:
                 slots.append(loss_slots(unit, disruption, n_products, n_origins, n_occ))
             cases.append((u, d))
-    return cases, slots, np.asarray(rates)
+            patches.append(patch)
+    stacked = tuple(np.stack([p[k] for p in patches]) if patches else None for k in range(3))
+    return cases, slots, np.asarray(rates), stacked
 
 
 # ----------------------------------------------------------------------------- the analysis
@@ -156,11 +186,12 @@ def screen_analysis(config, s: ScreenSettings, progress=None) -> xr.Dataset:
     from simcore.core.model import stack_policies
 
     loaded = config.loaded
-    units = select_units(model_units(loaded), s)
-    cases, slots, rates = build_cases(config, units, s.disruptions)
+    units = with_carriers(config, select_units(model_units(loaded), s), s.policies)
+    cases, slots, rates, patches = build_cases(config, units, s.disruptions)
     n_occ = int(np.shape(config.events.occurrence_allowed)[1])
     P, S = len(loaded.products), len(loaded.sectors)
-    stacked = stack_cases(slots, P, len(loaded.origins), n_occ)
+    stacked = (stack_cases(slots, P, len(loaded.origins), n_occ),) + tuple(
+        jax.numpy.asarray(x, jax.numpy.bool_ if k == 2 else jax.numpy.float32) for k, x in enumerate(patches))
     named = {p.name: p.policy for p in config.policies}
     policies = stack_policies([named[n] for n in s.policies])
     stream = ScreenStream(len(s.policies), len(cases), P, S, s.bootstrap, s.seed)
@@ -398,7 +429,7 @@ def screen_file(path, overrides: dict | None = None, *, log=print, progress=None
 
     config, sections, _ = read_analysis_config(path, "screen")
     s = settings_from(sections.get("screen") or {}, overrides, config=config)
-    units = select_units(model_units(config.loaded), s)
+    units = with_carriers(config, select_units(model_units(config.loaded), s), s.policies)
     cases = build_cases(config, units, s.disruptions)[0]
     log(f"screen: {len(units)} units x {len(s.disruptions)} disruptions = {len(cases)} cases x {len(s.policies)} "
         f"mixes x {s.scenarios} scenarios x {config.horizon_days} days "

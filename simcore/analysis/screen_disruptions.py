@@ -63,6 +63,8 @@ DEFAULT_FAMILY = (
 def hazard_slots(events: EventSet, unit, n_origins: int) -> list[dict]:
     """The unit's hazard as slot dicts (fields of one event each, module doc); ``[]``
     where no config event hits the unit's supply."""
+    if unit.hazard_key is None:  # recipe and domestic units: no hazard of their own in the config's events
+        return []
     rows, origin = unit.hazard_key
     weight = np.asarray(events.product_weight, np.float64)
     event_origin = np.argmax(np.asarray(events.origin_onehot), axis=1)
@@ -92,18 +94,21 @@ def hazard_slots(events: EventSet, unit, n_origins: int) -> list[dict]:
 
 
 def loss_slots(unit, disruption: Disruption, n_products: int, n_origins: int, n_occ: int) -> list[dict]:
-    """The unit's given-event slots of a ``loss`` disruption (module doc)."""
+    """The unit's given-event slots of a ``loss`` disruption (module doc); a unit that cuts
+    domestic production (its carrier origin, :mod:`~simcore.analysis.screen_units`)
+    withholds nothing from the world market."""
     slots = []
     for origin, weights in unit.slots:
         pw = np.zeros(n_products)
         for r, w in weights.items():
             pw[r] = w
+        world = np.zeros(n_products) if unit.home else np.ones(n_products)
         slots.append(dict(
             origin_onehot=np.eye(n_origins)[origin], product_weight=pw, hazard_per_year=0.0, onset_day=0.0,
             duration_median_days=float(disruption.duration_days), duration_sigma=0.0,
             severity=float(disruption.severity), severity_alpha=0.0, severity_beta=0.0,
             tightening_days=float(disruption.tightening_days), announcement_lead_days=0.0,
-            occurrence_allowed=np.arange(n_occ) < 1, country_weight=1.0, world_weight=np.ones(n_products),
+            occurrence_allowed=np.arange(n_occ) < 1, country_weight=1.0, world_weight=world,
             licence_delay_days=float(disruption.licence_delay_days), approval_easing=float(disruption.approval_easing),
             easing_days=float(disruption.easing_days), leakage_share=0.0, leakage_delay_days=0.0, leakage_kind=0,
             leakage_low=0.0, leakage_high=0.0))
@@ -118,6 +123,7 @@ def _empty_slot(n_products: int, n_origins: int, n_occ: int) -> dict:
 
 class _OneSlot:
     slots = [(0, {})]
+    home: dict = {}
 
 
 def stack_cases(case_slots: list[list[dict]], n_products: int, n_origins: int, n_occ: int) -> EventSet:

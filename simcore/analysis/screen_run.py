@@ -49,19 +49,29 @@ TAIL = 0.05  # CVaR95: the mean of the worst 5 %
 
 
 def case_lane_metrics(model, policies, cases, base_key, scenario_index, horizon: int):
-    """``[C, M, L, 3 + P + S]`` (module doc) of cases ``[C, J]`` on scenarios ``[L]``."""
+    """``[C, M, L, 3 + P + S]`` (module doc) of cases ``(events [C, J], share delta
+    [C, P, O], domestic kept [C, P], no transit [C, P, O])`` on scenarios ``[L]``."""
     drawn = {}
     if model.uncertainty is not None:
         drawn = jax.vmap(lambda i: drawn_fields(model, parameter_key(base_key, i)))(scenario_index)
     lane_model = model_lanes(model, drawn)
 
-    def one_case(events):
+    def one_case(case):
+        events, delta, keep, no_transit = case
         occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
         lane_events = draw_leakage(events, base_key, scenario_index)
+        # a recipe or domestic case: the domestic share on its carrier origin (screen_units.home_patch)
+        central = model._replace(import_share=model.import_share + delta)
+        case_model = lane_model._replace(
+            import_share=lane_model.import_share + delta[..., None],
+            domestic_share=lane_model.domestic_share * keep[:, None],
+            transit_days=jnp.where(no_transit[..., None], 0.0, lane_model.transit_days),
+            market_sourcing_share=lane_model.market_sourcing_share * keep[:, None])
 
         def one_policy(policy):
-            lanes = drawn_policy_lanes(model, lane_model, policy_lanes(policy))
-            metrics, _ = simulate_lanes(lane_model, lanes, lane_events, occ, horizon)
+            policy = policy._replace(import_share=policy.import_share + delta)
+            lanes = drawn_policy_lanes(central, case_model, policy_lanes(policy))
+            metrics, _ = simulate_lanes(case_model, lanes, lane_events, occ, horizon)
             short = lanes_first(metrics.shortage_days).astype(jnp.float32)  # [L, P]
             sectors = lanes_first(metrics.value_added_loss)  # [L, S]
             tts = jnp.nanmin(lanes_first(metrics.time_to_survive), axis=-1)
@@ -113,7 +123,7 @@ def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int,
     ``[hi - lo, M, L, K]``; ``progress(done, total)`` per chunk."""
     from simcore.run import devices
 
-    n_cases = int(np.shape(cases.hazard_per_year)[0])
+    n_cases = int(np.shape(cases[0].hazard_per_year)[0])
     chunk_cases = max(1, min(int(chunk_cases), n_cases))
     chunk_scenarios = max(1, min(int(chunk_scenarios), int(n_scenarios)))
     mesh = devices.scenario_mesh()

@@ -11,6 +11,19 @@ Units
                  (a tier-3 supplier). The unit fails as the upstream failure reaches the
                  country *through this link only*: the dependent supply is cut by the
                  link's share (its central value) times the disruption's severity.
+    ``recipe``   every critical recipe link (``recipe_inputs``): the domestic makers of a
+                 product lose one input. A critical input binds in Leontief fashion, so
+                 the link's failure stops the domestic output of the rows that need it.
+    ``domestic`` the domestic production of a product without a recipe input (a sole
+                 domestic producer where its domestic share is 1, the domestic part of a
+                 service).
+
+Domestic production is not an origin of the engine: for a ``recipe`` or ``domestic`` case
+the screen moves the rows' domestic share onto a *carrier* origin that supplies none of
+them (in the model and in every mix) and that no hidden link depends on, with no transit,
+no market sourcing (a domestic loss is not replaced on the world market) and no effect on
+the world market; the case's event cuts the carrier (:func:`home_patch`). Every other
+case runs the model as it is.
 
 A unit is a list of *slots*: (origin, weight per product row) pairs, each one event of
 the engine (:mod:`simcore.core.disruptions`). A unit with several slots (a product
@@ -39,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 TOL = 1e-6
-KINDS = ("product", "service", "link", "hidden")
+KINDS = ("product", "service", "link", "hidden", "recipe", "domestic")
 
 
 @dataclass
@@ -53,7 +66,8 @@ class Unit:
     upstream: str = ""  # hidden: "product from origin" the supply depends on
     slots: list = field(default_factory=list)  # [(origin index, {row: weight})]
     rows: list = field(default_factory=list)  # product rows the unit cuts
-    hazard_key: tuple = ()  # (product rows, origin index) whose config events are the unit's hazard
+    hazard_key: tuple | None = ()  # (product rows, origin index) whose config events are the unit's hazard
+    home: dict = field(default_factory=dict)  # recipe, domestic: {row: domestic share} whose production fails
 
 
 def _parent_rows(loaded) -> dict:
@@ -103,7 +117,54 @@ def model_units(loaded) -> list[Unit]:
             units.append(Unit(name, "hidden", parent, origins[o], f"{on} from {origins[oq]}",
                               slots=[(o, {r: min(w, 1.0) for r, w in weights.items()})], rows=sorted(weights),
                               hazard_key=(tuple(parents[on]), oq)))
+    domestic = np.asarray(m.domestic_share, np.float64)
+    recipe = np.asarray(m.recipe_inputs, np.float64) > 0
+    row_parent = {r: name for name, rows in parents.items() for r in rows}
+    for name, rows in parents.items():
+        inputs = []
+        for r in rows:
+            for q in np.flatnonzero(recipe[r]):
+                if row_parent[int(q)] not in inputs:
+                    inputs.append(row_parent[int(q)])
+        for q in inputs:
+            home = {r: float(domestic[r]) for r in rows if domestic[r] > 0
+                    and any(row_parent[int(k)] == q for k in np.flatnonzero(recipe[r]))}
+            if home:
+                units.append(Unit(f"{name} needs {q}", "recipe", name, upstream=q, rows=sorted(home),
+                                  hazard_key=None, home=home))
+        plain = {r: float(domestic[r]) for r in rows if domestic[r] > 0 and not recipe[r].any()}
+        if plain:
+            units.append(Unit(f"{name} domestic", "domestic", name, rows=sorted(plain), hazard_key=None, home=plain))
     return units
+
+
+def carrier_origin(loaded, unit: Unit, policy_shares: np.ndarray) -> int | None:
+    """An origin that supplies none of the unit's rows in the model nor in any mix
+    (``policy_shares`` ``[M, P, O]``) and that no hidden link depends on for them; None
+    if every origin does."""
+    m = loaded.model
+    rows = list(unit.home)
+    used = (np.asarray(m.import_share)[rows] > 0).any(axis=0) | (policy_shares[:, rows] > 0).any(axis=(0, 1))
+    if m.hidden is not None:
+        for q, o in zip(np.asarray(m.hidden.on_product), np.asarray(m.hidden.on_origin)):
+            if int(q) in rows:
+                used[int(o)] = True
+    free = np.flatnonzero(~used)
+    return int(free[0]) if free.size else None
+
+
+def home_patch(unit: Unit | None, carrier: int | None, n_products: int, n_origins: int):
+    """``(share delta [P, O], domestic kept [P], no transit [P, O])`` of a case (module
+    doc): zeros, ones and False for a unit that cuts no domestic production."""
+    delta = np.zeros((n_products, n_origins))
+    keep = np.ones(n_products)
+    mask = np.zeros((n_products, n_origins), bool)
+    if unit is not None and unit.home and carrier is not None:
+        for r, d in unit.home.items():
+            delta[r, carrier] = d
+            keep[r] = 0.0
+            mask[r, carrier] = True
+    return delta, keep, mask
 
 
 def supply_shares(loaded, unit: Unit) -> np.ndarray:
@@ -114,9 +175,13 @@ def supply_shares(loaded, unit: Unit) -> np.ndarray:
     domestic = np.asarray(m.domestic_share, np.float64)
     recipe = np.asarray(m.recipe_inputs, np.float64) > 0
     sigma = np.zeros(share.shape[0])
-    for o, weights in unit.slots:
-        for r, w in weights.items():
-            sigma[r] += share[r, o] * w
+    if unit.home:
+        for r, d in unit.home.items():
+            sigma[r] += d
+    else:
+        for o, weights in unit.slots:
+            for r, w in weights.items():
+                sigma[r] += share[r, o] * w
     base = np.minimum(sigma, 1.0)
     sigma = base
     for _ in range(share.shape[0]):  # recipe chains: at most P tiers

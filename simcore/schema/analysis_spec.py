@@ -271,7 +271,7 @@ class RobustnessSectionSpec(Spec):
     discovery: DiscoverySpec | None = None
 
 
-SCREEN_KINDS = ("product", "service", "link", "hidden")  # simcore.analysis.screen_units.KINDS
+SCREEN_KINDS = ("product", "service", "link", "hidden", "recipe", "domestic")  # screen_units.KINDS
 SCREEN_DISRUPTION_KINDS = ("loss", "hazard")
 MAX_SCREEN_LANE_DAYS = 10**13  # the largest size cap a config may set (screen.max_lane_days)
 
