@@ -398,8 +398,6 @@ def format_screen(ds: xr.Dataset, top: int = 25) -> str:
     for i in spofs:
         state = "confirmed" if bool(ds["spof_confirmed"].values[i]) else "structural only"
         lines.append(f"  {ds['unit'].values[i]} ({state}): {ds['spof_sectors'].values[i]}")
-    if a.get("sole_domestic"):
-        lines.append(f"  sole domestic producers (no import unit can cut them; not screened): {a['sole_domestic']}")
     return "\n".join(lines)
 
 
