@@ -299,6 +299,24 @@ def test_recipe_links_and_domestic_producers(tmp_path):
     assert np.isnan(loss(ds, "te domestic", "hazard"))  # no hazard of its own in the config
 
 
+def test_rank_intervals_over_parameter_points(tmp_path):
+    # solo's exposure uncertain, triangular 0.05 / 0.1 / 0.2: below ga's 0.1 at some points of a 4-point Latin
+    # hypercube (the lowest stratum, u < 1/4, is below the mode's CDF 1/3), above it at others
+    model = TINY_MODEL.replace("exposure = { electronics = 0.05 }", "exposure = { electronics = { low = 0.05, "
+                                                                   "mode = 0.1, high = 0.2 } }", 1)
+    (tmp_path / "tiny.toml").write_text(model)
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG)
+    ds, _ = SC.screen_file(path, {"units": ["ga", "solo"], "scenarios": 3, "points": 4, "bootstrap": 10,
+                                  "rank_by": "full-30"}, log=lambda *a: None)
+    view = ds.sel(policy="no-policy", disruption="full-30")
+    assert list(view["point_rank_low"].values) == [1, 1] and list(view["point_rank_high"].values) == [2, 2]
+    # the expected loss is the mean over the points (each on the same 3 scenarios), within solo's range
+    assert VA_PER_DAY * 0.05 * 30 < loss(ds, "solo", "full-30") < VA_PER_DAY * 0.2 * 30
+    assert loss(ds, "ga", "full-30") == pytest.approx(VA_PER_DAY * 0.1 * 30, rel=1e-5)
+    assert "[points]" in SC.format_screen(ds)
+
+
 def test_chunk_sizes_do_not_change_the_results(screened, tmp_path):
     path, ds = screened
     other, _ = SC.screen_file(path, {"policies": ["no-policy", "stock"], "chunk_cases": 5, "chunk_scenarios": 5},

@@ -53,6 +53,7 @@ class ScreenSettings:
     scenarios: int = 200
     start: int = 0
     bootstrap: int = 200
+    points: int = 0  # >= 2: parameter points, each on the same scenarios
     seed: int = 0
     chunk_cases: int = 16
     chunk_scenarios: int = 100
@@ -116,11 +117,17 @@ def _check_against(config, s: ScreenSettings, problems, overrides: dict) -> None
         problems.add("screen.units", f"no unit of the kinds {', '.join(s.kinds)} in the model")
         return
     cases = len(build_cases(config, chosen, s.disruptions)[0])
-    size = cases * len(s.policies) * s.scenarios * config.horizon_days
+    if s.points == 1:
+        problems.add(_option("screen.points", overrides), "must be 0 (each scenario draws its parameters) or at "
+                                                          "least 2 (a rank interval over points)")
+    elif s.points and config.loaded.model.uncertainty is None:
+        problems.add(_option("screen.points", overrides), f"the model {config.loaded.name!r} has no uncertain "
+                                                          f"numbers to put at parameter points")
+    size = cases * len(s.policies) * s.scenarios * max(s.points, 1) * config.horizon_days
     if size > s.max_lane_days:
         problems.add(_option("screen.scenarios", overrides) if "scenarios" in overrides else "screen",
                      f"the screen is {cases} cases x {len(s.policies)} mixes x {s.scenarios} scenarios x "
-                     f"{config.horizon_days} days = {size:.3g} lane-days, over the size cap max_lane_days = "
+                     f"{max(s.points, 1)} parameter points x {config.horizon_days} days = {size:.3g} lane-days, over the size cap max_lane_days = "
                      f"{s.max_lane_days:.3g}; screen fewer units or scenarios, or raise the cap")
 
 
@@ -194,11 +201,19 @@ def screen_analysis(config, s: ScreenSettings, progress=None) -> xr.Dataset:
         jax.numpy.asarray(x, jax.numpy.bool_ if k == 2 else jax.numpy.float32) for k, x in enumerate(patches))
     named = {p.name: p.policy for p in config.policies}
     policies = stack_policies([named[n] for n in s.policies])
-    stream = ScreenStream(len(s.policies), len(cases), P, S, s.bootstrap, s.seed)
+    point_u, columns = None, None
+    if s.points >= 2:  # a Latin hypercube of the model's uncertain numbers, as simcore robustness
+        from simcore.analysis.robustness import point_design
+        from simcore.analysis.sobol import parameters
+
+        params = parameters(loaded, "entry")
+        columns, point_u = params.columns, point_design(s.points, len(params.names), s.seed)
+    stream = ScreenStream(len(s.policies), len(cases), P, S, s.bootstrap, s.seed, n_points=max(s.points, 1))
     began = time.perf_counter()
     run_cases(loaded.model, policies, stacked, jax.random.PRNGKey(config.seed), n_scenarios=s.scenarios,
               start=s.start, horizon=config.horizon_days, chunk_cases=s.chunk_cases,
-              chunk_scenarios=s.chunk_scenarios, consume=stream.add, progress=progress)
+              chunk_scenarios=s.chunk_scenarios, consume=stream.add, progress=progress, point_u=point_u,
+              columns=columns)
     wall = time.perf_counter() - began
     r = stream.result()
     return _dataset(config, s, units, cases, rates, r, wall)
@@ -250,6 +265,17 @@ def _dataset(config, s, units, cases, rates, r, wall) -> xr.Dataset:
                     if np.isnan(mean[m, d, a]) or np.isnan(mean[m, d, b]):
                         continue
                     beats_next[m, d, a] = np.mean(reps[a] > reps[b])
+    # rank intervals over parameter points: each point's expected losses ranked
+    point_low = np.full((M, D, U), np.nan)
+    point_high = np.full((M, D, U), np.nan)
+    if s.points >= 2:
+        K = s.points
+        per_point = np.full((K, M, U, D), np.nan)
+        per_point[:, :, u_idx, d_idx] = r["point_loss"]
+        point_rank = _ranks(np.moveaxis(per_point, 3, 2))  # [K, M, D, U]
+        alpha = (1 - LEVEL) / 2
+        point_low = np.quantile(point_rank, alpha, axis=0, method="lower").astype(float)
+        point_high = np.quantile(point_rank, 1 - alpha, axis=0, method="higher").astype(float)
     # single points of failure
     shares = np.stack([supply_shares(loaded, u) for u in units]) if units else np.zeros((0, len(loaded.products)))
     spof_text, spof = [], np.zeros(U, bool)
@@ -291,6 +317,10 @@ def _dataset(config, s, units, cases, rates, r, wall) -> xr.Dataset:
                                                                  f"interval")),
             "rank_high": (PDU, rank_high.astype(float), unit_attrs(f"upper end of the {LEVEL:.0%} bootstrap rank "
                                                                    f"interval")),
+            "point_rank_low": (PDU, point_low, unit_attrs(f"lower end of the {LEVEL:.0%} range of the unit's rank "
+                                                          f"over parameter points (NaN: no points)")),
+            "point_rank_high": (PDU, point_high, unit_attrs(f"upper end of the {LEVEL:.0%} range of the unit's rank "
+                                                            f"over parameter points")),
             "beats_next": (PDU, beats_next, unit_attrs("share of replicates in which the unit loses more than the "
                                                        "next-ranked unit")),
             "sector_loss": (PUD + ("sector",), sector_loss, unit_attrs("expected value-added loss per sector", va)),
@@ -317,6 +347,7 @@ def _dataset(config, s, units, cases, rates, r, wall) -> xr.Dataset:
         "kind": "screen", "model": loaded.name, "config": str(config.path or ""), "units": va,
         "scenarios": int(s.scenarios), "scenario_start": int(s.start), "seed": int(config.seed),
         "bootstrap": int(s.bootstrap), "bootstrap_seed": int(s.seed), "horizon_days": int(H),
+        "points": int(s.points),
         "rank_by": s.rank_by, "cases": len(cases), "confidence": LEVEL, "separation": SEPARATION,
         "evaluation_wall_s": float(wall), "chunk_cases": int(s.chunk_cases),
         "chunk_scenarios": int(s.chunk_scenarios),
@@ -361,11 +392,17 @@ def format_screen(ds: xr.Dataset, top: int = 25) -> str:
     others = [str(d) for d in ds["disruption"].values if str(d) != by]
     lines = [f"Chokepoint screen of {a['model']}: {ds.sizes['unit']} units x {ds.sizes['disruption']} disruptions "
              f"({a['cases']} cases) x {a['scenarios']} common scenarios x {a['horizon_days']} days; ranked by "
-             f"expected value-added loss under {by} with no other mix than {mix} [{units}]",
+             f"expected value-added loss under {by} with the mix {mix} in force [{units}]",
              f"rank interval: {a['confidence']:.0%} paired bootstrap over scenarios ({a['bootstrap']} replicates; "
-             f"the scenarios carry the model's drawn parameters); '>' : loses more than the next unit in at least "
-             f"{a['separation']:.0%} of the replicates, '~' : not distinguishable from it", ""]
-    head = (f"{'rank':>4} {'[90% int]':>10}  {'unit':<44} {'kind':<7} {'E[loss] ± 90%':>20} {'CVaR95':>9} "
+             + ("at the parameter points below" if int(a.get("points", 0)) >= 2 else
+                "the scenarios carry the model's drawn parameters")
+             + f"); '>' : loses more than the next unit in at least {a['separation']:.0%} of the replicates, "
+               f"'~' : not distinguishable from it", ""]
+    points = int(a.get("points", 0)) >= 2
+    if points:
+        lines.insert(2, f"points: the {a['confidence']:.0%} range of the rank over {a['points']} parameter points "
+                        f"(Latin hypercube of the model's uncertain numbers, each on the same scenarios)")
+    head = (f"{'rank':>4} {'[90% int]':>10} " + (f"{'[points]':>9} " if points else "") + f" {'unit':<44} {'kind':<7} {'E[loss] ± 90%':>20} {'CVaR95':>9} "
             f"{'P(short)':>8} {'survive d':>9} " + " ".join(f"{o[:10]:>10}" for o in others)
             + f" {'annual':>9} {'SPOF':>4}")
     lines += [head, "-" * len(head)]
@@ -380,7 +417,9 @@ def format_screen(ds: xr.Dataset, top: int = 25) -> str:
         rest = " ".join(f"{_short(float(ds['expected_loss'].sel(policy=mix, disruption=o).isel(unit=i))):>10}"
                         for o in others)
         spof = "yes" if bool(row["spof_confirmed"]) else ("str" if bool(row["spof"]) else "")
-        lines.append(f"{f('rank'):>4.0f}{mark}{interval:>10}  {str(ds['unit'].values[i])[:44]:<44} "
+        over = f"[{f('point_rank_low'):.0f},{f('point_rank_high'):.0f}]" if points else ""
+        lines.append(f"{f('rank'):>4.0f}{mark}{interval:>10} " + (f"{over:>9} " if points else "")
+                     + f" {str(ds['unit'].values[i])[:44]:<44} "
                      f"{str(row['kind'].values)[:7]:<7} {pm:>20} {_short(f('cvar95_loss')):>9} "
                      f"{f('p_shortage'):>8.2f} {_short(f('time_to_survive')):>9} {rest} "
                      f"{_short(float(ds['annual_loss'].sel(policy=mix).isel(unit=i))):>9} {spof:>4}")
@@ -429,8 +468,9 @@ def screen_file(path, overrides: dict | None = None, *, log=print, progress=None
     s = settings_from(sections.get("screen") or {}, overrides, config=config)
     units = with_carriers(config, select_units(model_units(config.loaded), s), s.policies)
     cases = build_cases(config, units, s.disruptions)[0]
+    points = f" x {s.points} parameter points" if s.points else ""
     log(f"screen: {len(units)} units x {len(s.disruptions)} disruptions = {len(cases)} cases x {len(s.policies)} "
-        f"mixes x {s.scenarios} scenarios x {config.horizon_days} days "
-        f"({len(cases) * len(s.policies) * s.scenarios * config.horizon_days:.3g} lane-days)")
+        f"mixes x {s.scenarios} scenarios{points} x {config.horizon_days} days "
+        f"({len(cases) * len(s.policies) * s.scenarios * max(s.points, 1) * config.horizon_days:.3g} lane-days)")
     return screen_analysis(config, s, progress=progress), s
 

@@ -48,11 +48,20 @@ LANE_FIELDS = ("value_added_loss", "any_shortage", "time_to_survive")  # then sh
 TAIL = 0.05  # CVaR95: the mean of the worst 5 %
 
 
-def case_lane_metrics(model, policies, cases, base_key, scenario_index, horizon: int):
+def case_lane_metrics(model, policies, cases, base_key, scenario_index, u, columns, horizon: int,
+                      points: bool = False):
     """``[C, M, L, 3 + P + S]`` (module doc) of cases ``(events [C, J], share delta
-    [C, P, O], domestic kept [C, P], no transit [C, P, O])`` on scenarios ``[L]``."""
+    [C, P, O], domestic kept [C, P], no transit [C, P, O])`` on scenarios ``[L]``.
+    ``points`` (static): the lanes' uncertain numbers at the probabilities ``u`` ``[L, d]``
+    (a parameter point, :func:`simcore.analysis.sobol_run.lane_metrics`) instead of drawn
+    from the scenario's key."""
     drawn = {}
-    if model.uncertainty is not None:
+    if model.uncertainty is not None and points:
+        from simcore.analysis.sobol_run import _fixed_uncertainty
+
+        drawn = jax.vmap(lambda row, i: drawn_fields(_fixed_uncertainty(model, columns, row),
+                                                     parameter_key(base_key, i)))(u, scenario_index)
+    elif model.uncertainty is not None:
         drawn = jax.vmap(lambda i: drawn_fields(model, parameter_key(base_key, i)))(scenario_index)
     lane_model = model_lanes(model, drawn)
 
@@ -84,17 +93,17 @@ def case_lane_metrics(model, policies, cases, base_key, scenario_index, horizon:
 
 
 @functools.lru_cache(maxsize=8)
-def _sharded(mesh, horizon: int):
+def _sharded(mesh, horizon: int, points: bool):
     from jax.sharding import PartitionSpec
 
     from simcore.run.devices import SCENARIO_AXIS
 
-    rep = PartitionSpec()
+    rep, lanes = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
-    def local(model, policies, cases, base_key, index):
-        return case_lane_metrics(model, policies, cases, base_key, index, horizon)
+    def local(model, policies, cases, base_key, columns, index, u):
+        return case_lane_metrics(model, policies, cases, base_key, index, u, columns, horizon, points)
 
-    mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, PartitionSpec(SCENARIO_AXIS)),
+    mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, rep, lanes, lanes),
                            out_specs=PartitionSpec(None, None, SCENARIO_AXIS), check_vma=False)
     return engine_jit(mapped)
 
@@ -117,37 +126,50 @@ def bootstrap_weights(seed: int, scenario_index: np.ndarray, replicates: int) ->
 
 
 def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int, horizon: int, chunk_cases: int,
-              chunk_scenarios: int, consume, progress=None) -> None:
+              chunk_scenarios: int, consume, progress=None, point_u=None, columns=None) -> None:
     """Run every case on scenarios ``start .. start + n_scenarios - 1`` in chunks;
-    ``consume(case_lo, case_hi, scenario_index, out)`` gets each chunk's float64
-    ``[hi - lo, M, L, K]``; ``progress(done, total)`` per chunk."""
+    ``consume(case_lo, case_hi, scenario_index, out, point)`` gets each chunk's float64
+    ``[hi - lo, M, L, K]`` and each lane's parameter point (0 without points);
+    ``progress(done, total)`` per chunk. ``point_u`` ``[K, d]``: run every scenario at
+    each of ``K`` parameter points (lanes ``K x n_scenarios``, point-major)."""
     from simcore.run import devices
 
     n_cases = int(np.shape(cases[0].hazard_per_year)[0])
+    n_points = 1 if point_u is None else int(point_u.shape[0])
+    n_lanes = n_points * int(n_scenarios)
     chunk_cases = max(1, min(int(chunk_cases), n_cases))
-    chunk_scenarios = max(1, min(int(chunk_scenarios), int(n_scenarios)))
+    chunk_scenarios = max(1, min(int(chunk_scenarios), n_lanes))
     mesh = devices.scenario_mesh()
     width = devices.padded_size(chunk_scenarios, mesh.size)
-    batch = _sharded(mesh, int(horizon))
-    rep = devices.replicate((model, policies, base_key), mesh)
-    tasks = [(c, s) for c in range(0, n_cases, chunk_cases) for s in range(0, int(n_scenarios), chunk_scenarios)]
+    batch = _sharded(mesh, int(horizon), point_u is not None)
+    u_all = np.zeros((n_points, 0), np.float32) if point_u is None else np.asarray(point_u, np.float32)
+    rep = devices.replicate((model, policies, base_key, {k: jnp.asarray(v) for k, v in (columns or {}).items()}),
+                            mesh)
+    lane_sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(devices.SCENARIO_AXIS))
+    tasks = [(c, s) for c in range(0, n_cases, chunk_cases) for s in range(0, n_lanes, chunk_scenarios)]
+
+    def lanes(lo, hi):
+        lane = np.arange(lo, hi)
+        return start + lane % int(n_scenarios), lane // int(n_scenarios)
 
     def launch(task):
         c, s = task
         take = np.minimum(np.arange(c, c + chunk_cases), n_cases - 1)
         block = jax.tree_util.tree_map(lambda x: x[take], cases)
-        index = start + np.minimum(np.arange(s, s + width), n_scenarios - 1)
-        return batch(rep[0], rep[1], devices.replicate(block, mesh), rep[2],
-                     devices.shard_index(index.astype(np.uint32), mesh))
+        index, point = lanes(s, s + width)
+        index, point = np.where(np.arange(width) < n_lanes - s, index, index[0]), np.minimum(point, n_points - 1)
+        u = jax.device_put(u_all[point], lane_sharding)
+        return batch(rep[0], rep[1], devices.replicate(block, mesh), rep[2], rep[3],
+                     devices.shard_index(index.astype(np.uint32), mesh), u)
 
     pending = launch(tasks[0]) if tasks else None
     for k, (c, s) in enumerate(tasks):
         out = pending
         if k + 1 < len(tasks):
             pending = launch(tasks[k + 1])
-        hi, s_hi = min(c + chunk_cases, n_cases), min(s + chunk_scenarios, int(n_scenarios))
+        hi, s_hi = min(c + chunk_cases, n_cases), min(s + chunk_scenarios, n_lanes)
         host = np.asarray(out, np.float64)[:hi - c, :, :s_hi - s]
-        consume(c, hi, start + np.arange(s, s_hi), host)
+        consume(c, hi, *lanes(s, s_hi), host)
         if progress is not None:
             progress(k + 1, len(tasks))
 
@@ -155,8 +177,11 @@ def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int,
 class ScreenStream:
     """Running statistics of ``M`` mixes x ``C`` cases (module doc)."""
 
-    def __init__(self, n_policies: int, n_cases: int, n_products: int, n_sectors: int, replicates: int, seed: int):
+    def __init__(self, n_policies: int, n_cases: int, n_products: int, n_sectors: int, replicates: int, seed: int,
+                 n_points: int = 1):
         m, c = n_policies, n_cases
+        self.point_sum = np.zeros((n_points, m, c))
+        self.point_n = np.zeros((n_points, c))
         self.m, self.c, self.p, self.s = m, c, n_products, n_sectors
         self.replicates, self.seed = int(replicates), int(seed)
         self.count = np.zeros(c)
@@ -171,10 +196,15 @@ class ScreenStream:
         self.boot_n = np.zeros((self.replicates, c))
         self.sketch = _Sketch(m * c)
 
-    def add(self, lo: int, hi: int, scenario_index: np.ndarray, out: np.ndarray) -> None:
-        """One chunk: cases ``lo .. hi - 1``, ``out`` ``[hi - lo, M, L, K]``."""
+    def add(self, lo: int, hi: int, scenario_index: np.ndarray, point: np.ndarray, out: np.ndarray) -> None:
+        """One chunk: cases ``lo .. hi - 1``, lanes' scenarios and parameter points ``[L]``,
+        ``out`` ``[hi - lo, M, L, K]``."""
         cases = slice(lo, hi)
         loss = np.moveaxis(out[..., 0], 0, 1)  # [M, c, L]
+        by_point = np.zeros((self.point_sum.shape[0], self.m, hi - lo))
+        np.add.at(by_point, np.asarray(point, np.int64), np.moveaxis(loss, 2, 0))  # lanes -> their point
+        self.point_sum[:, :, cases] += by_point
+        self.point_n[:, cases] += np.bincount(point, minlength=self.point_sum.shape[0])[:, None]
         n_b = loss.shape[-1]
         n_a = self.count[cases]
         mean_b = loss.mean(-1)
@@ -216,6 +246,8 @@ class ScreenStream:
             out["replicate_loss"] = self.boot_sum / self.boot_n[None]  # [M, B, C]
         q95, cvar = sketch_tail(self.sketch, TAIL)
         out["q95_loss"], out["cvar95_loss"] = q95.reshape(self.m, self.c), cvar.reshape(self.m, self.c)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["point_loss"] = self.point_sum / self.point_n[:, None, :]  # [K, M, C]
         out["scenarios"] = int(self.count.max()) if self.c else 0
         return out
 

@@ -311,6 +311,9 @@ class ScreenSectionSpec(Spec):
     scenarios: Integer(2, MAX_SCENARIOS) = Field(200, description="Common scenarios per case")
     start: Integer(0, MAX_SEED) = Field(0, description="First scenario index")
     bootstrap: Integer(0, 100_000) = Field(200, description="Paired bootstrap replicates of the rank intervals")
+    points: Integer(0, 10_000) = Field(
+        0, description="Parameter points (Latin hypercube of the model's uncertain numbers, seed `seed`), each on "
+                       "the same scenarios: rank intervals over the points too; 0: each scenario draws its own")
     seed: Integer(0, MAX_SEED) = Field(0, description="Seed of the bootstrap weights (the scenarios use run.seed)")
     chunk_cases: Integer(1, 100_000) = Field(16, description="Cases (unit x disruption) per compiled chunk")
     chunk_scenarios: Integer(1, 10**6) = Field(100, description="Scenarios per compiled chunk")
