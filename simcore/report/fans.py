@@ -68,13 +68,8 @@ def quantile_fan_figure(q: xr.DataArray, *, element_dim: str, ylabel_of, caption
                     ax.plot(days, mine[level], color=color, lw=0.4, gid=f"fan:{element}:{policy}:{_tag(level)}")
             if 0.5 in mine:
                 ax.plot(days, mine[0.5], color=color, lw=1.5, gid=f"fan:{element}:{policy}:q50")
-            ax.set_title(f"{element} · {policy}", fontsize=8)
-            ax.tick_params(labelsize=7)
-            ax.grid(alpha=0.3)
-            if c == 0:
-                ax.set_ylabel(ylabel_of(element), fontsize=7)
-            if r == rows - 1:
-                ax.set_xlabel(xlabel, fontsize=7)
+            F.fan_panel_labels(ax, f"{element} · {policy}", ylabel_of(element) if c == 0 else None,
+                               xlabel if r == rows - 1 else None)
     return fig
 
 

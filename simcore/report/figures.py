@@ -97,14 +97,21 @@ def fan_figure(daily: xr.DataArray, *, element_dim: str | None, ylabel_of, capti
             ax.plot(days, low, color=color, lw=0.5, gid=f"fan:{element}:{policy}:min")
             ax.plot(days, high, color=color, lw=0.5, gid=f"fan:{element}:{policy}:max")
             ax.plot(days, mid, color=color, lw=1.5, gid=f"fan:{element}:{policy}:q50")
-            ax.set_title(f"{element} · {policy}" if element is not None else policy, fontsize=8)
-            ax.tick_params(labelsize=7)
-            ax.grid(alpha=0.3)
-            if c == 0:
-                ax.set_ylabel(ylabel_of(element), fontsize=7)
-            if r == rows - 1:
-                ax.set_xlabel(xlabel, fontsize=7)
+            fan_panel_labels(ax, f"{element} · {policy}" if element is not None else policy,
+                             ylabel_of(element) if c == 0 else None, xlabel if r == rows - 1 else None)
     return fig
+
+
+def fan_panel_labels(ax, title: str, ylabel: str | None, xlabel: str | None) -> None:
+    """A fan chart panel's title, ticks and grid; the y label in the first column, the x
+    label in the last row (None elsewhere)."""
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, fontsize=7)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel, fontsize=7)
 
 
 def bars_figure(table: dict, *, caption: str, title: str) -> Figure:

@@ -26,6 +26,19 @@ from simcore.run.store import OutputError
 WORKER_WAIT_S = 60.0  # how long a run waits for a cluster's first worker before it gives up
 
 
+def _check_address(address: str) -> None:
+    """Raise ValueError for an address distributed cannot parse: an unknown scheme, or a
+    host:port scheme (tcp, tls, ws, wss) whose port is not a number."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+    from distributed.comm.registry import get_backend
+
+    scheme, location = parse_address(address)
+    get_backend(scheme)
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        parse_host_port(location)
+
+
 def _client(scheduler):
     """``(client, owned)``: a connected ``distributed.Client`` for an address (owned: we
     close it) or the caller's own client. Malformed addresses and unreachable schedulers
@@ -40,6 +53,9 @@ def _client(scheduler):
     if not isinstance(scheduler, str) or not scheduler.strip():
         raise OutputError(f"the Dask scheduler address must be text such as tcp://10.0.0.5:8786, got {scheduler!r}")
     try:
+        # parsed before a Client exists: a Client that fails to parse the address is left
+        # half-made, and at exit its __del__ waits 60 s to close and prints a traceback
+        _check_address(scheduler)
         # set_as_default=False: our client only submits our own tasks; as the default it
         # would route every later dask computation in this process (xarray reading a
         # store) to this cluster, and a client closed while another lives leaves that

@@ -309,7 +309,7 @@ def _order_statistics(stats: FanStats, layout: FanLayout, ranks: np.ndarray) -> 
         edge_lo = np.where(bin_ == 0, -np.inf, lo + (bin_ - 1) * width)
         edge_hi = np.where(bin_ == FAN_BINS + 1, np.inf, lo + bin_ * width)
         span_lo, span_hi = np.maximum(edge_lo, t_min), np.minimum(edge_hi, t_max)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # empty cells: masked below
             t = span_lo + (rank - before + 0.5) / inside * (span_hi - span_lo)
             value = np.where(log, np.expm1(t), t)
         value = np.where(rank < stats.n_min, stats.min, np.where(rank >= cumulative[..., -1] - stats.n_max,
