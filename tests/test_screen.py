@@ -14,73 +14,28 @@ import pytest
 from simcore.analysis import screen as SC
 from simcore.analysis.screen_units import model_units, supply_shares
 
-TINY_MODEL = """[model]
+def product(name: str, extra: str = "", **fields) -> str:
+    """A ``[[products]]`` block of the tiny model: no stock, no transit, every field
+    given as TOML text with the source "assumption: test"."""
+    fields = {"demand_per_day": "1.0", "price": "1.0", "inventory_days": "0", "lead_time_days": "0", **fields}
+    body = "".join(f"{key} = {value}\n" for key, value in fields.items())
+    sources = "".join(f'{key} = "assumption: test"\n' for key in fields if key != "recipe_inputs")
+    return f'\n[[products]]\nname = "{name}"\n{body}[products.sources]\n{sources}{extra}'
+
+
+CRITICAL = dict(use="{ electronics = 1.0 }", essentiality='{ electronics = "critical" }')
+TINY_MODEL = ("""[model]
 name = "tiny"
 currency = "USD"
 origins = ["CN", "AU"]
 [model.sources]
 origins = "assumption: test"
-
-[[products]]
-name = "ga"
-demand_per_day = 10.0
-price = 1.0
-inventory_days = 0
-lead_time_days = 0
-import_share = { CN = 0.6, AU = 0.4 }
-use = { electronics = 1.0 }
-exposure = { electronics = 0.1 }
-essentiality = { electronics = "critical" }
-[products.sources]
-demand_per_day = "assumption: test"
-price = "assumption: test"
-inventory_days = "assumption: test"
-lead_time_days = "assumption: test"
-import_share = "assumption: test"
-use = "assumption: test"
-exposure = "assumption: test"
-essentiality = "assumption: test"
-hidden_dependence = "assumption: test"
-[[products.hidden_dependence]]
-origin = "AU"
-on_origin = "CN"
-share = 0.5
-description = "ga from AU depends on CN ga"
-
-[[products]]
-name = "solo"
-demand_per_day = 1.0
-price = 1.0
-inventory_days = 0
-lead_time_days = 0
-import_share = { CN = 1.0 }
-use = { electronics = 1.0 }
-exposure = { electronics = 0.05 }
-essentiality = { electronics = "critical" }
-[products.sources]
-demand_per_day = "assumption: test"
-price = "assumption: test"
-inventory_days = "assumption: test"
-lead_time_days = "assumption: test"
-import_share = "assumption: test"
-use = "assumption: test"
-exposure = "assumption: test"
-essentiality = "assumption: test"
-
-[[products]]
-name = "unused"
-demand_per_day = 1.0
-price = 10.0
-inventory_days = 0
-lead_time_days = 0
-import_share = { AU = 1.0 }
-[products.sources]
-demand_per_day = "assumption: test"
-price = "assumption: test"
-inventory_days = "assumption: test"
-lead_time_days = "assumption: test"
-import_share = "assumption: test"
-
+""" + product("ga", 'hidden_dependence = "assumption: test"\n[[products.hidden_dependence]]\norigin = "AU"\n'
+                    'on_origin = "CN"\nshare = 0.5\ndescription = "ga from AU depends on CN ga"\n',
+              demand_per_day="10.0", import_share="{ CN = 0.6, AU = 0.4 }", exposure="{ electronics = 0.1 }",
+              **CRITICAL)
+    + product("solo", import_share="{ CN = 1.0 }", exposure="{ electronics = 0.05 }", **CRITICAL)
+    + product("unused", import_share="{ AU = 1.0 }") + """
 [io]
 sectors = ["electronics"]
 technical_coefficients = [[0.0]]
@@ -88,7 +43,7 @@ final_demand = [3650000.0]
 [io.sources]
 technical_coefficients = "assumption: test"
 final_demand = "assumption: test"
-"""
+""")
 
 CONFIG = """[run]
 model = "tiny.toml"
@@ -221,10 +176,8 @@ def test_single_points_of_failure(screened):
 def test_supply_shares_follow_recipes(tmp_path):
     from simcore.schema.analysis_config import read_analysis_config
 
-    recipe = TINY_MODEL.replace(
-        'import_share = { AU = 1.0 }\n[products.sources]\n',
-        'import_share = { AU = 0.5 }\ndomestic_share = 0.5\nrecipe_inputs = ["solo"]\n[products.sources]\n'
-        'domestic_share = "assumption: test"\n', 1)
+    recipe = TINY_MODEL.replace(product("unused", import_share="{ AU = 1.0 }"), product(
+        "unused", import_share="{ AU = 0.5 }", domestic_share="0.5", recipe_inputs='["solo"]'), 1)
     (tmp_path / "tiny.toml").write_text(recipe)
     (tmp_path / "run.toml").write_text(CONFIG)
     config, _, _ = read_analysis_config(tmp_path / "run.toml", "screen")
@@ -236,49 +189,9 @@ def test_supply_shares_follow_recipes(tmp_path):
     assert supply_shares(config.loaded, units["unused from AU"])[rows.index("unused")] == pytest.approx(0.5)
 
 
-HOME_PRODUCTS = """
-[[products]]
-name = "mag"
-demand_per_day = 1.0
-price = 1.0
-inventory_days = 0
-lead_time_days = 0
-domestic_share = 1.0
-recipe_inputs = ["solo"]
-use = { electronics = 1.0 }
-exposure = { electronics = 0.1 }
-essentiality = { electronics = "critical" }
-[products.sources]
-demand_per_day = "assumption: test"
-price = "assumption: test"
-inventory_days = "assumption: test"
-lead_time_days = "assumption: test"
-domestic_share = "assumption: test"
-use = "assumption: test"
-exposure = "assumption: test"
-essentiality = "assumption: test"
-
-[[products]]
-name = "te"
-demand_per_day = 1.0
-price = 1.0
-inventory_days = 0
-lead_time_days = 0
-domestic_share = 1.0
-use = { electronics = 1.0 }
-exposure = { electronics = 0.02 }
-essentiality = { electronics = "critical" }
-[products.sources]
-demand_per_day = "assumption: test"
-price = "assumption: test"
-inventory_days = "assumption: test"
-lead_time_days = "assumption: test"
-domestic_share = "assumption: test"
-use = "assumption: test"
-exposure = "assumption: test"
-essentiality = "assumption: test"
-
-[io]"""
+HOME_PRODUCTS = (product("mag", domestic_share="1.0", recipe_inputs='["solo"]', exposure="{ electronics = 0.1 }",
+                         **CRITICAL)
+                 + product("te", domestic_share="1.0", exposure="{ electronics = 0.02 }", **CRITICAL) + "\n[io]")
 
 
 def test_recipe_links_and_domestic_producers(tmp_path):

@@ -170,7 +170,7 @@ def screen_command(args) -> int:
 
     from simcore.analysis import screen
 
-    overrides = {key: getattr(args, key) for key in ("scenarios", "bootstrap", "top") if getattr(args, key) is not None}
+    overrides = {key: getattr(args, key) for key in ("scenarios", "bootstrap", "points", "top") if getattr(args, key) is not None}
     for key in ("units", "policies"):  # policies may be comma-separated; unit names hold spaces
         if getattr(args, key):
             values = getattr(args, key)

@@ -288,6 +288,9 @@ def _screen(sub) -> None:
                         help="units screened by name, e.g. 'gallium' 'gallium from CN' (default: every unit)")
     screen.add_argument("--policies", nargs="+", default=None, help="mixes in force (default: no-policy)")
     screen.add_argument("--bootstrap", type=int, default=None, help="bootstrap replicates (default 200)")
+    screen.add_argument("--points", type=int, default=None,
+                        help="parameter points of the model's uncertain numbers, each on the same scenarios: rank "
+                             "intervals over them too (default 0: each scenario draws its own)")
     screen.add_argument("--top", type=positive_int, default=None, help="rows of the ranked table (default 25)")
     screen.add_argument("--output", default=None,
                         help="zarr store for group 'screen' (default: screen.output, else results/<config name>.zarr)")
