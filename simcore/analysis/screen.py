@@ -220,9 +220,19 @@ def screen_analysis(config, s: ScreenSettings, progress=None) -> xr.Dataset:
 
 
 def _ranks(mean: np.ndarray) -> np.ndarray:
-    """``[..., U]`` ranks over the last axis (1 = largest)."""
-    v = np.where(np.isnan(mean), -np.inf, mean)
-    return 1 + (v[..., None, :] > v[..., :, None]).sum(-1)
+    """``[..., U]`` ranks over the last axis: 1 + the number of larger entries (1 = the
+    largest; ties share the best rank of their group; NaN ranks last). By sorting:
+    ``O(U log U)`` per row."""
+    key = np.where(np.isnan(mean), np.inf, -np.asarray(mean, np.float64))  # ascending key: largest first
+    order = np.argsort(key, axis=-1, kind="stable")
+    ordered = np.take_along_axis(key, order, axis=-1)
+    position = np.broadcast_to(np.arange(key.shape[-1]), key.shape)
+    new_group = np.concatenate([np.ones(key.shape[:-1] + (1,), bool), ordered[..., 1:] != ordered[..., :-1]],
+                               axis=-1)
+    first = np.maximum.accumulate(np.where(new_group, position, 0), axis=-1)
+    ranks = np.empty(key.shape, np.int64)
+    np.put_along_axis(ranks, order, first + 1, axis=-1)
+    return ranks
 
 
 def _dataset(config, s, units, cases, rates, r, wall) -> xr.Dataset:
