@@ -193,17 +193,22 @@ def screen_command(args) -> int:
     return 0
 
 
-def _eta(progress):
-    """``progress(done, total)`` with the elapsed time and an ETA (from the second chunk
-    on: the first one compiles)."""
+def _eta(progress, every_s: float = 10.0):
+    """``progress(done, total)`` with an ETA, at most every ``every_s`` seconds (and at
+    the first and last chunk); the rate from the second chunk on (the first one
+    compiles)."""
     if progress is None:
         return None
     import time
 
-    marks = []
+    marks, shown = [], [0.0]
 
     def report(done, total):
-        marks.append(time.perf_counter())
+        now = time.perf_counter()
+        marks.append(now)
+        if done < total and len(marks) > 1 and now - shown[0] < every_s:
+            return
+        shown[0] = now
         if len(marks) >= 2 and done < total:
             rate = (marks[-1] - marks[0]) / (len(marks) - 1)
             print(f"  chunk {done}/{total}, ETA {rate * (total - done):.0f} s", file=sys.stderr, flush=True)
