@@ -31,9 +31,10 @@ coordinate ``t``, plus an underflow bin ``(-inf, lo)`` and an overflow bin
 ``[hi, inf)``:
 
 * prices: ``t = log(1 + price_change)`` (the log of the price multiple) over
-  ``[log 0.5, log(2 x price_cap))`` of the product;
-* stocks: ``t = stock`` over ``[0, 1.5 x the largest initial stock of any policy)``
-  (``[0, 1)`` for services);
+  ``[log 0.1, log(3 x price_cap))`` of the product;
+* stocks: ``t = stock`` over ``[0, 1.25 x the largest initial stock)``, the largest of
+  any policy in the pilot scenarios 0 .. 255 (their drawn parameters: fixed by the
+  seed, whatever the chunks; ``[0, 1)`` for services);
 * sector output: ``t = share`` over ``[0, 1.05)``.
 
 With each bin's counts, each cell keeps its exact minimum and maximum and how many
@@ -65,7 +66,7 @@ Memory
 Per device and chunk: ``policies x kept days x elements x (FAN_BINS + 2)`` int32 counts
 plus four ``policies x kept days x elements`` arrays, and per day one ``[elements,
 scenarios]`` bin index; the Japan outlook (8 policies, 365 kept days, 47 elements):
-36 MB per device, 18 MB per chunk in the store before compression (uint16 counts while
+72 MB per device, 36 MB per chunk in the store before compression (uint16 counts while
 a chunk holds fewer than 65,536 scenarios). Nothing grows with the number of scenarios
 or chunks in memory.
 """
@@ -87,11 +88,12 @@ from simcore.core.step import init_state, step
 from simcore.core.uncertainty import drawn_fields, parameter_key
 from simcore.run.metrics import PRODUCT_UNIT
 
-FAN_BINS = 64  # equal bins per element between lo and hi (plus under- and overflow)
+FAN_BINS = 128  # equal bins per element between lo and hi (plus under- and overflow)
 FAN_MAX_DAYS = 366  # at most this many kept days: every ceil(horizon / FAN_MAX_DAYS)-th day
 QUANTILE_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
-PRICE_RANGE = (0.5, 2.0)  # price multiples: from 0.5 to 2 x the product's price cap
-STOCK_HEADROOM = 1.5  # stocks: up to 1.5 x the largest initial stock
+PRICE_RANGE = (0.1, 3.0)  # price multiples: from 0.1 to 3 x the product's price cap
+STOCK_HEADROOM = 1.25  # stocks: up to 1.25 x the largest initial stock of the pilot scenarios
+PILOT_SCENARIOS = 256  # scenarios 0 .. 255 (their drawn parameters only) set the stocks' range
 OUTPUT_HIGH = 1.05  # sector output share: up to 1.05
 PREFIX = "fans_"  # keys of the chunk_stats blob (no "__": the metric statistics skip them)
 
@@ -143,8 +145,7 @@ def fan_layout(sim) -> FanLayout:
     """The layout of ``sim`` (a :class:`simcore.run.runner.Simulation`), from the model's
     central values and the policies (the same for every chunk)."""
     model = sim.loaded.model
-    initial = jax.vmap(lambda policy: init_state(model, policy))(sim.policies)
-    stock = np.asarray(initial.private_stock + initial.gov_stock, np.float64).max(axis=0)
+    stock = np.asarray(_initial_stocks(model, sim.policies, sim.base_key), np.float64)
     stock_high = np.where(stock > 0, STOCK_HEADROOM * stock, 1.0)
     cap = np.asarray(model.price_cap, np.float64)
     n_products, n_sectors = len(stock), int(np.asarray(model.final_demand).shape[0])
@@ -155,6 +156,25 @@ def fan_layout(sim) -> FanLayout:
     log = np.concatenate([np.ones(n_products, bool), np.zeros(n_products + n_sectors, bool)])
     stride = max(1, -(-int(sim.horizon_days) // FAN_MAX_DAYS))
     return FanLayout(int(sim.horizon_days), stride, lo, (hi - lo) / FAN_BINS, log, n_products, n_sectors)
+
+
+@jax.jit
+def _initial_stocks(model, policies, base_key):
+    """``[P]`` the largest initial stock (private + government) of any policy in the
+    pilot scenarios 0 .. PILOT_SCENARIOS - 1 (their drawn parameters; the model's
+    central values without uncertainty): fixed by the seed, whatever the chunks."""
+    drawn = {}
+    if model.uncertainty is not None:
+        index = jnp.arange(PILOT_SCENARIOS, dtype=jnp.uint32)
+        drawn = jax.vmap(lambda i: drawn_fields(model, parameter_key(base_key, i)))(index)
+    lane_model = model_lanes(model, drawn)
+    n_lanes = PILOT_SCENARIOS if drawn else 1
+
+    def one(policy):
+        state = init_state(lane_model, drawn_policy_lanes(model, lane_model, policy_lanes(policy)), n_lanes)
+        return jnp.max(state.private_stock + state.gov_stock, axis=-1)
+
+    return jnp.max(jax.vmap(one)(policies), axis=0)
 
 
 # ---------------------------------------------------------------- on the device
