@@ -9,9 +9,10 @@ per policy, kept day and element, a fixed-bin histogram of three daily quantitie
 * ``sector_output_share`` ``[sector]``: output as a share of baseline output.
 
 The histograms are filled on the device inside the day loop (:func:`simulate_fans`: the
-engine's day step with one more carry, so no ``[scenario, day, ...]`` array exists),
-sharded like the metrics (:func:`simcore.run.devices.sharded_fan_batch`), merged
-exactly (integer counts, exact minima and maxima) across devices and chunks
+engine's day step in blocks of ``stride`` days, each block's first day counted into one
+histogram row per element, so no ``[scenario, day, ...]`` array exists), sharded like
+the metrics (:func:`simcore.run.devices.sharded_fan_batch`), merged exactly (integer
+counts, exact minima and maxima) across devices and chunks
 (:class:`FanStats`), stored with each chunk's statistics in the ``chunk_stats`` blob
 (keys ``fans_*``, so a resume keeps them), and read out once at the end
 (:func:`fan_dataset`) into the store's ``daily_quantiles`` group. Every merge is
@@ -179,18 +180,11 @@ def _initial_stocks(model, policies, base_key):
 
 # ---------------------------------------------------------------- on the device
 
-def _empty(n_days: int, n_elements: int) -> dict:
-    return {"counts": jnp.zeros((n_days, n_elements, FAN_BINS + 2), jnp.int32),
-            "min": jnp.full((n_days, n_elements), jnp.inf, jnp.float32),
-            "max": jnp.full((n_days, n_elements), -jnp.inf, jnp.float32),
-            "n_min": jnp.zeros((n_days, n_elements), jnp.int32),
-            "n_max": jnp.zeros((n_days, n_elements), jnp.int32)}
-
-
-def _record(fans: dict, row, daily, valid, lo, width, log) -> dict:
-    """Count one day's values (lanes ``[E, B]``, ``valid`` ``[B]``) into row ``row``."""
+def _record(daily, valid, lo, width, log) -> dict:
+    """One day's histogram of the lanes ``valid`` ``[B]``: counts ``[E, FAN_BINS + 2]``,
+    the exact ``min`` / ``max`` ``[E]`` and how many lanes sit at each."""
     values = jnp.concatenate([daily.price_change, daily.private_stock + daily.gov_stock,
-                              daily.sector_output_share], axis=0)
+                              daily.sector_output_share], axis=0)  # [E, B]
     n_elements = values.shape[0]
     coordinate = jnp.where(log[:, None], jnp.log(jnp.maximum(1.0 + values, 1e-30)), values)
     index = jnp.clip(jnp.floor((coordinate - lo[:, None]) / width[:, None]), -1, FAN_BINS).astype(jnp.int32) + 1
@@ -199,30 +193,37 @@ def _record(fans: dict, row, daily, valid, lo, width, log) -> dict:
     counts = jnp.zeros(n_elements * (FAN_BINS + 2) + 1, jnp.int32).at[keys.ravel()].add(1)[:-1]
     low = jnp.min(jnp.where(valid[None, :], values, jnp.inf), axis=1)
     high = jnp.max(jnp.where(valid[None, :], values, -jnp.inf), axis=1)
-    n_low = jnp.sum((values == low[:, None]) & valid[None, :], axis=1, dtype=jnp.int32)
-    n_high = jnp.sum((values == high[:, None]) & valid[None, :], axis=1, dtype=jnp.int32)
-    new = {"counts": counts.reshape(n_elements, FAN_BINS + 2), "min": low, "max": high, "n_min": n_low,
-           "n_max": n_high}
-    return {name: jax.lax.dynamic_update_index_in_dim(fans[name], new[name], row, 0) for name in fans}
+    return {"counts": counts.reshape(n_elements, FAN_BINS + 2), "min": low, "max": high,
+            "n_min": jnp.sum((values == low[:, None]) & valid[None, :], axis=1, dtype=jnp.int32),
+            "n_max": jnp.sum((values == high[:, None]) & valid[None, :], axis=1, dtype=jnp.int32)}
 
 
 def _lanes_with_fans(model, policy, events, occ, horizon: int, stride: int, valid, lo, width, log):
-    """The engine's day loop (:func:`simcore.core.engine.simulate_lanes`, exact) with the
-    fan histograms as one more carry: metrics ``[..., B]`` and fans ``[day, E, ...]``."""
+    """The engine's day loop (:func:`simcore.core.engine.simulate_lanes`, exact) in blocks
+    of ``stride`` days whose first day is recorded: metrics ``[..., B]`` and fans
+    ``[kept day, E, ...]`` (scan outputs, so no histogram is carried from day to day)."""
     n_lanes = occ.onset_day.shape[-1]
     initial = init_state(model, policy, n_lanes)
-    n_days = -(-horizon // stride)
 
-    def body(carry, day):
-        state, totals, fans = carry
+    def day(carry, _):
+        state, totals = carry
         new_state, daily, flows = step(model, policy, events, occ, state, 0.0)
-        fans = jax.lax.cond(day % stride == 0,
-                            lambda f: _record(f, day // stride, daily, valid, lo, width, log), lambda f: f, fans)
-        return (new_state, accumulate(totals, daily, flows), fans), None
+        return (new_state, accumulate(totals, daily, flows)), daily
 
-    totals0 = init_totals(initial, model.final_demand.shape[0], smooth=False)
-    fans0 = _empty(n_days, lo.shape[0])
-    (final, totals, fans), _ = jax.lax.scan(body, (initial, totals0, fans0), jnp.arange(horizon, dtype=jnp.int32))
+    def block(length):  # a block of `length` days (static), its first day recorded
+        def run(carry, _):
+            carry, daily = day(carry, None)
+            if length > 1:
+                carry, _ = jax.lax.scan(lambda c, x: (day(c, x)[0], None), carry, None, length=length - 1)
+            return carry, _record(daily, valid, lo, width, log)
+        return run
+
+    carry = (initial, init_totals(initial, model.final_demand.shape[0], smooth=False))
+    carry, fans = jax.lax.scan(block(stride), carry, None, length=horizon // stride)
+    if horizon % stride:  # the last, shorter block
+        carry, last = block(horizon % stride)(carry, None)
+        fans = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]], axis=0), fans, last)
+    final, totals = carry
     return finish(model, initial, final, totals, horizon), fans
 
 
