@@ -14,7 +14,7 @@ critical upstream links, 8 products with exposure and essentiality, 3 events, 5 
 mixes, sharded over all local devices (``--cpu-devices``, default every core). **Every
 sector count runs the same work:** ``--scenarios`` scenarios in chunks of
 ``--chunk-size`` (equal everywhere), after compiling (timed apart) and one untimed
-chunk. Recorded per sector count: scenario-days/s (each scenario under every mix),
+chunk, cold (no persistent compilation cache). Recorded per sector count: scenario-days/s (each scenario under every mix),
 policy-scenario-days/s (one trajectory each), µs per policy-scenario-day, the same per
 CPU second (per core), compile time, peak host RSS, device peak (GPU) and XLA's
 temporary-buffer plan per device.
@@ -145,7 +145,9 @@ def main(argv=None) -> int:
         command = [sys.executable, __file__, "--one", str(n_sectors), "--chunk-size", str(args.chunk_size),
                    "--scenarios", str(args.scenarios), "--horizon", str(args.horizon), "--policies",
                    str(args.policies), "--cpu-devices", str(args.cpu_devices), "--seed", str(args.seed)]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        # cold: no persistent compilation cache, so the compile time is what a first run pays
+        env = dict(os.environ, SIMCORE_NO_CACHE="1")
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
         if done.returncode != 0:
             print(done.stderr[-3000:], file=sys.stderr)
             return 1
