@@ -401,7 +401,7 @@ def test_sourced_fields_are_marked_in_the_schema():
     assert not {"name", "storable", "recipe_inputs", "sources"} & set(marked)
     assert set(ModelFileSpec.model_fields) == {"model", "products", "importers", "io"}
     assert set(ConfigSpec.model_fields) == {"run", "cluster", "sweep", "attribution", "optimize", "sobol",
-                                            "robustness", "events", "policies", "costs"}
+                                            "robustness", "screen", "events", "policies", "costs"}
 
 
 # ------------------------------------------------------------------ float32 (issue 17, item 7)

@@ -129,7 +129,9 @@ def test_openapi_schema_with_a_key(client):
 
 def test_models_list_and_detail(client):
     listed = client.get("/v1/models", headers=A).json()["models"]
-    assert [m["name"] for m in listed] == ["demo_critical_materials", "japan_critical_minerals"]
+    # every model file of models/ (the universe models of the chokepoint screen included)
+    assert [m["name"] for m in listed] == ["demo_critical_materials", "japan_critical_minerals", "japan_universe",
+                                           "us_universe"]
     demo = client.get(f"/v1/models/{DEMO}", headers=B).json()
     loaded = load_model(DEMO_FILE)
     assert demo["products"] == loaded.products and demo["origins"] == loaded.origins

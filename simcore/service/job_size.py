@@ -11,7 +11,9 @@ setting that limits it:
   scenario's metrics with ``keep = "per-scenario"`` (about 100 bytes per scenario,
   policy and product; none with ``keep = "summary"``) and the day-by-day trajectories
   of ``daily_scenarios`` (independent of the horizon, so short horizons cannot make a
-  huge store either).
+  huge store either); with ``fan_quantiles`` each chunk's fan histograms
+  (:mod:`simcore.run.fans`: policies x kept days x (2 products + sectors) cells of
+  bins + 2 counts, their minima, maxima and counts at each).
 """
 
 from __future__ import annotations
@@ -66,7 +68,24 @@ def estimated_store_bytes(config) -> int:
     if daily:
         per_day = _per_policy_values(products, sectors, _daily_dims())
         total += min(daily, int(config.scenarios)) * int(config.horizon_days) * policies * per_day * VALUE_BYTES
+    if getattr(config, "fan_quantiles", False):
+        total += _fan_bytes(config, products, sectors, policies)
     return total
+
+
+def _fan_bytes(config, products: int, sectors: int, policies: int) -> int:
+    """Bytes of the fan histograms of every chunk, as :meth:`simcore.run.fans.FanStats.to_arrays`
+    stores them (counts uint16 while a chunk has fewer than 2**16 scenarios, else int64;
+    minima and maxima float32)."""
+    from simcore.run.fans import FAN_BINS, FAN_MAX_DAYS  # loads JAX: only for a job that keeps fans
+
+    scenarios, horizon = int(config.scenarios), int(config.horizon_days)
+    chunk = max(1, min(int(config.chunk_size or scenarios), scenarios))
+    chunks = -(-scenarios // chunk)
+    stride = max(1, -(-horizon // FAN_MAX_DAYS))
+    cells = policies * (-(-horizon // stride)) * (2 * products + sectors)
+    count_bytes = 2 if chunk < 2 ** 16 else 8
+    return chunks * cells * ((FAN_BINS + 2) * count_bytes + 2 * VALUE_BYTES + 2 * count_bytes)
 
 
 def _gb(n_bytes: int) -> str:
