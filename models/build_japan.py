@@ -34,7 +34,6 @@ setting it to False on this module gives the model before the calibrated market 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -42,8 +41,9 @@ _MODELS = str(Path(__file__).resolve().parent)  # the japan package sits beside 
 if _MODELS not in sys.path:
     sys.path.insert(0, _MODELS)
 
+from japan.command import build_command  # noqa: E402
 from japan import model as _model, products as _products  # noqa: E402
-from japan.base import MODEL_PATH, OUTLOOK_PATH, ROOT, TIMELINE_PATH, BuildError  # noqa: E402
+from japan.base import MODEL_PATH, OUTLOOK_PATH, TIMELINE_PATH, BuildError  # noqa: E402
 from japan.checks import check_shares, validate_assumptions, validate_hidden_links, validate_tree  # noqa: E402
 from japan.outlook import render_outlook  # noqa: E402
 from japan.render import render_model  # noqa: E402
@@ -87,28 +87,7 @@ def build() -> dict[Path, str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ from a fresh build")
-    args = parser.parse_args(argv)
-    try:
-        outputs = build()
-    except BuildError as exc:
-        print(f"build_japan: FAILED: {exc}", file=sys.stderr)
-        return 1
-    stale = []
-    for path, text in outputs.items():
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(str(path.relative_to(ROOT)))
-        else:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(ROOT)}")
-    if stale:
-        print("build_japan: out of date (rerun `python models/build_japan.py`): " + ", ".join(stale), file=sys.stderr)
-        return 1
-    if args.check:
-        print("build_japan: up to date")
-    return 0
+    return build_command("build_japan", __doc__.split("\n")[0], build, argv)
 
 
 if __name__ == "__main__":

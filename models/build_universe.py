@@ -21,7 +21,6 @@ the Japan build's checks refuse the build otherwise. The code is the package
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -31,7 +30,8 @@ if _MODELS not in sys.path:
 
 from japan import model as _japan_model  # noqa: E402
 from japan.assumptions import ASSUMPTIONS  # noqa: E402
-from japan.base import ROOT, BuildError  # noqa: E402
+from japan.command import build_command  # noqa: E402
+from japan.base import BuildError  # noqa: E402
 from japan.checks import check_shares, validate_assumptions, validate_tree  # noqa: E402
 from universe.assumptions import UNIVERSE_ASSUMPTIONS  # noqa: E402
 from universe.base import UNIVERSE_MODEL_PATH, US_MODEL_PATH, japan_hooks  # noqa: E402
@@ -62,27 +62,7 @@ def build() -> dict[Path, str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ from a fresh build")
-    args = parser.parse_args(argv)
-    try:
-        outputs = build()
-    except BuildError as exc:
-        print(f"build_universe: FAILED: {exc}", file=sys.stderr)
-        return 1
-    stale = [str(p.relative_to(ROOT)) for p, text in outputs.items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
-    if not args.check:
-        for path, text in outputs.items():
-            path.write_text(text, encoding="utf-8")
-        print("build_universe: wrote " + ", ".join(str(p.relative_to(ROOT)) for p in outputs))
-    elif stale:
-        print("build_universe: out of date (rerun `python models/build_universe.py`): " + ", ".join(stale),
-              file=sys.stderr)
-        return 1
-    else:
-        print("build_universe: up to date")
-    return 0
+    return build_command("build_universe", __doc__.split("\n")[0], build, argv)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ build). One idea per module:
 * ``market``, ``front_loading``, ``calibration``: the world-market fields of each material
 * ``importers``, ``segments``, ``io_table``: the other importers, the magnet user segments, the IO table
 * ``model``: the whole model tree; ``render``: the tree as TOML
+* ``command``: the command line of a build script (write, or ``--check`` the committed files)
 * ``policy``, ``fill``, ``timeline``, ``outlook``: the two run configs, whose text lives in
   ``templates/*.toml.in``
 """
