@@ -72,17 +72,31 @@ def simulate_lanes(
     (0.0, the default, is the exact engine; otherwise ``shortage_days`` is a float
     count).
     """
-    n_lanes = occ.onset_day.shape[-1]
-    initial = init_state(model, policy, n_lanes)
+    carry, day = day_loop(model, policy, events, occ, temperature)
 
     def body(carry, _):
+        carry, daily = day(carry)
+        return carry, (daily if save_daily else None)
+
+    (final, totals), daily = jax.lax.scan(body, carry, None, length=horizon)
+    return finish(model, carry[0], final, totals, horizon), daily
+
+
+def day_loop(model: Model, policy: Policy, events: EventSet, occ: Occurrences, temperature=0.0):
+    """``(carry, day)``: the day loop's first carry ``(initial state, zero totals)`` and
+    ``day(carry) -> (carry, daily)``, one day of every lane with its totals accumulated.
+    :func:`simulate_lanes` scans it over the horizon; other loops over the same day (the
+    fan histograms of :mod:`simcore.run.fans`) reuse it, so there is one day loop.
+    ``finish(model, carry[0], final, totals, horizon)`` turns the last carry into metrics."""
+    initial = init_state(model, policy, occ.onset_day.shape[-1])
+
+    def day(carry):
         state, totals = carry
         new_state, daily, flows = step(model, policy, events, occ, state, temperature)
-        return (new_state, accumulate(totals, daily, flows)), (daily if save_daily else None)
+        return (new_state, accumulate(totals, daily, flows)), daily
 
     totals0 = init_totals(initial, model.final_demand.shape[0], smooth=not S.is_exact(temperature))
-    (final, totals), daily = jax.lax.scan(body, (initial, totals0), None, length=horizon)
-    return finish(model, initial, final, totals, horizon), daily
+    return (initial, totals0), day
 
 
 def _scenario_major(metrics: Metrics, daily: Daily | None) -> tuple[Metrics, Daily | None]:
@@ -184,6 +198,14 @@ def simulate_given(model, policies, events, scenarios, horizon: int, save_daily:
 
 
 def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature):
+    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index)
+    return _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature)
+
+
+def batch_lanes(model: Model, events: EventSet, base_key, scenario_index):
+    """``(occ, events, lane_model)`` of the scenarios ``scenario_index`` ``[B]``: their event
+    occurrences, the events with their leakage drawn, and the model in the lane layout
+    with each scenario's drawn parameters (what every policy of the batch runs on)."""
     occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
     events = draw_leakage(events, base_key, scenario_index)  # [E, B]: drawn per scenario, like the parameters
     drawn = {}
@@ -191,8 +213,7 @@ def _batch(model, policies, events, base_key, scenario_index, horizon, save_dail
         # Every policy sees the same drawn numbers: one draw per scenario, outside the
         # policy vmap.
         drawn = jax.vmap(lambda i: drawn_fields(model, parameter_key(base_key, i)))(scenario_index)
-    lane_model = model_lanes(model, drawn)
-    return _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature)
+    return occ, events, model_lanes(model, drawn)
 
 
 def _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature):

@@ -81,11 +81,10 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
-from simcore.core.engine import _scenario_major, drawn_policy_lanes
+from simcore.core.engine import _scenario_major, batch_lanes, day_loop, drawn_policy_lanes
 from simcore.core.lanes import model_lanes, policy_lanes
-from simcore.core.metrics import accumulate, finish, init_totals
-from simcore.core.step import init_state, step
+from simcore.core.metrics import finish
+from simcore.core.step import init_state
 from simcore.core.uncertainty import drawn_fields, parameter_key
 from simcore.run.metrics import PRODUCT_UNIT
 
@@ -202,29 +201,22 @@ def _lanes_with_fans(model, policy, events, occ, horizon: int, stride: int, vali
     """The engine's day loop (:func:`simcore.core.engine.simulate_lanes`, exact) in blocks
     of ``stride`` days whose first day is recorded: metrics ``[..., B]`` and fans
     ``[kept day, E, ...]`` (scan outputs, so no histogram is carried from day to day)."""
-    n_lanes = occ.onset_day.shape[-1]
-    initial = init_state(model, policy, n_lanes)
-
-    def day(carry, _):
-        state, totals = carry
-        new_state, daily, flows = step(model, policy, events, occ, state, 0.0)
-        return (new_state, accumulate(totals, daily, flows)), daily
+    first, day = day_loop(model, policy, events, occ)  # the exact engine's day
 
     def block(length):  # a block of `length` days (static), its first day recorded
         def run(carry, _):
-            carry, daily = day(carry, None)
+            carry, daily = day(carry)
             if length > 1:
-                carry, _ = jax.lax.scan(lambda c, x: (day(c, x)[0], None), carry, None, length=length - 1)
+                carry, _ = jax.lax.scan(lambda c, x: (day(c)[0], None), carry, None, length=length - 1)
             return carry, _record(daily, valid, lo, width, log)
         return run
 
-    carry = (initial, init_totals(initial, model.final_demand.shape[0], smooth=False))
-    carry, fans = jax.lax.scan(block(stride), carry, None, length=horizon // stride)
+    carry, fans = jax.lax.scan(block(stride), first, None, length=horizon // stride)
     if horizon % stride:  # the last, shorter block
         carry, last = block(horizon % stride)(carry, None)
         fans = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]], axis=0), fans, last)
     final, totals = carry
-    return finish(model, initial, final, totals, horizon), fans
+    return finish(model, first[0], final, totals, horizon), fans
 
 
 def simulate_fans(model, policies, events, base_key, scenario_index, stop, lo, width, log, *, horizon: int,
@@ -232,12 +224,7 @@ def simulate_fans(model, policies, events, base_key, scenario_index, stop, lo, w
     """:func:`simcore.core.engine.simulate` (drawn scenarios, exact engine) with the fan
     histograms of the scenarios ``scenario_index < stop``: ``(metrics [policy, scenario,
     ...], fans {name: [policy, day, E, ...]})``."""
-    occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
-    events = draw_leakage(events, base_key, scenario_index)
-    drawn = {}
-    if model.uncertainty is not None:
-        drawn = jax.vmap(lambda i: drawn_fields(model, parameter_key(base_key, i)))(scenario_index)
-    lane_model = model_lanes(model, drawn)
+    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index)
     valid = scenario_index < stop
 
     def one(policy):
