@@ -10,6 +10,7 @@ import pytest
 
 from shell_fixtures import SMALL_CONFIG, SMALL_MODEL, write_small
 from simcore.analysis import discovery as D
+from simcore.analysis import regret_stats as RS
 from simcore.analysis import robustness as R
 from simcore.analysis.intervals import Z
 
@@ -36,9 +37,9 @@ def test_regret_and_its_statistics_by_hand():
     loss = np.array([[5.0, 1.0, 4.0, 0.0],
                      [3.0, 2.0, 2.0, 6.0],
                      [4.0, 4.0, 0.0, 1.0]])
-    r = R.regret(loss)
+    r = RS.regret(loss)
     assert np.array_equal(r, [[2, 0, 4, 0], [0, 1, 2, 6], [1, 3, 0, 1]])
-    stream = R.RegretStream(3, 1, threshold=2.0)
+    stream = RS.RegretStream(3, 1, threshold=2.0)
     stream.add(loss, loss, np.zeros(4, int))
     out = stream.result()
     assert np.allclose(out["expected_regret"], [1.5, 2.25, 1.25])
@@ -62,7 +63,7 @@ def test_minimax_regret_over_points_and_point_satisficing():
     loss = np.array([[0.0, 2.0, 4.0, 6.0, 3.0, 3.0],
                      [2.0, 2.0, 1.0, 3.0, 5.0, 3.0]])
     point = np.array([0, 0, 1, 1, 2, 2])
-    stream = R.RegretStream(2, 3, threshold=3.0)
+    stream = RS.RegretStream(2, 3, threshold=3.0)
     stream.add(loss, loss, point)
     out = stream.result()
     assert np.allclose(out["point_loss"], [[1, 2], [5, 2], [3, 4]])
@@ -73,7 +74,7 @@ def test_minimax_regret_over_points_and_point_satisficing():
     # points whose expected loss <= 3: A at points 0, 2; B at 0, 1
     assert np.allclose(out["point_satisficing_share"], [2 / 3, 2 / 3])
     # cluster SE of expected regret: per-point mean regrets over sqrt(3)
-    lane_r = R.regret(loss)
+    lane_r = RS.regret(loss)
     per_point = lane_r.reshape(2, 3, 2).mean(axis=2)
     assert np.allclose(out["expected_regret"], per_point.mean(axis=1))
     assert np.allclose(out["expected_regret_se"], per_point.std(axis=1, ddof=1) / np.sqrt(3))
@@ -83,9 +84,9 @@ def test_streaming_in_chunks_gives_the_same_statistics():
     rng = np.random.default_rng(3)
     loss = rng.gamma(2.0, 3.0, size=(4, 600))
     point = np.repeat(np.arange(5), 120)
-    whole = R.RegretStream(4, 5, threshold=4.0)
+    whole = RS.RegretStream(4, 5, threshold=4.0)
     whole.add(loss, loss, point)
-    parts = R.RegretStream(4, 5, threshold=4.0)
+    parts = RS.RegretStream(4, 5, threshold=4.0)
     for lo in range(0, 600, 77):
         parts.add(loss[:, lo:lo + 77], loss[:, lo:lo + 77], point[lo:lo + 77])
     a, b = whole.result(), parts.result()
@@ -98,12 +99,12 @@ def test_streaming_in_chunks_gives_the_same_statistics():
         b = int(np.argmin(block.mean(axis=1)))
         assert np.allclose(a["point_regret_se"][k], (block - block[b]).std(axis=1, ddof=1) / np.sqrt(120))
     # q95 against NumPy's on the full sample (sketch: 1 % relative)
-    exact = np.quantile(R.regret(loss), 0.95, axis=1, method="inverted_cdf")
+    exact = np.quantile(RS.regret(loss), 0.95, axis=1, method="inverted_cdf")
     assert np.allclose(a["q95_regret"], exact, rtol=0.011)
 
 
 def test_wilson_interval_by_hand():
-    low, high = R.wilson(0.5, 100)
+    low, high = RS.wilson(0.5, 100)
     # z = 1.645: centre 0.5, half = z sqrt(0.25 / 100 + z^2 / 40000) / (1 + z^2 / 100)
     half = Z * np.sqrt(0.0025 + Z ** 2 / 40000) / (1 + Z ** 2 / 100)
     assert low == pytest.approx(0.5 - half) and high == pytest.approx(0.5 + half)

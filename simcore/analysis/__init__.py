@@ -8,7 +8,8 @@
 * :mod:`simcore.analysis.optimize`: lever levels under a budget with optax (smoothed engine);
 * :mod:`simcore.analysis.sensitivity`: elasticities to model parameters, checked by finite differences.
 * :mod:`simcore.analysis.robustness`: regret, minimax regret and satisficing of the mixes across
-  scenarios and parameter points (lanes run by :mod:`simcore.analysis.ensemble`);
+  scenarios and parameter points (lanes run by :mod:`simcore.analysis.ensemble`; the streaming
+  statistics in :mod:`simcore.analysis.regret_stats`);
 * :mod:`simcore.analysis.discovery`: scenario discovery, PRIM boxes of when a mix fails.
 
 See ``docs/analysis.md``.

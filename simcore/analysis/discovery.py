@@ -271,7 +271,8 @@ def discovery_analysis(config, s, d) -> xr.Dataset:
     import jax
 
     from simcore.analysis.ensemble import run_ensemble
-    from simcore.analysis.robustness import ensemble_of, metric_values, wilson
+    from simcore.analysis.regret_stats import wilson
+    from simcore.analysis.robustness import ensemble_of, metric_values
     from simcore.analysis.sobol_design import U_EPS
 
     ens = ensemble_of(config, s.policies)
