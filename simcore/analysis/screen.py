@@ -183,13 +183,21 @@ def build_cases(config, units, disruptions):
 
 # ----------------------------------------------------------------------------- the analysis
 
-def screen_analysis(config, s: ScreenSettings, progress=None) -> xr.Dataset:
+def screen_analysis(config, s: ScreenSettings, progress=None, *, store=None, resume: bool = False, scheduler=None,
+                    log=print) -> xr.Dataset:
     """The screen (module doc) as a dataset with dims ``policy``, ``unit``,
-    ``disruption`` (and ``product``, ``sector``)."""
+    ``disruption`` (and ``product``, ``sector``).
+
+    Run in blocks of cases (:mod:`~simcore.analysis.screen_resume`): ``store`` (a local
+    zarr path) keeps a checkpoint of the done blocks, which ``resume`` continues (a
+    checkpoint of another screen raises :class:`~simcore.analysis.screen_resume.ResumeError`);
+    ``scheduler`` (a Dask address or client) runs the blocks on a cluster; the results
+    are the same bit for bit. ``progress(done, total)`` in lanes (case x mix x
+    scenario-or-point)."""
     import jax
 
     from simcore.analysis.screen_disruptions import stack_cases
-    from simcore.analysis.screen_run import ScreenStream, run_cases
+    from simcore.analysis.screen_resume import ScreenWork, run_blocks
     from simcore.core.model import stack_policies
 
     loaded = config.loaded
@@ -208,12 +216,20 @@ def screen_analysis(config, s: ScreenSettings, progress=None) -> xr.Dataset:
 
         params = parameters(loaded, "entry")
         columns, point_u = params.columns, point_design(s.points, len(params.names), s.seed)
-    stream = ScreenStream(len(s.policies), len(cases), P, S, s.bootstrap, s.seed, n_points=max(s.points, 1))
+    work = ScreenWork(loaded.model, policies, stacked, jax.random.PRNGKey(config.seed), n_scenarios=s.scenarios,
+                      start=s.start, horizon=config.horizon_days, chunk_cases=s.chunk_cases,
+                      chunk_scenarios=s.chunk_scenarios, n_policies=len(s.policies), n_products=P, n_sectors=S,
+                      replicates=s.bootstrap, seed=s.seed, n_points=max(s.points, 1), point_u=point_u,
+                      columns=columns)
+    names = {"units": [u.name for u in units], "disruptions": [d.name for d in s.disruptions],
+             "policies": list(s.policies), "cases": [list(c) for c in cases]}
+    describe = {"model": loaded.name, "cases": len(cases), "scenarios": int(s.scenarios),
+                "scenario_start": int(s.start), "points": int(s.points), "seed": int(config.seed),
+                "bootstrap": int(s.bootstrap), "bootstrap_seed": int(s.seed), "horizon_days": int(config.horizon_days),
+                "policies": ", ".join(s.policies)}
     began = time.perf_counter()
-    run_cases(loaded.model, policies, stacked, jax.random.PRNGKey(config.seed), n_scenarios=s.scenarios,
-              start=s.start, horizon=config.horizon_days, chunk_cases=s.chunk_cases,
-              chunk_scenarios=s.chunk_scenarios, consume=stream.add, progress=progress, point_u=point_u,
-              columns=columns)
+    stream = run_blocks(work, store=store, resume=resume, names=names, describe=describe, scheduler=scheduler,
+                        progress=progress, log=log)
     wall = time.perf_counter() - began
     r = stream.result()
     return _dataset(config, s, units, cases, rates, r, wall)
@@ -468,19 +484,27 @@ def to_store(ds: xr.Dataset, store) -> None:
             zarr.consolidate_metadata(str(store))
 
 
-def screen_file(path, overrides: dict | None = None, *, log=print, progress=None):
+def screen_file(path, overrides: dict | None = None, *, log=print, progress=None, checkpoint: bool = False,
+                resume: bool = False, scheduler=None):
     """``(dataset, settings)`` of the config file ``path``: its ``[screen]`` table, then
     ``overrides``. What ``simcore screen`` runs; raises :class:`InputError` (one line per
-    problem) before anything runs."""
+    problem) before anything runs. ``checkpoint``: record the done blocks of cases in the
+    output store (``settings.output``, default ``results/<config name>.zarr``), which
+    ``resume`` continues; ``scheduler``: run the blocks on a Dask cluster
+    (:func:`screen_analysis`)."""
+    from pathlib import Path
+
     from simcore.schema.analysis_config import read_analysis_config
 
     config, sections, _ = read_analysis_config(path, "screen")
     s = settings_from(sections.get("screen") or {}, overrides, config=config)
+    if checkpoint and not s.output:
+        s.output = str(Path("results") / (Path(path).stem + ".zarr"))
     units = with_carriers(config, select_units(model_units(config.loaded), s), s.policies)
     cases = build_cases(config, units, s.disruptions)[0]
     points = f" x {s.points} parameter points" if s.points else ""
     log(f"screen: {len(units)} units x {len(s.disruptions)} disruptions = {len(cases)} cases x {len(s.policies)} "
         f"mixes x {s.scenarios} scenarios{points} x {config.horizon_days} days "
         f"({len(cases) * len(s.policies) * s.scenarios * max(s.points, 1) * config.horizon_days:.3g} lane-days)")
-    return screen_analysis(config, s, progress=progress), s
-
+    return screen_analysis(config, s, progress=progress, store=s.output if checkpoint else None, resume=resume,
+                           scheduler=scheduler, log=log), s

@@ -166,7 +166,6 @@ def screen_command(args) -> int:
     except (InputError, ValueError) as exc:
         return fail(str(exc))
     enable_cache()
-    from pathlib import Path
 
     from simcore.analysis import screen
 
@@ -176,16 +175,28 @@ def screen_command(args) -> int:
             values = getattr(args, key)
             overrides[key] = tuple(name for part in values for name in (part.split(",") if key == "policies"
                                                                           else [part]) if name)
+    if args.output is not None:
+        overrides["output"] = args.output
+    if args.scheduler is not None and not args.scheduler.strip():  # '' would silently run locally
+        return fail("--scheduler is empty: give the Dask scheduler's address, e.g. tcp://10.0.0.5:8786")
+    from simcore.analysis.screen_resume import ResumeError
+    from simcore.run.store import OutputError
+
     log = printer(args.quiet)
-    progress = None
-    if not args.quiet:
-        def progress(done, total):
-            print(f"  chunk {done}/{total}", file=sys.stderr, flush=True)
+    bar = _LaneProgress() if not args.quiet else None
     try:
-        ds, settings = screen.screen_file(args.config, overrides, log=log, progress=_eta(progress))
-    except (InputError, ValueError) as exc:
+        ds, settings = screen.screen_file(args.config, overrides, log=log, progress=bar, checkpoint=True,
+                                          resume=args.resume, scheduler=args.scheduler)
+    except (InputError, ValueError, ResumeError, OutputError) as exc:  # ValueError: a bad setting
         return refused(exc)
-    out = args.output or settings.output or str(Path("results") / (Path(args.config).stem + ".zarr"))
+    except KeyboardInterrupt:
+        print("\ninterrupted: the done blocks of cases stay in the output store; continue with --resume",
+              file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.stop()
+    out = settings.output
     screen.to_store(ds, out)
     if not args.quiet:
         print(screen.format_screen(ds, top=settings.top))
@@ -193,26 +204,24 @@ def screen_command(args) -> int:
     return 0
 
 
-def _eta(progress, every_s: float = 10.0):
-    """``progress(done, total)`` with an ETA, at most every ``every_s`` seconds (and at
-    the first and last chunk); the rate from the second chunk on (the first one
-    compiles)."""
-    if progress is None:
-        return None
-    import time
+class _LaneProgress:
+    """``progress(done, total)`` of the screen (lanes: case x mix x scenario) as the bar of
+    ``simcore run`` (:class:`~simcore.cli.progress.RichProgress`: lanes done, lanes per
+    second, ETA; the time estimate from the second chunk on: the first one compiles)."""
 
-    marks, shown = [], [0.0]
+    def __init__(self):
+        from simcore.cli.progress import RichProgress
 
-    def report(done, total):
-        now = time.perf_counter()
-        marks.append(now)
-        if done < total and len(marks) > 1 and now - shown[0] < every_s:
-            return
-        shown[0] = now
-        if len(marks) >= 2 and done < total:
-            rate = (marks[-1] - marks[0]) / (len(marks) - 1)
-            print(f"  chunk {done}/{total}, ETA {rate * (total - done):.0f} s", file=sys.stderr, flush=True)
+        self.bar, self.done = RichProgress(unit="lanes", rate="lanes/s"), None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.done is None:
+            self.bar.start(total, done, 1)
+            self.bar.phase("screening")
         else:
-            progress(done, total)
+            self.bar.advance(done - self.done)
+        self.done = done
 
-    return report
+    def stop(self) -> None:
+        if self.done is not None:
+            self.bar.stop()

@@ -294,6 +294,11 @@ def _screen(sub) -> None:
     screen.add_argument("--top", type=positive_int, default=None, help="rows of the ranked table (default 25)")
     screen.add_argument("--output", default=None,
                         help="zarr store for group 'screen' (default: screen.output, else results/<config name>.zarr)")
+    screen.add_argument("--resume", action="store_true",
+                        help="continue an interrupted screen of the same config into the same --output: its done "
+                             "blocks of cases are loaded, not rerun (the results equal an uninterrupted run)")
+    screen.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786): run blocks of cases on a "
+                                            "cluster (pip install 'simcore[cluster]')")
     screen.add_argument("--quiet", action="store_true", help="print nothing (scripts)")
 
 

@@ -19,8 +19,12 @@ class RichProgress:
     """Progress on stderr: a line while compiling, a bar with scenarios done,
     scenario-days per second and ETA, a line while summarising."""
 
-    def __init__(self):
+    def __init__(self, unit: str = "scenarios", rate: str = "scen-days/s"):
+        """``unit``: what the bar counts (``simcore screen``: lanes, case x mix x
+        scenario); ``rate``: the label of units x days per second."""
         from rich.console import Console
+
+        self.unit, self.rate = unit, rate
 
         self.console = Console(stderr=True)
         self.progress = None
@@ -35,14 +39,15 @@ class RichProgress:
         from rich.text import Text
 
         horizon = self.horizon_days = max(1, int(horizon_days))
+        rate = self.rate
 
         class ScenarioDaysPerSecond(ProgressColumn):
             def render(self, task):
                 speed = task.finished_speed or task.speed
-                return Text(f"{speed * horizon:,.0f} scen-days/s" if speed else "- scen-days/s")
+                return Text(f"{speed * horizon:,.0f} {rate}" if speed else f"- {rate}")
 
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description:<12}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("scenarios"), ScenarioDaysPerSecond(),
+                                 MofNCompleteColumn(), TextColumn(self.unit), ScenarioDaysPerSecond(),
                                  TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(),
                                  console=self.console, transient=False)
         self.progress.start()
@@ -64,9 +69,9 @@ class RichProgress:
             (t1, d1), (t2, d2) = self._marks[-2], self._marks[-1]
             rate = (d2 - d1) / max(t2 - t1, 1e-9)
             self._estimated = True
-            self.console.print(f"estimated time for the remaining {self._total - done:,d} scenarios: "
+            self.console.print(f"estimated time for the remaining {self._total - done:,d} {self.unit}: "
                                f"{_duration((self._total - done) / rate)} "
-                               f"({rate * self.horizon_days:,.0f} scenario-days/s)")
+                               f"({rate * self.horizon_days:,.0f} {self.rate.replace('scen-', 'scenario-')})")
 
     def stop(self) -> None:
         if self.progress is not None:
