@@ -336,6 +336,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 "wait for one to finish or cancel one")
         return JSONResponse(row.public(), status_code=202, headers={"Location": f"/v1/jobs/{row.id}"})
 
+    @app.post("/v1/screens", status_code=202, response_model=schemas.JobStatus, tags=["jobs"],
+              responses=_responses(401, 413, 422, 429, 503), openapi_extra=_body_schema("JobRequest"))
+    def create_screen(who: Caller = Depends(caller), body: Any = Depends(json_body)):
+        """Submit a chokepoint screen (a run config with its `screen` table, as for
+        `simcore screen`; run.model a registered model name): 202 with the job (kind
+        'screen'); follow, cancel and fetch it at /v1/jobs/{id} like any job. Its result
+        is the ranked table as data; format=zip the store (group 'screen')."""
+        from simcore.service.screen_job import check_screen_request
+
+        try:
+            registered, config, s, _ = check_screen_request(body, registry(), settings)
+        except InputError as exc:
+            raise ApiError(422, "invalid screen request", exc.problems) from None
+        except CapError as exc:
+            raise ApiError(413, "screen above a cap of this server", exc.problems) from None
+        row = state.jobs.submit(who.key_id, body, registered, config, limit=settings.max_jobs_per_key,
+                                kind="screen", scenarios=s.scenarios)
+        if row is None:
+            raise ApiError(429, f"this key has {settings.max_jobs_per_key} jobs queued or running (the limit); "
+                                "wait for one to finish or cancel one")
+        return JSONResponse(row.public(), status_code=202, headers={"Location": f"/v1/jobs/{row.id}"})
+
     @app.get("/v1/jobs/{job_id}", response_model=schemas.JobStatus, tags=["jobs"],
              responses=_responses(401, 404, 422, 429))
     def get_job(job_id: str, who: Caller = Depends(caller)):
@@ -401,10 +423,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @app.get("/v1/jobs/{job_id}/result", response_model=schemas.JobResult, tags=["jobs"],
+    @app.get("/v1/jobs/{job_id}/result", response_model=schemas.JobResult | schemas.ScreenResult, tags=["jobs"],
              responses={**_responses(401, 404, 409, 422, 429),
                         200: {"description": "The summary (JSON), or with format=zip the store as a zip",
-                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobResult"}},
+                              "content": {"application/json": {"schema": {"anyOf": [
+                                              {"$ref": "#/components/schemas/JobResult"},
+                                              {"$ref": "#/components/schemas/ScreenResult"}]}},
                                           "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
     def job_result(job_id: str, who: Caller = Depends(caller),
                    format: Literal["json", "zip"] = Query("json", description="json: summary; zip: the store")):

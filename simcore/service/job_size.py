@@ -114,3 +114,41 @@ def size_problems(config, settings) -> list[tuple[str, str]]:
             f"products), above the cap of {_gb(settings.max_job_store_bytes)} per job (max_job_store_bytes): "
             'fewer scenarios or policies, run.keep = "summary" (statistics only) or fewer daily_scenarios')))
     return problems
+
+
+def screen_store_bytes(cases: int, mixes: int, lanes: int, bootstrap: int, points: int, products: int,
+                       sectors: int) -> int:
+    """Bytes a screen job stores, estimated before it runs: its checkpoint (per mix and
+    case the stream's arrays, ``bootstrap + points + products + sectors + 8`` float64, and
+    its loss sketch, at most one 16-byte bin per lane or per 1 %-wide log bin, about
+    2,000 bins) and group ``screen`` (about as large)."""
+    per_cell = (bootstrap + points + products + sectors + 8) * 8 + min(int(lanes), 2_000) * 16
+    return 2 * int(cases) * int(mixes) * per_cell
+
+
+def screen_size_problems(config, s, cases: int, settings) -> list[tuple[str, str]]:
+    """``[(field, message)]`` for each cap a screen job (``config``, screen settings
+    ``s``, ``cases`` unit x disruption pairs) exceeds: the lanes of a case
+    (``screen.scenarios`` x parameter points) against ``max_job_scenarios``, the volume
+    cases x mixes x lanes x horizon_days x products against ``max_job_size`` (the run
+    jobs' unit), the store against ``max_job_store_bytes``."""
+    problems = []
+    lanes = int(s.scenarios) * max(int(s.points), 1)
+    products, sectors, mixes = len(config.loaded.products), len(config.loaded.sectors), len(s.policies)
+    if lanes > settings.max_job_scenarios:
+        problems.append(("screen.scenarios", f"screen.scenarios x parameter points = {lanes:,} exceeds the cap of "
+                                             f"{settings.max_job_scenarios:,} scenarios per job"))
+    volume = int(cases) * mixes * lanes * int(config.horizon_days) * products
+    if volume > settings.max_job_size:
+        problems.append(("screen.scenarios", (
+            f"cases x mixes x scenarios x points x run.horizon_days x products = {cases:,} x {mixes} x "
+            f"{s.scenarios:,} x {max(int(s.points), 1)} x {config.horizon_days:,} x {products} = {volume:,} exceeds "
+            f"the cap of {settings.max_job_size:,} per job (max_job_size): fewer units (screen.units or "
+            "screen.kinds), disruptions, mixes or scenarios, or a shorter horizon")))
+    stored = screen_store_bytes(cases, mixes, lanes, s.bootstrap, max(int(s.points), 1), products, sectors)
+    if stored > settings.max_job_store_bytes:
+        problems.append(("screen.bootstrap", (
+            f"the store would hold about {_gb(stored)} ({cases:,} cases x {mixes} mixes, {s.bootstrap:,} bootstrap "
+            f"replicates), above the cap of {_gb(settings.max_job_store_bytes)} per job (max_job_store_bytes): "
+            "fewer units, disruptions, mixes or bootstrap replicates")))
+    return problems

@@ -67,10 +67,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished REAL,
     restarts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'run'
 );
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, status);
 """
+JOB_KINDS = ("run", "screen")  # run: a run config into a store; screen: the chokepoint screen (service/screen_job.py)
 _ACTIVE_COUNT = "SELECT COUNT(*) FROM jobs WHERE owner = ? AND status IN ('queued', 'running')"
 
 
@@ -98,10 +100,11 @@ class JobRow:
     restarts: int
     error: str | None
     cancel_requested: int
+    kind: str = "run"
 
     def public(self) -> dict:
         base = f"/v1/jobs/{self.id}"
-        return {"id": self.id, "status": self.status, "model": self.model, "model_version": self.model_version,
+        return {"id": self.id, "kind": self.kind, "status": self.status, "model": self.model, "model_version": self.model_version,
                 "scenarios": self.scenarios, "scenarios_done": self.scenarios_done,
                 "progress": self.scenarios_done / self.scenarios if self.scenarios else 0.0, "phase": self.phase,
                 "created": self.created, "started": self.started, "finished": self.finished,
@@ -119,6 +122,9 @@ class JobDB:
         self._lock = threading.Lock()
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
+            if "kind" not in columns:  # a database of a release before job kinds: its jobs are runs
+                db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run'")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -208,14 +214,13 @@ class JobDB:
 # --------------------------------------------------------------------------- checking a request
 
 
-def check_job_request(body: Any, registry: Registry, settings: Settings):
-    """Validate a job body (a run config as JSON). Returns ``(registered model, RunConfig)``;
-    raises :class:`InputError` (422, every bad field) or :class:`CapError` (413: the scenario
-    and work caps and the size caps of :mod:`simcore.service.job_size`, like the
-    assessments' caps)."""
+def parse_job_body(body: Any, registry: Registry, what: str = "job request"):
+    """``(registered model, RunConfig)`` of a job body (a run config as JSON, ``run.model``
+    a registry name; no ``run.output``, no ``cluster``); raises :class:`InputError`
+    naming every bad field."""
     from simcore.schema.spec import schema_problems
 
-    problems = Problems("job request")
+    problems = Problems(what)
     body = without_nulls(body, ConfigSpec)
     if not isinstance(body, dict):
         problems.add("(body)", f"must be a JSON object (a run config), got {type(body).__name__}")
@@ -241,6 +246,15 @@ def check_job_request(body: Any, registry: Registry, settings: Settings):
         except InputError as exc:
             problems.items.extend(exc.problems)
     problems.raise_if_any()
+    return registered, config
+
+
+def check_job_request(body: Any, registry: Registry, settings: Settings):
+    """Validate a job body (a run config as JSON). Returns ``(registered model, RunConfig)``;
+    raises :class:`InputError` (422, every bad field) or :class:`CapError` (413: the scenario
+    and work caps and the size caps of :mod:`simcore.service.job_size`, like the
+    assessments' caps)."""
+    registered, config = parse_job_body(body, registry)
     caps = []
     work = config.scenarios * config.horizon_days * len(config.policies)
     if config.scenarios > settings.max_job_scenarios:
@@ -337,25 +351,29 @@ class JobRunner:
             thread.join(timeout)
 
     # -- requests
-    def submit(self, owner: str, body: dict, registered, config, limit: int | None = None) -> JobRow | None:
-        """Queue a checked job; None (nothing kept) if ``owner`` has ``limit`` jobs queued
-        or running already (:meth:`JobDB.admit`)."""
+    def submit(self, owner: str, body: dict, registered, config, limit: int | None = None, kind: str = "run",
+               scenarios: int | None = None) -> JobRow | None:
+        """Queue a checked job of ``kind`` (:data:`JOB_KINDS`; ``scenarios``: its progress
+        total, default the run's); None (nothing kept) if ``owner`` has ``limit`` jobs
+        queued or running already (:meth:`JobDB.admit`)."""
+        scenarios = int(config.scenarios if scenarios is None else scenarios)
         job_id = uuid.uuid4().hex
         directory = self.job_dir(job_id)
         directory.mkdir(parents=True)
-        (directory / "config.json").write_text(json.dumps(without_nulls(body, ConfigSpec), sort_keys=True, indent=1))
+        (directory / "config.json").write_text(json.dumps(body if kind == "screen" else without_nulls(body, ConfigSpec),
+                                                          sort_keys=True, indent=1))
         row = JobRow(id=job_id, owner=owner, status="queued", model=registered.name,
-                     model_version=registered.version, scenarios=int(config.scenarios), scenarios_done=0,
+                     model_version=registered.version, scenarios=scenarios, scenarios_done=0,
                      phase="queued", created=time.time(), started=None, finished=None, restarts=0, error=None,
-                     cancel_requested=0)
+                     cancel_requested=0, kind=kind)
         if limit is None:
             self.db.insert(row)
         elif not self.db.admit(row, limit):
             shutil.rmtree(directory, ignore_errors=True)
             return None
         self.queue.put(job_id)
-        log.info("job %s submitted by key %s: model %s, %d scenarios", job_id, owner, registered.name,
-                 config.scenarios)
+        log.info("%s job %s submitted by key %s: model %s, %d scenarios", kind, job_id, owner, registered.name,
+                 scenarios)
         return row
 
     def cancel(self, row: JobRow) -> JobRow | None:
@@ -448,6 +466,15 @@ class JobRunner:
                 raise RuntimeError(f"model {row.model} changed or was removed since the job was submitted "
                                    f"(version {row.model_version[:12]}); submit it again")
             config_path = self.job_dir(job_id) / "config.json"
+            if row.kind == "screen":  # the chokepoint screen: its own runner and result
+                from simcore.service.screen_job import run_screen_job
+
+                result = run_screen_job(json.loads(config_path.read_text()), registered, self.store_path(job_id),
+                                        _Progress(self, job_id), job_id)
+                (self.job_dir(job_id) / "result.json").write_text(json.dumps(result))
+                self.db.update(job_id, status="complete", finished=time.time(), phase=None, scenarios_done=row.scenarios)
+                log.info("job %s complete", job_id)
+                return
             config = parse_config(json.loads(config_path.read_text()), loaded=registered.loaded)
             config.path = str(config_path)  # the store's identity includes this file's hash
             summary, effects = run_to_store(config, self.store_path(job_id), resume=True,

@@ -12,7 +12,7 @@ loaders, so a 422 names every bad field at once.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from annotated_types import MinLen
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
@@ -130,6 +130,8 @@ class AssessmentRequest(_Spec):
 
 # a job: the run-config schema itself (run.model is a registry name, run.output is refused)
 JobRequest = ConfigSpec
+# a screen job: the same schema, its `screen` table read (no `screen.output`: the server chooses the store)
+ScreenRequest = ConfigSpec
 
 # --------------------------------------------------------------------------- responses
 
@@ -362,6 +364,7 @@ class ModelList(_Out):
 
 class JobStatus(_Out):
     id: str
+    kind: str = Field("run", description="run (POST /v1/jobs) | screen (POST /v1/screens)")
     status: str = Field(description="queued | running | complete | failed | cancelled")
     model: str
     model_version: str
@@ -387,6 +390,56 @@ class JobResult(_Out):
     io_value_unit: str
     policies: list[PolicyResult]
     effects: list[MixEffect]
+
+
+class ScreenUnitRow(_Out):
+    """One unit of a screen under ``rank_by`` (docs/screening.md, 'What each column means')."""
+
+    rank: OptionalFloat = None
+    rank_low: OptionalFloat = None
+    rank_high: OptionalFloat = None
+    unit: str
+    kind: str = Field(description="product | service | link | hidden | recipe | domestic")
+    expected_loss: OptionalFloat = Field(None, description="expected value-added loss over the horizon [IO value unit]")
+    expected_loss_se: OptionalFloat = None
+    cvar95_loss: OptionalFloat = None
+    q95_loss: OptionalFloat = None
+    p_shortage: OptionalFloat = None
+    time_to_survive: OptionalFloat = Field(None, description="[days]")
+    beats_next: OptionalFloat = None
+    point_rank_low: OptionalFloat = None
+    point_rank_high: OptionalFloat = None
+    losses: dict[str, OptionalFloat] = Field(description="expected loss under each disruption")
+    annual_loss: OptionalFloat = Field(None, description="probability-weighted annual loss of the unit's hazard")
+    supply_share: OptionalFloat = None
+    hazard_per_year: OptionalFloat = None
+    spof: bool
+    spof_confirmed: bool
+    spof_sectors: str
+
+
+class ScreenMix(_Out):
+    name: str
+    units: list[ScreenUnitRow] = Field(description="every unit in rank order under rank_by")
+
+
+class ScreenResult(_Out):
+    """The result of a screen job: the ranked table of every mix as data."""
+
+    id: str
+    kind: Literal["screen"]
+    model: ModelRef
+    seed: int
+    scenarios: int
+    horizon_days: int
+    points: int
+    bootstrap: int
+    cases: int
+    io_value_unit: str
+    rank_by: str
+    confidence: float
+    disruptions: list[str]
+    mixes: list[ScreenMix]
 
 
 class Health(_Out):
