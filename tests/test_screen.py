@@ -281,3 +281,43 @@ def test_bad_input_is_one_line_and_no_store(tmp_path, capsys, extra, args, expec
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and expected in err[0], err
     assert not out.exists()
+
+
+def test_a_recipe_link_inherits_its_inputs_hazard_weighted_by_share(tmp_path):
+    # mag needs solo (solo: CN 1.0), mag2 needs ga (ga: CN 0.6, AU 0.4), both exposures 0.1; the CN ban hits ga
+    # and solo with weight 1: it cuts all of mag's input and 0.6 of mag2's, on the same draws (slot 0 of both
+    # cases), so mag2's hazard loses 0.6 x mag's (no stock: the loss is linear in the cut share)
+    extra = (product("mag", domestic_share="1.0", recipe_inputs='["solo"]', exposure="{ electronics = 0.1 }",
+                     **CRITICAL)
+             + product("mag2", domestic_share="1.0", recipe_inputs='["ga"]', exposure="{ electronics = 0.1 }",
+                       **CRITICAL) + "\n[io]")
+    (tmp_path / "tiny.toml").write_text(TINY_MODEL.replace("\n[io]", extra, 1))
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG.replace('products = ["ga"]\nhazard_per_year', 'products = ["ga", "solo"]\nhazard_per_year'))
+    ds, _ = SC.screen_file(path, {"units": ["mag needs solo", "mag2 needs ga"], "scenarios": 6, "bootstrap": 0,
+                                  "rank_by": "full-30"}, log=lambda *a: None)
+    mag, mag2 = loss(ds, "mag needs solo", "hazard"), loss(ds, "mag2 needs ga", "hazard")
+    assert mag > 0 and mag2 == pytest.approx(0.6 * mag, rel=1e-5)
+    assert list(ds["hazard_per_year"].values) == [3.0, 3.0]
+    assert float(ds["annual_loss"].sel(policy="no-policy", unit="mag needs solo")) == pytest.approx(mag * 365 / 120)
+
+
+def test_recipe_hazard_slots_by_hand(tmp_path):
+    from simcore.analysis.screen_disruptions import hazard_slots
+    from simcore.schema.analysis_config import read_analysis_config
+
+    extra = product("mag2", domestic_share="1.0", recipe_inputs='["ga"]', exposure="{ electronics = 0.1 }",
+                    **CRITICAL) + "\n[io]"
+    (tmp_path / "tiny.toml").write_text(TINY_MODEL.replace("\n[io]", extra, 1))
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG)
+    config, _, _ = read_analysis_config(path, "screen")
+    s = SC.settings_from({}, {"units": ["mag2 needs ga"]}, config=config)
+    [unit] = SC.with_carriers(config, SC.select_units(model_units(config.loaded), s), s.policies)
+    rows = config.loaded.products
+    [slot] = hazard_slots(config.events, unit, len(config.loaded.origins), config.loaded.model.import_share)
+    # the CN ban (weight 1 on ga) cuts CN's 0.6 of ga: 0.6 of mag2's domestic output, on its carrier origin
+    weights = dict(zip(rows, slot["product_weight"]))
+    assert weights["mag2"] == pytest.approx(0.6) and sum(weights.values()) == pytest.approx(0.6)
+    assert int(np.argmax(slot["origin_onehot"])) == unit.slots[0][0] and not slot["world_weight"].any()
+    assert float(slot["hazard_per_year"]) == 3.0

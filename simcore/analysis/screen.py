@@ -166,7 +166,7 @@ def build_cases(config, units, disruptions):
     cases, slots, rates, patches = [], [], [], []
     for u, unit in enumerate(units):
         patch = home_patch(unit, unit.slots[0][0] if unit.home and unit.slots else None, n_products, n_origins)
-        hazard = hazard_slots(config.events, unit, n_origins)
+        hazard = hazard_slots(config.events, unit, n_origins, loaded.model.import_share)
         rates.append(hazard_rate(hazard))
         for d, disruption in enumerate(disruptions):
             if disruption.kind == "hazard":

@@ -14,7 +14,13 @@ A *disruption* is what happens to a unit (:mod:`simcore.analysis.screen_units`):
              origin; a hidden link: the events on its upstream supply, reaching the
              country through the link), each restricted to the unit's rows, with its
              own rate, occurrences, duration, severity and regime (given events, with
-             a fixed onset, are no hazard and are left out).
+             a fixed onset, are no hazard and are left out). A recipe link
+             (``P needs Q``) inherits the hazard of the events on its input's supply:
+             an event at origin ``o`` with weight ``w`` on ``Q`` cuts the share
+             ``s_Qo w`` of the makers' input (the most-hit row of ``Q``), so the slot
+             cuts that share of ``P``'s domestic output on the unit's carrier origin
+             (a critical input binds in Leontief fashion). A domestic producer has none:
+             a config event names an import origin, and domestic production is not one.
 
 A *case* is one (unit, disruption) pair. Its events are ``J`` slots (``J``: the most any
 case needs; unused slots have weight 0 and cut nothing), stacked over cases into one
@@ -60,11 +66,14 @@ DEFAULT_FAMILY = (
 )
 
 
-def hazard_slots(events: EventSet, unit, n_origins: int) -> list[dict]:
+def hazard_slots(events: EventSet, unit, n_origins: int, import_share=None) -> list[dict]:
     """The unit's hazard as slot dicts (fields of one event each, module doc); ``[]``
-    where no config event hits the unit's supply."""
-    if unit.hazard_key is None:  # recipe and domestic units: no hazard of their own in the config's events
+    where no config event hits the unit's supply. ``import_share`` ``[P, O]``: the
+    model's, for a recipe link (the share of its input from each event's origin)."""
+    if unit.hazard_key is None:  # domestic units: no config event names domestic production
         return []
+    if unit.kind == "recipe":
+        return _recipe_hazard(events, unit, n_origins, import_share)
     rows, origin = unit.hazard_key
     weight = np.asarray(events.product_weight, np.float64)
     event_origin = np.argmax(np.asarray(events.origin_onehot), axis=1)
@@ -89,6 +98,33 @@ def hazard_slots(events: EventSet, unit, n_origins: int) -> list[dict]:
         slot["origin_onehot"] = np.eye(n_origins)[slot_origin]
         slot["product_weight"] = pw
         slot["world_weight"] = world
+        slots.append(slot)
+    return slots
+
+
+def _recipe_hazard(events: EventSet, unit, n_origins: int, import_share) -> list[dict]:
+    """A recipe link's hazard (module doc): each config hazard event on the input ``Q``
+    as a slot on the unit's carrier origin cutting ``max_q s_qo w_eq`` of the makers'
+    rows, withholding nothing from the world market."""
+    if import_share is None or not unit.slots:
+        return []
+    inputs, _ = unit.hazard_key
+    share = np.asarray(import_share, np.float64)
+    weight = np.asarray(events.product_weight, np.float64)
+    event_origin = np.argmax(np.asarray(events.origin_onehot), axis=1)
+    carrier = unit.slots[0][0]
+    slots = []
+    for e in range(weight.shape[0]):
+        cut = float(max(share[q, event_origin[e]] * weight[e, q] for q in inputs))
+        if cut <= 0 or float(events.hazard_per_year[e]) <= 0:
+            continue
+        slot = {name: np.asarray(getattr(events, name))[e] for name in EventSet._fields}
+        pw = np.zeros(weight.shape[1])
+        for r in unit.home:
+            pw[r] = min(cut, 1.0)
+        slot["origin_onehot"] = np.eye(n_origins)[carrier]
+        slot["product_weight"] = pw
+        slot["world_weight"] = np.zeros(weight.shape[1])
         slots.append(slot)
     return slots
 

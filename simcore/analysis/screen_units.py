@@ -67,6 +67,7 @@ class Unit:
     slots: list = field(default_factory=list)  # [(origin index, {row: weight})]
     rows: list = field(default_factory=list)  # product rows the unit cuts
     hazard_key: tuple | None = ()  # (product rows, origin index) whose config events are the unit's hazard
+    # (recipe: the input's rows, any origin; domestic: None, no event names domestic production)
     home: dict = field(default_factory=dict)  # recipe, domestic: {row: domestic share} whose production fails
 
 
@@ -130,10 +131,11 @@ def model_units(loaded) -> list[Unit]:
             home = {r: float(domestic[r]) for r in rows if domestic[r] > 0
                     and any(row_parent[int(k)] == q for k in np.flatnonzero(recipe[r]))}
             if home:
+                # its hazard: the events on the input's supply (screen_disruptions.hazard_slots)
                 units.append(Unit(f"{name} needs {q}", "recipe", name, upstream=q, rows=sorted(home),
-                                  hazard_key=None, home=home))
+                                  hazard_key=(tuple(parents[q]), None), home=home))
         plain = {r: float(domestic[r]) for r in rows if domestic[r] > 0 and not recipe[r].any()}
-        if plain:
+        if plain:  # no hazard: a config event names an import origin, never domestic production
             units.append(Unit(f"{name} domestic", "domestic", name, rows=sorted(plain), hazard_key=None, home=plain))
     return units
 
