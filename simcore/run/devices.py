@@ -31,6 +31,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from simcore.core.compile import engine_jit
+from simcore.core.disruptions import sample_batch
 from simcore.core.engine import simulate
 from simcore.schema.errors import InputError
 
@@ -116,43 +117,49 @@ def replicate(tree, mesh: Mesh):
 
 
 @functools.lru_cache(maxsize=16)
-def sharded_simulate_batch(mesh: Mesh, horizon: int):
-    """``f(model, policies, events, base_key, index) -> Metrics`` over the mesh.
+def sharded_simulate_batch(mesh: Mesh, horizon: int, draws: bool = False):
+    """``f(model, policies, events, base_key, index) -> Metrics`` over the mesh; with
+    ``draws`` ``-> (Metrics, ScenarioBatch)``: the scenarios' sampled events
+    ``[N, event, occurrence]`` come out of the same program (the engine samples them
+    anyway; XLA computes them once), so a run compiles no separate sampler.
 
     ``index`` ``[N]`` uint32 is split along the mesh (N a multiple of its size); every
     other argument is copied to each device. Metrics come back ``[policy, N, ...]``,
-    sharded along the scenario axis. Compiled once per (mesh, horizon, shapes).
+    sharded along the scenario axis. Compiled once per (mesh, horizon, draws, shapes).
     """
-    replicated = PartitionSpec()
+    replicated, along = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
-    def local(model, policies, events, base_key, index):
+    def simulate_chunk(model, policies, events, base_key, index):  # the name keys the compilation cache
         metrics, _ = simulate(model, policies, events, horizon=horizon, base_key=base_key, scenario_index=index)
-        return metrics
+        return (metrics, sample_batch(events, base_key, index)) if draws else metrics
 
     # No collectives inside: each device's slice is an ordinary single-device batch.
-    mapped = jax.shard_map(local, mesh=mesh,
-                           in_specs=(replicated, replicated, replicated, replicated, PartitionSpec(SCENARIO_AXIS)),
-                           out_specs=PartitionSpec(None, SCENARIO_AXIS), check_vma=False)
+    metrics_spec = PartitionSpec(None, SCENARIO_AXIS)
+    mapped = jax.shard_map(simulate_chunk, mesh=mesh, in_specs=(replicated, replicated, replicated, replicated, along),
+                           out_specs=(metrics_spec, along) if draws else metrics_spec, check_vma=False)
     return engine_jit(mapped)
 
 
 @functools.lru_cache(maxsize=16)
-def sharded_fan_batch(mesh: Mesh, horizon: int, stride: int):
+def sharded_fan_batch(mesh: Mesh, horizon: int, stride: int, draws: bool = False):
     """``f(model, policies, events, base_key, index, stop, lo, width, log) -> (Metrics, fans)``
     over the mesh: :func:`sharded_simulate_batch` with the fan histograms of
     :func:`simcore.run.fans.simulate_fans` (scenarios ``index < stop``). The fans come
-    back with a leading device axis (one part per device, merged on the host)."""
+    back with a leading device axis (one part per device, merged on the host). With
+    ``draws``, ``-> (Metrics, fans, ScenarioBatch)`` (as :func:`sharded_simulate_batch`)."""
     from simcore.run.fans import simulate_fans
 
     replicated, along = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
-    def local(model, policies, events, base_key, index, stop, lo, width, log):
+    def simulate_fan_chunk(model, policies, events, base_key, index, stop, lo, width, log):
         metrics, fans = simulate_fans(model, policies, events, base_key, index, stop, lo, width, log,
                                       horizon=horizon, stride=stride)
-        return metrics, jax.tree_util.tree_map(lambda x: x[None], fans)
+        out = (metrics, jax.tree_util.tree_map(lambda x: x[None], fans))
+        return out + (sample_batch(events, base_key, index),) if draws else out
 
-    mapped = jax.shard_map(local, mesh=mesh, in_specs=(replicated,) * 4 + (along,) + (replicated,) * 4,
-                           out_specs=(PartitionSpec(None, SCENARIO_AXIS), along), check_vma=False)
+    out_specs = (PartitionSpec(None, SCENARIO_AXIS), along) + ((along,) if draws else ())
+    mapped = jax.shard_map(simulate_fan_chunk, mesh=mesh, in_specs=(replicated,) * 4 + (along,) + (replicated,) * 4,
+                           out_specs=out_specs, check_vma=False)
     return engine_jit(mapped)
 
 

@@ -78,7 +78,8 @@ def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Da
 def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int = 0,
                 draws: bool = True, fans=None, stop: int | None = None) -> Iterator[tuple]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays
-    (``draws=False``: no draws, None, and the sampler is neither compiled nor run).
+    (``draws=False``: no draws, None). The draws come out of the engine's own program
+    (:func:`simcore.run.devices.sharded_simulate_batch`), not from a separate sampler.
     With ``fans`` (a :class:`simcore.run.fans.FanLayout`) the engine also fills the fan
     histograms on the devices and each item gets a fourth element, the chunk's
     :class:`~simcore.run.fans.FanStats` over its scenarios below ``stop`` (default: the
@@ -100,9 +101,9 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     padded = devices.padded_size(chunk_size, mesh.size)
     stop = start + n_scenarios if stop is None else stop
     if fans is None:
-        batch = devices.sharded_simulate_batch(mesh, sim.horizon_days)
+        batch = devices.sharded_simulate_batch(mesh, sim.horizon_days, draws)
     else:
-        fan_batch = devices.sharded_fan_batch(mesh, sim.horizon_days, fans.stride)
+        fan_batch = devices.sharded_fan_batch(mesh, sim.horizon_days, fans.stride, draws)
         layout = devices.replicate(fans.device_arrays(), mesh)
     model, policies, events, base_key = devices.replicate(
         (sim.loaded.model, sim.policies, sim.events, sim.base_key), mesh)
@@ -110,11 +111,12 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     def launch(first):  # asynchronous: returns device arrays still being computed
         index = devices.shard_index(np.arange(first, first + padded, dtype=np.uint32), mesh)
         if fans is None:
-            metrics, histograms = batch(model, policies, events, base_key, index), None
-        else:
-            end = np.uint32(min(first + chunk_size, stop))
-            metrics, histograms = fan_batch(model, policies, events, base_key, index, end, *layout)
-        return metrics, (_sample_chunk(events, base_key, index) if draws else None), histograms
+            out = batch(model, policies, events, base_key, index)
+            metrics, drawn = out if draws else (out, None)
+            return metrics, drawn, None
+        end = np.uint32(min(first + chunk_size, stop))
+        metrics, histograms, *drawn = fan_batch(model, policies, events, base_key, index, end, *layout)
+        return metrics, (drawn[0] if draws else None), histograms
 
     firsts = range(start, start + n_scenarios, chunk_size)
     pending = launch(firsts[0]) if len(firsts) else None
