@@ -44,12 +44,16 @@ def assert_identical(a: xr.Dataset, b: xr.Dataset) -> None:
     assert keep == {k: v for k, v in b.attrs.items() if k != "evaluation_wall_s"}
 
 
+def small_screen(folder):
+    """``(config path, dataset)`` of the uninterrupted screen of :data:`SMALL`."""
+    path = write(folder)
+    ds, _ = SC.screen_file(path, SMALL, **QUIET)
+    return path, ds
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("resume")
-    path = write(folder)
-    ds, s = SC.screen_file(path, SMALL, **QUIET)
-    return path, ds
+    return small_screen(tmp_path_factory.mktemp("resume"))
 
 
 def test_blocks_are_chunk_aligned():

@@ -271,8 +271,22 @@ def run_blocks(work: ScreenWork, *, store=None, resume: bool = False, names: dic
     ``progress(done, total)`` in lanes (case x mix x scenario-or-point), once before
     the first block (the loaded blocks done) and after each chunk (a block on a cluster:
     after the block)."""
+    client = owned = None
+    if scheduler is not None:  # before the store is laid out: a bad address or no workers leave none
+        from simcore.run.distributed import connect
+
+        client, owned = connect(scheduler)
+    try:
+        return _run_blocks(work, store, resume, names, describe, client, progress, log)
+    finally:
+        if owned:
+            client.close()
+
+
+def _run_blocks(work, store, resume, names, describe, client, progress, log):
     from simcore.analysis.screen_run import ScreenStream
 
+    scheduler = client
     stream = ScreenStream(work.n_policies, work.n_cases, work.n_products, work.n_sectors, work.replicates,
                           work.seed, n_points=work.n_points)
     ranges = blocks(work.n_cases, work.block_size())
