@@ -190,6 +190,8 @@ def screen_command(args) -> int:
     except (InputError, ValueError, ResumeError, OutputError) as exc:  # ValueError: a bad setting
         return refused(exc)
     except KeyboardInterrupt:
+        if bar is not None:
+            bar.stop()  # the bar's last line first, then the message
         print("\ninterrupted: the done blocks of cases stay in the output store; continue with --resume",
               file=sys.stderr)
         return 130
@@ -225,3 +227,4 @@ class _LaneProgress:
     def stop(self) -> None:
         if self.done is not None:
             self.bar.stop()
+            self.done = None  # once
