@@ -105,3 +105,43 @@ def test_a_queued_screen_is_cancelled(tmp_path):
         cancelled = idle.delete(f"/v1/jobs/{job['id']}", headers=A)
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
         assert idle.get(f"/v1/jobs/{job['id']}/result", headers=A).status_code == 409
+
+
+class _JobProgress:
+    """The job runner's progress interface; raises ``stop`` after ``advances`` advances
+    (a shutdown between chunks)."""
+
+    def __init__(self, advances=None, stop=Exception):
+        self.advances, self.stop_with, self.done = advances, stop, []
+
+    def start(self, total, done, horizon_days):
+        self.done.append(done)
+
+    def phase(self, text):
+        pass
+
+    def advance(self, scenarios):
+        self.done.append(self.done[-1] + scenarios)
+        if self.advances is not None and len(self.done) > self.advances:
+            raise self.stop_with()
+
+    def stop(self):
+        pass
+
+
+def test_a_screen_job_stopped_by_a_shutdown_resumes_with_the_same_result(tmp_path):
+    from types import SimpleNamespace
+
+    from simcore.schema.modelfile import load_model
+    from simcore.service.jobs import JobInterrupted
+    from simcore.service.screen_job import run_screen_job
+
+    registered = SimpleNamespace(name=DEMO, version="test", loaded=load_model(DEMO_FILE))
+    body = screen_body(scenarios=6, chunk_cases=1, chunk_scenarios=3)  # 5 cases: blocks of 4 cases
+    whole = run_screen_job(body, registered, tmp_path / "whole.zarr", _JobProgress(), "a")
+    with pytest.raises(JobInterrupted):  # stopped in the second block
+        run_screen_job(body, registered, tmp_path / "job.zarr", _JobProgress(advances=9, stop=JobInterrupted), "a")
+    again = _JobProgress()
+    resumed = run_screen_job(body, registered, tmp_path / "job.zarr", again, "a")
+    assert again.done[0] > 0  # the first block was loaded, not rerun
+    assert resumed == whole
