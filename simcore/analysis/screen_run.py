@@ -42,6 +42,7 @@ from simcore.core.compile import engine_jit
 from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
 from simcore.core.engine import drawn_policy_lanes, simulate_lanes
 from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
+from simcore.core.submodel import bucket, linked, reach, selection, sub_events, sub_model, sub_policy
 from simcore.core.uncertainty import drawn_fields, parameter_key
 
 LANE_FIELDS = ("value_added_loss", "any_shortage", "time_to_survive")  # then shortage days [P], VA loss [S]
@@ -49,12 +50,16 @@ TAIL = 0.05  # CVaR95: the mean of the worst 5 %
 
 
 def case_lane_metrics(model, policies, cases, base_key, scenario_index, u, columns, horizon: int,
-                      points: bool = False):
+                      points: bool = False, sel=None):
     """``[C, M, L, 3 + P + S]`` (module doc) of cases ``(events [C, J], share delta
     [C, P, O], domestic kept [C, P], no transit [C, P, O])`` on scenarios ``[L]``.
     ``points`` (static): the lanes' uncertain numbers at the probabilities ``u`` ``[L, d]``
     (a parameter point, :func:`simcore.analysis.sobol_run.lane_metrics`) instead of drawn
-    from the scenario's key."""
+    from the scenario's key. ``sel`` (:class:`simcore.core.submodel.Selection`, rows
+    ``[b]``): simulate on the sub-model of those rows (drawn, patched and policy-adjusted
+    on the full model first, so every kept number is the full model's), giving
+    ``[C, M, L, 3 + b + S]`` (row ``k`` of the shortage days is full-model row
+    ``sel.index[k]``; pad rows are 0)."""
     drawn = {}
     if model.uncertainty is not None and points:
         from simcore.analysis.sobol_run import _fixed_uncertainty
@@ -80,7 +85,11 @@ def case_lane_metrics(model, policies, cases, base_key, scenario_index, u, colum
         def one_policy(policy):
             policy = policy._replace(import_share=policy.import_share + delta)
             lanes = drawn_policy_lanes(central, case_model, policy_lanes(policy))
-            metrics, _ = simulate_lanes(case_model, lanes, lane_events, occ, horizon)
+            run_model, run_events = case_model, lane_events
+            if sel is not None:  # the reached rows only (simcore.core.submodel)
+                run_model, lanes, run_events = sub_model(case_model, sel), sub_policy(lanes, sel), sub_events(
+                    lane_events, sel)
+            metrics, _ = simulate_lanes(run_model, lanes, run_events, occ, horizon)
             short = lanes_first(metrics.shortage_days).astype(jnp.float32)  # [L, P]
             sectors = lanes_first(metrics.value_added_loss)  # [L, S]
             tts = jnp.nanmin(lanes_first(metrics.time_to_survive), axis=-1)
@@ -100,12 +109,143 @@ def _sharded(mesh, horizon: int, points: bool):
 
     rep, lanes = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
-    def local(model, policies, cases, base_key, columns, index, u):
-        return case_lane_metrics(model, policies, cases, base_key, index, u, columns, horizon, points)
+    def local(model, policies, cases, base_key, columns, index, u, sel):
+        return case_lane_metrics(model, policies, cases, base_key, index, u, columns, horizon, points, sel)
 
-    mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, rep, lanes, lanes),
+    mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, rep, lanes, lanes, rep),
                            out_specs=PartitionSpec(None, None, SCENARIO_AXIS), check_vma=False)
     return engine_jit(mapped)
+
+
+# Sub-model sizes (rows, simcore.core.submodel) and event-slot counts: one compiled
+# program per (rows, slots, occurrence slots, hidden links or not) that occurs. Powers of
+# two keep the padding under half and the programs few.
+SUB_SIZES = (1, 2, 4, 8, 16, 32)
+SLOT_SIZES = (1,)
+
+
+def block_cost(rows: int, slots: int, occurrences: int) -> float:
+    """Relative cost of a lane-day of a block: about ``2 + rows + 2/3 slots x
+    occurrences`` row-units (ASSUMPTION from the measured per-size costs, docs/screening.md
+    "Speed": the event slots, each with its occurrences, cost about as much as the rows;
+    the sectors about two rows). Only the partition into blocks uses it."""
+    return 2.0 + rows + 2.0 * slots * occurrences / 3.0
+
+
+def case_rows(model, cases) -> list[np.ndarray]:
+    """The rows each case reaches ``[C]`` (:func:`simcore.core.submodel.reach` of the rows
+    its events weigh or its patch moves)."""
+    events, delta, keep = cases[0], cases[1], cases[2]
+    # product weights only: a world weight acts through the product's cut (a loss slot
+    # carries world weight 1 on every row)
+    hit = (np.asarray(events.product_weight) > 0).any(axis=1)
+    hit |= (np.asarray(keep) < 1.0) | (np.asarray(delta) != 0).any(axis=2)
+    cache = {}
+    out = []
+    for row in hit:
+        key = tuple(np.flatnonzero(row).tolist()) or (0,)  # a case that cuts nothing: any one row (all at baseline)
+        if key not in cache:
+            cache[key] = reach(model, key)
+        out.append(cache[key])
+    return out
+
+
+def case_slots(cases) -> tuple[np.ndarray, np.ndarray]:
+    """``(slots [C], occurrences [C])``: per case one past its last event slot with a
+    weight and one past its last allowed occurrence slot. Trailing slots beyond them
+    cut nothing and every draw is keyed by its own (event, occurrence) pair
+    (:mod:`simcore.core.disruptions`), so cutting them off changes no number."""
+    events = cases[0]
+    used = (np.asarray(events.product_weight) > 0).any(axis=2)  # [C, J]
+    slots = np.where(used.any(1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 1)
+    allowed = (np.asarray(events.occurrence_allowed) & used[:, :, None]).any(axis=1)  # [C, K]
+    occ = np.where(allowed.any(1), allowed.shape[1] - np.argmax(allowed[:, ::-1], axis=1), 1)
+    return slots, occ
+
+
+def _round_up(n: int, sizes, most: int) -> int:
+    return next((k for k in sorted(sizes) if k >= n and k < most), most)
+
+
+def case_blocks(model, cases, chunk_cases: int, sizes=SUB_SIZES, slot_sizes=SLOT_SIZES, min_blocks: int = 2) -> list:
+    """Contiguous blocks ``[(lo, hi, Selection | None, slots, occurrences)]`` of at most
+    ``chunk_cases`` cases covering every case in order, each run on the sub-model of the
+    union of its cases' reached rows (None: the full model, where no size holds them)
+    with its event slots and occurrence slots cut to the most its cases use (rounded up
+    to ``slot_sizes``; occurrences 1 or all), chosen to minimise the summed
+    :func:`block_cost` (dynamic programming over the cut points; every block costs a
+    full chunk: its case axis is padded); then programs used by fewer than
+    ``min_blocks`` blocks are merged into larger ones (:func:`_merge_rare`)."""
+    rows = case_rows(model, cases)
+    n_slots, n_occ = case_slots(cases)
+    max_slots, max_occ = int(np.shape(cases[0].product_weight)[1]), int(np.shape(cases[0].occurrence_allowed)[2])
+    n, n_products = len(rows), int(np.shape(model.demand_per_day)[0])
+
+    def shape(lo, hi, union):
+        size = bucket(int(union.sum()), sizes, model, linked(model, np.flatnonzero(union))) if sizes else None
+        j = _round_up(int(n_slots[lo:hi].max()), slot_sizes, max_slots) if slot_sizes else max_slots
+        k = 1 if slot_sizes and int(n_occ[lo:hi].max()) == 1 else max_occ
+        return size, j, k
+
+    best, back = [0.0] + [np.inf] * n, [0] * (n + 1)
+    for hi in range(1, n + 1):
+        union = np.zeros(n_products, bool)
+        for lo in range(hi - 1, max(-1, hi - 1 - chunk_cases), -1):
+            union[rows[lo]] = True
+            size, j, k = shape(lo, hi, union)
+            cost = best[lo] + block_cost(n_products if size is None else size, j, k)
+            if cost < best[hi]:
+                best[hi], back[hi] = cost, lo
+    cuts = [n]
+    while cuts[-1] > 0:
+        cuts.append(back[cuts[-1]])
+    cuts = cuts[::-1]
+    plan = []
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        union = np.zeros(n_products, bool)
+        for k in range(lo, hi):
+            union[rows[k]] = True
+        kept = np.flatnonzero(union)
+        size, j, k = shape(lo, hi, union)
+        plan.append([lo, hi, kept, (n_products if size is None else size, linked(model, kept), j, k)])
+    _merge_rare(plan, min_blocks)
+    return [(lo, hi, None if v[0] >= n_products else selection(model, kept, v[0]), v[2], v[3])
+            for lo, hi, kept, v in plan]
+
+
+def _merge_rare(plan: list, min_blocks: int) -> None:
+    """Each program (rows, hidden links, slots, occurrences) used by fewer than
+    ``min_blocks`` blocks moves its blocks to the cheapest program used more often that
+    holds them (as many rows or more, the same links, as many slots and occurrences or
+    more; exact: more pad rows and empty slots change no number), if there is one: a
+    compile costs more than a few padded blocks."""
+    from collections import Counter
+
+    while True:
+        used = Counter(item[3] for item in plan)
+        rare = sorted((v for v, c in used.items() if c < min_blocks), key=lambda v: used[v])
+        moved = False
+        for v in rare:
+            homes = [w for w, c in used.items() if w != v and c >= min_blocks and w[1] == v[1] and w[0] >= v[0]
+                     and w[2] >= v[2] and w[3] >= v[3]]
+            if homes:
+                home = min(homes, key=lambda w: block_cost(w[0], w[2], w[3]))
+                for item in plan:
+                    if item[3] == v:
+                        item[3] = home
+                moved = True
+                break
+        if not moved:
+            return
+
+
+def _trim(cases, slots: int, occurrences: int):
+    """The cases with their events cut to ``slots`` event slots and ``occurrences``
+    occurrence slots (:func:`case_slots`)."""
+    events = cases[0]
+    events = type(events)(*(x[:, :slots] for x in events))
+    events = events._replace(occurrence_allowed=events.occurrence_allowed[:, :, :occurrences])
+    return (events,) + tuple(cases[1:])
 
 
 @functools.lru_cache(maxsize=4)
@@ -118,20 +258,38 @@ def _weights_fn(replicates: int):
 
 def bootstrap_weights(seed: int, scenario_index: np.ndarray, replicates: int) -> np.ndarray:
     """``[L, B]`` Poisson(1) weights of scenarios ``[L]`` (module doc: one stream per
-    scenario, so they do not depend on the chunks)."""
+    scenario, so they do not depend on the chunks). Every block of cases asks for the
+    same scenario chunks again: the weights of the latest chunks are kept (Poisson draws
+    were half of the host time per chunk). Read-only."""
     if replicates == 0:
         return np.zeros((len(scenario_index), 0))
-    out = _weights_fn(int(replicates))(jax.random.PRNGKey(int(seed)), jnp.asarray(scenario_index, jnp.uint32))
-    return np.asarray(out, np.float64)
+    index = np.asarray(scenario_index, np.uint32)
+    return _cached_weights(int(seed), int(replicates), index.tobytes())
+
+
+@functools.lru_cache(maxsize=64)  # 64 chunks of 500 scenarios x 200 replicates: 51 MB
+def _cached_weights(seed: int, replicates: int, index: bytes) -> np.ndarray:
+    out = _weights_fn(replicates)(jax.random.PRNGKey(seed), jnp.asarray(np.frombuffer(index, np.uint32)))
+    out = np.asarray(out, np.float64)
+    out.flags.writeable = False
+    return out
 
 
 def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int, horizon: int, chunk_cases: int,
-              chunk_scenarios: int, consume, progress=None, point_u=None, columns=None) -> None:
+              chunk_scenarios: int, consume, progress=None, point_u=None, columns=None, submodels: bool = True,
+              sizes=SUB_SIZES, programs_only: bool = False) -> int:
     """Run every case on scenarios ``start .. start + n_scenarios - 1`` in chunks;
-    ``consume(case_lo, case_hi, scenario_index, out, point)`` gets each chunk's float64
-    ``[hi - lo, M, L, K]`` and each lane's parameter point (0 without points);
-    ``progress(done, total)`` per chunk. ``point_u`` ``[K, d]``: run every scenario at
-    each of ``K`` parameter points (lanes ``K x n_scenarios``, point-major)."""
+    ``consume(case_lo, case_hi, scenario_index, point, out)`` gets each chunk's float64
+    ``[hi - lo, M, L, K]`` (contiguous case ranges, in order) and each lane's parameter
+    point (0 without points); ``progress(done, total)`` per chunk. ``point_u`` ``[K, d]``:
+    run every scenario at each of ``K`` parameter points (lanes ``K x n_scenarios``,
+    point-major). ``submodels`` (default): each block of cases runs on the sub-model of
+    the rows it reaches (:func:`case_blocks`, :mod:`simcore.core.submodel`; the same
+    numbers to float32 rounding, ``tests/test_screen_submodel.py``), shortage days of the
+    rows it does not hold are 0 in ``out``; False: every case on the full model.
+    ``programs_only``: run one chunk of each distinct compiled program (its first block,
+    first scenarios) and call nothing (a warm-up that compiles what the run will use).
+    Returns the number of distinct programs."""
     from simcore.run import devices
 
     n_cases = int(np.shape(cases[0].hazard_per_year)[0])
@@ -139,6 +297,7 @@ def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int,
     n_lanes = n_points * int(n_scenarios)
     chunk_cases = max(1, min(int(chunk_cases), n_cases))
     chunk_scenarios = max(1, min(int(chunk_scenarios), n_lanes))
+    n_products = int(np.shape(model.demand_per_day)[0])
     mesh = devices.scenario_mesh()
     width = devices.padded_size(chunk_scenarios, mesh.size)
     batch = _sharded(mesh, int(horizon), point_u is not None)
@@ -146,32 +305,56 @@ def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int,
     rep = devices.replicate((model, policies, base_key, {k: jnp.asarray(v) for k, v in (columns or {}).items()}),
                             mesh)
     lane_sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(devices.SCENARIO_AXIS))
-    tasks = [(c, s) for c in range(0, n_cases, chunk_cases) for s in range(0, n_lanes, chunk_scenarios)]
+    if submodels:
+        blocks = case_blocks(model, cases, chunk_cases, sizes)
+    else:
+        full_j, full_k = int(np.shape(cases[0].product_weight)[1]), int(np.shape(cases[0].occurrence_allowed)[2])
+        blocks = [(c, min(c + chunk_cases, n_cases), None, full_j, full_k) for c in range(0, n_cases, chunk_cases)]
 
     def lanes(lo, hi):
         lane = np.arange(lo, hi)
         return start + lane % int(n_scenarios), lane // int(n_scenarios)
 
     def launch(task):
-        c, s = task
-        take = np.minimum(np.arange(c, c + chunk_cases), n_cases - 1)
-        block = jax.tree_util.tree_map(lambda x: x[take], cases)
+        (c, hi, sel, slots, occurrences), s = task
+        take = np.minimum(np.arange(c, c + chunk_cases), hi - 1)  # a short block repeats its last case
+        block = _trim(jax.tree_util.tree_map(lambda x: x[take], cases), slots, occurrences)
         index, point = lanes(s, s + width)
         index, point = np.where(np.arange(width) < n_lanes - s, index, index[0]), np.minimum(point, n_points - 1)
         u = jax.device_put(u_all[point], lane_sharding)
         return batch(rep[0], rep[1], devices.replicate(block, mesh), rep[2], rep[3],
-                     devices.shard_index(index.astype(np.uint32), mesh), u)
+                     devices.shard_index(index.astype(np.uint32), mesh), u,
+                     None if sel is None else devices.replicate(sel, mesh))
+
+    tasks = [(b, s) for b in blocks for s in range(0, n_lanes, chunk_scenarios)]
+    programs = {}
+    for b in blocks:  # (rows, hidden links, slots, occurrences): one compiled program each
+        programs.setdefault(((None,) if b[2] is None else (len(b[2].index), b[2].hidden_kept is not None)) + b[3:], b)
+    if programs_only:
+        for b in programs.values():
+            launch((b, 0)).block_until_ready()
+        return len(programs)
 
     pending = launch(tasks[0]) if tasks else None
-    for k, (c, s) in enumerate(tasks):
+    for k, ((c, hi, sel, _, _), s) in enumerate(tasks):
         out = pending
         if k + 1 < len(tasks):
             pending = launch(tasks[k + 1])
-        hi, s_hi = min(c + chunk_cases, n_cases), min(s + chunk_scenarios, n_lanes)
-        host = np.asarray(out, np.float64)[:hi - c, :, :s_hi - s]
+        s_hi = min(s + chunk_scenarios, n_lanes)
+        host = np.asarray(out)[:hi - c, :, :s_hi - s]
+        if sel is None:
+            host = host.astype(np.float64)
+        else:  # back to the full model's rows: [C, M, L, 3 + b + S] -> [C, M, L, 3 + P + S]
+            b = len(sel.index)
+            full = np.zeros(host.shape[:-1] + (3 + n_products + host.shape[-1] - 3 - b,))
+            full[..., :3] = host[..., :3]
+            full[..., 3 + sel.index[sel.real]] = host[..., 3:3 + int(sel.real.sum())]
+            full[..., 3 + n_products:] = host[..., 3 + b:]
+            host = full
         consume(c, hi, *lanes(s, s_hi), host)
         if progress is not None:
             progress(k + 1, len(tasks))
+    return len(programs)
 
 
 class ScreenStream:
