@@ -34,7 +34,7 @@ def test_blocks_returned_out_of_order_give_the_local_result(uninterrupted, tmp_p
     seen = []
     ds, _ = SC.screen_file(path, {**SMALL, "output": str(store)}, checkpoint=True, scheduler="tcp://nowhere:1",
                            progress=lambda d, t: seen.append((d, t)), **QUIET)
-    assert calls[0][0] == "a client" and len(calls[0][1]) == -(-whole.attrs["cases"] // 6)
+    assert calls[0][0] == "a client" and len(calls[0][1]) == -(-whole.attrs["cases"] // 8)
     assert seen[-1][0] == seen[-1][1]
     assert_identical(ds, whole)
 
