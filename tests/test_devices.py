@@ -26,24 +26,36 @@ ROOT = Path(__file__).resolve().parents[1]
 N_SCENARIOS = 40
 CHUNK_SIZE = 15
 
+def _chunked_arrays(config_path, n: int, chunk: int) -> tuple[dict, list]:
+    """Every per-scenario variable of ``n`` scenarios run in chunks of ``chunk`` on the
+    devices JAX has (metrics ``[policy, scenario, ...]``, draws ``[scenario, event]``),
+    and the chunks as ``[first, size]``. Run by the child below, and in this process for
+    one device."""
+    import numpy as np
+
+    from simcore import Simulation, load_config
+    from simcore.run.runner import iter_chunks
+
+    sim = Simulation.from_config(load_config(config_path))
+    arrays, chunks = {}, []
+    for first, metrics, draws in iter_chunks(sim, n, chunk):
+        chunks.append([first, int(next(iter(metrics.values())).shape[1])])
+        for name, value in [*metrics.items(), *(("event_" + k, v) for k, v in draws.items())]:
+            arrays.setdefault(name, []).append(value)
+    return ({name: np.concatenate(parts, axis=0 if name.startswith("event_") else 1)
+             for name, parts in arrays.items()}, chunks)
+
+
 _CHILD = textwrap.dedent("""
     import json, sys
     import numpy as np
     from simcore.run.devices import configure_cpu_devices
     configured = configure_cpu_devices()          # reads SIMCORE_CPU_DEVICES, before any computation
     import jax
-    from simcore import Simulation, load_config
-    from simcore.run.runner import iter_chunks
+    from tests.test_devices import _chunked_arrays
     config_path, out, n, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    sim = Simulation.from_config(load_config(config_path))
-    arrays, chunks = {}, []
-    for first, metrics, draws in iter_chunks(sim, n, chunk):
-        chunks.append((first, int(next(iter(metrics.values())).shape[1])))
-        for name, value in [*metrics.items(), *(("event_" + k, v) for k, v in draws.items())]:
-            arrays.setdefault(name, []).append(value)
-    # metrics are [policy, scenario, ...], draws [scenario, event]
-    np.savez(out, **{name: np.concatenate(parts, axis=0 if name.startswith("event_") else 1)
-                     for name, parts in arrays.items()})
+    arrays, chunks = _chunked_arrays(config_path, n, chunk)
+    np.savez(out, **arrays)
     print(json.dumps({"configured": configured, "devices": jax.device_count(), "chunks": chunks}))
 """)
 
@@ -60,17 +72,29 @@ def _run_with_devices(tmp_path: Path, config: Path, n_devices: int) -> tuple[dic
         return info, {name: data[name] for name in data.files}
 
 
+def _run_here(config: Path) -> tuple[dict, dict]:
+    """The one-device reference in this process when it has one CPU device (it saves a
+    fresh Python, JAX and compile); a child like the others otherwise."""
+    import jax
+
+    if jax.device_count() != 1:
+        return _run_with_devices(config.parent, config, 1)
+    arrays, chunks = _chunked_arrays(config, N_SCENARIOS, CHUNK_SIZE)
+    return {"configured": None, "devices": 1, "chunks": chunks}, arrays
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    """One device (here) and two (a child): 2 devices pad the 15-scenario chunks to 16
+    and shard them, the property the 4-device slow twin checks once more."""
     tmp_path = tmp_path_factory.mktemp("devices")
     config = write_small(tmp_path)
-    return {n: _run_with_devices(tmp_path, config, n) for n in (1, 2, 4)}
+    return {1: _run_here(config), 2: _run_with_devices(tmp_path, config, 2)}
 
 
-@pytest.mark.parametrize("n_devices", [2, 4])
-def test_sharded_results_equal_one_device(runs, n_devices):
-    info_one, one = runs[1]
-    info, many = runs[n_devices]
+def _assert_sharded_equal_one_device(one_device, sharded, n_devices):
+    info_one, one = one_device
+    info, many = sharded
     assert info_one["devices"] == 1
     assert info["configured"] == n_devices and info["devices"] == n_devices
     assert sorted(many) == sorted(one) and len(one) > 10
@@ -81,6 +105,17 @@ def test_sharded_results_equal_one_device(runs, n_devices):
             np.testing.assert_array_equal(got, expected, err_msg=name)
         else:
             np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6, equal_nan=True, err_msg=name)
+
+
+def test_sharded_results_equal_one_device(runs):
+    _assert_sharded_equal_one_device(runs[1], runs[2], 2)
+
+
+@pytest.mark.slow  # a third fresh process compiling for 4 devices; 2 devices (above) pad and shard too
+def test_four_devices_give_the_same_results_and_chunks(runs, tmp_path):
+    four = _run_with_devices(tmp_path, write_small(tmp_path), 4)
+    _assert_sharded_equal_one_device(runs[1], four, 4)
+    assert four[0]["chunks"] == [[0, 15], [15, 15], [30, 10]]  # the last chunk padded to 12, the extras dropped
 
 
 def test_results_are_not_trivial(runs):
