@@ -239,11 +239,13 @@ def _kill_and_resume(write_tiny, tmp_path, env, kills_wanted: int, seed: int):
 
 
 def test_killed_runs_resume_to_identical_results(write_tiny, tmp_path, jax_cache_env):
-    # every kind of moment, a few times (the slow twin below kills 30 times)
-    kills, log, seconds = _kill_and_resume(write_tiny, tmp_path, jax_cache_env, kills_wanted=5, seed=1)
+    # a real process killed once at every kind of moment: while it starts, computes a
+    # chunk and summarises (each kill is a fresh simcore process, about 5-10 s; the slow
+    # twin below kills 30 times at random moments)
+    kills, log, seconds = _kill_and_resume(write_tiny, tmp_path, jax_cache_env, kills_wanted=3, seed=1)
     print(f"{kills} kills (moment, chunks done of 12): {log}; {seconds:.0f} s")
     assert {moment for moment, _ in log} == {"startup", "chunks", "summary"}
-    assert kills >= 5
+    assert kills >= 3
 
 
 @pytest.mark.slow
