@@ -70,10 +70,22 @@ def _assert_same_store(there, here) -> None:
                                     store.open_results(here, group=group).load().drop_attrs())
 
 
-def test_cluster_run_matches_local_run_despite_a_killed_worker(write_tiny, tmp_path, cluster_client):
-    config = load_config(write_tiny(scenarios=24, chunk_size=2))  # 12 chunks
-    local = tmp_path / "local.zarr"
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The tiny config (24 scenarios in 12 chunks of 2) and its store written by a local
+    run, once for the module: both cluster runs are compared with it."""
+    from tests.conftest import tiny_config_text
+    from tests.shell_fixtures import write_small
+
+    folder = tmp_path_factory.mktemp("local")
+    config = load_config(write_small(folder, tiny_config_text(scenarios=24, chunk_size=2)))
+    local = folder / "local.zarr"
     run_to_store(config, local, log=lambda *a: None)
+    return config, local
+
+
+def test_cluster_run_matches_local_run_despite_a_killed_worker(local_run, tmp_path, cluster_client):
+    config, local = local_run  # 12 chunks
 
     client = cluster_client
     output = tmp_path / "cluster.zarr"
@@ -96,11 +108,9 @@ def test_cluster_run_matches_local_run_despite_a_killed_worker(write_tiny, tmp_p
     _assert_same_store(output, local)
 
 
-def test_cluster_writes_through_a_url(write_tiny, tmp_path, cluster_client):
+def test_cluster_writes_through_a_url(local_run, tmp_path, cluster_client):
     """Workers get the store's URL and open it through fsspec themselves."""
-    config = load_config(write_tiny(scenarios=24, chunk_size=2))  # 12 chunks, as compiled above
-    local = tmp_path / "local.zarr"
-    run_to_store(config, local, log=lambda *a: None)
+    config, local = local_run  # 12 chunks, as compiled above
     url = f"file://{tmp_path}/shared/cluster.zarr"
     progress = _Count()
     run_to_store(config, url, scheduler=cluster_client, progress=progress, log=lambda *a: None)
