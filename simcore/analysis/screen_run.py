@@ -5,9 +5,18 @@ Lanes and cases
     A chunk is ``Cc`` cases x ``Ls`` scenarios. The cases' events (``[C, J, ...]``,
     :func:`simcore.analysis.screen_disruptions.stack_cases`) are mapped over with
     ``vmap``; inside, the scenarios are the engine's trailing lane axis
-    (:mod:`simcore.core.lanes`) and the policy mixes its leading ``vmap`` axis. One
-    compiled shape serves every chunk (the last case and scenario blocks padded, the
-    padding dropped). Scenario ``i`` draws its events from ``fold_in(base_key, i)`` and
+    (:mod:`simcore.core.lanes`) and the policy mixes its leading ``vmap`` axis. The last
+    case and scenario blocks are padded, the padding dropped.
+
+Sub-models
+    A case changes only the rows it reaches (:mod:`simcore.core.submodel`). The cases
+    are cut into contiguous blocks of at most ``Cc`` (:func:`case_blocks`, in order) and
+    each block runs on the sub-model of the union of its cases' reached rows (padded to
+    one of :data:`SUB_SIZES` rows), with the event slots and occurrence slots cut to
+    the most its cases use: a link unit's loss cases need 1 row and 1 slot where the
+    Japan universe has 58 rows and 8 slots. The programs differ by (rows, hidden links
+    or not, slots, occurrences): a handful per screen, each compiled once. The numbers
+    are the full model's to float32 rounding (``tests/test_screen_submodel.py``). Scenario ``i`` draws its events from ``fold_in(base_key, i)`` and
     its uncertain model parameters from ``parameter_key(base_key, i)``: every case sees
     the same parameter draws and the same uniforms for its hazard slots (common random
     numbers across units). The scenario axis is sharded over all local devices.
