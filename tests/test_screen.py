@@ -232,7 +232,9 @@ def test_rank_intervals_over_parameter_points(tmp_path):
 
 def test_chunk_sizes_do_not_change_the_results(screened, tmp_path):
     path, ds = screened
-    other, _ = SC.screen_file(path, {"policies": ["no-policy", "stock"], "chunk_cases": 5, "chunk_scenarios": 5},
+    # scenario chunks of 2: before run_cases padded them to 4 lanes a device, compiling a sub-model program
+    # for 2 lanes aborted the process inside LLVM ('Cannot select: X86ISD::SUBV_BROADCAST_LOAD')
+    other, _ = SC.screen_file(path, {"policies": ["no-policy", "stock"], "chunk_cases": 5, "chunk_scenarios": 2},
                               log=lambda *a: None)
     for key in ("expected_loss", "p_shortage", "time_to_survive", "annual_loss", "rank", "rank_low", "rank_high",
                 "q95_loss", "cvar95_loss"):

@@ -15,8 +15,9 @@ from tests.test_screen import write
 
 QUIET = dict(log=lambda *a: None)
 # 13 units x 4 disruptions (minus the hazard-free units' hazard): 2 cases a chunk, 2 scenario chunks of 3 lanes:
-# blocks of 2 x ceil(8 / 2) = 8 cases. (chunk_scenarios = 2 here crashes LLVM while compiling a sub-model
-# program of screen_run, "Cannot select X86ISD::SUBV_BROADCAST_LOAD", at 696523c)
+# blocks of 2 x ceil(8 / 2) = 8 cases. (At 696523c chunk_scenarios = 2 crashed LLVM compiling a sub-model program,
+# "Cannot select X86ISD::SUBV_BROADCAST_LOAD"; run_cases now pads to 4 lanes a device, tests/test_screen.py
+# runs chunks of 2.)
 SMALL = {"policies": ["no-policy", "stock"], "scenarios": 6, "bootstrap": 12, "chunk_cases": 2,
          "chunk_scenarios": 3}
 

@@ -55,6 +55,7 @@ from simcore.core.submodel import bucket, linked, reach, selection, sub_events, 
 from simcore.core.uncertainty import drawn_fields, parameter_key
 
 LANE_FIELDS = ("value_added_loss", "any_shortage", "time_to_survive")  # then shortage days [P], VA loss [S]
+MIN_LANES_PER_DEVICE = 4  # see run_cases
 TAIL = 0.05  # CVaR95: the mean of the worst 5 %
 
 
@@ -308,7 +309,9 @@ def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int,
     chunk_scenarios = max(1, min(int(chunk_scenarios), n_lanes))
     n_products = int(np.shape(model.demand_per_day)[0])
     mesh = devices.scenario_mesh()
-    width = devices.padded_size(chunk_scenarios, mesh.size)
+    # at least 4 lanes a device: with 2 (at least), XLA's CPU backend aborts the process compiling a sub-model
+    # program (LLVM 'Cannot select: X86ISD::SUBV_BROADCAST_LOAD', jax 0.10.2); the extra lanes are dropped
+    width = devices.padded_size(max(chunk_scenarios, MIN_LANES_PER_DEVICE * mesh.size), mesh.size)
     batch = _sharded(mesh, int(horizon), point_u is not None)
     u_all = np.zeros((n_points, 0), np.float32) if point_u is None else np.asarray(point_u, np.float32)
     rep = devices.replicate((model, policies, base_key, {k: jnp.asarray(v) for k, v in (columns or {}).items()}),
