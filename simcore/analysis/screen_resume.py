@@ -6,10 +6,11 @@ per (mix, case) arrays, and the bootstrap weights are per scenario), so a contig
 block of cases ``lo .. hi - 1`` is run alone (:meth:`ScreenWork.run`: ``run_cases`` on
 the block's slice of the stacked cases, into a stream of the block's own), and its
 statistics (:func:`stream_state`) are placed into the whole screen's stream at the
-block's offset (:func:`place`). Blocks are ``chunk_cases``-aligned, so a block's chunks
-are the chunks an unblocked run would compute for those cases. Every screen runs through
-the blocks (locally, resumed or on a cluster), so a resumed or distributed screen equals
-an uninterrupted local one bit for bit.
+block's offset (:func:`place`). Blocks are ``chunk_cases``-aligned; inside a block,
+``run_cases`` groups the cases into its own sub-model blocks (which depend on the block's
+cases), so the numbers are those of the block layout, not of one unblocked call. Every
+screen runs through the same blocks (locally, resumed or on a cluster), so a resumed or
+distributed screen equals an uninterrupted local one bit for bit.
 
 The checkpoint (:class:`Checkpoint`) is group ``screen_progress`` of the output store:
 the fingerprint of everything the numbers depend on (the model's, mixes' and cases' arrays,
