@@ -61,10 +61,8 @@ import numpy as np
 import xarray as xr
 
 from simcore.analysis.intervals import LEVEL, Z
-from simcore.analysis.regret_stats import LogSketch, RegretStream
+from simcore.analysis.regret_stats import RegretStream
 from simcore.schema.analysis_spec import RobustnessSectionSpec, check_section
-
-_Sketch = LogSketch  # the old name, still imported by analysis/screen_run.py
 
 # ----------------------------------------------------------------------------- settings
 

@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simcore.analysis.robustness import _Sketch
+from simcore.analysis.regret_stats import LogSketch
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
 from simcore.core.engine import drawn_policy_lanes, simulate_lanes
@@ -389,7 +389,7 @@ class ScreenStream:
         self.sector_sum = np.zeros((m, c, n_sectors))
         self.boot_sum = np.zeros((m, self.replicates, c))
         self.boot_n = np.zeros((self.replicates, c))
-        self.sketch = _Sketch(m * c)
+        self.sketch = LogSketch(m * c)
 
     def add(self, lo: int, hi: int, scenario_index: np.ndarray, point: np.ndarray, out: np.ndarray) -> None:
         """One chunk: cases ``lo .. hi - 1``, lanes' scenarios and parameter points ``[L]``,
@@ -418,7 +418,7 @@ class ScreenStream:
         self.row_short[:, cases] += np.moveaxis((out[..., 3:3 + p] > 0).sum(2), 0, 1)
         self.sector_sum[:, cases] += np.moveaxis(out[..., 3 + p:].sum(2), 0, 1)
         cells = (np.arange(self.m)[:, None] * self.c + np.arange(lo, hi)[None, :]).ravel()
-        part = _Sketch(len(cells), 0.01)
+        part = LogSketch(len(cells), 0.01)
         part.add(loss.reshape(-1, n_b))
         for k, cell in enumerate(cells):  # per (mix, case) cell, not per scenario
             self.sketch.zeros[cell] += part.zeros[k]
@@ -447,7 +447,7 @@ class ScreenStream:
         return out
 
 
-def sketch_tail(sketch: _Sketch, tail: float) -> tuple[np.ndarray, np.ndarray]:
+def sketch_tail(sketch: LogSketch, tail: float) -> tuple[np.ndarray, np.ndarray]:
     """``(quantile 1 - tail, CVaR)`` ``[cells]`` of a sketch: the value at rank
     ``ceil((1 - tail) n)`` and the mean of the worst ``ceil(tail n)`` values (bins at
     their representative value, the bin at the boundary counted in part)."""
