@@ -51,18 +51,38 @@ class EngineFunction:
     """A jitted function compiled with :data:`ENGINE_COMPILER_OPTIONS` when called at the
     top level, and as a plain ``jax.jit`` when traced inside another transformation
     (JAX accepts compiler options on the outermost ``jit`` only; there the caller's
-    ``jit`` decides). ``lower``, ``eval_shape`` and ``trace`` follow the top-level one."""
+    ``jit`` decides). ``lower``, ``eval_shape`` and ``trace`` follow the top-level one.
 
-    def __init__(self, fun, **jit_kwargs):
+    ``program``: a stable name under which top-level calls keep their compiled program
+    on disk (:mod:`simcore.core.executable_cache`: a warm process neither traces nor
+    compiles it); ``static``: the values a closure binds that decide the program (its
+    horizon, mesh, ...), part of the key with the ``static_argnames`` values given. Without
+    ``program``, JAX's own caches only."""
+
+    def __init__(self, fun, program: str | None = None, static=(), **jit_kwargs):
         functools.update_wrapper(self, fun)
         self._plain = jax.jit(fun, **jit_kwargs)
         self._tuned = jax.jit(fun, compiler_options=ENGINE_COMPILER_OPTIONS, **jit_kwargs) \
             if ENGINE_COMPILER_OPTIONS else self._plain
+        names = jit_kwargs.get("static_argnames") or ()
+        self._static_names = (names,) if isinstance(names, str) else tuple(names)
+        # static positions would need their values split from the call: no disk cache there
+        self._program = None if jit_kwargs.get("static_argnums") is not None else program
+        self._static = static
 
     def __call__(self, *args, **kwargs):
-        if self._tuned is not self._plain and _under_trace(args, kwargs):
+        if _under_trace(args, kwargs):
             return self._plain(*args, **kwargs)  # the outer jit compiles (and caches) the program
         ensure_compilation_cache()
+        if self._program is not None:
+            from simcore.core.executable_cache import executable
+
+            static = {k: kwargs[k] for k in self._static_names if k in kwargs}
+            dynamic = {k: v for k, v in kwargs.items() if k not in static}
+            compiled = executable(self._program, (self._static, sorted(static.items())),
+                                  lambda: self._tuned.lower(*args, **kwargs), args, dynamic)
+            if compiled is not None:
+                return compiled(*args, **dynamic)
         return self._tuned(*args, **kwargs)
 
     def lower(self, *args, **kwargs):
@@ -94,7 +114,8 @@ except ImportError:  # pragma: no cover - depends on the JAX version
 def engine_jit(fun=None, **jit_kwargs):
     """:class:`EngineFunction` of ``fun``: ``jax.jit`` with :data:`ENGINE_COMPILER_OPTIONS`
     at the top level; usable as ``engine_jit(f)``, ``@engine_jit`` or
-    ``functools.partial(engine_jit, static_argnames=...)``."""
+    ``functools.partial(engine_jit, static_argnames=...)``; ``program=`` and ``static=``
+    keep the compiled program on disk (:class:`EngineFunction`)."""
     if fun is None:
         return lambda f: EngineFunction(f, **jit_kwargs)
     return EngineFunction(fun, **jit_kwargs)

@@ -134,6 +134,11 @@ def ensure_compilation_cache() -> None:
         enable_compilation_cache()
 
 
+def active_directory() -> Path | None:
+    """The folder this process caches programs in, or None (off, or not decided yet)."""
+    return _directory if _decided else None
+
+
 def prune(path: Path, max_bytes: int) -> int:
     """Remove the least recently used cache entries (by access or write time, the later)
     until the folder's entries take at most ``max_bytes``; returns the bytes removed.

@@ -126,7 +126,7 @@ def simulate_scenario(
     return jax.tree_util.tree_map(one, metrics), (None if daily is None else jax.tree_util.tree_map(one, daily))
 
 
-@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"))
+@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"), program="simcore.core.engine.simulate")
 def simulate(
     model: Model,
     policies: Policy,

@@ -43,11 +43,14 @@ KEEP_CHOICES = ("per-scenario", "summary")
 def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict]:
     """A one-scenario per-scenario dataset and one chunk's statistics arrays (with its fan
     histograms where the run streams them) with the run's variables, dims and dtypes,
-    from the engine's output shapes (traced with ``jax.eval_shape``: nothing is compiled
-    or run)."""
+    from the engine's output shapes (traced with ``jax.eval_shape``, nothing compiled or
+    run, and kept on disk: :func:`simcore.core.executable_cache.output_shapes`)."""
+    from simcore.core.compile_cache import ensure_compilation_cache
     from simcore.core.disruptions import sample_batch
     from simcore.core.engine import simulate
+    from simcore.core.executable_cache import output_shapes
 
+    ensure_compilation_cache()
     index = jnp.arange(plan.chunk_size, dtype=jnp.uint32)
     # the horizon is a static argument: bound by closure, as jax.eval_shape treats every
     # argument it is given as traced
@@ -55,9 +58,10 @@ def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict]:
         return simulate(model, policies, events, horizon=sim.horizon_days, base_key=base_key,
                         scenario_index=scenario_index)
 
-    metrics_shape, _ = jax.eval_shape(simulate_shapes, sim.loaded.model, sim.policies, sim.events, sim.base_key,
-                                      index)
-    draws_shape = jax.eval_shape(sample_batch, sim.events, sim.base_key, index)
+    # kept on disk with the compiled programs: a warm run does not trace the engine for them
+    metrics_shape, _ = output_shapes("simulate", sim.horizon_days, simulate_shapes,
+                                     (sim.loaded.model, sim.policies, sim.events, sim.base_key, index))
+    draws_shape = output_shapes("sample_batch", (), sample_batch, (sim.events, sim.base_key, index))
 
     def zeros(shape_struct, scenario_axis):
         shape = list(shape_struct.shape)

@@ -1,0 +1,253 @@
+"""Compiled engine programs kept on disk under a key made *before* tracing.
+
+Why
+    JAX's persistent compilation cache (:mod:`simcore.core.compile_cache`) keys a program
+    by its lowered module, so a warm process still traces and lowers every program
+    before it can look one up: 2-3 s for a ``simcore run`` of the quickstart, and the
+    output-shape trace of the store's layout on top (issue 19 item 1: a second run
+    should start computing within a second). This cache keys a program by what
+    determines it without tracing it:
+
+    * the program's name and its static values (horizon, ``save_daily``, the mesh, ...);
+    * the structure of its arguments (the pytree definition, which holds the static
+      structure of the model: which parts exist) and each leaf's shape, dtype, weak
+      type and sharding (devices and partitioning);
+    * the environment: simcore's own source code (a digest of every ``.py`` file of the
+      package, so an edited engine never meets an old program), the JAX and jaxlib
+      versions, the backend and its devices, the engine's XLA options, ``XLA_FLAGS``
+      and the JAX settings that change programs (64-bit mode, PRNG, matmul precision,
+      NaN checks).
+
+    On a hit the executable is read back and called: no tracing, lowering or
+    compiling, the same executable XLA built, so results are the same bits. On a miss
+    the program is lowered and compiled as ``jax.jit`` would (through JAX's own cache),
+    then written here for the next process.
+
+Where
+    In the compilation cache's folder (``$SIMCORE_CACHE_DIR``, ...), as files named
+    ``simcore-exec-<program>-<key>-cache``, so the cache's size bound prunes them with
+    JAX's entries. Off whenever the compilation cache is off (``--no-cache``,
+    ``SIMCORE_NO_CACHE=1``) and under ``jax.disable_jit()``.
+
+Never fatal: a program that cannot be serialised (closed-over constants), a file that
+cannot be written, or a file that does not load (corrupt, another jaxlib) falls back
+to the ordinary ``jit`` path; an unreadable file is removed. Like JAX's own cache the
+files are executables: keep the folder your own (it is, by default, under your home).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from simcore.core import compile_cache
+
+FILE_PREFIX = "simcore-exec-"
+_SUFFIX = "-cache"  # the compilation cache's entry suffix: pruned with JAX's entries
+# JAX settings that change the program XLA builds (read from jax.config)
+_JAX_SETTINGS = ("jax_enable_x64", "jax_default_matmul_precision", "jax_default_prng_impl",
+                 "jax_threefry_partitionable", "jax_numpy_rank_promotion", "jax_numpy_dtype_promotion",
+                 "jax_debug_nans", "jax_debug_infs", "jax_enable_checks")
+_MEMORY_SIZE = 64  # programs kept loaded in one process
+
+_lock = threading.Lock()
+_loaded: OrderedDict[str, object] = OrderedDict()  # key -> jax.stages.Compiled
+_environment: str | None = None
+
+
+class _Uncacheable(Exception):
+    """An argument this cache cannot describe without tracing (the ordinary path runs)."""
+
+
+def source_digest(package_dir: Path | None = None) -> str:
+    """sha256 of simcore's source: every ``.py`` file under the package, by relative path
+    and content (a few ms). Any edit of the code gives other keys."""
+    root = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def environment_digest() -> str:
+    """sha256 of everything outside a call that decides its program (see the module doc);
+    computed once per process."""
+    global _environment
+    if _environment is None:
+        from simcore.core.compile import ENGINE_COMPILER_OPTIONS
+        import jaxlib
+
+        devices = jax.devices()
+        parts = [source_digest(), jax.__version__, getattr(jaxlib, "__version__", "?"), jax.default_backend(),
+                 getattr(devices[0].client, "platform_version", "?"),
+                 repr(sorted({d.device_kind for d in devices})), repr(sorted(ENGINE_COMPILER_OPTIONS.items())),
+                 os.environ.get("XLA_FLAGS", "")]
+        parts += [f"{name}={getattr(jax.config, name, None)!r}" for name in _JAX_SETTINGS]
+        _environment = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return _environment
+
+
+def _sharding_signature(sharding) -> str:
+    """Devices and partitioning of a sharding, device ids included (a mesh's repr alone
+    does not name its devices)."""
+    from jax.sharding import NamedSharding
+
+    if isinstance(sharding, NamedSharding):
+        mesh = sharding.mesh
+        ids = tuple(int(d.id) for d in np.asarray(mesh.devices).flat)
+        return f"named{tuple(mesh.axis_names)}{np.asarray(mesh.devices).shape}{ids}{sharding.spec}" \
+               f"{sharding.memory_kind}"
+    ids = sorted(int(d.id) for d in sharding.device_set)
+    return f"{type(sharding).__name__}{ids}{getattr(sharding, 'memory_kind', None)}"
+
+
+def _leaf_signature(leaf) -> str:
+    if isinstance(leaf, jax.core.Tracer):
+        raise _Uncacheable("a traced argument")
+    if isinstance(leaf, jax.Array):
+        return f"A{leaf.shape}{leaf.dtype}{int(leaf.aval.weak_type)}{_sharding_signature(leaf.sharding)}"
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return f"N{np.shape(leaf)}{np.asarray(leaf).dtype}"
+    if isinstance(leaf, (bool, int, float, complex)):  # weak-typed scalars: only the type matters
+        return f"P{type(leaf).__name__}"
+    raise _Uncacheable(f"an argument of type {type(leaf).__name__}")
+
+
+def program_key(name: str, static, args: tuple, kwargs: dict) -> str:
+    """The key of program ``name`` with ``static`` values (anything with a faithful
+    ``repr``) called on the dynamic ``args`` and ``kwargs``. Raises :class:`_Uncacheable`
+    for arguments it cannot describe."""
+    leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
+    text = "\n".join([environment_digest(), name, repr(static), str(tree), *map(_leaf_signature, leaves)])
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _file(directory: Path, name: str, key: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "_." else "_" for c in name)[:60]
+    return directory / f"{FILE_PREFIX}{safe}-{key}{_SUFFIX}"
+
+
+def executable(name: str, static, lower, args: tuple, kwargs: dict):
+    """The compiled program ``name`` for the dynamic ``args`` and ``kwargs`` (``static``:
+    the values that decide it besides them): loaded in this process, read from the disk
+    cache, or ``lower()`` (a thunk returning the ``jax.stages.Lowered``) compiled and
+    written there. Call it with ``args`` and ``kwargs``. None when the cache is off or
+    the arguments cannot be keyed (then the caller runs its ``jit`` as usual)."""
+    directory = compile_cache.active_directory()
+    if directory is None or jax.config.jax_disable_jit:
+        return None
+    try:
+        key = program_key(name, static, args, kwargs)
+    except _Uncacheable:
+        return None
+    with _lock:
+        found = _loaded.get(key)
+        if found is not None:
+            _loaded.move_to_end(key)
+            return found
+    path = _file(directory, name, key)
+    compiled = _read(path)
+    if compiled is None:
+        compiled = lower().compile()
+        _write(path, compiled)
+    with _lock:
+        _loaded[key] = compiled
+        while len(_loaded) > _MEMORY_SIZE:
+            _loaded.popitem(last=False)
+    return compiled
+
+
+def _read(path: Path):
+    """The executable in ``path``, or None (absent; unreadable: removed)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        from jax.experimental import serialize_executable
+
+        payload, in_tree, out_tree, device_ids = pickle.loads(data)
+        by_id = {int(d.id): d for d in jax.devices()}
+        compiled = serialize_executable.deserialize_and_load(
+            payload, in_tree, out_tree, execution_devices=[by_id[i] for i in device_ids])
+    except Exception:  # corrupt, truncated, another jaxlib's: compile again
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return None
+    try:
+        os.utime(path)  # recently used: the size bound removes the oldest first
+    except OSError:
+        pass
+    return compiled
+
+
+def _write(path: Path, compiled) -> None:
+    """Write ``compiled`` to ``path`` atomically; silently nothing when it cannot be
+    serialised or written (the run goes on; the next process compiles again)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        from jax.experimental import serialize_executable
+
+        payload, in_tree, out_tree = serialize_executable.serialize(compiled)
+        device_ids = [int(d.id) for d in compiled._executable.xla_executable.local_devices()]
+        with io.BytesIO() as buffer:
+            pickle.dump((payload, in_tree, out_tree, device_ids), buffer, protocol=pickle.HIGHEST_PROTOCOL)
+            data = buffer.getvalue()
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except Exception:
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def output_shapes(name: str, static, fun, args: tuple, kwargs: dict | None = None):
+    """``jax.eval_shape(fun, *args, **kwargs)`` (shapes and dtypes of ``fun``'s outputs,
+    nothing compiled or run), kept on disk under the same kind of key, so a warm process
+    does not trace ``fun`` for its shapes. Returns the pytree of
+    ``jax.ShapeDtypeStruct``."""
+    kwargs = kwargs or {}
+    directory = compile_cache.active_directory()
+    key = None
+    if directory is not None:
+        try:
+            key = program_key(f"shapes:{name}", static, args, kwargs)
+        except _Uncacheable:
+            key = None
+    path = None if key is None else _file(directory, f"shapes-{name}", key)
+    if path is not None:
+        try:
+            tree, leaves = pickle.loads(path.read_bytes())
+            return jax.tree_util.tree_unflatten(tree, [jax.ShapeDtypeStruct(s, np.dtype(d)) for s, d in leaves])
+        except Exception:
+            pass
+    shapes = jax.eval_shape(fun, *args, **kwargs)
+    if path is not None:
+        leaves, tree = jax.tree_util.tree_flatten(shapes)
+        try:
+            partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+            partial.write_bytes(pickle.dumps((tree, [(tuple(x.shape), np.dtype(x.dtype).str) for x in leaves])))
+            os.replace(partial, path)
+        except Exception:
+            pass
+    return shapes
+
+
+def clear_loaded() -> None:
+    """Forget the programs loaded in this process (tests; the files stay)."""
+    with _lock:
+        _loaded.clear()
