@@ -42,9 +42,11 @@ CACHE_DIR_ENV = "SIMCORE_CACHE_DIR"
 NO_CACHE_ENV = "SIMCORE_NO_CACHE"
 MAX_SIZE_ENV = "SIMCORE_CACHE_MAX_GB"
 DEFAULT_MAX_GB = 2.0
-# Cache every program that takes measurable time: a warm run should compile nothing of
-# note (JAX's default, 1 s, left the engine's smaller programs out: 0.1-0.9 s each).
-MIN_COMPILE_SECONDS = 0.05
+# Cache every program: a warm run should compile nothing. JAX's default (1 s) left the
+# engine's smaller programs out (0.1-0.9 s each), and 0.05 s still left the ~50 one-op
+# programs of building a model and its summary (10-40 ms each, 1.3-1.5 s of a warm
+# quickstart run against about 0.2 s read back).
+MIN_COMPILE_SECONDS = 0.0
 _ENTRY_SUFFIX = "-cache"  # JAX's file name suffix of a cached executable
 
 _lock = threading.Lock()
