@@ -105,7 +105,12 @@ Where each part lives
 * :mod:`~simcore.run.stats.chunk`: :class:`MetricStats`, :class:`ChunkStats`,
   :func:`merge`, :func:`merge_all`, the flat arrays of the store;
 * :mod:`~simcore.run.stats.reduce`: :func:`reduce_chunk`, per-kind reduction;
-* :mod:`~simcore.run.stats.readout`: :func:`finalize`, quantiles and tail sums.
+* :mod:`~simcore.run.stats.readout`: :func:`finalize`, quantiles and tail sums;
+* :mod:`~simcore.run.stats.device_reduce`, :mod:`~simcore.run.stats.device_paired`,
+  :mod:`~simcore.run.stats.device_finish`: the same reduction in JAX on the device where
+  a chunk's metrics lie, only the fixed-size state brought back
+  (:func:`~simcore.run.stats.device_finish.reduce_chunk_device`, bit for bit
+  :func:`reduce_chunk`).
 
 The public names (``__all__``) are importable from ``simcore.run.stats`` itself, as
 before the split into modules.
