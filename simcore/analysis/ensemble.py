@@ -83,7 +83,7 @@ def lane_outputs(model, policies, events, base_key, scenario_index, u, columns, 
 def _sharded(mesh, horizon: int):
     from jax.sharding import PartitionSpec
 
-    from simcore.run.devices import SCENARIO_AXIS
+    from simcore.run.devices import SCENARIO_AXIS, mesh_signature
 
     rep, lanes = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
@@ -92,7 +92,7 @@ def _sharded(mesh, horizon: int):
 
     mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, rep, lanes, lanes),
                            out_specs=(PartitionSpec(None, SCENARIO_AXIS), lanes), check_vma=False)
-    return engine_jit(mapped)
+    return engine_jit(mapped, program="ensemble_lanes", static=(mesh_signature(mesh), horizon))
 
 
 def run_ensemble(model, policies, events, base_key, columns: dict, n_lanes: int, lane_inputs, consume, *,

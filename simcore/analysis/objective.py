@@ -156,7 +156,7 @@ def policy_from_values(base: Policy, masks: dict, values) -> Policy:
     return Policy(**{k: jnp.asarray(v, jnp.float32)[None] for k, v in fields.items()})
 
 
-@functools.partial(engine_jit, static_argnames=("horizon", "cvar_weight"))
+@functools.partial(engine_jit, static_argnames=("horizon", "cvar_weight"), program="smooth_objective")
 def _smooth_objective(x, model, base, masks, low, span, events, base_key, index, temperature, horizon,
                       cvar_weight, shortfall_weight=0.0):
     """The surrogate at scaled levels ``x`` and its gradient (compiled once per shape;

@@ -115,7 +115,7 @@ def case_lane_metrics(model, policies, cases, base_key, scenario_index, u, colum
 def _sharded(mesh, horizon: int, points: bool):
     from jax.sharding import PartitionSpec
 
-    from simcore.run.devices import SCENARIO_AXIS
+    from simcore.run.devices import SCENARIO_AXIS, mesh_signature
 
     rep, lanes = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
@@ -124,7 +124,7 @@ def _sharded(mesh, horizon: int, points: bool):
 
     mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, rep, lanes, lanes, rep),
                            out_specs=PartitionSpec(None, None, SCENARIO_AXIS), check_vma=False)
-    return engine_jit(mapped)
+    return engine_jit(mapped, program="screen_case_lanes", static=(mesh_signature(mesh), horizon, points))
 
 
 # Sub-model sizes (rows, simcore.core.submodel) and event-slot counts: one compiled

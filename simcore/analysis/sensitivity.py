@@ -114,7 +114,7 @@ def shifted(model: Model, policy: Policy, directions: dict, shifts) -> tuple[Mod
     return new, policy
 
 
-@functools.partial(engine_jit, static_argnames=("horizon",))
+@functools.partial(engine_jit, static_argnames=("horizon",), program="sensitivity_smooth_jacobian")
 def smooth_values_and_jacobian(model, policy, events, base_key, index, directions, centre, temperature, horizon):
     """Smoothed expected metrics ``[K]`` and their Jacobian ``[K, n]`` in ``ln theta``
     (``centre`` ``[n]``: the numbers' central values; compiled once per shape,
@@ -129,7 +129,7 @@ def smooth_values_and_jacobian(model, policy, events, base_key, index, direction
     return f(zero), jax.jacrev(f)(zero)
 
 
-@functools.partial(engine_jit, static_argnames=("horizon",))
+@functools.partial(engine_jit, static_argnames=("horizon",), program="sensitivity_exact_values")
 def exact_values(model, policy, events, base_key, index, directions, shifts, horizon):
     """Exact expected metrics ``[R, K]`` at ``R`` rows of ``shifts`` ``[R, n]`` (file units)."""
 

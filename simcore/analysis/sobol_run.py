@@ -86,7 +86,7 @@ def packed_lane_metrics(model: Model, lane_model: Model, policies, lane_events, 
 def _sharded_lane_metrics(mesh, horizon: int):
     from jax.sharding import PartitionSpec
 
-    from simcore.run.devices import SCENARIO_AXIS
+    from simcore.run.devices import SCENARIO_AXIS, mesh_signature
 
     rep = PartitionSpec()
 
@@ -96,7 +96,7 @@ def _sharded_lane_metrics(mesh, horizon: int):
     mapped = jax.shard_map(local, mesh=mesh, in_specs=(rep, rep, rep, rep, rep, PartitionSpec(SCENARIO_AXIS),
                                                        PartitionSpec(SCENARIO_AXIS)),
                            out_specs=PartitionSpec(None, SCENARIO_AXIS), check_vma=False)
-    return engine_jit(mapped)
+    return engine_jit(mapped, program="sobol_lanes", static=(mesh_signature(mesh), horizon))
 
 
 def evaluate_design(model: Model, policies, events, base_key, columns: dict, rows: np.ndarray, *,

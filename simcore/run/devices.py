@@ -137,7 +137,7 @@ def sharded_simulate_batch(mesh: Mesh, horizon: int, draws: bool = False):
     metrics_spec = PartitionSpec(None, SCENARIO_AXIS)
     mapped = jax.shard_map(simulate_chunk, mesh=mesh, in_specs=(replicated, replicated, replicated, replicated, along),
                            out_specs=(metrics_spec, along) if draws else metrics_spec, check_vma=False)
-    return engine_jit(mapped, program="simulate_chunk", static=(_mesh_signature(mesh), horizon, draws))
+    return engine_jit(mapped, program="simulate_chunk", static=(mesh_signature(mesh), horizon, draws))
 
 
 @functools.lru_cache(maxsize=16)
@@ -160,10 +160,10 @@ def sharded_fan_batch(mesh: Mesh, horizon: int, stride: int, draws: bool = False
     out_specs = (PartitionSpec(None, SCENARIO_AXIS), along) + ((along,) if draws else ())
     mapped = jax.shard_map(simulate_fan_chunk, mesh=mesh, in_specs=(replicated,) * 4 + (along,) + (replicated,) * 4,
                            out_specs=out_specs, check_vma=False)
-    return engine_jit(mapped, program="simulate_fan_chunk", static=(_mesh_signature(mesh), horizon, stride, draws))
+    return engine_jit(mapped, program="simulate_fan_chunk", static=(mesh_signature(mesh), horizon, stride, draws))
 
 
-def _mesh_signature(mesh: Mesh) -> tuple:
+def mesh_signature(mesh: Mesh) -> tuple:
     """Axis names, shape and device ids of ``mesh`` (a key of its compiled programs)."""
     return tuple(mesh.axis_names), mesh.devices.shape, tuple(int(d.id) for d in mesh.devices.flat)
 
