@@ -13,7 +13,6 @@ offset. A task whose worker dies is rerun elsewhere (``retries``). The client is
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 
@@ -25,25 +24,14 @@ def _block_task(work, lo: int, hi: int) -> tuple[int, dict]:
 def run_blocks(scheduler, work, ranges: list[tuple[int, int]]) -> Iterator[tuple[int, dict]]:
     """``(lo, state)`` of every block ``(lo, hi)`` of ``ranges`` as its task returns
     (in completion order). ``scheduler``: an address or a ``distributed.Client``."""
-    from distributed import as_completed
-
-    from simcore.run.distributed import connect
-    from simcore.run.store import OutputError
+    from simcore.run.distributed import connect, submit_all
 
     if not ranges:
         return
     client, owned = connect(scheduler)
     try:
-        try:
-            on_workers = client.scatter(work, broadcast=True, hash=False)
-        except TimeoutError:  # the cluster lost its workers
-            raise OutputError(f"the Dask cluster at {client.scheduler.address} has no workers; the done blocks "
-                              f"stay in the store: start workers and continue with --resume") from None
-        run_id = uuid.uuid4().hex[:8]
-        futures = [client.submit(_block_task, on_workers, lo, hi, key=f"simcore-screen-{run_id}-{lo}", pure=False,
-                                 retries=2) for lo, hi in ranges]
-        for future in as_completed(futures):
-            yield future.result()
+        yield from submit_all(client, work, _block_task, list(ranges), [lo for lo, _ in ranges],
+                              name="simcore-screen", left="the done blocks stay in the store")
     finally:
         if owned:
             client.close()

@@ -17,7 +17,7 @@ per-chunk code as the local loop of :class:`simcore.run.job.Job`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from simcore.run import store
 from simcore.run.chunks import write_chunk
@@ -103,28 +103,38 @@ def run_chunks(scheduler, sim, plan, path, chunks: Iterable[int],
     ``storage_options``, which travel with each task).
     ``on_done(scenarios)`` is called on the client as each chunk is marked done.
     """
-    from distributed import as_completed  # Dask is optional: loaded only for a cluster run
-
     location = store.as_location(path)
     chunks = list(chunks)
     if not chunks:
         return
     client, owned = _client(scheduler)
     try:
-        try:
-            sim_on_workers = client.scatter(sim, broadcast=True, hash=False)
-        except TimeoutError:  # "No valid workers found": the cluster lost its workers
-            raise OutputError(f"the Dask cluster at {client.scheduler.address} has no workers; the partial "
-                              f"store stays at {location}: start workers and continue with --resume") from None
-        run_id = uuid.uuid4().hex[:8]
-        futures = [client.submit(_chunk_task, sim_on_workers, plan, location, index,
-                                 key=f"simcore-chunk-{run_id}-{index}", pure=False, retries=2)
-                   for index in chunks]
-        for future in as_completed(futures):
-            index, count = future.result()
+        lost = f"the partial store stays at {location}"
+        for index, count in submit_all(client, sim, _chunk_task, [(plan, location, index) for index in chunks],
+                                       chunks, name="simcore-chunk", left=lost):
             store.mark_done(location, index)
             if on_done is not None:
                 on_done(count)
     finally:
         if owned:
             client.close()
+
+
+def submit_all(client, shared, task, arguments: list[tuple], labels: list, *, name: str, left: str) -> Iterator:
+    """Send ``shared`` (the simulation, a screen's work) to every worker once, submit
+    ``task(shared, *args)`` for each tuple of ``arguments`` (task keys
+    ``name-RUNID-label``, not pure, 2 retries: a task whose worker dies runs elsewhere)
+    and yield their results in completion order. A cluster that lost its workers is an :class:`OutputError` saying
+    what is ``left`` and to continue with ``--resume``."""
+    from distributed import as_completed  # Dask is optional: loaded only for a cluster run
+
+    try:
+        on_workers = client.scatter(shared, broadcast=True, hash=False)
+    except TimeoutError:  # "No valid workers found": the cluster lost its workers
+        raise OutputError(f"the Dask cluster at {client.scheduler.address} has no workers; {left}: start "
+                          f"workers and continue with --resume") from None
+    run_id = uuid.uuid4().hex[:8]
+    futures = [client.submit(task, on_workers, *args, key=f"{name}-{run_id}-{label}", pure=False, retries=2)
+               for args, label in zip(arguments, labels, strict=True)]
+    for future in as_completed(futures):
+        yield future.result()
