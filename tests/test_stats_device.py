@@ -211,3 +211,16 @@ def test_quickstart_engine_metrics_reduce_identically():
     chunk = DeviceChunk(on_device, SUMMARY_INFO, storable, count=37, day_bins=day_bins_for(sim.horizon_days))
     assert not chunk.fallbacks
     same_stats(chunk.result(), reduce_chunk(host, SUMMARY_INFO, storable))
+
+
+def test_running_stats_take_device_chunks_and_numpy_chunks_alike():
+    from simcore.run.streaming import RunningStats
+
+    metrics = wide_metrics(60, seed=9)
+    halves = [{k: v[:, :30] for k, v in metrics.items()}, {k: v[:, 30:] for k, v in metrics.items()}]
+    mixed, host = RunningStats(SUMMARY_INFO, STORABLE), RunningStats(SUMMARY_INFO, STORABLE)
+    mixed.add(DeviceChunk(halves[0], SUMMARY_INFO, STORABLE))
+    mixed.add(halves[1])
+    for half in halves:
+        host.add(half)
+    same_stats(mixed.result(), host.result())

@@ -19,9 +19,10 @@ import numpy as np
 
 from simcore.run import stats, store
 from simcore.run.fans import FanLayout, FanStats, fan_layout
-from simcore.run.finite import check_finite
+from simcore.run.finite import MUST_BE_FINITE, check_finite
 from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, chunk_dataset, iter_chunks
+from simcore.run.stats.device_finish import DeviceChunk, day_bins_for
 
 
 # ---------------------------------------------------------------- plan
@@ -68,10 +69,25 @@ def result_coords(sim: Simulation) -> dict:
     return {"policy": sim.policy_names, "product": sim.loaded.products, "sector": sim.loaded.sectors}
 
 
-def reduce_chunk_arrays(sim: Simulation, metrics: dict, fans: FanStats | None = None) -> dict[str, np.ndarray]:
+def device_chunk(sim: Simulation, metrics: dict, count: int) -> DeviceChunk:
+    """Reduce a chunk's metrics ``[policy, scenario, ...]`` where they lie (the engine's
+    device arrays; the first ``count`` scenarios), checking them for NaN and inf there
+    too: only the reduced state comes back, and the metrics themselves only where a run
+    stores them (``DeviceChunk.host_metrics``) or a check fails (to name the bad value).
+    Raises :class:`~simcore.run.finite.NonFiniteResult` as :func:`check_finite` does."""
+    return DeviceChunk(metrics, SUMMARY_INFO, storable_mask(sim), count=count,
+                       day_bins=day_bins_for(sim.horizon_days), finite_names=MUST_BE_FINITE)
+
+
+def reduce_chunk_arrays(sim: Simulation, metrics, fans: FanStats | None = None) -> dict[str, np.ndarray]:
     """One chunk's statistics as the flat arrays a store keeps, with its fan histograms
-    (keys ``fans_*``, :mod:`simcore.run.fans`) where given."""
-    arrays = stats.reduce_chunk(metrics, SUMMARY_INFO, storable_mask(sim)).to_arrays()
+    (keys ``fans_*``, :mod:`simcore.run.fans`) where given. ``metrics``: a
+    :class:`~simcore.run.stats.device_finish.DeviceChunk` (a run's chunks: reduced on the
+    device, bit for bit the host's numbers) or NumPy metrics (reduced on the host)."""
+    if isinstance(metrics, DeviceChunk):
+        arrays = metrics.result().to_arrays()
+    else:
+        arrays = stats.reduce_chunk(metrics, SUMMARY_INFO, storable_mask(sim)).to_arrays()
     if fans is not None:
         arrays.update(fans.to_arrays())
     return arrays
@@ -84,9 +100,11 @@ def plan_fans(sim: Simulation) -> FanLayout | None:
 
 # ---------------------------------------------------------------- compute and store
 
-def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict, object]]:
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, DeviceChunk, dict, object]]:
     """Yield ``(chunk index, first scenario, metrics, draws, fans)`` for the chunks
-    ``indices`` (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``;
+    ``indices`` (metrics: a :class:`~simcore.run.stats.device_finish.DeviceChunk`, the
+    chunk's metrics ``[policy, scenario, ...]`` reduced on the devices, already checked
+    to be finite, ``host_metrics()`` for NumPy copies; draws ``[scenario, ...]`` NumPy;
     fans: the chunk's :class:`~simcore.run.fans.FanStats`, None unless
     ``sim.fan_quantiles``).
 
@@ -100,24 +118,28 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[
     layout = plan_fans(sim)
     for block in _blocks(indices):
         for first, metrics, draws, *fans in iter_chunks(sim, len(block) * size, size, start=block.start * size,
-                                                        fans=layout, stop=plan.n_scenarios):
+                                                        fans=layout, stop=plan.n_scenarios, on_device=True):
             index = first // size
             count = plan.chunk_range(index)[1]
-            metrics = {name: value[:, :count] for name, value in metrics.items()}
-            check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
-            yield index, first, metrics, {name: value[:count] for name, value in draws.items()}, \
+            chunk = device_chunk(sim, metrics, count)
+            bad = chunk.non_finite()
+            if bad:  # fetch only those, for check_finite to name the first bad value
+                check_finite(chunk.host_metrics(bad), first, sim.policy_names, sim.loaded.products,
+                             sim.loaded.sectors)
+            yield index, first, chunk, {name: value[:count] for name, value in draws.items()}, \
                 (fans[0] if fans else None)
 
 
-def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
+def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: DeviceChunk,
                 draws: dict, fans: FanStats | None = None) -> int:
-    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics (with
-    its fan histograms) into the store at ``path``; not its done marker (the caller sets
-    it once this returns). Idempotent. Returns the number of scenarios in the chunk."""
+    """Write chunk ``index``'s region (``keep = "per-scenario"``: only then do the
+    per-scenario metrics come back from the devices) and its statistics (reduced on the
+    devices, with its fan histograms) into the store at ``path``; not its done marker (the
+    caller sets it once this returns). Idempotent. Returns the number of scenarios in the chunk."""
     if plan.keep == "per-scenario":
-        store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
+        store.write_region(path, chunk_dataset(sim, first, metrics.host_metrics(), draws), first)
     store.write_chunk_stats(path, index, reduce_chunk_arrays(sim, metrics, fans))
-    return next(iter(metrics.values())).shape[1]
+    return metrics.count
 
 
 def write_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int) -> int:

@@ -76,10 +76,14 @@ def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Da
 
 
 def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int = 0,
-                draws: bool = True, fans=None, stop: int | None = None) -> Iterator[tuple]:
+                draws: bool = True, fans=None, stop: int | None = None, on_device: bool = False) -> Iterator[tuple]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays
     (``draws=False``: no draws, None). The draws come out of the engine's own program
     (:func:`simcore.run.devices.sharded_simulate_batch`), not from a separate sampler.
+    With ``on_device`` the metrics stay on the devices as the engine left them (JAX
+    arrays of the whole padded chunk; the caller keeps the first ``min(chunk_size,
+    end - first)`` scenarios), for the device statistics
+    (:class:`simcore.run.stats.device_finish.DeviceChunk`) to reduce them there.
     With ``fans`` (a :class:`simcore.run.fans.FanLayout`) the engine also fills the fan
     histograms on the devices and each item gets a fourth element, the chunk's
     :class:`~simcore.run.fans.FanStats` over its scenarios below ``stop`` (default: the
@@ -125,7 +129,8 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
         if position + 1 < len(firsts):
             pending = launch(firsts[position + 1])
         count = min(chunk_size, start + n_scenarios - first)
-        host = {name: np.asarray(value)[:, :count] for name, value in metrics._asdict().items()}
+        host = (dict(metrics._asdict()) if on_device
+                else {name: np.asarray(value)[:, :count] for name, value in metrics._asdict().items()})
         draws_host = None if drawn is None else {name: np.asarray(value)[:count]
                                                  for name, value in drawn._asdict().items()}
         if fans is None:

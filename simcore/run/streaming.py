@@ -10,6 +10,12 @@ assessment of the service and the analysis's policy groups
 (:mod:`simcore.analysis.evaluate`) all go through here, so they merge the same way:
 one chunk after the other, in the order given. Merging is exact, but keeping one order
 everywhere keeps every result bit-identical to the loops this replaced.
+
+Where the reduction runs: a stored run's chunks are reduced on the devices where the
+engine left them (:mod:`simcore.run.chunks`, :class:`~simcore.run.stats.device_finish.DeviceChunk`);
+:meth:`RunningStats.add` takes such a chunk as it is, and reduces NumPy metrics (what the
+service's assessments and the analyses hand it) on the host with
+:func:`~simcore.run.stats.reduce_chunk`. Both give the same bits.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from simcore.run.stats import ChunkStats, merge, reduce_chunk
+from simcore.run.stats.device_finish import DeviceChunk
 
 
 class RunningStats:
@@ -31,9 +38,14 @@ class RunningStats:
         self.info, self.storable = info, storable
         self.stats: ChunkStats | None = None
 
-    def add(self, metrics: Mapping[str, np.ndarray]) -> None:
-        """Reduce ``metrics`` ``{name: [policy, scenario, ...]}`` and merge them in."""
-        self.merge(reduce_chunk(metrics, self.info, self.storable))
+    def add(self, metrics: Mapping[str, np.ndarray] | DeviceChunk) -> None:
+        """Reduce ``metrics`` ``{name: [policy, scenario, ...]}`` (NumPy: on the host) or a
+        chunk reduced on the devices (:class:`~simcore.run.stats.device_finish.DeviceChunk`,
+        made with this stream's ``info`` and ``storable``) and merge it in."""
+        if isinstance(metrics, DeviceChunk):
+            self.merge(metrics.result())
+        else:
+            self.merge(reduce_chunk(metrics, self.info, self.storable))
 
     def merge(self, part: ChunkStats) -> None:
         # the first chunk is taken as it is, then each one merged after the others

@@ -99,7 +99,7 @@ class DeviceChunk:
 
     def __init__(self, metrics: Mapping, info: Mapping = METRIC_INFO, storable=None, count: int | None = None,
                  day_bins: int = DAY_BINS, finite_names: tuple = ()):
-        self.metrics, self.info = metrics, info
+        self.metrics, self.info, self._fetched = metrics, info, {}
         self.storable = None if storable is None else np.asarray(storable, dtype=bool)
         n_scenarios = next(iter(metrics.values())).shape[1] if metrics else 0
         self.count = n_scenarios if count is None else int(count)
@@ -162,7 +162,10 @@ class DeviceChunk:
     def host_metrics(self, names=None) -> dict[str, np.ndarray]:
         """The chunk's metrics ``names`` (default all) fetched to the host (NumPy)."""
         names = self.metrics if names is None else names
-        return {name: np.asarray(self.metrics[name])[:, :self.count] for name in names}
+        for name in names:  # each fetched once (a stored run's region, then a small run's values)
+            if name not in self._fetched:
+                self._fetched[name] = np.asarray(self.metrics[name])[:, :self.count]
+        return {name: self._fetched[name] for name in names}
 
     def result(self) -> ChunkStats:
         """The chunk's :class:`~simcore.run.stats.ChunkStats`, bit for bit what

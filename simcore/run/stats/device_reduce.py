@@ -49,6 +49,19 @@ from simcore.run.stats.float32 import _F32_LOW_BITS, _F32_LOW_MASK, _float32_int
 from simcore.run.stats.sketch import SKETCH_MAX_BINS
 
 _EXPONENT_MASK = 0x7F800000
+_TABLE_SHIFT = 18  # key table entry: first key x 2^18 + step (step <= 2^17)
+_TABLE_STEP_MASK = (1 << _TABLE_SHIFT) - 1
+
+
+@functools.cache
+def _key_table() -> np.ndarray:
+    """Per float32 magnitude interval [2^14] (int64): its first sketch key x 2^18 plus its
+    step, the low bits from which the key is one more (:func:`_float32_intervals`, the
+    host's own tables), so one gather gives both."""
+    first_key, step = _float32_intervals()
+    table = (first_key << _TABLE_SHIFT) + step
+    table.flags.writeable = False
+    return table
 _SIGNIFICAND_MASK = 0x007FFFFF
 
 
@@ -103,15 +116,34 @@ def _day_state(x, present, nan_is_bad, day_bins: int) -> dict:
             "hi": jnp.max(jnp.where(counted, day, -1), axis=1).reshape(n_cells)}
 
 
-def _limb_digits(integer, bit):
-    """``integer x 2^bit`` (int64 integer < 2^24, bit >= 0) as two digits: (limb, value)
-    pairs whose sum over limbs ``2^(32 limb)`` is that number (the values < 2^32 and < 2^24)."""
-    shifted = integer << (bit & 31)  # < 2^56
-    limb = bit >> 5
-    return ((limb, shifted & 0xFFFFFFFF), (limb + 1, shifted >> 32))
+_EXPONENTS = 256  # float32 exponent fields; 0 (zero, subnormal) and 255 (inf, NaN) never summed
+_PIECE_BITS = 24
 
 
-def _amount_state(x, present, first_key, step) -> dict:
+def _limbs(sums, first_bit: np.ndarray):
+    """Unnormalised limbs ``[C, 70]`` of ``sum_k sums[:, k] x 2^(first_bit[k] - 1126)``
+    for int64 ``sums`` [C, K] (``|sums| < 2^53``: 24-bit terms of fewer than 2^29
+    scenarios) and static bits ``first_bit`` [K] >= 0.
+
+    Each sum is cut into three 24-bit pieces (arithmetic shifts: the top one signed),
+    each piece shifted to its place within a limb (< 2^55) and split into two digits, so
+    every digit is below 2^32 and the few hundred added per limb stay far inside int64."""
+    n_cells = sums.shape[0]
+    limbs = jnp.zeros((n_cells, _N_LIMBS), jnp.int64)
+    columns, digits = [], []
+    for piece in range(3):
+        part = sums >> (_PIECE_BITS * piece)
+        if piece < 2:
+            part = part & ((1 << _PIECE_BITS) - 1)
+        bit = first_bit + _PIECE_BITS * piece
+        shifted = part << jnp.asarray(bit & 31)[None, :]
+        columns += [bit >> 5, (bit >> 5) + 1]
+        digits += [shifted & 0xFFFFFFFF, shifted >> 32]
+    index = np.concatenate(columns)  # static limb of each digit column
+    return limbs.at[:, index].add(jnp.concatenate(digits, axis=1))
+
+
+def _amount_state(x, present, table) -> dict:
     """Float32 amounts ``x`` [P, S, E]: the per-cell state of the module docstring."""
     cell, n_cells = _cell_index(x)
     bits = jax.lax.bitcast_convert_type(x, jnp.uint32).astype(jnp.int64)
@@ -119,42 +151,45 @@ def _amount_state(x, present, first_key, step) -> dict:
     magnitude = bits & 0x7FFFFFFF
     finite = present & (magnitude < _EXPONENT_MASK)
     used = finite & (magnitude != 0)  # zeros are only counted
-    # sums of x and x^2: |x| = s 2^(e - 150), s = 2^23 + the 23 stored bits
+    # sums of x and x^2: |x| = s 2^(e - 150), s = 2^23 + the 23 stored bits. One scatter
+    # sums per (cell, exponent) the signed s and the two 24-bit halves of s^2 (exact int64
+    # below 2^29 scenarios); the few (cell, exponent) sums then go into the limbs.
     exponent = magnitude >> 23
     significand = (magnitude & _SIGNIFICAND_MASK) | (1 << 23)
-    sign = jnp.where(used, 1 - 2 * negative, 0)
-    square = significand * significand  # < 2^48: in two 24-bit halves
-    bit = _EXPONENT_BIAS + exponent - 150
-    square_bit = _EXPONENT_BIAS + 2 * exponent - 300
-    index, value = [], []
-    for part, (integer, at, signed) in enumerate(((significand, bit, sign),
-                                                  (square & 0xFFFFFF, square_bit, used),
-                                                  (square >> 24, square_bit + 24, used))):
-        base = (part > 0) * n_cells * _N_LIMBS + cell * _N_LIMBS
-        for limb, digit in _limb_digits(integer, jnp.where(used, at, 0)):
-            index.append((base + limb).ravel())
-            value.append((digit * signed).ravel())
-    limbs = jnp.zeros(2 * n_cells * _N_LIMBS, jnp.int64).at[jnp.concatenate(index)].add(jnp.concatenate(value))
+    square = significand * significand  # < 2^48
+    terms = jnp.stack([jnp.where(used, (1 - 2 * negative) * significand, 0),
+                       jnp.where(used, square & 0xFFFFFF, 0), jnp.where(used, square >> 24, 0)], axis=-1)
+    by_exponent = jnp.zeros((n_cells * _EXPONENTS, 3), jnp.int64).at[(cell * _EXPONENTS + exponent).ravel()].add(
+        terms.reshape(-1, 3)).reshape(n_cells, _EXPONENTS, 3)
+    e = np.arange(_EXPONENTS)
+    limbs = jnp.stack([_limbs(by_exponent[:, :, 0], _EXPONENT_BIAS + e - 150),
+                       _limbs(jnp.concatenate([by_exponent[:, :, 1], by_exponent[:, :, 2]], axis=1),
+                              np.concatenate([_EXPONENT_BIAS + 2 * e - 300, _EXPONENT_BIAS + 2 * e - 276]))])
     # the sketch: key of a value from its interval (top bits) and its low bits
-    interval = magnitude >> _F32_LOW_BITS
-    key = first_key[interval] + ((magnitude & _F32_LOW_MASK) >= step[interval])
-    sketch_cell = (cell * 2 + negative).ravel()
+    entry = table[magnitude >> _F32_LOW_BITS]  # one gather: first key x 2^18 + step
+    key = (entry >> _TABLE_SHIFT) + ((magnitude & _F32_LOW_MASK) >= (entry & _TABLE_STEP_MASK))
     big = jnp.iinfo(jnp.int64).max
-    used_flat, key_flat = used.ravel(), key.ravel()
-    kmax = jax.ops.segment_max(jnp.where(used_flat, key_flat, -big), sketch_cell, 2 * n_cells)
-    kmin = jax.ops.segment_min(jnp.where(used_flat, key_flat, big), sketch_cell, 2 * n_cells)
+    # per (cell, sign) [P, E, 2]: reductions over the scenario axis, no scatter
+    ends = []
+    for side in (negative == 0, negative == 1):
+        kept = used & side
+        ends.append((jnp.max(jnp.where(kept, key, -big), axis=1), jnp.min(jnp.where(kept, key, big), axis=1)))
+    kmax = jnp.stack([ends[0][0], ends[1][0]], axis=-1)
+    kmin = jnp.stack([ends[0][1], ends[1][1]], axis=-1)
     has = kmax > -big
     lo = jnp.where(has, jnp.maximum(kmin, kmax - (SKETCH_MAX_BINS - 1)), 0)
     size = jnp.where(has, kmax - lo + 1, 0)
-    position = jnp.maximum(key_flat, lo[sketch_cell]) - lo[sketch_cell]
-    sketch = _scatter_count(sketch_cell * SKETCH_MAX_BINS + position, used_flat, 2 * n_cells * SKETCH_MAX_BINS)
+    own_lo = jnp.where(negative == 1, lo[:, None, :, 1], lo[:, None, :, 0])  # [P, S, E], broadcast
+    position = jnp.maximum(key, own_lo) - own_lo
+    sketch_cell = cell * 2 + negative
+    sketch = _scatter_count(sketch_cell * SKETCH_MAX_BINS + position, used, 2 * n_cells * SKETCH_MAX_BINS)
     return {
         "needs_host": _per_cell(used & (magnitude <= _SIGNIFICAND_MASK)),  # subnormal: the host's general route
         "n": jnp.sum(finite, axis=1, dtype=jnp.int64).reshape(n_cells),
         "nonzero": jnp.sum(used, axis=1, dtype=jnp.int64).reshape(n_cells),
         "min": jnp.min(jnp.where(finite, x, jnp.inf), axis=1).reshape(n_cells),
         "max": jnp.max(jnp.where(finite, x, -jnp.inf), axis=1).reshape(n_cells),
-        "limbs": limbs.reshape(2, n_cells, _N_LIMBS),
+        "limbs": limbs,
         "sketch_lo": lo.reshape(n_cells, 2), "sketch_size": size.reshape(n_cells, 2),
         "sketch": sketch.reshape(n_cells, 2, SKETCH_MAX_BINS),
     }
@@ -177,7 +212,7 @@ def group_of(route: str, dtype) -> str | None:
 
 
 @functools.partial(jax.jit, static_argnames=("plan", "day_bins", "finite_names", "keep_paired"))
-def _program(arrays: dict, count, storable, first_key, step, *, plan: tuple, day_bins: int,
+def _program(arrays: dict, count, storable, table, *, plan: tuple, day_bins: int,
              finite_names: tuple, keep_paired: bool) -> dict:
     n_scenarios = next(iter(arrays.values())).shape[1]
     present = (jnp.arange(n_scenarios) < count)[None, :, None]
@@ -200,7 +235,7 @@ def _program(arrays: dict, count, storable, first_key, step, *, plan: tuple, day
             nan_is_bad.append(jnp.full(x.shape[2], kind == "count"))
         groups[group].append(x)
     if groups["amount"]:
-        out["amount"] = _amount_state(jnp.concatenate(groups["amount"], axis=2), present, first_key, step)
+        out["amount"] = _amount_state(jnp.concatenate(groups["amount"], axis=2), present, table)
     for group in ("days_int", "days_float"):
         if groups[group]:
             columns = jnp.concatenate(nan_is_bad) if group == "days_float" else None
@@ -227,10 +262,9 @@ def device_program(arrays: dict, count: int, storable, plan: tuple, day_bins: in
     (:func:`group_of`), laid side by side in ``plan`` order: the state of group ``g`` has
     one row per cell ``policy x E_g + column``. Returns device arrays; the caller fetches
     what it needs."""
-    first_key, step = _float32_intervals()
     with jax.enable_x64(True):  # int64 limbs and keys, float64 pairwise sums; this program only
         return _program(arrays, np.int32(count), None if storable is None else np.asarray(storable, bool),
-                        first_key, step, plan=plan, day_bins=day_bins, finite_names=finite_names,
+                        _key_table(), plan=plan, day_bins=day_bins, finite_names=finite_names,
                         keep_paired=keep_paired)
 
 
