@@ -167,7 +167,7 @@ def screen_command(args) -> int:
         return fail(str(exc))
     enable_cache()
 
-    from simcore.analysis import screen
+    from simcore.analysis import screen, screen_table
 
     overrides = {key: getattr(args, key) for key in ("scenarios", "bootstrap", "points", "top") if getattr(args, key) is not None}
     for key in ("units", "policies"):  # policies may be comma-separated; unit names hold spaces
@@ -199,9 +199,9 @@ def screen_command(args) -> int:
         if bar is not None:
             bar.stop()
     out = settings.output
-    screen.to_store(ds, out)
+    screen_table.to_store(ds, out)
     if not args.quiet:
-        print(screen.format_screen(ds, top=settings.top))
+        print(screen_table.format_screen(ds, top=settings.top))
         print(f"evaluation: {ds.attrs['evaluation_wall_s']:.1f} s; wrote group 'screen' into {out}")
     return 0
 

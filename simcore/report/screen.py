@@ -194,7 +194,7 @@ def dependency_figure(ds: xr.Dataset, caption: str = "", top: int = 12) -> Figur
 def screen_sections(open_group, caption_of, report) -> list[str]:
     """The report's screen sections (``open_group(name)``: a group of the store or None;
     ``caption_of(attrs)``: a caption; figures go into ``report.figures``)."""
-    from simcore.analysis.screen import format_screen
+    from simcore.analysis.screen_table import format_screen
 
     group = open_group("screen")
     if group is None or "expected_loss" not in group:
