@@ -140,7 +140,14 @@ def _limbs(sums, first_bit: np.ndarray):
         columns += [bit >> 5, (bit >> 5) + 1]
         digits += [shifted & 0xFFFFFFFF, shifted >> 32]
     index = np.concatenate(columns)  # static limb of each digit column
-    return limbs.at[:, index].add(jnp.concatenate(digits, axis=1))
+    # add the columns of each limb: sorted by limb (statically), a running sum, and its
+    # differences at the ends of the limbs (a scatter of [C, K] is slow on XLA's CPU)
+    order = np.argsort(index, kind="stable")
+    limb_of = index[order]
+    ends = np.flatnonzero(np.append(limb_of[1:] != limb_of[:-1], True))
+    running = jnp.cumsum(jnp.concatenate(digits, axis=1)[:, order], axis=1)[:, ends]
+    per_limb = running - jnp.concatenate([jnp.zeros((n_cells, 1), jnp.int64), running[:, :-1]], axis=1)
+    return limbs.at[:, limb_of[ends]].set(per_limb)
 
 
 def _amount_state(x, present, table) -> dict:
@@ -151,16 +158,18 @@ def _amount_state(x, present, table) -> dict:
     magnitude = bits & 0x7FFFFFFF
     finite = present & (magnitude < _EXPONENT_MASK)
     used = finite & (magnitude != 0)  # zeros are only counted
-    # sums of x and x^2: |x| = s 2^(e - 150), s = 2^23 + the 23 stored bits. One scatter
-    # sums per (cell, exponent) the signed s and the two 24-bit halves of s^2 (exact int64
+    # sums of x and x^2: |x| = s 2^(e - 150), s = 2^23 + the 23 stored bits. Scatters
+    # sum per (cell, exponent) the signed s and the two 24-bit halves of s^2 (exact int64
     # below 2^29 scenarios); the few (cell, exponent) sums then go into the limbs.
     exponent = magnitude >> 23
     significand = (magnitude & _SIGNIFICAND_MASK) | (1 << 23)
     square = significand * significand  # < 2^48
-    terms = jnp.stack([jnp.where(used, (1 - 2 * negative) * significand, 0),
-                       jnp.where(used, square & 0xFFFFFF, 0), jnp.where(used, square >> 24, 0)], axis=-1)
-    by_exponent = jnp.zeros((n_cells * _EXPONENTS, 3), jnp.int64).at[(cell * _EXPONENTS + exponent).ravel()].add(
-        terms.reshape(-1, 3)).reshape(n_cells, _EXPONENTS, 3)
+    at = (cell * _EXPONENTS + exponent).ravel()
+    terms = (jnp.where(used, (1 - 2 * negative) * significand, 0), jnp.where(used, square & 0xFFFFFF, 0),
+             jnp.where(used, square >> 24, 0))
+    # three plain scatters: XLA's CPU scatter of 3-wide rows is several times slower
+    by_exponent = jnp.stack([jnp.zeros(n_cells * _EXPONENTS, jnp.int64).at[at].add(term.ravel())
+                             for term in terms], axis=-1).reshape(n_cells, _EXPONENTS, 3)
     e = np.arange(_EXPONENTS)
     limbs = jnp.stack([_limbs(by_exponent[:, :, 0], _EXPONENT_BIAS + e - 150),
                        _limbs(jnp.concatenate([by_exponent[:, :, 1], by_exponent[:, :, 2]], axis=1),
