@@ -37,6 +37,7 @@ files are executables: keep the folder your own (it is, by default, under your h
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import os
@@ -162,6 +163,12 @@ def executable(name: str, static, lower, args: tuple, kwargs: dict):
         compiled = lower().compile()
         _write(path, compiled)
     with _lock:
+        if not _loaded:
+            # Release the loaded executables before the interpreter tears JAX's backends
+            # down: left to the module's final cleanup, an executable can outlive its
+            # client, and destroying it then aborts the process ("terminate called ...",
+            # exit 134). Registered now, after JAX's own exit handlers (LIFO: ours first).
+            atexit.register(clear_loaded)
         _loaded[key] = compiled
         while len(_loaded) > _MEMORY_SIZE:
             _loaded.popitem(last=False)
@@ -251,3 +258,4 @@ def clear_loaded() -> None:
     """Forget the programs loaded in this process (tests; the files stay)."""
     with _lock:
         _loaded.clear()
+
