@@ -135,11 +135,21 @@ class Client:
     def submit_job(self, config: dict | str | Path) -> dict:
         """``POST /v1/jobs`` with a run config: a dict, or a TOML file whose ``run.model``
         is a registered model name."""
+        return self._submit("/v1/jobs", config)
+
+    def submit_screen(self, config: dict | str | Path) -> dict:
+        """``POST /v1/screens``: a chokepoint screen of a run config with its ``screen``
+        table (a dict, or a TOML file as for ``simcore screen`` whose ``run.model`` is a
+        registered model name). Returns the job (kind ``screen``): follow, fetch and
+        cancel it with :meth:`follow_job`, :meth:`job_result` and :meth:`cancel_job`."""
+        return self._submit("/v1/screens", config)
+
+    def _submit(self, path: str, config: dict | str | Path) -> dict:
         if not isinstance(config, dict):
             import tomllib
 
             config = tomllib.loads(Path(config).read_text())
-        response = self.http.post("/v1/jobs", json=config)
+        response = self.http.post(path, json=config)
         _raise_for(response)
         return response.json()
 

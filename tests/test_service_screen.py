@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from simcore.service import create_app
-from tests.test_service import A, B, DEMO, DEMO_FILE, read_events, small_settings, wait_ready
+from tests.test_service import A, B, DEMO, DEMO_FILE, KEY_A, read_events, small_settings, wait_ready
 
 
 def screen_body(**screen) -> dict:
@@ -81,6 +81,13 @@ def test_bad_screens_are_422_with_every_field(client):
     problems = {p["field"]: p["message"] for p in response.json()["problems"]}
     assert set(problems) == {"screen.output", "run.output", "screen.units[1]"}, problems
     assert "unknown unit 'gold'" in problems["screen.units[1]"]
+    # the Python client's submit_screen posts the same body to the same endpoint
+    from simcore.client import Client, ServiceError
+
+    with Client("http://testserver", KEY_A, transport=client._transport) as python_client:
+        with pytest.raises(ServiceError) as refused:
+            python_client.submit_screen(body)
+    assert refused.value.status == 422 and {field for field, _ in refused.value.problems} == set(problems)
 
 
 def test_a_screen_above_the_size_cap_is_413(tmp_path):
