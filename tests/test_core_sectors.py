@@ -7,6 +7,8 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simcore.core import Scenario, build_model, make_events, no_policy, sample_scenario, simulate_given, stack_policies
 from simcore.core.model import DAYS_PER_YEAR, upstream_sweeps
@@ -238,3 +240,63 @@ def test_a_model_without_any_use_or_exposure_runs_the_dense_block():
     assert model.sector_pairs is not None and empty.sector_pairs is None and pair_list(empty) is None
     metrics, _ = run(empty, CUT, one_scenario([0.0], [10.0], [0.5]))
     np.testing.assert_array_equal(np.asarray(metrics.value_added_loss), 0.0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), allocation=st.sampled_from(["proportional", "priority"]))
+def test_pair_losses_are_the_dense_losses_at_the_pairs_bit_for_bit(seed, allocation):
+    """The pair layout's losses (:func:`simcore.core.sectors.sector_losses` over
+    ``Model.sector_pairs``) are the dense block's ``[P, S]`` losses at the pairs to the
+    bit, for either rationing rule, drawn substitutable shares, exposures and
+    essentialities: the element-wise arithmetic is the same (a leaner gather of the pairs
+    must keep it so, issue 19 item 4)."""
+    from simcore.core.sectors import pair_list, sector_losses
+
+    rng = np.random.default_rng(seed)
+    n_products, n_sectors, lanes = int(rng.integers(1, 6)), int(rng.integers(1, 7)), 8
+    use = rng.random((n_products, n_sectors)) * (rng.random((n_products, n_sectors)) < 0.5)
+    use[use.sum(axis=1) == 0, 0] = 1.0
+    use /= use.sum(axis=1, keepdims=True)
+    model = build_model(
+        demand_per_day=[10.0] * n_products, price=[1.0] * n_products, inventory_days=[0.0] * n_products,
+        import_share=[[1.0]] * n_products, technical_coefficients=np.zeros((n_sectors, n_sectors)),
+        final_demand=[1.0e6] * n_sectors, use_share=use,
+        substitutable_share=rng.choice([0.0, 0.2, 0.65, 1.0], size=use.shape) * (use > 0),
+        exposure=np.where(use > 0, rng.uniform(0.1, 1.0, size=use.shape), 0.0),
+        essentiality=rng.choice([0.0, 0.5, 1.0], size=use.shape),
+        sector_priority=list(rng.permutation(n_sectors)), allocation=allocation)
+    pairs = pair_list(model)
+    lane_model, dense = model_lanes(model), model_lanes(model._replace(sector_pairs=None))
+    demand = jnp.asarray(rng.uniform(1.0, 20.0, size=(n_products, lanes)), jnp.float32)
+    fill = jnp.asarray(rng.choice([0.0, 0.13, 0.5, 0.77, 1.0], size=(n_products, lanes)), jnp.float32)
+    delivered = demand * fill
+    losses = jax.jit(sector_losses)
+    got = np.asarray(losses(lane_model, delivered, demand, fill))
+    cells = np.array([p * n_sectors + s for p, s in pairs])
+    want = np.asarray(losses(dense, delivered, demand, fill)).reshape(n_products * n_sectors, lanes)[cells]
+    assert [(int(c) // n_sectors, int(c) % n_sectors) for c in cells] == pairs
+    assert got.shape == (len(pairs), lanes)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(losses=st.integers(1, 7).flatmap(lambda n: st.lists(
+    st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 1.0]) | st.floats(0.0, 1.0, width=32), min_size=n, max_size=n),
+    min_size=1, max_size=6)))
+def test_largest_without_each_product_from_the_two_largest_equals_the_runner_up_rule(losses):
+    """Each product's "largest loss of the others" from the sector's two largest losses
+    (:func:`simcore.core.sectors.second_largest`: where p holds the largest, the second,
+    ties counted twice) equals the rule it replaces (issue 19 item 4) bit for bit: the
+    runner-up where p alone holds the largest, the largest where another product ties,
+    and 0 for a single product; with ties and zeros drawn often."""
+    from simcore.core.sectors import second_largest
+
+    loss = jnp.asarray(np.array(losses, np.float32).T[:, :, None] * np.ones((1, 1, 3), np.float32))  # [P, S, B]
+    largest = jnp.max(loss, axis=0)
+    at_top = loss == largest[None]
+    alone = jnp.sum(at_top.astype(loss.dtype), axis=0) < 1.5
+    runner_up = jnp.max(jnp.where(at_top, 0.0, loss), axis=0)
+    want = np.asarray(jnp.where(at_top & alone[None], runner_up[None], largest[None]))
+    for second in (second_largest(loss), jax.jit(second_largest)(loss)):
+        got = np.asarray(jnp.where(at_top, second[None], largest[None]))
+        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))

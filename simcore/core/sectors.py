@@ -176,12 +176,15 @@ def sectors(model: Model, loss: jnp.ndarray):
     # these plain reductions, and this runs on [policy, P, S, lane] every day.
     at_top = grouped == largest[None, :]  # [P, S]
     if model.segment_group is None:
-        alone = jnp.sum(at_top.astype(loss.dtype), axis=0) < 1.5  # [S]: one product holds the largest loss
-        runner_up = jnp.max(jnp.where(at_top, 0.0, loss), axis=0)  # losses are >= 0
+        # From each sector's two largest losses (ties counted twice): where p holds the
+        # largest, the rest's largest is the second. Equal to the runner-up where p alone
+        # holds it and to the largest where another ties, without the count and the
+        # runner-up over [P, S] (three arrays of that size written every day).
+        largest_without = jnp.where(at_top, second_largest(loss)[None, :], largest[None, :])
     else:  # a segment's users run lines of their own: "everything but p" leaves out p's whole group
         alone = jnp.sum(at_top.astype(loss.dtype) * model.segment_weight[:, None], axis=0) < 1.5  # groups at top
         runner_up = jnp.max(jnp.where(at_top, 0.0, grouped), axis=0)
-    largest_without = jnp.where(at_top & alone[None, :], runner_up[None, :], largest[None, :])
+        largest_without = jnp.where(at_top & alone[None, :], runner_up[None, :], largest[None, :])
     per_pair = overlap[None]  # [1, S, ...]: the sector's overlap for every product (no implicit rank promotion)
     worst_without = jnp.where(per_pair > 0, (1.0 - per_pair) * largest_without
                               + per_pair * jnp.minimum(1.0, jnp.maximum(total[None, :] - grouped, 0.0)),
@@ -189,6 +192,18 @@ def sectors(model: Model, loss: jnp.ndarray):
     output_without = jnp.minimum(1.0 - worst_without, upstream[None, :])  # [P, S]
     use_factor = 1.0 - jnp.sum(model.use_share * (1.0 - output_without), axis=1)
     return output_share, use_factor
+
+
+def second_largest(loss: jnp.ndarray) -> jnp.ndarray:
+    """The second largest of ``loss`` ``[P, ...]`` over its first axis, ties counted twice
+    (two products at the largest loss: the largest), and 0 for a single product; losses
+    are >= 0. One pass over the products keeping the two largest so far (maxima and
+    minima only: exact, in any order), fused into one loop over ``loss``."""
+    first, second = loss[0], jnp.zeros_like(loss[0])
+    for row in range(1, loss.shape[0]):  # static, the products
+        second = jnp.maximum(second, jnp.minimum(first, loss[row]))
+        first = jnp.maximum(first, loss[row])
+    return second
 
 
 def _output_share(model: Model, largest: jnp.ndarray, total: jnp.ndarray):
