@@ -58,6 +58,23 @@ _JAX_SETTINGS = ("jax_enable_x64", "jax_default_matmul_precision", "jax_default_
                  "jax_threefry_partitionable", "jax_numpy_rank_promotion", "jax_numpy_dtype_promotion",
                  "jax_debug_nans", "jax_debug_infs", "jax_enable_checks")
 _MEMORY_SIZE = 64  # programs kept loaded in one process
+# An executable JAX read back from its own persistent cache cannot be serialised again
+# (jaxlib 0.10 on CPU: the copy fails at its first run in another process, "NOT_FOUND:
+# Function ... not found"), so a program this cache writes is compiled afresh: an XLA
+# option of *another* backend (read by no compiler here, so the code is the same) with a
+# random value gives the compile a key of its own in JAX's cache, never found there.
+# (JAX leaves the dump options out of its key, and a fixed value would be found the second
+# time.) The entry JAX writes under that key is never read; the size bound removes it.
+_FRESH_OPTION = {"cpu": "xla_gpu_force_compilation_parallelism"}
+_FRESH_OPTION_ELSEWHERE = "xla_cpu_parallel_codegen_split_count"
+
+
+def fresh_compile_options() -> dict:
+    """Compiler options that change no code on this backend but miss JAX's cache."""
+    import secrets
+
+    name = _FRESH_OPTION.get(jax.default_backend(), _FRESH_OPTION_ELSEWHERE)
+    return {name: 2 + secrets.randbelow(1 << 30)}
 
 _lock = threading.Lock()
 _loaded: OrderedDict[str, object] = OrderedDict()  # key -> jax.stages.Compiled
@@ -160,7 +177,7 @@ def executable(name: str, static, lower, args: tuple, kwargs: dict):
     path = _file(directory, name, key)
     compiled = _read(path)
     if compiled is None:
-        compiled = lower().compile()
+        compiled = lower().compile(fresh_compile_options())
         _write(path, compiled)
     with _lock:
         if not _loaded:
