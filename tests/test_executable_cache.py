@@ -79,6 +79,9 @@ def test_shapes_dtypes_static_values_and_structure_make_other_programs(folder):
             program_key("p", 3, ((x,), y), {}), program_key("p", 3, (x, 2.0), {}),
             program_key("p", 3, (x, y), {"z": x}), program_key("q", 3, (x, y), {})}
     assert len(keys) == 8
+    with jax.enable_x64(True):  # a setting scoped to a block of code is read at the call
+        wide = program_key("p", 3, (x, y), {})
+    assert wide != program_key("p", 3, (x, y), {})
     assert program_key("p", 3, (jnp.zeros(4, jnp.float32), jnp.float32(5.0)), {}) == program_key("p", 3, (x, y), {})
     step(x, y, days=2)
     step(jnp.ones(6, jnp.float32), y, days=2)

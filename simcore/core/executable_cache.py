@@ -99,8 +99,8 @@ def source_digest(package_dir: Path | None = None) -> str:
 
 
 def environment_digest() -> str:
-    """sha256 of everything outside a call that decides its program (see the module doc);
-    computed once per process."""
+    """sha256 of what outside a call decides its program and cannot change within a
+    process (see the module doc; the JAX settings are read per call); computed once."""
     global _environment
     if _environment is None:
         from simcore.core.compile import ENGINE_COMPILER_OPTIONS
@@ -111,9 +111,14 @@ def environment_digest() -> str:
                  getattr(devices[0].client, "platform_version", "?"),
                  repr(sorted({d.device_kind for d in devices})), repr(sorted(ENGINE_COMPILER_OPTIONS.items())),
                  os.environ.get("XLA_FLAGS", "")]
-        parts += [f"{name}={getattr(jax.config, name, None)!r}" for name in _JAX_SETTINGS]
         _environment = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return _environment
+
+
+def _settings() -> str:
+    """The JAX settings that change programs, as this thread sees them now (some, as
+    64-bit mode, can be set for a block of code: read at every call, not once)."""
+    return ";".join(f"{name}={getattr(jax.config, name, None)!r}" for name in _JAX_SETTINGS)
 
 
 def _sharding_signature(sharding) -> str:
@@ -147,7 +152,8 @@ def program_key(name: str, static, args: tuple, kwargs: dict) -> str:
     ``repr``) called on the dynamic ``args`` and ``kwargs``. Raises :class:`_Uncacheable`
     for arguments it cannot describe."""
     leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
-    text = "\n".join([environment_digest(), name, repr(static), str(tree), *map(_leaf_signature, leaves)])
+    text = "\n".join([environment_digest(), _settings(), name, repr(static), str(tree),
+                      *map(_leaf_signature, leaves)])
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
