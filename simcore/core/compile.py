@@ -29,6 +29,7 @@ import os
 import jax
 
 from simcore.core.compile_cache import ensure_compilation_cache
+from simcore.core.executable_cache import executable
 
 LIBRARY_FUSIONS_ENV = "SIMCORE_XLA_LIBRARY_FUSIONS"
 _CHOICES = {"off": {"xla_cpu_experimental_ynn_fusion_type": ""}, "default": {}}
@@ -75,11 +76,10 @@ class EngineFunction:
             return self._plain(*args, **kwargs)  # the outer jit compiles (and caches) the program
         ensure_compilation_cache()
         if self._program is not None:
-            from simcore.core.executable_cache import executable
-
             static = {k: kwargs[k] for k in self._static_names if k in kwargs}
             dynamic = {k: v for k, v in kwargs.items() if k not in static}
-            compiled = executable(self._program, (self._static, sorted(static.items())),
+            options = sorted(ENGINE_COMPILER_OPTIONS.items())  # the program's XLA options: part of its key
+            compiled = executable(self._program, (self._static, sorted(static.items()), options),
                                   lambda: self._tuned.lower(*args, **kwargs), args, dynamic)
             if compiled is not None:
                 return compiled(*args, **dynamic)

@@ -14,9 +14,9 @@ Why
       type and sharding (devices and partitioning);
     * the environment: simcore's own source code (a digest of every ``.py`` file of the
       package, so an edited engine never meets an old program), the JAX and jaxlib
-      versions, the backend and its devices, the engine's XLA options, ``XLA_FLAGS``
-      and the JAX settings that change programs (64-bit mode, PRNG, matmul precision,
-      NaN checks).
+      versions, the backend and its devices, ``XLA_FLAGS`` and the JAX settings that
+      change programs (64-bit mode, PRNG, matmul precision, NaN checks); the caller's
+      XLA options come with its static values (:class:`simcore.core.compile.EngineFunction`).
 
     On a hit the executable is read back and called: no tracing, lowering or
     compiling, the same executable XLA built, so results are the same bits. On a miss
@@ -47,6 +47,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import jax
+import jaxlib
 import numpy as np
 
 from simcore.core import compile_cache
@@ -103,14 +104,10 @@ def environment_digest() -> str:
     process (see the module doc; the JAX settings are read per call); computed once."""
     global _environment
     if _environment is None:
-        from simcore.core.compile import ENGINE_COMPILER_OPTIONS
-        import jaxlib
-
         devices = jax.devices()
         parts = [source_digest(), jax.__version__, getattr(jaxlib, "__version__", "?"), jax.default_backend(),
                  getattr(devices[0].client, "platform_version", "?"),
-                 repr(sorted({d.device_kind for d in devices})), repr(sorted(ENGINE_COMPILER_OPTIONS.items())),
-                 os.environ.get("XLA_FLAGS", "")]
+                 repr(sorted({d.device_kind for d in devices})), os.environ.get("XLA_FLAGS", "")]
         _environment = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return _environment
 
