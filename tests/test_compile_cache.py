@@ -85,7 +85,7 @@ def _entries(folder: Path) -> set[str]:
 
 @pytest.fixture
 def tiny(write_tiny):
-    return write_tiny(scenarios=8, horizon_days=30, chunk_size=8)
+    return write_tiny(scenarios=8, horizon_days=30, chunk_size=8, daily_scenarios=2)
 
 
 def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path):
@@ -102,6 +102,9 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
     kept = {name for name in written if name.startswith("simcore-exec-")}
     for program in ("simulate_chunk", "simcore.core.engine.simulate", "shapes_simulate"):
         assert any(name.startswith(f"simcore-exec-{program}-") for name in kept), (program, kept)
+    # two programs a run: the chunk program, and one for normal times and the kept
+    # scenarios' trajectories together (KeptRun, issue 19 item 2)
+    assert len([name for name in kept if name.startswith("simcore-exec-simcore.core.engine.simulate-")]) == 1, kept
     assert "Finished tracing simulate_chunk" in first.stderr
     second = _run(tiny, tmp_path / "b.zarr", _env(cache))
     # a warm process neither traces nor compiles the engine: its programs come back whole

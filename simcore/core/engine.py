@@ -30,6 +30,7 @@ from simcore.core.disruptions import (
     Occurrences,
     Scenario,
     draw_leakage,
+    no_disruption,
     occurrences_from_batch,
     sample_batch,
 )
@@ -138,6 +139,7 @@ def simulate(
     scenarios: Scenario | None = None,
     save_daily: bool = False,
     temperature=None,
+    central: jnp.ndarray | None = None,
 ) -> tuple[Metrics, Daily | None]:
     """The engine's one entry point: metrics ``[policy, scenario, ...]`` (and with
     ``save_daily`` daily trajectories ``[policy, scenario, day, ...]``) for stacked
@@ -158,6 +160,12 @@ def simulate(
       values. To run explicit scenarios with drawn parameters, draw the model first
       (:func:`simcore.core.uncertainty.draw_model`).
 
+    ``central`` ``[N]`` bool (with ``scenario_index``): lanes that run *normal times*
+    instead of their drawn scenario: no occurrence of any event and the model's central
+    numbers (what ``scenarios=no_disruption(events)`` runs), so one program gives the
+    kept scenarios' trajectories and normal times together (issue 19 item 2). The central
+    numbers are selected, not recomputed: such a lane gives the explicit path's bits.
+
     ``temperature``: None, the exact engine; a number > 0 (dimensionless, widths in
     units of daily demand), the smoothed engine of :mod:`simcore.core.smooth`,
     differentiable in ``model`` and ``policies``, the temperature traced (annealing does
@@ -166,15 +174,15 @@ def simulate(
     """
     smooth = 0.0 if temperature is None else jnp.asarray(temperature, jnp.float32)
     if scenarios is not None:
-        if base_key is not None or scenario_index is not None:
-            raise ValueError("simulate: give either scenarios or base_key and scenario_index, not both")
+        if base_key is not None or scenario_index is not None or central is not None:
+            raise ValueError("simulate: give either scenarios or base_key and scenario_index (and central), not both")
         model = model._replace(uncertainty=None)
         occ = occurrences_from_batch(jax.tree_util.tree_map(
             lambda x: jnp.asarray(x, jnp.float32).reshape(x.shape[0], x.shape[1], -1), scenarios))
         return _over_policies(model, model_lanes(model), policies, events, occ, horizon, save_daily, smooth)
     if base_key is None or scenario_index is None:
         raise ValueError("simulate: give either scenarios or base_key and scenario_index")
-    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, smooth)
+    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, smooth, central)
 
 
 # Kept for one release: thin aliases of simulate (the service, the runner and many tests
@@ -197,23 +205,49 @@ def simulate_given(model, policies, events, scenarios, horizon: int, save_daily:
     return simulate(model, policies, events, horizon=horizon, scenarios=scenarios, save_daily=save_daily)
 
 
-def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature):
-    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index)
+def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature, central=None):
+    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index, central)
     return _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature)
 
 
-def batch_lanes(model: Model, events: EventSet, base_key, scenario_index):
+def batch_lanes(model: Model, events: EventSet, base_key, scenario_index, central=None):
     """``(occ, events, lane_model)`` of the scenarios ``scenario_index`` ``[B]``: their event
     occurrences, the events with their leakage drawn, and the model in the lane layout
-    with each scenario's drawn parameters (what every policy of the batch runs on)."""
-    occ = occurrences_from_batch(sample_batch(events, base_key, scenario_index))
+    with each scenario's drawn parameters (what every policy of the batch runs on).
+    ``central`` ``[B]`` bool: those lanes get no occurrence and the central numbers
+    (normal times; :func:`simulate`)."""
+    sampled = sample_batch(events, base_key, scenario_index)
+    central_leakage = events.leakage_share  # [E]: the explicit path's (undrawn) shares
+    if central is not None:
+        central = jnp.asarray(central, bool)
+        sampled = Scenario(*(jnp.where(central[:, None, None], quiet[None], x)
+                             for quiet, x in zip(no_disruption(events), sampled)))
+    occ = occurrences_from_batch(sampled)
     events = draw_leakage(events, base_key, scenario_index)  # [E, B]: drawn per scenario, like the parameters
+    if central is not None:
+        events = events._replace(leakage_share=jnp.where(central[None, :], central_leakage[:, None],
+                                                         events.leakage_share))
     drawn = {}
     if model.uncertainty is not None:  # static (pytree structure)
         # Every policy sees the same drawn numbers: one draw per scenario, outside the
         # policy vmap.
         drawn = jax.vmap(lambda i: drawn_fields(model, parameter_key(base_key, i)))(scenario_index)
+        if central is not None:
+            drawn = {name: jnp.where(central.reshape((-1,) + (1,) * (value.ndim - 1)),
+                                     jnp.asarray(_central_value(model, name), value.dtype)[None], value)
+                     for name, value in drawn.items()}
     return occ, events, model_lanes(model, drawn)
+
+
+def _central_value(model: Model, name: str) -> jnp.ndarray:
+    """The central value of a drawn field (:func:`simcore.core.uncertainty.drawn_fields`):
+    the model's own field, the hidden links' shares, or a price scale of 1 (exact: the
+    explicit path multiplies by nothing, a lane of ones changes no bit)."""
+    if name == "hidden_share":
+        return model.hidden.share
+    if name == "price_scale":
+        return jnp.ones_like(model.price)
+    return getattr(model, name)
 
 
 def _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature):

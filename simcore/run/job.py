@@ -31,7 +31,7 @@ from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the j
     write_chunk,
 )
 from simcore.run.paired import SUMMARY_INFO
-from simcore.run.runner import Simulation, _version, chunk_dataset, daily_trajectories, normal_times, run_attributes
+from simcore.run.runner import KeptRun, Simulation, _version, chunk_dataset, normal_times, run_attributes
 from simcore.run.store import OutputError
 from simcore.run.fans import FanStats, fan_dataset, template_arrays
 from simcore.run.streaming import merge_stream
@@ -398,11 +398,12 @@ class Job:
             raise OutputError(f"chunks {missing.tolist()[:10]} of {path} are not done; cannot summarise (continue "
                               f"with --resume)")
         summary = self._summary(path)
-        normal = normal_times(sim)
-        effects = pillar_effects(summary, normal)
         daily = int(getattr(self.config, "daily_scenarios", 0) or 0)
-        if daily:
-            store.write_group(daily_trajectories(sim, range(min(daily, plan.n_scenarios))), path, "daily")
+        kept = KeptRun(sim, min(daily, plan.n_scenarios))  # trajectories and normal times: one program
+        normal = normal_times(sim, kept)
+        effects = pillar_effects(summary, normal)
+        if kept.kept:
+            store.write_group(kept.trajectories(), path, "daily")
         layout = plan_fans(sim)
         if layout is not None:
             if self._fans is None:

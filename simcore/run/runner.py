@@ -18,7 +18,7 @@ import xarray as xr
 
 from simcore.schema.config import RunConfig
 from simcore.core.compile import engine_jit
-from simcore.core.disruptions import EventSet, no_disruption, sample_batch
+from simcore.core.disruptions import EventSet, sample_batch
 from simcore.core.engine import normal_time_markup
 from simcore.core.engine import simulate as simulate_engine
 from simcore.core.model import stack_policies
@@ -206,6 +206,11 @@ def daily_trajectories(sim: Simulation, scenario_index) -> xr.Dataset:
     index = jnp.asarray(scenario_index, dtype=jnp.uint32)
     _, daily = simulate_engine(sim.loaded.model, sim.policies, sim.events, horizon=sim.horizon_days,
                                base_key=sim.base_key, scenario_index=index, save_daily=True)
+    return _daily_dataset(sim, daily, np.asarray(scenario_index))
+
+
+def _daily_dataset(sim: Simulation, daily, scenario_index: np.ndarray) -> xr.Dataset:
+    """The ``daily`` group's dataset of the engine's daily trajectories ``[policy, scenario, day, ...]``."""
     dims = {"sector_output_share": "sector", "sector_price_change": "sector", "price_index_change": None}
     data = {}
     for name, value in daily._asdict().items():
@@ -216,10 +221,33 @@ def daily_trajectories(sim: Simulation, scenario_index) -> xr.Dataset:
                                     "sector": sim.loaded.sectors})
 
 
-def normal_times(sim: Simulation) -> xr.Dataset:
+class KeptRun:
+    """The kept scenarios' daily trajectories and normal times from one engine program
+    (issue 19 item 2): lanes ``0 .. kept - 1`` are scenarios ``0 .. kept - 1`` with their
+    days saved, the last lane runs normal times (no event, the model's central numbers:
+    ``simulate(central=...)``, bit for bit the explicit no-disruption run). A run compiles
+    this and its chunk program, not a program for each."""
+
+    def __init__(self, sim: Simulation, kept: int = 0):
+        self.sim, self.kept = sim, int(kept)
+        index = jnp.arange(self.kept + 1, dtype=jnp.uint32)  # the last lane's draws are replaced
+        self.metrics, self.daily = simulate_engine(
+            sim.loaded.model, sim.policies, sim.events, horizon=sim.horizon_days, base_key=sim.base_key,
+            scenario_index=index, save_daily=self.kept > 0, central=index == self.kept)
+
+    def trajectories(self) -> xr.Dataset | None:
+        """The ``daily`` group of scenarios ``0 .. kept - 1`` (None when none are kept)."""
+        if not self.kept:
+            return None
+        daily = jax.tree_util.tree_map(lambda x: x[:, :self.kept], self.daily)
+        return _daily_dataset(self.sim, daily, np.arange(self.kept))
+
+
+def normal_times(sim: Simulation, kept: KeptRun | None = None) -> xr.Dataset:
     """Each policy's standing side effects without any disruption (dims ``(policy[, product])``).
 
-    Price changes from the engine on a scenario with no event; the normal-time markup
+    Price changes from the engine on a scenario with no event (the normal-times lane of
+    ``kept``, a :class:`KeptRun` of ``sim``; without it, one is run); the normal-time markup
     ``normal_markup`` (:func:`simcore.core.engine.normal_time_markup`, a fraction of the
     baseline price: users pay ``(1 + markup)`` times the crisis price, so a peak price
     change ``c`` is ``(1 + c) / (1 + markup) - 1`` without it); the fiscal cost and the
@@ -227,9 +255,7 @@ def normal_times(sim: Simulation) -> xr.Dataset:
     analysis and service under ``sim.costs``; and the crisis premium weights
     (``spare_premium x price``) that turn the expected spare volume used into a cost.
     """
-    scenario = jax.tree_util.tree_map(lambda x: x[None], no_disruption(sim.events))
-    metrics, _ = simulate_engine(sim.loaded.model, sim.policies, sim.events, horizon=sim.horizon_days,
-                                 scenarios=scenario)
+    metrics = (kept if kept is not None else KeptRun(sim)).metrics
     model = sim.loaded.model
     fields = policy_fields(sim.policies)
     markup = np.asarray(jax.vmap(lambda policy: normal_time_markup(model, policy))(sim.policies), np.float64)
@@ -241,9 +267,9 @@ def normal_times(sim: Simulation) -> xr.Dataset:
     a = sim.costs
     ds = xr.Dataset(
         {
-            "normal_price_change": (pp, np.asarray(metrics.mean_price_change)[:, 0],
+            "normal_price_change": (pp, np.asarray(metrics.mean_price_change)[:, -1],
                                     {"units": "1", "description": "mean product price change with no disruption"}),
-            "normal_price_index_change": (("policy",), np.asarray(metrics.mean_price_index_change)[:, 0],
+            "normal_price_index_change": (("policy",), np.asarray(metrics.mean_price_index_change)[:, -1],
                                           {"units": "1", "description": "price index change with no disruption"}),
             "normal_markup": (pp, markup, {"units": "1", "description": "normal-time markup of the user price "
                                            "(users pay 1 + markup times the crisis price)"}),
