@@ -90,7 +90,8 @@ def tiny(write_tiny):
 
 def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path):
     cache = tmp_path / "cache"
-    first = _run(tiny, tmp_path / "a.zarr", _env(cache))
+    env = _env(cache, SIMCORE_EXECUTABLE_CACHE="1")  # whole executables too (off by default)
+    first = _run(tiny, tmp_path / "a.zarr", env)
     written = {name.removesuffix("-cache") for name in _entries(cache)}
     # the engine's programs (compiled with simcore's XLA options) are among those written: the
     # chunk program (metrics and the scenarios' draws in one) and the entry point (normal times)
@@ -106,7 +107,7 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
     # scenarios' trajectories together (KeptRun, issue 19 item 2)
     assert len([name for name in kept if name.startswith("simcore-exec-simcore.core.engine.simulate-")]) == 1, kept
     assert "Finished tracing simulate_chunk" in first.stderr
-    second = _run(tiny, tmp_path / "b.zarr", _env(cache))
+    second = _run(tiny, tmp_path / "b.zarr", env)
     # a warm process neither traces nor compiles the engine: its programs come back whole
     for program in ("simulate_chunk", "simulate ", "simulate_shapes"):
         assert f"Finished tracing {program}" not in second.stderr, program
@@ -122,9 +123,9 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
     for path in cache.iterdir():
         if path.name.startswith("simcore-exec-"):
             path.unlink()
-    _run(tiny, tmp_path / "c.zarr", _env(cache))
+    _run(tiny, tmp_path / "c.zarr", env)
     assert any(p.name.startswith("simcore-exec-simulate_chunk-") for p in cache.iterdir())
-    _run(tiny, tmp_path / "d.zarr", _env(cache))
+    _run(tiny, tmp_path / "d.zarr", env)
     for group in (None, "summary", "effects"):
         xr.testing.assert_identical(store.open_results(tmp_path / "a.zarr", group=group).load().drop_attrs(),
                                     store.open_results(tmp_path / "d.zarr", group=group).load().drop_attrs())

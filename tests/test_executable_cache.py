@@ -18,6 +18,7 @@ from simcore.core.executable_cache import FILE_PREFIX, output_shapes, program_ke
 def folder(tmp_path, monkeypatch):
     """A fresh cache folder as this process's active one, nothing loaded in memory."""
     monkeypatch.setattr(compile_cache, "active_directory", lambda: tmp_path)
+    monkeypatch.setenv(executable_cache.ENABLE_ENV, "1")  # off by default (the module doc says why)
     executable_cache.clear_loaded()
     yield tmp_path
     executable_cache.clear_loaded()
@@ -113,8 +114,13 @@ def test_a_corrupt_file_is_removed_and_the_program_compiled_again(folder):
     assert path.read_bytes() != b"not an executable"  # and written again
 
 
-def test_off_under_disable_jit_and_for_unkeyable_arguments(monkeypatch, tmp_path):
+def test_off_by_default_under_disable_jit_and_for_unkeyable_arguments(monkeypatch, tmp_path):
     x, y = jnp.ones(3, jnp.float32), jnp.float32(1.0)
+    monkeypatch.setattr(compile_cache, "active_directory", lambda: tmp_path)
+    monkeypatch.delenv(executable_cache.ENABLE_ENV, raising=False)
+    assert executable_cache.executable("p", (), None, (x, y), {}) is None  # not asked for
+    assert executable_cache.enabled({"SIMCORE_EXECUTABLE_CACHE": "1"}) and not executable_cache.enabled({})
+    monkeypatch.setenv(executable_cache.ENABLE_ENV, "1")
     monkeypatch.setattr(compile_cache, "active_directory", lambda: None)
     assert executable_cache.executable("p", (), None, (x, y), {}) is None  # cache off
     assert np.allclose(step(x, y, days=1)["total"], np.sin(1.0) + 1.0)

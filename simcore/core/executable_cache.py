@@ -29,6 +29,14 @@ Where
     JAX's entries. Off whenever the compilation cache is off (``--no-cache``,
     ``SIMCORE_NO_CACHE=1``) and under ``jax.disable_jit()``.
 
+Off by default: ``SIMCORE_EXECUTABLE_CACHE=1`` turns it on (the output shapes are kept
+regardless). With it on in every test process, one pytest-xdist worker crashed once
+(a segmentation fault inside JAX's own serialisation of a freshly compiled program for
+its cache, 2026-12-07; not reproduced in isolation): until that is understood, the
+default path is JAX's cache alone. Loaded executables are never freed before exit
+(:func:`clear_loaded` only retires them), in case freeing one while others live was
+the cause.
+
 Never fatal: a program that cannot be serialised (closed-over constants), a file that
 cannot be written, or a file that does not load (corrupt, another jaxlib) falls back
 to the ordinary ``jit`` path; an unreadable file is removed. Like JAX's own cache the
@@ -53,6 +61,7 @@ import numpy as np
 from simcore.core import compile_cache
 
 FILE_PREFIX = "simcore-exec-"
+ENABLE_ENV = "SIMCORE_EXECUTABLE_CACHE"
 _SUFFIX = "-cache"  # the compilation cache's entry suffix: pruned with JAX's entries
 # JAX settings that change the program XLA builds (read from jax.config)
 _JAX_SETTINGS = ("jax_enable_x64", "jax_default_matmul_precision", "jax_default_prng_impl",
@@ -79,7 +88,15 @@ def fresh_compile_options() -> dict:
 
 _lock = threading.Lock()
 _loaded: OrderedDict[str, object] = OrderedDict()  # key -> jax.stages.Compiled
+_retired: list = []  # executables no longer looked up, kept alive until exit
 _environment: str | None = None
+
+
+def enabled(environ=None) -> bool:
+    """Whether whole executables are kept (``SIMCORE_EXECUTABLE_CACHE=1``; off by default,
+    see the module doc); the output shapes are kept whenever the compilation cache is on."""
+    environ = os.environ if environ is None else environ
+    return environ.get(ENABLE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class _Uncacheable(Exception):
@@ -166,7 +183,7 @@ def executable(name: str, static, lower, args: tuple, kwargs: dict):
     written there. Call it with ``args`` and ``kwargs``. None when the cache is off or
     the arguments cannot be keyed (then the caller runs its ``jit`` as usual)."""
     directory = compile_cache.active_directory()
-    if directory is None or jax.config.jax_disable_jit:
+    if directory is None or jax.config.jax_disable_jit or not enabled():
         return None
     try:
         key = program_key(name, static, args, kwargs)
@@ -183,15 +200,15 @@ def executable(name: str, static, lower, args: tuple, kwargs: dict):
         compiled = lower().compile(fresh_compile_options())
         _write(path, compiled)
     with _lock:
-        if not _loaded:
+        if not _loaded and not _retired:
             # Release the loaded executables before the interpreter tears JAX's backends
             # down: left to the module's final cleanup, an executable can outlive its
             # client, and destroying it then aborts the process ("terminate called ...",
             # exit 134). Registered now, after JAX's own exit handlers (LIFO: ours first).
-            atexit.register(clear_loaded)
+            atexit.register(_release)
         _loaded[key] = compiled
         while len(_loaded) > _MEMORY_SIZE:
-            _loaded.popitem(last=False)
+            _retired.append(_loaded.popitem(last=False)[1])
     return compiled
 
 
@@ -275,7 +292,17 @@ def output_shapes(name: str, static, fun, args: tuple, kwargs: dict | None = Non
 
 
 def clear_loaded() -> None:
-    """Forget the programs loaded in this process (tests; the files stay)."""
+    """Forget the programs loaded in this process (tests; the files stay). They are kept
+    alive until exit (:func:`_release`): freeing an executable while the process goes on
+    is avoided, see the module doc."""
+    with _lock:
+        _retired.extend(_loaded.values())
+        _loaded.clear()
+
+
+def _release() -> None:
+    """At exit, before JAX's backends go: release every executable this module holds."""
     with _lock:
         _loaded.clear()
+        _retired.clear()
 
