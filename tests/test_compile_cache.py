@@ -90,6 +90,28 @@ def tiny(write_tiny):
 
 def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path):
     cache = tmp_path / "cache"
+    _run(tiny, tmp_path / "a.zarr", _env(cache))
+    written = {name.removesuffix("-cache") for name in _entries(cache) if not name.startswith("simcore-exec-")}
+    # the engine's programs (compiled with simcore's XLA options) are among those written: the
+    # chunk program (metrics and the scenarios' draws in one) and the entry point (normal times
+    # and the kept scenarios' trajectories in one program)
+    names = {key.split("-")[0] for key in written}
+    assert {"jit_simulate_chunk", "jit_simulate"} <= names, written
+    assert "jit_sample_batch" not in names  # no separate sampler (issue 19 item 2)
+    assert not [n for n in _entries(cache) if n.startswith("simcore-exec-simulate")]  # executables: off by default
+    second = _run(tiny, tmp_path / "b.zarr", _env(cache))
+    hits = {line.split("with key '")[1].rstrip("'") for line in second.stderr.splitlines() if HIT in line}
+    assert {"jit_simulate_chunk", "jit_simulate"} <= {key.split("-")[0] for key in hits}, hits
+    assert "compilation cache off" not in second.stderr
+    for group in (None, "summary", "effects"):  # programs read back give the same numbers, bit for bit
+        xr.testing.assert_identical(store.open_results(tmp_path / "a.zarr", group=group).load().drop_attrs(),
+                                    store.open_results(tmp_path / "b.zarr", group=group).load().drop_attrs())
+
+
+@pytest.mark.skipif(os.environ.get("SIMCORE_QUARANTINED_TESTS") != "1",
+                    reason="quarantined with the executable cache (tests/test_executable_cache.py says why)")
+def test_second_process_reads_whole_executables_when_asked(tiny, tmp_path):
+    cache = tmp_path / "cache"
     env = _env(cache, SIMCORE_EXECUTABLE_CACHE="1")  # whole executables too (off by default)
     first = _run(tiny, tmp_path / "a.zarr", env)
     written = {name.removesuffix("-cache") for name in _entries(cache)}

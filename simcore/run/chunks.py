@@ -70,7 +70,8 @@ def result_coords(sim: Simulation) -> dict:
 
 
 def device_chunk(sim: Simulation, metrics: dict, count: int) -> DeviceChunk:
-    """Reduce a chunk's metrics ``[policy, scenario, ...]`` where they lie (the engine's
+    """(Not used by a run at present: a run reduces on the host, see docs/running.md.)
+    Reduce a chunk's metrics ``[policy, scenario, ...]`` where they lie (the engine's
     device arrays; the first ``count`` scenarios), checking them for NaN and inf there
     too: only the reduced state comes back, and the metrics themselves only where a run
     stores them (``DeviceChunk.host_metrics``) or a check fails (to name the bad value).
@@ -100,11 +101,9 @@ def plan_fans(sim: Simulation) -> FanLayout | None:
 
 # ---------------------------------------------------------------- compute and store
 
-def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, DeviceChunk, dict, object]]:
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict, object]]:
     """Yield ``(chunk index, first scenario, metrics, draws, fans)`` for the chunks
-    ``indices`` (metrics: a :class:`~simcore.run.stats.device_finish.DeviceChunk`, the
-    chunk's metrics ``[policy, scenario, ...]`` reduced on the devices, already checked
-    to be finite, ``host_metrics()`` for NumPy copies; draws ``[scenario, ...]`` NumPy;
+    ``indices`` (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``;
     fans: the chunk's :class:`~simcore.run.fans.FanStats`, None unless
     ``sim.fan_quantiles``).
 
@@ -118,28 +117,24 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[
     layout = plan_fans(sim)
     for block in _blocks(indices):
         for first, metrics, draws, *fans in iter_chunks(sim, len(block) * size, size, start=block.start * size,
-                                                        fans=layout, stop=plan.n_scenarios, on_device=True):
+                                                        fans=layout, stop=plan.n_scenarios):
             index = first // size
             count = plan.chunk_range(index)[1]
-            chunk = device_chunk(sim, metrics, count)
-            bad = chunk.non_finite()
-            if bad:  # fetch only those, for check_finite to name the first bad value
-                check_finite(chunk.host_metrics(bad), first, sim.policy_names, sim.loaded.products,
-                             sim.loaded.sectors)
-            yield index, first, chunk, {name: value[:count] for name, value in draws.items()}, \
+            metrics = {name: value[:, :count] for name, value in metrics.items()}
+            check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
+            yield index, first, metrics, {name: value[:count] for name, value in draws.items()}, \
                 (fans[0] if fans else None)
 
 
-def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: DeviceChunk,
+def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
                 draws: dict, fans: FanStats | None = None) -> int:
-    """Write chunk ``index``'s region (``keep = "per-scenario"``: only then do the
-    per-scenario metrics come back from the devices) and its statistics (reduced on the
-    devices, with its fan histograms) into the store at ``path``; not its done marker (the
-    caller sets it once this returns). Idempotent. Returns the number of scenarios in the chunk."""
+    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics (with
+    its fan histograms) into the store at ``path``; not its done marker (the caller sets
+    it once this returns). Idempotent. Returns the number of scenarios in the chunk."""
     if plan.keep == "per-scenario":
-        store.write_region(path, chunk_dataset(sim, first, metrics.host_metrics(), draws), first)
+        store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
     store.write_chunk_stats(path, index, reduce_chunk_arrays(sim, metrics, fans))
-    return metrics.count
+    return next(iter(metrics.values())).shape[1]
 
 
 def write_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int) -> int:
