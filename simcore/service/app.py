@@ -28,7 +28,6 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simcore.schema.errors import InputError
@@ -37,6 +36,7 @@ from simcore.service.assess import CapError, prepare, run, warm_up
 from simcore.service.auth import Caller, KeyStore, RateLimiter, load_secret, read_key_file
 from simcore.service.body import BodyError, BodyLimit, parse_json
 from simcore.service.jobs import ACTIVE, FINISHED, JobRunner, check_job_request
+from simcore.service.openapi_schema import add_request_bodies
 from simcore.service.registry import Registry
 from simcore.service.settings import Settings
 
@@ -454,12 +454,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from fastapi.openapi.utils import get_openapi
 
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        _, defs = models_json_schema([(schemas.AssessmentRequest, "validation"), (schemas.JobRequest, "validation")],
-                                     ref_template="#/components/schemas/{model}")
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update({name: _nullable_optionals(body) for name, body in defs.get("$defs", {}).items()})
-        components["JobRequest"] = components.pop("ConfigSpec", components.get("JobRequest"))
-        app.openapi_schema = _fix_refs(schema)
+        app.openapi_schema = add_request_bodies(schema)
         return app.openapi_schema
 
     app.openapi = openapi
@@ -480,27 +475,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _nullable_optionals(node):
-    """Request schemas: an optional field may be ``null`` (= not given, see
-    :func:`simcore.service.schemas.without_nulls`)."""
-    if isinstance(node, list):
-        return [_nullable_optionals(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _nullable_optionals(v) for k, v in node.items()}
-    if isinstance(out.get("properties"), dict):
-        required = set(out.get("required", []))
-        for name, prop in out["properties"].items():
-            if name in required or not isinstance(prop, dict):
-                continue
-            options = prop.get("anyOf", [prop])
-            if not any(isinstance(o, dict) and o.get("type") == "null" for o in options):
-                keep = {k: v for k, v in prop.items() if k in ("title", "description", "default")}
-                body = {k: v for k, v in prop.items() if k not in keep}
-                out["properties"][name] = {**keep, "anyOf": [body, {"type": "null"}]}
-    return out
-
-
 def _allowed_methods(app: FastAPI, path: str) -> list[str]:
     from starlette.routing import Match
 
@@ -511,12 +485,3 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
             methods |= set(route.methods)
     return sorted(methods)
 
-
-def _fix_refs(node):
-    """Point references to the config schema at its component name ``JobRequest``."""
-    if isinstance(node, dict):
-        return {k: ("#/components/schemas/JobRequest" if k == "$ref" and v == "#/components/schemas/ConfigSpec"
-                    else _fix_refs(v)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_fix_refs(v) for v in node]
-    return node
