@@ -241,7 +241,6 @@ def _read(path: Path):
 def _write(path: Path, compiled) -> None:
     """Write ``compiled`` to ``path`` atomically; silently nothing when it cannot be
     serialised or written (the run goes on; the next process compiles again)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         from jax.experimental import serialize_executable
 
@@ -250,6 +249,18 @@ def _write(path: Path, compiled) -> None:
         with io.BytesIO() as buffer:
             pickle.dump((payload, in_tree, out_tree, device_ids), buffer, protocol=pickle.HIGHEST_PROTOCOL)
             data = buffer.getvalue()
+    except Exception:
+        return
+    _atomic_write(path, data)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all: first to a ``.partial`` file of
+    this process beside it, then renamed over ``path``, so a reader (another process)
+    never sees half a file. Silently nothing when it cannot be written (the partial
+    file is removed)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
         partial.write_bytes(data)
         os.replace(partial, path)
     except Exception:
@@ -283,11 +294,10 @@ def output_shapes(name: str, static, fun, args: tuple, kwargs: dict | None = Non
     if path is not None:
         leaves, tree = jax.tree_util.tree_flatten(shapes)
         try:
-            partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-            partial.write_bytes(pickle.dumps((tree, [(tuple(x.shape), np.dtype(x.dtype).str) for x in leaves])))
-            os.replace(partial, path)
-        except Exception:
-            pass
+            data = pickle.dumps((tree, [(tuple(x.shape), np.dtype(x.dtype).str) for x in leaves]))
+        except Exception:  # a tree that does not pickle: traced again next time
+            return shapes
+        _atomic_write(path, data)
     return shapes
 
 
