@@ -79,6 +79,7 @@ def test_a_fifo_config_with_a_writer_is_read_and_one_without_is_refused(tiny, tm
 
     from simcore.cli import main
     from simcore.schema import config as config_module
+    from simcore.schema import config_file
 
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
@@ -93,7 +94,7 @@ def test_a_fifo_config_with_a_writer_is_read_and_one_without_is_refused(tiny, tm
     writer.join(10)
     assert config.scenarios == 24 and config.source == tiny.read_bytes()
 
-    monkeypatch.setattr(config_module, "CONFIG_READ_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(config_file, "CONFIG_READ_TIMEOUT_S", 1.0)
     started = time.monotonic()
     assert main(["run", str(fifo), "--output", str(tmp_path / "out.zarr")]) == 2
     assert time.monotonic() - started < 30

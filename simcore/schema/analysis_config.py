@@ -14,14 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from simcore.schema.analysis_spec import SECTION_SPECS, check_section
-from simcore.schema.config import (
-    SECTIONS,
-    RunConfig,
-    _relative_base,
-    parse_config,
-    parse_toml_bytes,
-    read_config_bytes,
-)
+from simcore.schema.config import SECTIONS, RunConfig, parse_config
+from simcore.schema.config_file import parse_toml_bytes, read_config_bytes, relative_base
 from simcore.schema.errors import InputError, Problems
 from simcore.schema.problems import sort_problems
 
@@ -40,7 +34,7 @@ def read_analysis_config(path: str | Path, section: str | None = None) -> tuple[
     sections = {key: raw.pop(key) for key in ANALYSIS_SECTIONS if key in raw}
     config = None
     try:
-        config = parse_config(raw, base_dir=_relative_base(path), problems=problems)
+        config = parse_config(raw, base_dir=relative_base(path), problems=problems)
     except InputError:
         if not problems.items:  # not reported through ``problems``: nothing to add to
             raise
