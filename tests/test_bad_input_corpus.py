@@ -773,7 +773,7 @@ def test_the_corpus_is_large_and_its_ids_unique():
 
 def test_the_unmutated_inputs_are_valid(tmp_path, service):
     """The control: every case breaks one thing of inputs that are valid as they are."""
-    from simcore.analysis.optimize import load_optimize_config
+    from simcore.analysis.optimize_section import load_optimize_config
     from simcore.analysis.sweep import load_sweep_config
     from simcore.schema.config import load_config
     from simcore.schema.modelfile import parse_model

@@ -565,7 +565,7 @@ def test_bad_analysis_fields_are_reported_at_once_one_line_each(small_loaded):
 def test_analysis_section_defaults_are_the_commands_defaults():
     """The defaults the JSON Schema shows are those the commands use."""
     from simcore.analysis.costs import CostAssumptions
-    from simcore.analysis.optimize import OptimizeSpec
+    from simcore.analysis.optimize_section import OptimizeSpec
     from simcore.analysis.sobol import METRICS, PER_PRODUCT, SAMPLING, SobolSettings
     from simcore.schema.analysis_spec import (SOBOL_METRICS, SOBOL_PER_PRODUCT, SOBOL_SAMPLING, CostsSpec,
                                               OptimizeSectionSpec, SobolSectionSpec)
