@@ -114,8 +114,12 @@ class Model(NamedTuple):
     substitutable_share: jnp.ndarray  # [P, S] share of that use that can be substituted
     exposure: jnp.ndarray  # [P, S] share of sector output that depends on the product
     essentiality: jnp.ndarray  # [P, S] 1 critical, 0.5 important, 0 non-critical (Pichler et al. 2022)
-    priority_before: jnp.ndarray  # [S, S] 1.0 where sector j (row) is served before s (column)
-    use_priority: jnp.ndarray  # scalar 1.0 = priority rationing, 0.0 = proportional
+    # [S, S] 1.0 where sector j (row) is served before s (column) under priority rationing;
+    # [0, S] (empty) under proportional rationing. The rule is static, held in the shape
+    # (see segment_blocks below): the day step traces and compiles only the rule the model
+    # uses (uses_priority). A traced switch between both rules made XLA compile, and its
+    # cost analysis count, the priority branch's pair slices in every proportional model.
+    priority_before: jnp.ndarray
     technical_coefficients: jnp.ndarray  # [S, S] A[j, s]: input from j per unit output of s
     final_demand: jnp.ndarray  # [S] currency / year
     gross_output: jnp.ndarray  # [S] baseline (I - A)^-1 f, currency / year
@@ -313,6 +317,8 @@ def build_model(
         sector_priority = np.arange(n_sectors)
     rank = np.asarray(sector_priority)
     priority_before = (rank[:, None] < rank[None, :]).astype(np.float32)
+    if allocation != "priority":  # proportional: no rows (the rule rides in the shape)
+        priority_before = priority_before[:0]
     if critical_upstream is None:
         critical_upstream = np.zeros((n_sectors, n_sectors))
     closure = transitive_closure(critical_upstream)
@@ -368,7 +374,6 @@ def build_model(
         exposure=_f32(exposure, (n_products, n_sectors)),
         essentiality=_f32(essentiality, (n_products, n_sectors)),
         priority_before=_f32(priority_before),
-        use_priority=_f32(1.0 if allocation == "priority" else 0.0),
         technical_coefficients=_f32(a_matrix),
         final_demand=_f32(final),
         gross_output=_f32(gross),
@@ -399,6 +404,13 @@ def sector_pairs(*entries) -> tuple | None:
     if len(pairs) > SECTOR_PAIRS_LIMIT or len(pairs) == 0:
         return None
     return tuple(np.zeros((int(p), int(s), 0), np.int8) for p, s in pairs)
+
+
+def uses_priority(model: Model) -> bool:
+    """Whether ``model`` rations scarce supply by sector priority (else proportionally):
+    static, from the shape of ``priority_before`` (no rows under proportional rationing),
+    so the day step traces only the rule the model uses."""
+    return model.priority_before.shape[0] > 0
 
 
 def transitive_closure(adjacency) -> np.ndarray:
