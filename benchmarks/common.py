@@ -138,7 +138,7 @@ def last_json_line(text: str) -> dict:
 
 def time_engine(model, policies, events, base_key, *, horizon: int, chunk_size: int,
                 n_scenarios: int | None = None, min_seconds: float | None = None, max_chunks: int = 1000,
-                warmup: bool = True, log=None) -> dict:
+                warmup: bool = True, log=None, routes: dict | None = None) -> dict:
     """Compile (timed apart), then time chunks of the sharded batch over all local devices.
 
     Either ``n_scenarios`` (as many chunks as needed) or ``min_seconds`` (chunks until
@@ -147,6 +147,14 @@ def time_engine(model, policies, events, base_key, *, horizon: int, chunk_size: 
     the host, so the time is the engine's; the next chunk is dispatched before the
     previous one is waited for, as in ``iter_chunks``. ``warmup`` runs one untimed chunk
     first. Returns seconds, counts, rates and memory.
+
+    ``routes``: name -> ``consume(metrics)``, what a run does with a chunk once the
+    engine has it (copy it back, reduce its statistics; ``metrics`` the engine's dict of
+    device arrays ``[policy, scenario, ...]``). Each route then runs the same chunks
+    again with the same compiled program, ``consume`` taking the place of the checksum
+    (the next chunk dispatched before the previous one is consumed, as in a run): its
+    wall time is the end-to-end figure, in ``result["routes"][name]["run_seconds"]``
+    with whatever ``consume`` keeps in its own ``timings`` attribute (if any).
     """
     import jax
     import jax.numpy as jnp
@@ -194,6 +202,25 @@ def time_engine(model, policies, events, base_key, *, horizon: int, chunk_size: 
     cpu_seconds = _cpu_seconds() - cpu_started
     n_policies = int(jax.tree_util.tree_leaves(policies)[0].shape[0])
     scenarios = done * chunk
+    by_route = {}
+    for name, consume in (routes or {}).items():
+        if warmup:  # the route's own first call (its compiles) left out, like the engine's
+            consume(compiled(model, policies, events, base_key, index(0))._asdict())
+            getattr(consume, "timings", {}).clear()
+        started = time.perf_counter()
+        pending = None
+        for c in range(done):
+            current = compiled(model, policies, events, base_key, index(c))._asdict()  # dispatched
+            if pending is not None:
+                consume(pending)
+            pending = current
+        consume(pending)
+        seconds = time.perf_counter() - started
+        by_route[name] = {"run_seconds": seconds, "over_engine_only": seconds / run_seconds,
+                          "scenario_days_per_second": scenarios * horizon / seconds,
+                          **{f"{k}_seconds": v for k, v in getattr(consume, "timings", {}).items()}}
+        if log:
+            log(f"  route {name}: {seconds:.2f} s end to end ({seconds / run_seconds:.2f}x the engine alone)")
     return {
         "devices": mesh.size,
         "scenarios": scenarios,
@@ -215,6 +242,7 @@ def time_engine(model, policies, events, base_key, *, horizon: int, chunk_size: 
         "peak_host_rss_mib": peak_host_mib(),
         "peak_device_mib": peak_device_mib(),
         "checksum_shortage_days": total,
+        "routes": by_route,
     }
 
 
