@@ -1,7 +1,8 @@
 """The event generator: Poisson arrivals of occurrences, per-occurrence draws,
 availability by day / per (origin, product) day, announcements, and the sampler's
-independence of chunking. Expected values come from the formulas in
-``simcore/core/disruptions.py``'s module docstring."""
+independence of chunking. Expected values come from the formulas in the
+module docstrings of ``simcore/core/disruptions.py`` (draws) and ``simcore/core/cuts.py``
+(cuts by day)."""
 
 import math
 
@@ -10,11 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from simcore.core.cuts import announced_cut, availability, in_announcement
 from simcore.core.disruptions import (
     Scenario,
-    announced_cut,
-    availability,
-    in_announcement,
     make_events,
     n_occurrences,
     no_disruption,

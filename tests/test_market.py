@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simcore.core import Scenario, build_model, make_events, no_policy, simulate_batch, simulate_given, stack_policies
-from simcore.core.disruptions import Occurrences, availability_lanes, world_cut_lanes
+from simcore.core.cuts import Occurrences, availability_lanes, world_cut_lanes
 
 D = 10.0  # demand, units / day
 H = 240  # horizon, days
@@ -257,7 +257,7 @@ def test_todays_cuts_equal_the_separate_functions():
     """The day step's shared evaluation (todays_cuts) gives the country's cuts of the
     separate functions; the world cuts are views of it (world_cut_lanes), checked by hand
     in test_licence_delay_easing_and_leakage_by_hand."""
-    from simcore.core.disruptions import announced_cut_lanes, todays_cuts, world_known_cut_lanes
+    from simcore.core.cuts import announced_cut_lanes, todays_cuts, world_known_cut_lanes
 
     events = make_events(origin_onehot=[[1.0, 0.0], [0.0, 1.0]], product_weight=[[1.0, 0.5], [0.0, 1.0]],
                          announcement_lead_days=[10.0, 0.0], licence_delay_days=[5.0, 0.0],

@@ -108,7 +108,8 @@ def test_robustness_ensemble_peaks_are_without_markup(premium_run):
 
     from simcore.analysis.ensemble import run_ensemble
     from simcore.analysis.sobol_run import packed_lane_metrics
-    from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
+    from simcore.core.cuts import occurrences_from_batch
+    from simcore.core.disruptions import draw_leakage, sample_batch
     from simcore.core.lanes import model_lanes
 
     config, policies, _, _, gallium = premium_run

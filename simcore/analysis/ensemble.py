@@ -38,7 +38,8 @@ import numpy as np
 
 from simcore.analysis.sobol_run import lane_metrics, packed_lane_metrics
 from simcore.core.compile import engine_jit
-from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
+from simcore.core.cuts import occurrences_from_batch
+from simcore.core.disruptions import draw_leakage, sample_batch
 from simcore.core.lanes import model_lanes
 
 EVENT_FEATURES = ("occurrences", "first_onset_day", "disrupted_days", "max_severity", "leakage_share")

@@ -48,7 +48,8 @@ import numpy as np
 
 from simcore.analysis.regret_stats import LogSketch
 from simcore.core.compile import engine_jit
-from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
+from simcore.core.cuts import occurrences_from_batch
+from simcore.core.disruptions import draw_leakage, sample_batch
 from simcore.core.engine import drawn_policy_lanes, simulate_lanes
 from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
 from simcore.core.submodel import bucket, linked, reach, selection, sub_events, sub_model, sub_policy

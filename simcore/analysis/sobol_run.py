@@ -22,7 +22,8 @@ import numpy as np
 
 from simcore.analysis.sobol_design import U_EPS
 from simcore.core.compile import engine_jit
-from simcore.core.disruptions import draw_leakage, occurrences_from_batch, sample_batch
+from simcore.core.cuts import occurrences_from_batch
+from simcore.core.disruptions import draw_leakage, sample_batch
 from simcore.core.engine import drawn_policy_lanes, normal_time_markup, simulate_lanes
 from simcore.core.lanes import lanes_first, model_lanes, policy_lanes
 from simcore.core.model import Model

@@ -1,15 +1,13 @@
-"""Pure JAX core of simcore: model pytrees, disruption generator, day-step engine.
+"""Pure JAX core of simcore: model pytrees, disruption generator, supply cuts by day, day-step engine.
 
 Nothing in this package imports the shell (config parsing, CLI, service, xarray,
 zarr or plotting).
 """
 
+from simcore.core.cuts import announced_cut, availability, in_announcement
 from simcore.core.disruptions import (
     EventSet,
     Scenario,
-    announced_cut,
-    availability,
-    in_announcement,
     make_events,
     n_occurrences,
     no_disruption,

@@ -25,13 +25,12 @@ import jax.numpy as jnp
 
 from simcore.core import smooth as S
 from simcore.core.compile import engine_jit
+from simcore.core.cuts import Occurrences, occurrences_from_batch
 from simcore.core.disruptions import (
     EventSet,
-    Occurrences,
     Scenario,
     draw_leakage,
     no_disruption,
-    occurrences_from_batch,
     sample_batch,
 )
 from simcore.core.lanes import lanes_first, model_lanes, policy_lanes

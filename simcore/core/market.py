@@ -11,7 +11,7 @@ lane axis (:mod:`simcore.core.lanes`).
 One day, for one product:
 
 1. **Supply** ``S = 1 - gap + online``: ``gap`` the share of the market's supply that
-   events withhold (after diversion and leakage, :func:`simcore.core.disruptions.world_cut_lanes`),
+   events withhold (after diversion and leakage, :func:`simcore.core.cuts.world_cut_lanes`),
    ``online`` the response of producers outside the controlling origin (below).
 2. **Demand** ``D(m) = m^-e_s x L``, ``e_s`` the short-run price elasticity of world
    demand (``world_price_elasticity``) and ``L = m_slow^-(e_l - e_s)`` the long-run part

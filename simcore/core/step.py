@@ -56,14 +56,14 @@ import jax
 import jax.numpy as jnp
 
 from simcore.core import smooth as S
-from simcore.core.disruptions import (
-    EventSet,
+from simcore.core.cuts import (
     Occurrences,
     availability_lanes,
     in_announcement_lanes,
     link_availability_lanes,
     todays_cuts,
 )
+from simcore.core.disruptions import EventSet
 from simcore.core.lanes import matvec
 from simcore.core.market import MarketState, init_market, market_step
 from simcore.core.model import DAYS_PER_YEAR, Model, Policy
