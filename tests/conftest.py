@@ -11,15 +11,22 @@ import pytest
 
 from tests.shell_fixtures import SMALL_CONFIG, write_small
 
-# One persistent JAX compilation cache for the whole session, in this process and in every
-# simcore subprocess (CLI runs, device-count children, Dask workers, service servers) and
-# pytest-xdist worker (they inherit the environment set here): a shape compiled once, in
-# any test module or process, is read back instead of compiled again. The folder is
-# SIMCORE_TEST_CACHE_DIR when given (kept: a later session starts warm), else a
-# session-temporary one; never the user's own cache. SIMCORE_CACHE_DIR points simcore's
-# rule (simcore.core.compile_cache) at it; the JAX_* variables carry it to processes
-# that get only those (the Dask workers of test_distributed) and cache every program.
+# One persistent JAX compilation cache for the whole session, shared by every simcore
+# subprocess (CLI runs, device-count children, Dask workers, service servers): they
+# inherit the environment set here, so a shape compiled once in any of them is read back
+# by the next instead of compiled again. The folder is SIMCORE_TEST_CACHE_DIR when given
+# (kept: a later session starts warm), else a session-temporary one; never the user's own
+# cache. SIMCORE_CACHE_DIR points simcore's rule (simcore.core.compile_cache) at it; the
+# JAX_* variables carry it to processes that get only those (the Dask workers of
+# test_distributed) and cache every program.
+#
+# The pytest processes themselves (the xdist workers) keep their programs in memory
+# only, unless SIMCORE_TEST_WORKER_CACHE=1 or SIMCORE_TEST_CACHE_DIR is given: reading a
+# program back maps it into memory as compiling it does (see release_compiled_programs
+# below), and the read-backs saved nothing measurable (the default suite took 1,126 s
+# without them, 1,177 s with them, 2026-12-07).
 TEST_CACHE_ENV = "SIMCORE_TEST_CACHE_DIR"
+WORKER_CACHE_ENV = "SIMCORE_TEST_WORKER_CACHE"
 _CACHE_SETTINGS = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 _own_cache_dir = None
@@ -42,6 +49,11 @@ def pytest_configure(config):
 
     from simcore.core.compile_cache import enable_compilation_cache
 
+    if not worker_cache_wanted():
+        # JAX read JAX_COMPILATION_CACHE_DIR at import: undo it for this process only
+        jax.config.update("jax_compilation_cache_dir", None)
+        enable_compilation_cache(enabled=False)  # the engine's lazy call keeps "off"
+        return
     jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
     jax.config.update("jax_persistent_cache_min_compile_time_secs",
                       float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
@@ -50,9 +62,33 @@ def pytest_configure(config):
     enable_compilation_cache()  # adopts JAX's folder: the engine's lazy call keeps it
 
 
+def worker_cache_wanted(environ=None) -> bool:
+    """Whether the pytest processes also use the session's persistent cache (see above)."""
+    environ = os.environ if environ is None else environ
+    return bool(environ.get(TEST_CACHE_ENV, "").strip()) or environ.get(WORKER_CACHE_ENV, "") == "1"
+
+
 def pytest_unconfigure(config):
     if _own_cache_dir is not None:
         shutil.rmtree(_own_cache_dir, ignore_errors=True)
+
+
+# Each test module's compiled programs are dropped when the module ends (jax.clear_caches).
+# XLA:CPU maps every kernel of a loaded program into memory on its own (code, constants),
+# so a pytest worker that kept every program of its share of the suite reached tens of
+# thousands of memory mappings; at the kernel's limit (vm.max_map_count, 65,530 by
+# default) a mapping fails inside XLA and the worker dies of a segmentation fault or an
+# abort wherever it was compiling or loading a program (docs/running.md, "The CI
+# segmentation fault"). Modules rarely share shapes, so little is compiled twice.
+@pytest.fixture(autouse=True, scope="module")
+def release_compiled_programs():
+    yield
+    import gc
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()
 
 
 # The core tests (tests/test_core_*.py) run under JAX's strict promotion rules: no implicit

@@ -108,8 +108,6 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
                                     store.open_results(tmp_path / "b.zarr", group=group).load().drop_attrs())
 
 
-@pytest.mark.skipif(os.environ.get("SIMCORE_QUARANTINED_TESTS") != "1",
-                    reason="quarantined with the executable cache (tests/test_executable_cache.py says why)")
 def test_second_process_reads_whole_executables_when_asked(tiny, tmp_path):
     cache = tmp_path / "cache"
     env = _env(cache, SIMCORE_EXECUTABLE_CACHE="1")  # whole executables too (off by default)

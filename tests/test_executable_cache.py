@@ -11,13 +11,6 @@ import pytest
 
 from simcore.core import compile_cache, executable_cache
 
-# Quarantined (2026-12-07), with the executable cache itself off by default: two CI runs
-# had an xdist worker die of a segmentation fault inside JAX's persistent-cache
-# serialisation; programs compiled in the workers with this cache's fresh-compile option
-# are a suspect (docs/running.md). These tests run only when asked:
-# SIMCORE_QUARANTINED_TESTS=1.
-pytestmark = pytest.mark.skipif(__import__("os").environ.get("SIMCORE_QUARANTINED_TESTS") != "1",
-                                reason="quarantined: see the comment above pytestmark")
 from simcore.core.compile import engine_jit
 from simcore.core.executable_cache import FILE_PREFIX, output_shapes, program_key, source_digest
 

@@ -8,7 +8,6 @@ values (zeros of both signs, negatives, subnormals, the largest float32, inf, Na
 and the number of scenarios kept.
 """
 
-import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,13 +18,6 @@ from simcore.run.paired import SUMMARY_INFO
 from simcore.run.stats import EXACT_UP_TO_SCENARIOS, merge, merge_all, reduce_chunk
 from simcore.run.stats.device_finish import DeviceChunk, day_bins_for, reduce_chunk_device
 
-# Quarantined (2026-12-07): with the device statistics wired into every run, two CI runs
-# had an xdist worker die of a segmentation fault inside JAX's persistent-cache
-# serialisation of an unrelated engine program; this module's 64-bit programs compiled
-# in the workers are a suspect. Until that is understood the run path reduces on the
-# host and these tests run only when asked: SIMCORE_QUARANTINED_TESTS=1.
-pytestmark = pytest.mark.skipif(os.environ.get("SIMCORE_QUARANTINED_TESTS") != "1",
-                                reason="quarantined: see the comment above pytestmark")
 
 
 POLICIES, SCENARIOS = 2, 24
