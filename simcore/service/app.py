@@ -36,6 +36,7 @@ from simcore.service.assess import CapError, prepare, run, warm_up
 from simcore.service.auth import Caller, KeyStore, RateLimiter, load_secret, read_key_file
 from simcore.service.body import BodyError, BodyLimit, parse_json
 from simcore.service.jobs import ACTIVE, FINISHED, JobRunner, check_job_request
+from simcore.service.map_limit import map_limit_warning, max_map_count
 from simcore.service.openapi_schema import add_request_bodies
 from simcore.service.registry import Registry
 from simcore.service.settings import Settings
@@ -133,6 +134,8 @@ class ServiceState:
         self.simulations = ThreadPoolExecutor(max(1, settings.assessment_concurrency),
                                               thread_name_prefix="simcore-assessment")
         self.waiting = 0
+        self._warm_stop = threading.Event()
+        self._warm_thread: threading.Thread | None = None
         self._lifespans = 0
         self._lifespan_lock = threading.Lock()
 
@@ -145,25 +148,39 @@ class ServiceState:
                 return
             self._start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 60.0) -> None:
+        """At the last stop: the jobs stop after their current chunk, and the warm-up
+        before its next shape; both are waited for (up to ``timeout`` seconds each), so
+        no compile of this service runs on after it (nor beside the next one in the
+        process)."""
         with self._lifespan_lock:
             self._lifespans -= 1
-            if self._lifespans == 0 and self.jobs is not None:
+            if self._lifespans != 0:
+                return
+            self._warm_stop.set()
+            if self.jobs is not None:
                 self.jobs.stop()
+            if self._warm_thread is not None:
+                self._warm_thread.join(timeout)
 
     def _start(self) -> None:
         settings = self.settings
         _configure_compilation_cache(settings)
+        warning = map_limit_warning(max_map_count())
+        if warning:
+            log.warning(warning)
         self.registry = Registry.scan(settings.models_dir, settings.configs_dir)
         log.info("registry: %s", ", ".join(f"{n} ({len(m.mixes)} mixes)" for n, m in self.registry.models.items()))
         self.jobs = JobRunner(settings, self.registry)
         self.jobs.start()
-        threading.Thread(target=self._warm, name="simcore-warm-up", daemon=True).start()
+        self._warm_stop.clear()
+        self._warm_thread = threading.Thread(target=self._warm, name="simcore-warm-up", daemon=True)
+        self._warm_thread.start()
 
     def _warm(self) -> None:
         started = time.perf_counter()
         try:
-            self.warmed = warm_up(self.registry, self.settings, log=log.info)
+            self.warmed = warm_up(self.registry, self.settings, log=log.info, stop=self._warm_stop)
         except Exception as exc:  # still serve: requests compile on first use
             self.warm_error = f"{type(exc).__name__}: {exc}"
             log.exception("warm-up failed")

@@ -33,6 +33,7 @@ import datetime as dt
 import itertools
 import math
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -351,12 +352,14 @@ def warm_request(registered: RegisteredModel, horizon: int, scenarios: int, n_mi
             "signals": [dict(signal) for _ in range(n_signals)], "mixes": list(registered.mixes)[:n_mixes]}
 
 
-def warm_up(registry: Registry, settings: Settings, log=print) -> list[str]:
+def warm_up(registry: Registry, settings: Settings, log=print,
+            stop: threading.Event | None = None) -> list[str]:
     """Compile (or load from the persistent cache) every shape a request is likely to
     use: per warmed model and horizon, baseline only and baseline + all named mixes
     (within ``max_mixes``), each chunk size, one signal (the most common request; more
     signals compile on their first request and stay in the persistent cache). Returns
-    what was warmed."""
+    what was warmed. ``stop``, once set, ends the warm-up before its next shape (a
+    stopping service does not go on compiling behind its own back)."""
     done = []
     models = registry.names() if settings.warm_models is None else [m for m in settings.warm_models
                                                                     if registry.get(m)]
@@ -374,6 +377,8 @@ def warm_up(registry: Registry, settings: Settings, log=print) -> list[str]:
                          f"{event_slots(n_signals, settings.max_signals)}")
                 if label in done:
                     continue
+                if stop is not None and stop.is_set():
+                    return done
                 started = time.perf_counter()
                 body = warm_request(registered, horizon, min(chunk, settings.max_assessment_scenarios),
                                     n_mixes, n_signals)
