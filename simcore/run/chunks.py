@@ -23,6 +23,7 @@ from simcore.run.finite import MUST_BE_FINITE, check_finite
 from simcore.run.paired import SUMMARY_INFO
 from simcore.run.runner import Simulation, chunk_dataset, iter_chunks
 from simcore.run.stats.device_finish import DeviceChunk, day_bins_for
+from simcore.run.stats.route import statistics_on_device
 
 
 # ---------------------------------------------------------------- plan
@@ -70,8 +71,7 @@ def result_coords(sim: Simulation) -> dict:
 
 
 def device_chunk(sim: Simulation, metrics: dict, count: int) -> DeviceChunk:
-    """(Not used by a run at present: a run reduces on the host, see docs/running.md.)
-    Reduce a chunk's metrics ``[policy, scenario, ...]`` where they lie (the engine's
+    """Reduce a chunk's metrics ``[policy, scenario, ...]`` where they lie (the engine's
     device arrays; the first ``count`` scenarios), checking them for NaN and inf there
     too: only the reduced state comes back, and the metrics themselves only where a run
     stores them (``DeviceChunk.host_metrics``) or a check fails (to name the bad value).
@@ -101,11 +101,16 @@ def plan_fans(sim: Simulation) -> FanLayout | None:
 
 # ---------------------------------------------------------------- compute and store
 
-def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[int, int, dict, dict, object]]:
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices,
+                     on_device: bool | None = None) -> Iterator[tuple[int, int, dict | DeviceChunk, dict, object]]:
     """Yield ``(chunk index, first scenario, metrics, draws, fans)`` for the chunks
-    ``indices`` (NumPy; metrics ``[policy, scenario, ...]``, draws ``[scenario, ...]``;
-    fans: the chunk's :class:`~simcore.run.fans.FanStats`, None unless
-    ``sim.fan_quantiles``).
+    ``indices``: draws ``[scenario, ...]`` NumPy; fans the chunk's
+    :class:`~simcore.run.fans.FanStats`, None unless ``sim.fan_quantiles``; metrics
+    ``[policy, scenario, ...]``, checked to be finite, either NumPy (the host route) or a
+    :class:`~simcore.run.stats.device_finish.DeviceChunk` reduced where the engine left
+    them (the device route; ``host_metrics()`` for NumPy copies). ``on_device``: the
+    route, default :func:`~simcore.run.stats.route.statistics_on_device` (the device
+    route on accelerators, the host route on CPU); the stored results are the same bits.
 
     Every chunk is computed as a full chunk of ``plan.chunk_size`` scenarios (the last
     one's extra scenarios are real, independent ones, dropped here), so a chunk's numbers
@@ -115,26 +120,37 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices) -> Iterator[tuple[
     """
     size = plan.chunk_size
     layout = plan_fans(sim)
+    on_device = statistics_on_device() if on_device is None else bool(on_device)
     for block in _blocks(indices):
         for first, metrics, draws, *fans in iter_chunks(sim, len(block) * size, size, start=block.start * size,
-                                                        fans=layout, stop=plan.n_scenarios):
+                                                        fans=layout, stop=plan.n_scenarios, on_device=on_device):
             index = first // size
             count = plan.chunk_range(index)[1]
-            metrics = {name: value[:, :count] for name, value in metrics.items()}
-            check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
+            if on_device:
+                metrics = device_chunk(sim, metrics, count)
+                bad = metrics.non_finite()
+                if bad:  # fetch only those, for check_finite to name the first bad value
+                    check_finite(metrics.host_metrics(bad), first, sim.policy_names, sim.loaded.products,
+                                 sim.loaded.sectors)
+            else:
+                metrics = {name: value[:, :count] for name, value in metrics.items()}
+                check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
             yield index, first, metrics, {name: value[:count] for name, value in draws.items()}, \
                 (fans[0] if fans else None)
 
 
-def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int, metrics: dict,
-                draws: dict, fans: FanStats | None = None) -> int:
-    """Write chunk ``index``'s region (``keep = "per-scenario"``) and its statistics (with
-    its fan histograms) into the store at ``path``; not its done marker (the caller sets
-    it once this returns). Idempotent. Returns the number of scenarios in the chunk."""
+def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int,
+                metrics: dict | DeviceChunk, draws: dict, fans: FanStats | None = None) -> int:
+    """Write chunk ``index``'s region (``keep = "per-scenario"``: only then do a device
+    chunk's per-scenario metrics come back) and its statistics (with its fan histograms)
+    into the store at ``path``; not its done marker (the caller sets it once this
+    returns). Idempotent. Returns the number of scenarios in the chunk."""
+    on_device = isinstance(metrics, DeviceChunk)
     if plan.keep == "per-scenario":
-        store.write_region(path, chunk_dataset(sim, first, metrics, draws), first)
+        store.write_region(path, chunk_dataset(sim, first, metrics.host_metrics() if on_device else metrics, draws),
+                           first)
     store.write_chunk_stats(path, index, reduce_chunk_arrays(sim, metrics, fans))
-    return next(iter(metrics.values())).shape[1]
+    return metrics.count if on_device else next(iter(metrics.values())).shape[1]
 
 
 def write_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int) -> int:
