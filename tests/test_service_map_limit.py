@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from simcore.service import Settings, app as app_module
-from simcore.service.app import ServiceState
+from simcore.service import Settings, state as state_module
+from simcore.service.state import ServiceState
 from simcore.service.map_limit import RECOMMENDED_MAP_COUNT, map_limit_warning, max_map_count
 
 
@@ -28,8 +28,8 @@ def test_a_low_limit_gives_one_line_naming_it_and_the_fix():
 
 
 def test_the_service_logs_it_at_start(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(app_module, "warm_up", lambda *a, **k: [])
-    monkeypatch.setattr(app_module, "max_map_count", lambda: 65530)
+    monkeypatch.setattr(state_module, "warm_up", lambda *a, **k: [])
+    monkeypatch.setattr(state_module, "max_map_count", lambda: 65530)
     state = ServiceState(Settings(data_dir=tmp_path, compilation_cache_dir="", api_keys=("test-key-maps-0001",),
                                   warm_models=()))
     with caplog.at_level(logging.WARNING):

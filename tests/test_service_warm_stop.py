@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import threading
 
-from simcore.service import Settings, app as app_module
-from simcore.service.app import ServiceState
+from simcore.service import Settings, state as state_module
+from simcore.service.state import ServiceState
 from simcore.service.assess import warm_up
 from simcore.service.registry import Registry
 from simcore.service.settings import REPO_ROOT
@@ -28,7 +28,7 @@ def test_the_last_stop_ends_and_waits_for_the_warm_up(tmp_path, monkeypatch):
         assert stop.wait(30), "the warm-up was never told to stop"
         return []
 
-    monkeypatch.setattr(app_module, "warm_up", blocking_warm_up)
+    monkeypatch.setattr(state_module, "warm_up", blocking_warm_up)
     state = ServiceState(_settings(tmp_path))
     state.start()
     state.start()  # a second lifespan (a server and a test client): one service

@@ -1,8 +1,9 @@
 """The FastAPI application of the Early Warning System service (see ``docs/service.md``).
 
 :func:`create_app` builds the app from :class:`~simcore.service.settings.Settings`; its
-lifespan scans the model registry, opens the job database (resuming unfinished jobs),
-starts the job workers and warms the compiled functions in a background thread
+lifespan starts and stops the :class:`~simcore.service.state.ServiceState` its endpoints
+share, which scans the model registry, opens the job database (resuming unfinished
+jobs), starts the job workers and warms the compiled functions in a background thread
 (``/readyz`` answers 200 once that is done).
 
 Every endpoint but ``/healthz`` and ``/readyz`` needs an API key (``X-API-Key`` header or
@@ -17,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -32,14 +31,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simcore.schema.errors import InputError
 from simcore.service import schemas
-from simcore.service.assess import CapError, prepare, run, warm_up
-from simcore.service.auth import Caller, KeyStore, RateLimiter, load_secret, read_key_file
+from simcore.service.assess import CapError, prepare, run
+from simcore.service.auth import Caller, RateLimiter
 from simcore.service.body import BodyError, BodyLimit, parse_json
-from simcore.service.jobs import ACTIVE, FINISHED, JobRunner, check_job_request
-from simcore.service.map_limit import map_limit_warning, max_map_count
+from simcore.service.jobs import ACTIVE, FINISHED, check_job_request
 from simcore.service.openapi_schema import add_request_bodies
 from simcore.service.registry import Registry
 from simcore.service.settings import Settings
+from simcore.service.state import ServiceState
 
 log = logging.getLogger("simcore.service")
 
@@ -97,96 +96,6 @@ class _RequestLog:
             caller = scope.get("state", {}).get("caller")
             log.info("%s %s -> %d in %.0f ms (key %s)", scope["method"], scope["path"], status,
                      1000 * (time.perf_counter() - started), caller.key_id if caller else "-")
-
-
-def _configure_compilation_cache(settings: Settings) -> None:
-    """Enable JAX's persistent compilation cache through the function every entry point
-    uses (:func:`simcore.core.compile_cache.enable_compilation_cache`, through
-    :mod:`simcore.run`: the same folder rule, size bound and settings; process-wide, the
-    first decision wins; an unusable folder warns once and the service runs without it)."""
-    from simcore.run import enable_compilation_cache
-
-    directory = settings.cache_dir
-    enable_compilation_cache(directory, enabled=directory is not None)
-
-
-class ServiceState:
-    """What the endpoints share: settings, registry, keys, limits, jobs, readiness."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.registry: Registry | None = None
-        self.jobs: JobRunner | None = None
-        self.ready = threading.Event()
-        self.warm_error: str | None = None
-        self.warmed: list[str] = []
-        keys = list(settings.api_keys)
-        if settings.api_key_file:
-            keys += read_key_file(settings.api_key_file)
-        self.keys = KeyStore(keys, load_secret(settings.data_dir))
-        del keys  # only the hashes stay
-        self.limiter = RateLimiter(settings.rate_per_minute)
-        # Assessments are checked and computed on threads of their own, made once: a burst
-        # neither starts a thread per request from the event loop (each start waited for the
-        # GIL there) nor takes the shared pool; /healthz, async, never waits for either.
-        # Executors, not anyio limiters: an app may be driven by more than one event loop.
-        self.checks = ThreadPoolExecutor(1, thread_name_prefix="simcore-check")  # one at a time: less GIL contention
-        self.simulations = ThreadPoolExecutor(max(1, settings.assessment_concurrency),
-                                              thread_name_prefix="simcore-assessment")
-        self.waiting = 0
-        self._warm_stop = threading.Event()
-        self._warm_thread: threading.Thread | None = None
-        self._lifespans = 0
-        self._lifespan_lock = threading.Lock()
-
-    def start(self) -> None:
-        """Start once: an app can get several lifespans (a server and a test client, say);
-        the service runs from the first start to the last stop."""
-        with self._lifespan_lock:
-            self._lifespans += 1
-            if self._lifespans > 1:
-                return
-            self._start()
-
-    def stop(self, timeout: float = 60.0) -> None:
-        """At the last stop: the jobs stop after their current chunk, and the warm-up
-        before its next shape; both are waited for (up to ``timeout`` seconds each), so
-        no compile of this service runs on after it (nor beside the next one in the
-        process)."""
-        with self._lifespan_lock:
-            self._lifespans -= 1
-            if self._lifespans != 0:
-                return
-            self._warm_stop.set()
-            if self.jobs is not None:
-                self.jobs.stop()
-            if self._warm_thread is not None:
-                self._warm_thread.join(timeout)
-
-    def _start(self) -> None:
-        settings = self.settings
-        _configure_compilation_cache(settings)
-        warning = map_limit_warning(max_map_count())
-        if warning:
-            log.warning(warning)
-        self.registry = Registry.scan(settings.models_dir, settings.configs_dir)
-        log.info("registry: %s", ", ".join(f"{n} ({len(m.mixes)} mixes)" for n, m in self.registry.models.items()))
-        self.jobs = JobRunner(settings, self.registry)
-        self.jobs.start()
-        self._warm_stop.clear()
-        self._warm_thread = threading.Thread(target=self._warm, name="simcore-warm-up", daemon=True)
-        self._warm_thread.start()
-
-    def _warm(self) -> None:
-        started = time.perf_counter()
-        try:
-            self.warmed = warm_up(self.registry, self.settings, log=log.info, stop=self._warm_stop)
-        except Exception as exc:  # still serve: requests compile on first use
-            self.warm_error = f"{type(exc).__name__}: {exc}"
-            log.exception("warm-up failed")
-        log.info("ready after %.1f s of warm-up", time.perf_counter() - started)
-        self.ready.set()
-
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
