@@ -61,25 +61,36 @@ def simulate_lanes(
     horizon: int,
     save_daily: bool = False,
     temperature=0.0,
+    daily_lanes: int | None = None,
 ) -> tuple[Metrics, Daily | None]:
     """Run ``B`` scenarios (lanes, :mod:`simcore.core.lanes`) over ``horizon`` days
     (``lax.scan``) and reduce each to metrics ``[..., B]``.
 
     ``model`` and ``policy`` are in the lane layout, ``occ`` holds the occurrences
-    ``[E, K, B]``. ``horizon`` and ``save_daily`` are static. With ``save_daily`` the
-    daily trajectories come back ``[horizon, ..., B]``; otherwise ``None`` and only the
-    running totals live in memory. ``temperature``: see :func:`simcore.core.step.step`
-    (0.0, the default, is the exact engine; otherwise ``shortage_days`` is a float
-    count).
+    ``[E, K, B]``. ``horizon``, ``save_daily`` and ``daily_lanes`` are static. With
+    ``save_daily`` the daily trajectories come back ``[horizon, ..., B]``, or only those
+    of the first ``daily_lanes`` lanes ``[horizon, ..., daily_lanes]`` (a run's kept
+    scenarios riding along in its chunk program: the other lanes' days are never
+    stored); otherwise ``None`` and only the running totals live in memory.
+    ``temperature``: see :func:`simcore.core.step.step` (0.0, the default, is the exact
+    engine; otherwise ``shortage_days`` is a float count).
     """
     carry, day = day_loop(model, policy, events, occ, temperature)
 
     def body(carry, _):
         carry, daily = day(carry)
-        return carry, (daily if save_daily else None)
+        return carry, (kept_lanes(daily, daily_lanes) if save_daily else None)
 
     (final, totals), daily = jax.lax.scan(body, carry, None, length=horizon)
     return finish(model, carry[0], final, totals, horizon), daily
+
+
+def kept_lanes(daily: Daily, daily_lanes: int | None) -> Daily:
+    """The first ``daily_lanes`` lanes of one day's trajectories ``[..., B]`` (all of
+    them where ``daily_lanes`` is None)."""
+    if daily_lanes is None:
+        return daily
+    return jax.tree_util.tree_map(lambda x: x[..., :daily_lanes], daily)
 
 
 def day_loop(model: Model, policy: Policy, events: EventSet, occ: Occurrences, temperature=0.0):
@@ -126,7 +137,8 @@ def simulate_scenario(
     return jax.tree_util.tree_map(one, metrics), (None if daily is None else jax.tree_util.tree_map(one, daily))
 
 
-@functools.partial(engine_jit, static_argnames=("horizon", "save_daily"), program="simcore.core.engine.simulate")
+@functools.partial(engine_jit, static_argnames=("horizon", "save_daily", "daily_lanes"),
+                   program="simcore.core.engine.simulate")
 def simulate(
     model: Model,
     policies: Policy,
@@ -139,6 +151,7 @@ def simulate(
     save_daily: bool = False,
     temperature=None,
     central: jnp.ndarray | None = None,
+    daily_lanes: int | None = None,
 ) -> tuple[Metrics, Daily | None]:
     """The engine's one entry point: metrics ``[policy, scenario, ...]`` (and with
     ``save_daily`` daily trajectories ``[policy, scenario, day, ...]``) for stacked
@@ -165,6 +178,10 @@ def simulate(
     kept scenarios' trajectories and normal times together (issue 19 item 2). The central
     numbers are selected, not recomputed: such a lane gives the explicit path's bits.
 
+    ``daily_lanes`` (static, with ``save_daily``): keep the days of the first
+    ``daily_lanes`` scenarios only, ``[policy, daily_lanes, day, ...]``; a run's chunk
+    program carries its kept scenarios so (:mod:`simcore.run.riders`).
+
     ``temperature``: None, the exact engine; a number > 0 (dimensionless, widths in
     units of daily demand), the smoothed engine of :mod:`simcore.core.smooth`,
     differentiable in ``model`` and ``policies``, the temperature traced (annealing does
@@ -178,10 +195,12 @@ def simulate(
         model = model._replace(uncertainty=None)
         occ = occurrences_from_batch(jax.tree_util.tree_map(
             lambda x: jnp.asarray(x, jnp.float32).reshape(x.shape[0], x.shape[1], -1), scenarios))
-        return _over_policies(model, model_lanes(model), policies, events, occ, horizon, save_daily, smooth)
+        return _over_policies(model, model_lanes(model), policies, events, occ, horizon, save_daily, smooth,
+                              daily_lanes)
     if base_key is None or scenario_index is None:
         raise ValueError("simulate: give either scenarios or base_key and scenario_index")
-    return _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, smooth, central)
+    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index, central)
+    return _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, smooth, daily_lanes)
 
 
 # Kept for one release: thin aliases of simulate (the service, the runner and many tests
@@ -202,11 +221,6 @@ def simulate_smooth(model, policies, events, base_key, scenario_index, horizon: 
 def simulate_given(model, policies, events, scenarios, horizon: int, save_daily: bool = False):
     """:func:`simulate` with explicit ``scenarios``, the exact engine (an alias kept for one release)."""
     return simulate(model, policies, events, horizon=horizon, scenarios=scenarios, save_daily=save_daily)
-
-
-def _batch(model, policies, events, base_key, scenario_index, horizon, save_daily, temperature, central=None):
-    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index, central)
-    return _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature)
 
 
 def batch_lanes(model: Model, events: EventSet, base_key, scenario_index, central=None):
@@ -249,12 +263,13 @@ def _central_value(model: Model, name: str) -> jnp.ndarray:
     return getattr(model, name)
 
 
-def _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature):
+def _over_policies(model, lane_model, policies, events, occ, horizon, save_daily, temperature, daily_lanes=None):
     """Every policy (``vmap``) over the lanes of ``occ``: results ``[policy, scenario, ...]``."""
 
     def one(policy):
         lanes = drawn_policy_lanes(model, lane_model, policy_lanes(policy))
-        return _scenario_major(*simulate_lanes(lane_model, lanes, events, occ, horizon, save_daily, temperature))
+        return _scenario_major(*simulate_lanes(lane_model, lanes, events, occ, horizon, save_daily, temperature,
+                                               daily_lanes))
 
     return jax.vmap(one)(policies)
 

@@ -30,11 +30,14 @@ from simcore.run.stats.route import statistics_on_device
 
 @dataclass(frozen=True)
 class RunPlan:
-    """How a sweep is cut into chunks and what is kept."""
+    """How a sweep is cut into chunks and what is kept: per-scenario results or only
+    statistics (``keep``), and the day-by-day trajectories of scenarios
+    ``0 .. daily_scenarios - 1`` (riding along in the chunks, :mod:`simcore.run.riders`)."""
 
     n_scenarios: int
     chunk_size: int
     keep: str = "per-scenario"
+    daily_scenarios: int = 0
 
     @property
     def n_chunks(self) -> int:
@@ -101,11 +104,13 @@ def plan_fans(sim: Simulation) -> FanLayout | None:
 
 # ---------------------------------------------------------------- compute and store
 
-def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices,
-                     on_device: bool | None = None) -> Iterator[tuple[int, int, dict | DeviceChunk, dict, object]]:
-    """Yield ``(chunk index, first scenario, metrics, draws, fans)`` for the chunks
-    ``indices``: draws ``[scenario, ...]`` NumPy; fans the chunk's
-    :class:`~simcore.run.fans.FanStats`, None unless ``sim.fan_quantiles``; metrics
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices, on_device: bool | None = None
+                     ) -> Iterator[tuple[int, int, dict | DeviceChunk, dict, object, dict]]:
+    """Yield ``(chunk index, first scenario, metrics, draws, fans, riders)`` for the
+    chunks ``indices``: draws ``[scenario, ...]`` NumPy; fans the chunk's
+    :class:`~simcore.run.fans.FanStats`, None unless ``sim.fan_quantiles``; riders the
+    normal-times lane (chunk 0) and the kept scenarios' days the chunk holds, NumPy
+    arrays for its blob (:func:`simcore.run.riders.chunk_rider_arrays`); metrics
     ``[policy, scenario, ...]``, checked to be finite, either NumPy (the host route) or a
     :class:`~simcore.run.stats.device_finish.DeviceChunk` reduced where the engine left
     them (the device route; ``host_metrics()`` for NumPy copies). ``on_device``: the
@@ -122,8 +127,9 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices,
     layout = plan_fans(sim)
     on_device = statistics_on_device() if on_device is None else bool(on_device)
     for block in _blocks(indices):
-        for first, metrics, draws, *fans in iter_chunks(sim, len(block) * size, size, start=block.start * size,
-                                                        fans=layout, stop=plan.n_scenarios, on_device=on_device):
+        for first, metrics, draws, *fans, riders in iter_chunks(
+                sim, len(block) * size, size, start=block.start * size, fans=layout, stop=plan.n_scenarios,
+                on_device=on_device, kept=min(plan.daily_scenarios, plan.n_scenarios)):
             index = first // size
             count = plan.chunk_range(index)[1]
             if on_device:
@@ -136,20 +142,21 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices,
                 metrics = {name: value[:, :count] for name, value in metrics.items()}
                 check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
             yield index, first, metrics, {name: value[:count] for name, value in draws.items()}, \
-                (fans[0] if fans else None)
+                (fans[0] if fans else None), riders
 
 
 def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int,
-                metrics: dict | DeviceChunk, draws: dict, fans: FanStats | None = None) -> int:
+                metrics: dict | DeviceChunk, draws: dict, fans: FanStats | None = None,
+                riders: dict | None = None) -> int:
     """Write chunk ``index``'s region (``keep = "per-scenario"``: only then do a device
-    chunk's per-scenario metrics come back) and its statistics (with its fan histograms)
-    into the store at ``path``; not its done marker (the caller sets it once this
-    returns). Idempotent. Returns the number of scenarios in the chunk."""
+    chunk's per-scenario metrics come back) and its statistics (with its fan histograms
+    and its ``riders``' arrays) into the store at ``path``; not its done marker (the
+    caller sets it once this returns). Idempotent. Returns the number of scenarios in the chunk."""
     on_device = isinstance(metrics, DeviceChunk)
     if plan.keep == "per-scenario":
         store.write_region(path, chunk_dataset(sim, first, metrics.host_metrics() if on_device else metrics, draws),
                            first)
-    store.write_chunk_stats(path, index, reduce_chunk_arrays(sim, metrics, fans))
+    store.write_chunk_stats(path, index, {**reduce_chunk_arrays(sim, metrics, fans), **(riders or {})})
     return metrics.count if on_device else next(iter(metrics.values())).shape[1]
 
 

@@ -16,7 +16,8 @@ uses several cores only when one of these is set before anything runs:
   calls before its first computation, or
 - the XLA flag ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (any program).
 
-Imports ``simcore.core`` (and the schema's error type); never the store or the CLI.
+Imports ``simcore.core``, the riders' layout (:mod:`simcore.run.riders`) and the
+schema's error type; never the store or the CLI.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import sample_batch
 from simcore.core.engine import simulate
+from simcore.run.riders import Riders, daily_lanes, split_normal_lane, with_normal_lane
 from simcore.schema.errors import InputError
 
 CPU_DEVICES_ENV = "SIMCORE_CPU_DEVICES"
@@ -117,50 +119,101 @@ def replicate(tree, mesh: Mesh):
 
 
 @functools.lru_cache(maxsize=16)
-def sharded_simulate_batch(mesh: Mesh, horizon: int, draws: bool = False):
+def sharded_simulate_batch(mesh: Mesh, horizon: int, draws: bool = False, kept: int | None = None):
     """``f(model, policies, events, base_key, index) -> Metrics`` over the mesh; with
     ``draws`` ``-> (Metrics, ScenarioBatch)``: the scenarios' sampled events
     ``[N, event, occurrence]`` come out of the same program (the engine samples them
-    anyway; XLA computes them once), so a run compiles no separate sampler.
+    anyway; XLA computes them once), so a run compiles no separate sampler. With
+    ``kept`` (an int >= 0) the outputs end with the run's
+    :class:`~simcore.run.riders.Riders`: the normal-times lane and the days of the first
+    ``kept`` lanes ride along (:mod:`simcore.run.riders`), so a run compiles no other
+    program.
 
     ``index`` ``[N]`` uint32 is split along the mesh (N a multiple of its size); every
     other argument is copied to each device. Metrics come back ``[policy, N, ...]``,
-    sharded along the scenario axis. Compiled once per (mesh, horizon, draws, shapes).
+    sharded along the scenario axis. Compiled once per (mesh, horizon, draws, kept, shapes).
     """
     replicated, along = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
     def simulate_chunk(model, policies, events, base_key, index):  # the name keys the compilation cache
-        metrics, _ = simulate(model, policies, events, horizon=horizon, base_key=base_key, scenario_index=index)
-        return (metrics, sample_batch(events, base_key, index)) if draws else metrics
+        metrics, riders = _simulate_with_riders(model, policies, events, base_key, index, horizon, kept)
+        out = (metrics, _draws(events, base_key, index, kept)) if draws else (metrics,)
+        out = out + ((riders,) if kept is not None else ())
+        return out if len(out) > 1 else out[0]
 
     # No collectives inside: each device's slice is an ordinary single-device batch.
     metrics_spec = PartitionSpec(None, SCENARIO_AXIS)
+    out_specs = (metrics_spec,) + ((along,) if draws else ()) + ((_riders_spec(),) if kept is not None else ())
     mapped = jax.shard_map(simulate_chunk, mesh=mesh, in_specs=(replicated, replicated, replicated, replicated, along),
-                           out_specs=(metrics_spec, along) if draws else metrics_spec, check_vma=False)
-    return engine_jit(mapped, program="simulate_chunk", static=(mesh_signature(mesh), horizon, draws))
+                           out_specs=out_specs if len(out_specs) > 1 else out_specs[0], check_vma=False)
+    static = (mesh_signature(mesh), horizon, draws) + ((kept,) if kept is not None else ())
+    return engine_jit(mapped, program="simulate_chunk", static=static)
 
 
 @functools.lru_cache(maxsize=16)
-def sharded_fan_batch(mesh: Mesh, horizon: int, stride: int, draws: bool = False):
+def sharded_fan_batch(mesh: Mesh, horizon: int, stride: int, draws: bool = False, kept: int | None = None):
     """``f(model, policies, events, base_key, index, stop, lo, width, log) -> (Metrics, fans)``
     over the mesh: :func:`sharded_simulate_batch` with the fan histograms of
     :func:`simcore.run.fans.simulate_fans` (scenarios ``index < stop``). The fans come
     back with a leading device axis (one part per device, merged on the host). With
-    ``draws``, ``-> (Metrics, fans, ScenarioBatch)`` (as :func:`sharded_simulate_batch`)."""
+    ``draws``, ``-> (Metrics, fans, ScenarioBatch)`` (as :func:`sharded_simulate_batch`);
+    with ``kept``, the :class:`~simcore.run.riders.Riders` last."""
     from simcore.run.fans import simulate_fans
 
     replicated, along = PartitionSpec(), PartitionSpec(SCENARIO_AXIS)
 
     def simulate_fan_chunk(model, policies, events, base_key, index, stop, lo, width, log):
-        metrics, fans = simulate_fans(model, policies, events, base_key, index, stop, lo, width, log,
-                                      horizon=horizon, stride=stride)
+        if kept is None:
+            metrics, fans, _ = simulate_fans(model, policies, events, base_key, index, stop, lo, width, log,
+                                             horizon=horizon, stride=stride)
+        else:
+            lanes, central = with_normal_lane(index)
+            metrics, fans, daily = simulate_fans(model, policies, events, base_key, lanes, stop, lo, width, log,
+                                                 horizon=horizon, stride=stride, central=central,
+                                                 daily_lanes=daily_lanes(kept, index.shape[0]))
+            metrics, riders = split_normal_lane(metrics, daily)
         out = (metrics, jax.tree_util.tree_map(lambda x: x[None], fans))
-        return out + (sample_batch(events, base_key, index),) if draws else out
+        out = out + ((_draws(events, base_key, index, kept),) if draws else ())
+        return out + ((riders,) if kept is not None else ())
 
-    out_specs = (PartitionSpec(None, SCENARIO_AXIS), along) + ((along,) if draws else ())
+    out_specs = ((PartitionSpec(None, SCENARIO_AXIS), along) + ((along,) if draws else ())
+                 + ((_riders_spec(),) if kept is not None else ()))
     mapped = jax.shard_map(simulate_fan_chunk, mesh=mesh, in_specs=(replicated,) * 4 + (along,) + (replicated,) * 4,
                            out_specs=out_specs, check_vma=False)
-    return engine_jit(mapped, program="simulate_fan_chunk", static=(mesh_signature(mesh), horizon, stride, draws))
+    static = (mesh_signature(mesh), horizon, stride, draws) + ((kept,) if kept is not None else ())
+    return engine_jit(mapped, program="simulate_fan_chunk", static=static)
+
+
+def _simulate_with_riders(model, policies, events, base_key, index, horizon: int, kept: int | None):
+    """One device's slice: ``(metrics [policy, N, ...], Riders or None)``; with ``kept``
+    the normal-times lane and the first lanes' days ride along (:mod:`simcore.run.riders`)."""
+    if kept is None:
+        metrics, _ = simulate(model, policies, events, horizon=horizon, base_key=base_key, scenario_index=index)
+        return metrics, None
+    lanes, central = with_normal_lane(index)
+    m = daily_lanes(kept, index.shape[0])
+    metrics, daily = simulate(model, policies, events, horizon=horizon, base_key=base_key, scenario_index=lanes,
+                              central=central, save_daily=m is not None, daily_lanes=m)
+    return split_normal_lane(metrics, daily)
+
+
+def _draws(events, base_key, index, kept: int | None):
+    """The sampled events of the scenarios ``index`` as the engine sampled them: with
+    riders the engine sampled ``index`` plus the normal-times lane, so the same
+    expression is sliced (XLA computes it once; sampled on its own, ``[N]`` instead of
+    ``[N + 1]``, it is compiled apart and a floor can land one day off: Japan outlook,
+    scenario 29, an onset of 3,286 against 3,285 days)."""
+    if kept is None:
+        return sample_batch(events, base_key, index)
+    sampled = sample_batch(events, base_key, with_normal_lane(index)[0])
+    return jax.tree_util.tree_map(lambda x: x[:-1], sampled)
+
+
+def _riders_spec():
+    """Out spec of :class:`~simcore.run.riders.Riders`: the kept lanes concatenated along
+    the scenario axis (``[policy, devices x m, ...]``), the normal lane along a leading
+    device axis."""
+    return Riders(PartitionSpec(None, SCENARIO_AXIS), PartitionSpec(SCENARIO_AXIS))
 
 
 def mesh_signature(mesh: Mesh) -> tuple:

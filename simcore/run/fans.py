@@ -81,7 +81,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from simcore.core.engine import _scenario_major, batch_lanes, day_loop, drawn_policy_lanes
+from simcore.core.engine import _scenario_major, batch_lanes, day_loop, drawn_policy_lanes, kept_lanes
 from simcore.core.lanes import model_lanes, policy_lanes
 from simcore.core.metrics import finish
 from simcore.core.step import init_state
@@ -197,40 +197,63 @@ def _record(daily, valid, lo, width, log) -> dict:
             "n_max": jnp.sum((values == high[:, None]) & valid[None, :], axis=1, dtype=jnp.int32)}
 
 
-def _lanes_with_fans(model, policy, events, occ, horizon: int, stride: int, valid, lo, width, log):
+def _lanes_with_fans(model, policy, events, occ, horizon: int, stride: int, valid, lo, width, log,
+                     daily_lanes: int | None = None):
     """The engine's day loop (:func:`simcore.core.engine.simulate_lanes`, exact) in blocks
-    of ``stride`` days whose first day is recorded: metrics ``[..., B]`` and fans
-    ``[kept day, E, ...]`` (scan outputs, so no histogram is carried from day to day)."""
+    of ``stride`` days whose first day is recorded: metrics ``[..., B]``, fans
+    ``[kept day, E, ...]`` (scan outputs, so no histogram is carried from day to day)
+    and, with ``daily_lanes``, the days of the first ``daily_lanes`` lanes
+    ``[horizon, ..., daily_lanes]`` (else None; :mod:`simcore.run.riders`)."""
     first, day = day_loop(model, policy, events, occ)  # the exact engine's day
+    keep = daily_lanes is not None
 
     def block(length):  # a block of `length` days (static), its first day recorded
         def run(carry, _):
             carry, daily = day(carry)
+            days = kept_lanes(daily, daily_lanes) if keep else None
             if length > 1:
-                carry, _ = jax.lax.scan(lambda c, x: (day(c)[0], None), carry, None, length=length - 1)
-            return carry, _record(daily, valid, lo, width, log)
+                def rest(c, _):
+                    c, d = day(c)
+                    return c, (kept_lanes(d, daily_lanes) if keep else None)
+                carry, more = jax.lax.scan(rest, carry, None, length=length - 1)
+                if keep:
+                    days = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b], axis=0), days, more)
+            elif keep:
+                days = jax.tree_util.tree_map(lambda a: a[None], days)
+            return carry, (_record(daily, valid, lo, width, log), days)
         return run
 
-    carry, fans = jax.lax.scan(block(stride), first, None, length=horizon // stride)
+    carry, (fans, days) = jax.lax.scan(block(stride), first, None, length=horizon // stride)
+    if keep:  # [block, stride, ...] -> [day, ...]
+        days = jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), days)
     if horizon % stride:  # the last, shorter block
-        carry, last = block(horizon % stride)(carry, None)
+        carry, (last, last_days) = block(horizon % stride)(carry, None)
         fans = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]], axis=0), fans, last)
+        if keep:
+            days = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b], axis=0), days, last_days)
     final, totals = carry
-    return finish(model, first[0], final, totals, horizon), fans
+    return finish(model, first[0], final, totals, horizon), fans, days
 
 
 def simulate_fans(model, policies, events, base_key, scenario_index, stop, lo, width, log, *, horizon: int,
-                  stride: int):
+                  stride: int, central=None, daily_lanes: int | None = None):
     """:func:`simcore.core.engine.simulate` (drawn scenarios, exact engine) with the fan
     histograms of the scenarios ``scenario_index < stop``: ``(metrics [policy, scenario,
-    ...], fans {name: [policy, day, E, ...]})``."""
-    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index)
+    ...], fans {name: [policy, day, E, ...]}, daily)``. ``central`` ``[B]`` bool: those
+    lanes run normal times (as in ``simulate``) and are left out of the fans;
+    ``daily_lanes``: the days of the first lanes ``[policy, daily_lanes, day, ...]``
+    (else ``daily`` is None), as ``simulate(save_daily=True, daily_lanes=...)``."""
+    occ, events, lane_model = batch_lanes(model, events, base_key, scenario_index, central)
     valid = scenario_index < stop
+    if central is not None:
+        valid = valid & ~central
 
     def one(policy):
         lanes = drawn_policy_lanes(model, lane_model, policy_lanes(policy))
-        metrics, fans = _lanes_with_fans(lane_model, lanes, events, occ, horizon, stride, valid, lo, width, log)
-        return _scenario_major(metrics, None)[0], fans
+        metrics, fans, days = _lanes_with_fans(lane_model, lanes, events, occ, horizon, stride, valid, lo, width,
+                                               log, daily_lanes)
+        metrics, days = _scenario_major(metrics, days)
+        return metrics, fans, days
 
     return jax.vmap(one)(policies)
 

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from simcore.run import distributed, stats, store
+from simcore.run import distributed, riders, stats, store
 from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the job's name before chunks.py
     RunPlan,
     iter_plan_chunks,
@@ -31,7 +31,7 @@ from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the j
     write_chunk,
 )
 from simcore.run.paired import SUMMARY_INFO
-from simcore.run.runner import KeptRun, Simulation, _version, chunk_dataset, normal_times, run_attributes
+from simcore.run.runner import Simulation, _version, chunk_dataset, daily_dataset, normal_times, run_attributes
 from simcore.run.store import OutputError
 from simcore.run.fans import FanStats, fan_dataset, template_arrays
 from simcore.run.streaming import merge_stream
@@ -201,7 +201,7 @@ class Job:
         if stored is not None:
             chunk_size = self._check_resume(stored, n_scenarios, chunk_size, keep)
         chunk_size = max(1, min(int(chunk_size or config.chunk_size), n_scenarios))
-        self.plan = RunPlan(n_scenarios, chunk_size, keep)
+        self.plan = self._plan(n_scenarios, chunk_size, keep)
 
         if stored is None and self.resume:
             if self._complete_matches():
@@ -229,17 +229,23 @@ class Job:
                 stored = None
                 self.todo = list(range(self.plan.n_chunks))
             elif lost:
-                self.log(f"note: {len(lost)} done chunk(s) of {self.partial} lost their statistics; computing "
-                         f"them again")
+                self.log(f"note: {len(lost)} done chunk(s) of {self.partial} lost their statistics (or lack the "
+                         f"normal times and kept trajectories riding with them); computing them again")
                 self.todo = sorted(set(self.todo) | set(lost))
         if stored is None:
             self._create()
         return self
 
+    def _plan(self, n_scenarios: int, chunk_size: int, keep: str) -> RunPlan:
+        daily = int(getattr(self.config, "daily_scenarios", 0) or 0)
+        return RunPlan(n_scenarios, chunk_size, keep, daily_scenarios=min(daily, n_scenarios))
+
     def _damage(self) -> tuple[list[str], list[int]]:
         """What a resumed partial store lacks: ``(missing arrays or groups of its layout,
         done chunks without statistics)``. The first means starting over, the second
-        computing those chunks again (their region writes are idempotent)."""
+        computing those chunks again (their region writes are idempotent). A done chunk
+        whose statistics lack the riders it should hold (:mod:`simcore.run.riders`;
+        written by a simcore without them) counts as without statistics."""
         import zarr
 
         with store._quiet():
@@ -254,7 +260,12 @@ class Job:
             with_stats = set(root[store.CHUNK_STATS_GROUP].array_keys())
         todo = set(self.todo)
         lost = [i for i in range(self.plan.n_chunks) if i not in todo and str(i) not in with_stats]
-        return missing, lost
+        plan = self.plan
+        for index in riders.rider_chunks(plan.daily_scenarios, plan.chunk_size):
+            if index not in todo and index not in lost and not riders.has_riders(
+                    store.read_chunk_stats(self.partial, index) or {}, index, plan.daily_scenarios, plan.chunk_size):
+                lost.append(index)
+        return missing, sorted(lost)
 
     def _make_template(self) -> None:
         """The simulation and the store's template for ``self.plan`` (shapes only: traced,
@@ -270,7 +281,7 @@ class Job:
         ``max_store_bytes``, from the template alone: nothing is written or laid out. A
         resume whose output is already complete writes nothing and is not refused."""
         chunk_size = max(1, min(int(self.chunk_size or self.config.chunk_size), n_scenarios))
-        self.plan = RunPlan(n_scenarios, chunk_size, keep)
+        self.plan = self._plan(n_scenarios, chunk_size, keep)
         if self.resume and self._complete_matches():
             return
         self._make_template()
@@ -384,8 +395,8 @@ class Job:
     def _run_local(self, progress) -> None:
         sim, plan = self.sim, self.plan
         progress.phase("compiling")
-        for n, (index, first, metrics, draws, fans) in enumerate(iter_plan_chunks(sim, plan, self.todo)):
-            count = store_chunk(sim, plan, self.partial, index, first, metrics, draws, fans)
+        for n, (index, *item) in enumerate(iter_plan_chunks(sim, plan, self.todo)):
+            count = store_chunk(sim, plan, self.partial, index, *item)
             store.mark_done(self.partial, index)
             progress.advance(count)
             if n == 0:
@@ -398,12 +409,14 @@ class Job:
             raise OutputError(f"chunks {missing.tolist()[:10]} of {path} are not done; cannot summarise (continue "
                               f"with --resume)")
         summary = self._summary(path)
-        daily = int(getattr(self.config, "daily_scenarios", 0) or 0)
-        kept = KeptRun(sim, min(daily, plan.n_scenarios))  # trajectories and normal times: one program
-        normal = normal_times(sim, kept)
+        # normal times and the kept trajectories rode along in the chunk program
+        normal_lane, daily = riders.read_riders(
+            (self._rider_blob(index) for index in riders.rider_chunks(plan.daily_scenarios, plan.chunk_size)),
+            plan.daily_scenarios)
+        normal = normal_times(sim, normal_lane)
         effects = pillar_effects(summary, normal)
-        if kept.kept:
-            store.write_group(kept.trajectories(), path, "daily")
+        if daily is not None:
+            store.write_group(daily_dataset(sim, daily, np.arange(plan.daily_scenarios)), path, "daily")
         layout = plan_fans(sim)
         if layout is not None:
             if self._fans is None:
@@ -417,6 +430,13 @@ class Job:
         store.publish(path, self.output)
         self._lock.release()
         return summary, effects
+
+    def _rider_blob(self, index: int) -> dict:
+        part = store.read_chunk_stats(self.partial, index) or {}
+        if not riders.has_riders(part, index, self.plan.daily_scenarios, self.plan.chunk_size):
+            raise OutputError(f"{self.partial}: done chunk {index} lacks its normal times or kept trajectories; "
+                              f"continue with --resume (it computes that chunk again)")
+        return part
 
     def _summary(self, path) -> xr.Dataset:
         """The summary group from the chunks' merged statistics; merges their fan

@@ -24,6 +24,7 @@ from simcore.core.engine import simulate as simulate_engine
 from simcore.core.model import stack_policies
 from simcore.run.costs import CostAssumptions, crisis_weights, policy_fields, price_side_effect, stock_fiscal
 from simcore.run.metrics import METRIC_INFO
+from simcore.run.riders import NORMAL_FIELDS, NormalLane
 from simcore.schema.modelfile import LoadedModel
 
 
@@ -76,7 +77,8 @@ def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Da
 
 
 def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int = 0,
-                draws: bool = True, fans=None, stop: int | None = None, on_device: bool = False) -> Iterator[tuple]:
+                draws: bool = True, fans=None, stop: int | None = None, on_device: bool = False,
+                kept: int | None = None) -> Iterator[tuple]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays
     (``draws=False``: no draws, None). The draws come out of the engine's own program
     (:func:`simcore.run.devices.sharded_simulate_batch`), not from a separate sampler.
@@ -88,6 +90,11 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     histograms on the devices and each item gets a fourth element, the chunk's
     :class:`~simcore.run.fans.FanStats` over its scenarios below ``stop`` (default: the
     end of the range) and below ``first + chunk_size``.
+    With ``kept`` (an int >= 0: a stored run's ``daily_scenarios``) the normal-times lane
+    and the days of scenarios ``0 .. kept - 1`` ride along in the same program
+    (:mod:`simcore.run.riders`) and each item ends with the NumPy arrays the chunk
+    stores of them (:func:`simcore.run.riders.chunk_rider_arrays`; empty for a chunk
+    after the kept ones).
 
     Metrics have leading axes ``[policy, scenario]``; draws ``[scenario, event, occurrence]``.
     Chunks are ``[first, first + chunk_size)`` (the last one shorter), whatever the
@@ -105,9 +112,9 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     padded = devices.padded_size(chunk_size, mesh.size)
     stop = start + n_scenarios if stop is None else stop
     if fans is None:
-        batch = devices.sharded_simulate_batch(mesh, sim.horizon_days, draws)
+        batch = devices.sharded_simulate_batch(mesh, sim.horizon_days, draws, kept)
     else:
-        fan_batch = devices.sharded_fan_batch(mesh, sim.horizon_days, fans.stride, draws)
+        fan_batch = devices.sharded_fan_batch(mesh, sim.horizon_days, fans.stride, draws, kept)
         layout = devices.replicate(fans.device_arrays(), mesh)
     model, policies, events, base_key = devices.replicate(
         (sim.loaded.model, sim.policies, sim.events, sim.base_key), mesh)
@@ -116,16 +123,19 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
         index = devices.shard_index(np.arange(first, first + padded, dtype=np.uint32), mesh)
         if fans is None:
             out = batch(model, policies, events, base_key, index)
-            metrics, drawn = out if draws else (out, None)
-            return metrics, drawn, None
-        end = np.uint32(min(first + chunk_size, stop))
-        metrics, histograms, *drawn = fan_batch(model, policies, events, base_key, index, end, *layout)
-        return metrics, (drawn[0] if draws else None), histograms
+            metrics, *rest = out if draws or kept is not None else (out,)  # metrics alone: not a tuple
+            histograms = None
+        else:
+            end = np.uint32(min(first + chunk_size, stop))
+            metrics, histograms, *rest = fan_batch(model, policies, events, base_key, index, end, *layout)
+        drawn = rest.pop(0) if draws else None
+        riders = rest.pop(0) if kept is not None else None
+        return metrics, drawn, histograms, riders
 
     firsts = range(start, start + n_scenarios, chunk_size)
     pending = launch(firsts[0]) if len(firsts) else None
     for position, first in enumerate(firsts):
-        metrics, drawn, histograms = pending
+        metrics, drawn, histograms, riders = pending
         if position + 1 < len(firsts):
             pending = launch(firsts[position + 1])
         count = min(chunk_size, start + n_scenarios - first)
@@ -133,12 +143,16 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
                 else {name: np.asarray(value)[:, :count] for name, value in metrics._asdict().items()})
         draws_host = None if drawn is None else {name: np.asarray(value)[:count]
                                                  for name, value in drawn._asdict().items()}
-        if fans is None:
-            yield first, host, draws_host
-        else:
+        item = (first, host, draws_host)
+        if fans is not None:
             from simcore.run.fans import FanStats
 
-            yield first, host, draws_host, FanStats.from_devices(histograms)
+            item += (FanStats.from_devices(histograms),)
+        if kept is not None:
+            from simcore.run.riders import chunk_rider_arrays
+
+            item += (chunk_rider_arrays(riders, first, count, kept),)
+        yield item
 
 
 def chunk_dataset(sim: Simulation, first: int, metrics: dict, draws: dict) -> xr.Dataset:
@@ -206,14 +220,15 @@ def daily_trajectories(sim: Simulation, scenario_index) -> xr.Dataset:
     index = jnp.asarray(scenario_index, dtype=jnp.uint32)
     _, daily = simulate_engine(sim.loaded.model, sim.policies, sim.events, horizon=sim.horizon_days,
                                base_key=sim.base_key, scenario_index=index, save_daily=True)
-    return _daily_dataset(sim, daily, np.asarray(scenario_index))
+    return daily_dataset(sim, daily, np.asarray(scenario_index))
 
 
-def _daily_dataset(sim: Simulation, daily, scenario_index: np.ndarray) -> xr.Dataset:
-    """The ``daily`` group's dataset of the engine's daily trajectories ``[policy, scenario, day, ...]``."""
+def daily_dataset(sim: Simulation, daily, scenario_index: np.ndarray) -> xr.Dataset:
+    """The ``daily`` group's dataset of the engine's daily trajectories ``[policy, scenario,
+    day, ...]`` (a :class:`~simcore.core.step.Daily` or a mapping of its fields)."""
     dims = {"sector_output_share": "sector", "sector_price_change": "sector", "price_index_change": None}
     data = {}
-    for name, value in daily._asdict().items():
+    for name, value in (daily if isinstance(daily, dict) else daily._asdict()).items():
         last = dims.get(name, "product")
         data[name] = (("policy", "scenario", "day") + ((last,) if last else ()), np.asarray(value))
     return xr.Dataset(data, coords={"policy": sim.policy_names, "scenario": np.asarray(scenario_index),
@@ -222,11 +237,13 @@ def _daily_dataset(sim: Simulation, daily, scenario_index: np.ndarray) -> xr.Dat
 
 
 class KeptRun:
-    """The kept scenarios' daily trajectories and normal times from one engine program
-    (issue 19 item 2): lanes ``0 .. kept - 1`` are scenarios ``0 .. kept - 1`` with their
-    days saved, the last lane runs normal times (no event, the model's central numbers:
-    ``simulate(central=...)``, bit for bit the explicit no-disruption run). A run compiles
-    this and its chunk program, not a program for each."""
+    """The kept scenarios' daily trajectories and normal times from one engine program of
+    their own: lanes ``0 .. kept - 1`` are scenarios ``0 .. kept - 1`` with their days
+    saved, the last lane runs normal times (no event, the model's central numbers:
+    ``simulate(central=...)``, bit for bit the explicit no-disruption run). A stored run
+    does not need it: there both ride along in the chunk program (:mod:`simcore.run.riders`);
+    this serves callers without chunks (:func:`normal_times` alone, the service's
+    assessments)."""
 
     def __init__(self, sim: Simulation, kept: int = 0):
         self.sim, self.kept = sim, int(kept)
@@ -240,14 +257,20 @@ class KeptRun:
         if not self.kept:
             return None
         daily = jax.tree_util.tree_map(lambda x: x[:, :self.kept], self.daily)
-        return _daily_dataset(self.sim, daily, np.arange(self.kept))
+        return daily_dataset(self.sim, daily, np.arange(self.kept))
+
+    @property
+    def normal(self) -> NormalLane:
+        """The normal-times lane's results."""
+        return NormalLane(*(np.asarray(getattr(self.metrics, name))[:, -1] for name in NORMAL_FIELDS))
 
 
-def normal_times(sim: Simulation, kept: KeptRun | None = None) -> xr.Dataset:
+def normal_times(sim: Simulation, normal: NormalLane | KeptRun | None = None) -> xr.Dataset:
     """Each policy's standing side effects without any disruption (dims ``(policy[, product])``).
 
-    Price changes from the engine on a scenario with no event (the normal-times lane of
-    ``kept``, a :class:`KeptRun` of ``sim``; without it, one is run); the normal-time markup
+    Price changes from the engine on a scenario with no event (``normal``: the
+    normal-times lane of a run's chunk program, :mod:`simcore.run.riders`, or of a
+    :class:`KeptRun` of ``sim``; without it, a KeptRun is run); the normal-time markup
     ``normal_markup`` (:func:`simcore.core.engine.normal_time_markup`, a fraction of the
     baseline price: users pay ``(1 + markup)`` times the crisis price, so a peak price
     change ``c`` is ``(1 + c) / (1 + markup) - 1`` without it); the fiscal cost and the
@@ -255,7 +278,8 @@ def normal_times(sim: Simulation, kept: KeptRun | None = None) -> xr.Dataset:
     analysis and service under ``sim.costs``; and the crisis premium weights
     (``spare_premium x price``) that turn the expected spare volume used into a cost.
     """
-    metrics = (kept if kept is not None else KeptRun(sim)).metrics
+    normal = KeptRun(sim) if normal is None else normal
+    lane = normal.normal if isinstance(normal, KeptRun) else normal
     model = sim.loaded.model
     fields = policy_fields(sim.policies)
     markup = np.asarray(jax.vmap(lambda policy: normal_time_markup(model, policy))(sim.policies), np.float64)
@@ -267,9 +291,9 @@ def normal_times(sim: Simulation, kept: KeptRun | None = None) -> xr.Dataset:
     a = sim.costs
     ds = xr.Dataset(
         {
-            "normal_price_change": (pp, np.asarray(metrics.mean_price_change)[:, -1],
+            "normal_price_change": (pp, np.asarray(lane.mean_price_change),
                                     {"units": "1", "description": "mean product price change with no disruption"}),
-            "normal_price_index_change": (("policy",), np.asarray(metrics.mean_price_index_change)[:, -1],
+            "normal_price_index_change": (("policy",), np.asarray(lane.mean_price_index_change),
                                           {"units": "1", "description": "price index change with no disruption"}),
             "normal_markup": (pp, markup, {"units": "1", "description": "normal-time markup of the user price "
                                            "(users pay 1 + markup times the crisis price)"}),

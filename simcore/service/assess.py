@@ -43,6 +43,7 @@ import jax
 from simcore.run import pad_events, padded_simulation  # noqa: F401 - pad_events: importable here as before
 from simcore.run.chunks import result_coords, storable_mask
 from simcore.run.paired import SUMMARY_INFO
+from simcore.run.riders import read_riders
 from simcore.run.runner import Simulation, _version, iter_chunks, normal_times
 from simcore.run.stats import finalize
 from simcore.run.streaming import stream_stats
@@ -304,17 +305,21 @@ def simulation(prepared: PreparedAssessment, pad_events_to: int, policy_slots: i
 
 
 def stream_summary(sim: Simulation, n_scenarios: int, chunk_size: int):
-    """Summary dataset of ``n_scenarios`` scenarios computed in full chunks of
-    ``chunk_size`` (the last chunk's extra scenarios dropped): one compiled shape."""
+    """``(summary dataset, normal-times lane)`` of ``n_scenarios`` scenarios computed in
+    full chunks of ``chunk_size`` (the last chunk's extra scenarios dropped): one
+    compiled shape, normal times riding along in it (:mod:`simcore.run.riders`)."""
     n_chunks = -(-n_scenarios // chunk_size)
+    normal = []
 
     def chunks():  # one chunk of metrics at a time; no draws kept
-        for first, metrics, _ in iter_chunks(sim, n_chunks * chunk_size, chunk_size, draws=False):
+        for first, metrics, _, riders in iter_chunks(sim, n_chunks * chunk_size, chunk_size, draws=False, kept=0):
+            if first == 0:
+                normal.append(read_riders([riders], 0)[0])
             count = min(chunk_size, n_scenarios - first)
             yield {k: v[:, :count] for k, v in metrics.items()}
 
     stats = stream_stats(chunks(), SUMMARY_INFO, storable_mask(sim))
-    return finalize(stats, result_coords(sim), SUMMARY_INFO)
+    return finalize(stats, result_coords(sim), SUMMARY_INFO), normal[0]
 
 
 def run(prepared: PreparedAssessment, settings: Settings, queued_seconds: float = 0.0) -> dict:
@@ -323,8 +328,9 @@ def run(prepared: PreparedAssessment, settings: Settings, queued_seconds: float 
     config = prepared.config
     sim = simulation(prepared, event_slots(len(config.event_names), settings.max_signals), settings.policy_slots)
     real = [p.name for p in config.policies]
-    summary = stream_summary(sim, config.scenarios, prepared.chunk_size).sel(policy=real)
-    effects = pillar_effects(summary, normal_times(sim).sel(policy=real))
+    summary, normal = stream_summary(sim, config.scenarios, prepared.chunk_size)
+    summary = summary.sel(policy=real)
+    effects = pillar_effects(summary, normal_times(sim, normal).sel(policy=real))
     loaded, registered = config.loaded, prepared.registered
     descriptions = {p.name: p.description for p in config.policies}
     n_chunks = -(-config.scenarios // prepared.chunk_size)
