@@ -22,7 +22,7 @@ def _settings(tmp_path) -> Settings:
 def test_the_last_stop_ends_and_waits_for_the_warm_up(tmp_path, monkeypatch):
     entered, seen = threading.Event(), {}
 
-    def blocking_warm_up(registry, settings, log=print, stop=None):
+    def blocking_warm_up(registry, settings, log=print, stop=None, after_shape=None):
         seen["stop"] = stop
         entered.set()
         assert stop.wait(30), "the warm-up was never told to stop"

@@ -227,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         def compute():  # at most assessment_concurrency at once; the others wait in the executor's queue
             waited = time.perf_counter() - queued
             result = run(prepared, settings, waited)
+            state.programs.check()  # near the mapping limit: drop the compiled programs (program_guard)
             return JSONResponse(result), result, waited  # rendered here too, not on the event loop
 
         try:  # a client that goes away before its turn takes its assessment out of the queue

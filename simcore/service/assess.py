@@ -359,13 +359,14 @@ def warm_request(registered: RegisteredModel, horizon: int, scenarios: int, n_mi
 
 
 def warm_up(registry: Registry, settings: Settings, log=print,
-            stop: threading.Event | None = None) -> list[str]:
+            stop: threading.Event | None = None, after_shape=None) -> list[str]:
     """Compile (or load from the persistent cache) every shape a request is likely to
     use: per warmed model and horizon, baseline only and baseline + all named mixes
     (within ``max_mixes``), each chunk size, one signal (the most common request; more
     signals compile on their first request and stay in the persistent cache). Returns
     what was warmed. ``stop``, once set, ends the warm-up before its next shape (a
-    stopping service does not go on compiling behind its own back)."""
+    stopping service does not go on compiling behind its own back). ``after_shape()``
+    runs after each shape (the service's :class:`~simcore.service.program_guard.ProgramGuard`)."""
     done = []
     models = registry.names() if settings.warm_models is None else [m for m in settings.warm_models
                                                                     if registry.get(m)]
@@ -395,4 +396,6 @@ def warm_up(registry: Registry, settings: Settings, log=print,
                 run(prepared, settings)
                 log(f"warmed {label} in {time.perf_counter() - started:.1f} s")
                 done.append(label)
+                if after_shape is not None:
+                    after_shape()
     return done

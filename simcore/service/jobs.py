@@ -159,8 +159,9 @@ class _Progress:
 class JobRunner:
     """Worker threads running queued jobs one after the other (``settings.job_workers``)."""
 
-    def __init__(self, settings: Settings, registry: Registry):
+    def __init__(self, settings: Settings, registry: Registry, after_job=None):
         self.settings, self.registry = settings, registry
+        self.after_job = after_job  # called after each job (the service's ProgramGuard.check)
         self.root = Path(settings.data_dir) / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
         self.db = JobDB(Path(settings.data_dir) / "jobs.sqlite")
@@ -294,6 +295,8 @@ class JobRunner:
                 return
             except Exception:  # never let a worker die
                 log.exception("job %s: unexpected error", job_id)
+            if self.after_job is not None:
+                self.after_job()
 
     def _run(self, job_id: str) -> None:
         row = self.db.get(job_id)

@@ -3,7 +3,8 @@
 :class:`ServiceState` is what the endpoints of :func:`simcore.service.app.create_app`
 share: settings, registry, keys, limits, job workers, the assessment executors and
 readiness. Its first start enables the compilation cache, warns about a low memory-mapping
-limit (:mod:`simcore.service.map_limit`), scans the model registry, starts the job
+limit (:mod:`simcore.service.map_limit`) and arms the guard that drops compiled programs
+before the process reaches it (:mod:`simcore.service.program_guard`), scans the model registry, starts the job
 workers (resuming unfinished jobs) and warms the compiled functions in a background
 thread; its last stop stops and waits for the jobs and the warm-up.
 """
@@ -19,6 +20,7 @@ from simcore.service.assess import warm_up
 from simcore.service.auth import KeyStore, RateLimiter, load_secret, read_key_file
 from simcore.service.jobs import JobRunner
 from simcore.service.map_limit import map_limit_warning, max_map_count
+from simcore.service.program_guard import ProgramGuard
 from simcore.service.registry import Registry
 from simcore.service.settings import Settings
 
@@ -60,6 +62,7 @@ class ServiceState:
         self.simulations = ThreadPoolExecutor(max(1, settings.assessment_concurrency),
                                               thread_name_prefix="simcore-assessment")
         self.waiting = 0
+        self.programs = ProgramGuard(None)  # armed at start, with the kernel's limit
         self._warm_stop = threading.Event()
         self._warm_thread: threading.Thread | None = None
         self._lifespans = 0
@@ -92,12 +95,14 @@ class ServiceState:
     def _start(self) -> None:
         settings = self.settings
         _configure_compilation_cache(settings)
-        warning = map_limit_warning(max_map_count())
+        limit = max_map_count()
+        warning = map_limit_warning(limit)
         if warning:
             log.warning(warning)
+        self.programs = ProgramGuard(limit, log=log.warning)
         self.registry = Registry.scan(settings.models_dir, settings.configs_dir)
         log.info("registry: %s", ", ".join(f"{n} ({len(m.mixes)} mixes)" for n, m in self.registry.models.items()))
-        self.jobs = JobRunner(settings, self.registry)
+        self.jobs = JobRunner(settings, self.registry, after_job=self.programs.check)
         self.jobs.start()
         self._warm_stop.clear()
         self._warm_thread = threading.Thread(target=self._warm, name="simcore-warm-up", daemon=True)
@@ -106,7 +111,8 @@ class ServiceState:
     def _warm(self) -> None:
         started = time.perf_counter()
         try:
-            self.warmed = warm_up(self.registry, self.settings, log=log.info, stop=self._warm_stop)
+            self.warmed = warm_up(self.registry, self.settings, log=log.info, stop=self._warm_stop,
+                                  after_shape=self.programs.check)
         except Exception as exc:  # still serve: requests compile on first use
             self.warm_error = f"{type(exc).__name__}: {exc}"
             log.exception("warm-up failed")
