@@ -25,12 +25,16 @@ def test_the_route_follows_the_switch_and_the_backend(value, backend, expected):
     assert statistics_on_device(environ, backend=backend) is expected
 
 
-def test_a_bad_switch_warns_in_one_line_and_means_auto(capsys):
+def test_a_bad_switch_warns_once_in_one_line_and_means_auto(capsys, monkeypatch):
+    from simcore.run.stats import route
+
+    monkeypatch.setattr(route, "_warned", set())
     assert statistics_on_device({DEVICE_STATISTICS_ENV: "gpu"}, backend="cpu") is False
-    assert statistics_on_device({DEVICE_STATISTICS_ENV: "gpu"}, backend="gpu") is True
+    assert statistics_on_device({DEVICE_STATISTICS_ENV: "gpu"}, backend="gpu") is True  # every chunk asks
+    assert statistics_on_device({DEVICE_STATISTICS_ENV: "fast"}, backend="gpu") is True
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["simcore: warning: SIMCORE_DEVICE_STATISTICS must be one of auto, device, host, "
-                   "got 'gpu': using auto"] * 2
+    assert err == [f"simcore: warning: SIMCORE_DEVICE_STATISTICS must be one of auto, device, host, "
+                   f"got {value!r}: using auto" for value in ("gpu", "fast")]  # once per value
 
 
 def _run(config, output, route, monkeypatch) -> int:

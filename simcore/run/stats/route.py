@@ -11,7 +11,8 @@ cheaper one (3.4-4.6 % of a quickstart chunk against 5.7-7.1 %,
 copy back of every metric is what the device route saves.
 
 ``SIMCORE_DEVICE_STATISTICS``: ``auto`` (default: the device route on any backend but
-CPU), ``device`` or ``host``. Another value prints one warning line and means ``auto``:
+CPU), ``device`` or ``host``. Another value prints one warning line (once per process
+and value: a run asks for every chunk, a Dask worker for every task) and means ``auto``:
 the results are the same either way, only the time differs.
 """
 
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 
 DEVICE_STATISTICS_ENV = "SIMCORE_DEVICE_STATISTICS"
 ROUTES = ("auto", "device", "host")
+_warned: set[str] = set()  # bad values already warned about in this process
 
 
 def statistics_on_device(environ: Mapping[str, str] | None = None, backend: str | None = None) -> bool:
@@ -32,8 +34,10 @@ def statistics_on_device(environ: Mapping[str, str] | None = None, backend: str 
     environ = os.environ if environ is None else environ
     choice = environ.get(DEVICE_STATISTICS_ENV, "auto").strip().lower() or "auto"
     if choice not in ROUTES:
-        print(f"simcore: warning: {DEVICE_STATISTICS_ENV} must be one of {', '.join(ROUTES)}, "
-              f"got {choice!r}: using auto", file=sys.stderr)
+        if choice not in _warned:
+            _warned.add(choice)
+            print(f"simcore: warning: {DEVICE_STATISTICS_ENV} must be one of {', '.join(ROUTES)}, "
+                  f"got {choice!r}: using auto", file=sys.stderr)
         choice = "auto"
     if choice != "auto":
         return choice == "device"
