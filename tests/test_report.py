@@ -30,6 +30,23 @@ def stores(tmp_path_factory):
     return folder
 
 
+# Each report is written once for the module (drawing and saving its figures is most of
+# a test's time); the tests read its figures and files, none changes them.
+@pytest.fixture(scope="module")
+def run_report(stores):
+    return write_report(stores / "run.zarr")
+
+
+@pytest.fixture(scope="module")
+def summary_report(stores):
+    return write_report(stores / "summary.zarr")
+
+
+@pytest.fixture(scope="module")
+def sweep_report(stores):
+    return write_report(stores / "sweep.zarr")
+
+
 def lines_by_gid(fig):
     return {line.get_gid(): line for ax in fig.axes for line in ax.get_lines() if line.get_gid()}
 
@@ -62,8 +79,8 @@ def caption_of(fig):
     return next(t.get_text() for t in fig.texts if t.get_gid() == "caption").replace("\n", " ")
 
 
-def test_run_report_draws_the_store(stores):
-    report = write_report(stores / "run.zarr")
+def test_run_report_draws_the_store(stores, run_report):
+    report = run_report
     root = open_results(stores / "run.zarr")
     days = root["shortage_days"].load()
     fig = report.figures["exceedance_shortage_days"]
@@ -153,8 +170,8 @@ def test_run_report_draws_the_store(stores):
     assert "5–95" not in index and "range of the 4 stored scenarios" in index
 
 
-def test_shapley_figure_equals_attribution_group(stores):
-    report = write_report(stores / "run.zarr")
+def test_shapley_figure_equals_attribution_group(stores, run_report):
+    report = run_report
     attribution = open_results(stores / "run.zarr", "attribution").load()
     fig = report.figures["shapley"]
     metric = "cvar95_value_added_loss"
@@ -179,12 +196,11 @@ def test_report_draws_the_waterfall_and_the_attribution_group_has_units(stores):
     assert "waterfall.png" in report.index.read_text()
 
 
-def test_summary_only_store_draws_the_streamed_distribution(stores):
+def test_summary_only_store_draws_the_streamed_distribution(stores, summary_report, run_report):
     """A store that kept only the summary draws its exceedance curves from the run's
     merged chunk statistics: the same curves as the per-scenario arrays of the same run
     (day histograms are exact; a run this small keeps its amounts' values)."""
-    report = write_report(stores / "summary.zarr")
-    full = write_report(stores / "run.zarr", stores / "full-report")
+    report, full = summary_report, run_report
     root = open_results(stores / "run.zarr")
     streamed = lines_by_gid(report.figures["exceedance_shortage_days"])
     drawn = lines_by_gid(full.figures["exceedance_shortage_days"])
@@ -206,8 +222,8 @@ def test_summary_only_store_draws_the_streamed_distribution(stores):
     assert "streamed statistics" in report.index.read_text()
 
 
-def test_sweep_report_pareto_front(stores):
-    report = write_report(stores / "sweep.zarr")
+def test_sweep_report_pareto_front(stores, sweep_report):
+    report = sweep_report
     table = open_results(stores / "sweep.zarr").load()
     flat = table.stack(point=["stockpile.gov_stock_days.gallium", "repair_spare"])
     cost = flat["total_cost"].values
@@ -267,13 +283,12 @@ def test_main_report_exit_codes(stores, tmp_path, capsys):
     assert "only the response figure of a grid sweep" in capsys.readouterr().err
 
 
-def test_every_caption_fits_its_figure(stores):
+def test_every_caption_fits_its_figure(run_report, sweep_report, summary_report):
     """Each figure of the run and sweep reports: the rendered caption lies inside the
     figure and below every axes' area (labels and legends included)."""
     from tests.test_figures import caption_fits
 
-    for store in ("run.zarr", "sweep.zarr", "summary.zarr"):
-        report = write_report(stores / store, stores / f"{store}.fit")
+    for store, report in (("run.zarr", run_report), ("sweep.zarr", sweep_report), ("summary.zarr", summary_report)):
         for name, fig in report.figures.items():
             try:
                 caption_fits(fig)
