@@ -272,7 +272,7 @@ def test_more_of_a_lever_never_adds_shortage_days(case):
 # 9. batching does not change results
 # --------------------------------------------------------------------------------------
 
-N_EQUIV = 23
+N_EQUIV = 24  # two chunks of 12: one compiled chunk shape besides the whole batch's
 
 
 @pytest.fixture(scope="module")
@@ -295,9 +295,11 @@ def _assert_same(a, b, label):
 def test_chunked_batches_equal_one_batch(equivalence_setup):
     model, events, policies, key, full = equivalence_setup
     assert (full.shortage_days > 0).any()
-    chunks = [simulate_batch(model, policies, events, key, jnp.arange(a, b), horizon=HORIZON)[0] for a, b in [(0, 7), (7, N_EQUIV)]]
+    half = N_EQUIV // 2
+    chunks = [simulate_batch(model, policies, events, key, jnp.arange(a, b), horizon=HORIZON)[0]
+              for a, b in [(0, half), (half, N_EQUIV)]]
     joined = type(full)(*(np.concatenate([np.asarray(c[i]) for c in chunks], axis=1) for i in range(len(full))))
-    _assert_same(joined, full, "chunks 7 + 16 vs 23")
+    _assert_same(joined, full, f"chunks {half} + {half} vs {N_EQUIV}")
     # A scenario index does not depend on its position in the batch.
     shuffled = np.random.default_rng(0).permutation(N_EQUIV)
     metrics, _ = simulate_batch(model, policies, events, key, jnp.asarray(shuffled), horizon=HORIZON)
