@@ -294,8 +294,21 @@ def _interrupted_partial(tiny, output, monkeypatch) -> Path:
     return partial
 
 
+@pytest.fixture(scope="module")
+def tiny_reference(tmp_path_factory) -> Path:
+    """The store of an uninterrupted ``simcore run`` of the tiny config, once for the module
+    (the same config text as ``tiny``: the same numbers)."""
+    from simcore.cli import main
+
+    folder = tmp_path_factory.mktemp("reference")
+    reference = folder / "reference.zarr"
+    assert main(["run", str(write_small(folder, tiny_config_text())), "--output", str(reference), "--quiet"]) == 0
+    return reference
+
+
 @pytest.mark.parametrize("deleted", ["shortage_days", "chunk_stats", "scenario", "chunk_stats/1"])
-def test_resuming_a_half_deleted_partial_store_recovers(tiny, tmp_path, monkeypatch, capsys, deleted):
+def test_resuming_a_half_deleted_partial_store_recovers(tiny, tiny_reference, tmp_path, monkeypatch, capsys,
+                                                        deleted):
     """Issue 17, item 10: --resume of a partial store with parts deleted by hand gave a
     traceback (xarray's "non-pre-existing variables", zarr's "No group found", "done
     chunk 1 has no statistics"). Now a partial missing part of its layout is started
@@ -307,8 +320,8 @@ def test_resuming_a_half_deleted_partial_store_recovers(tiny, tmp_path, monkeypa
 
     from simcore.cli import main
 
-    reference = tmp_path / "reference.zarr"
-    assert main(["run", str(tiny), "--output", str(reference), "--quiet"]) == 0
+    reference = tiny_reference
+    assert tiny.read_text() == tiny_config_text()
     output = tmp_path / "out.zarr"
     partial = _interrupted_partial(tiny, output, monkeypatch)
     shutil.rmtree(partial / deleted)
