@@ -144,6 +144,32 @@ def test_a_chunk_stored_without_its_riders_is_computed_again_on_resume(run, monk
                                     open_results(run["path"], group=group).load().drop_attrs())
 
 
+def test_kept_days_over_the_budget_get_a_program_of_their_own(run, monkeypatch):
+    config = run["config"]
+    n_policies, n_products, n_sectors = len(config.policies), len(config.loaded.products), len(config.loaded.sectors)
+    one = riders.kept_bytes(1, HORIZON, n_policies, n_products, n_sectors)
+    assert one == 4 * HORIZON * n_policies * (9 * n_products + 2 * n_sectors + 1)  # the Daily fields, float32
+    assert riders.riding_scenarios(KEPT, HORIZON, n_policies, n_products, n_sectors, budget=KEPT * one) == KEPT
+    assert riders.riding_scenarios(KEPT, HORIZON, n_policies, n_products, n_sectors, budget=KEPT * one - 1) == 0
+    monkeypatch.setattr(riders, "RIDING_BUDGET_BYTES", KEPT * one - 1)
+    made = []
+
+    class Spy(KeptRun):
+        def __init__(self, sim, kept=0):
+            made.append(kept)
+            super().__init__(sim, kept)
+
+    monkeypatch.setattr(job_module, "KeptRun", Spy)
+    output = run["folder"] / "own_program.zarr"
+    run_to_store(config, output, log=_quiet)
+    assert made == [KEPT]  # the trajectories' own program, once; normal times still ride
+    blob = store.read_chunk_stats(output, 0)
+    assert "normal_mean_price_change" in blob and not any(key.startswith("kept_") for key in blob)
+    for group in (None, "daily", "normal_times", "summary", "effects"):
+        xr.testing.assert_identical(open_results(output, group=group).load().drop_attrs(),
+                                    open_results(run["path"], group=group).load().drop_attrs())
+
+
 def _fake_riders(n_devices: int, n_local: int, kept: int, first: int) -> riders.Riders:
     """The chunk program's riders over ``n_devices`` devices of ``n_local`` lanes each:
     every kept value is its scenario's index, the normal lane's is 7 on every device."""

@@ -32,12 +32,14 @@ from simcore.run.stats.route import statistics_on_device
 class RunPlan:
     """How a sweep is cut into chunks and what is kept: per-scenario results or only
     statistics (``keep``), and the day-by-day trajectories of scenarios
-    ``0 .. daily_scenarios - 1`` (riding along in the chunks, :mod:`simcore.run.riders`)."""
+    ``0 .. daily_scenarios - 1``, of which the first ``riding_scenarios`` (all or none)
+    ride along in the chunks (:mod:`simcore.run.riders`)."""
 
     n_scenarios: int
     chunk_size: int
     keep: str = "per-scenario"
     daily_scenarios: int = 0
+    riding_scenarios: int = 0
 
     @property
     def n_chunks(self) -> int:
@@ -129,7 +131,7 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices, on_device: bool | 
     for block in _blocks(indices):
         for first, metrics, draws, *fans, riders in iter_chunks(
                 sim, len(block) * size, size, start=block.start * size, fans=layout, stop=plan.n_scenarios,
-                on_device=on_device, kept=min(plan.daily_scenarios, plan.n_scenarios)):
+                on_device=on_device, kept=plan.riding_scenarios):
             index = first // size
             count = plan.chunk_range(index)[1]
             if on_device:

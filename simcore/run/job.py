@@ -31,7 +31,8 @@ from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the j
     write_chunk,
 )
 from simcore.run.paired import SUMMARY_INFO
-from simcore.run.runner import Simulation, _version, chunk_dataset, daily_dataset, normal_times, run_attributes
+from simcore.run.runner import (KeptRun, Simulation, _version, chunk_dataset, daily_dataset, normal_times,
+                                run_attributes)
 from simcore.run.store import OutputError
 from simcore.run.fans import FanStats, fan_dataset, template_arrays
 from simcore.run.streaming import merge_stream
@@ -237,8 +238,11 @@ class Job:
         return self
 
     def _plan(self, n_scenarios: int, chunk_size: int, keep: str) -> RunPlan:
-        daily = int(getattr(self.config, "daily_scenarios", 0) or 0)
-        return RunPlan(n_scenarios, chunk_size, keep, daily_scenarios=min(daily, n_scenarios))
+        config = self.config
+        daily = min(int(getattr(config, "daily_scenarios", 0) or 0), n_scenarios)
+        riding = riders.riding_scenarios(daily, config.horizon_days, len(config.policies),
+                                         len(config.loaded.products), len(config.loaded.sectors))
+        return RunPlan(n_scenarios, chunk_size, keep, daily_scenarios=daily, riding_scenarios=riding)
 
     def _damage(self) -> tuple[list[str], list[int]]:
         """What a resumed partial store lacks: ``(missing arrays or groups of its layout,
@@ -261,9 +265,9 @@ class Job:
         todo = set(self.todo)
         lost = [i for i in range(self.plan.n_chunks) if i not in todo and str(i) not in with_stats]
         plan = self.plan
-        for index in riders.rider_chunks(plan.daily_scenarios, plan.chunk_size):
+        for index in riders.rider_chunks(plan.riding_scenarios, plan.chunk_size):
             if index not in todo and index not in lost and not riders.has_riders(
-                    store.read_chunk_stats(self.partial, index) or {}, index, plan.daily_scenarios, plan.chunk_size):
+                    store.read_chunk_stats(self.partial, index) or {}, index, plan.riding_scenarios, plan.chunk_size):
                 lost.append(index)
         return missing, sorted(lost)
 
@@ -409,14 +413,17 @@ class Job:
             raise OutputError(f"chunks {missing.tolist()[:10]} of {path} are not done; cannot summarise (continue "
                               f"with --resume)")
         summary = self._summary(path)
-        # normal times and the kept trajectories rode along in the chunk program
+        # normal times and the kept trajectories rode along in the chunk program (the
+        # trajectories only within riders.RIDING_BUDGET_BYTES; more get a program of their own)
         normal_lane, daily = riders.read_riders(
-            (self._rider_blob(index) for index in riders.rider_chunks(plan.daily_scenarios, plan.chunk_size)),
-            plan.daily_scenarios)
+            (self._rider_blob(index) for index in riders.rider_chunks(plan.riding_scenarios, plan.chunk_size)),
+            plan.riding_scenarios)
         normal = normal_times(sim, normal_lane)
         effects = pillar_effects(summary, normal)
         if daily is not None:
-            store.write_group(daily_dataset(sim, daily, np.arange(plan.daily_scenarios)), path, "daily")
+            store.write_group(daily_dataset(sim, daily, np.arange(plan.riding_scenarios)), path, "daily")
+        elif plan.daily_scenarios:
+            store.write_group(KeptRun(sim, plan.daily_scenarios).trajectories(), path, "daily")
         layout = plan_fans(sim)
         if layout is not None:
             if self._fans is None:
@@ -433,7 +440,7 @@ class Job:
 
     def _rider_blob(self, index: int) -> dict:
         part = store.read_chunk_stats(self.partial, index) or {}
-        if not riders.has_riders(part, index, self.plan.daily_scenarios, self.plan.chunk_size):
+        if not riders.has_riders(part, index, self.plan.riding_scenarios, self.plan.chunk_size):
             raise OutputError(f"{self.partial}: done chunk {index} lacks its normal times or kept trajectories; "
                               f"continue with --resume (it computes that chunk again)")
         return part

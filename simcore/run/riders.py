@@ -23,6 +23,14 @@ skip them), written before the chunk is marked done: a resumed or distributed ru
 them exactly as the chunk's other results. At the end :func:`read_riders` reads them
 back for the ``daily`` and ``normal_times`` groups.
 
+The kept days are held on the device for every chunk in flight (two), whatever its
+index, so they ride only while they fit :data:`RIDING_BUDGET_BYTES`
+(:func:`riding_scenarios`); a run that keeps more (``run.daily_scenarios`` up to 1,000
+over years) computes them in a program of their own at the end
+(:class:`simcore.run.runner.KeptRun`), as before. Their compute is small either way: a
+lane's day writes ``9 P + 2 S + 1`` floats against the tens to hundreds of kB it moves
+(docs/running.md, "Bytes per lane-day").
+
 Shapes: kept ``[policy, scenario, day, ...]`` (the fields of
 :class:`simcore.core.step.Daily`), normal ``mean_price_change`` ``[policy, product]`` and
 ``mean_price_index_change`` ``[policy]``.
@@ -39,6 +47,12 @@ import numpy as np
 NORMAL_PREFIX = "normal_"
 KEPT_PREFIX = "kept_"
 NORMAL_FIELDS = ("mean_price_change", "mean_price_index_change")  # what normal_times reads of the lane
+# Assumption: 256 MiB of kept days per chunk (512 MiB with two chunks in flight) beside a
+# chunk's own arrays: small on a GPU (16-80 GB) or a CPU host; the quickstart's 10 kept
+# scenarios take 5.4 MB, the Japan outlook's 63 MB (8 policies x 3 years; riders.kept_bytes).
+RIDING_BUDGET_BYTES = 256 * 2 ** 20
+SECTOR_FIELDS = ("sector_output_share", "sector_price_change")  # Daily fields per sector
+SCALAR_FIELDS = ("price_index_change",)  # Daily fields without an element axis
 
 
 class Riders(NamedTuple):
@@ -57,6 +71,25 @@ class NormalLane(NamedTuple):
 
     mean_price_change: np.ndarray
     mean_price_index_change: np.ndarray
+
+
+def kept_bytes(kept: int, horizon: int, n_policies: int, n_products: int, n_sectors: int) -> int:
+    """Bytes of ``kept`` scenarios' days (float32, every :class:`~simcore.core.step.Daily`
+    field) over ``horizon`` days for ``n_policies`` policies."""
+    from simcore.core.step import Daily
+
+    per_day = sum(n_sectors if name in SECTOR_FIELDS else 1 if name in SCALAR_FIELDS else n_products
+                  for name in Daily._fields)
+    return 4 * int(kept) * int(horizon) * int(n_policies) * per_day
+
+
+def riding_scenarios(kept: int, horizon: int, n_policies: int, n_products: int, n_sectors: int,
+                     budget: int | None = None) -> int:
+    """How many kept scenarios ride in the chunk program: all ``kept`` when their days fit
+    ``budget`` (:func:`kept_bytes`; default :data:`RIDING_BUDGET_BYTES`), else none (they
+    get a program of their own)."""
+    budget = RIDING_BUDGET_BYTES if budget is None else budget
+    return int(kept) if kept_bytes(kept, horizon, n_policies, n_products, n_sectors) <= budget else 0
 
 
 def with_normal_lane(index: jax.Array) -> tuple[jax.Array, jax.Array]:
