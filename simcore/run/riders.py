@@ -9,8 +9,9 @@ program itself (issue 19 item 2), so a run compiles one program:
 
 * **normal times**: each chunk runs one extra lane, the *normal-times lane*, which
   :func:`simcore.core.engine.simulate` (``central=``) runs without any occurrence and
-  at the central numbers; the chunk's own lanes are untouched (every lane is computed
-  on its own, so one more lane changes none of their bits);
+  at the central numbers; the chunk's own lanes compute what they did (lanes do not
+  mix), though XLA may fuse the larger program differently (Japan outlook: 13 of
+  20,800 per-scenario losses moved by 1-2 ulp; docs/running.md);
 * **kept trajectories**: the engine's scan also returns the days of the first
   ``m = min(kept, lanes per device)`` lanes of each device's slice
   (``simulate(daily_lanes=m)``): ``kept x horizon`` values per policy and daily field,
