@@ -15,11 +15,11 @@ def test_a_nan_result_stops_the_run_naming_where(tmp_path, monkeypatch, capsys):
     real = chunks_module.iter_chunks  # the chunks of a stored run (simcore.run.chunks)
 
     def with_a_nan(*args, **kwargs):  # the engine overflowing, in one entry of the first chunk
-        for first, metrics, draws in real(*args, **kwargs):
+        for first, metrics, *rest in real(*args, **kwargs):  # rest: draws (and fans, riders)
             metrics = dict(metrics, value_added_loss=np.array(metrics["value_added_loss"], copy=True))
             if first == 0:
                 metrics["value_added_loss"][1, 2, 0] = np.nan
-            yield first, metrics, draws
+            yield first, metrics, *rest
 
     monkeypatch.setattr(chunks_module, "iter_chunks", with_a_nan)
     config = write_small(tmp_path, SMALL_CONFIG, SMALL_MODEL)
