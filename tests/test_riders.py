@@ -170,6 +170,24 @@ def test_kept_days_over_the_budget_get_a_program_of_their_own(run, monkeypatch):
                                     open_results(run["path"], group=group).load().drop_attrs())
 
 
+def test_the_store_estimates_count_the_kept_days_and_their_riding_copy(run, monkeypatch, tmp_path):
+    from simcore.run.job import Job
+    from simcore.service.job_size import estimated_store_bytes
+
+    config = run["config"]
+    one = riders.kept_bytes(KEPT, HORIZON, len(config.policies), len(config.loaded.products),
+                            len(config.loaded.sectors))
+    sizes = []
+    for budget in (riders.RIDING_BUDGET_BYTES, 0):  # riding (daily group + blobs), then not (daily group)
+        monkeypatch.setattr(riders, "RIDING_BUDGET_BYTES", budget)
+        with Job(config, tmp_path / f"budget{budget}.zarr", log=_quiet) as job:
+            job.prepare()
+            assert job.plan.riding_scenarios == (KEPT if budget else 0)
+            sizes.append((job.estimated_store_bytes(), estimated_store_bytes(config)))
+    assert sizes[0][0] - sizes[1][0] == one  # the run's own estimate
+    assert sizes[0][1] - sizes[1][1] == one  # the service's cap, before any layout
+
+
 def _fake_riders(n_devices: int, n_local: int, kept: int, first: int) -> riders.Riders:
     """The chunk program's riders over ``n_devices`` devices of ``n_local`` lanes each:
     every kept value is its scenario's index, the normal lane's is 7 on every device."""

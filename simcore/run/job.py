@@ -357,7 +357,8 @@ class Job:
 
     # -- estimates
     def estimated_store_bytes(self) -> int:
-        """Uncompressed size of the chunk data (an upper bound for the store on disk)."""
+        """Uncompressed size of the chunk data and the kept trajectories (an upper bound
+        for the store on disk)."""
         total = 0
         if self._template_ds is None or self.already_complete:  # nothing to write
             return 0
@@ -367,6 +368,10 @@ class Job:
                     total += var.dtype.itemsize * int(np.prod(var.shape)) * self.plan.n_scenarios
         for value in (self._template_stats or {}).values():
             total += np.asarray(value).nbytes * self.plan.n_chunks
+        config, plan = self.config, self.plan
+        kept = plan.daily_scenarios + plan.riding_scenarios  # the daily group, and the blobs' copy while riding
+        total += riders.kept_bytes(kept, config.horizon_days, len(config.policies), len(config.loaded.products),
+                                   len(config.loaded.sectors))
         return total
 
     @property

@@ -64,10 +64,15 @@ def estimated_store_bytes(config) -> int:
     if getattr(config, "keep", "per-scenario") == "per-scenario":
         per_policy = _per_policy_values(products, sectors, (dims for dims, *_ in METRIC_INFO.values()))
         total += int(config.scenarios) * policies * per_policy * VALUE_BYTES
-    daily = int(getattr(config, "daily_scenarios", 0) or 0)
+    daily = min(int(getattr(config, "daily_scenarios", 0) or 0), int(config.scenarios))
     if daily:
+        from simcore.run.riders import riding_scenarios  # loads JAX: only for a job that keeps days
+
         per_day = _per_policy_values(products, sectors, _daily_dims())
-        total += min(daily, int(config.scenarios)) * int(config.horizon_days) * policies * per_day * VALUE_BYTES
+        # the daily group, and the copy in the chunks' blobs while the days ride along
+        # in the chunk program (simcore.run.riders: within its budget)
+        copies = daily + riding_scenarios(daily, int(config.horizon_days), policies, products, sectors)
+        total += copies * int(config.horizon_days) * policies * per_day * VALUE_BYTES
     if getattr(config, "fan_quantiles", False):
         total += _fan_bytes(config, products, sectors, policies)
     return total
