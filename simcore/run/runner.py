@@ -24,7 +24,7 @@ from simcore.core.engine import simulate as simulate_engine
 from simcore.core.model import stack_policies
 from simcore.run.costs import CostAssumptions, crisis_weights, policy_fields, price_side_effect, stock_fiscal
 from simcore.run.metrics import METRIC_INFO
-from simcore.run.riders import NORMAL_FIELDS, NormalLane
+from simcore.run.riders import NORMAL_FIELDS, NormalLane, chunk_rider_arrays
 from simcore.schema.modelfile import LoadedModel
 
 
@@ -90,7 +90,7 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     histograms on the devices and each item gets a fourth element, the chunk's
     :class:`~simcore.run.fans.FanStats` over its scenarios below ``stop`` (default: the
     end of the range) and below ``first + chunk_size``.
-    With ``kept`` (an int >= 0: a stored run's ``daily_scenarios``) the normal-times lane
+    With ``kept`` (an int >= 0: a stored run's riding kept scenarios) the normal-times lane
     and the days of scenarios ``0 .. kept - 1`` ride along in the same program
     (:mod:`simcore.run.riders`) and each item ends with the NumPy arrays the chunk
     stores of them (:func:`simcore.run.riders.chunk_rider_arrays`; empty for a chunk
@@ -149,8 +149,6 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
 
             item += (FanStats.from_devices(histograms),)
         if kept is not None:
-            from simcore.run.riders import chunk_rider_arrays
-
             item += (chunk_rider_arrays(riders, first, count, kept),)
         yield item
 
@@ -240,10 +238,11 @@ class KeptRun:
     """The kept scenarios' daily trajectories and normal times from one engine program of
     their own: lanes ``0 .. kept - 1`` are scenarios ``0 .. kept - 1`` with their days
     saved, the last lane runs normal times (no event, the model's central numbers:
-    ``simulate(central=...)``, bit for bit the explicit no-disruption run). A stored run
-    does not need it: there both ride along in the chunk program (:mod:`simcore.run.riders`);
-    this serves callers without chunks (:func:`normal_times` alone, the service's
-    assessments)."""
+    ``simulate(central=...)``, bit for bit the explicit no-disruption run). Stored runs
+    and the service's assessments do not need it: there both ride along in the chunk
+    program (:mod:`simcore.run.riders`). It serves callers without chunks
+    (:func:`normal_times` alone) and the trajectories of a run whose kept days exceed
+    the riding budget (:data:`simcore.run.riders.RIDING_BUDGET_BYTES`)."""
 
     def __init__(self, sim: Simulation, kept: int = 0):
         self.sim, self.kept = sim, int(kept)
