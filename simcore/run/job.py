@@ -146,6 +146,7 @@ class Job:
     _template_ds: xr.Dataset | None = None
     _template_stats: dict | None = None
     _fans: FanStats | None = None  # the merged fan histograms (_summary), written by _finish
+    _riders: list | None = None  # the riders' arrays of the rider chunks (_summary), read by _finish
 
     def __post_init__(self):
         # a path or an fsspec URL; the partial store and the lock sit beside it
@@ -420,9 +421,7 @@ class Job:
         summary = self._summary(path)
         # normal times and the kept trajectories rode along in the chunk program (the
         # trajectories only within riders.RIDING_BUDGET_BYTES; more get a program of their own)
-        normal_lane, daily = riders.read_riders(
-            (self._rider_blob(index) for index in riders.rider_chunks(plan.riding_scenarios, plan.chunk_size)),
-            plan.riding_scenarios)
+        normal_lane, daily = riders.read_riders(self._riders, plan.riding_scenarios)
         normal = normal_times(sim, normal_lane)
         effects = pillar_effects(summary, normal)
         if daily is not None:
@@ -443,17 +442,14 @@ class Job:
         self._lock.release()
         return summary, effects
 
-    def _rider_blob(self, index: int) -> dict:
-        part = store.read_chunk_stats(self.partial, index) or {}
-        if not riders.has_riders(part, index, self.plan.riding_scenarios, self.plan.chunk_size):
-            raise OutputError(f"{self.partial}: done chunk {index} lacks its normal times or kept trajectories; "
-                              f"continue with --resume (it computes that chunk again)")
-        return part
-
     def _summary(self, path) -> xr.Dataset:
         """The summary group from the chunks' merged statistics; merges their fan
-        histograms into ``self._fans`` on the way (one read of each chunk)."""
-        self._fans = None
+        histograms into ``self._fans`` and keeps the riders' blobs
+        (:func:`simcore.run.riders.rider_chunks`) in ``self._riders`` on the way (one read
+        of each chunk)."""
+        self._fans, self._riders = None, []
+        plan = self.plan
+        rider_chunks = set(riders.rider_chunks(plan.riding_scenarios, plan.chunk_size))
 
         def chunk_stats():  # read one chunk at a time: memory stays flat in the chunk count
             for index in range(self.plan.n_chunks):
@@ -464,6 +460,12 @@ class Job:
                 fans = FanStats.from_arrays(part)
                 if fans is not None:
                     self._fans = fans if self._fans is None else self._fans.merge(fans)
+                if index in rider_chunks:
+                    if not riders.has_riders(part, index, plan.riding_scenarios, plan.chunk_size):
+                        raise OutputError(f"{path}: done chunk {index} lacks its normal times or kept "
+                                          f"trajectories; continue with --resume (it computes that chunk again)")
+                    self._riders.append({key: value for key, value in part.items()  # in chunk order
+                                         if key.startswith((riders.KEPT_PREFIX, riders.NORMAL_PREFIX))})
                 yield stats.ChunkStats.from_arrays(part)
 
         # merging is exact, so the order of the chunks (or of a resume) does not matter
