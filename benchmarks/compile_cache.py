@@ -46,11 +46,13 @@ def _env(cache: Path) -> dict:
            if not k.startswith("JAX_PERSISTENT_CACHE") and k not in ("JAX_COMPILATION_CACHE_DIR", "SIMCORE_NO_CACHE")}
     env.update(SIMCORE_CACHE_DIR=str(cache), JAX_LOG_COMPILES="1")
     if EXECUTABLES:
-        env["SIMCORE_EXECUTABLE_CACHE"] = "1"
+        env.pop("SIMCORE_EXECUTABLE_CACHE", None)  # the default: whole executables kept
+    else:
+        env["SIMCORE_EXECUTABLE_CACHE"] = "0"
     return env
 
 
-EXECUTABLES = False  # --executables: keep whole executables too (simcore.core.executable_cache, off by default)
+EXECUTABLES = True  # --jax-cache-only: False (SIMCORE_EXECUTABLE_CACHE=0, JAX's cache alone)
 
 
 # ``simcore run`` from the command line, with two marks on its timeline (seconds from the
@@ -118,11 +120,11 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3, help="cold+warm pairs, each with a new cache folder")
     parser.add_argument("--out", default=None, help="record folder (default results/benchmarks)")
-    parser.add_argument("--executables", action="store_true",
-                        help="SIMCORE_EXECUTABLE_CACHE=1: keep whole executables too (off by default)")
+    parser.add_argument("--jax-cache-only", action="store_true",
+                        help="SIMCORE_EXECUTABLE_CACHE=0: JAX's cache alone, no whole executables (kept by default)")
     args = parser.parse_args(argv)
     global EXECUTABLES
-    EXECUTABLES = args.executables
+    EXECUTABLES = not args.jax_cache_only
     config = Path(args.config).resolve()
     pairs = []
     with tempfile.TemporaryDirectory(prefix="simcore-compile-cache-") as work:
@@ -145,7 +147,7 @@ def main(argv=None) -> int:
         "scenarios": args.scenarios,
         "command": f"simcore run CONFIG --scenarios {args.scenarios} --quiet (fresh subprocess each)",
         "cli_devices": "one CPU device per core (the CLI's default; 'machine' below is this script's own process)",
-        "executable_cache": bool(args.executables),
+        "executable_cache": EXECUTABLES,
         "cold_seconds_median": round(cold_s, 3),
         "warm_seconds_median": round(warm_s, 3),
         "ratio_of_medians": round(cold_s / warm_s, 2),

@@ -79,7 +79,8 @@ def pytest_unconfigure(config):
 # thousands of memory mappings; at the kernel's limit (vm.max_map_count, 65,530 by
 # default) a mapping fails inside XLA and the worker dies of a segmentation fault or an
 # abort wherever it was compiling or loading a program (docs/running.md, "The CI
-# segmentation fault"). Modules rarely share shapes, so little is compiled twice.
+# segmentation fault"). Modules rarely share shapes, so little is compiled twice. simcore's
+# loaded whole executables go too (kept only where the worker uses the cache on disk).
 @pytest.fixture(autouse=True, scope="module")
 def release_compiled_programs():
     yield
@@ -87,7 +88,10 @@ def release_compiled_programs():
 
     import jax
 
+    from simcore.core import executable_cache
+
     jax.clear_caches()
+    executable_cache.clear_loaded()
     gc.collect()
 
 

@@ -90,7 +90,8 @@ def tiny(write_tiny):
 
 def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path):
     cache = tmp_path / "cache"
-    _run(tiny, tmp_path / "a.zarr", _env(cache))
+    jax_alone = _env(cache, SIMCORE_EXECUTABLE_CACHE="0")  # JAX's cache only, no whole executables
+    _run(tiny, tmp_path / "a.zarr", jax_alone)
     written = {name.removesuffix("-cache") for name in _entries(cache) if not name.startswith("simcore-exec-")}
     # the engine's program (compiled with simcore's XLA options) is among those written: one
     # chunk program, with the scenarios' draws, normal times and the kept scenarios'
@@ -98,8 +99,8 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
     names = {key.split("-")[0] for key in written}
     assert "jit_simulate_chunk" in names, written
     assert not names & {"jit_sample_batch", "jit_simulate"}, written
-    assert not [n for n in _entries(cache) if n.startswith("simcore-exec-simulate")]  # executables: off by default
-    second = _run(tiny, tmp_path / "b.zarr", _env(cache))
+    assert not [n for n in _entries(cache) if n.startswith("simcore-exec-simulate")]  # executables: asked off
+    second = _run(tiny, tmp_path / "b.zarr", jax_alone)
     hits = {line.split("with key '")[1].rstrip("'") for line in second.stderr.splitlines() if HIT in line}
     assert "jit_simulate_chunk" in {key.split("-")[0] for key in hits}, hits
     assert "compilation cache off" not in second.stderr
@@ -108,9 +109,10 @@ def test_second_process_reads_the_engine_programs_from_the_cache(tiny, tmp_path)
                                     store.open_results(tmp_path / "b.zarr", group=group).load().drop_attrs())
 
 
-def test_second_process_reads_whole_executables_when_asked(tiny, tmp_path):
+def test_second_process_reads_whole_executables_by_default(tiny, tmp_path):
     cache = tmp_path / "cache"
-    env = _env(cache, SIMCORE_EXECUTABLE_CACHE="1")  # whole executables too (off by default)
+    env = _env(cache)  # whole executables kept: the default
+    env.pop("SIMCORE_EXECUTABLE_CACHE", None)
     first = _run(tiny, tmp_path / "a.zarr", env)
     written = {name.removesuffix("-cache") for name in _entries(cache)}
     # the engine's program (compiled with simcore's XLA options) is among those written: the

@@ -19,7 +19,7 @@ from simcore.core.executable_cache import FILE_PREFIX, output_shapes, program_ke
 def folder(tmp_path, monkeypatch):
     """A fresh cache folder as this process's active one, nothing loaded in memory."""
     monkeypatch.setattr(compile_cache, "active_directory", lambda: tmp_path)
-    monkeypatch.setenv(executable_cache.ENABLE_ENV, "1")  # off by default (the module doc says why)
+    monkeypatch.delenv(executable_cache.ENABLE_ENV, raising=False)  # on by default
     executable_cache.clear_loaded()
     yield tmp_path
     executable_cache.clear_loaded()
@@ -115,13 +115,15 @@ def test_a_corrupt_file_is_removed_and_the_program_compiled_again(folder):
     assert path.read_bytes() != b"not an executable"  # and written again
 
 
-def test_off_by_default_under_disable_jit_and_for_unkeyable_arguments(monkeypatch, tmp_path):
+def test_off_when_asked_under_disable_jit_and_for_unkeyable_arguments(monkeypatch, tmp_path):
     x, y = jnp.ones(3, jnp.float32), jnp.float32(1.0)
     monkeypatch.setattr(compile_cache, "active_directory", lambda: tmp_path)
-    monkeypatch.delenv(executable_cache.ENABLE_ENV, raising=False)
-    assert executable_cache.executable("p", (), None, (x, y), {}) is None  # not asked for
-    assert executable_cache.enabled({"SIMCORE_EXECUTABLE_CACHE": "1"}) and not executable_cache.enabled({})
-    monkeypatch.setenv(executable_cache.ENABLE_ENV, "1")
+    monkeypatch.setenv(executable_cache.ENABLE_ENV, "0")
+    assert executable_cache.executable("p", (), None, (x, y), {}) is None  # asked off
+    assert executable_cache.enabled({}) and executable_cache.enabled({"SIMCORE_EXECUTABLE_CACHE": "1"})
+    for off in ("0", "false", " OFF ", "no"):
+        assert not executable_cache.enabled({"SIMCORE_EXECUTABLE_CACHE": off}), off
+    monkeypatch.delenv(executable_cache.ENABLE_ENV)
     monkeypatch.setattr(compile_cache, "active_directory", lambda: None)
     assert executable_cache.executable("p", (), None, (x, y), {}) is None  # cache off
     assert np.allclose(step(x, y, days=1)["total"], np.sin(1.0) + 1.0)
@@ -182,3 +184,27 @@ def test_the_engine_entry_point_reads_back_the_same_bits(folder, write_tiny):
     second, _ = call()
     for a, b in zip(first, second):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def test_dropped_executables_are_freed_and_load_again_from_their_file(folder, monkeypatch):
+    import gc
+    import weakref
+
+    from simcore.service.program_guard import clear_programs
+
+    x, y = jnp.linspace(0.0, 1.0, 5, dtype=jnp.float32), jnp.float32(0.7)
+    expected = np.asarray(step(x, y, days=2)["total"]).tobytes()
+    (loaded,) = executable_cache._loaded.values()
+    alive = weakref.ref(loaded)
+    del loaded
+    clear_programs()  # the service's mapping guard: JAX's programs and the loaded executables
+    gc.collect()
+    assert alive() is None and not executable_cache._loaded  # freed, not kept until exit
+    tuned = step._tuned
+    monkeypatch.setattr(step, "_tuned", _NoJit())
+    assert np.asarray(step(x, y, days=2)["total"]).tobytes() == expected  # from its file
+    # beyond the in-memory bound the least recently used is dropped (and freed)
+    monkeypatch.setattr(executable_cache, "_MEMORY_SIZE", 1)
+    monkeypatch.setattr(step, "_tuned", tuned)
+    step(x, y, days=3)
+    assert len(executable_cache._loaded) == 1 and len(_files(folder)) == 2

@@ -29,13 +29,16 @@ Where
     JAX's entries. Off whenever the compilation cache is off (``--no-cache``,
     ``SIMCORE_NO_CACHE=1``) and under ``jax.disable_jit()``.
 
-Off by default: ``SIMCORE_EXECUTABLE_CACHE=1`` turns it on (the output shapes are kept
-regardless). With it on in every test process, one pytest-xdist worker crashed once
-(a segmentation fault inside JAX's own serialisation of a freshly compiled program for
-its cache, 2026-12-07; not reproduced in isolation): until that is understood, the
-default path is JAX's cache alone. Loaded executables are never freed before exit
-(:func:`clear_loaded` only retires them), in case freeing one while others live was
-the cause.
+On by default wherever the compilation cache is on; ``SIMCORE_EXECUTABLE_CACHE=0``
+(or ``false``, ``no``, ``off``) keeps JAX's cache alone (the output shapes are kept
+regardless). It was off by default from 2026-12-07 to 2026-12-08: with it on in every
+test process one pytest-xdist worker crashed once, a segmentation fault inside JAX's own
+serialisation of a freshly compiled program. The cause was found later: that worker had
+run out of memory mappings (``vm.max_map_count``; ``docs/running.md``, "The CI
+segmentation fault"), which any compile meets there, with or without this cache. The
+loaded executables are held like JAX's own compiled programs: up to
+:data:`_MEMORY_SIZE` in a process, the least recently used dropped beyond that, and
+:func:`clear_loaded` drops them all (the service's mapping guard does, with JAX's).
 
 Never fatal: a program that cannot be serialised (closed-over constants), a file that
 cannot be written, or a file that does not load (corrupt, another jaxlib) falls back
@@ -88,15 +91,19 @@ def fresh_compile_options() -> dict:
 
 _lock = threading.Lock()
 _loaded: OrderedDict[str, object] = OrderedDict()  # key -> jax.stages.Compiled
-_retired: list = []  # executables no longer looked up, kept alive until exit
 _environment: str | None = None
+_registered: list = []  # [True] once the exit handler is registered
+
+
+_OFF_VALUES = ("0", "false", "no", "off")
 
 
 def enabled(environ=None) -> bool:
-    """Whether whole executables are kept (``SIMCORE_EXECUTABLE_CACHE=1``; off by default,
-    see the module doc); the output shapes are kept whenever the compilation cache is on."""
+    """Whether whole executables are kept: yes unless ``SIMCORE_EXECUTABLE_CACHE`` is
+    ``0``, ``false``, ``no`` or ``off`` (any case); and only where the compilation cache
+    is on (:func:`executable`). The output shapes are kept whenever that cache is on."""
     environ = os.environ if environ is None else environ
-    return environ.get(ENABLE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return environ.get(ENABLE_ENV, "").strip().lower() not in _OFF_VALUES
 
 
 class _Uncacheable(Exception):
@@ -200,15 +207,16 @@ def executable(name: str, static, lower, args: tuple, kwargs: dict):
         compiled = lower().compile(fresh_compile_options())
         _write(path, compiled)
     with _lock:
-        if not _loaded and not _retired:
+        if not _registered:
             # Release the loaded executables before the interpreter tears JAX's backends
             # down: left to the module's final cleanup, an executable can outlive its
             # client, and destroying it then aborts the process ("terminate called ...",
             # exit 134). Registered now, after JAX's own exit handlers (LIFO: ours first).
             atexit.register(_release)
+            _registered.append(True)
         _loaded[key] = compiled
-        while len(_loaded) > _MEMORY_SIZE:
-            _retired.append(_loaded.popitem(last=False)[1])
+        while len(_loaded) > _MEMORY_SIZE:  # the least recently used: freed once no call holds it
+            _loaded.popitem(last=False)
     return compiled
 
 
@@ -302,11 +310,10 @@ def output_shapes(name: str, static, fun, args: tuple, kwargs: dict | None = Non
 
 
 def clear_loaded() -> None:
-    """Forget the programs loaded in this process (tests; the files stay). They are kept
-    alive until exit (:func:`_release`): freeing an executable while the process goes on
-    is avoided, see the module doc."""
+    """Drop the programs loaded in this process (the files stay): each is freed once no
+    call in flight holds it, and loaded again from its file when next asked for (the
+    service's mapping guard; tests, to act as a new process)."""
     with _lock:
-        _retired.extend(_loaded.values())
         _loaded.clear()
 
 
@@ -314,5 +321,4 @@ def _release() -> None:
     """At exit, before JAX's backends go: release every executable this module holds."""
     with _lock:
         _loaded.clear()
-        _retired.clear()
 

@@ -11,9 +11,9 @@ from the persistent compilation cache (tracing and lowering, seconds; not compil
 of seconds), so the service slows down for a moment instead of dying.
 
 A request computing while the programs are dropped keeps the program it runs (JAX holds
-it until the call returns); only the caches forget it. Simcore's executable cache
-(``SIMCORE_EXECUTABLE_CACHE=1``) never frees a loaded executable (its module doc), so
-with it on the guard frees only JAX's own programs.
+it until the call returns); only the caches forget it. The guard drops simcore's loaded
+whole executables too (:mod:`simcore.core.executable_cache`, on by default): a dropped
+shape then comes back from its file, without even tracing.
 """
 
 from __future__ import annotations
@@ -43,11 +43,14 @@ def mapping_count(path: Path = MAPS_FILE) -> int | None:
 
 
 def clear_programs() -> None:
-    """Drop every program JAX compiled in this process (they stay in the persistent
-    cache), and collect the executables nothing else holds."""
+    """Drop every program JAX compiled and every whole executable simcore loaded in this
+    process (they stay in the persistent cache), and collect those nothing else holds."""
     import jax
 
+    from simcore.core import executable_cache
+
     jax.clear_caches()
+    executable_cache.clear_loaded()
     gc.collect()
 
 
