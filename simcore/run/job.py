@@ -2,10 +2,11 @@
 
 :func:`run_to_store` is the whole job; :class:`Job` splits it in steps so that the
 CLI can check the output and show the estimated store size *before* anything is
-compiled. One chunk's work (plan, compute, reduce, write) is :mod:`simcore.run.chunks`,
-shared with the cluster's tasks (:mod:`simcore.run.distributed`); the job fills the
-chunks locally or sends them there, then merges their statistics
-(:mod:`simcore.run.streaming`) into the summary.
+compiled (the store's template and that estimate: :mod:`simcore.run.store_layout`).
+One chunk's work (plan, compute, reduce, write) is :mod:`simcore.run.chunks`, shared
+with the cluster's tasks (:mod:`simcore.run.distributed`); the job fills the chunks
+locally or sends them there, then merges their statistics (:mod:`simcore.run.streaming`)
+into the summary.
 """
 
 from __future__ import annotations
@@ -16,66 +17,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from simcore.run import distributed, riders, stats, store
+from simcore.run import distributed, riders, stats, store, store_layout
 from simcore.run.chunks import (  # noqa: F401 - write_chunk: re-exported, the job's name before chunks.py
     RunPlan,
     iter_plan_chunks,
     plan_fans,
-    reduce_chunk_arrays,
     result_coords,
     store_chunk,
     write_chunk,
 )
 from simcore.run.paired import SUMMARY_INFO
-from simcore.run.runner import (KeptRun, Simulation, _version, chunk_dataset, daily_dataset, normal_times,
-                                run_attributes)
+from simcore.run.runner import KeptRun, Simulation, _version, daily_dataset, normal_times, run_attributes
 from simcore.run.store import OutputError
-from simcore.run.fans import FanStats, fan_dataset, template_arrays
+from simcore.run.fans import FanStats, fan_dataset
+from simcore.run.store_layout import StoreTooLarge  # also imported from here (the CLI)
+# the template under the job's own name: tests replace it to check nothing is traced too early
+from simcore.run.store_layout import template as _template
 from simcore.run.streaming import merge_stream
 from simcore.run.summary import pillar_effects
 
 KEEP_CHOICES = ("per-scenario", "summary")
-
-
-def _template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict]:
-    """A one-scenario per-scenario dataset and one chunk's statistics arrays (with its fan
-    histograms where the run streams them) with the run's variables, dims and dtypes,
-    from the engine's output shapes (traced with ``jax.eval_shape``, nothing compiled or
-    run, and kept on disk: :func:`simcore.core.executable_cache.output_shapes`)."""
-    from simcore.core.compile_cache import ensure_compilation_cache
-    from simcore.core.disruptions import sample_batch
-    from simcore.core.engine import simulate
-    from simcore.core.executable_cache import output_shapes
-
-    ensure_compilation_cache()
-    index = jnp.arange(plan.chunk_size, dtype=jnp.uint32)
-    # the horizon is a static argument: bound by closure, as jax.eval_shape treats every
-    # argument it is given as traced
-    def simulate_shapes(model, policies, events, base_key, scenario_index):
-        return simulate(model, policies, events, horizon=sim.horizon_days, base_key=base_key,
-                        scenario_index=scenario_index)
-
-    # kept on disk with the compiled programs: a warm run does not trace the engine for them
-    metrics_shape, _ = output_shapes("simulate", sim.horizon_days, simulate_shapes,
-                                     (sim.loaded.model, sim.policies, sim.events, sim.base_key, index))
-    draws_shape = output_shapes("sample_batch", (), sample_batch, (sim.events, sim.base_key, index))
-
-    def zeros(shape_struct, scenario_axis):
-        shape = list(shape_struct.shape)
-        shape[scenario_axis] = 1
-        return np.zeros(shape, dtype=shape_struct.dtype)
-
-    metrics = {name: zeros(s, 1) for name, s in metrics_shape._asdict().items()}
-    draws = {name: zeros(s, 0) for name, s in draws_shape._asdict().items()}
-    arrays = reduce_chunk_arrays(sim, metrics)
-    layout = plan_fans(sim)
-    if layout is not None:
-        arrays.update(template_arrays(layout, len(sim.policy_names)))
-    return chunk_dataset(sim, 0, metrics, draws), arrays
 
 
 def _sha256(data: bytes) -> str:
@@ -106,16 +70,6 @@ def _versions() -> dict:
 
 
 # ---------------------------------------------------------------- the job
-
-class StoreTooLarge(OutputError):
-    """The run's store would exceed the size limit (refused before anything is written)."""
-
-    def __init__(self, estimated_bytes: int, limit_bytes: float, keep: str):
-        self.estimated_bytes, self.limit_bytes, self.keep = estimated_bytes, limit_bytes, keep
-        super().__init__(f"the store would take about {estimated_bytes / 1e9:,.1f} GB (keep = {keep!r}), above "
-                         f"the limit of {limit_bytes / 1e9:g} GB; keep only summaries (keep = \"summary\"), run "
-                         f"fewer scenarios, or raise the limit")
-
 
 @dataclass
 class Job:
@@ -359,21 +313,10 @@ class Job:
     # -- estimates
     def estimated_store_bytes(self) -> int:
         """Uncompressed size of the chunk data and the kept trajectories (an upper bound
-        for the store on disk)."""
-        total = 0
+        for the store on disk): :func:`simcore.run.store_layout.estimated_bytes`."""
         if self._template_ds is None or self.already_complete:  # nothing to write
             return 0
-        if self.plan.keep == "per-scenario":
-            for var in self._template_ds.data_vars.values():
-                if "scenario" in var.dims:
-                    total += var.dtype.itemsize * int(np.prod(var.shape)) * self.plan.n_scenarios
-        for value in (self._template_stats or {}).values():
-            total += np.asarray(value).nbytes * self.plan.n_chunks
-        config, plan = self.config, self.plan
-        kept = plan.daily_scenarios + plan.riding_scenarios  # the daily group, and the blobs' copy while riding
-        total += riders.kept_bytes(kept, config.horizon_days, len(config.policies), len(config.loaded.products),
-                                   len(config.loaded.sectors))
-        return total
+        return store_layout.estimated_bytes(self._template_ds, self._template_stats, self.plan, self.config)
 
     @property
     def scenarios_done(self) -> int:
