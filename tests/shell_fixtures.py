@@ -1,4 +1,4 @@
-"""Small model and config texts shared by the shell tests (not a test module)."""
+"""Small model and config texts, and a run killed at a chunk, shared by the shell tests (not a test module)."""
 
 SMALL_MODEL = """
 [model]
@@ -123,3 +123,27 @@ def small_model_with_new_fields() -> dict:
     raw["io"]["value_added"] = [100000.0, 900000.0]
     raw["io"]["sources"]["value_added"] = "assumption: test"
     return raw
+
+
+class ChunkKilled(RuntimeError):
+    """Raised by the stand-in of :func:`fail_at_chunk`: the run was "killed" at a chunk."""
+
+
+def fail_at_chunk(monkeypatch, n: int) -> list[int]:
+    """Make a run fail while storing its chunk number ``n`` (0-based, in the order the run
+    stores them): replace ``simcore.run.job.store_chunk`` with a stand-in that stores the
+    first ``n`` chunks as usual, then raises :class:`ChunkKilled` ("killed at chunk
+    <index>"). Returns the indices of the chunks it stored, in order (filled as the run
+    goes). ``monkeypatch.undo()`` puts the real one back."""
+    from simcore.run import job as job_module  # loads JAX: only for the tests that run a job
+
+    real, calls = job_module.store_chunk, []
+
+    def failing(sim, plan, path, index, *args):
+        if len(calls) == n:
+            raise ChunkKilled(f"killed at chunk {index}")
+        calls.append(index)
+        return real(sim, plan, path, index, *args)
+
+    monkeypatch.setattr(job_module, "store_chunk", failing)
+    return calls

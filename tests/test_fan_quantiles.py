@@ -21,13 +21,12 @@ import xarray as xr
 from simcore import Simulation, load_config
 from simcore.report import write_report
 from simcore.run import fans as fan_module
-from simcore.run import job as job_module
 from simcore.run import store
 from simcore.run.devices import CPU_DEVICES_ENV
 from simcore.run.job import run_to_store
 from simcore.run.runner import daily_trajectories
 from simcore.run.store import open_results
-from tests.shell_fixtures import SMALL_CONFIG, write_small
+from tests.shell_fixtures import SMALL_CONFIG, fail_at_chunk, write_small
 
 ROOT = Path(__file__).resolve().parents[1]
 N_SCENARIOS = 40
@@ -123,15 +122,7 @@ def test_fans_leave_the_other_statistics_bit_identical(runs, plain):
 
 def test_kill_and_resume_gives_the_same_group(runs, monkeypatch):
     output = runs["folder"] / "resumed.zarr"
-    real, calls = job_module.store_chunk, []
-
-    def failing(sim, plan, path, index, *args):
-        if len(calls) == 1:
-            raise RuntimeError(f"killed at chunk {index}")
-        calls.append(index)
-        return real(sim, plan, path, index, *args)
-
-    monkeypatch.setattr(job_module, "store_chunk", failing)
+    fail_at_chunk(monkeypatch, 1)
     with pytest.raises(RuntimeError, match="killed"):
         run_to_store(runs["config"], output, chunk_size=16, log=_quiet)
     monkeypatch.undo()

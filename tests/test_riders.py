@@ -29,7 +29,7 @@ from simcore.run import riders, store
 from simcore.run.job import run_to_store
 from simcore.run.runner import KeptRun, iter_chunks, normal_times
 from simcore.run.store import open_results
-from tests.shell_fixtures import SMALL_CONFIG, write_small
+from tests.shell_fixtures import SMALL_CONFIG, fail_at_chunk, write_small
 
 N_SCENARIOS, HORIZON, KEPT, CHUNK = 20, 60, 3, 2
 CONFIG = (SMALL_CONFIG.replace("scenarios = 40", f"scenarios = {N_SCENARIOS}")
@@ -113,15 +113,7 @@ def test_the_chunks_own_metrics_do_not_change_with_riders(run):
 
 def test_a_chunk_stored_without_its_riders_is_computed_again_on_resume(run, monkeypatch):
     output = run["folder"] / "resumed.zarr"
-    real, calls = job_module.store_chunk, []
-
-    def failing(sim, plan, path, index, *args):
-        if len(calls) == 3:
-            raise RuntimeError(f"killed at chunk {index}")
-        calls.append(index)
-        return real(sim, plan, path, index, *args)
-
-    monkeypatch.setattr(job_module, "store_chunk", failing)
+    fail_at_chunk(monkeypatch, 3)
     with pytest.raises(RuntimeError, match="killed"):
         run_to_store(run["config"], output, log=_quiet)
     monkeypatch.undo()

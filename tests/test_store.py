@@ -13,10 +13,10 @@ import xarray as xr
 
 from simcore import Simulation, load_config, simulate
 from simcore.run import chunks as chunks_module
-from simcore.run import job as job_module
 from simcore.run import store
 from simcore.run.job import run_to_store
 from simcore.run.store import OutputError, OutputLock, open_results
+from tests.shell_fixtures import ChunkKilled, fail_at_chunk
 
 
 def _synthetic(first: int, count: int, value: float) -> xr.Dataset:
@@ -153,28 +153,11 @@ def test_run_writes_a_complete_store_identical_to_an_in_memory_run(reference):
     assert leftovers == ["out.zarr"]  # no .partial, no .lock
 
 
-class _Crash(RuntimeError):
-    pass
-
-
-def _crash_after(monkeypatch, chunks: int):
-    """Make the run fail while storing its chunk number ``chunks`` (0-based)."""
-    real, calls = job_module.store_chunk, []
-
-    def failing(sim, plan, path, index, *args):
-        if len(calls) == chunks:
-            raise _Crash(f"simulated failure at chunk {index}")
-        calls.append(index)
-        return real(sim, plan, path, index, *args)
-
-    monkeypatch.setattr(job_module, "store_chunk", failing)
-
-
 def test_failed_rerun_keeps_the_old_result_and_resume_is_identical(reference, monkeypatch):
     config_path, config, output, summary, _ = reference
     before = _per_scenario(open_results(output))
-    _crash_after(monkeypatch, 3)
-    with pytest.raises(_Crash):
+    fail_at_chunk(monkeypatch, 3)
+    with pytest.raises(ChunkKilled):
         run_to_store(config, output, log=lambda *a: None)
     monkeypatch.undo()
     # the old complete result is untouched; the new run is partial, incomplete, 3 chunks done
@@ -202,8 +185,8 @@ def test_resume_refuses_a_different_run(reference, tmp_path, monkeypatch):
 
     _, config, _, _, _ = reference
     output = tmp_path / "out.zarr"
-    _crash_after(monkeypatch, 1)
-    with pytest.raises(_Crash):
+    fail_at_chunk(monkeypatch, 1)
+    with pytest.raises(ChunkKilled):
         run_to_store(config, output, log=lambda *a: None)
     monkeypatch.undo()
     other = load_config(write_small(tmp_path, tiny_config_text(seed=8)))

@@ -20,6 +20,7 @@ from simcore.run import store
 from simcore.run.job import run_to_store
 from simcore.run.store import OutputError, OutputLock, open_results
 from simcore.run.store import replace as store_replace
+from tests.shell_fixtures import ChunkKilled, fail_at_chunk
 
 
 class _ReadOnlyFileSystem(AbstractFileSystem):
@@ -191,19 +192,6 @@ class _Crash(RuntimeError):
     pass
 
 
-def _crash_after(monkeypatch, chunks: int):
-    """Make the run fail while storing its chunk number ``chunks`` (0-based)."""
-    real, calls = job_module.store_chunk, []
-
-    def failing(sim, plan, path, index, *args):
-        if len(calls) == chunks:
-            raise _Crash(f"simulated failure at chunk {index}")
-        calls.append(index)
-        return real(sim, plan, path, index, *args)
-
-    monkeypatch.setattr(job_module, "store_chunk", failing)
-
-
 @pytest.mark.parametrize("kind", ["memory", "file"])
 def test_failed_rerun_at_a_url_keeps_the_old_result_and_resume_is_identical(tiny, tmp_path, memory_url, monkeypatch,
                                                                            kind):
@@ -212,8 +200,8 @@ def test_failed_rerun_at_a_url_keeps_the_old_result_and_resume_is_identical(tiny
     url = memory_url() if kind == "memory" else f"file://{tmp_path}/out.zarr"
     run_to_store(config, url, log=_quiet)
     before = _loaded(url)
-    _crash_after(monkeypatch, 3)
-    with pytest.raises(_Crash):
+    fail_at_chunk(monkeypatch, 3)
+    with pytest.raises(ChunkKilled):
         run_to_store(config, url, log=_quiet)
     monkeypatch.undo()
     # the old complete result is untouched; the new run is partial with 3 chunks done
