@@ -15,6 +15,7 @@ _EXPORTS = {
     "enable_compilation_cache": "simcore.core.compile_cache",
     "cache_dir": "simcore.core.compile_cache",
     "cache_disabled": "simcore.core.compile_cache",
+    "clear_loaded": "simcore.core.executable_cache",
     "Daily": "simcore.core.step",
     "pad_events": "simcore.run.padding",
     "padded_simulation": "simcore.run.padding",
@@ -24,6 +25,7 @@ __all__ = sorted(_EXPORTS)
 
 if _typing.TYPE_CHECKING:  # for type checkers and editors; never executed
     from simcore.core.compile_cache import cache_dir, cache_disabled, enable_compilation_cache
+    from simcore.core.executable_cache import clear_loaded
     from simcore.core.step import Daily
     from simcore.run.padding import pad_events, padded_simulation
 

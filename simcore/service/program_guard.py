@@ -47,10 +47,10 @@ def clear_programs() -> None:
     process (they stay in the persistent cache), and collect those nothing else holds."""
     import jax
 
-    from simcore.core import executable_cache
+    from simcore.run import clear_loaded  # simcore.core.executable_cache's
 
     jax.clear_caches()
-    executable_cache.clear_loaded()
+    clear_loaded()
     gc.collect()
 
 
