@@ -1,4 +1,7 @@
-"""Small model and config texts, and a run killed at a chunk, shared by the shell tests (not a test module)."""
+"""Small model and config texts, a run killed at a chunk and a count of compiled programs,
+shared by the shell tests (not a test module)."""
+
+import contextlib
 
 SMALL_MODEL = """
 [model]
@@ -147,3 +150,23 @@ def fail_at_chunk(monkeypatch, n: int) -> list[int]:
 
     monkeypatch.setattr(job_module, "store_chunk", failing)
     return calls
+
+
+@contextlib.contextmanager
+def backend_compiles():
+    """A Counter of the functions compiled for the backend inside (cache hits included)."""
+    from collections import Counter
+
+    from jax import monitoring
+
+    seen = Counter()
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            seen[kwargs.get("fun_name")] += 1
+
+    monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield seen
+    finally:
+        monitoring.unregister_event_duration_listener(listener)

@@ -14,13 +14,9 @@ choice of rider lanes over several devices, by hand.
 
 from __future__ import annotations
 
-import contextlib
-from collections import Counter
-
 import numpy as np
 import pytest
 import xarray as xr
-from jax import monitoring
 
 from simcore import Simulation, load_config
 from simcore.core.step import Daily
@@ -29,7 +25,7 @@ from simcore.run import riders, store
 from simcore.run.job import run_to_store
 from simcore.run.runner import KeptRun, iter_chunks, normal_times
 from simcore.run.store import open_results
-from tests.shell_fixtures import SMALL_CONFIG, fail_at_chunk, write_small
+from tests.shell_fixtures import SMALL_CONFIG, backend_compiles, fail_at_chunk, write_small
 
 N_SCENARIOS, HORIZON, KEPT, CHUNK = 20, 60, 3, 2
 CONFIG = (SMALL_CONFIG.replace("scenarios = 40", f"scenarios = {N_SCENARIOS}")
@@ -39,22 +35,6 @@ CONFIG = (SMALL_CONFIG.replace("scenarios = 40", f"scenarios = {N_SCENARIOS}")
 
 def _quiet(*_):
     pass
-
-
-@contextlib.contextmanager
-def backend_compiles():
-    """A Counter of the functions compiled for the backend inside (cache hits included)."""
-    seen = Counter()
-
-    def listener(event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
-            seen[kwargs.get("fun_name")] += 1
-
-    monitoring.register_event_duration_secs_listener(listener)
-    try:
-        yield seen
-    finally:
-        monitoring.unregister_event_duration_listener(listener)
 
 
 @pytest.fixture(scope="module")

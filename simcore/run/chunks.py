@@ -45,6 +45,15 @@ class RunPlan:
     def n_chunks(self) -> int:
         return -(-self.n_scenarios // self.chunk_size)
 
+    @property
+    def bucketed(self) -> bool:
+        """Whether the chunk's computed lanes are padded to one of a few sizes
+        (:func:`simcore.run.devices.bucketed_size`): for a run of one chunk, whose size
+        is then its scenario count, which changes from run to run (a run of several
+        chunks computes the config's chunk size, the same every time). Nearby scenario
+        counts so share one compiled program, for at most 25 % more lanes."""
+        return self.n_chunks == 1
+
     def chunk_range(self, index: int) -> tuple[int, int]:
         """``(first scenario, number of scenarios)`` of chunk ``index``."""
         first = index * self.chunk_size
@@ -131,7 +140,7 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices, on_device: bool | 
     for block in _blocks(indices):
         for first, metrics, draws, *fans, riders in iter_chunks(
                 sim, len(block) * size, size, start=block.start * size, fans=layout, stop=plan.n_scenarios,
-                on_device=on_device, kept=plan.riding_scenarios):
+                on_device=on_device, kept=plan.riding_scenarios, bucketed=plan.bucketed):
             index = first // size
             count = plan.chunk_range(index)[1]
             if on_device:

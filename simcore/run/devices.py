@@ -106,6 +106,27 @@ def padded_size(count: int, n_devices: int) -> int:
     return -(-max(1, count) // n_devices) * n_devices
 
 
+# Lanes per device up to this many are rounded up to a power of two (a few lanes cost
+# little); above it to a quarter-octave step, 2^k x {1, 1.25, 1.5, 1.75}: at most 25 %
+# more lanes (a count just past a step), 10 % on average over counts 17 to 5,000.
+EXACT_POWER_LANES = 16
+
+
+def bucketed_size(count: int, n_devices: int) -> int:
+    """``count`` lanes rounded up to one of a few shapes, a multiple of ``n_devices``:
+    each device's share ``ceil(count / n_devices)`` goes up to the next power of two up
+    to :data:`EXACT_POWER_LANES`, above it to the next ``2^k x {1, 1.25, 1.5, 1.75}``.
+    So runs whose scenario count differs a little compile one program (issue 19 item
+    1); the extra lanes are real, independent scenarios that are dropped."""
+    per_device = -(-max(1, int(count)) // n_devices)
+    if per_device <= EXACT_POWER_LANES:
+        bucket = 1 << (per_device - 1).bit_length()
+    else:
+        step = 1 << ((per_device - 1).bit_length() - 3)  # a quarter of the octave's base
+        bucket = -(-per_device // step) * step
+    return bucket * n_devices
+
+
 def shard_index(index: np.ndarray, mesh: Mesh) -> jax.Array:
     """Put scenario indices ``[N]`` (N a multiple of the mesh size) on the mesh, split
     evenly along the scenario axis."""

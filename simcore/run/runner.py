@@ -78,7 +78,7 @@ def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Da
 
 def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int = 0,
                 draws: bool = True, fans=None, stop: int | None = None, on_device: bool = False,
-                kept: int | None = None) -> Iterator[tuple]:
+                kept: int | None = None, bucketed: bool = False) -> Iterator[tuple]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays
     (``draws=False``: no draws, None). The draws come out of the engine's own program
     (:func:`simcore.run.devices.sharded_simulate_batch`), not from a separate sampler.
@@ -103,13 +103,15 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     of the device count with real, independent scenarios that are dropped, so every
     chunk reuses one compiled function. The next chunk is started before the current
     one is handed back, so the devices keep working while the caller writes it: at
-    most two chunks are on the devices at a time.
+    most two chunks are on the devices at a time. With ``bucketed`` the computed range
+    is padded further, to one of a few sizes (:func:`simcore.run.devices.bucketed_size`),
+    so nearby chunk sizes share one compiled program.
     """
     from simcore.run import devices  # kept local: this function owns the device layout
 
     chunk_size = max(1, min(chunk_size, n_scenarios))
     mesh = devices.scenario_mesh()
-    padded = devices.padded_size(chunk_size, mesh.size)
+    padded = (devices.bucketed_size if bucketed else devices.padded_size)(chunk_size, mesh.size)
     stop = start + n_scenarios if stop is None else stop
     if fans is None:
         batch = devices.sharded_simulate_batch(mesh, sim.horizon_days, draws, kept)
