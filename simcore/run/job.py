@@ -367,20 +367,21 @@ class Job:
         normal_lane, daily = riders.read_riders(self._riders, plan.riding_scenarios)
         normal = normal_times(sim, normal_lane)
         effects = pillar_effects(summary, normal)
+        units = store.store_units(path)  # the root's, read once for every group
         if daily is not None:
-            store.write_group(daily_dataset(sim, daily, np.arange(plan.riding_scenarios)), path, "daily")
+            store.write_group(daily_dataset(sim, daily, np.arange(plan.riding_scenarios)), path, "daily", units)
         elif plan.daily_scenarios:
-            store.write_group(KeptRun(sim, plan.daily_scenarios).trajectories(), path, "daily")
+            store.write_group(KeptRun(sim, plan.daily_scenarios).trajectories(), path, "daily", units)
         layout = plan_fans(sim)
         if layout is not None:
             if self._fans is None:
                 raise OutputError(f"{path}: the chunks hold no fan histograms; start the run again (without "
                                   f"--resume)")
             store.write_group(fan_dataset(self._fans, layout, sim.policy_names, sim.loaded.products,
-                                          sim.loaded.sectors, plan.n_scenarios), path, "daily_quantiles")
-        summary = store.write_group(summary, path, "summary")  # as stored: resolved units, coordinates
-        store.write_group(normal, path, "normal_times")
-        effects = store.write_group(effects, path, "effects")
+                                          sim.loaded.sectors, plan.n_scenarios), path, "daily_quantiles", units)
+        summary = store.write_group(summary, path, "summary", units)  # as stored: resolved units, coordinates
+        store.write_group(normal, path, "normal_times", units)
+        effects = store.write_group(effects, path, "effects", units)
         store.publish(path, self.output)
         self._lock.release()
         return summary, effects

@@ -59,11 +59,12 @@ def write_analysis_group(ds: xr.Dataset, path: str, group: str) -> None:
         zarr.consolidate_metadata(str(path))
 
 
-def write_group(ds: xr.Dataset, path: Where, group: str) -> xr.Dataset:
+def write_group(ds: xr.Dataset, path: Where, group: str, units: Units | None = None) -> xr.Dataset:
     """Write ``ds`` as the sub-group ``group`` of the store (replacing it), in the store's
     conventions (:func:`~simcore.run.conventions.describe`, with the units of the root's
-    model); returns what was written."""
-    ds = describe(ds, store_units(path), group=group)
+    model: ``units``, default :func:`store_units` read from the root, about 0.1 s: a
+    caller writing several groups reads them once); returns what was written."""
+    ds = describe(ds, store_units(path) if units is None else units, group=group)
     with _quiet():
         ds.to_zarr(_zarr(path), group=group, mode="w", consolidated=False)
     return ds
