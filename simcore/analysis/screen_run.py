@@ -303,6 +303,9 @@ def run_cases(model, policies, cases, base_key, *, n_scenarios: int, start: int,
     Returns the number of distinct programs."""
     from simcore.run import devices
 
+    # the cases on the host: each block is cut from them in NumPy (cut from JAX arrays,
+    # every block's shape compiled small gather and slice programs of its own)
+    cases = jax.tree_util.tree_map(np.asarray, cases)
     n_cases = int(np.shape(cases[0].hazard_per_year)[0])
     n_points = 1 if point_u is None else int(point_u.shape[0])
     n_lanes = n_points * int(n_scenarios)
