@@ -149,7 +149,8 @@ class ScreenWork:
 
         stream = ScreenStream(self.n_policies, hi - lo, self.n_products, self.n_sectors, self.replicates, self.seed,
                               n_points=self.n_points)
-        block = jax.tree_util.tree_map(lambda x: x[lo:hi], self.cases)
+        # cut on the host: a slice of a JAX array compiles a program for each block size
+        block = jax.tree_util.tree_map(lambda x: np.asarray(x)[lo:hi], self.cases)
 
         def consume(c_lo, c_hi, scenario_index, point, out):
             stream.add(c_lo, c_hi, scenario_index, point, out)
