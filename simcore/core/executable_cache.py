@@ -31,7 +31,7 @@ Where
 
 On by default wherever the compilation cache is on; ``SIMCORE_EXECUTABLE_CACHE=0``
 (or ``false``, ``no``, ``off``) keeps JAX's cache alone (the output shapes are kept
-regardless). It was off by default from 2026-12-07 to 2026-12-08: with it on in every
+regardless). It was off by default for most of 2026-12-07: with it on in every
 test process one pytest-xdist worker crashed once, a segmentation fault inside JAX's own
 serialisation of a freshly compiled program. The cause was found later: that worker had
 run out of memory mappings (``vm.max_map_count``; ``docs/running.md``, "The CI
