@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -225,7 +226,9 @@ def _f32(x, shape=None) -> jnp.ndarray:
         arr = np.asarray(x, dtype=np.float32)
     if shape is not None:
         arr = np.broadcast_to(arr, shape).copy()
-    return jnp.asarray(arr)
+    # device_put, not jnp.asarray: the same array (float32, not weak, default device), but
+    # jnp.asarray compiles a one-op program for every new shape (about 12 ms each)
+    return jax.device_put(arr)
 
 
 def build_model(
@@ -379,7 +382,7 @@ def build_model(
         gross_output=_f32(gross),
         critical_upstream=_f32(critical_upstream),
         upstream_closure=_f32(closure),
-        upstream_sweeps=jnp.asarray(upstream_sweeps(critical_upstream)),
+        upstream_sweeps=jax.device_put(upstream_sweeps(critical_upstream)),
         value_added=_f32(value_added, (n_sectors,)),
         product_only=_f32(1.0 if product_only else 0.0),
         cost_share=_f32(cost_share),
