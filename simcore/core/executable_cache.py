@@ -92,7 +92,7 @@ def fresh_compile_options() -> dict:
 _lock = threading.Lock()
 _loaded: OrderedDict[str, object] = OrderedDict()  # key -> jax.stages.Compiled
 _environment: str | None = None
-_registered: list = []  # [True] once the exit handler is registered
+_exit_handler_registered = False
 
 
 _OFF_VALUES = ("0", "false", "no", "off")
@@ -206,14 +206,15 @@ def executable(name: str, static, lower, args: tuple, kwargs: dict):
     if compiled is None:
         compiled = lower().compile(fresh_compile_options())
         _write(path, compiled)
+    global _exit_handler_registered
     with _lock:
-        if not _registered:
+        if not _exit_handler_registered:
             # Release the loaded executables before the interpreter tears JAX's backends
             # down: left to the module's final cleanup, an executable can outlive its
             # client, and destroying it then aborts the process ("terminate called ...",
             # exit 134). Registered now, after JAX's own exit handlers (LIFO: ours first).
             atexit.register(_release)
-            _registered.append(True)
+            _exit_handler_registered = True
         _loaded[key] = compiled
         while len(_loaded) > _MEMORY_SIZE:  # the least recently used: freed once no call holds it
             _loaded.popitem(last=False)
