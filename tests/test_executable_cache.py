@@ -208,3 +208,73 @@ def test_dropped_executables_are_freed_and_load_again_from_their_file(folder, mo
     monkeypatch.setattr(step, "_tuned", tuned)
     step(x, y, days=3)
     assert len(executable_cache._loaded) == 1 and len(_files(folder)) == 2
+
+
+def test_a_preloaded_program_is_called_without_reading_its_file_again(folder, monkeypatch):
+    """preload reads the program a call would run back into memory (nothing traced or
+    compiled); the call then finds it loaded. A miss (no file yet) loads nothing and
+    leaves the compile to the call."""
+    x, y = jnp.linspace(0.0, 1.0, 6, dtype=jnp.float32), jnp.float32(0.4)
+    assert step.preload(x, y, days=4) is False and not executable_cache._loaded  # nothing on disk yet
+    expected = np.asarray(step(x, y, days=4)["total"]).tobytes()  # compiled and written
+    executable_cache.clear_loaded()  # as a new process
+    reads = []
+    real_read = executable_cache._read
+    monkeypatch.setattr(executable_cache, "_read", lambda path: reads.append(path) or real_read(path))
+    monkeypatch.setattr(step, "_tuned", _NoJit())
+    assert step.preload(x, y, days=4) is True and len(reads) == 1
+    assert step.preload(x, y, days=4) is True and len(reads) == 1  # loaded already: not read again
+    assert np.asarray(step(x, y, days=4)["total"]).tobytes() == expected
+    assert len(reads) == 1  # the call found it loaded
+
+
+def test_a_call_during_a_preload_waits_for_it_and_an_exit_waits_too(folder, monkeypatch):
+    """A call of a program whose preload is under way (in another thread) waits for it
+    and reads nothing itself; the exit handler waits for a preload under way before it
+    drops the loaded programs (one loaded after them would outlive JAX's backends)."""
+    import threading
+
+    x, y = jnp.linspace(0.0, 1.0, 6, dtype=jnp.float32), jnp.float32(0.6)
+    expected = np.asarray(step(x, y, days=5)["total"]).tobytes()
+    executable_cache.clear_loaded()
+    real_read, reading, release = executable_cache._read, threading.Event(), threading.Event()
+    reads = []
+
+    def slow_read(path):  # the preload's read, held until the test lets it go
+        reads.append(threading.current_thread().name)
+        reading.set()
+        release.wait(30)
+        return real_read(path)
+
+    monkeypatch.setattr(executable_cache, "_read", slow_read)
+    monkeypatch.setattr(step, "_tuned", _NoJit())
+
+    def held_preload():
+        reading.clear()
+        release.clear()
+        thread = threading.Thread(target=step.preload, args=(x, y), kwargs={"days": 5}, name="preload")
+        thread.start()
+        assert reading.wait(30)
+        return thread
+
+    preloading = held_preload()
+    results = []
+    caller = threading.Thread(target=lambda: results.append(step(x, y, days=5)), name="caller")
+    caller.start()
+    caller.join(0.5)
+    assert caller.is_alive() and not results  # waiting for the preload, not reading the file itself
+    release.set()
+    for thread in (preloading, caller):
+        thread.join(30)
+    assert reads == ["preload"] and np.asarray(results[0]["total"]).tobytes() == expected
+
+    executable_cache.clear_loaded()
+    preloading = held_preload()
+    exiting = threading.Thread(target=executable_cache._release, name="exit")
+    exiting.start()
+    exiting.join(0.5)
+    assert exiting.is_alive()  # the exit handler waits for the preload
+    release.set()
+    for thread in (preloading, exiting):
+        thread.join(30)
+    assert not executable_cache._loaded and not executable_cache._loading  # dropped after the preload

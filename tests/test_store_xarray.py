@@ -13,8 +13,10 @@ import xarray as xr
 from simcore import load_config
 from simcore.run import job as job_module
 from simcore.run import store
-from simcore.run.conventions import DAILY_SCENARIO, order_dims
+from simcore.run.conventions import DAILY_SCENARIO, Units, describe, order_dims
 from simcore.run.job import run_to_store
+from simcore.run.metrics import PRODUCT_UNIT
+from simcore.run.runner import Simulation, run_units
 from simcore.schema.errors import InputError
 from tests.conftest import tiny_config_text
 from tests.shell_fixtures import SMALL_MODEL, write_small
@@ -106,6 +108,42 @@ def test_product_metadata_are_coordinates_and_dimensions_share_one_order(run):
             assert var.dims == order_dims(var.dims), (node.path, name, var.dims)
     assert tree["effects"]["shortage_days_mean_reduction"].dims == ("policy", "product")
     assert tree["summary"]["unmet"].dims == ("statistic", "policy", "product")
+
+
+def test_the_units_the_job_takes_from_the_model_are_those_its_root_holds(run):
+    """The job writes its groups with units taken from the model (``run_units``), not
+    read back from the root: both must be the same, here for products of two units and an
+    IO value unit other than the currency."""
+    config, output = run
+    assert run_units(Simulation.from_config(config)) == store.store_units(output)
+
+
+def test_describe_orders_dimensions_and_keeps_values_encoding_and_coordinates():
+    """A group as the engine and the statistics leave it (placeholders, dimensions in
+    another order, an encoding): ordered dimensions, resolved units, values untouched;
+    the encoding kept where the order is (dropped where not: its chunks are in the old
+    order); the coordinates and the dataset's attributes as they were, plus
+    their long names; the input left as it was."""
+    units = Units(("gallium", "cable ships"), ("t", "ship-day"), (True, False), "USD", "JPY million")
+    values = np.arange(12, dtype=np.float32).reshape(2, 3, 2)  # [product, statistic, policy]
+    ds = xr.Dataset(
+        {"unmet": (("product", "statistic", "policy"), values, {"units": PRODUCT_UNIT, "description": "unmet"}),
+         "shortage_days": (("policy",), np.array([1.0, 2.0]), {"units": "days"})},
+        coords={"product": ["gallium", "cable ships"], "policy": ["none", "mix"], "statistic": ["mean", "p50", "p95"]},
+        attrs={"model": "small"})
+    ds["unmet"].encoding = {"chunks": (2, 3, 2)}
+    ds["shortage_days"].encoding = {"chunks": (2,)}
+    before = ds.copy(deep=True)
+    out = describe(ds, units, group="summary")
+    xr.testing.assert_identical(ds, before)  # the input is not changed
+    assert out["unmet"].dims == ("statistic", "policy", "product")
+    np.testing.assert_array_equal(out["unmet"].values, np.moveaxis(values, 0, -1))
+    assert out["unmet"].attrs["units"] == "t | ship-day" and out["unmet"].attrs["unit_coordinate"] == "product_unit"
+    assert out["unmet"].encoding == {} and out["shortage_days"].encoding == {"chunks": (2,)}
+    assert out["shortage_days"].attrs["units"] == "day"
+    assert list(out.data_vars) == ["unmet", "shortage_days"] and out.attrs == {"model": "small"}
+    assert list(out["product_unit"].values) == ["t", "ship-day"] and list(out["storable"].values) == [True, False]
+    assert out["policy"].attrs["long_name"] == "policy mix" and "long_name" not in ds["policy"].attrs
 
 
 def _copy(output, tmp_path, name):

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simcore.core.engine import drawn_policies, normal_time_markup
+from simcore.core.engine import drawn_policies, normal_time_markup, policy_markups
 from simcore.core.model import Model, Policy
 from simcore.core.uncertainty import draw_model, parameter_key
 
@@ -37,8 +37,7 @@ def markups_vary_by_scenario(model: Model) -> bool:
 def central_markups(model: Model, policies: Policy) -> np.ndarray:
     """Normal-time markup ``[M, P]`` (fraction of the baseline price) of ``M`` mixes at the
     model's central import shares."""
-    central = model._replace(uncertainty=None)
-    return np.asarray(jax.vmap(lambda policy: normal_time_markup(central, policy))(policies), np.float64)
+    return np.asarray(policy_markups(model, policies), np.float64)
 
 
 def mix_markups(model: Model, policies: Policy, base_key: jax.Array, scenario_index) -> np.ndarray:

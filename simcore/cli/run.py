@@ -111,8 +111,11 @@ def run_command(args) -> int:
         print(f"simcore: error: writing the store failed: {exc.strerror or exc}{where}{kept}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the partial store stays at {output}.partial; continue with --resume",
-              file=sys.stderr)
+        if _exists(store.partial_path(output)):
+            print(f"\ninterrupted: the partial store stays at {output}.partial; continue with --resume",
+                  file=sys.stderr)
+        else:  # stopped before the first chunk computed: its store was never laid out
+            print(f"\ninterrupted before anything was written to {output}; run it again", file=sys.stderr)
         return 130
     if not args.quiet:
         print()

@@ -29,7 +29,8 @@ import os
 import jax
 
 from simcore.core.compile_cache import ensure_compilation_cache
-from simcore.core.executable_cache import executable
+from simcore.core.executable_cache import executable, preload
+from simcore.core.host_arrays import under_trace
 
 LIBRARY_FUSIONS_ENV = "SIMCORE_XLA_LIBRARY_FUSIONS"
 _CHOICES = {"off": {"xla_cpu_experimental_ynn_fusion_type": ""}, "default": {}}
@@ -72,18 +73,33 @@ class EngineFunction:
         self._static = static
 
     def __call__(self, *args, **kwargs):
-        if _under_trace(args, kwargs):
+        if under_trace(args, kwargs):
             return self._plain(*args, **kwargs)  # the outer jit compiles (and caches) the program
         ensure_compilation_cache()
         if self._program is not None:
-            static = {k: kwargs[k] for k in self._static_names if k in kwargs}
-            dynamic = {k: v for k, v in kwargs.items() if k not in static}
-            options = sorted(ENGINE_COMPILER_OPTIONS.items())  # the program's XLA options: part of its key
-            compiled = executable(self._program, (self._static, sorted(static.items()), options),
-                                  lambda: self._tuned.lower(*args, **kwargs), args, dynamic)
+            static, dynamic = self._split(kwargs)
+            compiled = executable(self._program, static, lambda: self._tuned.lower(*args, **kwargs), args, dynamic)
             if compiled is not None:
                 return compiled(*args, **dynamic)
         return self._tuned(*args, **kwargs)
+
+    def preload(self, *args, **kwargs) -> bool:
+        """Read the program a call with these arguments would run back from the disk
+        cache, without calling it (:func:`simcore.core.executable_cache.preload`: for a
+        background thread); True when it is loaded. Nothing is traced or compiled."""
+        if self._program is None or under_trace(args, kwargs):
+            return False
+        ensure_compilation_cache()
+        static, dynamic = self._split(kwargs)
+        return preload(self._program, static, args, dynamic)
+
+    def _split(self, kwargs: dict) -> tuple[tuple, dict]:
+        """The program's static part of its disk key (closure values, static keyword
+        values, XLA options) and the dynamic keyword arguments."""
+        static = {k: kwargs[k] for k in self._static_names if k in kwargs}
+        dynamic = {k: v for k, v in kwargs.items() if k not in static}
+        options = sorted(ENGINE_COMPILER_OPTIONS.items())  # the program's XLA options: part of its key
+        return (self._static, sorted(static.items()), options), dynamic
 
     def lower(self, *args, **kwargs):
         ensure_compilation_cache()
@@ -95,20 +111,6 @@ class EngineFunction:
 
     def eval_shape(self, *args, **kwargs):
         return self._plain.eval_shape(*args, **kwargs)
-
-
-def _under_trace(args, kwargs) -> bool:
-    """True when any argument is a tracer (the call is inside jit, vmap, grad, ...), or
-    when JAX is tracing anyway (arguments closed over inside an outer ``jit``)."""
-    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves((args, kwargs))):
-        return True
-    return _trace_state_clean is not None and not _trace_state_clean()
-
-
-try:  # JAX's own test of "no transformation is tracing" (private; without it, tracers only)
-    from jax._src.core import trace_state_clean as _trace_state_clean
-except ImportError:  # pragma: no cover - depends on the JAX version
-    _trace_state_clean = None
 
 
 def engine_jit(fun=None, **jit_kwargs):

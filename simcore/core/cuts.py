@@ -184,7 +184,6 @@ def todays_cuts(events: EventSet, occ: Occurrences, day) -> TodaysCuts:
     announced and the physical cut are evaluated once each, the leaked volume of
     ``leakage_delay_days`` ago only when some event leaks (a real branch: the events are
     the same in every lane)."""
-    n_products = events.product_weight.shape[1]
     day = jnp.asarray(day, dtype=jnp.float32)
     known = _per_event_cuts(events, occ, day, announced=True)  # [E, P, B]
     physical = _per_event_cuts(events, occ, day, announced=False)

@@ -53,6 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simcore.core.host_arrays import float32, on_device, under_trace
 from simcore.core.model import DAYS_PER_YEAR
 from simcore.core.uncertainty import Distribution, draw_values, parameter_key
 
@@ -147,11 +148,12 @@ def make_events(
     drawn per scenario (:func:`draw_leakage`).
     Raises ``ValueError`` for a bad ``max_occurrences`` or ``announcement_lead_days``.
     """
-    onehot = jnp.asarray(origin_onehot, dtype=jnp.float32)
+    # float32 on the host where concrete: no one-op program per shape (simcore.core.host_arrays)
+    onehot = float32(origin_onehot)
     n_events = onehot.shape[0]
 
     def vec(x):
-        return jnp.broadcast_to(jnp.asarray(x, dtype=jnp.float32), (n_events,))
+        return float32(x, (n_events,))
 
     occurrences = np.broadcast_to(np.asarray(max_occurrences), (n_events,))
     if not (np.issubdtype(occurrences.dtype, np.integer) or np.all(np.mod(occurrences, 1) == 0)) or (
@@ -163,7 +165,8 @@ def make_events(
     allowed = np.arange(n_occurrences)[None, :] < occurrences[:, None]  # [E, K]
 
     n_products = np.shape(product_weight)[1]
-    world = jnp.asarray(world_weight, dtype=jnp.float32)
+    xp = jnp if under_trace(world_weight) else np
+    world = xp.asarray(world_weight, dtype=xp.float32)
     world = world[:, None] if world.ndim == 1 else world  # [E] -> [E, 1]: the same for every product
 
     lead = np.broadcast_to(np.asarray(announcement_lead_days, dtype=np.float64), (n_events,))
@@ -172,7 +175,7 @@ def make_events(
 
     return EventSet(
         origin_onehot=onehot,
-        product_weight=jnp.asarray(product_weight, dtype=jnp.float32),
+        product_weight=float32(product_weight),
         hazard_per_year=vec(hazard_per_year),
         onset_day=vec(onset_day),
         duration_median_days=vec(duration_median_days),
@@ -182,18 +185,25 @@ def make_events(
         severity_beta=vec(severity_beta),
         tightening_days=vec(tightening_days),
         announcement_lead_days=vec(lead),
-        occurrence_allowed=jnp.asarray(allowed),
+        occurrence_allowed=on_device(allowed),
         country_weight=vec(country_weight),
-        world_weight=jnp.broadcast_to(world, (n_events, n_products)),
+        world_weight=float32(world, (n_events, n_products)),
         licence_delay_days=vec(licence_delay_days),
         approval_easing=vec(approval_easing),
         easing_days=vec(easing_days),
         leakage_share=vec(leakage_share),
         leakage_delay_days=vec(leakage_delay_days),
-        leakage_kind=jnp.broadcast_to(jnp.asarray(leakage_kind, dtype=jnp.int32), (n_events,)),
+        leakage_kind=_int32(leakage_kind, (n_events,)),
         leakage_low=vec(leakage_share if leakage_low is None else leakage_low),
         leakage_high=vec(leakage_share if leakage_high is None else leakage_high),
     )
+
+
+def _int32(value, shape: tuple[int, ...]) -> jax.Array:
+    """``value`` as an int32 array broadcast to ``shape``; on the host where concrete."""
+    if under_trace(value):
+        return jnp.broadcast_to(jnp.asarray(value, dtype=jnp.int32), shape)
+    return on_device(np.broadcast_to(np.asarray(value, dtype=np.int32), shape))
 
 
 def draw_leakage(events: EventSet, base_key: jax.Array, scenario_index: jnp.ndarray) -> EventSet:

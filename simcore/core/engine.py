@@ -292,3 +292,17 @@ def drawn_policy_lanes(model: Model, lane_model: Model, policy: Policy) -> Polic
         return policy
     unchanged = jnp.all(policy.import_share[..., 0] == model.import_share, axis=-1)[:, None, None]  # [P, 1, 1]
     return policy._replace(import_share=jnp.where(unchanged, lane_model.import_share, policy.import_share))
+
+
+def policy_markups(model: Model, policies: Policy) -> jax.Array:
+    """Normal-time markup ``[M, P]`` (fraction of the baseline price,
+    :func:`normal_time_markup`) of ``M`` stacked mixes at the model's central import
+    shares. One compiled program, kept on disk like the engine's
+    (:mod:`simcore.core.executable_cache`): op by op, outside ``jit``, it ran about
+    fifteen one-op programs, each traced and looked up in every run."""
+    return _policy_markups(model._replace(uncertainty=None), policies)
+
+
+@functools.partial(engine_jit, program="simcore.core.engine.policy_markups")
+def _policy_markups(model: Model, policies: Policy) -> jax.Array:
+    return jax.vmap(lambda policy: normal_time_markup(model, policy))(policies)

@@ -91,6 +91,7 @@ def fresh_compile_options() -> dict:
 
 _lock = threading.Lock()
 _loaded: OrderedDict[str, object] = OrderedDict()  # key -> jax.stages.Compiled
+_loading: dict[str, threading.Event] = {}  # key -> set once a preload of it is over (preload)
 _environment: str | None = None
 _exit_handler_registered = False
 
@@ -189,36 +190,85 @@ def executable(name: str, static, lower, args: tuple, kwargs: dict):
     cache, or ``lower()`` (a thunk returning the ``jax.stages.Lowered``) compiled and
     written there. Call it with ``args`` and ``kwargs``. None when the cache is off or
     the arguments cannot be keyed (then the caller runs its ``jit`` as usual)."""
-    directory = compile_cache.active_directory()
-    if directory is None or jax.config.jax_disable_jit or not enabled():
+    directory, key = _where(name, static, args, kwargs)
+    if key is None:
         return None
-    try:
-        key = program_key(name, static, args, kwargs)
-    except _Uncacheable:
-        return None
-    with _lock:
-        found = _loaded.get(key)
-        if found is not None:
-            _loaded.move_to_end(key)
-            return found
+    found = _find(key)
+    if found is not None:
+        return found
     path = _file(directory, name, key)
     compiled = _read(path)
     if compiled is None:
         compiled = lower().compile(fresh_compile_options())
         _write(path, compiled)
-    global _exit_handler_registered
+    _keep(key, compiled)
+    return compiled
+
+
+def preload(name: str, static, args: tuple, kwargs: dict) -> bool:
+    """Read program ``name`` for these arguments (as :func:`executable` keys them) back
+    from the disk into this process, without calling, tracing or compiling anything;
+    True when it is loaded now. Meant for a background thread: reading an executable
+    back takes 0.4-0.6 s for a chunk program on the 2-core machine and releases the
+    GIL, so the caller's host work goes on meanwhile; a call of the program that comes
+    while it loads waits for it instead of reading the file a second time. A miss (no
+    file, the cache off, arguments that cannot be keyed) leaves everything to that call."""
+    directory, key = _where(name, static, args, kwargs)
+    if key is None:
+        return False
     with _lock:
-        if not _exit_handler_registered:
-            # Release the loaded executables before the interpreter tears JAX's backends
-            # down: left to the module's final cleanup, an executable can outlive its
-            # client, and destroying it then aborts the process ("terminate called ...",
-            # exit 134). Registered now, after JAX's own exit handlers (LIFO: ours first).
-            atexit.register(_release)
-            _exit_handler_registered = True
+        if key in _loaded:
+            return True
+        if key in _loading:  # another preload reads it
+            return False
+        _register_exit_handler()  # before reading: an exit meanwhile waits for this preload
+        done = _loading[key] = threading.Event()
+    try:
+        compiled = _read(_file(directory, name, key))
+        if compiled is not None:
+            _keep(key, compiled)
+        return compiled is not None
+    finally:
+        with _lock:
+            _loading.pop(key, None)
+        done.set()
+
+
+def _where(name: str, static, args: tuple, kwargs: dict) -> tuple[Path | None, str | None]:
+    """``(folder, key)`` of program ``name`` for these arguments; the key None when whole
+    executables are not kept (the cache off, ``jax.disable_jit``) or the arguments cannot
+    be keyed."""
+    directory = compile_cache.active_directory()
+    if directory is None or jax.config.jax_disable_jit or not enabled():
+        return directory, None
+    try:
+        return directory, program_key(name, static, args, kwargs)
+    except _Uncacheable:
+        return directory, None
+
+
+def _find(key: str):
+    """The loaded program ``key`` (waiting for a preload of it under way), or None."""
+    with _lock:
+        found, loading = _loaded.get(key), _loading.get(key)
+        if found is not None:
+            _loaded.move_to_end(key)
+            return found
+    if loading is None:
+        return None
+    loading.wait()
+    with _lock:
+        return _loaded.get(key)
+
+
+def _keep(key: str, compiled) -> None:
+    """Hold ``compiled`` loaded under ``key`` (the least recently used dropped beyond
+    :data:`_MEMORY_SIZE`)."""
+    with _lock:
+        _register_exit_handler()
         _loaded[key] = compiled
         while len(_loaded) > _MEMORY_SIZE:  # the least recently used: freed once no call holds it
             _loaded.popitem(last=False)
-    return compiled
 
 
 def _read(path: Path):
@@ -318,8 +368,25 @@ def clear_loaded() -> None:
         _loaded.clear()
 
 
+def _register_exit_handler() -> None:
+    """Release the loaded executables before the interpreter tears JAX's backends down:
+    left to the module's final cleanup, an executable can outlive its client, and
+    destroying it then aborts the process ("terminate called ...", exit 134). Registered
+    with the first program held or preloaded, after JAX's own exit handlers (LIFO: ours
+    run first). Called with ``_lock`` held."""
+    global _exit_handler_registered
+    if not _exit_handler_registered:
+        atexit.register(_release)
+        _exit_handler_registered = True
+
+
 def _release() -> None:
-    """At exit, before JAX's backends go: release every executable this module holds."""
+    """At exit, before JAX's backends go: release every executable this module holds,
+    after any preload under way (a program it loaded later would outlive the backends)."""
+    with _lock:
+        loading = list(_loading.values())
+    for done in loading:
+        done.wait(timeout=60)
     with _lock:
         _loaded.clear()
 

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simcore.core.host_arrays import float32, on_device, under_trace
 from simcore.core.leontief import leontief_output, leontief_price_operator
 
 DAYS_PER_YEAR = 365.0
@@ -466,10 +467,16 @@ def upstream_sweeps(critical_upstream) -> np.ndarray:
 
 def no_policy(model: Model) -> Policy:
     """The do-nothing mix: baseline supplier shares, no extra stocks, no levers."""
-    zeros = jnp.zeros_like(model.demand_per_day)
+    if under_trace(model.demand_per_day, model.import_share):
+        zeros, ones = jnp.zeros_like(model.demand_per_day), jnp.ones_like(model.demand_per_day)
+        no_spare = jnp.zeros_like(model.import_share)
+    else:  # built on the host: no one-op program per shape (simcore.core.host_arrays)
+        zeros = float32(np.zeros(np.shape(model.demand_per_day)))
+        ones = float32(np.ones(np.shape(model.demand_per_day)))
+        no_spare = float32(np.zeros(np.shape(model.import_share)))
     return Policy(
         gov_stock_days=zeros,
-        release_rate=jnp.ones_like(zeros),
+        release_rate=ones,
         release_trigger_shortfall=zeros,
         release_delay_days=zeros,
         refill_rate=zeros,
@@ -477,7 +484,7 @@ def no_policy(model: Model) -> Policy:
         private_extra_days=zeros,
         import_share=model.import_share,
         diversification_premium=zeros,
-        spare_capacity=jnp.zeros_like(model.import_share),
+        spare_capacity=no_spare,
         qualification_lag_days=zeros,
         spare_ramp_days=zeros,
         spare_premium=zeros,
@@ -494,4 +501,9 @@ def no_policy(model: Model) -> Policy:
 
 def stack_policies(policies) -> Policy:
     """Stack policy mixes along a new leading ``policy`` axis (for ``vmap``)."""
-    return Policy(*(jnp.stack(fields) for fields in zip(*policies)))
+    policies = list(policies)
+    if under_trace(policies):
+        return Policy(*(jnp.stack(fields) for fields in zip(*policies)))
+    # on the host: no one-op program per shape (simcore.core.host_arrays)
+    return Policy(*(on_device(np.stack([np.asarray(field) for field in fields]).astype(jnp.result_type(*fields)))
+                    for fields in zip(*policies)))

@@ -70,6 +70,7 @@ from jax.scipy.special import ndtri
 
 # The pytrees (Distribution, Uncertainty, HiddenDependence) live with the Model that
 # carries them; they stay importable from here.
+from simcore.core.host_arrays import on_device
 from simcore.core.model import DAYS_PER_YEAR, Distribution, HiddenDependence, Model, Uncertainty
 
 __all__ = [
@@ -103,18 +104,19 @@ def distribution(index, stream, kind, a, b=0.0, c=0.0, floor=-np.inf, ceiling=np
     n = index.shape[0]
 
     def vec(x, dtype=np.float32):
-        return jnp.asarray(np.broadcast_to(np.asarray(x, dtype=dtype), (n,)).copy())
+        return on_device(np.broadcast_to(np.asarray(x, dtype=dtype), (n,)))
 
-    return Distribution(index=jnp.asarray(index), stream=vec(stream, np.uint32), kind=vec(kind, np.int32), a=vec(a),
+    # on the device with device_put: jnp.asarray compiles a one-op program per shape
+    return Distribution(index=on_device(index), stream=vec(stream, np.uint32), kind=vec(kind, np.int32), a=vec(a),
                         b=vec(b), c=vec(c), floor=vec(floor), ceiling=vec(ceiling))
 
 
 def hidden_dependence(product, origin, on_product, on_origin, share) -> HiddenDependence:
     """A :class:`HiddenDependence` from index lists and shares (all ``[L]``)."""
     ints = [np.atleast_1d(np.asarray(x, dtype=np.int32)) for x in (product, origin, on_product, on_origin)]
-    return HiddenDependence(*(jnp.asarray(x) for x in ints),
-                            share=jnp.asarray(np.atleast_1d(np.asarray(share, dtype=np.float32))),
-                            rounds=jnp.asarray(link_rounds(ints[0], ints[1])))
+    return HiddenDependence(*(on_device(x) for x in ints),
+                            share=on_device(np.atleast_1d(np.asarray(share, dtype=np.float32))),
+                            rounds=on_device(link_rounds(ints[0], ints[1])))
 
 
 def link_rounds(product: np.ndarray, origin: np.ndarray) -> np.ndarray:

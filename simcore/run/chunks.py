@@ -12,6 +12,7 @@ depend on whether the run was interrupted, resumed or spread over workers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from simcore.run import stats, store
 from simcore.run.fans import FanLayout, FanStats, fan_layout
 from simcore.run.finite import MUST_BE_FINITE, check_finite
 from simcore.run.paired import SUMMARY_INFO
-from simcore.run.runner import Simulation, chunk_dataset, iter_chunks
+from simcore.run.runner import Simulation, chunk_dataset, iter_chunks, preload_chunk_program
 from simcore.run.stats.device_finish import DeviceChunk, day_bins_for
 from simcore.run.stats.route import statistics_on_device
 
@@ -115,7 +116,7 @@ def plan_fans(sim: Simulation) -> FanLayout | None:
 
 # ---------------------------------------------------------------- compute and store
 
-def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices, on_device: bool | None = None
+def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices, on_device: bool | None = None, on_dispatch=None
                      ) -> Iterator[tuple[int, int, dict | DeviceChunk, dict, object, dict]]:
     """Yield ``(chunk index, first scenario, metrics, draws, fans, riders)`` for the
     chunks ``indices``: draws ``[scenario, ...]`` NumPy; fans the chunk's
@@ -132,15 +133,17 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices, on_device: bool | 
     one's extra scenarios are real, independent ones, dropped here), so a chunk's numbers
     are the same bits whether it is computed in one pass, after a resume or on a worker.
     Consecutive chunks go through one :func:`iter_chunks` call, which keeps the devices
-    busy on the next chunk while this one is written.
+    busy on the next chunk while this one is written. ``on_dispatch``: called once, when
+    the first chunk is computing (:func:`iter_chunks`).
     """
     size = plan.chunk_size
     layout = plan_fans(sim)
     on_device = statistics_on_device() if on_device is None else bool(on_device)
-    for block in _blocks(indices):
+    for n, block in enumerate(_blocks(indices)):
         for first, metrics, draws, *fans, riders in iter_chunks(
                 sim, len(block) * size, size, start=block.start * size, fans=layout, stop=plan.n_scenarios,
-                on_device=on_device, kept=plan.riding_scenarios, bucketed=plan.bucketed):
+                on_device=on_device, kept=plan.riding_scenarios, bucketed=plan.bucketed,
+                on_dispatch=on_dispatch if n == 0 else None):
             index = first // size
             count = plan.chunk_range(index)[1]
             if on_device:
@@ -154,6 +157,26 @@ def iter_plan_chunks(sim: Simulation, plan: RunPlan, indices, on_device: bool | 
                 check_finite(metrics, first, sim.policy_names, sim.loaded.products, sim.loaded.sectors)
             yield index, first, metrics, {name: value[:count] for name, value in draws.items()}, \
                 (fans[0] if fans else None), riders
+
+
+def preload_plan_program(sim: Simulation, plan: RunPlan, first_chunk: int = 0) -> threading.Thread:
+    """Start reading the chunk program of ``plan`` back from the disk cache in a
+    background thread (:func:`simcore.run.runner.preload_chunk_program`; the read
+    releases the GIL): a warm run's 0.4-0.6 s of loading its program then overlaps the
+    store's template and checks, and :func:`iter_plan_chunks` finds it loaded (or waits
+    for the read under way). Nothing is traced or compiled for the chunk program; a
+    cold cache, another plan or any failure only leaves the work to the first chunk.
+    Returns the (daemon) thread."""
+    def read_back():
+        try:
+            preload_chunk_program(sim, plan.chunk_size, start=first_chunk * plan.chunk_size, fans=plan_fans(sim),
+                                  stop=plan.n_scenarios, kept=plan.riding_scenarios, bucketed=plan.bucketed)
+        except Exception:  # only a head start: the first chunk loads or compiles its program as ever
+            pass
+
+    thread = threading.Thread(target=read_back, name="simcore-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int,

@@ -138,13 +138,17 @@ def describe(ds: xr.Dataset, units: Units | None = None, group: str | None = Non
             if values is not None:  # by name: the group's products in its own order
                 by_name = dict(zip(units.products, values))
                 ds = ds.assign_coords({name: ("product", [by_name[str(p)] for p in ds["product"].values])})
-    out = ds.copy()
+    # the variables first, then one Dataset: assigning them one by one aligns the whole
+    # dataset each time (0.1-0.3 s for a group of 30-80 variables)
+    variables = {}
     for name, var in ds.data_vars.items():
-        ordered = var.transpose(*order_dims(var.dims))
-        out[name] = ordered.assign_attrs(_variable_attrs(name, var, units, group))
-        if ordered.dims == var.dims:  # a transposed variable's encoding (zarr chunks) no longer fits
-            out[name].encoding = dict(var.encoding)
+        ordered = var.variable.transpose(*order_dims(var.dims))
+        # a transposed variable's encoding (zarr chunks, in the old order) no longer fits
+        encoding = dict(var.encoding) if ordered.dims == var.dims else {}
+        variables[name] = xr.Variable(ordered.dims, ordered.data, _variable_attrs(name, var, units, group),
+                                      encoding=encoding)
+    coords = ds.coords.to_dataset().copy()
     for name, extra in _COORD_ATTRS.items():
-        if name in out.coords:
-            out[name].attrs = {**extra, **out[name].attrs}
-    return out
+        if name in coords.variables:
+            coords[name].attrs = {**extra, **coords[name].attrs}
+    return coords.assign(variables).assign_attrs(ds.attrs)

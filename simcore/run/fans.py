@@ -74,6 +74,7 @@ or chunks in memory.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jax
@@ -81,6 +82,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from simcore.core.compile import engine_jit
 from simcore.core.engine import _scenario_major, batch_lanes, day_loop, drawn_policy_lanes, kept_lanes
 from simcore.core.lanes import model_lanes, policy_lanes
 from simcore.core.metrics import finish
@@ -158,7 +160,7 @@ def fan_layout(sim) -> FanLayout:
     return FanLayout(int(sim.horizon_days), stride, lo, (hi - lo) / FAN_BINS, log, n_products, n_sectors)
 
 
-@jax.jit
+@functools.partial(engine_jit, program="simcore.run.fans._initial_stocks")  # kept on disk: no trace when warm
 def _initial_stocks(model, policies, base_key):
     """``[P]`` the largest initial stock (private + government) of any policy in the
     pilot scenarios 0 .. PILOT_SCENARIOS - 1 (their drawn parameters; the model's
@@ -275,8 +277,10 @@ class FanStats:
     @classmethod
     def from_devices(cls, fans: dict) -> "FanStats":
         """Merge the per-device parts (leading device axis) of one chunk."""
-        parts = [cls(*(np.asarray(fans[name][d]) for name in ("counts", "min", "max", "n_min", "n_max")))
-                 for d in range(np.shape(fans["counts"])[0])]
+        # to the host first: indexing a device array runs a program per index
+        host = {name: np.asarray(fans[name]) for name in ("counts", "min", "max", "n_min", "n_max")}
+        parts = [cls(*(host[name][d] for name in ("counts", "min", "max", "n_min", "n_max")))
+                 for d in range(host["counts"].shape[0])]
         merged = parts[0]
         for part in parts[1:]:
             merged = merged.merge(part)

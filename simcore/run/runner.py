@@ -8,6 +8,7 @@ depend on the chunk size, and every policy sees the same scenarios.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,9 +20,10 @@ import xarray as xr
 from simcore.schema.config import RunConfig
 from simcore.core.compile import engine_jit
 from simcore.core.disruptions import EventSet, sample_batch
-from simcore.core.engine import normal_time_markup
+from simcore.core.engine import policy_markups
 from simcore.core.engine import simulate as simulate_engine
 from simcore.core.model import stack_policies
+from simcore.run.conventions import Units
 from simcore.run.costs import CostAssumptions, crisis_weights, policy_fields, price_side_effect, stock_fiscal
 from simcore.run.metrics import METRIC_INFO
 from simcore.run.riders import NORMAL_FIELDS, NormalLane, chunk_rider_arrays
@@ -56,8 +58,9 @@ class Simulation:
             fan_quantiles=bool(getattr(config, "fan_quantiles", False)),
         )
 
-    @property
+    @functools.cached_property
     def base_key(self) -> jax.Array:
+        # made once: PRNGKey runs a small program of its own (traced and looked up per call)
         return jax.random.PRNGKey(self.seed)
 
 
@@ -78,7 +81,7 @@ def sample_scenarios(sim: Simulation, n_scenarios: int, start: int = 0) -> xr.Da
 
 def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int = 0,
                 draws: bool = True, fans=None, stop: int | None = None, on_device: bool = False,
-                kept: int | None = None, bucketed: bool = False) -> Iterator[tuple]:
+                kept: int | None = None, bucketed: bool = False, on_dispatch=None) -> Iterator[tuple]:
     """Yield ``(first index, metrics, scenario draws)`` chunk by chunk as NumPy arrays
     (``draws=False``: no draws, None). The draws come out of the engine's own program
     (:func:`simcore.run.devices.sharded_simulate_batch`), not from a separate sampler.
@@ -105,37 +108,29 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
     one is handed back, so the devices keep working while the caller writes it: at
     most two chunks are on the devices at a time. With ``bucketed`` the computed range
     is padded further, to one of a few sizes (:func:`simcore.run.devices.bucketed_size`),
-    so nearby chunk sizes share one compiled program.
+    so nearby chunk sizes share one compiled program. ``on_dispatch``: called (no
+    arguments) once the first chunk's program is running, before its results are
+    waited for: host work there overlaps the devices' (a run lays out its store).
     """
-    from simcore.run import devices  # kept local: this function owns the device layout
-
     chunk_size = max(1, min(chunk_size, n_scenarios))
-    mesh = devices.scenario_mesh()
-    padded = (devices.bucketed_size if bucketed else devices.padded_size)(chunk_size, mesh.size)
     stop = start + n_scenarios if stop is None else stop
-    if fans is None:
-        batch = devices.sharded_simulate_batch(mesh, sim.horizon_days, draws, kept)
-    else:
-        fan_batch = devices.sharded_fan_batch(mesh, sim.horizon_days, fans.stride, draws, kept)
-        layout = devices.replicate(fans.device_arrays(), mesh)
-    model, policies, events, base_key = devices.replicate(
-        (sim.loaded.model, sim.policies, sim.events, sim.base_key), mesh)
+    program, arguments = _chunk_program(sim, chunk_size, stop, draws, fans, kept, bucketed)
 
     def launch(first):  # asynchronous: returns device arrays still being computed
-        index = devices.shard_index(np.arange(first, first + padded, dtype=np.uint32), mesh)
+        out = program(*arguments(first))
         if fans is None:
-            out = batch(model, policies, events, base_key, index)
             metrics, *rest = out if draws or kept is not None else (out,)  # metrics alone: not a tuple
             histograms = None
         else:
-            end = np.uint32(min(first + chunk_size, stop))
-            metrics, histograms, *rest = fan_batch(model, policies, events, base_key, index, end, *layout)
+            metrics, histograms, *rest = out
         drawn = rest.pop(0) if draws else None
         riders = rest.pop(0) if kept is not None else None
         return metrics, drawn, histograms, riders
 
     firsts = range(start, start + n_scenarios, chunk_size)
     pending = launch(firsts[0]) if len(firsts) else None
+    if on_dispatch is not None:
+        on_dispatch()
     for position, first in enumerate(firsts):
         metrics, drawn, histograms, riders = pending
         if position + 1 < len(firsts):
@@ -153,6 +148,46 @@ def iter_chunks(sim: Simulation, n_scenarios: int, chunk_size: int, start: int =
         if kept is not None:
             item += (chunk_rider_arrays(riders, first, count, kept),)
         yield item
+
+
+def _chunk_program(sim: Simulation, chunk_size: int, stop: int, draws: bool, fans, kept: int | None,
+                   bucketed: bool):
+    """``(program, arguments)``: the chunk program :func:`iter_chunks` runs and
+    ``arguments(first)``, its arguments for the chunk starting at scenario ``first``
+    (model, policies, events and key copied to every device, the padded scenario index
+    split over them; with ``fans`` the end of the chunk's counted scenarios and the fan
+    layout too)."""
+    from simcore.run import devices  # kept local: this function owns the device layout
+
+    mesh = devices.scenario_mesh()
+    padded = (devices.bucketed_size if bucketed else devices.padded_size)(chunk_size, mesh.size)
+    replicated = devices.replicate((sim.loaded.model, sim.policies, sim.events, sim.base_key), mesh)
+    if fans is None:
+        program = devices.sharded_simulate_batch(mesh, sim.horizon_days, draws, kept)
+        layout = None
+    else:
+        program = devices.sharded_fan_batch(mesh, sim.horizon_days, fans.stride, draws, kept)
+        layout = devices.replicate(fans.device_arrays(), mesh)
+
+    def arguments(first: int) -> tuple:
+        index = devices.shard_index(np.arange(first, first + padded, dtype=np.uint32), mesh)
+        if layout is None:
+            return (*replicated, index)
+        return (*replicated, index, np.uint32(min(first + chunk_size, stop)), *layout)
+
+    return program, arguments
+
+
+def preload_chunk_program(sim: Simulation, chunk_size: int, start: int = 0, draws: bool = True, fans=None,
+                          stop: int | None = None, kept: int | None = None, bucketed: bool = False) -> bool:
+    """Read the program :func:`iter_chunks` with these arguments would run back from the
+    disk cache into this process, without running it (for a background thread while the
+    caller lays out its work: :meth:`simcore.core.compile.EngineFunction.preload`); True
+    when it is loaded. ``chunk_size``: the chunks' size as iter_chunks uses it (at most
+    the scenario count)."""
+    stop = start + chunk_size if stop is None else stop
+    program, arguments = _chunk_program(sim, chunk_size, stop, draws, fans, kept, bucketed)
+    return program.preload(*arguments(start))
 
 
 def chunk_dataset(sim: Simulation, first: int, metrics: dict, draws: dict) -> xr.Dataset:
@@ -179,6 +214,16 @@ def chunk_dataset(sim: Simulation, first: int, metrics: dict, draws: dict) -> xr
     ds["product_unit"] = ("product", sim.loaded.units)
     ds["storable"] = ("product", np.asarray(sim.loaded.model.storable) > 0)
     return ds
+
+
+def run_units(sim: Simulation) -> Units:
+    """The units a run store of ``sim`` holds at its root (``product_unit`` and
+    ``storable`` from :func:`chunk_dataset`, ``currency`` and ``io_value_unit`` from
+    :func:`run_attributes`), from the model: what
+    :func:`simcore.run.store.store_units` reads back, without reading the store."""
+    storable = np.asarray(sim.loaded.model.storable) > 0
+    return Units(tuple(str(p) for p in sim.loaded.products), tuple(str(u) for u in sim.loaded.units),
+                 tuple(bool(s) for s in storable), sim.loaded.currency, sim.loaded.io_value_unit)
 
 
 def simulate(sim: Simulation, n_scenarios: int, chunk_size: int = 10_000, start: int = 0) -> xr.Dataset:
@@ -283,7 +328,7 @@ def normal_times(sim: Simulation, normal: NormalLane | KeptRun | None = None) ->
     lane = normal.normal if isinstance(normal, KeptRun) else normal
     model = sim.loaded.model
     fields = policy_fields(sim.policies)
-    markup = np.asarray(jax.vmap(lambda policy: normal_time_markup(model, policy))(sim.policies), np.float64)
+    markup = np.asarray(policy_markups(model, sim.policies), np.float64)
     fiscal = stock_fiscal(model, fields, sim.costs)
     per_product = fiscal["fiscal_stock_capital"] + fiscal["fiscal_stock_carrying"]
     currency = sim.loaded.currency

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
@@ -49,7 +48,7 @@ def template(sim: Simulation, plan: RunPlan) -> tuple[xr.Dataset, dict]:
     from simcore.core.executable_cache import output_shapes
 
     ensure_compilation_cache()
-    index = jnp.arange(plan.chunk_size, dtype=jnp.uint32)
+    index = np.arange(plan.chunk_size, dtype=np.uint32)  # NumPy: jnp.arange compiles a program per size
     # the horizon is a static argument: bound by closure, as jax.eval_shape treats every
     # argument it is given as traced
     def simulate_shapes(model, policies, events, base_key, scenario_index):

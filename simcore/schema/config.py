@@ -13,10 +13,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jax.numpy as jnp
 import numpy as np
 
 from simcore.core.disruptions import EventSet, make_events
+from simcore.core.host_arrays import float32
 from simcore.core.model import Policy, no_policy
 from simcore.core.uncertainty import DISTRIBUTION_KINDS
 from simcore.schema.analysis_spec import HINTS as ANALYSIS_HINTS
@@ -426,4 +426,4 @@ def _build_policy(spec: PolicySpec, loaded: LoadedModel) -> Policy:
                 for origin, share in shares.items():
                     row[origins.index(origin)] = share
                 fields[key][products.index(product)] = row
-    return Policy(**{name: jnp.asarray(value, dtype=jnp.float32) for name, value in fields.items()})
+    return Policy(**{name: float32(value) for name, value in fields.items()})  # on the host: no compile

@@ -26,9 +26,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 
-import jax.numpy as jnp
 import numpy as np
 
+from simcore.core.host_arrays import on_device
 from simcore.schema.checks import check_sources, check_supply_shares, highest, table
 from simcore.schema.errors import Problems
 from simcore.schema.spec import Dist, ModelFileSpec, ProductSpec, SegmentSpec
@@ -184,7 +184,8 @@ def segment_groups(products: list[str], segments: dict) -> dict:
         group[np.ix_(idx, idx)] = 1.0
         if len(idx) > 1:
             blocks.append(idx)
-    fields = {"segment_group": jnp.asarray(group), "segment_weight": jnp.asarray(1.0 / group.sum(axis=1))}
+    # device_put, not jnp.asarray: no one-op program per shape (simcore.core.host_arrays)
+    fields = {"segment_group": on_device(group), "segment_weight": on_device(1.0 / group.sum(axis=1))}
     if blocks:
         fields["segment_blocks"] = segment_blocks(blocks)
     return fields
