@@ -278,3 +278,28 @@ def test_a_call_during_a_preload_waits_for_it_and_an_exit_waits_too(folder, monk
     for thread in (preloading, exiting):
         thread.join(30)
     assert not executable_cache._loaded and not executable_cache._loading  # dropped after the preload
+
+
+def test_the_exit_handler_waits_for_a_background_preload_thread(folder):
+    """A thread of in_background (a preload and the device copies it makes first) is
+    waited for at exit, whatever it is doing; an exception in it is dropped."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        release.wait(30)
+
+    thread = executable_cache.in_background(work, name="test-preload")
+    assert started.wait(30) and thread.daemon
+    exiting = threading.Thread(target=executable_cache._release)
+    exiting.start()
+    exiting.join(0.5)
+    assert exiting.is_alive()  # still waiting for the background thread
+    release.set()
+    exiting.join(30)
+    assert not exiting.is_alive() and not thread.is_alive()
+    failing = executable_cache.in_background(lambda: 1 / 0, name="test-failing")
+    failing.join(30)
+    assert not failing.is_alive()  # the error stayed in the thread (pytest would report it otherwise)

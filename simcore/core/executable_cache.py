@@ -54,6 +54,7 @@ import io
 import os
 import pickle
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def fresh_compile_options() -> dict:
 _lock = threading.Lock()
 _loaded: OrderedDict[str, object] = OrderedDict()  # key -> jax.stages.Compiled
 _loading: dict[str, threading.Event] = {}  # key -> set once a preload of it is over (preload)
+_background: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()  # in_background's threads, until they end
 _environment: str | None = None
 _exit_handler_registered = False
 
@@ -380,13 +382,37 @@ def _register_exit_handler() -> None:
         _exit_handler_registered = True
 
 
+def in_background(work, name: str = "simcore-preload") -> threading.Thread:
+    """Run ``work()`` (a :func:`preload` and what it needs first: device copies of its
+    arguments, ...) in a daemon thread that the exit handler waits for, so that the
+    process never exits while that thread still uses JAX (a program loaded after the
+    handler ran would outlive JAX's backends). An exception in ``work`` is dropped: a
+    preload only gives the call a head start. Returns the started thread."""
+    def run():
+        try:
+            work()
+        except Exception:  # the call loads or compiles its program as ever
+            pass
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    with _lock:
+        _register_exit_handler()
+        _background.add(thread)
+    thread.start()
+    return thread
+
+
 def _release() -> None:
     """At exit, before JAX's backends go: release every executable this module holds,
-    after any preload under way (a program it loaded later would outlive the backends)."""
+    after the preloads under way and the threads of :func:`in_background` (a program
+    loaded later would outlive the backends)."""
     with _lock:
-        loading = list(_loading.values())
+        loading, threads = list(_loading.values()), list(_background)
+    for thread in threads:
+        thread.join(timeout=60)
     for done in loading:
         done.wait(timeout=60)
     with _lock:
+        _background.clear()
         _loaded.clear()
 

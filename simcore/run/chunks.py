@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simcore.core.executable_cache import in_background
 from simcore.run import stats, store
 from simcore.run.fans import FanLayout, FanStats, fan_layout
 from simcore.run.finite import MUST_BE_FINITE, check_finite
@@ -166,17 +167,13 @@ def preload_plan_program(sim: Simulation, plan: RunPlan, first_chunk: int = 0) -
     store's template and checks, and :func:`iter_plan_chunks` finds it loaded (or waits
     for the read under way). Nothing is traced or compiled for the chunk program; a
     cold cache, another plan or any failure only leaves the work to the first chunk.
-    Returns the (daemon) thread."""
+    Returns the thread (:func:`simcore.core.executable_cache.in_background`: a process
+    does not exit while it runs)."""
     def read_back():
-        try:
-            preload_chunk_program(sim, plan.chunk_size, start=first_chunk * plan.chunk_size, fans=plan_fans(sim),
-                                  stop=plan.n_scenarios, kept=plan.riding_scenarios, bucketed=plan.bucketed)
-        except Exception:  # only a head start: the first chunk loads or compiles its program as ever
-            pass
+        preload_chunk_program(sim, plan.chunk_size, start=first_chunk * plan.chunk_size, fans=plan_fans(sim),
+                              stop=plan.n_scenarios, kept=plan.riding_scenarios, bucketed=plan.bucketed)
 
-    thread = threading.Thread(target=read_back, name="simcore-preload", daemon=True)
-    thread.start()
-    return thread
+    return in_background(read_back)
 
 
 def store_chunk(sim: Simulation, plan: RunPlan, path: store.Where, index: int, first: int,
