@@ -53,7 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simcore.core.host_arrays import float32, on_device, under_trace
+from simcore.core.host_arrays import float32, host_array, on_device, under_trace
 from simcore.core.model import DAYS_PER_YEAR
 from simcore.core.uncertainty import Distribution, draw_values, parameter_key
 
@@ -193,17 +193,10 @@ def make_events(
         easing_days=vec(easing_days),
         leakage_share=vec(leakage_share),
         leakage_delay_days=vec(leakage_delay_days),
-        leakage_kind=_int32(leakage_kind, (n_events,)),
+        leakage_kind=host_array(leakage_kind, np.int32, (n_events,)),
         leakage_low=vec(leakage_share if leakage_low is None else leakage_low),
         leakage_high=vec(leakage_share if leakage_high is None else leakage_high),
     )
-
-
-def _int32(value, shape: tuple[int, ...]) -> jax.Array:
-    """``value`` as an int32 array broadcast to ``shape``; on the host where concrete."""
-    if under_trace(value):
-        return jnp.broadcast_to(jnp.asarray(value, dtype=jnp.int32), shape)
-    return on_device(np.broadcast_to(np.asarray(value, dtype=np.int32), shape))
 
 
 def draw_leakage(events: EventSet, base_key: jax.Array, scenario_index: jnp.ndarray) -> EventSet:

@@ -34,19 +34,25 @@ except ImportError:  # pragma: no cover - depends on the JAX version
     _trace_state_clean = None
 
 
-def float32(value, shape: tuple[int, ...] | None = None) -> jax.Array:
-    """``value`` (array-like) as a float32 JAX array, broadcast to ``shape`` when given:
-    built with NumPy and put on the default device when concrete (no program compiled),
-    with ``jnp`` under a transformation. Not weakly typed, as ``jnp.asarray(value,
-    jnp.float32)`` is not; the rounding to float32 is the same (to nearest, ties to even)."""
+def host_array(value, dtype, shape: tuple[int, ...] | None = None) -> jax.Array:
+    """``value`` (array-like) as a JAX array of ``dtype``, broadcast to ``shape`` when
+    given: built with NumPy and put on the default device when concrete (no program
+    compiled), with ``jnp`` under a transformation. Not weakly typed, as
+    ``jnp.asarray(value, dtype)`` is not; floats round as there (to nearest, ties to
+    even; beyond the type's range to inf, silently)."""
     if under_trace(value):
-        out = jnp.asarray(value, dtype=jnp.float32)
+        out = jnp.asarray(value, dtype=dtype)
         return out if shape is None else jnp.broadcast_to(out, shape)
-    with np.errstate(over="ignore"):  # beyond float32's range: inf, as jnp rounds it (silently)
-        out = np.asarray(value, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        out = np.asarray(value, dtype=dtype)
     if shape is not None:
         out = np.broadcast_to(out, shape)
     return jax.device_put(np.array(out, order="C"))  # a copy (a broadcast is a view); 0-d stays 0-d
+
+
+def float32(value, shape: tuple[int, ...] | None = None) -> jax.Array:
+    """:func:`host_array` of ``value`` as float32."""
+    return host_array(value, np.float32, shape)
 
 
 def on_device(value: np.ndarray) -> jax.Array:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -222,16 +221,6 @@ class Policy(NamedTuple):
     recycling_start_at_alarm: jnp.ndarray
 
 
-def _f32(x, shape=None) -> jnp.ndarray:
-    with np.errstate(over="ignore"):  # an overflow becomes inf, which the model-file check names
-        arr = np.asarray(x, dtype=np.float32)
-    if shape is not None:
-        arr = np.broadcast_to(arr, shape).copy()
-    # device_put, not jnp.asarray: the same array (float32, not weak, default device), but
-    # jnp.asarray compiles a one-op program for every new shape (about 12 ms each)
-    return jax.device_put(arr)
-
-
 def build_model(
     *,
     demand_per_day,
@@ -344,53 +333,53 @@ def build_model(
     world_demand_elasticity_long = np.maximum(np.broadcast_to(world_demand_elasticity_long, (n_products,)),
                                               np.broadcast_to(world_price_elasticity, (n_products,)))
     return Model(
-        demand_per_day=_f32(demand),
-        price=_f32(price),
-        inventory_days=_f32(inventory_days, (n_products,)),
-        lead_time_days=_f32(lead_time_days, (n_products,)),
-        storable=_f32(storable, (n_products,)),
-        import_share=_f32(import_share),
-        domestic_share=_f32(domestic_share, (n_products,)),
-        recipe_inputs=_f32(recipe_inputs),
-        recipe_closure=_f32(transitive_closure(np.asarray(recipe_inputs).T).T),
-        price_elasticity=_f32(price_elasticity, (n_products,)),
-        price_cap=_f32(price_cap, (n_products,)),
-        price_relax_half_life_days=_f32(price_relax_half_life_days, (n_products,)),
-        restock_headroom=_f32(restock_headroom, (n_products,)),
-        world_share=_f32(world_share, import_share.shape),
-        world_price_elasticity=_f32(world_price_elasticity, (n_products,)),
-        world_demand_weight=_f32(world_demand_weight, (n_products,)),
-        cover_horizon_days=_f32(cover_horizon_days, (n_products,)),
-        transit_days=_f32(transit_days, import_share.shape),
-        storage_room_days=_f32(storage_room_days, (n_products,)),
-        world_stock_days=_f32(world_stock_days, (n_products,)),
-        world_storage_elasticity=_f32(world_storage_elasticity, (n_products,)),
-        world_precaution_days=_f32(world_precaution_days, (n_products,)),
-        world_demand_elasticity_long=_f32(world_demand_elasticity_long, (n_products,)),
-        world_demand_adjust_days=_f32(world_demand_adjust_days, (n_products,)),
-        world_supply_response=_f32(world_supply_response, (n_products,)),
-        world_supply_elasticity=_f32(world_supply_elasticity, (n_products,)),
-        world_supply_response_days=_f32(world_supply_response_days, (n_products,)),
-        market_sourcing_share=_f32(market_sourcing_share, (n_products,)),
-        market_sourcing_days=_f32(market_sourcing_days, (n_products,)),
-        use_share=_f32(use_share),
-        substitutable_share=_f32(substitutable_share, (n_products, n_sectors)),
-        exposure=_f32(exposure, (n_products, n_sectors)),
-        essentiality=_f32(essentiality, (n_products, n_sectors)),
-        priority_before=_f32(priority_before),
-        technical_coefficients=_f32(a_matrix),
-        final_demand=_f32(final),
-        gross_output=_f32(gross),
-        critical_upstream=_f32(critical_upstream),
-        upstream_closure=_f32(closure),
-        upstream_sweeps=jax.device_put(upstream_sweeps(critical_upstream)),
-        value_added=_f32(value_added, (n_sectors,)),
-        product_only=_f32(1.0 if product_only else 0.0),
-        cost_share=_f32(cost_share),
-        price_operator=_f32(price_operator),
-        index_weights=_f32(weights),
-        shortage_tolerance=_f32(shortage_tolerance),
-        input_overlap=_f32(input_overlap, (n_sectors,)),
+        demand_per_day=float32(demand),
+        price=float32(price),
+        inventory_days=float32(inventory_days, (n_products,)),
+        lead_time_days=float32(lead_time_days, (n_products,)),
+        storable=float32(storable, (n_products,)),
+        import_share=float32(import_share),
+        domestic_share=float32(domestic_share, (n_products,)),
+        recipe_inputs=float32(recipe_inputs),
+        recipe_closure=float32(transitive_closure(np.asarray(recipe_inputs).T).T),
+        price_elasticity=float32(price_elasticity, (n_products,)),
+        price_cap=float32(price_cap, (n_products,)),
+        price_relax_half_life_days=float32(price_relax_half_life_days, (n_products,)),
+        restock_headroom=float32(restock_headroom, (n_products,)),
+        world_share=float32(world_share, import_share.shape),
+        world_price_elasticity=float32(world_price_elasticity, (n_products,)),
+        world_demand_weight=float32(world_demand_weight, (n_products,)),
+        cover_horizon_days=float32(cover_horizon_days, (n_products,)),
+        transit_days=float32(transit_days, import_share.shape),
+        storage_room_days=float32(storage_room_days, (n_products,)),
+        world_stock_days=float32(world_stock_days, (n_products,)),
+        world_storage_elasticity=float32(world_storage_elasticity, (n_products,)),
+        world_precaution_days=float32(world_precaution_days, (n_products,)),
+        world_demand_elasticity_long=float32(world_demand_elasticity_long, (n_products,)),
+        world_demand_adjust_days=float32(world_demand_adjust_days, (n_products,)),
+        world_supply_response=float32(world_supply_response, (n_products,)),
+        world_supply_elasticity=float32(world_supply_elasticity, (n_products,)),
+        world_supply_response_days=float32(world_supply_response_days, (n_products,)),
+        market_sourcing_share=float32(market_sourcing_share, (n_products,)),
+        market_sourcing_days=float32(market_sourcing_days, (n_products,)),
+        use_share=float32(use_share),
+        substitutable_share=float32(substitutable_share, (n_products, n_sectors)),
+        exposure=float32(exposure, (n_products, n_sectors)),
+        essentiality=float32(essentiality, (n_products, n_sectors)),
+        priority_before=float32(priority_before),
+        technical_coefficients=float32(a_matrix),
+        final_demand=float32(final),
+        gross_output=float32(gross),
+        critical_upstream=float32(critical_upstream),
+        upstream_closure=float32(closure),
+        upstream_sweeps=on_device(upstream_sweeps(critical_upstream)),
+        value_added=float32(value_added, (n_sectors,)),
+        product_only=float32(1.0 if product_only else 0.0),
+        cost_share=float32(cost_share),
+        price_operator=float32(price_operator),
+        index_weights=float32(weights),
+        shortage_tolerance=float32(shortage_tolerance),
+        input_overlap=float32(input_overlap, (n_sectors,)),
         sector_pairs=sector_pairs(use_share, np.broadcast_to(np.asarray(exposure), use_share.shape)),
     )
 
@@ -467,13 +456,10 @@ def upstream_sweeps(critical_upstream) -> np.ndarray:
 
 def no_policy(model: Model) -> Policy:
     """The do-nothing mix: baseline supplier shares, no extra stocks, no levers."""
-    if under_trace(model.demand_per_day, model.import_share):
-        zeros, ones = jnp.zeros_like(model.demand_per_day), jnp.ones_like(model.demand_per_day)
-        no_spare = jnp.zeros_like(model.import_share)
-    else:  # built on the host: no one-op program per shape (simcore.core.host_arrays)
-        zeros = float32(np.zeros(np.shape(model.demand_per_day)))
-        ones = float32(np.ones(np.shape(model.demand_per_day)))
-        no_spare = float32(np.zeros(np.shape(model.import_share)))
+    # on the host where concrete: no one-op program per shape (simcore.core.host_arrays)
+    zeros = float32(np.zeros(np.shape(model.demand_per_day)))
+    ones = float32(np.ones(np.shape(model.demand_per_day)))
+    no_spare = float32(np.zeros(np.shape(model.import_share)))
     return Policy(
         gov_stock_days=zeros,
         release_rate=ones,

@@ -70,7 +70,7 @@ from jax.scipy.special import ndtri
 
 # The pytrees (Distribution, Uncertainty, HiddenDependence) live with the Model that
 # carries them; they stay importable from here.
-from simcore.core.host_arrays import on_device
+from simcore.core.host_arrays import host_array, on_device
 from simcore.core.model import DAYS_PER_YEAR, Distribution, HiddenDependence, Model, Uncertainty
 
 __all__ = [
@@ -104,7 +104,7 @@ def distribution(index, stream, kind, a, b=0.0, c=0.0, floor=-np.inf, ceiling=np
     n = index.shape[0]
 
     def vec(x, dtype=np.float32):
-        return on_device(np.broadcast_to(np.asarray(x, dtype=dtype), (n,)))
+        return host_array(x, dtype, (n,))
 
     # on the device with device_put: jnp.asarray compiles a one-op program per shape
     return Distribution(index=on_device(index), stream=vec(stream, np.uint32), kind=vec(kind, np.int32), a=vec(a),

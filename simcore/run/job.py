@@ -169,7 +169,7 @@ class Job:
         stored = self._resumable_attributes() if self.resume else None
         if stored is not None:
             chunk_size = self._check_resume(stored, n_scenarios, chunk_size, keep)
-        chunk_size = max(1, min(int(chunk_size or config.chunk_size), n_scenarios))
+        chunk_size = self._chunk_size(n_scenarios, chunk_size)
         self.plan = self._plan(n_scenarios, chunk_size, keep)
 
         if stored is None and self.resume:
@@ -213,8 +213,12 @@ class Job:
         resume may keep another chunk size: then the first chunk loads its own)."""
         if self.sim is None:
             self.sim = Simulation.from_config(self.config)
-        chunk_size = max(1, min(int(self.chunk_size or self.config.chunk_size), n_scenarios))
-        preload_plan_program(self.sim, self._plan(n_scenarios, chunk_size, keep))
+        preload_plan_program(self.sim, self._plan(n_scenarios, self._chunk_size(n_scenarios), keep))
+
+    def _chunk_size(self, n_scenarios: int, chunk_size: int | None = None) -> int:
+        """The run's chunk size: ``chunk_size`` (a resumed store's), else the job's, else
+        the config's, at most ``n_scenarios``."""
+        return max(1, min(int(chunk_size or self.chunk_size or self.config.chunk_size), n_scenarios))
 
     def _plan(self, n_scenarios: int, chunk_size: int, keep: str) -> RunPlan:
         config = self.config
@@ -263,8 +267,7 @@ class Job:
         """Refuse (:class:`StoreTooLarge`) a run whose store would exceed
         ``max_store_bytes``, from the template alone: nothing is written or laid out. A
         resume whose output is already complete writes nothing and is not refused."""
-        chunk_size = max(1, min(int(self.chunk_size or self.config.chunk_size), n_scenarios))
-        self.plan = self._plan(n_scenarios, chunk_size, keep)
+        self.plan = self._plan(n_scenarios, self._chunk_size(n_scenarios), keep)
         if self.resume and self._complete_matches():
             return
         self._make_template()
