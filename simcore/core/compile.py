@@ -4,16 +4,22 @@ Why
     jaxlib 0.10 on CPU hands reductions (``sum``, ``min``, ``max`` over a trailing axis)
     to YNNPACK library fusions. The engine's reductions run over short axes (origins,
     sectors, products: 5 to 200 entries) for thousands of scenarios at once, and there
-    those library calls cost about 20 ns per element, several times XLA's own loops:
-    on the Japan model one day step spent over 80 % of its time in them
-    (``results/benchmarks/xla-options-*.json``: 4-5x the throughput without them, the
-    same results bit for bit). So the engine's outer ``jit`` calls compile with YNNPACK
-    fusions off (``xla_cpu_experimental_ynn_fusion_type`` empty), per function: the
-    caller's other JAX code and the global ``XLA_FLAGS`` are left alone. The option
-    is a CPU one; other backends ignore it.
+    those library calls cost more than XLA's own loops: with them a chunk ran 2.3-2.8x
+    slower (quickstart and Japan outlook, ``results/benchmarks/xla-options-cpu-*.json``).
+    So the engine's outer ``jit`` calls compile with YNNPACK fusions off
+    (``xla_cpu_experimental_ynn_fusion_type`` empty), per function: the caller's other JAX
+    code and the global ``XLA_FLAGS`` are left alone. The option is a CPU one; other
+    backends ignore it.
 
-``SIMCORE_XLA_LIBRARY_FUSIONS=default`` (read at import) keeps XLA's defaults, for
-comparisons (``benchmarks/xla_options.py``).
+``SIMCORE_XLA_LIBRARY_FUSIONS=default`` (read at import) keeps XLA's YNNPACK fusions, for
+comparisons. ``SIMCORE_XLA_OPT_LEVEL`` (``0`` to ``3``; ``default``, the default, leaves
+XLA's level, 3) sets LLVM's optimisation level of the engine's CPU programs
+(``xla_backend_optimization_level``; other backends keep theirs). Level 1 compiled in
+0.66-0.75x the time and ran a chunk in 1.12-1.21x, and a few values in ten thousand came
+out apart in their last bits (at most 2e-6 relative). The test suite, mostly compiling,
+uses it (``tests/conftest.py``); users keep XLA's level: their programs run faster once
+compiled, and come back from the persistent cache. ``benchmarks/xla_options.py``
+measures every choice.
 
 The first top-level call (or ``lower``/``trace``) of an engine function enables the
 persistent compilation cache (:mod:`simcore.core.compile_cache`) unless the process
@@ -33,20 +39,37 @@ from simcore.core.executable_cache import executable, preload
 from simcore.core.host_arrays import under_trace
 
 LIBRARY_FUSIONS_ENV = "SIMCORE_XLA_LIBRARY_FUSIONS"
-_CHOICES = {"off": {"xla_cpu_experimental_ynn_fusion_type": ""}, "default": {}}
+OPT_LEVEL_ENV = "SIMCORE_XLA_OPT_LEVEL"
+_FUSIONS = {"off": {"xla_cpu_experimental_ynn_fusion_type": ""}, "default": {}}
+_OPT_LEVELS = {"default": {}, **{level: {"xla_backend_optimization_level": int(level)} for level in "0123"}}
+_DEFAULTS = {LIBRARY_FUSIONS_ENV: "off", OPT_LEVEL_ENV: "default"}
 
 
-def engine_compiler_options(environ=None) -> dict[str, str]:
-    """The XLA compiler options of the engine's jitted functions (see the module doc).
-    Raises ``ValueError`` for an unknown ``SIMCORE_XLA_LIBRARY_FUSIONS``."""
+def engine_compiler_options(environ=None, platform: str = "cpu") -> dict[str, object]:
+    """The XLA compiler options of the engine's jitted functions on ``platform`` (see the
+    module doc; none off the CPU: each backend keeps its own). Raises ``ValueError``
+    naming every unknown choice in ``SIMCORE_XLA_LIBRARY_FUSIONS`` and ``SIMCORE_XLA_OPT_LEVEL``."""
     environ = os.environ if environ is None else environ
-    choice = environ.get(LIBRARY_FUSIONS_ENV, "off").strip().lower() or "off"
-    if choice not in _CHOICES:
-        raise ValueError(f"{LIBRARY_FUSIONS_ENV} must be one of {', '.join(_CHOICES)}, got {choice!r}")
-    return dict(_CHOICES[choice])
+    options, errors = {}, []
+    for name, table in ((LIBRARY_FUSIONS_ENV, _FUSIONS), (OPT_LEVEL_ENV, _OPT_LEVELS)):
+        choice = environ.get(name, _DEFAULTS[name]).strip().lower() or _DEFAULTS[name]
+        if choice not in table:
+            errors.append(f"{name} must be one of {', '.join(sorted(table))}, got {choice!r}")
+        else:
+            options.update(table[choice])
+    if errors:
+        raise ValueError("; ".join(errors))
+    return options if platform == "cpu" else {}
 
 
-ENGINE_COMPILER_OPTIONS = engine_compiler_options()
+ENGINE_COMPILER_OPTIONS = engine_compiler_options()  # on CPU; checks the variables at import
+
+
+@functools.cache
+def _backend_options() -> tuple[tuple[str, object], ...]:
+    """:data:`ENGINE_COMPILER_OPTIONS` on the default backend (looked up at the first
+    top-level compile, after the backend has started), sorted."""
+    return tuple(sorted(engine_compiler_options(platform=jax.default_backend()).items()))
 
 
 class EngineFunction:
@@ -64,13 +87,18 @@ class EngineFunction:
     def __init__(self, fun, program: str | None = None, static=(), **jit_kwargs):
         functools.update_wrapper(self, fun)
         self._plain = jax.jit(fun, **jit_kwargs)
-        self._tuned = jax.jit(fun, compiler_options=ENGINE_COMPILER_OPTIONS, **jit_kwargs) \
-            if ENGINE_COMPILER_OPTIONS else self._plain
+        self._fun, self._jit_kwargs = fun, jit_kwargs
         names = jit_kwargs.get("static_argnames") or ()
         self._static_names = (names,) if isinstance(names, str) else tuple(names)
         # static positions would need their values split from the call: no disk cache there
         self._program = None if jit_kwargs.get("static_argnums") is not None else program
         self._static = static
+
+    @functools.cached_property
+    def _tuned(self):
+        """``jax.jit`` with the default backend's options (none: the plain one)."""
+        options = dict(_backend_options())
+        return jax.jit(self._fun, compiler_options=options, **self._jit_kwargs) if options else self._plain
 
     def __call__(self, *args, **kwargs):
         if under_trace(args, kwargs):
@@ -98,7 +126,7 @@ class EngineFunction:
         values, XLA options) and the dynamic keyword arguments."""
         static = {k: kwargs[k] for k in self._static_names if k in kwargs}
         dynamic = {k: v for k, v in kwargs.items() if k not in static}
-        options = sorted(ENGINE_COMPILER_OPTIONS.items())  # the program's XLA options: part of its key
+        options = list(_backend_options())  # the program's XLA options: part of its key
         return (self._static, sorted(static.items()), options), dynamic
 
     def lower(self, *args, **kwargs):
