@@ -31,15 +31,6 @@ _CACHE_SETTINGS = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 _own_cache_dir = None
 
-# The suite compiles the engine's programs at LLVM optimisation level 1 instead of XLA's 3
-# (simcore.core.compile, SIMCORE_XLA_OPT_LEVEL): 0.66-0.75x the compile time, which is most
-# of the suite's time, for programs that run a chunk in 1.12-1.21x the time and give the
-# same numbers but for the last bits of a few in ten thousand (at most 2e-6 relative;
-# benchmarks/xla_options.py, results/benchmarks/xla-options-cpu-20261207-210651.json;
-# tests/test_xla_options.py compares the two levels). Subprocesses inherit it. Set the
-# variable to 3 (or "default") to run the suite at the users' level.
-TEST_OPT_LEVEL = "1"
-
 
 def pytest_configure(config):
     global _own_cache_dir
@@ -52,7 +43,6 @@ def pytest_configure(config):
         os.environ["JAX_COMPILATION_CACHE_DIR"] = given
     os.environ["SIMCORE_CACHE_DIR"] = os.environ["JAX_COMPILATION_CACHE_DIR"]
     os.environ.pop("SIMCORE_NO_CACHE", None)
-    os.environ.setdefault("SIMCORE_XLA_OPT_LEVEL", TEST_OPT_LEVEL)
     for name, value in _CACHE_SETTINGS.items():
         os.environ.setdefault(name, value)
     import jax  # after the environment: subprocesses inherit it, this process is set here before any compile

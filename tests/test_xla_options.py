@@ -1,6 +1,7 @@
 """The engine's XLA:CPU options (simcore.core.compile): the choices and their errors, that
-they are CPU-only and part of a program's disk key, and that LLVM level 1 (the test
-suite's, tests/conftest.py) gives the numbers of XLA's level 3 (the users')."""
+they are CPU-only and part of a program's disk key, and that LLVM level 1
+(``SIMCORE_XLA_OPT_LEVEL=1``) gives the numbers of XLA's level 3 (the default) to
+float32 rounding."""
 
 import jax
 import jax.numpy as jnp

@@ -14,12 +14,12 @@ Why
 ``SIMCORE_XLA_LIBRARY_FUSIONS=default`` (read at import) keeps XLA's YNNPACK fusions, for
 comparisons. ``SIMCORE_XLA_OPT_LEVEL`` (``0`` to ``3``; ``default``, the default, leaves
 XLA's level, 3) sets LLVM's optimisation level of the engine's CPU programs
-(``xla_backend_optimization_level``; other backends keep theirs). Level 1 compiled in
-0.66-0.75x the time and ran a chunk in 1.12-1.21x, and a few values in ten thousand came
-out apart in their last bits (at most 2e-6 relative). The test suite, mostly compiling,
-uses it (``tests/conftest.py``); users keep XLA's level: their programs run faster once
-compiled, and come back from the persistent cache. ``benchmarks/xla_options.py``
-measures every choice.
+(``xla_backend_optimization_level``; other backends keep theirs). Level 1 compiled the
+quickstart's and the Japan outlook's programs in 0.66-0.75x the time and ran a chunk in
+1.12-1.21x, and a few values in ten thousand came out apart in their last bits (at most
+2e-6 relative); on the test suite's small models it saved 0-4 % of a test file's time.
+So the default stays XLA's level: programs run faster once compiled, and come back from
+the persistent cache. ``benchmarks/xla_options.py`` measures every choice.
 
 The first top-level call (or ``lower``/``trace``) of an engine function enables the
 persistent compilation cache (:mod:`simcore.core.compile_cache`) unless the process
