@@ -8,8 +8,8 @@ Why
     slower (quickstart and Japan outlook, ``results/benchmarks/xla-options-cpu-*.json``).
     So the engine's outer ``jit`` calls compile with YNNPACK fusions off
     (``xla_cpu_experimental_ynn_fusion_type`` empty), per function: the caller's other JAX
-    code and the global ``XLA_FLAGS`` are left alone. The option is a CPU one; other
-    backends ignore it.
+    code and the global ``XLA_FLAGS`` are left alone. The option is a CPU one, passed on
+    the CPU backend only.
 
 ``SIMCORE_XLA_LIBRARY_FUSIONS=default`` (read at import) keeps XLA's YNNPACK fusions, for
 comparisons. ``SIMCORE_XLA_OPT_LEVEL`` (``0`` to ``3``; ``default``, the default, leaves
