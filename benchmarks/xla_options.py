@@ -1,11 +1,12 @@
 """The engine's XLA:CPU options side by side: compile time, run time and the results.
 
 Why
-    ``simcore.core.compile`` compiles the engine with two XLA:CPU options of its own
-    (YNNPACK library fusions off, LLVM at optimisation level 1). Each is a trade: an
-    option may make compiling faster and the compiled day slower, or change the results'
-    last bits. This measures all three for each choice, so the choice can be checked on
-    any machine and jaxlib:
+    ``simcore.core.compile`` compiles the engine with XLA:CPU options of its own
+    (YNNPACK library fusions off; the LLVM optimisation level XLA's, 3, unless
+    ``SIMCORE_XLA_OPT_LEVEL`` says otherwise). Each is a trade: an option may make
+    compiling faster and the compiled day slower, or change the results' last bits. This
+    measures all three for each choice, so the choice can be checked on any machine and
+    jaxlib:
 
     - **compile**: XLA's own compile time of the run's programs (JAX's
       ``/jax/core/compile/backend_compile_duration`` events), no persistent cache;

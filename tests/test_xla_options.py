@@ -22,15 +22,35 @@ def test_every_bad_choice_is_named_with_the_allowed_values():
                                  "SIMCORE_XLA_OPT_LEVEL must be one of 0, 1, 2, 3, default, got '4'")
 
 
-def test_choices_and_backends():
+def test_choices():
     assert engine_compiler_options({}) == NO_YNN  # users: YNNPACK off, XLA's own level
     assert engine_compiler_options({"SIMCORE_XLA_OPT_LEVEL": " Default "}) == NO_YNN
     assert engine_compiler_options({"SIMCORE_XLA_OPT_LEVEL": ""}) == NO_YNN
     assert engine_compiler_options({"SIMCORE_XLA_OPT_LEVEL": "1"}) == {**NO_YNN, "xla_backend_optimization_level": 1}
     assert engine_compiler_options({"SIMCORE_XLA_LIBRARY_FUSIONS": "default", "SIMCORE_XLA_OPT_LEVEL": "0"}) == \
         {"xla_backend_optimization_level": 0}
+
+
+def _backend_options_with(monkeypatch, level: str, backend: str | None = None) -> tuple:
+    """The engine's options under ``SIMCORE_XLA_OPT_LEVEL=level`` (and another default
+    backend's name); the lookup is cleared so the next compile looks again."""
+    monkeypatch.setattr(engine_compile, "ENGINE_COMPILER_OPTIONS",
+                        engine_compiler_options({"SIMCORE_XLA_OPT_LEVEL": level}))
+    if backend is not None:
+        monkeypatch.setattr(jax, "default_backend", lambda: backend)
+    engine_compile._backend_options.cache_clear()
+    return engine_compile._backend_options()
+
+
+def test_no_options_off_the_cpu(monkeypatch):
     # other backends keep their own options: the level would change a GPU's code too
-    assert engine_compiler_options({"SIMCORE_XLA_OPT_LEVEL": "1"}, platform="gpu") == {}
+    try:
+        assert _backend_options_with(monkeypatch, "1", backend="gpu") == ()
+        assert dict(_backend_options_with(monkeypatch, "1", backend="cpu")) == \
+            {**NO_YNN, "xla_backend_optimization_level": 1}
+    finally:
+        monkeypatch.undo()
+        engine_compile._backend_options.cache_clear()
 
 
 def test_the_options_reach_the_program_and_its_disk_key(monkeypatch):
@@ -38,8 +58,7 @@ def test_the_options_reach_the_program_and_its_disk_key(monkeypatch):
     program compiled under them runs, and its disk key names them (a program compiled
     under other options is never read back for it)."""
     def key(level):
-        monkeypatch.setenv("SIMCORE_XLA_OPT_LEVEL", level)
-        engine_compile._backend_options.cache_clear()
+        _backend_options_with(monkeypatch, level)
         function = engine_jit(lambda x: 2.0 * x + 1.0, program="tests.xla_options.affine")
         assert float(function(jnp.float32(3.0))) == 7.0
         return function._split({})[0]
@@ -66,7 +85,7 @@ def test_level_one_gives_level_threes_numbers(write_tiny):
     keywords = dict(horizon=sim.horizon_days, base_key=sim.base_key, scenario_index=jnp.arange(64))
     runs = []
     for level in (1, 3):
-        program = jax.jit(simulate._fun, static_argnames=("horizon", "save_daily", "daily_lanes"),
+        program = jax.jit(simulate._fun, **simulate._jit_kwargs,  # simulate's own static arguments
                           compiler_options={**NO_YNN, "xla_backend_optimization_level": level})
         runs.append(jax.device_get(program(*arguments, **keywords)[0])._asdict())
     one, three = runs

@@ -45,10 +45,10 @@ _OPT_LEVELS = {"default": {}, **{level: {"xla_backend_optimization_level": int(l
 _DEFAULTS = {LIBRARY_FUSIONS_ENV: "off", OPT_LEVEL_ENV: "default"}
 
 
-def engine_compiler_options(environ=None, platform: str = "cpu") -> dict[str, object]:
-    """The XLA compiler options of the engine's jitted functions on ``platform`` (see the
-    module doc; none off the CPU: each backend keeps its own). Raises ``ValueError``
-    naming every unknown choice in ``SIMCORE_XLA_LIBRARY_FUSIONS`` and ``SIMCORE_XLA_OPT_LEVEL``."""
+def engine_compiler_options(environ=None) -> dict[str, object]:
+    """The XLA:CPU compiler options of the engine's jitted functions (see the module doc).
+    Raises ``ValueError`` naming every unknown choice in ``SIMCORE_XLA_LIBRARY_FUSIONS``
+    and ``SIMCORE_XLA_OPT_LEVEL``."""
     environ = os.environ if environ is None else environ
     options, errors = {}, []
     for name, table in ((LIBRARY_FUSIONS_ENV, _FUSIONS), (OPT_LEVEL_ENV, _OPT_LEVELS)):
@@ -59,17 +59,18 @@ def engine_compiler_options(environ=None, platform: str = "cpu") -> dict[str, ob
             options.update(table[choice])
     if errors:
         raise ValueError("; ".join(errors))
-    return options if platform == "cpu" else {}
+    return options
 
 
-ENGINE_COMPILER_OPTIONS = engine_compiler_options()  # on CPU; checks the variables at import
+ENGINE_COMPILER_OPTIONS = engine_compiler_options()  # read once, at import
 
 
 @functools.cache
 def _backend_options() -> tuple[tuple[str, object], ...]:
-    """:data:`ENGINE_COMPILER_OPTIONS` on the default backend (looked up at the first
-    top-level compile, after the backend has started), sorted."""
-    return tuple(sorted(engine_compiler_options(platform=jax.default_backend()).items()))
+    """:data:`ENGINE_COMPILER_OPTIONS`, sorted, on the CPU backend; none on another (the
+    level would change a GPU's code too). Looked up at the first top-level compile, once
+    the backend has started."""
+    return tuple(sorted(ENGINE_COMPILER_OPTIONS.items())) if jax.default_backend() == "cpu" else ()
 
 
 class EngineFunction:
