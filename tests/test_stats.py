@@ -138,6 +138,25 @@ def test_exact_sum_is_exact_under_cancellation():
     np.testing.assert_array_equal(halves.limbs, total.limbs)
 
 
+@pytest.mark.parametrize("digits_per_pass", [None, 7])  # one float64 bincount, or passes of 7 digits
+def test_exact_sum_of_integers_is_exact(digits_per_pass, monkeypatch):
+    """ExactSum.from_integers adds int64 integers of magnitude up to 2^63 - 1 at any bit
+    (the float32 route's per-exponent sums), carries included, whatever the passes."""
+    if digits_per_pass:
+        monkeypatch.setattr("simcore.run.stats.exact_sum._DIGITS_PER_PASS", digits_per_pass)
+    rng = np.random.default_rng(5)
+    largest = 2 ** 63 - 1
+    integers = rng.integers(-largest, largest, 500, dtype=np.int64, endpoint=True)
+    integers[:40], integers[40:80], integers[80:100] = largest, -largest, 0
+    bits = rng.integers(0, 2100, 500)
+    bits[:120] = 700  # many at one bit: long carries, and cancellation
+    cells = rng.integers(0, 3, 500)
+    total = ExactSum.from_integers(integers, bits, cells, 3)
+    for c in range(3):
+        assert total.scaled_integer(c) == sum(int(i) << int(b) for i, b in zip(integers[cells == c], bits[cells == c]))
+    assert not ExactSum.from_integers(integers[:0], bits[:0], cells[:0], 3).limbs.any()
+
+
 @functools.cache
 def _grouping_metrics():
     return synthetic_metrics(400, seed=7)

@@ -17,6 +17,7 @@ _LIMB_BITS = 32
 _LIMB_MASK = (1 << _LIMB_BITS) - 1
 _N_LIMBS = 70  # 2240 bits: float64 range (2^-1126 .. 2^1024 with the mantissa shift) + 2^63 terms
 _EXPONENT_BIAS = 1126  # the smallest subnormal, 2^-1074 = 1 x 2^(-1126 + 52), lands on bit 0
+_DIGITS_PER_PASS = 1 << 20  # float64 bincounts of digits below 2^33 stay exact: 2^20 x 2^33 = 2^53
 _ITEMS_PER_PASS = 1 << 26  # float64 bincounts of 27-bit mantissa halves stay exact: 2^26 x 2^27 = 2^53
 
 
@@ -42,15 +43,17 @@ class ExactSum:
 
     @staticmethod
     def _add_shifted(limbs: np.ndarray, cells: np.ndarray, integers: np.ndarray, bit: np.ndarray) -> None:
-        """``limbs[cells] += integers x 2^bit`` for int64 ``|integers| < 2^53`` (cells may repeat)."""
+        """``limbs[cells] += integers x 2^bit`` for int64 ``|integers| < 2^63`` (cells may repeat)."""
         sign, magnitude = np.sign(integers), np.abs(integers)
         limb, shift = bit >> 5, bit & 31
         low = (magnitude & _LIMB_MASK) << shift  # < 2^63
-        high = (magnitude >> _LIMB_BITS) << shift  # < 2^52
-        for digit, at in ((low & _LIMB_MASK, limb),
-                          ((low >> _LIMB_BITS) + (high & _LIMB_MASK), limb + 1),
-                          (high >> _LIMB_BITS, limb + 2)):
-            np.add.at(limbs, (cells, at), sign * digit)  # digits < 2^33: no int64 overflow
+        high = (magnitude >> _LIMB_BITS) << shift  # < 2^62
+        digits = np.concatenate([low & _LIMB_MASK, (low >> _LIMB_BITS) + (high & _LIMB_MASK), high >> _LIMB_BITS])
+        signed = (np.tile(sign, 3) * digits).astype(np.float64)  # |digit| < 2^33: exact
+        place = np.tile(cells * _N_LIMBS + limb, 3) + np.repeat(np.arange(3), limb.size)  # in limbs.ravel()
+        for first in range(0, signed.size, _DIGITS_PER_PASS):  # float64 sums of 2^20 digits stay exact
+            part = slice(first, first + _DIGITS_PER_PASS)
+            limbs += np.bincount(place[part], signed[part], minlength=limbs.size).reshape(limbs.shape).astype(np.int64)
 
     @classmethod
     def from_values(cls, values: np.ndarray, cells: np.ndarray, n_cells: int) -> "ExactSum":
@@ -78,21 +81,19 @@ class ExactSum:
                               minlength=n_cells * span)
             used = np.flatnonzero((high != 0) | (low != 0))
             at_cell, at_bit = used // span, used % span + lowest
-            cls._add_shifted(limbs, at_cell, high[used].astype(np.int64), at_bit + 27)
-            cls._add_shifted(limbs, at_cell, low[used].astype(np.int64), at_bit)
+            cls._add_shifted(limbs, np.tile(at_cell, 2), np.concatenate([high[used], low[used]]).astype(np.int64),
+                             np.concatenate([at_bit + 27, at_bit]))
             cls._normalise(limbs)
         return cls(limbs)
 
     @classmethod
     def from_integers(cls, integers: np.ndarray, bits: np.ndarray, cells: np.ndarray, n_cells: int) -> "ExactSum":
-        """Sums per cell index ``cells`` [m] of ``integers`` [m] (int64) times ``2^(bits - 1126)``
-        (``bits`` [m] >= 0)."""
+        """Sums per cell index ``cells`` [m] of ``integers`` [m] (int64, ``|integers| < 2^63``)
+        times ``2^(bits - 1126)`` (``bits`` [m] >= 0)."""
         limbs = np.zeros((n_cells, _N_LIMBS), np.int64)
         nonzero = integers != 0
         integers, bits, cells = integers[nonzero], bits[nonzero], cells[nonzero]
-        sign, magnitude = np.sign(integers), np.abs(integers)
-        for shift in (0, _LIMB_BITS):  # halves below 2^32, as _add_shifted needs
-            cls._add_shifted(limbs, cells, sign * ((magnitude >> shift) & _LIMB_MASK), bits + shift)
+        cls._add_shifted(limbs, cells, integers, bits)
         return cls(cls._normalise(limbs))
 
     def merge(self, other: "ExactSum") -> "ExactSum":

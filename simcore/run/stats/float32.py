@@ -4,8 +4,10 @@ Float32 amounts (what the engine returns) are bucketed by their bit patterns ins
 logarithms: the top 15 bits of a float32 name one of 64 intervals per power of two,
 which holds at most one sketch-bin edge, and two bincounts per block give, per (cell,
 interval, side of the edge), the count and the exact integer sums of the 17 low bits
-and of their squares. :func:`_float32_amount_fields` turns those into the amount fields
-bit for bit equal to :func:`simcore.run.stats.sketch._general_amount_fields` (a test
+and of their squares. Only the occupied buckets (at most one per value) go on to the
+exact sums and the sketch: per cell the buckets span every interval between the
+smallest and the largest magnitude, mostly empty. :func:`_float32_amount_fields` turns
+those into the amount fields bit for bit equal to :func:`simcore.run.stats.sketch._general_amount_fields` (a test
 holds the two routes to it), or returns None for subnormal numbers (then the general
 route runs).
 """
@@ -68,33 +70,44 @@ def _float32_intervals() -> tuple[np.ndarray, np.ndarray]:
     return first_key, step
 
 
-def _fine_bucket_table(lowest: int, highest: int) -> tuple[np.ndarray, int]:
+def _fine_bucket_table(lowest: int, highest: int, signed: bool) -> tuple[np.ndarray, int]:
     """Lookup table ``[2^15]`` (by the top 15 bits of a float32) and buckets per cell for
-    values whose magnitude intervals lie in ``lowest .. highest``.
+    values whose magnitude intervals lie in ``lowest .. highest``; negative values only
+    when ``signed``.
 
     Buckets per cell: ``2 x interval + above`` for positive values (``interval`` counted
     from ``lowest``, ``above``: at or past the interval's step), the same after them for
-    negative values, then one for zeros and one for inf and NaN. An entry is
-    ``bucket x 2^17 + 2^17 - step``, so that ``(entry + low) >> 17`` is the bucket of a
-    value with low bits ``low`` (it adds one exactly when ``low >= step``)."""
-    _, steps = _float32_intervals()
+    negative values (when ``signed``), then one for zeros and one for inf and NaN. An
+    entry is ``bucket x 2^17 + 2^17 - step``, so that ``(entry + low) >> 17`` is the
+    bucket of a value with low bits ``low`` (it adds one exactly when ``low >= step``)."""
     span = max(highest - lowest + 1, 0)
-    bucket = np.zeros(2 * _F32_MAGNITUDES, np.int64)
-    step = np.full(2 * _F32_MAGNITUDES, 1 << _F32_LOW_BITS, np.int64)
-    for sign in (0, 1):
-        of_sign = slice(sign * _F32_MAGNITUDES, (sign + 1) * _F32_MAGNITUDES)
-        bucket[of_sign][lowest:highest + 1] = sign * 2 * span + 2 * np.arange(span)
-        step[of_sign][lowest:highest + 1] = steps[lowest:highest + 1]
-        bucket[of_sign][0] = 4 * span  # zeros (no subnormals on this route)
-        bucket[of_sign][_F32_FIRST_NONFINITE:] = 4 * span + 1
-    return (bucket << _F32_LOW_BITS) + (1 << _F32_LOW_BITS) - step, 4 * span + 2
+    interval_buckets = (4 if signed else 2) * span
+    table = np.zeros(2 * _F32_MAGNITUDES, np.int64)  # other intervals hold no value
+    of_interval = _interval_entries()[lowest:highest + 1]
+    for sign in (0, 1) if signed else (0,):  # bucket sign x 2 span + 2 (interval - lowest)
+        start = sign * _F32_MAGNITUDES
+        table[start + lowest:start + highest + 1] = of_interval + ((sign * 2 * span - 2 * lowest) << _F32_LOW_BITS)
+    for start in (0, _F32_MAGNITUDES):  # zeros (no subnormals on this route), then inf and NaN: step 2^17
+        table[start] = interval_buckets << _F32_LOW_BITS
+        table[start + _F32_FIRST_NONFINITE:start + _F32_MAGNITUDES] = (interval_buckets + 1) << _F32_LOW_BITS
+    return table, interval_buckets + 2
 
 
-def _add_fine_buckets(totals: np.ndarray, bits: np.ndarray, cell_base, table: np.ndarray,
-                      scratch: _Scratch) -> None:
-    """Add the count, sum of low and sum of low^2 per fine bucket of the float32 ``bits``
-    (any shape; ``cell_base``: first bucket of each value's cell, broadcast) to
-    ``totals`` [3, buckets] int64. At most 2^17 values may fall in one bucket."""
+@functools.cache
+def _interval_entries() -> np.ndarray:
+    """Per magnitude interval ``[2^14]``: ``2 x interval x 2^17 + 2^17 - step``, the lookup
+    entry of its first bucket when buckets are counted from interval 0."""
+    _, steps = _float32_intervals()
+    entries = (2 * np.arange(_F32_MAGNITUDES, dtype=np.int64) << _F32_LOW_BITS) + (1 << _F32_LOW_BITS) - steps
+    entries.flags.writeable = False  # shared by every call
+    return entries
+
+
+def _fine_bucket_sums(bits: np.ndarray, cell_base, table: np.ndarray, n_buckets: int,
+                      scratch: _Scratch) -> list[np.ndarray]:
+    """The count, sum of low and sum of low^2 per fine bucket ``[n_buckets]`` (int64
+    each) of the float32 ``bits`` (any shape; ``cell_base``: first bucket of each
+    value's cell, broadcast). At most 2^17 values may fall in one bucket."""
     shape = bits.shape
     low = np.bitwise_and(bits, np.uint32(_F32_LOW_MASK), out=scratch.get("low", np.uint32, shape))
     index = np.right_shift(bits, np.uint32(_F32_LOW_BITS), out=scratch.get("index", np.intp, shape),
@@ -105,11 +118,10 @@ def _add_fine_buckets(totals: np.ndarray, bits: np.ndarray, cell_base, table: np
     bucket += cell_base
     bucket = bucket.ravel()
     weight = np.add(low, float(_PACKED_COUNT), out=scratch.get("weight", np.float64, shape)).ravel()
-    packed = np.bincount(bucket, weight, minlength=totals.shape[1]).astype(np.int64)
-    totals[0] += packed >> _PACKED_BITS
-    totals[1] += packed & (_PACKED_COUNT - 1)
+    packed = np.bincount(bucket, weight, minlength=n_buckets).astype(np.int64)
     weight = np.multiply(low, low, out=scratch.get("weight", np.float64, shape), dtype=np.float64).ravel()
-    totals[2] += np.bincount(bucket, weight, minlength=totals.shape[1]).astype(np.int64)
+    squares = np.bincount(bucket, weight, minlength=n_buckets).astype(np.int64)
+    return [packed >> _PACKED_BITS, np.bitwise_and(packed, _PACKED_COUNT - 1, out=packed), squares]
 
 
 def _float32_amount_fields(x: np.ndarray, scratch: _Scratch) -> dict | None:
@@ -124,6 +136,7 @@ def _float32_amount_fields(x: np.ndarray, scratch: _Scratch) -> dict | None:
     # pass 1: the range of magnitude intervals, and the non-zero values of mostly-zero blocks
     parts = []  # per block: its bits [P, b, E] and None, or its non-zero bits [m] and their cells [m]
     smallest, largest = _F32_LARGEST_FINITE + 1, 0  # of the non-zero finite magnitudes
+    signed = False  # whether a sign bit is set: only then do cells get buckets for negative values
     for first in range(0, n_scenarios, block):
         part = bits[:, first:first + block]
         if _dense(part):
@@ -132,6 +145,7 @@ def _float32_amount_fields(x: np.ndarray, scratch: _Scratch) -> dict | None:
             parts.append(_kept_values(part, np.not_equal(part, 0, out=scratch.get("kept", np.bool_, part.shape)),
                                       scratch))
         values = parts[-1][0]
+        signed = signed or int(values.max(initial=0)) > 0x7FFFFFFF
         magnitude = np.bitwise_and(values, np.uint32(0x7FFFFFFF), out=scratch.get("low", np.uint32, values.shape))
         below = np.subtract(magnitude, np.uint32(1), out=scratch.get("below", np.uint32, values.shape))
         smallest = min(smallest, int(below.min(initial=_F32_LARGEST_FINITE)) + 1)  # zero wraps to the top
@@ -143,48 +157,53 @@ def _float32_amount_fields(x: np.ndarray, scratch: _Scratch) -> dict | None:
         return None
     # pass 2: count and sums per fine bucket
     lowest, highest = smallest >> _F32_LOW_BITS, largest >> _F32_LOW_BITS
-    table, width = _fine_bucket_table(lowest, highest)
-    span = (width - 2) // 4
-    totals = np.zeros((3, n_cells * width), np.int64)
+    table, width = _fine_bucket_table(lowest, highest, signed)
+    span, interval_buckets = max(highest - lowest + 1, 0), width - 2
     cell_base = (np.arange(n_cells, dtype=np.int64) * width).reshape(n_policies, 1, n_elements)
+    totals = None
     for values, cells in parts:
-        _add_fine_buckets(totals, values, cell_base if cells is None else cells * width, table, scratch)
-    count, low_sum, low_squares = (total.reshape(n_cells, width) for total in totals)
-    finite = n_scenarios - count[:, 4 * span + 1]
-    # per (cell, sign, interval): the count and the sums of low and low^2 over its two halves
-    fine = count[:, :4 * span].reshape(n_cells, 2, span, 2)  # [cell, sign, interval, above]
-    count, low_sum, low_squares = (halves[..., 0] + halves[..., 1] for halves in (
-        total[:, :4 * span].reshape(n_cells, 2, span, 2) for total in (count, low_sum, low_squares)))
-    interval = lowest + np.arange(span)
+        sums = _fine_bucket_sums(values, cell_base if cells is None else cells * width, table, n_cells * width, scratch)
+        if totals is None:
+            totals = sums
+        else:
+            for total, part_sum in zip(totals, sums):
+                total += part_sum
+    count = totals[0].reshape(n_cells, width)
+    finite = n_scenarios - count[:, interval_buckets + 1]
+    zeros = finite - count[:, :interval_buckets].sum(axis=1)
+    # only the occupied fine buckets go on: at most one per value, where the span of
+    # intervals (up to 2^14 per sign and cell) would make dense per-interval arrays the cost
+    occupied = np.flatnonzero(totals[0])  # in order of (cell, sign, interval, above)
+    cell, fine = np.divmod(occupied, width)
+    in_interval = fine < interval_buckets
+    occupied, cell, fine = occupied[in_interval], cell[in_interval], fine[in_interval]
+    fine_count, low_sum, low_squares = (total[occupied] for total in totals)
+    negative, above = (fine >= 2 * span).astype(np.int64), fine & 1
+    interval = lowest + (fine - negative * 2 * span) // 2
     mantissa, exponent = 64 + interval % 64, interval // 64  # start of an interval: mantissa 2^(exponent - 133)
     # |x| = start + low unit with unit = 2^(exponent - 150), so per interval, and per exponent e,
     #   sum |x| = (count mantissa) 2^(e - 133) + (sum low) 2^(e - 150)
     #   sum x^2 = (count mantissa^2) 2^(2e - 266) + (mantissa sum low) 2^(2e - 282) + (sum low^2) 2^(2e - 300)
-    # with int64 sums (below 2^63 for fewer than 2^29 scenarios), added exactly into the limbs
-    group = np.flatnonzero(np.diff(exponent, prepend=-1))  # first interval of each exponent
-    by_exponent = [np.add.reduceat(terms, group, axis=2) if span else terms for terms in (
-        count * mantissa, low_sum, count * mantissa ** 2, low_sum * mantissa, low_squares)]
-    e = exponent[group]
-    cell_of = np.broadcast_to(np.arange(n_cells).reshape(-1, 1, 1), by_exponent[0].shape).ravel()
-    signed = np.array([1, -1]).reshape(1, 2, 1)
+    # with int64 sums per (cell, sign, exponent) (below 2^63 for fewer than 2^29 scenarios),
+    # added exactly into the limbs; the buckets are in order, so each group is one run
+    run = (cell * 2 + negative) * 256 + exponent
+    group = np.flatnonzero(np.diff(run, prepend=-1))
+    by_exponent = [np.add.reduceat(terms, group) if group.size else terms for terms in (
+        fine_count * mantissa, low_sum, fine_count * mantissa ** 2, low_sum * mantissa, low_squares)]
+    e, cell_of, sign_of = exponent[group], cell[group], 1 - 2 * negative[group]
 
-    def exact(terms, powers):  # ExactSum of sum(terms x 2^powers), powers [exponent]
-        return ExactSum.from_integers(np.concatenate([t.ravel() for t in terms]),
-                                      np.concatenate([np.broadcast_to(_EXPONENT_BIAS + power, terms[0].shape).ravel()
-                                                      for power in powers]),
-                                      np.tile(cell_of, len(terms)), n_cells)
-
-    total = exact([signed * by_exponent[0], signed * by_exponent[1]], [e - 133, e - 150])
-    squares = exact(by_exponent[2:], [2 * e - 266, 2 * e - 282, 2 * e - 300])
+    # both exact sums in one pass: the sums of x in cells 0 .. C-1, those of x^2 in C .. 2C-1
+    both = ExactSum.from_integers(
+        np.concatenate([sign_of * by_exponent[0], sign_of * by_exponent[1], *by_exponent[2:]]),
+        _EXPONENT_BIAS + np.concatenate([e - 133, e - 150, 2 * e - 266, 2 * e - 282, 2 * e - 300]),
+        np.concatenate([cell_of, cell_of, cell_of + n_cells, cell_of + n_cells, cell_of + n_cells]), 2 * n_cells)
+    total, squares = ExactSum(both.limbs[:n_cells]), ExactSum(both.limbs[n_cells:])
     # the sketch: a fine bucket's key is its interval's first key, plus one above the step
+    # (Histogram.from_keys adds the counts of buckets that share a key)
     first_key, _ = _float32_intervals()
-    keys = (first_key[interval][:, None] + np.arange(2)).ravel()  # [2 span], non-decreasing
-    distinct = np.flatnonzero(np.diff(keys, prepend=keys[:1] - 1)) if span else np.zeros(0, np.int64)
-    per_key = np.add.reduceat(fine.reshape(n_cells, 2, 2 * span), distinct, axis=2) if span else fine[..., 0]
-    histograms = []
-    for of_sign in per_key.transpose(1, 0, 2):  # [cell, key] of the positive, then the negative values
-        cell, at = np.nonzero(of_sign)
-        histograms.append(Histogram.from_keys(keys[distinct][at], cell, n_cells, SKETCH_MAX_BINS, of_sign[cell, at]))
+    keys = first_key[interval] + above
+    histograms = [Histogram.from_keys(keys[of_sign], cell[of_sign], n_cells, SKETCH_MAX_BINS, fine_count[of_sign])
+                  for of_sign in (negative == 0, negative == 1)]  # the positive, then the negative values
     lowest_value = _column_reduce(np.minimum, x).reshape(n_cells).astype(np.float64)
     highest_value = _column_reduce(np.maximum, x).reshape(n_cells).astype(np.float64)
     for c in np.flatnonzero(finite < n_scenarios):  # inf or NaN in the cell: its extremes over the finite values
@@ -194,7 +213,7 @@ def _float32_amount_fields(x: np.ndarray, scratch: _Scratch) -> dict | None:
         highest_value[c] = column.max(initial=-np.inf)
     return {
         "n": finite,
-        "zeros": finite - count.sum(axis=(1, 2)),
+        "zeros": zeros,
         "min": lowest_value + 0.0,  # + 0.0: a zero extreme is +0.0, whichever zero came first
         "max": highest_value + 0.0,
         "pos": histograms[0],

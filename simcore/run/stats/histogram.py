@@ -65,6 +65,8 @@ class Histogram:
                   counts: np.ndarray | None = None) -> "Histogram":
         """Histograms of int64 ``keys`` [m] falling in cells ``cells`` [m] (of ``n_cells``),
         each key counted once or ``counts`` [m] (positive int64) times."""
+        if not np.size(keys):  # every cell empty (the negative side of most amounts)
+            return cls(np.zeros(n_cells, np.int64), np.zeros(n_cells, np.int64), np.zeros(0, np.int64), max_bins)
         info = np.iinfo(np.int64)
         kmin, kmax = np.full(n_cells, info.max), np.full(n_cells, info.min)
         np.minimum.at(kmin, cells, keys)
