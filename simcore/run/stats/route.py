@@ -6,8 +6,8 @@ host route copies every per-scenario metric back and reduces it in NumPy
 where they lie (:mod:`simcore.run.stats.device_reduce`) and copies back only the
 reduced state, whose size does not grow with the chunk. Which is faster depends on the
 backend: on CPU the "device" is the host's own cores and NumPy's reduction is the
-cheaper one (3.4-4.6 % of a quickstart chunk against 5.7-7.1 %,
-``results/benchmarks/stats-share-cpu-20261207-005309.json``); on an accelerator the
+cheaper one (median 3.6 % of a quickstart chunk against 9.2 %,
+``results/benchmarks/stats-share-cpu-20261207-235813.json``); on an accelerator the
 copy back of every metric is what the device route saves.
 
 ``SIMCORE_DEVICE_STATISTICS``: ``auto`` (default: the device route on any backend but
