@@ -3,6 +3,7 @@ the chunk program is read back from the disk cache in a background thread while 
 makes its template and checks its output, and a new store is laid out only once the
 first chunk computes, so that host work overlaps the devices'. The store is the same."""
 
+import functools
 import threading
 
 import pytest
@@ -11,7 +12,7 @@ import xarray as xr
 from simcore import load_config
 from simcore.core import compile_cache, executable_cache
 from simcore.core.compile import EngineFunction
-from simcore.run import store
+from simcore.run import store, store_layout
 from simcore.run.job import Job, run_to_store
 from tests.conftest import tiny_config_text
 from tests.shell_fixtures import write_small
@@ -62,6 +63,36 @@ def test_a_new_store_is_laid_out_once_the_first_chunk_computes(config, tmp_path,
     # before the first is written
     assert events == ["chunk dispatched", "layout", "chunk dispatched"]
     assert store.read_attributes(output)["status"] == "complete" and not job.partial.exists()
+
+
+def test_the_size_check_does_not_wait_for_the_template_dataset(config, tmp_path, monkeypatch):
+    """The size check before the first chunk reads the template's arrays; its xarray
+    dataset (whose first variable imports Dask) is made only for the layout. The
+    estimate counts the bytes of that dataset's per-scenario variables."""
+    events = []
+    real_call = EngineFunction.__call__
+    real_dataset = store_layout.Template.dataset.func
+
+    def call(self, *args, **kwargs):
+        if "chunk" in str(self._program):
+            events.append("chunk dispatched")
+        return real_call(self, *args, **kwargs)
+
+    def dataset(self):
+        events.append("template dataset")
+        return real_dataset(self)
+
+    monkeypatch.setattr(EngineFunction, "__call__", call)
+    monkeypatch.setattr(store_layout.Template, "dataset", functools.cached_property(dataset))
+    monkeypatch.setattr(store_layout.Template.dataset, "attrname", "dataset")
+    with Job(config, tmp_path / "out.zarr", log=_quiet, max_store_bytes=1e12) as job:
+        job.prepare()
+        template = job._store_template
+        assert events == [] and job.estimated_store_bytes() > 0
+        job.run()
+    assert events == ["chunk dispatched", "template dataset", "chunk dispatched"]  # made once, for the layout
+    by_dataset = sum(var.nbytes for var in template.dataset.data_vars.values() if "scenario" in var.dims)
+    assert template.bytes_per_scenario == by_dataset > 0
 
 
 def test_a_warm_run_reads_its_chunk_program_back_in_the_background(config, cache, tmp_path, monkeypatch):

@@ -106,8 +106,7 @@ class Job:
     _template_plan: RunPlan | None = None
     _client: object = None
     _owns_client: bool = False
-    _template_ds: xr.Dataset | None = None
-    _template_stats: dict | None = None
+    _store_template: store_layout.Template | None = None
     _fans: FanStats | None = None  # the merged fan histograms (_summary), written by _finish
     _riders: list | None = None  # the riders' arrays of the rider chunks (_summary), read by _finish
     _layout_pending: bool = False  # prepare left the new partial store's layout to lay_out
@@ -240,7 +239,7 @@ class Job:
             arrays, groups = set(root.array_keys()), set(root.group_keys())
             expected = [store.CHUNK_DONE, "chunk", "policy", "product", "sector", "event"]
             if self.plan.keep == "per-scenario":
-                expected += ["scenario", *self._template_ds.data_vars]
+                expected += ["scenario", *self._store_template.dataset.data_vars]
             missing = [name for name in expected if name not in arrays]
             if store.CHUNK_STATS_GROUP not in groups:
                 return missing + [store.CHUNK_STATS_GROUP], []
@@ -260,7 +259,7 @@ class Job:
         if self.sim is None:
             self.sim = Simulation.from_config(self.config)
         if self._template_plan != self.plan:
-            self._template_ds, self._template_stats = _template(self.sim, self.plan)
+            self._store_template = _template(self.sim, self.plan)
             self._template_plan = self.plan
 
     def _check_size(self, n_scenarios: int, keep: str) -> None:
@@ -339,8 +338,8 @@ class Job:
             "n_scenarios": plan.n_scenarios, "chunk_size": plan.chunk_size, "n_chunks": plan.n_chunks,
             "keep": plan.keep,
         })
-        per_scenario = self._template_ds if plan.keep == "per-scenario" else None
-        coords = store.layout_coords(self._template_ds)
+        per_scenario = self._store_template.dataset if plan.keep == "per-scenario" else None
+        coords = store.layout_coords(self._store_template.dataset)
         store.create_store(staging, per_scenario, n_scenarios=plan.n_scenarios,
                            chunk_size=plan.chunk_size, coords=coords, attrs=attrs)
         store.replace_store(staging, self.partial)
@@ -349,9 +348,9 @@ class Job:
     def estimated_store_bytes(self) -> int:
         """Uncompressed size of the chunk data and the kept trajectories (an upper bound
         for the store on disk): :func:`simcore.run.store_layout.estimated_bytes`."""
-        if self._template_ds is None or self.already_complete:  # nothing to write
+        if self._store_template is None or self.already_complete:  # nothing to write
             return 0
-        return store_layout.estimated_bytes(self._template_ds, self._template_stats, self.plan, self.config)
+        return store_layout.estimated_bytes(self._store_template, self.plan, self.config)
 
     @property
     def scenarios_done(self) -> int:
