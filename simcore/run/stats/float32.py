@@ -7,9 +7,9 @@ interval, side of the edge), the count and the exact integer sums of the 17 low 
 and of their squares. Only the occupied buckets (at most one per value) go on to the
 exact sums and the sketch: per cell the buckets span every interval between the
 smallest and the largest magnitude, mostly empty. :func:`_float32_amount_fields` turns
-those into the amount fields bit for bit equal to :func:`simcore.run.stats.sketch._general_amount_fields` (a test
-holds the two routes to it), or returns None for subnormal numbers (then the general
-route runs).
+those into the amount fields bit for bit equal to
+:func:`simcore.run.stats.sketch._general_amount_fields` (a test holds the two routes to
+it), or returns None for subnormal numbers (then the general route runs).
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ def _fine_bucket_sums(bits: np.ndarray, cell_base, table: np.ndarray, n_buckets:
     packed = np.bincount(bucket, weight, minlength=n_buckets).astype(np.int64)
     weight = np.multiply(low, low, out=scratch.get("weight", np.float64, shape), dtype=np.float64).ravel()
     squares = np.bincount(bucket, weight, minlength=n_buckets).astype(np.int64)
-    return [packed >> _PACKED_BITS, np.bitwise_and(packed, _PACKED_COUNT - 1, out=packed), squares]
+    counts = packed >> _PACKED_BITS  # a new array: the low bits are then kept in place
+    return [counts, np.bitwise_and(packed, _PACKED_COUNT - 1, out=packed), squares]
 
 
 def _float32_amount_fields(x: np.ndarray, scratch: _Scratch) -> dict | None:
