@@ -39,20 +39,27 @@ def cache(tmp_path, monkeypatch):
     executable_cache.clear_loaded()
 
 
-def test_a_new_store_is_laid_out_once_the_first_chunk_computes(config, tmp_path, monkeypatch):
-    events = []
-    real_call, real_create = EngineFunction.__call__, store.create_store
+def _record_chunk_dispatches(events: list, monkeypatch) -> None:
+    """Append "chunk dispatched" to ``events`` at each call of a chunk program."""
+    real_call = EngineFunction.__call__
 
     def call(self, *args, **kwargs):
         if "chunk" in str(self._program):
             events.append("chunk dispatched")
         return real_call(self, *args, **kwargs)
 
+    monkeypatch.setattr(EngineFunction, "__call__", call)
+
+
+def test_a_new_store_is_laid_out_once_the_first_chunk_computes(config, tmp_path, monkeypatch):
+    events = []
+    real_create = store.create_store
+
     def create(*args, **kwargs):
         events.append("layout")
         return real_create(*args, **kwargs)
 
-    monkeypatch.setattr(EngineFunction, "__call__", call)
+    _record_chunk_dispatches(events, monkeypatch)
     monkeypatch.setattr(store, "create_store", create)
     output = tmp_path / "out.zarr"
     with Job(config, output, log=_quiet) as job:
@@ -70,21 +77,16 @@ def test_the_size_check_does_not_wait_for_the_template_dataset(config, tmp_path,
     dataset (whose first variable imports Dask) is made only for the layout. The
     estimate counts the bytes of that dataset's per-scenario variables."""
     events = []
-    real_call = EngineFunction.__call__
     real_dataset = store_layout.Template.dataset.func
-
-    def call(self, *args, **kwargs):
-        if "chunk" in str(self._program):
-            events.append("chunk dispatched")
-        return real_call(self, *args, **kwargs)
 
     def dataset(self):
         events.append("template dataset")
         return real_dataset(self)
 
-    monkeypatch.setattr(EngineFunction, "__call__", call)
-    monkeypatch.setattr(store_layout.Template, "dataset", functools.cached_property(dataset))
-    monkeypatch.setattr(store_layout.Template.dataset, "attrname", "dataset")
+    recorded = functools.cached_property(dataset)
+    recorded.__set_name__(store_layout.Template, "dataset")
+    _record_chunk_dispatches(events, monkeypatch)
+    monkeypatch.setattr(store_layout.Template, "dataset", recorded)
     with Job(config, tmp_path / "out.zarr", log=_quiet, max_store_bytes=1e12) as job:
         job.prepare()
         template = job._store_template

@@ -31,43 +31,41 @@ def test_choices():
         {"xla_backend_optimization_level": 0}
 
 
-def _backend_options_with(monkeypatch, level: str, backend: str | None = None) -> tuple:
-    """The engine's options under ``SIMCORE_XLA_OPT_LEVEL=level`` (and another default
-    backend's name); the lookup is cleared so the next compile looks again."""
-    monkeypatch.setattr(engine_compile, "ENGINE_COMPILER_OPTIONS",
-                        engine_compiler_options({"SIMCORE_XLA_OPT_LEVEL": level}))
-    if backend is not None:
-        monkeypatch.setattr(jax, "default_backend", lambda: backend)
-    engine_compile._backend_options.cache_clear()
-    return engine_compile._backend_options()
-
-
-def test_no_options_off_the_cpu(monkeypatch):
-    # other backends keep their own options: the level would change a GPU's code too
-    try:
-        assert _backend_options_with(monkeypatch, "1", backend="gpu") == ()
-        assert dict(_backend_options_with(monkeypatch, "1", backend="cpu")) == \
-            {**NO_YNN, "xla_backend_optimization_level": 1}
-    finally:
-        monkeypatch.undo()
+@pytest.fixture
+def backend_options(monkeypatch):
+    """``set(level, backend=None)``: the engine's options under ``SIMCORE_XLA_OPT_LEVEL=level``
+    (and another default backend's name), the lookup cleared so the next compile looks
+    again. Afterwards the process's own options and a cleared lookup."""
+    def set_options(level: str, backend: str | None = None) -> tuple:
+        monkeypatch.setattr(engine_compile, "ENGINE_COMPILER_OPTIONS",
+                            engine_compiler_options({"SIMCORE_XLA_OPT_LEVEL": level}))
+        if backend is not None:
+            monkeypatch.setattr(jax, "default_backend", lambda: backend)
         engine_compile._backend_options.cache_clear()
+        return engine_compile._backend_options()
+
+    yield set_options
+    monkeypatch.undo()
+    engine_compile._backend_options.cache_clear()
 
 
-def test_the_options_reach_the_program_and_its_disk_key(monkeypatch):
+def test_no_options_off_the_cpu(backend_options):
+    # other backends keep their own options: the level would change a GPU's code too
+    assert backend_options("1", backend="gpu") == ()
+    assert dict(backend_options("1", backend="cpu")) == {**NO_YNN, "xla_backend_optimization_level": 1}
+
+
+def test_the_options_reach_the_program_and_its_disk_key(backend_options):
     """The options of this process's backend are looked up once, at the first compile; a
     program compiled under them runs, and its disk key names them (a program compiled
     under other options is never read back for it)."""
     def key(level):
-        _backend_options_with(monkeypatch, level)
+        backend_options(level)
         function = engine_jit(lambda x: 2.0 * x + 1.0, program="tests.xla_options.affine")
         assert float(function(jnp.float32(3.0))) == 7.0
         return function._split({})[0]
 
-    try:
-        zero, three, default = key("0"), key("3"), key("default")
-    finally:
-        monkeypatch.undo()
-        engine_compile._backend_options.cache_clear()
+    zero, three, default = key("0"), key("3"), key("default")
     assert ("xla_backend_optimization_level", 0) in zero[2] and ("xla_backend_optimization_level", 3) in three[2]
     assert len({str(zero), str(three), str(default)}) == 3
     assert dict(default[2]) == NO_YNN

@@ -70,8 +70,9 @@ class Template:
 def template(sim: Simulation, plan: RunPlan) -> Template:
     """The run's :class:`Template`: one scenario's per-scenario arrays and one chunk's
     statistics arrays (with its fan histograms where the run streams them) with the
-    run's variables, dims and dtypes, from the engine's output shapes (traced with ``jax.eval_shape``, nothing compiled or
-    run, and kept on disk: :func:`simcore.core.executable_cache.output_shapes`)."""
+    run's variables, dims and dtypes, from the engine's output shapes (traced with
+    ``jax.eval_shape``, nothing compiled or run, and kept on disk:
+    :func:`simcore.core.executable_cache.output_shapes`)."""
     from simcore.core.compile_cache import ensure_compilation_cache
     from simcore.core.disruptions import sample_batch
     from simcore.core.engine import simulate
